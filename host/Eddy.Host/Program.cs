@@ -1,0 +1,1 @@
+return Eddy.Host.Cli.Run(args);
