@@ -1,0 +1,135 @@
+using Eddy.Native;
+
+namespace Eddy.Runtime.IO;
+
+/// <summary>
+/// The epoll backend's file I/O: epoll cannot wait for regular files, so a dedicated thread per shard makes the
+/// blocking pread/pwrite/fdatasync calls and hands results back through an SPSC queue, waking the shard. The
+/// shard's thread never blocks on a disk. Requests run in submission order.
+/// </summary>
+internal sealed unsafe class FileWorker : IDisposable
+{
+    private const int QueueCapacity = 1024;
+
+    private readonly SpscQueue<IoOperation> _requests = new(QueueCapacity);
+    private readonly SpscQueue<IoOperation> _completions = new(QueueCapacity * 2);
+    private readonly Queue<IoOperation> _overflow = new();
+    private readonly EventFd _doorbell = new(nonBlocking: false);
+    private readonly Shard _shard;
+    private readonly Thread _thread;
+    private int _sleeping;
+    private volatile bool _stopping;
+
+    public FileWorker(Shard shard)
+    {
+        _shard = shard;
+        _thread = new Thread(Run) { Name = $"eddy-shard-{shard.Id}-files", IsBackground = true };
+        _thread.Start();
+    }
+
+    public bool HasCompletions => !_completions.IsEmpty;
+
+    /// <summary>Shard thread only.</summary>
+    public void Submit(IoOperation op)
+    {
+        if (_overflow.Count > 0 || !_requests.TryEnqueue(op))
+        {
+            _overflow.Enqueue(op); // the worker is behind: keep order, retry on the next poll
+            return;
+        }
+        Ring();
+    }
+
+    /// <summary>Shard thread only: completes finished operations and moves overflowed requests on.</summary>
+    public int Drain()
+    {
+        int n = 0;
+        while (_completions.TryDequeue(out var op))
+        {
+            op.Complete(op.Result);
+            n++;
+        }
+        if (_overflow.Count > 0)
+        {
+            bool moved = false;
+            while (_overflow.TryPeek(out var op) && _requests.TryEnqueue(op))
+            {
+                _overflow.Dequeue();
+                moved = true;
+            }
+            if (moved)
+            {
+                Ring();
+            }
+        }
+        return n;
+    }
+
+    private void Ring()
+    {
+        Interlocked.MemoryBarrier();
+        if (Volatile.Read(ref _sleeping) == 1 && Interlocked.Exchange(ref _sleeping, 0) == 1)
+        {
+            _doorbell.Signal();
+        }
+    }
+
+    private void Run()
+    {
+        while (!_stopping)
+        {
+            if (_requests.TryDequeue(out var op))
+            {
+                op.Result = Execute(op);
+                var spin = new SpinWait();
+                while (!_completions.TryEnqueue(op))
+                {
+                    spin.SpinOnce();
+                }
+                _shard.WakeIfSleeping();
+                continue;
+            }
+            Volatile.Write(ref _sleeping, 1);
+            Interlocked.MemoryBarrier();
+            if (!_requests.IsEmpty || _stopping)
+            {
+                Volatile.Write(ref _sleeping, 0);
+                continue;
+            }
+            _doorbell.Drain(); // blocks until rung: this thread has nothing else to do
+        }
+    }
+
+    private static int Execute(IoOperation op)
+    {
+        switch (op.Kind)
+        {
+            case IoKind.Read:
+                return DirectIo.Pread(op.Fd, (void*)op.Buffer, op.Length, op.Offset);
+            case IoKind.Write:
+                int written = DirectIo.Pwrite(op.Fd, (void*)op.Buffer, op.Length, op.Offset);
+                if (op.SyncAfter && written == op.Length)
+                {
+                    int synced = DirectIo.Fdatasync(op.Fd);
+                    return synced < 0 ? synced : written;
+                }
+                return written;
+            case IoKind.DataSync:
+                return DirectIo.Fdatasync(op.Fd);
+            case IoKind.Sync:
+                return DirectIo.Fsync(op.Fd);
+            case IoKind.Allocate:
+                return DirectIo.Fallocate(op.Fd, op.Mode, op.Offset, op.Extent);
+            default:
+                return -Errno.EINVAL;
+        }
+    }
+
+    public void Dispose()
+    {
+        _stopping = true;
+        _doorbell.Signal();
+        _thread.Join();
+        _doorbell.Dispose();
+    }
+}
