@@ -1,0 +1,44 @@
+using System.Net;
+using Eddy.Observability;
+using Eddy.Runtime.IO;
+
+namespace Eddy.Config;
+
+/// <summary>
+/// A node's settings, with their defaults. Flag names follow `rpk redpanda start` so they read familiar.
+/// </summary>
+public sealed class NodeConfig
+{
+    /// <summary>--data-dir: where logs and metadata live. Default: ./eddy-data.</summary>
+    public string DataDirectory { get; set; } = "./eddy-data";
+
+    /// <summary>--kafka-addr: the Kafka API listener. Default: 127.0.0.1:9092.</summary>
+    public IPEndPoint KafkaAddress { get; set; } = new(IPAddress.Loopback, 9092);
+
+    /// <summary>--advertise-kafka-addr: the address clients are told to use. Default: the listener's.</summary>
+    public string? AdvertisedKafkaAddress { get; set; }
+
+    /// <summary>--rpc-addr: node-to-node RPC. Default: 127.0.0.1:33145.</summary>
+    public IPEndPoint RpcAddress { get; set; } = new(IPAddress.Loopback, 33145);
+
+    /// <summary>--admin-addr: admin HTTP API. Default: 127.0.0.1:9644.</summary>
+    public IPEndPoint AdminAddress { get; set; } = new(IPAddress.Loopback, 9644);
+
+    /// <summary>--node-id: this node's id in the cluster. Default: 0.</summary>
+    public int NodeId { get; set; }
+
+    /// <summary>--seeds: other nodes to join, host:port of their RPC listeners. Default: none (a new cluster).</summary>
+    public IReadOnlyList<string> Seeds { get; set; } = [];
+
+    /// <summary>--smp: number of shards. Default: one per available core.</summary>
+    public int? Shards { get; set; }
+
+    /// <summary>--io-backend: io_uring, epoll or auto. Default: auto (io_uring, epoll when refused).</summary>
+    public IoBackendKind IoBackend { get; set; } = IoBackendKind.Auto;
+
+    /// <summary>--log-level. Default: info.</summary>
+    public LogLevel LogLevel { get; set; } = LogLevel.Info;
+
+    /// <summary>--config: the node's configuration file, if any.</summary>
+    public string? ConfigFile { get; set; }
+}

@@ -1,0 +1,53 @@
+using System.Runtime.InteropServices;
+
+namespace Eddy.Host.Tests;
+
+public class StartCommandTests
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
+
+    [DllImport("libc", SetLastError = true)]
+    private static extern int kill(int pid, int signal);
+
+    [Theory]
+    [InlineData(15)] // SIGTERM
+    [InlineData(2)]  // SIGINT
+    public async Task StartsShardsAndStopsCleanlyOnSignal(int signal)
+    {
+        using var eddy = new EddyProcess("start", "--smp", "2", "--data-dir", Path.GetTempPath());
+        await eddy.WaitForOutputAsync("up: 2 shards", Timeout);
+        Assert.Equal(0, kill(eddy.Id, signal));
+        Assert.Equal(0, await eddy.WaitForExitAsync(Timeout));
+        Assert.Contains("stopped", eddy.Output);
+    }
+
+    [Fact]
+    public async Task ForcedEpollBackendIsUsed()
+    {
+        using var eddy = new EddyProcess("start", "--smp", "1", "--io-backend", "epoll");
+        await eddy.WaitForOutputAsync("1 shards on epoll", Timeout);
+        Assert.Equal(0, kill(eddy.Id, 15));
+        Assert.Equal(0, await eddy.WaitForExitAsync(Timeout));
+    }
+
+    [Theory]
+    [InlineData("--no-such-flag", "unknown flag '--no-such-flag'")]
+    [InlineData("--smp", "--smp needs a value")]
+    [InlineData("--smp=0", "--smp: '0' is not a whole number")]
+    [InlineData("--io-backend=kqueue", "--io-backend: unknown I/O backend 'kqueue'")]
+    [InlineData("--kafka-addr=nowhere", "--kafka-addr: 'nowhere' is not HOST:PORT")]
+    public async Task BadFlagsAreRefusedByName(string flag, string message)
+    {
+        using var eddy = new EddyProcess("start", flag);
+        Assert.Equal(2, await eddy.WaitForExitAsync(Timeout));
+        Assert.Contains(message, eddy.Output);
+    }
+
+    [Fact]
+    public async Task VersionPrintsTheVersion()
+    {
+        using var eddy = new EddyProcess("--version");
+        Assert.Equal(0, await eddy.WaitForExitAsync(Timeout));
+        Assert.Matches(@"^eddy \d+\.\d+\.\d+", eddy.Output);
+    }
+}
