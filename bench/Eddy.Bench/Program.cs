@@ -1,1 +1,16 @@
-BenchmarkDotNet.Running.BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+using Eddy.Bench.Runtime;
+
+// Console modes for end-to-end runs; anything else goes to BenchmarkDotNet (for example --filter '*Spsc*').
+return args.FirstOrDefault() switch
+{
+    "smp-latency" => SmpLatency.Run(args[1..]),
+    "tcp-echo" => await TcpEcho.Run(args[1..]),
+    "file-append" => await FileAppend.Run(args[1..]),
+    _ => RunBenchmarkDotNet(args),
+};
+
+static int RunBenchmarkDotNet(string[] args)
+{
+    BenchmarkDotNet.Running.BenchmarkSwitcher.FromAssembly(typeof(SpscHandoffBenchmarks).Assembly).Run(args);
+    return 0;
+}

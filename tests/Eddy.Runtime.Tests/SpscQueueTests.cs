@@ -5,7 +5,7 @@ public class SpscQueueTests
     [Fact]
     public void KeepsOrderAndLosesNothingWithConcurrentProducerAndConsumer()
     {
-        const long Items = 5_000_000;
+        const long Items = 2_000_000;
         var queue = new SpscQueue<long>(1024);
         var producer = new Thread(() =>
         {

@@ -23,9 +23,11 @@ internal sealed class ReadyQueue
         _count++;
     }
 
-    /// <summary>Runs at most <paramref name="budget"/> callbacks (so I/O and timers are not starved); returns how many ran.</summary>
+    /// <summary>Runs at most <paramref name="budget"/> callbacks, and only those queued before the call: work that
+    /// re-posts itself waits for the next round, so I/O, timers and cross-shard calls are never starved.</summary>
     public int RunBatch(int budget, Action<Exception> onError)
     {
+        budget = Math.Min(budget, _count);
         int ran = 0;
         while (_count > 0 && ran < budget)
         {

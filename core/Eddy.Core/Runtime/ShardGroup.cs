@@ -23,7 +23,7 @@ public sealed class ShardGroup : IDisposable
         _shards = new Shard[options.ShardCount];
         for (int i = 0; i < _shards.Length; i++)
         {
-            _shards[i] = new Shard(this, i, cpus[i % cpus.Length], options.Clock);
+            _shards[i] = new Shard(this, i, cpus[(i + options.CpuOffset) % cpus.Length], options.Clock);
         }
     }
 

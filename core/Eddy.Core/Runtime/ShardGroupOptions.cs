@@ -18,6 +18,10 @@ public sealed class ShardGroupOptions
     /// <summary>Pin shard i to the i-th allowed CPU (modulo their count). Default: true.</summary>
     public bool PinThreads { get; set; } = true;
 
+    /// <summary>Shard i runs on allowed CPU (i + CpuOffset) modulo their count; lets two groups share a machine
+    /// without sharing cores. Default: 0.</summary>
+    public int CpuOffset { get; set; }
+
     /// <summary>Capacity of each cross-shard SPSC queue. Default: 1024.</summary>
     public int SmpQueueCapacity { get; set; } = 1024;
 

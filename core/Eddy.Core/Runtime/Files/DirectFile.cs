@@ -54,7 +54,11 @@ public sealed class DirectFile : IDisposable
     {
         Validate(buffer, bufferOffset, length, fileOffset, "read");
         int n = await _io.ReadAsync(_fd, buffer.Address + bufferOffset, length, fileOffset, buffer.RegisteredIndex);
-        return NativeException.ThrowIfError(n, $"read({Path} @ {fileOffset})");
+        if (n < 0)
+        {
+            throw new NativeException($"read({Path} @ {fileOffset})", -n);
+        }
+        return n;
     }
 
     /// <summary>Writes <paramref name="length"/> bytes from the buffer at <paramref name="bufferOffset"/> to
@@ -69,7 +73,10 @@ public sealed class DirectFile : IDisposable
         {
             // A short write (rare with O_DIRECT) continues from an aligned position, or fails if it cannot.
             int n = await _io.WriteAsync(_fd, buffer.Address + bufferOffset + done, length - done, fileOffset + done, buffer.RegisteredIndex, dataSync);
-            NativeException.ThrowIfError(n, dataSync ? $"write+fdatasync({Path} @ {fileOffset + done})" : $"write({Path} @ {fileOffset + done})");
+            if (n < 0)
+            {
+                throw new NativeException(dataSync ? $"write+fdatasync({Path} @ {fileOffset + done})" : $"write({Path} @ {fileOffset + done})", -n);
+            }
             if (n == 0 || n % OffsetAlignment != 0 && done + n < length)
             {
                 throw new NativeException($"write({Path} @ {fileOffset + done}): short write of {n} bytes", Errno.EIO);
@@ -83,7 +90,11 @@ public sealed class DirectFile : IDisposable
     public async ValueTask FlushDataAsync()
     {
         CheckOpen();
-        NativeException.ThrowIfError(await _io.SyncAsync(_fd, dataOnly: true), $"fdatasync({Path})");
+        int r = await _io.SyncAsync(_fd, dataOnly: true);
+        if (r < 0)
+        {
+            throw new NativeException($"fdatasync({Path})", -r);
+        }
     }
 
     /// <summary>Reserves space (fallocate, keeping the file size unless <paramref name="extendSize"/>).</summary>
@@ -92,7 +103,11 @@ public sealed class DirectFile : IDisposable
     {
         CheckOpen();
         const int KeepSize = 0x01;
-        NativeException.ThrowIfError(await _io.AllocateAsync(_fd, extendSize ? 0 : KeepSize, offset, length), $"fallocate({Path})");
+        int r = await _io.AllocateAsync(_fd, extendSize ? 0 : KeepSize, offset, length);
+        if (r < 0)
+        {
+            throw new NativeException($"fallocate({Path})", -r);
+        }
     }
 
     private void Validate(AlignedBuffer buffer, int bufferOffset, int length, long fileOffset, string what)
