@@ -11,7 +11,11 @@ internal sealed class EddyProcess : IDisposable
 
     public EddyProcess(params string[] args)
     {
-        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        // env execs in place (same pid) and restores SIGINT's default disposition: a shell that starts the test
+        // run in the background ignores SIGINT for its children, and eddy (rightly) keeps an inherited ignore.
+        var info = new ProcessStartInfo("env") { RedirectStandardOutput = true, RedirectStandardError = true };
+        info.ArgumentList.Add("--default-signal=INT");
+        info.ArgumentList.Add("dotnet");
         info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "eddy.dll"));
         foreach (var a in args)
         {
