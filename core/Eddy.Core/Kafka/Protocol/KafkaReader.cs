@@ -27,6 +27,20 @@ public ref struct KafkaReader
         Limits = limits ?? ProtocolLimits.Default;
     }
 
+    /// <summary>
+    /// A reader over a span only (record bodies inside a batch): everything but records fields works,
+    /// since a records field hands out a slice of the frame's memory.
+    /// </summary>
+    public static KafkaReader OverSpan(ReadOnlySpan<byte> span, long baseOffset = 0) => new(span, baseOffset);
+
+    private KafkaReader(ReadOnlySpan<byte> span, long baseOffset)
+    {
+        _span = span;
+        _end = span.Length;
+        _baseOffset = baseOffset;
+        Limits = ProtocolLimits.Default;
+    }
+
     public ProtocolLimits Limits { get; }
     public readonly int Position => _pos;
     public readonly int Remaining => _end - _pos;
@@ -58,6 +72,8 @@ public ref struct KafkaReader
     public readonly void Fail(string what) => KafkaProtocolException.Throw(what, _baseOffset + _pos);
 
     public void Skip(int n) => Take(n);
+    /// <summary>The next n bytes, in place.</summary>
+    public ReadOnlySpan<byte> ReadSpan(int n) => Take(n);
     public sbyte ReadInt8() => (sbyte)Take(1)[0];
     public bool ReadBool() => Take(1)[0] != 0;
     public short ReadInt16() => BinaryPrimitives.ReadInt16BigEndian(Take(2));
@@ -159,6 +175,7 @@ public ref struct KafkaReader
     {
         int len = CheckLength(ReadLength(compact, shortLength: false), allowNull, Limits.MaxFrameBytes, "records");
         if (len < 0) return null;
+        if (_memory.Length != _span.Length) Fail("records field read through a span-only reader");
         var slice = _memory.Slice(_pos, len);
         _pos += len;
         return slice;

@@ -22,6 +22,8 @@ public sealed class KafkaWriter : IBufferWriter<byte>, IDisposable
     public ReadOnlySpan<byte> WrittenSpan => _buffer.AsSpan(0, _length);
     public ReadOnlyMemory<byte> WrittenMemory => _buffer.AsMemory(0, _length);
     public byte[] ToArray() => WrittenSpan.ToArray();
+    /// <summary>Already written bytes, writable, for patching lengths and checksums in place.</summary>
+    public Span<byte> WrittenForPatch(int start, int length) => _buffer.AsSpan(0, _length).Slice(start, length);
     public void Reset() => _length = 0;
 
     public void Dispose()
