@@ -341,7 +341,7 @@ internal sealed class Emitter
             "bytes" => DefaultIsNull(f) ? "" : "Array.Empty<byte>()",
             "records" or "uuid" => "",
             "bool" => f.Default is null ? "" : f.Default.Trim().ToLowerInvariant(),
-            _ => Number(f) is var n && n != "0" ? n : "",
+            _ => Number(f) is var n && n is not ("0" or "0L") ? n : "",
         };
     }
 
