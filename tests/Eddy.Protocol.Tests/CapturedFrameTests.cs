@@ -7,13 +7,10 @@ namespace Eddy.Protocol.Tests;
 /// <summary>Decodes the request frames captured from Confluent.Kafka 2.16 (Data/*.bin, without the size prefix).</summary>
 public class CapturedFrameTests
 {
-    public static TheoryData<string> Files()
-    {
-        var data = new TheoryData<string>();
-        foreach (var f in Directory.GetFiles(Path.Combine(AppContext.BaseDirectory, "Data"), "*.bin").Order())
-            data.Add(Path.GetFileNameWithoutExtension(f));
-        return data;
-    }
+    public static string[] FileNames() =>
+        Directory.GetFiles(Path.Combine(AppContext.BaseDirectory, "Data"), "*.bin").Select(f => Path.GetFileNameWithoutExtension(f)!).Order().ToArray();
+
+    public static TheoryData<string> Files() => new(FileNames());
 
     [Theory]
     [MemberData(nameof(Files))]
@@ -23,7 +20,7 @@ public class CapturedFrameTests
     [Fact]
     public void AllFiveRequestKindsAreKept() =>
         Assert.Equal<string>(["apiversions", "fetch", "joingroup", "metadata", "produce-gzip", "produce-lz4", "produce-snappy", "produce-zstd"],
-            Directory.GetFiles(Path.Combine(AppContext.BaseDirectory, "Data"), "*.bin").Select(f => Path.GetFileNameWithoutExtension(f)!).Order().ToArray());
+            FileNames());
 
     private static readonly string[] Assignors = ["range", "roundrobin", "cooperative-sticky"];
 

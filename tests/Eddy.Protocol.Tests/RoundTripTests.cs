@@ -5,17 +5,17 @@ namespace Eddy.Protocol.Tests;
 
 public class RoundTripTests
 {
-    public static TheoryData<string> AllMessages()
+    public static IEnumerable<string> MessageNames()
     {
-        var data = new TheoryData<string>();
         foreach (var api in KafkaApis.All)
         {
-            data.Add(KafkaApis.CreateRequest(api.Key)!.GetType().Name);
-            data.Add(KafkaApis.CreateResponse(api.Key)!.GetType().Name);
+            yield return KafkaApis.CreateRequest(api.Key)!.GetType().Name;
+            yield return KafkaApis.CreateResponse(api.Key)!.GetType().Name;
         }
-        foreach (var m in KafkaApis.CreateOthers()) data.Add(m.GetType().Name);
-        return data;
+        foreach (var m in KafkaApis.CreateOthers()) yield return m.GetType().Name;
     }
+
+    public static TheoryData<string> AllMessages() => new(MessageNames());
 
     private static IKafkaMessage Create(string name) =>
         (IKafkaMessage)Activator.CreateInstance(typeof(KafkaApis).Assembly.GetType("Eddy.Kafka.Protocol.Messages." + name)!)!;
