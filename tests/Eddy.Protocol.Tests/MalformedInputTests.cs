@@ -89,6 +89,20 @@ public class MalformedInputTests
     }
 
     [Fact]
+    public void KnownTaggedFieldWithAWrongSizeIsRejected()
+    {
+        using var w = new KafkaWriter();
+        new FetchRequest { ClusterId = "ab" }.Write(w, 12);
+        byte[] good = w.ToArray();
+        // The body ends with the tag buffer: count 1, tag 0, size 3, then compact string "ab".
+        Assert.Equal(new byte[] { 1, 0, 3, 3, (byte)'a', (byte)'b' }, good[^6..]);
+        byte[] bad = [.. good[..^4], 4, 3, (byte)'a', (byte)'b', 0];
+        var ex = Assert.Throws<KafkaProtocolException>(() => Decode<FetchRequest>(bad, 12));
+        Assert.Contains("tagged field", ex.Message);
+        Assert.Equal(bad.Length - 1, ex.Offset);
+    }
+
+    [Fact]
     public void OverlongVarintsAreRejected()
     {
         AssertRejected(() => { var r = new KafkaReader(new byte[] { 0x80, 0x80, 0x80, 0x80, 0x80, 0x01 }); r.ReadUnsignedVarInt(); });

@@ -58,7 +58,43 @@ public class RoundTripTests
         Assert.Equal(18, FetchRequest.HighestVersion);
         Assert.Equal(13, MetadataRequest.HighestVersion);
         Assert.Equal(1, ConsumerGroupHeartbeatRequest.HighestVersion);
-        Assert.Equal(17, FetchResponse.HighestVersion - 1);
+        Assert.Equal(18, FetchResponse.HighestVersion);
+    }
+
+    [Fact]
+    public void HeaderVersionsFollowFlexibilityWithTheKafkaExceptions()
+    {
+        Assert.Equal(1, KafkaApis.RequestHeaderVersion(0, 8));   // Produce v8: not flexible
+        Assert.Equal(2, KafkaApis.RequestHeaderVersion(0, 9));   // Produce v9: flexible
+        Assert.Equal(0, KafkaApis.RequestHeaderVersion(7, 0));   // ControlledShutdown v0: header v0
+        Assert.Equal(1, KafkaApis.RequestHeaderVersion(7, 1));
+        Assert.Equal(0, KafkaApis.ResponseHeaderVersion(0, 8));
+        Assert.Equal(1, KafkaApis.ResponseHeaderVersion(0, 9));
+        Assert.Equal(0, KafkaApis.ResponseHeaderVersion(18, 3)); // ApiVersions: always v0
+        Assert.Equal(0, KafkaApis.ResponseHeaderVersion(18, 4));
+
+        // ApiVersions v3 response: no tag buffer after the correlation id, but a flexible body.
+        using var w = new KafkaWriter();
+        KafkaFrames.WriteResponse(w, 77, 3, new ApiVersionsResponse { ApiKeys = [new ApiVersionsResponse.ApiVersion { ApiKey = 18, MaxVersion = 4 }] });
+        Assert.Equal(new byte[] { 0, 0, 0, 77, 0, 0, 2, 0, 18, 0, 0, 0, 4, 0 }, w.WrittenSpan[4..18].ToArray());
+        var back = (ApiVersionsResponse)KafkaFrames.DecodeResponse(w.WrittenMemory[4..], 18, 3, out int correlation);
+        Assert.Equal(77, correlation);
+        Assert.Equal(4, back.ApiKeys[0].MaxVersion);
+
+        // Request header v2 keeps ClientId as an int16-length string.
+        using var rq = new KafkaWriter();
+        new RequestHeader { RequestApiKey = 18, RequestApiVersion = 3, CorrelationId = 1, ClientId = "ab" }.Write(rq, 2);
+        Assert.Equal(new byte[] { 0, 18, 0, 3, 0, 0, 0, 1, 0, 2, (byte)'a', (byte)'b', 0 }, rq.ToArray());
+    }
+
+    [Fact]
+    public void UnsupportedVersionsAndKeysAreProtocolErrorsWithCode35()
+    {
+        using var w = new KafkaWriter();
+        Assert.Equal(35, Assert.Throws<KafkaProtocolException>(() => new MetadataRequest().Write(w, 14)).ErrorCode);
+        // Header v1 frames: key 200 (unknown), then Metadata v99 (unknown version); ClientId null.
+        Assert.Equal(35, Assert.Throws<KafkaProtocolException>(() => KafkaFrames.DecodeRequest(new byte[] { 0, 200, 0, 0, 0, 0, 0, 1, 0xFF, 0xFF })).ErrorCode);
+        Assert.Equal(35, Assert.Throws<KafkaProtocolException>(() => KafkaFrames.DecodeRequest(new byte[] { 0, 3, 0, 99, 0, 0, 0, 1, 0xFF, 0xFF })).ErrorCode);
     }
 
     [Fact]

@@ -43,9 +43,13 @@ public static class Crc32C
         return crc;
     }
 
+    // The CRC32 instruction consumes 8 bytes in little-endian order; callers stay inside the span's length.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static ulong Read(ref byte p, nint offset) =>
-        BinaryPrimitives.ReadUInt64LittleEndian(MemoryMarshal.CreateReadOnlySpan(ref Unsafe.Add(ref p, offset), 8));
+    private static ulong Read(ref byte p, nint offset)
+    {
+        ulong v = Unsafe.ReadUnaligned<ulong>(ref Unsafe.Add(ref p, offset));
+        return BitConverter.IsLittleEndian ? v : BinaryPrimitives.ReverseEndianness(v);
+    }
 
     /// <summary>The CRC state after <see cref="Block"/> more zero bytes: linear, so four byte-indexed lookups.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

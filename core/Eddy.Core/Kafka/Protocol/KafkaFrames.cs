@@ -88,13 +88,23 @@ namespace Eddy.Kafka.Protocol
             return header;
         }
 
-        /// <summary>Decodes a whole request frame (without its size prefix). Unknown keys and versions fail with UNSUPPORTED_VERSION.</summary>
+        /// <summary>
+        /// Decodes a whole request frame (without its size prefix). Unknown keys and versions fail with
+        /// UNSUPPORTED_VERSION before the header is parsed; a handler that must still answer (ApiVersions, KIP-511)
+        /// reads the correlation id with <see cref="ReadRequestHeader"/>, which treats a newer version like the newest known one.
+        /// </summary>
         public static KafkaRequest DecodeRequest(ReadOnlyMemory<byte> frame, ProtocolLimits? limits = null)
         {
             var r = new KafkaReader(frame, limits);
+            // Check key and version before the header: a header version cannot be chosen for a version we do not know.
+            if (frame.Length >= 4)
+            {
+                short key = BinaryPrimitives.ReadInt16BigEndian(frame.Span), version = BinaryPrimitives.ReadInt16BigEndian(frame.Span[2..]);
+                if (!KafkaApis.TryGet(key, out var api) || version < api.MinVersion || version > api.MaxVersion)
+                    throw new KafkaProtocolException($"unsupported API key {key} version {version}", 0, KafkaProtocolException.UnsupportedVersion);
+            }
             var header = ReadRequestHeader(ref r);
-            var body = KafkaApis.CreateRequest(header.RequestApiKey)
-                ?? throw new KafkaProtocolException($"unknown API key {header.RequestApiKey}", 0, KafkaProtocolException.UnsupportedVersion);
+            var body = KafkaApis.CreateRequest(header.RequestApiKey)!;
             body.Read(ref r, header.RequestApiVersion);
             r.ExpectEnd("request body");
             return new KafkaRequest(header, body);

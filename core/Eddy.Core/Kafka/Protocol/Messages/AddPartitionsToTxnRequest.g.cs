@@ -22,7 +22,7 @@ public sealed partial class AddPartitionsToTxnRequest : IEquatable<AddPartitions
     [KafkaField("0-3")]
     public string V3AndBelowTransactionalId { get; set; } = "";
     [KafkaField("0-3")]
-    public long V3AndBelowProducerId { get; set; } = 0L;
+    public long V3AndBelowProducerId { get; set; }
     [KafkaField("0-3")]
     public short V3AndBelowProducerEpoch { get; set; }
     [KafkaField("0-3")]
@@ -158,7 +158,7 @@ public sealed partial class AddPartitionsToTxnRequest : IEquatable<AddPartitions
         [KafkaField("4+")]
         public string TransactionalId { get; set; } = "";
         [KafkaField("4+")]
-        public long ProducerId { get; set; } = 0L;
+        public long ProducerId { get; set; }
         [KafkaField("4+")]
         public short ProducerEpoch { get; set; }
         [KafkaField("4+")]

@@ -22,7 +22,7 @@ public sealed partial class AllocateProducerIdsResponse : IEquatable<AllocatePro
     [KafkaField("0+")]
     public short ErrorCode { get; set; }
     [KafkaField("0+")]
-    public long ProducerIdStart { get; set; } = 0L;
+    public long ProducerIdStart { get; set; }
     [KafkaField("0+")]
     public int ProducerIdLen { get; set; }
     /// <summary>Tagged fields this version does not know, kept so they are written back unchanged.</summary>

@@ -22,7 +22,7 @@ public sealed partial class BrokerHeartbeatRequest : IEquatable<BrokerHeartbeatR
     [KafkaField("0+")]
     public long BrokerEpoch { get; set; } = -1L;
     [KafkaField("0+")]
-    public long CurrentMetadataOffset { get; set; } = 0L;
+    public long CurrentMetadataOffset { get; set; }
     [KafkaField("0+")]
     public bool WantFence { get; set; }
     [KafkaField("0+")]

@@ -24,7 +24,7 @@ public sealed partial class CreateDelegationTokenRequest : IEquatable<CreateDele
     [KafkaField("0+")]
     public List<CreateDelegationTokenRequest.CreatableRenewers> Renewers { get; set; } = new();
     [KafkaField("0+")]
-    public long MaxLifetimeMs { get; set; } = 0L;
+    public long MaxLifetimeMs { get; set; }
     /// <summary>Tagged fields this version does not know, kept so they are written back unchanged.</summary>
     public List<RawTaggedField>? UnknownTaggedFields { get; set; }
 

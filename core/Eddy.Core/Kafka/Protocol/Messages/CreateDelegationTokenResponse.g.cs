@@ -28,11 +28,11 @@ public sealed partial class CreateDelegationTokenResponse : IEquatable<CreateDel
     [KafkaField("3+")]
     public string TokenRequesterPrincipalName { get; set; } = "";
     [KafkaField("0+")]
-    public long IssueTimestampMs { get; set; } = 0L;
+    public long IssueTimestampMs { get; set; }
     [KafkaField("0+")]
-    public long ExpiryTimestampMs { get; set; } = 0L;
+    public long ExpiryTimestampMs { get; set; }
     [KafkaField("0+")]
-    public long MaxTimestampMs { get; set; } = 0L;
+    public long MaxTimestampMs { get; set; }
     [KafkaField("0+")]
     public string TokenId { get; set; } = "";
     [KafkaField("0+")]

@@ -177,7 +177,7 @@ public sealed partial class DeleteRecordsRequest : IEquatable<DeleteRecordsReque
         [KafkaField("0+")]
         public int PartitionIndex { get; set; }
         [KafkaField("0+")]
-        public long Offset { get; set; } = 0L;
+        public long Offset { get; set; }
         /// <summary>Tagged fields this version does not know, kept so they are written back unchanged.</summary>
         public List<RawTaggedField>? UnknownTaggedFields { get; set; }
 

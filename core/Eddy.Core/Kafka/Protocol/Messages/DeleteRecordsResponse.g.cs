@@ -177,7 +177,7 @@ public sealed partial class DeleteRecordsResponse : IEquatable<DeleteRecordsResp
         [KafkaField("0+")]
         public int PartitionIndex { get; set; }
         [KafkaField("0+")]
-        public long LowWatermark { get; set; } = 0L;
+        public long LowWatermark { get; set; }
         [KafkaField("0+")]
         public short ErrorCode { get; set; }
         /// <summary>Tagged fields this version does not know, kept so they are written back unchanged.</summary>

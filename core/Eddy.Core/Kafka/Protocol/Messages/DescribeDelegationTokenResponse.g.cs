@@ -115,11 +115,11 @@ public sealed partial class DescribeDelegationTokenResponse : IEquatable<Describ
         [KafkaField("3+")]
         public string TokenRequesterPrincipalName { get; set; } = "";
         [KafkaField("0+")]
-        public long IssueTimestamp { get; set; } = 0L;
+        public long IssueTimestamp { get; set; }
         [KafkaField("0+")]
-        public long ExpiryTimestamp { get; set; } = 0L;
+        public long ExpiryTimestamp { get; set; }
         [KafkaField("0+")]
-        public long MaxTimestamp { get; set; } = 0L;
+        public long MaxTimestamp { get; set; }
         [KafkaField("0+")]
         public string TokenId { get; set; } = "";
         [KafkaField("0+")]

@@ -313,9 +313,9 @@ public sealed partial class DescribeLogDirsResponse : IEquatable<DescribeLogDirs
         [KafkaField("0+")]
         public int PartitionIndex { get; set; }
         [KafkaField("0+")]
-        public long PartitionSize { get; set; } = 0L;
+        public long PartitionSize { get; set; }
         [KafkaField("0+")]
-        public long OffsetLag { get; set; } = 0L;
+        public long OffsetLag { get; set; }
         [KafkaField("0+")]
         public bool IsFutureKey { get; set; }
         /// <summary>Tagged fields this version does not know, kept so they are written back unchanged.</summary>

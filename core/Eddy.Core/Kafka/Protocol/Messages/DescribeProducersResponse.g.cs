@@ -273,7 +273,7 @@ public sealed partial class DescribeProducersResponse : IEquatable<DescribeProdu
     public sealed partial class ProducerState : IEquatable<ProducerState>
     {
         [KafkaField("0+")]
-        public long ProducerId { get; set; } = 0L;
+        public long ProducerId { get; set; }
         [KafkaField("0+")]
         public int ProducerEpoch { get; set; }
         [KafkaField("0+")]

@@ -220,7 +220,7 @@ public sealed partial class DescribeQuorumResponse : IEquatable<DescribeQuorumRe
         [KafkaField("0+")]
         public int LeaderEpoch { get; set; }
         [KafkaField("0+")]
-        public long HighWatermark { get; set; } = 0L;
+        public long HighWatermark { get; set; }
         [KafkaField("0+")]
         public List<DescribeQuorumResponse.ReplicaState> CurrentVoters { get; set; } = new();
         [KafkaField("0+")]
@@ -363,7 +363,7 @@ public sealed partial class DescribeQuorumResponse : IEquatable<DescribeQuorumRe
         [KafkaField("2+")]
         public Guid ReplicaDirectoryId { get; set; }
         [KafkaField("0+")]
-        public long LogEndOffset { get; set; } = 0L;
+        public long LogEndOffset { get; set; }
         [KafkaField("1+", Ignorable = true)]
         public long LastFetchTimestamp { get; set; } = -1L;
         [KafkaField("1+", Ignorable = true)]

@@ -105,9 +105,9 @@ public sealed partial class DescribeTransactionsResponse : IEquatable<DescribeTr
         [KafkaField("0+")]
         public int TransactionTimeoutMs { get; set; }
         [KafkaField("0+")]
-        public long TransactionStartTimeMs { get; set; } = 0L;
+        public long TransactionStartTimeMs { get; set; }
         [KafkaField("0+")]
-        public long ProducerId { get; set; } = 0L;
+        public long ProducerId { get; set; }
         [KafkaField("0+")]
         public short ProducerEpoch { get; set; }
         [KafkaField("0+")]

@@ -20,7 +20,7 @@ public sealed partial class EndTxnRequest : IEquatable<EndTxnRequest>, IKafkaMes
     [KafkaField("0+")]
     public string TransactionalId { get; set; } = "";
     [KafkaField("0+")]
-    public long ProducerId { get; set; } = 0L;
+    public long ProducerId { get; set; }
     [KafkaField("0+")]
     public short ProducerEpoch { get; set; }
     [KafkaField("0+")]

@@ -20,7 +20,7 @@ public sealed partial class ExpireDelegationTokenResponse : IEquatable<ExpireDel
     [KafkaField("0+")]
     public short ErrorCode { get; set; }
     [KafkaField("0+")]
-    public long ExpiryTimestampMs { get; set; } = 0L;
+    public long ExpiryTimestampMs { get; set; }
     [KafkaField("0+")]
     public int ThrottleTimeMs { get; set; }
     /// <summary>Tagged fields this version does not know, kept so they are written back unchanged.</summary>

@@ -416,7 +416,7 @@ public sealed partial class FetchRequest : IEquatable<FetchRequest>, IKafkaMessa
         [KafkaField("9+", Ignorable = true)]
         public int CurrentLeaderEpoch { get; set; } = -1;
         [KafkaField("0+")]
-        public long FetchOffset { get; set; } = 0L;
+        public long FetchOffset { get; set; }
         [KafkaField("12+")]
         public int LastFetchedEpoch { get; set; } = -1;
         [KafkaField("5+", Ignorable = true)]

@@ -251,7 +251,7 @@ public sealed partial class FetchResponse : IEquatable<FetchResponse>, IKafkaMes
         [KafkaField("0+")]
         public short ErrorCode { get; set; }
         [KafkaField("0+")]
-        public long HighWatermark { get; set; } = 0L;
+        public long HighWatermark { get; set; }
         [KafkaField("4+", Ignorable = true)]
         public long LastStableOffset { get; set; } = -1L;
         [KafkaField("5+", Ignorable = true)]
@@ -678,9 +678,9 @@ public sealed partial class FetchResponse : IEquatable<FetchResponse>, IKafkaMes
     public sealed partial class AbortedTransaction : IEquatable<AbortedTransaction>
     {
         [KafkaField("4+")]
-        public long ProducerId { get; set; } = 0L;
+        public long ProducerId { get; set; }
         [KafkaField("4+")]
-        public long FirstOffset { get; set; } = 0L;
+        public long FirstOffset { get; set; }
         /// <summary>Tagged fields this version does not know, kept so they are written back unchanged.</summary>
         public List<RawTaggedField>? UnknownTaggedFields { get; set; }
 

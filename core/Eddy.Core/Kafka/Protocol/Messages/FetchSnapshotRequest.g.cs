@@ -210,7 +210,7 @@ public sealed partial class FetchSnapshotRequest : IEquatable<FetchSnapshotReque
         [KafkaField("0+")]
         public FetchSnapshotRequest.SnapshotId SnapshotId { get; set; } = new();
         [KafkaField("0+")]
-        public long Position { get; set; } = 0L;
+        public long Position { get; set; }
         [KafkaField("1+", Tag = 0, Tagged = "1+", Ignorable = true)]
         public Guid ReplicaDirectoryId { get; set; }
         /// <summary>Tagged fields this version does not know, kept so they are written back unchanged.</summary>
@@ -311,7 +311,7 @@ public sealed partial class FetchSnapshotRequest : IEquatable<FetchSnapshotReque
     public sealed partial class SnapshotId : IEquatable<SnapshotId>
     {
         [KafkaField("0+")]
-        public long EndOffset { get; set; } = 0L;
+        public long EndOffset { get; set; }
         [KafkaField("0+")]
         public int Epoch { get; set; }
         /// <summary>Tagged fields this version does not know, kept so they are written back unchanged.</summary>

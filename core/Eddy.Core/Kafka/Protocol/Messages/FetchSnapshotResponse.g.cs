@@ -223,9 +223,9 @@ public sealed partial class FetchSnapshotResponse : IEquatable<FetchSnapshotResp
         [KafkaField("0+", Tag = 0, Tagged = "0+")]
         public FetchSnapshotResponse.LeaderIdAndEpoch CurrentLeader { get; set; } = new();
         [KafkaField("0+")]
-        public long Size { get; set; } = 0L;
+        public long Size { get; set; }
         [KafkaField("0+")]
-        public long Position { get; set; } = 0L;
+        public long Position { get; set; }
         [KafkaField("0+")]
         public ReadOnlyMemory<byte>? UnalignedRecords { get; set; }
         /// <summary>Tagged fields this version does not know, kept so they are written back unchanged.</summary>
@@ -340,7 +340,7 @@ public sealed partial class FetchSnapshotResponse : IEquatable<FetchSnapshotResp
     public sealed partial class SnapshotId : IEquatable<SnapshotId>
     {
         [KafkaField("0+")]
-        public long EndOffset { get; set; } = 0L;
+        public long EndOffset { get; set; }
         [KafkaField("0+")]
         public int Epoch { get; set; }
         /// <summary>Tagged fields this version does not know, kept so they are written back unchanged.</summary>

@@ -179,7 +179,7 @@ public sealed partial class InitializeShareGroupStateRequest : IEquatable<Initia
         [KafkaField("0+")]
         public int StateEpoch { get; set; }
         [KafkaField("0+")]
-        public long StartOffset { get; set; } = 0L;
+        public long StartOffset { get; set; }
         /// <summary>Tagged fields this version does not know, kept so they are written back unchanged.</summary>
         public List<RawTaggedField>? UnknownTaggedFields { get; set; }
 

@@ -205,7 +205,7 @@ public sealed partial class ListOffsetsRequest : IEquatable<ListOffsetsRequest>,
         [KafkaField("4+", Ignorable = true)]
         public int CurrentLeaderEpoch { get; set; } = -1;
         [KafkaField("0+")]
-        public long Timestamp { get; set; } = 0L;
+        public long Timestamp { get; set; }
         [KafkaField("0")]
         public int MaxNumOffsets { get; set; } = 1;
         /// <summary>Tagged fields this version does not know, kept so they are written back unchanged.</summary>

@@ -128,7 +128,7 @@ public sealed partial class ListTransactionsResponse : IEquatable<ListTransactio
         [KafkaField("0+")]
         public string TransactionalId { get; set; } = "";
         [KafkaField("0+")]
-        public long ProducerId { get; set; } = 0L;
+        public long ProducerId { get; set; }
         [KafkaField("0+")]
         public string TransactionState { get; set; } = "";
         /// <summary>Tagged fields this version does not know, kept so they are written back unchanged.</summary>

@@ -241,7 +241,7 @@ public sealed partial class OffsetCommitRequest : IEquatable<OffsetCommitRequest
         [KafkaField("0+")]
         public int PartitionIndex { get; set; }
         [KafkaField("0+")]
-        public long CommittedOffset { get; set; } = 0L;
+        public long CommittedOffset { get; set; }
         [KafkaField("6+", Ignorable = true)]
         public int CommittedLeaderEpoch { get; set; } = -1;
         [KafkaField("1")]

@@ -226,7 +226,7 @@ public sealed partial class OffsetFetchResponse : IEquatable<OffsetFetchResponse
         [KafkaField("0-7")]
         public int PartitionIndex { get; set; }
         [KafkaField("0-7")]
-        public long CommittedOffset { get; set; } = 0L;
+        public long CommittedOffset { get; set; }
         [KafkaField("5-7", Ignorable = true)]
         public int CommittedLeaderEpoch { get; set; } = -1;
         [KafkaField("0-7", Nullable = "0-7")]
@@ -539,7 +539,7 @@ public sealed partial class OffsetFetchResponse : IEquatable<OffsetFetchResponse
         [KafkaField("8+")]
         public int PartitionIndex { get; set; }
         [KafkaField("8+")]
-        public long CommittedOffset { get; set; } = 0L;
+        public long CommittedOffset { get; set; }
         [KafkaField("8+", Ignorable = true)]
         public int CommittedLeaderEpoch { get; set; } = -1;
         [KafkaField("8+", Nullable = "8+")]

@@ -225,7 +225,7 @@ public sealed partial class ProduceResponse : IEquatable<ProduceResponse>, IKafk
         [KafkaField("0+")]
         public short ErrorCode { get; set; }
         [KafkaField("0+")]
-        public long BaseOffset { get; set; } = 0L;
+        public long BaseOffset { get; set; }
         [KafkaField("2+", Ignorable = true)]
         public long LogAppendTimeMs { get; set; } = -1L;
         [KafkaField("5+", Ignorable = true)]

@@ -20,7 +20,7 @@ public sealed partial class RenewDelegationTokenRequest : IEquatable<RenewDelega
     [KafkaField("0+")]
     public byte[] Hmac { get; set; } = Array.Empty<byte>();
     [KafkaField("0+")]
-    public long RenewPeriodMs { get; set; } = 0L;
+    public long RenewPeriodMs { get; set; }
     /// <summary>Tagged fields this version does not know, kept so they are written back unchanged.</summary>
     public List<RawTaggedField>? UnknownTaggedFields { get; set; }
 

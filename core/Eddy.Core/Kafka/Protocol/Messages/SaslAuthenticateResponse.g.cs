@@ -24,7 +24,7 @@ public sealed partial class SaslAuthenticateResponse : IEquatable<SaslAuthentica
     [KafkaField("0+")]
     public byte[] AuthBytes { get; set; } = Array.Empty<byte>();
     [KafkaField("1+", Ignorable = true)]
-    public long SessionLifetimeMs { get; set; } = 0L;
+    public long SessionLifetimeMs { get; set; }
     /// <summary>Tagged fields this version does not know, kept so they are written back unchanged.</summary>
     public List<RawTaggedField>? UnknownTaggedFields { get; set; }
 

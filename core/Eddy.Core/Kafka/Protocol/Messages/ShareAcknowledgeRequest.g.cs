@@ -273,9 +273,9 @@ public sealed partial class ShareAcknowledgeRequest : IEquatable<ShareAcknowledg
     public sealed partial class AcknowledgementBatch : IEquatable<AcknowledgementBatch>
     {
         [KafkaField("0+")]
-        public long FirstOffset { get; set; } = 0L;
+        public long FirstOffset { get; set; }
         [KafkaField("0+")]
-        public long LastOffset { get; set; } = 0L;
+        public long LastOffset { get; set; }
         [KafkaField("0+")]
         public List<sbyte> AcknowledgeTypes { get; set; } = new();
         /// <summary>Tagged fields this version does not know, kept so they are written back unchanged.</summary>

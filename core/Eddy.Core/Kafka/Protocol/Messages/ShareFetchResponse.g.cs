@@ -419,9 +419,9 @@ public sealed partial class ShareFetchResponse : IEquatable<ShareFetchResponse>,
     public sealed partial class AcquiredRecords : IEquatable<AcquiredRecords>
     {
         [KafkaField("0+")]
-        public long FirstOffset { get; set; } = 0L;
+        public long FirstOffset { get; set; }
         [KafkaField("0+")]
-        public long LastOffset { get; set; } = 0L;
+        public long LastOffset { get; set; }
         [KafkaField("0+")]
         public short DeliveryCount { get; set; }
         /// <summary>Tagged fields this version does not know, kept so they are written back unchanged.</summary>

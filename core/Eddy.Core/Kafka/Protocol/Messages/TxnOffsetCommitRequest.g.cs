@@ -22,7 +22,7 @@ public sealed partial class TxnOffsetCommitRequest : IEquatable<TxnOffsetCommitR
     [KafkaField("0+")]
     public string GroupId { get; set; } = "";
     [KafkaField("0+")]
-    public long ProducerId { get; set; } = 0L;
+    public long ProducerId { get; set; }
     [KafkaField("0+")]
     public short ProducerEpoch { get; set; }
     [KafkaField("3+")]
@@ -249,7 +249,7 @@ public sealed partial class TxnOffsetCommitRequest : IEquatable<TxnOffsetCommitR
         [KafkaField("0+")]
         public int PartitionIndex { get; set; }
         [KafkaField("0+")]
-        public long CommittedOffset { get; set; } = 0L;
+        public long CommittedOffset { get; set; }
         [KafkaField("2+", Ignorable = true)]
         public int CommittedLeaderEpoch { get; set; } = -1;
         [KafkaField("0+", Nullable = "0+")]

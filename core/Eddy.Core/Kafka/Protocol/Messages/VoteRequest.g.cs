@@ -199,7 +199,7 @@ public sealed partial class VoteRequest : IEquatable<VoteRequest>, IKafkaMessage
         [KafkaField("0+")]
         public int LastOffsetEpoch { get; set; }
         [KafkaField("0+")]
-        public long LastOffset { get; set; } = 0L;
+        public long LastOffset { get; set; }
         /// <summary>Tagged fields this version does not know, kept so they are written back unchanged.</summary>
         public List<RawTaggedField>? UnknownTaggedFields { get; set; }
 

@@ -181,7 +181,7 @@ public sealed partial class WriteShareGroupStateRequest : IEquatable<WriteShareG
         [KafkaField("0+")]
         public int LeaderEpoch { get; set; }
         [KafkaField("0+")]
-        public long StartOffset { get; set; } = 0L;
+        public long StartOffset { get; set; }
         [KafkaField("0+")]
         public List<WriteShareGroupStateRequest.StateBatch> StateBatches { get; set; } = new();
         /// <summary>Tagged fields this version does not know, kept so they are written back unchanged.</summary>
@@ -283,9 +283,9 @@ public sealed partial class WriteShareGroupStateRequest : IEquatable<WriteShareG
     public sealed partial class StateBatch : IEquatable<StateBatch>
     {
         [KafkaField("0+")]
-        public long FirstOffset { get; set; } = 0L;
+        public long FirstOffset { get; set; }
         [KafkaField("0+")]
-        public long LastOffset { get; set; } = 0L;
+        public long LastOffset { get; set; }
         [KafkaField("0+")]
         public sbyte DeliveryState { get; set; }
         [KafkaField("0+")]

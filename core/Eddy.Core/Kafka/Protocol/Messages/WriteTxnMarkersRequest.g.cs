@@ -87,7 +87,7 @@ public sealed partial class WriteTxnMarkersRequest : IEquatable<WriteTxnMarkersR
     public sealed partial class WritableTxnMarker : IEquatable<WritableTxnMarker>
     {
         [KafkaField("0+")]
-        public long ProducerId { get; set; } = 0L;
+        public long ProducerId { get; set; }
         [KafkaField("0+")]
         public short ProducerEpoch { get; set; }
         [KafkaField("0+")]

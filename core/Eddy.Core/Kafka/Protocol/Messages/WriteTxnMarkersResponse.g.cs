@@ -87,7 +87,7 @@ public sealed partial class WriteTxnMarkersResponse : IEquatable<WriteTxnMarkers
     public sealed partial class WritableTxnMarkerResult : IEquatable<WritableTxnMarkerResult>
     {
         [KafkaField("0+")]
-        public long ProducerId { get; set; } = 0L;
+        public long ProducerId { get; set; }
         [KafkaField("0+")]
         public List<WriteTxnMarkersResponse.WritableTxnMarkerTopicResult> Topics { get; set; } = new();
         /// <summary>Tagged fields this version does not know, kept so they are written back unchanged.</summary>
