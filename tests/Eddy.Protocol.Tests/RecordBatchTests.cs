@@ -153,6 +153,42 @@ public class RecordBatchTests
     }
 
     [Fact]
+    public void Lz4FrameWithLinkedBlocksAndChecksumsDecodes()
+    {
+        // Hand-made frame: FLG = version 01, linked blocks, block and content checksums; 64 KiB blocks.
+        byte[] first = Encoding.ASCII.GetBytes("0123456789abcdefghijklmnopqrst");
+        // Block 2 is one LZ4 sequence copying 20 bytes from 30 back (into block 1), then 5 literals.
+        byte[] second = [0x0F, 30, 0, 1, 0x50, (byte)'V', (byte)'W', (byte)'X', (byte)'Y', (byte)'Z'];
+        byte[] expected = [.. first, .. first.AsSpan(0, 20), .. "VWXYZ"u8];
+        using var w = new KafkaWriter();
+        byte[] descriptor = [0x54, 0x40];
+        w.WriteRaw([0x04, 0x22, 0x4D, 0x18, .. descriptor, (byte)(System.IO.Hashing.XxHash32.HashToUInt32(descriptor) >> 8)]);
+        void Block(byte[] data, bool stored)
+        {
+            var le = new byte[4];
+            BinaryPrimitives.WriteUInt32LittleEndian(le, (uint)data.Length | (stored ? 0x80000000u : 0));
+            w.WriteRaw(le);
+            w.WriteRaw(data);
+            BinaryPrimitives.WriteUInt32LittleEndian(le, System.IO.Hashing.XxHash32.HashToUInt32(data));
+            w.WriteRaw(le);
+        }
+        Block(first, stored: true);
+        Block(second, stored: false);
+        w.WriteRaw([0, 0, 0, 0]);
+        var sum = new byte[4];
+        BinaryPrimitives.WriteUInt32LittleEndian(sum, System.IO.Hashing.XxHash32.HashToUInt32(expected));
+        w.WriteRaw(sum);
+
+        var (buf, len) = Compressor.Decompress(CompressionType.Lz4, w.WrittenSpan, 1 << 20);
+        Assert.Equal(expected, buf.AsSpan(0, len).ToArray());
+        System.Buffers.ArrayPool<byte>.Shared.Return(buf);
+
+        byte[] damaged = w.ToArray();
+        damaged[^1] ^= 1; // content checksum
+        Assert.Throws<KafkaProtocolException>(() => Compressor.Decompress(CompressionType.Lz4, damaged, 1 << 20));
+    }
+
+    [Fact]
     public void LegacyFormatsAreRefusedWithKafka4Errors()
     {
         Assert.Equal(35, LegacyMessageFormat.CheckProduceVersion(2));
