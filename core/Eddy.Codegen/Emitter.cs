@@ -111,7 +111,11 @@ internal sealed class Emitter
             string present = Untagged(f);
             if (present == "false") continue;
             if (present != "true") Line($"if ({present})");
-            Open(); ReadField(f, "flexible"); Close();
+            // Arrays and structs declare locals, so they get a block of their own; scalars need none.
+            bool block = present != "true" || f.IsArray || f.IsStruct;
+            if (block) Open();
+            ReadField(f, "flexible");
+            if (block) Close();
         }
         if (!_m.Flexible.IsNone)
         {
@@ -160,7 +164,7 @@ internal sealed class Emitter
         {
             string s = StructCls(f.ElementType);
             if (!f.Nullable.IsNone)
-                Line($"if ({nullable} && r.ReadNullMarker()) {f.Name} = null; else {{ var s = new {s}(); s.Read(ref r, version); {f.Name} = s; }}");
+                Line($"if ({(nullable == "true" ? "" : nullable + " && ")}r.ReadNullMarker()) {f.Name} = null; else {{ var s = new {s}(); s.Read(ref r, version); {f.Name} = s; }}");
             else
                 Line($"{{ var s = new {s}(); s.Read(ref r, version); {f.Name} = s; }}");
         }
@@ -198,7 +202,10 @@ internal sealed class Emitter
             if (present != "false")
             {
                 if (present != "true") Line($"if ({present})");
-                Open(); WriteField(f, "flexible"); Close();
+                bool block = present != "true" || f.IsArray || f.IsStruct;
+                if (block) Open();
+                WriteField(f, "flexible");
+                if (block) Close();
             }
             // Kafka refuses to drop a set field silently unless the schema calls it ignorable.
             if (!f.Ignorable && !(f.Versions.Lo <= _m.Valid.Lo && f.Versions.Hi >= _m.Valid.Hi))
@@ -250,7 +257,7 @@ internal sealed class Emitter
         else if (f.IsStruct)
         {
             if (!f.Nullable.IsNone)
-                Line($"if ({nullable}) w.WriteNullMarker({f.Name} is null);");
+                Line($"{(nullable == "true" ? "" : $"if ({nullable}) ")}w.WriteNullMarker({f.Name} is null);");
             Line($"if ({f.Name} is not null) {f.Name}.Write(w, version); else if (!({nullable})) throw KafkaProtocolException.NullField(\"{f.Name}\");");
         }
         else Line(WriteScalar(f.Type, f.Name, c, nullable, f.Name) + ";");

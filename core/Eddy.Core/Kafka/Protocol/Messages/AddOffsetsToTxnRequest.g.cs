@@ -32,18 +32,10 @@ public sealed partial class AddOffsetsToTxnRequest : IEquatable<AddOffsetsToTxnR
     {
         KafkaReader.CheckVersion("AddOffsetsToTxnRequest", version, LowestVersion, HighestVersion);
         bool flexible = version >= 3;
-        {
-            TransactionalId = r.ReadString(flexible);
-        }
-        {
-            ProducerId = r.ReadInt64();
-        }
-        {
-            ProducerEpoch = r.ReadInt16();
-        }
-        {
-            GroupId = r.ReadString(flexible);
-        }
+        TransactionalId = r.ReadString(flexible);
+        ProducerId = r.ReadInt64();
+        ProducerEpoch = r.ReadInt16();
+        GroupId = r.ReadString(flexible);
         if (flexible)
         {
             int tagCount = r.ReadTagCount();
@@ -62,18 +54,10 @@ public sealed partial class AddOffsetsToTxnRequest : IEquatable<AddOffsetsToTxnR
     {
         KafkaReader.CheckVersion("AddOffsetsToTxnRequest", version, LowestVersion, HighestVersion);
         bool flexible = version >= 3;
-        {
-            w.WriteString(TransactionalId, flexible, false, "TransactionalId");
-        }
-        {
-            w.WriteInt64(ProducerId);
-        }
-        {
-            w.WriteInt16(ProducerEpoch);
-        }
-        {
-            w.WriteString(GroupId, flexible, false, "GroupId");
-        }
+        w.WriteString(TransactionalId, flexible, false, "TransactionalId");
+        w.WriteInt64(ProducerId);
+        w.WriteInt16(ProducerEpoch);
+        w.WriteString(GroupId, flexible, false, "GroupId");
         if (flexible)
         {
             int tagCount = UnknownTaggedFields?.Count ?? 0;

@@ -28,12 +28,8 @@ public sealed partial class AddOffsetsToTxnResponse : IEquatable<AddOffsetsToTxn
     {
         KafkaReader.CheckVersion("AddOffsetsToTxnResponse", version, LowestVersion, HighestVersion);
         bool flexible = version >= 3;
-        {
-            ThrottleTimeMs = r.ReadInt32();
-        }
-        {
-            ErrorCode = r.ReadInt16();
-        }
+        ThrottleTimeMs = r.ReadInt32();
+        ErrorCode = r.ReadInt16();
         if (flexible)
         {
             int tagCount = r.ReadTagCount();
@@ -52,12 +48,8 @@ public sealed partial class AddOffsetsToTxnResponse : IEquatable<AddOffsetsToTxn
     {
         KafkaReader.CheckVersion("AddOffsetsToTxnResponse", version, LowestVersion, HighestVersion);
         bool flexible = version >= 3;
-        {
-            w.WriteInt32(ThrottleTimeMs);
-        }
-        {
-            w.WriteInt16(ErrorCode);
-        }
+        w.WriteInt32(ThrottleTimeMs);
+        w.WriteInt16(ErrorCode);
         if (flexible)
         {
             int tagCount = UnknownTaggedFields?.Count ?? 0;

@@ -293,9 +293,7 @@ public sealed partial class AddPartitionsToTxnRequest : IEquatable<AddPartitions
         public void Read(ref KafkaReader r, short version)
         {
             bool flexible = version >= 3;
-            {
-                Name = r.ReadString(flexible);
-            }
+            Name = r.ReadString(flexible);
             {
                 int n = r.ReadArrayLength(flexible, false);
                 {
@@ -321,9 +319,7 @@ public sealed partial class AddPartitionsToTxnRequest : IEquatable<AddPartitions
         public void Write(KafkaWriter w, short version)
         {
             bool flexible = version >= 3;
-            {
-                w.WriteString(Name, flexible, false, "Name");
-            }
+            w.WriteString(Name, flexible, false, "Name");
             {
                 if (Partitions is null) w.WriteNullArray(flexible, false, "Partitions"); else
                 {

@@ -32,9 +32,7 @@ public sealed partial class AddPartitionsToTxnResponse : IEquatable<AddPartition
     {
         KafkaReader.CheckVersion("AddPartitionsToTxnResponse", version, LowestVersion, HighestVersion);
         bool flexible = version >= 3;
-        {
-            ThrottleTimeMs = r.ReadInt32();
-        }
+        ThrottleTimeMs = r.ReadInt32();
         if (version >= 4)
         {
             ErrorCode = r.ReadInt16();
@@ -75,9 +73,7 @@ public sealed partial class AddPartitionsToTxnResponse : IEquatable<AddPartition
     {
         KafkaReader.CheckVersion("AddPartitionsToTxnResponse", version, LowestVersion, HighestVersion);
         bool flexible = version >= 3;
-        {
-            w.WriteInt32(ThrottleTimeMs);
-        }
+        w.WriteInt32(ThrottleTimeMs);
         if (version >= 4)
         {
             w.WriteInt16(ErrorCode);
@@ -231,9 +227,7 @@ public sealed partial class AddPartitionsToTxnResponse : IEquatable<AddPartition
         public void Read(ref KafkaReader r, short version)
         {
             bool flexible = version >= 3;
-            {
-                Name = r.ReadString(flexible);
-            }
+            Name = r.ReadString(flexible);
             {
                 int n = r.ReadArrayLength(flexible, false);
                 {
@@ -259,9 +253,7 @@ public sealed partial class AddPartitionsToTxnResponse : IEquatable<AddPartition
         public void Write(KafkaWriter w, short version)
         {
             bool flexible = version >= 3;
-            {
-                w.WriteString(Name, flexible, false, "Name");
-            }
+            w.WriteString(Name, flexible, false, "Name");
             {
                 if (ResultsByPartition is null) w.WriteNullArray(flexible, false, "ResultsByPartition"); else
                 {
@@ -309,12 +301,8 @@ public sealed partial class AddPartitionsToTxnResponse : IEquatable<AddPartition
         public void Read(ref KafkaReader r, short version)
         {
             bool flexible = version >= 3;
-            {
-                PartitionIndex = r.ReadInt32();
-            }
-            {
-                PartitionErrorCode = r.ReadInt16();
-            }
+            PartitionIndex = r.ReadInt32();
+            PartitionErrorCode = r.ReadInt16();
             if (flexible)
             {
                 int tagCount = r.ReadTagCount();
@@ -332,12 +320,8 @@ public sealed partial class AddPartitionsToTxnResponse : IEquatable<AddPartition
         public void Write(KafkaWriter w, short version)
         {
             bool flexible = version >= 3;
-            {
-                w.WriteInt32(PartitionIndex);
-            }
-            {
-                w.WriteInt16(PartitionErrorCode);
-            }
+            w.WriteInt32(PartitionIndex);
+            w.WriteInt16(PartitionErrorCode);
             if (flexible)
             {
                 int tagCount = UnknownTaggedFields?.Count ?? 0;

@@ -34,18 +34,10 @@ public sealed partial class AddRaftVoterRequest : IEquatable<AddRaftVoterRequest
     {
         KafkaReader.CheckVersion("AddRaftVoterRequest", version, LowestVersion, HighestVersion);
         bool flexible = true;
-        {
-            ClusterId = r.ReadNullableString(flexible, true);
-        }
-        {
-            TimeoutMs = r.ReadInt32();
-        }
-        {
-            VoterId = r.ReadInt32();
-        }
-        {
-            VoterDirectoryId = r.ReadUuid();
-        }
+        ClusterId = r.ReadNullableString(flexible, true);
+        TimeoutMs = r.ReadInt32();
+        VoterId = r.ReadInt32();
+        VoterDirectoryId = r.ReadUuid();
         {
             int n = r.ReadArrayLength(flexible, false);
             {
@@ -72,18 +64,10 @@ public sealed partial class AddRaftVoterRequest : IEquatable<AddRaftVoterRequest
     {
         KafkaReader.CheckVersion("AddRaftVoterRequest", version, LowestVersion, HighestVersion);
         bool flexible = true;
-        {
-            w.WriteString(ClusterId, flexible, true, "ClusterId");
-        }
-        {
-            w.WriteInt32(TimeoutMs);
-        }
-        {
-            w.WriteInt32(VoterId);
-        }
-        {
-            w.WriteUuid(VoterDirectoryId);
-        }
+        w.WriteString(ClusterId, flexible, true, "ClusterId");
+        w.WriteInt32(TimeoutMs);
+        w.WriteInt32(VoterId);
+        w.WriteUuid(VoterDirectoryId);
         {
             if (Listeners is null) w.WriteNullArray(flexible, false, "Listeners"); else
             {
@@ -138,15 +122,9 @@ public sealed partial class AddRaftVoterRequest : IEquatable<AddRaftVoterRequest
         public void Read(ref KafkaReader r, short version)
         {
             bool flexible = true;
-            {
-                Name = r.ReadString(flexible);
-            }
-            {
-                Host = r.ReadString(flexible);
-            }
-            {
-                Port = r.ReadUInt16();
-            }
+            Name = r.ReadString(flexible);
+            Host = r.ReadString(flexible);
+            Port = r.ReadUInt16();
             if (flexible)
             {
                 int tagCount = r.ReadTagCount();
@@ -164,15 +142,9 @@ public sealed partial class AddRaftVoterRequest : IEquatable<AddRaftVoterRequest
         public void Write(KafkaWriter w, short version)
         {
             bool flexible = true;
-            {
-                w.WriteString(Name, flexible, false, "Name");
-            }
-            {
-                w.WriteString(Host, flexible, false, "Host");
-            }
-            {
-                w.WriteUInt16(Port);
-            }
+            w.WriteString(Name, flexible, false, "Name");
+            w.WriteString(Host, flexible, false, "Host");
+            w.WriteUInt16(Port);
             if (flexible)
             {
                 int tagCount = UnknownTaggedFields?.Count ?? 0;

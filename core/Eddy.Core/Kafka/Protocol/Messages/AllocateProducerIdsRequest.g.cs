@@ -28,12 +28,8 @@ public sealed partial class AllocateProducerIdsRequest : IEquatable<AllocateProd
     {
         KafkaReader.CheckVersion("AllocateProducerIdsRequest", version, LowestVersion, HighestVersion);
         bool flexible = true;
-        {
-            BrokerId = r.ReadInt32();
-        }
-        {
-            BrokerEpoch = r.ReadInt64();
-        }
+        BrokerId = r.ReadInt32();
+        BrokerEpoch = r.ReadInt64();
         if (flexible)
         {
             int tagCount = r.ReadTagCount();
@@ -52,12 +48,8 @@ public sealed partial class AllocateProducerIdsRequest : IEquatable<AllocateProd
     {
         KafkaReader.CheckVersion("AllocateProducerIdsRequest", version, LowestVersion, HighestVersion);
         bool flexible = true;
-        {
-            w.WriteInt32(BrokerId);
-        }
-        {
-            w.WriteInt64(BrokerEpoch);
-        }
+        w.WriteInt32(BrokerId);
+        w.WriteInt64(BrokerEpoch);
         if (flexible)
         {
             int tagCount = UnknownTaggedFields?.Count ?? 0;

@@ -32,18 +32,10 @@ public sealed partial class AllocateProducerIdsResponse : IEquatable<AllocatePro
     {
         KafkaReader.CheckVersion("AllocateProducerIdsResponse", version, LowestVersion, HighestVersion);
         bool flexible = true;
-        {
-            ThrottleTimeMs = r.ReadInt32();
-        }
-        {
-            ErrorCode = r.ReadInt16();
-        }
-        {
-            ProducerIdStart = r.ReadInt64();
-        }
-        {
-            ProducerIdLen = r.ReadInt32();
-        }
+        ThrottleTimeMs = r.ReadInt32();
+        ErrorCode = r.ReadInt16();
+        ProducerIdStart = r.ReadInt64();
+        ProducerIdLen = r.ReadInt32();
         if (flexible)
         {
             int tagCount = r.ReadTagCount();
@@ -62,18 +54,10 @@ public sealed partial class AllocateProducerIdsResponse : IEquatable<AllocatePro
     {
         KafkaReader.CheckVersion("AllocateProducerIdsResponse", version, LowestVersion, HighestVersion);
         bool flexible = true;
-        {
-            w.WriteInt32(ThrottleTimeMs);
-        }
-        {
-            w.WriteInt16(ErrorCode);
-        }
-        {
-            w.WriteInt64(ProducerIdStart);
-        }
-        {
-            w.WriteInt32(ProducerIdLen);
-        }
+        w.WriteInt32(ThrottleTimeMs);
+        w.WriteInt16(ErrorCode);
+        w.WriteInt64(ProducerIdStart);
+        w.WriteInt32(ProducerIdLen);
         if (flexible)
         {
             int tagCount = UnknownTaggedFields?.Count ?? 0;

@@ -36,9 +36,7 @@ public sealed partial class AlterClientQuotasRequest : IEquatable<AlterClientQuo
                 Entries = list;
             }
         }
-        {
-            ValidateOnly = r.ReadBool();
-        }
+        ValidateOnly = r.ReadBool();
         if (flexible)
         {
             int tagCount = r.ReadTagCount();
@@ -64,9 +62,7 @@ public sealed partial class AlterClientQuotasRequest : IEquatable<AlterClientQuo
                 foreach (var e in Entries) e.Write(w, version);
             }
         }
-        {
-            w.WriteBool(ValidateOnly);
-        }
+        w.WriteBool(ValidateOnly);
         if (flexible)
         {
             int tagCount = UnknownTaggedFields?.Count ?? 0;
@@ -193,12 +189,8 @@ public sealed partial class AlterClientQuotasRequest : IEquatable<AlterClientQuo
         public void Read(ref KafkaReader r, short version)
         {
             bool flexible = version >= 1;
-            {
-                EntityType = r.ReadString(flexible);
-            }
-            {
-                EntityName = r.ReadNullableString(flexible, true);
-            }
+            EntityType = r.ReadString(flexible);
+            EntityName = r.ReadNullableString(flexible, true);
             if (flexible)
             {
                 int tagCount = r.ReadTagCount();
@@ -216,12 +208,8 @@ public sealed partial class AlterClientQuotasRequest : IEquatable<AlterClientQuo
         public void Write(KafkaWriter w, short version)
         {
             bool flexible = version >= 1;
-            {
-                w.WriteString(EntityType, flexible, false, "EntityType");
-            }
-            {
-                w.WriteString(EntityName, flexible, true, "EntityName");
-            }
+            w.WriteString(EntityType, flexible, false, "EntityType");
+            w.WriteString(EntityName, flexible, true, "EntityName");
             if (flexible)
             {
                 int tagCount = UnknownTaggedFields?.Count ?? 0;
@@ -264,15 +252,9 @@ public sealed partial class AlterClientQuotasRequest : IEquatable<AlterClientQuo
         public void Read(ref KafkaReader r, short version)
         {
             bool flexible = version >= 1;
-            {
-                Key = r.ReadString(flexible);
-            }
-            {
-                Value = r.ReadFloat64();
-            }
-            {
-                Remove = r.ReadBool();
-            }
+            Key = r.ReadString(flexible);
+            Value = r.ReadFloat64();
+            Remove = r.ReadBool();
             if (flexible)
             {
                 int tagCount = r.ReadTagCount();
@@ -290,15 +272,9 @@ public sealed partial class AlterClientQuotasRequest : IEquatable<AlterClientQuo
         public void Write(KafkaWriter w, short version)
         {
             bool flexible = version >= 1;
-            {
-                w.WriteString(Key, flexible, false, "Key");
-            }
-            {
-                w.WriteFloat64(Value);
-            }
-            {
-                w.WriteBool(Remove);
-            }
+            w.WriteString(Key, flexible, false, "Key");
+            w.WriteFloat64(Value);
+            w.WriteBool(Remove);
             if (flexible)
             {
                 int tagCount = UnknownTaggedFields?.Count ?? 0;

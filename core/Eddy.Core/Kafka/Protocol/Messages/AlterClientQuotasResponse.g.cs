@@ -28,9 +28,7 @@ public sealed partial class AlterClientQuotasResponse : IEquatable<AlterClientQu
     {
         KafkaReader.CheckVersion("AlterClientQuotasResponse", version, LowestVersion, HighestVersion);
         bool flexible = version >= 1;
-        {
-            ThrottleTimeMs = r.ReadInt32();
-        }
+        ThrottleTimeMs = r.ReadInt32();
         {
             int n = r.ReadArrayLength(flexible, false);
             {
@@ -57,9 +55,7 @@ public sealed partial class AlterClientQuotasResponse : IEquatable<AlterClientQu
     {
         KafkaReader.CheckVersion("AlterClientQuotasResponse", version, LowestVersion, HighestVersion);
         bool flexible = version >= 1;
-        {
-            w.WriteInt32(ThrottleTimeMs);
-        }
+        w.WriteInt32(ThrottleTimeMs);
         {
             if (Entries is null) w.WriteNullArray(flexible, false, "Entries"); else
             {
@@ -108,12 +104,8 @@ public sealed partial class AlterClientQuotasResponse : IEquatable<AlterClientQu
         public void Read(ref KafkaReader r, short version)
         {
             bool flexible = version >= 1;
-            {
-                ErrorCode = r.ReadInt16();
-            }
-            {
-                ErrorMessage = r.ReadNullableString(flexible, true);
-            }
+            ErrorCode = r.ReadInt16();
+            ErrorMessage = r.ReadNullableString(flexible, true);
             {
                 int n = r.ReadArrayLength(flexible, false);
                 {
@@ -139,12 +131,8 @@ public sealed partial class AlterClientQuotasResponse : IEquatable<AlterClientQu
         public void Write(KafkaWriter w, short version)
         {
             bool flexible = version >= 1;
-            {
-                w.WriteInt16(ErrorCode);
-            }
-            {
-                w.WriteString(ErrorMessage, flexible, true, "ErrorMessage");
-            }
+            w.WriteInt16(ErrorCode);
+            w.WriteString(ErrorMessage, flexible, true, "ErrorMessage");
             {
                 if (Entity is null) w.WriteNullArray(flexible, false, "Entity"); else
                 {
@@ -194,12 +182,8 @@ public sealed partial class AlterClientQuotasResponse : IEquatable<AlterClientQu
         public void Read(ref KafkaReader r, short version)
         {
             bool flexible = version >= 1;
-            {
-                EntityType = r.ReadString(flexible);
-            }
-            {
-                EntityName = r.ReadNullableString(flexible, true);
-            }
+            EntityType = r.ReadString(flexible);
+            EntityName = r.ReadNullableString(flexible, true);
             if (flexible)
             {
                 int tagCount = r.ReadTagCount();
@@ -217,12 +201,8 @@ public sealed partial class AlterClientQuotasResponse : IEquatable<AlterClientQu
         public void Write(KafkaWriter w, short version)
         {
             bool flexible = version >= 1;
-            {
-                w.WriteString(EntityType, flexible, false, "EntityType");
-            }
-            {
-                w.WriteString(EntityName, flexible, true, "EntityName");
-            }
+            w.WriteString(EntityType, flexible, false, "EntityType");
+            w.WriteString(EntityName, flexible, true, "EntityName");
             if (flexible)
             {
                 int tagCount = UnknownTaggedFields?.Count ?? 0;

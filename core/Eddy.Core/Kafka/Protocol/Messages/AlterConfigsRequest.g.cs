@@ -36,9 +36,7 @@ public sealed partial class AlterConfigsRequest : IEquatable<AlterConfigsRequest
                 Resources = list;
             }
         }
-        {
-            ValidateOnly = r.ReadBool();
-        }
+        ValidateOnly = r.ReadBool();
         if (flexible)
         {
             int tagCount = r.ReadTagCount();
@@ -64,9 +62,7 @@ public sealed partial class AlterConfigsRequest : IEquatable<AlterConfigsRequest
                 foreach (var e in Resources) e.Write(w, version);
             }
         }
-        {
-            w.WriteBool(ValidateOnly);
-        }
+        w.WriteBool(ValidateOnly);
         if (flexible)
         {
             int tagCount = UnknownTaggedFields?.Count ?? 0;
@@ -108,12 +104,8 @@ public sealed partial class AlterConfigsRequest : IEquatable<AlterConfigsRequest
         public void Read(ref KafkaReader r, short version)
         {
             bool flexible = version >= 2;
-            {
-                ResourceType = r.ReadInt8();
-            }
-            {
-                ResourceName = r.ReadString(flexible);
-            }
+            ResourceType = r.ReadInt8();
+            ResourceName = r.ReadString(flexible);
             {
                 int n = r.ReadArrayLength(flexible, false);
                 {
@@ -139,12 +131,8 @@ public sealed partial class AlterConfigsRequest : IEquatable<AlterConfigsRequest
         public void Write(KafkaWriter w, short version)
         {
             bool flexible = version >= 2;
-            {
-                w.WriteInt8(ResourceType);
-            }
-            {
-                w.WriteString(ResourceName, flexible, false, "ResourceName");
-            }
+            w.WriteInt8(ResourceType);
+            w.WriteString(ResourceName, flexible, false, "ResourceName");
             {
                 if (Configs is null) w.WriteNullArray(flexible, false, "Configs"); else
                 {
@@ -194,12 +182,8 @@ public sealed partial class AlterConfigsRequest : IEquatable<AlterConfigsRequest
         public void Read(ref KafkaReader r, short version)
         {
             bool flexible = version >= 2;
-            {
-                Name = r.ReadString(flexible);
-            }
-            {
-                Value = r.ReadNullableString(flexible, true);
-            }
+            Name = r.ReadString(flexible);
+            Value = r.ReadNullableString(flexible, true);
             if (flexible)
             {
                 int tagCount = r.ReadTagCount();
@@ -217,12 +201,8 @@ public sealed partial class AlterConfigsRequest : IEquatable<AlterConfigsRequest
         public void Write(KafkaWriter w, short version)
         {
             bool flexible = version >= 2;
-            {
-                w.WriteString(Name, flexible, false, "Name");
-            }
-            {
-                w.WriteString(Value, flexible, true, "Value");
-            }
+            w.WriteString(Name, flexible, false, "Name");
+            w.WriteString(Value, flexible, true, "Value");
             if (flexible)
             {
                 int tagCount = UnknownTaggedFields?.Count ?? 0;

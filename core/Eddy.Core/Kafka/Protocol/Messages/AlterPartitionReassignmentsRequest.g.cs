@@ -30,9 +30,7 @@ public sealed partial class AlterPartitionReassignmentsRequest : IEquatable<Alte
     {
         KafkaReader.CheckVersion("AlterPartitionReassignmentsRequest", version, LowestVersion, HighestVersion);
         bool flexible = true;
-        {
-            TimeoutMs = r.ReadInt32();
-        }
+        TimeoutMs = r.ReadInt32();
         if (version >= 1)
         {
             AllowReplicationFactorChange = r.ReadBool();
@@ -63,9 +61,7 @@ public sealed partial class AlterPartitionReassignmentsRequest : IEquatable<Alte
     {
         KafkaReader.CheckVersion("AlterPartitionReassignmentsRequest", version, LowestVersion, HighestVersion);
         bool flexible = true;
-        {
-            w.WriteInt32(TimeoutMs);
-        }
+        w.WriteInt32(TimeoutMs);
         if (version >= 1)
         {
             w.WriteBool(AllowReplicationFactorChange);
@@ -120,9 +116,7 @@ public sealed partial class AlterPartitionReassignmentsRequest : IEquatable<Alte
         public void Read(ref KafkaReader r, short version)
         {
             bool flexible = true;
-            {
-                Name = r.ReadString(flexible);
-            }
+            Name = r.ReadString(flexible);
             {
                 int n = r.ReadArrayLength(flexible, false);
                 {
@@ -148,9 +142,7 @@ public sealed partial class AlterPartitionReassignmentsRequest : IEquatable<Alte
         public void Write(KafkaWriter w, short version)
         {
             bool flexible = true;
-            {
-                w.WriteString(Name, flexible, false, "Name");
-            }
+            w.WriteString(Name, flexible, false, "Name");
             {
                 if (Partitions is null) w.WriteNullArray(flexible, false, "Partitions"); else
                 {
@@ -198,9 +190,7 @@ public sealed partial class AlterPartitionReassignmentsRequest : IEquatable<Alte
         public void Read(ref KafkaReader r, short version)
         {
             bool flexible = true;
-            {
-                PartitionIndex = r.ReadInt32();
-            }
+            PartitionIndex = r.ReadInt32();
             {
                 int n = r.ReadArrayLength(flexible, true);
                 if (n < 0) Replicas = null; else
@@ -227,9 +217,7 @@ public sealed partial class AlterPartitionReassignmentsRequest : IEquatable<Alte
         public void Write(KafkaWriter w, short version)
         {
             bool flexible = true;
-            {
-                w.WriteInt32(PartitionIndex);
-            }
+            w.WriteInt32(PartitionIndex);
             {
                 if (Replicas is null) w.WriteNullArray(flexible, true, "Replicas"); else
                 {

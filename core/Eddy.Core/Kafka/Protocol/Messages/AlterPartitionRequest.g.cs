@@ -30,12 +30,8 @@ public sealed partial class AlterPartitionRequest : IEquatable<AlterPartitionReq
     {
         KafkaReader.CheckVersion("AlterPartitionRequest", version, LowestVersion, HighestVersion);
         bool flexible = true;
-        {
-            BrokerId = r.ReadInt32();
-        }
-        {
-            BrokerEpoch = r.ReadInt64();
-        }
+        BrokerId = r.ReadInt32();
+        BrokerEpoch = r.ReadInt64();
         {
             int n = r.ReadArrayLength(flexible, false);
             {
@@ -62,12 +58,8 @@ public sealed partial class AlterPartitionRequest : IEquatable<AlterPartitionReq
     {
         KafkaReader.CheckVersion("AlterPartitionRequest", version, LowestVersion, HighestVersion);
         bool flexible = true;
-        {
-            w.WriteInt32(BrokerId);
-        }
-        {
-            w.WriteInt64(BrokerEpoch);
-        }
+        w.WriteInt32(BrokerId);
+        w.WriteInt64(BrokerEpoch);
         {
             if (Topics is null) w.WriteNullArray(flexible, false, "Topics"); else
             {
@@ -216,12 +208,8 @@ public sealed partial class AlterPartitionRequest : IEquatable<AlterPartitionReq
         public void Read(ref KafkaReader r, short version)
         {
             bool flexible = true;
-            {
-                PartitionIndex = r.ReadInt32();
-            }
-            {
-                LeaderEpoch = r.ReadInt32();
-            }
+            PartitionIndex = r.ReadInt32();
+            LeaderEpoch = r.ReadInt32();
             if (version <= 2)
             {
                 int n = r.ReadArrayLength(flexible, false);
@@ -244,9 +232,7 @@ public sealed partial class AlterPartitionRequest : IEquatable<AlterPartitionReq
             {
                 LeaderRecoveryState = r.ReadInt8();
             }
-            {
-                PartitionEpoch = r.ReadInt32();
-            }
+            PartitionEpoch = r.ReadInt32();
             if (flexible)
             {
                 int tagCount = r.ReadTagCount();
@@ -264,12 +250,8 @@ public sealed partial class AlterPartitionRequest : IEquatable<AlterPartitionReq
         public void Write(KafkaWriter w, short version)
         {
             bool flexible = true;
-            {
-                w.WriteInt32(PartitionIndex);
-            }
-            {
-                w.WriteInt32(LeaderEpoch);
-            }
+            w.WriteInt32(PartitionIndex);
+            w.WriteInt32(LeaderEpoch);
             if (version <= 2)
             {
                 if (NewIsr is null) w.WriteNullArray(flexible, false, "NewIsr"); else
@@ -296,9 +278,7 @@ public sealed partial class AlterPartitionRequest : IEquatable<AlterPartitionReq
             }
             else if (!(version >= 1) && !(LeaderRecoveryState == 0))
                 throw KafkaProtocolException.CannotEncode("PartitionData.LeaderRecoveryState", version);
-            {
-                w.WriteInt32(PartitionEpoch);
-            }
+            w.WriteInt32(PartitionEpoch);
             if (flexible)
             {
                 int tagCount = UnknownTaggedFields?.Count ?? 0;

@@ -30,12 +30,8 @@ public sealed partial class AlterPartitionResponse : IEquatable<AlterPartitionRe
     {
         KafkaReader.CheckVersion("AlterPartitionResponse", version, LowestVersion, HighestVersion);
         bool flexible = true;
-        {
-            ThrottleTimeMs = r.ReadInt32();
-        }
-        {
-            ErrorCode = r.ReadInt16();
-        }
+        ThrottleTimeMs = r.ReadInt32();
+        ErrorCode = r.ReadInt16();
         {
             int n = r.ReadArrayLength(flexible, false);
             {
@@ -62,12 +58,8 @@ public sealed partial class AlterPartitionResponse : IEquatable<AlterPartitionRe
     {
         KafkaReader.CheckVersion("AlterPartitionResponse", version, LowestVersion, HighestVersion);
         bool flexible = true;
-        {
-            w.WriteInt32(ThrottleTimeMs);
-        }
-        {
-            w.WriteInt16(ErrorCode);
-        }
+        w.WriteInt32(ThrottleTimeMs);
+        w.WriteInt16(ErrorCode);
         {
             if (Topics is null) w.WriteNullArray(flexible, false, "Topics"); else
             {
@@ -218,18 +210,10 @@ public sealed partial class AlterPartitionResponse : IEquatable<AlterPartitionRe
         public void Read(ref KafkaReader r, short version)
         {
             bool flexible = true;
-            {
-                PartitionIndex = r.ReadInt32();
-            }
-            {
-                ErrorCode = r.ReadInt16();
-            }
-            {
-                LeaderId = r.ReadInt32();
-            }
-            {
-                LeaderEpoch = r.ReadInt32();
-            }
+            PartitionIndex = r.ReadInt32();
+            ErrorCode = r.ReadInt16();
+            LeaderId = r.ReadInt32();
+            LeaderEpoch = r.ReadInt32();
             {
                 int n = r.ReadArrayLength(flexible, false);
                 {
@@ -242,9 +226,7 @@ public sealed partial class AlterPartitionResponse : IEquatable<AlterPartitionRe
             {
                 LeaderRecoveryState = r.ReadInt8();
             }
-            {
-                PartitionEpoch = r.ReadInt32();
-            }
+            PartitionEpoch = r.ReadInt32();
             if (flexible)
             {
                 int tagCount = r.ReadTagCount();
@@ -262,18 +244,10 @@ public sealed partial class AlterPartitionResponse : IEquatable<AlterPartitionRe
         public void Write(KafkaWriter w, short version)
         {
             bool flexible = true;
-            {
-                w.WriteInt32(PartitionIndex);
-            }
-            {
-                w.WriteInt16(ErrorCode);
-            }
-            {
-                w.WriteInt32(LeaderId);
-            }
-            {
-                w.WriteInt32(LeaderEpoch);
-            }
+            w.WriteInt32(PartitionIndex);
+            w.WriteInt16(ErrorCode);
+            w.WriteInt32(LeaderId);
+            w.WriteInt32(LeaderEpoch);
             {
                 if (Isr is null) w.WriteNullArray(flexible, false, "Isr"); else
                 {
@@ -285,9 +259,7 @@ public sealed partial class AlterPartitionResponse : IEquatable<AlterPartitionRe
             {
                 w.WriteInt8(LeaderRecoveryState);
             }
-            {
-                w.WriteInt32(PartitionEpoch);
-            }
+            w.WriteInt32(PartitionEpoch);
             if (flexible)
             {
                 int tagCount = UnknownTaggedFields?.Count ?? 0;

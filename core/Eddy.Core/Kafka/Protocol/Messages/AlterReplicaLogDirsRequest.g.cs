@@ -96,9 +96,7 @@ public sealed partial class AlterReplicaLogDirsRequest : IEquatable<AlterReplica
         public void Read(ref KafkaReader r, short version)
         {
             bool flexible = version >= 2;
-            {
-                Path = r.ReadString(flexible);
-            }
+            Path = r.ReadString(flexible);
             {
                 int n = r.ReadArrayLength(flexible, false);
                 {
@@ -124,9 +122,7 @@ public sealed partial class AlterReplicaLogDirsRequest : IEquatable<AlterReplica
         public void Write(KafkaWriter w, short version)
         {
             bool flexible = version >= 2;
-            {
-                w.WriteString(Path, flexible, false, "Path");
-            }
+            w.WriteString(Path, flexible, false, "Path");
             {
                 if (Topics is null) w.WriteNullArray(flexible, false, "Topics"); else
                 {
@@ -174,9 +170,7 @@ public sealed partial class AlterReplicaLogDirsRequest : IEquatable<AlterReplica
         public void Read(ref KafkaReader r, short version)
         {
             bool flexible = version >= 2;
-            {
-                Name = r.ReadString(flexible);
-            }
+            Name = r.ReadString(flexible);
             {
                 int n = r.ReadArrayLength(flexible, false);
                 {
@@ -202,9 +196,7 @@ public sealed partial class AlterReplicaLogDirsRequest : IEquatable<AlterReplica
         public void Write(KafkaWriter w, short version)
         {
             bool flexible = version >= 2;
-            {
-                w.WriteString(Name, flexible, false, "Name");
-            }
+            w.WriteString(Name, flexible, false, "Name");
             {
                 if (Partitions is null) w.WriteNullArray(flexible, false, "Partitions"); else
                 {

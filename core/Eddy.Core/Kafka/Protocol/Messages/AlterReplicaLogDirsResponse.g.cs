@@ -28,9 +28,7 @@ public sealed partial class AlterReplicaLogDirsResponse : IEquatable<AlterReplic
     {
         KafkaReader.CheckVersion("AlterReplicaLogDirsResponse", version, LowestVersion, HighestVersion);
         bool flexible = version >= 2;
-        {
-            ThrottleTimeMs = r.ReadInt32();
-        }
+        ThrottleTimeMs = r.ReadInt32();
         {
             int n = r.ReadArrayLength(flexible, false);
             {
@@ -57,9 +55,7 @@ public sealed partial class AlterReplicaLogDirsResponse : IEquatable<AlterReplic
     {
         KafkaReader.CheckVersion("AlterReplicaLogDirsResponse", version, LowestVersion, HighestVersion);
         bool flexible = version >= 2;
-        {
-            w.WriteInt32(ThrottleTimeMs);
-        }
+        w.WriteInt32(ThrottleTimeMs);
         {
             if (Results is null) w.WriteNullArray(flexible, false, "Results"); else
             {
@@ -106,9 +102,7 @@ public sealed partial class AlterReplicaLogDirsResponse : IEquatable<AlterReplic
         public void Read(ref KafkaReader r, short version)
         {
             bool flexible = version >= 2;
-            {
-                TopicName = r.ReadString(flexible);
-            }
+            TopicName = r.ReadString(flexible);
             {
                 int n = r.ReadArrayLength(flexible, false);
                 {
@@ -134,9 +128,7 @@ public sealed partial class AlterReplicaLogDirsResponse : IEquatable<AlterReplic
         public void Write(KafkaWriter w, short version)
         {
             bool flexible = version >= 2;
-            {
-                w.WriteString(TopicName, flexible, false, "TopicName");
-            }
+            w.WriteString(TopicName, flexible, false, "TopicName");
             {
                 if (Partitions is null) w.WriteNullArray(flexible, false, "Partitions"); else
                 {
@@ -184,12 +176,8 @@ public sealed partial class AlterReplicaLogDirsResponse : IEquatable<AlterReplic
         public void Read(ref KafkaReader r, short version)
         {
             bool flexible = version >= 2;
-            {
-                PartitionIndex = r.ReadInt32();
-            }
-            {
-                ErrorCode = r.ReadInt16();
-            }
+            PartitionIndex = r.ReadInt32();
+            ErrorCode = r.ReadInt16();
             if (flexible)
             {
                 int tagCount = r.ReadTagCount();
@@ -207,12 +195,8 @@ public sealed partial class AlterReplicaLogDirsResponse : IEquatable<AlterReplic
         public void Write(KafkaWriter w, short version)
         {
             bool flexible = version >= 2;
-            {
-                w.WriteInt32(PartitionIndex);
-            }
-            {
-                w.WriteInt16(ErrorCode);
-            }
+            w.WriteInt32(PartitionIndex);
+            w.WriteInt16(ErrorCode);
             if (flexible)
             {
                 int tagCount = UnknownTaggedFields?.Count ?? 0;

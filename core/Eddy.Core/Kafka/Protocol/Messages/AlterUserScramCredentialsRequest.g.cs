@@ -115,12 +115,8 @@ public sealed partial class AlterUserScramCredentialsRequest : IEquatable<AlterU
         public void Read(ref KafkaReader r, short version)
         {
             bool flexible = true;
-            {
-                Name = r.ReadString(flexible);
-            }
-            {
-                Mechanism = r.ReadInt8();
-            }
+            Name = r.ReadString(flexible);
+            Mechanism = r.ReadInt8();
             if (flexible)
             {
                 int tagCount = r.ReadTagCount();
@@ -138,12 +134,8 @@ public sealed partial class AlterUserScramCredentialsRequest : IEquatable<AlterU
         public void Write(KafkaWriter w, short version)
         {
             bool flexible = true;
-            {
-                w.WriteString(Name, flexible, false, "Name");
-            }
-            {
-                w.WriteInt8(Mechanism);
-            }
+            w.WriteString(Name, flexible, false, "Name");
+            w.WriteInt8(Mechanism);
             if (flexible)
             {
                 int tagCount = UnknownTaggedFields?.Count ?? 0;
@@ -190,21 +182,11 @@ public sealed partial class AlterUserScramCredentialsRequest : IEquatable<AlterU
         public void Read(ref KafkaReader r, short version)
         {
             bool flexible = true;
-            {
-                Name = r.ReadString(flexible);
-            }
-            {
-                Mechanism = r.ReadInt8();
-            }
-            {
-                Iterations = r.ReadInt32();
-            }
-            {
-                Salt = r.ReadBytes(flexible);
-            }
-            {
-                SaltedPassword = r.ReadBytes(flexible);
-            }
+            Name = r.ReadString(flexible);
+            Mechanism = r.ReadInt8();
+            Iterations = r.ReadInt32();
+            Salt = r.ReadBytes(flexible);
+            SaltedPassword = r.ReadBytes(flexible);
             if (flexible)
             {
                 int tagCount = r.ReadTagCount();
@@ -222,21 +204,11 @@ public sealed partial class AlterUserScramCredentialsRequest : IEquatable<AlterU
         public void Write(KafkaWriter w, short version)
         {
             bool flexible = true;
-            {
-                w.WriteString(Name, flexible, false, "Name");
-            }
-            {
-                w.WriteInt8(Mechanism);
-            }
-            {
-                w.WriteInt32(Iterations);
-            }
-            {
-                w.WriteBytes(Salt, flexible, false, "Salt");
-            }
-            {
-                w.WriteBytes(SaltedPassword, flexible, false, "SaltedPassword");
-            }
+            w.WriteString(Name, flexible, false, "Name");
+            w.WriteInt8(Mechanism);
+            w.WriteInt32(Iterations);
+            w.WriteBytes(Salt, flexible, false, "Salt");
+            w.WriteBytes(SaltedPassword, flexible, false, "SaltedPassword");
             if (flexible)
             {
                 int tagCount = UnknownTaggedFields?.Count ?? 0;

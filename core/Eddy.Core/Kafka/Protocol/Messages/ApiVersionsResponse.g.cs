@@ -38,9 +38,7 @@ public sealed partial class ApiVersionsResponse : IEquatable<ApiVersionsResponse
     {
         KafkaReader.CheckVersion("ApiVersionsResponse", version, LowestVersion, HighestVersion);
         bool flexible = version >= 3;
-        {
-            ErrorCode = r.ReadInt16();
-        }
+        ErrorCode = r.ReadInt16();
         {
             int n = r.ReadArrayLength(flexible, false);
             {
@@ -109,9 +107,7 @@ public sealed partial class ApiVersionsResponse : IEquatable<ApiVersionsResponse
     {
         KafkaReader.CheckVersion("ApiVersionsResponse", version, LowestVersion, HighestVersion);
         bool flexible = version >= 3;
-        {
-            w.WriteInt16(ErrorCode);
-        }
+        w.WriteInt16(ErrorCode);
         {
             if (ApiKeys is null) w.WriteNullArray(flexible, false, "ApiKeys"); else
             {
@@ -214,15 +210,9 @@ public sealed partial class ApiVersionsResponse : IEquatable<ApiVersionsResponse
         public void Read(ref KafkaReader r, short version)
         {
             bool flexible = version >= 3;
-            {
-                ApiKey = r.ReadInt16();
-            }
-            {
-                MinVersion = r.ReadInt16();
-            }
-            {
-                MaxVersion = r.ReadInt16();
-            }
+            ApiKey = r.ReadInt16();
+            MinVersion = r.ReadInt16();
+            MaxVersion = r.ReadInt16();
             if (flexible)
             {
                 int tagCount = r.ReadTagCount();
@@ -240,15 +230,9 @@ public sealed partial class ApiVersionsResponse : IEquatable<ApiVersionsResponse
         public void Write(KafkaWriter w, short version)
         {
             bool flexible = version >= 3;
-            {
-                w.WriteInt16(ApiKey);
-            }
-            {
-                w.WriteInt16(MinVersion);
-            }
-            {
-                w.WriteInt16(MaxVersion);
-            }
+            w.WriteInt16(ApiKey);
+            w.WriteInt16(MinVersion);
+            w.WriteInt16(MaxVersion);
             if (flexible)
             {
                 int tagCount = UnknownTaggedFields?.Count ?? 0;

@@ -30,12 +30,8 @@ public sealed partial class AssignReplicasToDirsRequest : IEquatable<AssignRepli
     {
         KafkaReader.CheckVersion("AssignReplicasToDirsRequest", version, LowestVersion, HighestVersion);
         bool flexible = true;
-        {
-            BrokerId = r.ReadInt32();
-        }
-        {
-            BrokerEpoch = r.ReadInt64();
-        }
+        BrokerId = r.ReadInt32();
+        BrokerEpoch = r.ReadInt64();
         {
             int n = r.ReadArrayLength(flexible, false);
             {
@@ -62,12 +58,8 @@ public sealed partial class AssignReplicasToDirsRequest : IEquatable<AssignRepli
     {
         KafkaReader.CheckVersion("AssignReplicasToDirsRequest", version, LowestVersion, HighestVersion);
         bool flexible = true;
-        {
-            w.WriteInt32(BrokerId);
-        }
-        {
-            w.WriteInt64(BrokerEpoch);
-        }
+        w.WriteInt32(BrokerId);
+        w.WriteInt64(BrokerEpoch);
         {
             if (Directories is null) w.WriteNullArray(flexible, false, "Directories"); else
             {
@@ -116,9 +108,7 @@ public sealed partial class AssignReplicasToDirsRequest : IEquatable<AssignRepli
         public void Read(ref KafkaReader r, short version)
         {
             bool flexible = true;
-            {
-                Id = r.ReadUuid();
-            }
+            Id = r.ReadUuid();
             {
                 int n = r.ReadArrayLength(flexible, false);
                 {
@@ -144,9 +134,7 @@ public sealed partial class AssignReplicasToDirsRequest : IEquatable<AssignRepli
         public void Write(KafkaWriter w, short version)
         {
             bool flexible = true;
-            {
-                w.WriteUuid(Id);
-            }
+            w.WriteUuid(Id);
             {
                 if (Topics is null) w.WriteNullArray(flexible, false, "Topics"); else
                 {
@@ -194,9 +182,7 @@ public sealed partial class AssignReplicasToDirsRequest : IEquatable<AssignRepli
         public void Read(ref KafkaReader r, short version)
         {
             bool flexible = true;
-            {
-                TopicId = r.ReadUuid();
-            }
+            TopicId = r.ReadUuid();
             {
                 int n = r.ReadArrayLength(flexible, false);
                 {
@@ -222,9 +208,7 @@ public sealed partial class AssignReplicasToDirsRequest : IEquatable<AssignRepli
         public void Write(KafkaWriter w, short version)
         {
             bool flexible = true;
-            {
-                w.WriteUuid(TopicId);
-            }
+            w.WriteUuid(TopicId);
             {
                 if (Partitions is null) w.WriteNullArray(flexible, false, "Partitions"); else
                 {
@@ -270,9 +254,7 @@ public sealed partial class AssignReplicasToDirsRequest : IEquatable<AssignRepli
         public void Read(ref KafkaReader r, short version)
         {
             bool flexible = true;
-            {
-                PartitionIndex = r.ReadInt32();
-            }
+            PartitionIndex = r.ReadInt32();
             if (flexible)
             {
                 int tagCount = r.ReadTagCount();
@@ -290,9 +272,7 @@ public sealed partial class AssignReplicasToDirsRequest : IEquatable<AssignRepli
         public void Write(KafkaWriter w, short version)
         {
             bool flexible = true;
-            {
-                w.WriteInt32(PartitionIndex);
-            }
+            w.WriteInt32(PartitionIndex);
             if (flexible)
             {
                 int tagCount = UnknownTaggedFields?.Count ?? 0;

@@ -30,12 +30,8 @@ public sealed partial class AssignReplicasToDirsResponse : IEquatable<AssignRepl
     {
         KafkaReader.CheckVersion("AssignReplicasToDirsResponse", version, LowestVersion, HighestVersion);
         bool flexible = true;
-        {
-            ThrottleTimeMs = r.ReadInt32();
-        }
-        {
-            ErrorCode = r.ReadInt16();
-        }
+        ThrottleTimeMs = r.ReadInt32();
+        ErrorCode = r.ReadInt16();
         {
             int n = r.ReadArrayLength(flexible, false);
             {
@@ -62,12 +58,8 @@ public sealed partial class AssignReplicasToDirsResponse : IEquatable<AssignRepl
     {
         KafkaReader.CheckVersion("AssignReplicasToDirsResponse", version, LowestVersion, HighestVersion);
         bool flexible = true;
-        {
-            w.WriteInt32(ThrottleTimeMs);
-        }
-        {
-            w.WriteInt16(ErrorCode);
-        }
+        w.WriteInt32(ThrottleTimeMs);
+        w.WriteInt16(ErrorCode);
         {
             if (Directories is null) w.WriteNullArray(flexible, false, "Directories"); else
             {
@@ -116,9 +108,7 @@ public sealed partial class AssignReplicasToDirsResponse : IEquatable<AssignRepl
         public void Read(ref KafkaReader r, short version)
         {
             bool flexible = true;
-            {
-                Id = r.ReadUuid();
-            }
+            Id = r.ReadUuid();
             {
                 int n = r.ReadArrayLength(flexible, false);
                 {
@@ -144,9 +134,7 @@ public sealed partial class AssignReplicasToDirsResponse : IEquatable<AssignRepl
         public void Write(KafkaWriter w, short version)
         {
             bool flexible = true;
-            {
-                w.WriteUuid(Id);
-            }
+            w.WriteUuid(Id);
             {
                 if (Topics is null) w.WriteNullArray(flexible, false, "Topics"); else
                 {
@@ -194,9 +182,7 @@ public sealed partial class AssignReplicasToDirsResponse : IEquatable<AssignRepl
         public void Read(ref KafkaReader r, short version)
         {
             bool flexible = true;
-            {
-                TopicId = r.ReadUuid();
-            }
+            TopicId = r.ReadUuid();
             {
                 int n = r.ReadArrayLength(flexible, false);
                 {
@@ -222,9 +208,7 @@ public sealed partial class AssignReplicasToDirsResponse : IEquatable<AssignRepl
         public void Write(KafkaWriter w, short version)
         {
             bool flexible = true;
-            {
-                w.WriteUuid(TopicId);
-            }
+            w.WriteUuid(TopicId);
             {
                 if (Partitions is null) w.WriteNullArray(flexible, false, "Partitions"); else
                 {
@@ -272,12 +256,8 @@ public sealed partial class AssignReplicasToDirsResponse : IEquatable<AssignRepl
         public void Read(ref KafkaReader r, short version)
         {
             bool flexible = true;
-            {
-                PartitionIndex = r.ReadInt32();
-            }
-            {
-                ErrorCode = r.ReadInt16();
-            }
+            PartitionIndex = r.ReadInt32();
+            ErrorCode = r.ReadInt16();
             if (flexible)
             {
                 int tagCount = r.ReadTagCount();
@@ -295,12 +275,8 @@ public sealed partial class AssignReplicasToDirsResponse : IEquatable<AssignRepl
         public void Write(KafkaWriter w, short version)
         {
             bool flexible = true;
-            {
-                w.WriteInt32(PartitionIndex);
-            }
-            {
-                w.WriteInt16(ErrorCode);
-            }
+            w.WriteInt32(PartitionIndex);
+            w.WriteInt16(ErrorCode);
             if (flexible)
             {
                 int tagCount = UnknownTaggedFields?.Count ?? 0;

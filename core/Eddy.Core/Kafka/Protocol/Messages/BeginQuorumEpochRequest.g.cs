@@ -32,9 +32,7 @@ public sealed partial class BeginQuorumEpochRequest : IEquatable<BeginQuorumEpoc
     {
         KafkaReader.CheckVersion("BeginQuorumEpochRequest", version, LowestVersion, HighestVersion);
         bool flexible = version >= 1;
-        {
-            ClusterId = r.ReadNullableString(flexible, true);
-        }
+        ClusterId = r.ReadNullableString(flexible, true);
         if (version >= 1)
         {
             VoterId = r.ReadInt32();
@@ -74,9 +72,7 @@ public sealed partial class BeginQuorumEpochRequest : IEquatable<BeginQuorumEpoc
     {
         KafkaReader.CheckVersion("BeginQuorumEpochRequest", version, LowestVersion, HighestVersion);
         bool flexible = version >= 1;
-        {
-            w.WriteString(ClusterId, flexible, true, "ClusterId");
-        }
+        w.WriteString(ClusterId, flexible, true, "ClusterId");
         if (version >= 1)
         {
             w.WriteInt32(VoterId);
@@ -139,9 +135,7 @@ public sealed partial class BeginQuorumEpochRequest : IEquatable<BeginQuorumEpoc
         public void Read(ref KafkaReader r, short version)
         {
             bool flexible = version >= 1;
-            {
-                TopicName = r.ReadString(flexible);
-            }
+            TopicName = r.ReadString(flexible);
             {
                 int n = r.ReadArrayLength(flexible, false);
                 {
@@ -167,9 +161,7 @@ public sealed partial class BeginQuorumEpochRequest : IEquatable<BeginQuorumEpoc
         public void Write(KafkaWriter w, short version)
         {
             bool flexible = version >= 1;
-            {
-                w.WriteString(TopicName, flexible, false, "TopicName");
-            }
+            w.WriteString(TopicName, flexible, false, "TopicName");
             {
                 if (Partitions is null) w.WriteNullArray(flexible, false, "Partitions"); else
                 {
@@ -221,19 +213,13 @@ public sealed partial class BeginQuorumEpochRequest : IEquatable<BeginQuorumEpoc
         public void Read(ref KafkaReader r, short version)
         {
             bool flexible = version >= 1;
-            {
-                PartitionIndex = r.ReadInt32();
-            }
+            PartitionIndex = r.ReadInt32();
             if (version >= 1)
             {
                 VoterDirectoryId = r.ReadUuid();
             }
-            {
-                LeaderId = r.ReadInt32();
-            }
-            {
-                LeaderEpoch = r.ReadInt32();
-            }
+            LeaderId = r.ReadInt32();
+            LeaderEpoch = r.ReadInt32();
             if (flexible)
             {
                 int tagCount = r.ReadTagCount();
@@ -251,19 +237,13 @@ public sealed partial class BeginQuorumEpochRequest : IEquatable<BeginQuorumEpoc
         public void Write(KafkaWriter w, short version)
         {
             bool flexible = version >= 1;
-            {
-                w.WriteInt32(PartitionIndex);
-            }
+            w.WriteInt32(PartitionIndex);
             if (version >= 1)
             {
                 w.WriteUuid(VoterDirectoryId);
             }
-            {
-                w.WriteInt32(LeaderId);
-            }
-            {
-                w.WriteInt32(LeaderEpoch);
-            }
+            w.WriteInt32(LeaderId);
+            w.WriteInt32(LeaderEpoch);
             if (flexible)
             {
                 int tagCount = UnknownTaggedFields?.Count ?? 0;

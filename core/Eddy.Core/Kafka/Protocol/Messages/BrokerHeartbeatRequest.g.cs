@@ -36,21 +36,11 @@ public sealed partial class BrokerHeartbeatRequest : IEquatable<BrokerHeartbeatR
     {
         KafkaReader.CheckVersion("BrokerHeartbeatRequest", version, LowestVersion, HighestVersion);
         bool flexible = true;
-        {
-            BrokerId = r.ReadInt32();
-        }
-        {
-            BrokerEpoch = r.ReadInt64();
-        }
-        {
-            CurrentMetadataOffset = r.ReadInt64();
-        }
-        {
-            WantFence = r.ReadBool();
-        }
-        {
-            WantShutDown = r.ReadBool();
-        }
+        BrokerId = r.ReadInt32();
+        BrokerEpoch = r.ReadInt64();
+        CurrentMetadataOffset = r.ReadInt64();
+        WantFence = r.ReadBool();
+        WantShutDown = r.ReadBool();
         if (flexible)
         {
             int tagCount = r.ReadTagCount();
@@ -81,21 +71,11 @@ public sealed partial class BrokerHeartbeatRequest : IEquatable<BrokerHeartbeatR
     {
         KafkaReader.CheckVersion("BrokerHeartbeatRequest", version, LowestVersion, HighestVersion);
         bool flexible = true;
-        {
-            w.WriteInt32(BrokerId);
-        }
-        {
-            w.WriteInt64(BrokerEpoch);
-        }
-        {
-            w.WriteInt64(CurrentMetadataOffset);
-        }
-        {
-            w.WriteBool(WantFence);
-        }
-        {
-            w.WriteBool(WantShutDown);
-        }
+        w.WriteInt32(BrokerId);
+        w.WriteInt64(BrokerEpoch);
+        w.WriteInt64(CurrentMetadataOffset);
+        w.WriteBool(WantFence);
+        w.WriteBool(WantShutDown);
         if (!(version >= 1) && !(OfflineLogDirs is null || OfflineLogDirs.Count == 0))
             throw KafkaProtocolException.CannotEncode("BrokerHeartbeatRequest.OfflineLogDirs", version);
         if (flexible)

@@ -34,21 +34,11 @@ public sealed partial class BrokerHeartbeatResponse : IEquatable<BrokerHeartbeat
     {
         KafkaReader.CheckVersion("BrokerHeartbeatResponse", version, LowestVersion, HighestVersion);
         bool flexible = true;
-        {
-            ThrottleTimeMs = r.ReadInt32();
-        }
-        {
-            ErrorCode = r.ReadInt16();
-        }
-        {
-            IsCaughtUp = r.ReadBool();
-        }
-        {
-            IsFenced = r.ReadBool();
-        }
-        {
-            ShouldShutDown = r.ReadBool();
-        }
+        ThrottleTimeMs = r.ReadInt32();
+        ErrorCode = r.ReadInt16();
+        IsCaughtUp = r.ReadBool();
+        IsFenced = r.ReadBool();
+        ShouldShutDown = r.ReadBool();
         if (flexible)
         {
             int tagCount = r.ReadTagCount();
@@ -67,21 +57,11 @@ public sealed partial class BrokerHeartbeatResponse : IEquatable<BrokerHeartbeat
     {
         KafkaReader.CheckVersion("BrokerHeartbeatResponse", version, LowestVersion, HighestVersion);
         bool flexible = true;
-        {
-            w.WriteInt32(ThrottleTimeMs);
-        }
-        {
-            w.WriteInt16(ErrorCode);
-        }
-        {
-            w.WriteBool(IsCaughtUp);
-        }
-        {
-            w.WriteBool(IsFenced);
-        }
-        {
-            w.WriteBool(ShouldShutDown);
-        }
+        w.WriteInt32(ThrottleTimeMs);
+        w.WriteInt16(ErrorCode);
+        w.WriteBool(IsCaughtUp);
+        w.WriteBool(IsFenced);
+        w.WriteBool(ShouldShutDown);
         if (flexible)
         {
             int tagCount = UnknownTaggedFields?.Count ?? 0;

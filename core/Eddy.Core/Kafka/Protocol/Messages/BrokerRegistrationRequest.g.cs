@@ -42,15 +42,9 @@ public sealed partial class BrokerRegistrationRequest : IEquatable<BrokerRegistr
     {
         KafkaReader.CheckVersion("BrokerRegistrationRequest", version, LowestVersion, HighestVersion);
         bool flexible = true;
-        {
-            BrokerId = r.ReadInt32();
-        }
-        {
-            ClusterId = r.ReadString(flexible);
-        }
-        {
-            IncarnationId = r.ReadUuid();
-        }
+        BrokerId = r.ReadInt32();
+        ClusterId = r.ReadString(flexible);
+        IncarnationId = r.ReadUuid();
         {
             int n = r.ReadArrayLength(flexible, false);
             {
@@ -67,9 +61,7 @@ public sealed partial class BrokerRegistrationRequest : IEquatable<BrokerRegistr
                 Features = list;
             }
         }
-        {
-            Rack = r.ReadNullableString(flexible, true);
-        }
+        Rack = r.ReadNullableString(flexible, true);
         if (version >= 1)
         {
             IsMigratingZkBroker = r.ReadBool();
@@ -105,15 +97,9 @@ public sealed partial class BrokerRegistrationRequest : IEquatable<BrokerRegistr
     {
         KafkaReader.CheckVersion("BrokerRegistrationRequest", version, LowestVersion, HighestVersion);
         bool flexible = true;
-        {
-            w.WriteInt32(BrokerId);
-        }
-        {
-            w.WriteString(ClusterId, flexible, false, "ClusterId");
-        }
-        {
-            w.WriteUuid(IncarnationId);
-        }
+        w.WriteInt32(BrokerId);
+        w.WriteString(ClusterId, flexible, false, "ClusterId");
+        w.WriteUuid(IncarnationId);
         {
             if (Listeners is null) w.WriteNullArray(flexible, false, "Listeners"); else
             {
@@ -128,9 +114,7 @@ public sealed partial class BrokerRegistrationRequest : IEquatable<BrokerRegistr
                 foreach (var e in Features) e.Write(w, version);
             }
         }
-        {
-            w.WriteString(Rack, flexible, true, "Rack");
-        }
+        w.WriteString(Rack, flexible, true, "Rack");
         if (version >= 1)
         {
             w.WriteBool(IsMigratingZkBroker);
@@ -206,18 +190,10 @@ public sealed partial class BrokerRegistrationRequest : IEquatable<BrokerRegistr
         public void Read(ref KafkaReader r, short version)
         {
             bool flexible = true;
-            {
-                Name = r.ReadString(flexible);
-            }
-            {
-                Host = r.ReadString(flexible);
-            }
-            {
-                Port = r.ReadUInt16();
-            }
-            {
-                SecurityProtocol = r.ReadInt16();
-            }
+            Name = r.ReadString(flexible);
+            Host = r.ReadString(flexible);
+            Port = r.ReadUInt16();
+            SecurityProtocol = r.ReadInt16();
             if (flexible)
             {
                 int tagCount = r.ReadTagCount();
@@ -235,18 +211,10 @@ public sealed partial class BrokerRegistrationRequest : IEquatable<BrokerRegistr
         public void Write(KafkaWriter w, short version)
         {
             bool flexible = true;
-            {
-                w.WriteString(Name, flexible, false, "Name");
-            }
-            {
-                w.WriteString(Host, flexible, false, "Host");
-            }
-            {
-                w.WriteUInt16(Port);
-            }
-            {
-                w.WriteInt16(SecurityProtocol);
-            }
+            w.WriteString(Name, flexible, false, "Name");
+            w.WriteString(Host, flexible, false, "Host");
+            w.WriteUInt16(Port);
+            w.WriteInt16(SecurityProtocol);
             if (flexible)
             {
                 int tagCount = UnknownTaggedFields?.Count ?? 0;
@@ -293,15 +261,9 @@ public sealed partial class BrokerRegistrationRequest : IEquatable<BrokerRegistr
         public void Read(ref KafkaReader r, short version)
         {
             bool flexible = true;
-            {
-                Name = r.ReadString(flexible);
-            }
-            {
-                MinSupportedVersion = r.ReadInt16();
-            }
-            {
-                MaxSupportedVersion = r.ReadInt16();
-            }
+            Name = r.ReadString(flexible);
+            MinSupportedVersion = r.ReadInt16();
+            MaxSupportedVersion = r.ReadInt16();
             if (flexible)
             {
                 int tagCount = r.ReadTagCount();
@@ -319,15 +281,9 @@ public sealed partial class BrokerRegistrationRequest : IEquatable<BrokerRegistr
         public void Write(KafkaWriter w, short version)
         {
             bool flexible = true;
-            {
-                w.WriteString(Name, flexible, false, "Name");
-            }
-            {
-                w.WriteInt16(MinSupportedVersion);
-            }
-            {
-                w.WriteInt16(MaxSupportedVersion);
-            }
+            w.WriteString(Name, flexible, false, "Name");
+            w.WriteInt16(MinSupportedVersion);
+            w.WriteInt16(MaxSupportedVersion);
             if (flexible)
             {
                 int tagCount = UnknownTaggedFields?.Count ?? 0;

@@ -30,15 +30,9 @@ public sealed partial class BrokerRegistrationResponse : IEquatable<BrokerRegist
     {
         KafkaReader.CheckVersion("BrokerRegistrationResponse", version, LowestVersion, HighestVersion);
         bool flexible = true;
-        {
-            ThrottleTimeMs = r.ReadInt32();
-        }
-        {
-            ErrorCode = r.ReadInt16();
-        }
-        {
-            BrokerEpoch = r.ReadInt64();
-        }
+        ThrottleTimeMs = r.ReadInt32();
+        ErrorCode = r.ReadInt16();
+        BrokerEpoch = r.ReadInt64();
         if (flexible)
         {
             int tagCount = r.ReadTagCount();
@@ -57,15 +51,9 @@ public sealed partial class BrokerRegistrationResponse : IEquatable<BrokerRegist
     {
         KafkaReader.CheckVersion("BrokerRegistrationResponse", version, LowestVersion, HighestVersion);
         bool flexible = true;
-        {
-            w.WriteInt32(ThrottleTimeMs);
-        }
-        {
-            w.WriteInt16(ErrorCode);
-        }
-        {
-            w.WriteInt64(BrokerEpoch);
-        }
+        w.WriteInt32(ThrottleTimeMs);
+        w.WriteInt16(ErrorCode);
+        w.WriteInt64(BrokerEpoch);
         if (flexible)
         {
             int tagCount = UnknownTaggedFields?.Count ?? 0;

@@ -28,9 +28,7 @@ public sealed partial class ConsumerGroupDescribeResponse : IEquatable<ConsumerG
     {
         KafkaReader.CheckVersion("ConsumerGroupDescribeResponse", version, LowestVersion, HighestVersion);
         bool flexible = true;
-        {
-            ThrottleTimeMs = r.ReadInt32();
-        }
+        ThrottleTimeMs = r.ReadInt32();
         {
             int n = r.ReadArrayLength(flexible, false);
             {
@@ -57,9 +55,7 @@ public sealed partial class ConsumerGroupDescribeResponse : IEquatable<ConsumerG
     {
         KafkaReader.CheckVersion("ConsumerGroupDescribeResponse", version, LowestVersion, HighestVersion);
         bool flexible = true;
-        {
-            w.WriteInt32(ThrottleTimeMs);
-        }
+        w.WriteInt32(ThrottleTimeMs);
         {
             if (Groups is null) w.WriteNullArray(flexible, false, "Groups"); else
             {
@@ -120,27 +116,13 @@ public sealed partial class ConsumerGroupDescribeResponse : IEquatable<ConsumerG
         public void Read(ref KafkaReader r, short version)
         {
             bool flexible = true;
-            {
-                ErrorCode = r.ReadInt16();
-            }
-            {
-                ErrorMessage = r.ReadNullableString(flexible, true);
-            }
-            {
-                GroupId = r.ReadString(flexible);
-            }
-            {
-                GroupState = r.ReadString(flexible);
-            }
-            {
-                GroupEpoch = r.ReadInt32();
-            }
-            {
-                AssignmentEpoch = r.ReadInt32();
-            }
-            {
-                AssignorName = r.ReadString(flexible);
-            }
+            ErrorCode = r.ReadInt16();
+            ErrorMessage = r.ReadNullableString(flexible, true);
+            GroupId = r.ReadString(flexible);
+            GroupState = r.ReadString(flexible);
+            GroupEpoch = r.ReadInt32();
+            AssignmentEpoch = r.ReadInt32();
+            AssignorName = r.ReadString(flexible);
             {
                 int n = r.ReadArrayLength(flexible, false);
                 {
@@ -149,9 +131,7 @@ public sealed partial class ConsumerGroupDescribeResponse : IEquatable<ConsumerG
                     Members = list;
                 }
             }
-            {
-                AuthorizedOperations = r.ReadInt32();
-            }
+            AuthorizedOperations = r.ReadInt32();
             if (flexible)
             {
                 int tagCount = r.ReadTagCount();
@@ -169,27 +149,13 @@ public sealed partial class ConsumerGroupDescribeResponse : IEquatable<ConsumerG
         public void Write(KafkaWriter w, short version)
         {
             bool flexible = true;
-            {
-                w.WriteInt16(ErrorCode);
-            }
-            {
-                w.WriteString(ErrorMessage, flexible, true, "ErrorMessage");
-            }
-            {
-                w.WriteString(GroupId, flexible, false, "GroupId");
-            }
-            {
-                w.WriteString(GroupState, flexible, false, "GroupState");
-            }
-            {
-                w.WriteInt32(GroupEpoch);
-            }
-            {
-                w.WriteInt32(AssignmentEpoch);
-            }
-            {
-                w.WriteString(AssignorName, flexible, false, "AssignorName");
-            }
+            w.WriteInt16(ErrorCode);
+            w.WriteString(ErrorMessage, flexible, true, "ErrorMessage");
+            w.WriteString(GroupId, flexible, false, "GroupId");
+            w.WriteString(GroupState, flexible, false, "GroupState");
+            w.WriteInt32(GroupEpoch);
+            w.WriteInt32(AssignmentEpoch);
+            w.WriteString(AssignorName, flexible, false, "AssignorName");
             {
                 if (Members is null) w.WriteNullArray(flexible, false, "Members"); else
                 {
@@ -197,9 +163,7 @@ public sealed partial class ConsumerGroupDescribeResponse : IEquatable<ConsumerG
                     foreach (var e in Members) e.Write(w, version);
                 }
             }
-            {
-                w.WriteInt32(AuthorizedOperations);
-            }
+            w.WriteInt32(AuthorizedOperations);
             if (flexible)
             {
                 int tagCount = UnknownTaggedFields?.Count ?? 0;
@@ -270,24 +234,12 @@ public sealed partial class ConsumerGroupDescribeResponse : IEquatable<ConsumerG
         public void Read(ref KafkaReader r, short version)
         {
             bool flexible = true;
-            {
-                MemberId = r.ReadString(flexible);
-            }
-            {
-                InstanceId = r.ReadNullableString(flexible, true);
-            }
-            {
-                RackId = r.ReadNullableString(flexible, true);
-            }
-            {
-                MemberEpoch = r.ReadInt32();
-            }
-            {
-                ClientId = r.ReadString(flexible);
-            }
-            {
-                ClientHost = r.ReadString(flexible);
-            }
+            MemberId = r.ReadString(flexible);
+            InstanceId = r.ReadNullableString(flexible, true);
+            RackId = r.ReadNullableString(flexible, true);
+            MemberEpoch = r.ReadInt32();
+            ClientId = r.ReadString(flexible);
+            ClientHost = r.ReadString(flexible);
             {
                 int n = r.ReadArrayLength(flexible, false);
                 {
@@ -296,9 +248,7 @@ public sealed partial class ConsumerGroupDescribeResponse : IEquatable<ConsumerG
                     SubscribedTopicNames = list;
                 }
             }
-            {
-                SubscribedTopicRegex = r.ReadNullableString(flexible, true);
-            }
+            SubscribedTopicRegex = r.ReadNullableString(flexible, true);
             {
                 { var s = new ConsumerGroupDescribeResponse.Assignment(); s.Read(ref r, version); Assignment = s; }
             }
@@ -322,24 +272,12 @@ public sealed partial class ConsumerGroupDescribeResponse : IEquatable<ConsumerG
         public void Write(KafkaWriter w, short version)
         {
             bool flexible = true;
-            {
-                w.WriteString(MemberId, flexible, false, "MemberId");
-            }
-            {
-                w.WriteString(InstanceId, flexible, true, "InstanceId");
-            }
-            {
-                w.WriteString(RackId, flexible, true, "RackId");
-            }
-            {
-                w.WriteInt32(MemberEpoch);
-            }
-            {
-                w.WriteString(ClientId, flexible, false, "ClientId");
-            }
-            {
-                w.WriteString(ClientHost, flexible, false, "ClientHost");
-            }
+            w.WriteString(MemberId, flexible, false, "MemberId");
+            w.WriteString(InstanceId, flexible, true, "InstanceId");
+            w.WriteString(RackId, flexible, true, "RackId");
+            w.WriteInt32(MemberEpoch);
+            w.WriteString(ClientId, flexible, false, "ClientId");
+            w.WriteString(ClientHost, flexible, false, "ClientHost");
             {
                 if (SubscribedTopicNames is null) w.WriteNullArray(flexible, false, "SubscribedTopicNames"); else
                 {
@@ -347,9 +285,7 @@ public sealed partial class ConsumerGroupDescribeResponse : IEquatable<ConsumerG
                     foreach (var e in SubscribedTopicNames) w.WriteString(e, flexible, false, "SubscribedTopicNames");
                 }
             }
-            {
-                w.WriteString(SubscribedTopicRegex, flexible, true, "SubscribedTopicRegex");
-            }
+            w.WriteString(SubscribedTopicRegex, flexible, true, "SubscribedTopicRegex");
             {
                 if (Assignment is not null) Assignment.Write(w, version); else if (!(false)) throw KafkaProtocolException.NullField("Assignment");
             }
@@ -480,12 +416,8 @@ public sealed partial class ConsumerGroupDescribeResponse : IEquatable<ConsumerG
         public void Read(ref KafkaReader r, short version)
         {
             bool flexible = true;
-            {
-                TopicId = r.ReadUuid();
-            }
-            {
-                TopicName = r.ReadString(flexible);
-            }
+            TopicId = r.ReadUuid();
+            TopicName = r.ReadString(flexible);
             {
                 int n = r.ReadArrayLength(flexible, false);
                 {
@@ -511,12 +443,8 @@ public sealed partial class ConsumerGroupDescribeResponse : IEquatable<ConsumerG
         public void Write(KafkaWriter w, short version)
         {
             bool flexible = true;
-            {
-                w.WriteUuid(TopicId);
-            }
-            {
-                w.WriteString(TopicName, flexible, false, "TopicName");
-            }
+            w.WriteUuid(TopicId);
+            w.WriteString(TopicName, flexible, false, "TopicName");
             {
                 if (Partitions is null) w.WriteNullArray(flexible, false, "Partitions"); else
                 {

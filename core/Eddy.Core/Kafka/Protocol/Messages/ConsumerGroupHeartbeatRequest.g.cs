@@ -44,24 +44,12 @@ public sealed partial class ConsumerGroupHeartbeatRequest : IEquatable<ConsumerG
     {
         KafkaReader.CheckVersion("ConsumerGroupHeartbeatRequest", version, LowestVersion, HighestVersion);
         bool flexible = true;
-        {
-            GroupId = r.ReadString(flexible);
-        }
-        {
-            MemberId = r.ReadString(flexible);
-        }
-        {
-            MemberEpoch = r.ReadInt32();
-        }
-        {
-            InstanceId = r.ReadNullableString(flexible, true);
-        }
-        {
-            RackId = r.ReadNullableString(flexible, true);
-        }
-        {
-            RebalanceTimeoutMs = r.ReadInt32();
-        }
+        GroupId = r.ReadString(flexible);
+        MemberId = r.ReadString(flexible);
+        MemberEpoch = r.ReadInt32();
+        InstanceId = r.ReadNullableString(flexible, true);
+        RackId = r.ReadNullableString(flexible, true);
+        RebalanceTimeoutMs = r.ReadInt32();
         {
             int n = r.ReadArrayLength(flexible, true);
             if (n < 0) SubscribedTopicNames = null; else
@@ -75,9 +63,7 @@ public sealed partial class ConsumerGroupHeartbeatRequest : IEquatable<ConsumerG
         {
             SubscribedTopicRegex = r.ReadNullableString(flexible, version >= 1);
         }
-        {
-            ServerAssignor = r.ReadNullableString(flexible, true);
-        }
+        ServerAssignor = r.ReadNullableString(flexible, true);
         {
             int n = r.ReadArrayLength(flexible, true);
             if (n < 0) TopicPartitions = null; else
@@ -105,24 +91,12 @@ public sealed partial class ConsumerGroupHeartbeatRequest : IEquatable<ConsumerG
     {
         KafkaReader.CheckVersion("ConsumerGroupHeartbeatRequest", version, LowestVersion, HighestVersion);
         bool flexible = true;
-        {
-            w.WriteString(GroupId, flexible, false, "GroupId");
-        }
-        {
-            w.WriteString(MemberId, flexible, false, "MemberId");
-        }
-        {
-            w.WriteInt32(MemberEpoch);
-        }
-        {
-            w.WriteString(InstanceId, flexible, true, "InstanceId");
-        }
-        {
-            w.WriteString(RackId, flexible, true, "RackId");
-        }
-        {
-            w.WriteInt32(RebalanceTimeoutMs);
-        }
+        w.WriteString(GroupId, flexible, false, "GroupId");
+        w.WriteString(MemberId, flexible, false, "MemberId");
+        w.WriteInt32(MemberEpoch);
+        w.WriteString(InstanceId, flexible, true, "InstanceId");
+        w.WriteString(RackId, flexible, true, "RackId");
+        w.WriteInt32(RebalanceTimeoutMs);
         {
             if (SubscribedTopicNames is null) w.WriteNullArray(flexible, true, "SubscribedTopicNames"); else
             {
@@ -136,9 +110,7 @@ public sealed partial class ConsumerGroupHeartbeatRequest : IEquatable<ConsumerG
         }
         else if (!(version >= 1) && !(SubscribedTopicRegex is null))
             throw KafkaProtocolException.CannotEncode("ConsumerGroupHeartbeatRequest.SubscribedTopicRegex", version);
-        {
-            w.WriteString(ServerAssignor, flexible, true, "ServerAssignor");
-        }
+        w.WriteString(ServerAssignor, flexible, true, "ServerAssignor");
         {
             if (TopicPartitions is null) w.WriteNullArray(flexible, true, "TopicPartitions"); else
             {
@@ -201,9 +173,7 @@ public sealed partial class ConsumerGroupHeartbeatRequest : IEquatable<ConsumerG
         public void Read(ref KafkaReader r, short version)
         {
             bool flexible = true;
-            {
-                TopicId = r.ReadUuid();
-            }
+            TopicId = r.ReadUuid();
             {
                 int n = r.ReadArrayLength(flexible, false);
                 {
@@ -229,9 +199,7 @@ public sealed partial class ConsumerGroupHeartbeatRequest : IEquatable<ConsumerG
         public void Write(KafkaWriter w, short version)
         {
             bool flexible = true;
-            {
-                w.WriteUuid(TopicId);
-            }
+            w.WriteUuid(TopicId);
             {
                 if (Partitions is null) w.WriteNullArray(flexible, false, "Partitions"); else
                 {

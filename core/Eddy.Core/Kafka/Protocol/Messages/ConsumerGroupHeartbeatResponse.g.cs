@@ -38,26 +38,14 @@ public sealed partial class ConsumerGroupHeartbeatResponse : IEquatable<Consumer
     {
         KafkaReader.CheckVersion("ConsumerGroupHeartbeatResponse", version, LowestVersion, HighestVersion);
         bool flexible = true;
+        ThrottleTimeMs = r.ReadInt32();
+        ErrorCode = r.ReadInt16();
+        ErrorMessage = r.ReadNullableString(flexible, true);
+        MemberId = r.ReadNullableString(flexible, true);
+        MemberEpoch = r.ReadInt32();
+        HeartbeatIntervalMs = r.ReadInt32();
         {
-            ThrottleTimeMs = r.ReadInt32();
-        }
-        {
-            ErrorCode = r.ReadInt16();
-        }
-        {
-            ErrorMessage = r.ReadNullableString(flexible, true);
-        }
-        {
-            MemberId = r.ReadNullableString(flexible, true);
-        }
-        {
-            MemberEpoch = r.ReadInt32();
-        }
-        {
-            HeartbeatIntervalMs = r.ReadInt32();
-        }
-        {
-            if (true && r.ReadNullMarker()) Assignment = null; else { var s = new ConsumerGroupHeartbeatResponse.AssignmentData(); s.Read(ref r, version); Assignment = s; }
+            if (r.ReadNullMarker()) Assignment = null; else { var s = new ConsumerGroupHeartbeatResponse.AssignmentData(); s.Read(ref r, version); Assignment = s; }
         }
         if (flexible)
         {
@@ -77,26 +65,14 @@ public sealed partial class ConsumerGroupHeartbeatResponse : IEquatable<Consumer
     {
         KafkaReader.CheckVersion("ConsumerGroupHeartbeatResponse", version, LowestVersion, HighestVersion);
         bool flexible = true;
+        w.WriteInt32(ThrottleTimeMs);
+        w.WriteInt16(ErrorCode);
+        w.WriteString(ErrorMessage, flexible, true, "ErrorMessage");
+        w.WriteString(MemberId, flexible, true, "MemberId");
+        w.WriteInt32(MemberEpoch);
+        w.WriteInt32(HeartbeatIntervalMs);
         {
-            w.WriteInt32(ThrottleTimeMs);
-        }
-        {
-            w.WriteInt16(ErrorCode);
-        }
-        {
-            w.WriteString(ErrorMessage, flexible, true, "ErrorMessage");
-        }
-        {
-            w.WriteString(MemberId, flexible, true, "MemberId");
-        }
-        {
-            w.WriteInt32(MemberEpoch);
-        }
-        {
-            w.WriteInt32(HeartbeatIntervalMs);
-        }
-        {
-            if (true) w.WriteNullMarker(Assignment is null);
+            w.WriteNullMarker(Assignment is null);
             if (Assignment is not null) Assignment.Write(w, version); else if (!(true)) throw KafkaProtocolException.NullField("Assignment");
         }
         if (flexible)
@@ -215,9 +191,7 @@ public sealed partial class ConsumerGroupHeartbeatResponse : IEquatable<Consumer
         public void Read(ref KafkaReader r, short version)
         {
             bool flexible = true;
-            {
-                TopicId = r.ReadUuid();
-            }
+            TopicId = r.ReadUuid();
             {
                 int n = r.ReadArrayLength(flexible, false);
                 {
@@ -243,9 +217,7 @@ public sealed partial class ConsumerGroupHeartbeatResponse : IEquatable<Consumer
         public void Write(KafkaWriter w, short version)
         {
             bool flexible = true;
-            {
-                w.WriteUuid(TopicId);
-            }
+            w.WriteUuid(TopicId);
             {
                 if (Partitions is null) w.WriteNullArray(flexible, false, "Partitions"); else
                 {

@@ -36,9 +36,7 @@ public sealed partial class ConsumerProtocolAssignment : IEquatable<ConsumerProt
                 AssignedPartitions = list;
             }
         }
-        {
-            UserData = r.ReadNullableBytes(flexible, true);
-        }
+        UserData = r.ReadNullableBytes(flexible, true);
     }
 
     public void Write(KafkaWriter w, short version)
@@ -52,9 +50,7 @@ public sealed partial class ConsumerProtocolAssignment : IEquatable<ConsumerProt
                 foreach (var e in AssignedPartitions) e.Write(w, version);
             }
         }
-        {
-            w.WriteBytes(UserData, flexible, true, "UserData");
-        }
+        w.WriteBytes(UserData, flexible, true, "UserData");
         if (UnknownTaggedFields is { Count: > 0 }) throw KafkaProtocolException.CannotEncode("ConsumerProtocolAssignment tagged fields", version);
     }
 
@@ -86,9 +82,7 @@ public sealed partial class ConsumerProtocolAssignment : IEquatable<ConsumerProt
         public void Read(ref KafkaReader r, short version)
         {
             bool flexible = false;
-            {
-                Topic = r.ReadString(flexible);
-            }
+            Topic = r.ReadString(flexible);
             {
                 int n = r.ReadArrayLength(flexible, false);
                 {
@@ -102,9 +96,7 @@ public sealed partial class ConsumerProtocolAssignment : IEquatable<ConsumerProt
         public void Write(KafkaWriter w, short version)
         {
             bool flexible = false;
-            {
-                w.WriteString(Topic, flexible, false, "Topic");
-            }
+            w.WriteString(Topic, flexible, false, "Topic");
             {
                 if (Partitions is null) w.WriteNullArray(flexible, false, "Partitions"); else
                 {

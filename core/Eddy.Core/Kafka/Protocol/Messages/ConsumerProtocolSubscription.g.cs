@@ -42,9 +42,7 @@ public sealed partial class ConsumerProtocolSubscription : IEquatable<ConsumerPr
                 Topics = list;
             }
         }
-        {
-            UserData = r.ReadNullableBytes(flexible, true);
-        }
+        UserData = r.ReadNullableBytes(flexible, true);
         if (version >= 1)
         {
             int n = r.ReadArrayLength(flexible, false);
@@ -75,9 +73,7 @@ public sealed partial class ConsumerProtocolSubscription : IEquatable<ConsumerPr
                 foreach (var e in Topics) w.WriteString(e, flexible, false, "Topics");
             }
         }
-        {
-            w.WriteBytes(UserData, flexible, true, "UserData");
-        }
+        w.WriteBytes(UserData, flexible, true, "UserData");
         if (version >= 1)
         {
             if (OwnedPartitions is null) w.WriteNullArray(flexible, false, "OwnedPartitions"); else

@@ -28,9 +28,7 @@ public sealed partial class ControlledShutdownRequest : IEquatable<ControlledShu
     {
         KafkaReader.CheckVersion("ControlledShutdownRequest", version, LowestVersion, HighestVersion);
         bool flexible = version >= 3;
-        {
-            BrokerId = r.ReadInt32();
-        }
+        BrokerId = r.ReadInt32();
         if (version >= 2)
         {
             BrokerEpoch = r.ReadInt64();
@@ -53,9 +51,7 @@ public sealed partial class ControlledShutdownRequest : IEquatable<ControlledShu
     {
         KafkaReader.CheckVersion("ControlledShutdownRequest", version, LowestVersion, HighestVersion);
         bool flexible = version >= 3;
-        {
-            w.WriteInt32(BrokerId);
-        }
+        w.WriteInt32(BrokerId);
         if (version >= 2)
         {
             w.WriteInt64(BrokerEpoch);

@@ -28,9 +28,7 @@ public sealed partial class ControlledShutdownResponse : IEquatable<ControlledSh
     {
         KafkaReader.CheckVersion("ControlledShutdownResponse", version, LowestVersion, HighestVersion);
         bool flexible = version >= 3;
-        {
-            ErrorCode = r.ReadInt16();
-        }
+        ErrorCode = r.ReadInt16();
         {
             int n = r.ReadArrayLength(flexible, false);
             {
@@ -57,9 +55,7 @@ public sealed partial class ControlledShutdownResponse : IEquatable<ControlledSh
     {
         KafkaReader.CheckVersion("ControlledShutdownResponse", version, LowestVersion, HighestVersion);
         bool flexible = version >= 3;
-        {
-            w.WriteInt16(ErrorCode);
-        }
+        w.WriteInt16(ErrorCode);
         {
             if (RemainingPartitions is null) w.WriteNullArray(flexible, false, "RemainingPartitions"); else
             {
@@ -106,12 +102,8 @@ public sealed partial class ControlledShutdownResponse : IEquatable<ControlledSh
         public void Read(ref KafkaReader r, short version)
         {
             bool flexible = version >= 3;
-            {
-                TopicName = r.ReadString(flexible);
-            }
-            {
-                PartitionIndex = r.ReadInt32();
-            }
+            TopicName = r.ReadString(flexible);
+            PartitionIndex = r.ReadInt32();
             if (flexible)
             {
                 int tagCount = r.ReadTagCount();
@@ -129,12 +121,8 @@ public sealed partial class ControlledShutdownResponse : IEquatable<ControlledSh
         public void Write(KafkaWriter w, short version)
         {
             bool flexible = version >= 3;
-            {
-                w.WriteString(TopicName, flexible, false, "TopicName");
-            }
-            {
-                w.WriteInt32(PartitionIndex);
-            }
+            w.WriteString(TopicName, flexible, false, "TopicName");
+            w.WriteInt32(PartitionIndex);
             if (flexible)
             {
                 int tagCount = UnknownTaggedFields?.Count ?? 0;

@@ -34,15 +34,9 @@ public sealed partial class ControllerRegistrationRequest : IEquatable<Controlle
     {
         KafkaReader.CheckVersion("ControllerRegistrationRequest", version, LowestVersion, HighestVersion);
         bool flexible = true;
-        {
-            ControllerId = r.ReadInt32();
-        }
-        {
-            IncarnationId = r.ReadUuid();
-        }
-        {
-            ZkMigrationReady = r.ReadBool();
-        }
+        ControllerId = r.ReadInt32();
+        IncarnationId = r.ReadUuid();
+        ZkMigrationReady = r.ReadBool();
         {
             int n = r.ReadArrayLength(flexible, false);
             {
@@ -77,15 +71,9 @@ public sealed partial class ControllerRegistrationRequest : IEquatable<Controlle
     {
         KafkaReader.CheckVersion("ControllerRegistrationRequest", version, LowestVersion, HighestVersion);
         bool flexible = true;
-        {
-            w.WriteInt32(ControllerId);
-        }
-        {
-            w.WriteUuid(IncarnationId);
-        }
-        {
-            w.WriteBool(ZkMigrationReady);
-        }
+        w.WriteInt32(ControllerId);
+        w.WriteUuid(IncarnationId);
+        w.WriteBool(ZkMigrationReady);
         {
             if (Listeners is null) w.WriteNullArray(flexible, false, "Listeners"); else
             {
@@ -149,18 +137,10 @@ public sealed partial class ControllerRegistrationRequest : IEquatable<Controlle
         public void Read(ref KafkaReader r, short version)
         {
             bool flexible = true;
-            {
-                Name = r.ReadString(flexible);
-            }
-            {
-                Host = r.ReadString(flexible);
-            }
-            {
-                Port = r.ReadUInt16();
-            }
-            {
-                SecurityProtocol = r.ReadInt16();
-            }
+            Name = r.ReadString(flexible);
+            Host = r.ReadString(flexible);
+            Port = r.ReadUInt16();
+            SecurityProtocol = r.ReadInt16();
             if (flexible)
             {
                 int tagCount = r.ReadTagCount();
@@ -178,18 +158,10 @@ public sealed partial class ControllerRegistrationRequest : IEquatable<Controlle
         public void Write(KafkaWriter w, short version)
         {
             bool flexible = true;
-            {
-                w.WriteString(Name, flexible, false, "Name");
-            }
-            {
-                w.WriteString(Host, flexible, false, "Host");
-            }
-            {
-                w.WriteUInt16(Port);
-            }
-            {
-                w.WriteInt16(SecurityProtocol);
-            }
+            w.WriteString(Name, flexible, false, "Name");
+            w.WriteString(Host, flexible, false, "Host");
+            w.WriteUInt16(Port);
+            w.WriteInt16(SecurityProtocol);
             if (flexible)
             {
                 int tagCount = UnknownTaggedFields?.Count ?? 0;
@@ -236,15 +208,9 @@ public sealed partial class ControllerRegistrationRequest : IEquatable<Controlle
         public void Read(ref KafkaReader r, short version)
         {
             bool flexible = true;
-            {
-                Name = r.ReadString(flexible);
-            }
-            {
-                MinSupportedVersion = r.ReadInt16();
-            }
-            {
-                MaxSupportedVersion = r.ReadInt16();
-            }
+            Name = r.ReadString(flexible);
+            MinSupportedVersion = r.ReadInt16();
+            MaxSupportedVersion = r.ReadInt16();
             if (flexible)
             {
                 int tagCount = r.ReadTagCount();
@@ -262,15 +228,9 @@ public sealed partial class ControllerRegistrationRequest : IEquatable<Controlle
         public void Write(KafkaWriter w, short version)
         {
             bool flexible = true;
-            {
-                w.WriteString(Name, flexible, false, "Name");
-            }
-            {
-                w.WriteInt16(MinSupportedVersion);
-            }
-            {
-                w.WriteInt16(MaxSupportedVersion);
-            }
+            w.WriteString(Name, flexible, false, "Name");
+            w.WriteInt16(MinSupportedVersion);
+            w.WriteInt16(MaxSupportedVersion);
             if (flexible)
             {
                 int tagCount = UnknownTaggedFields?.Count ?? 0;

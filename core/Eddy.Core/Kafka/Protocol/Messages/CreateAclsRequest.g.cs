@@ -106,28 +106,16 @@ public sealed partial class CreateAclsRequest : IEquatable<CreateAclsRequest>, I
         public void Read(ref KafkaReader r, short version)
         {
             bool flexible = version >= 2;
-            {
-                ResourceType = r.ReadInt8();
-            }
-            {
-                ResourceName = r.ReadString(flexible);
-            }
+            ResourceType = r.ReadInt8();
+            ResourceName = r.ReadString(flexible);
             if (version >= 1)
             {
                 ResourcePatternType = r.ReadInt8();
             }
-            {
-                Principal = r.ReadString(flexible);
-            }
-            {
-                Host = r.ReadString(flexible);
-            }
-            {
-                Operation = r.ReadInt8();
-            }
-            {
-                PermissionType = r.ReadInt8();
-            }
+            Principal = r.ReadString(flexible);
+            Host = r.ReadString(flexible);
+            Operation = r.ReadInt8();
+            PermissionType = r.ReadInt8();
             if (flexible)
             {
                 int tagCount = r.ReadTagCount();
@@ -145,30 +133,18 @@ public sealed partial class CreateAclsRequest : IEquatable<CreateAclsRequest>, I
         public void Write(KafkaWriter w, short version)
         {
             bool flexible = version >= 2;
-            {
-                w.WriteInt8(ResourceType);
-            }
-            {
-                w.WriteString(ResourceName, flexible, false, "ResourceName");
-            }
+            w.WriteInt8(ResourceType);
+            w.WriteString(ResourceName, flexible, false, "ResourceName");
             if (version >= 1)
             {
                 w.WriteInt8(ResourcePatternType);
             }
             else if (!(version >= 1) && !(ResourcePatternType == 3))
                 throw KafkaProtocolException.CannotEncode("AclCreation.ResourcePatternType", version);
-            {
-                w.WriteString(Principal, flexible, false, "Principal");
-            }
-            {
-                w.WriteString(Host, flexible, false, "Host");
-            }
-            {
-                w.WriteInt8(Operation);
-            }
-            {
-                w.WriteInt8(PermissionType);
-            }
+            w.WriteString(Principal, flexible, false, "Principal");
+            w.WriteString(Host, flexible, false, "Host");
+            w.WriteInt8(Operation);
+            w.WriteInt8(PermissionType);
             if (flexible)
             {
                 int tagCount = UnknownTaggedFields?.Count ?? 0;

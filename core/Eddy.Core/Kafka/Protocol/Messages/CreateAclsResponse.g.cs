@@ -28,9 +28,7 @@ public sealed partial class CreateAclsResponse : IEquatable<CreateAclsResponse>,
     {
         KafkaReader.CheckVersion("CreateAclsResponse", version, LowestVersion, HighestVersion);
         bool flexible = version >= 2;
-        {
-            ThrottleTimeMs = r.ReadInt32();
-        }
+        ThrottleTimeMs = r.ReadInt32();
         {
             int n = r.ReadArrayLength(flexible, false);
             {
@@ -57,9 +55,7 @@ public sealed partial class CreateAclsResponse : IEquatable<CreateAclsResponse>,
     {
         KafkaReader.CheckVersion("CreateAclsResponse", version, LowestVersion, HighestVersion);
         bool flexible = version >= 2;
-        {
-            w.WriteInt32(ThrottleTimeMs);
-        }
+        w.WriteInt32(ThrottleTimeMs);
         {
             if (Results is null) w.WriteNullArray(flexible, false, "Results"); else
             {
@@ -106,12 +102,8 @@ public sealed partial class CreateAclsResponse : IEquatable<CreateAclsResponse>,
         public void Read(ref KafkaReader r, short version)
         {
             bool flexible = version >= 2;
-            {
-                ErrorCode = r.ReadInt16();
-            }
-            {
-                ErrorMessage = r.ReadNullableString(flexible, true);
-            }
+            ErrorCode = r.ReadInt16();
+            ErrorMessage = r.ReadNullableString(flexible, true);
             if (flexible)
             {
                 int tagCount = r.ReadTagCount();
@@ -129,12 +121,8 @@ public sealed partial class CreateAclsResponse : IEquatable<CreateAclsResponse>,
         public void Write(KafkaWriter w, short version)
         {
             bool flexible = version >= 2;
-            {
-                w.WriteInt16(ErrorCode);
-            }
-            {
-                w.WriteString(ErrorMessage, flexible, true, "ErrorMessage");
-            }
+            w.WriteInt16(ErrorCode);
+            w.WriteString(ErrorMessage, flexible, true, "ErrorMessage");
             if (flexible)
             {
                 int tagCount = UnknownTaggedFields?.Count ?? 0;

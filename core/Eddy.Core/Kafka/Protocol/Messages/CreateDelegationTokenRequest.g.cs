@@ -48,9 +48,7 @@ public sealed partial class CreateDelegationTokenRequest : IEquatable<CreateDele
                 Renewers = list;
             }
         }
-        {
-            MaxLifetimeMs = r.ReadInt64();
-        }
+        MaxLifetimeMs = r.ReadInt64();
         if (flexible)
         {
             int tagCount = r.ReadTagCount();
@@ -88,9 +86,7 @@ public sealed partial class CreateDelegationTokenRequest : IEquatable<CreateDele
                 foreach (var e in Renewers) e.Write(w, version);
             }
         }
-        {
-            w.WriteInt64(MaxLifetimeMs);
-        }
+        w.WriteInt64(MaxLifetimeMs);
         if (flexible)
         {
             int tagCount = UnknownTaggedFields?.Count ?? 0;
@@ -134,12 +130,8 @@ public sealed partial class CreateDelegationTokenRequest : IEquatable<CreateDele
         public void Read(ref KafkaReader r, short version)
         {
             bool flexible = version >= 2;
-            {
-                PrincipalType = r.ReadString(flexible);
-            }
-            {
-                PrincipalName = r.ReadString(flexible);
-            }
+            PrincipalType = r.ReadString(flexible);
+            PrincipalName = r.ReadString(flexible);
             if (flexible)
             {
                 int tagCount = r.ReadTagCount();
@@ -157,12 +149,8 @@ public sealed partial class CreateDelegationTokenRequest : IEquatable<CreateDele
         public void Write(KafkaWriter w, short version)
         {
             bool flexible = version >= 2;
-            {
-                w.WriteString(PrincipalType, flexible, false, "PrincipalType");
-            }
-            {
-                w.WriteString(PrincipalName, flexible, false, "PrincipalName");
-            }
+            w.WriteString(PrincipalType, flexible, false, "PrincipalType");
+            w.WriteString(PrincipalName, flexible, false, "PrincipalName");
             if (flexible)
             {
                 int tagCount = UnknownTaggedFields?.Count ?? 0;

@@ -46,15 +46,9 @@ public sealed partial class CreateDelegationTokenResponse : IEquatable<CreateDel
     {
         KafkaReader.CheckVersion("CreateDelegationTokenResponse", version, LowestVersion, HighestVersion);
         bool flexible = version >= 2;
-        {
-            ErrorCode = r.ReadInt16();
-        }
-        {
-            PrincipalType = r.ReadString(flexible);
-        }
-        {
-            PrincipalName = r.ReadString(flexible);
-        }
+        ErrorCode = r.ReadInt16();
+        PrincipalType = r.ReadString(flexible);
+        PrincipalName = r.ReadString(flexible);
         if (version >= 3)
         {
             TokenRequesterPrincipalType = r.ReadString(flexible);
@@ -63,24 +57,12 @@ public sealed partial class CreateDelegationTokenResponse : IEquatable<CreateDel
         {
             TokenRequesterPrincipalName = r.ReadString(flexible);
         }
-        {
-            IssueTimestampMs = r.ReadInt64();
-        }
-        {
-            ExpiryTimestampMs = r.ReadInt64();
-        }
-        {
-            MaxTimestampMs = r.ReadInt64();
-        }
-        {
-            TokenId = r.ReadString(flexible);
-        }
-        {
-            Hmac = r.ReadBytes(flexible);
-        }
-        {
-            ThrottleTimeMs = r.ReadInt32();
-        }
+        IssueTimestampMs = r.ReadInt64();
+        ExpiryTimestampMs = r.ReadInt64();
+        MaxTimestampMs = r.ReadInt64();
+        TokenId = r.ReadString(flexible);
+        Hmac = r.ReadBytes(flexible);
+        ThrottleTimeMs = r.ReadInt32();
         if (flexible)
         {
             int tagCount = r.ReadTagCount();
@@ -99,15 +81,9 @@ public sealed partial class CreateDelegationTokenResponse : IEquatable<CreateDel
     {
         KafkaReader.CheckVersion("CreateDelegationTokenResponse", version, LowestVersion, HighestVersion);
         bool flexible = version >= 2;
-        {
-            w.WriteInt16(ErrorCode);
-        }
-        {
-            w.WriteString(PrincipalType, flexible, false, "PrincipalType");
-        }
-        {
-            w.WriteString(PrincipalName, flexible, false, "PrincipalName");
-        }
+        w.WriteInt16(ErrorCode);
+        w.WriteString(PrincipalType, flexible, false, "PrincipalType");
+        w.WriteString(PrincipalName, flexible, false, "PrincipalName");
         if (version >= 3)
         {
             w.WriteString(TokenRequesterPrincipalType, flexible, false, "TokenRequesterPrincipalType");
@@ -120,24 +96,12 @@ public sealed partial class CreateDelegationTokenResponse : IEquatable<CreateDel
         }
         else if (!(version >= 3) && !(TokenRequesterPrincipalName == ""))
             throw KafkaProtocolException.CannotEncode("CreateDelegationTokenResponse.TokenRequesterPrincipalName", version);
-        {
-            w.WriteInt64(IssueTimestampMs);
-        }
-        {
-            w.WriteInt64(ExpiryTimestampMs);
-        }
-        {
-            w.WriteInt64(MaxTimestampMs);
-        }
-        {
-            w.WriteString(TokenId, flexible, false, "TokenId");
-        }
-        {
-            w.WriteBytes(Hmac, flexible, false, "Hmac");
-        }
-        {
-            w.WriteInt32(ThrottleTimeMs);
-        }
+        w.WriteInt64(IssueTimestampMs);
+        w.WriteInt64(ExpiryTimestampMs);
+        w.WriteInt64(MaxTimestampMs);
+        w.WriteString(TokenId, flexible, false, "TokenId");
+        w.WriteBytes(Hmac, flexible, false, "Hmac");
+        w.WriteInt32(ThrottleTimeMs);
         if (flexible)
         {
             int tagCount = UnknownTaggedFields?.Count ?? 0;

@@ -38,12 +38,8 @@ public sealed partial class CreatePartitionsRequest : IEquatable<CreatePartition
                 Topics = list;
             }
         }
-        {
-            TimeoutMs = r.ReadInt32();
-        }
-        {
-            ValidateOnly = r.ReadBool();
-        }
+        TimeoutMs = r.ReadInt32();
+        ValidateOnly = r.ReadBool();
         if (flexible)
         {
             int tagCount = r.ReadTagCount();
@@ -69,12 +65,8 @@ public sealed partial class CreatePartitionsRequest : IEquatable<CreatePartition
                 foreach (var e in Topics) e.Write(w, version);
             }
         }
-        {
-            w.WriteInt32(TimeoutMs);
-        }
-        {
-            w.WriteBool(ValidateOnly);
-        }
+        w.WriteInt32(TimeoutMs);
+        w.WriteBool(ValidateOnly);
         if (flexible)
         {
             int tagCount = UnknownTaggedFields?.Count ?? 0;
@@ -118,12 +110,8 @@ public sealed partial class CreatePartitionsRequest : IEquatable<CreatePartition
         public void Read(ref KafkaReader r, short version)
         {
             bool flexible = version >= 2;
-            {
-                Name = r.ReadString(flexible);
-            }
-            {
-                Count = r.ReadInt32();
-            }
+            Name = r.ReadString(flexible);
+            Count = r.ReadInt32();
             {
                 int n = r.ReadArrayLength(flexible, true);
                 if (n < 0) Assignments = null; else
@@ -150,12 +138,8 @@ public sealed partial class CreatePartitionsRequest : IEquatable<CreatePartition
         public void Write(KafkaWriter w, short version)
         {
             bool flexible = version >= 2;
-            {
-                w.WriteString(Name, flexible, false, "Name");
-            }
-            {
-                w.WriteInt32(Count);
-            }
+            w.WriteString(Name, flexible, false, "Name");
+            w.WriteInt32(Count);
             {
                 if (Assignments is null) w.WriteNullArray(flexible, true, "Assignments"); else
                 {

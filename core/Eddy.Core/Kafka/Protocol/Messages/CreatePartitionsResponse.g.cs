@@ -28,9 +28,7 @@ public sealed partial class CreatePartitionsResponse : IEquatable<CreatePartitio
     {
         KafkaReader.CheckVersion("CreatePartitionsResponse", version, LowestVersion, HighestVersion);
         bool flexible = version >= 2;
-        {
-            ThrottleTimeMs = r.ReadInt32();
-        }
+        ThrottleTimeMs = r.ReadInt32();
         {
             int n = r.ReadArrayLength(flexible, false);
             {
@@ -57,9 +55,7 @@ public sealed partial class CreatePartitionsResponse : IEquatable<CreatePartitio
     {
         KafkaReader.CheckVersion("CreatePartitionsResponse", version, LowestVersion, HighestVersion);
         bool flexible = version >= 2;
-        {
-            w.WriteInt32(ThrottleTimeMs);
-        }
+        w.WriteInt32(ThrottleTimeMs);
         {
             if (Results is null) w.WriteNullArray(flexible, false, "Results"); else
             {
@@ -108,15 +104,9 @@ public sealed partial class CreatePartitionsResponse : IEquatable<CreatePartitio
         public void Read(ref KafkaReader r, short version)
         {
             bool flexible = version >= 2;
-            {
-                Name = r.ReadString(flexible);
-            }
-            {
-                ErrorCode = r.ReadInt16();
-            }
-            {
-                ErrorMessage = r.ReadNullableString(flexible, true);
-            }
+            Name = r.ReadString(flexible);
+            ErrorCode = r.ReadInt16();
+            ErrorMessage = r.ReadNullableString(flexible, true);
             if (flexible)
             {
                 int tagCount = r.ReadTagCount();
@@ -134,15 +124,9 @@ public sealed partial class CreatePartitionsResponse : IEquatable<CreatePartitio
         public void Write(KafkaWriter w, short version)
         {
             bool flexible = version >= 2;
-            {
-                w.WriteString(Name, flexible, false, "Name");
-            }
-            {
-                w.WriteInt16(ErrorCode);
-            }
-            {
-                w.WriteString(ErrorMessage, flexible, true, "ErrorMessage");
-            }
+            w.WriteString(Name, flexible, false, "Name");
+            w.WriteInt16(ErrorCode);
+            w.WriteString(ErrorMessage, flexible, true, "ErrorMessage");
             if (flexible)
             {
                 int tagCount = UnknownTaggedFields?.Count ?? 0;

@@ -38,9 +38,7 @@ public sealed partial class CreateTopicsRequest : IEquatable<CreateTopicsRequest
                 Topics = list;
             }
         }
-        {
-            timeoutMs = r.ReadInt32();
-        }
+        timeoutMs = r.ReadInt32();
         if (version >= 1)
         {
             validateOnly = r.ReadBool();
@@ -70,9 +68,7 @@ public sealed partial class CreateTopicsRequest : IEquatable<CreateTopicsRequest
                 foreach (var e in Topics) e.Write(w, version);
             }
         }
-        {
-            w.WriteInt32(timeoutMs);
-        }
+        w.WriteInt32(timeoutMs);
         if (version >= 1)
         {
             w.WriteBool(validateOnly);
@@ -126,15 +122,9 @@ public sealed partial class CreateTopicsRequest : IEquatable<CreateTopicsRequest
         public void Read(ref KafkaReader r, short version)
         {
             bool flexible = version >= 5;
-            {
-                Name = r.ReadString(flexible);
-            }
-            {
-                NumPartitions = r.ReadInt32();
-            }
-            {
-                ReplicationFactor = r.ReadInt16();
-            }
+            Name = r.ReadString(flexible);
+            NumPartitions = r.ReadInt32();
+            ReplicationFactor = r.ReadInt16();
             {
                 int n = r.ReadArrayLength(flexible, false);
                 {
@@ -168,15 +158,9 @@ public sealed partial class CreateTopicsRequest : IEquatable<CreateTopicsRequest
         public void Write(KafkaWriter w, short version)
         {
             bool flexible = version >= 5;
-            {
-                w.WriteString(Name, flexible, false, "Name");
-            }
-            {
-                w.WriteInt32(NumPartitions);
-            }
-            {
-                w.WriteInt16(ReplicationFactor);
-            }
+            w.WriteString(Name, flexible, false, "Name");
+            w.WriteInt32(NumPartitions);
+            w.WriteInt16(ReplicationFactor);
             {
                 if (Assignments is null) w.WriteNullArray(flexible, false, "Assignments"); else
                 {
@@ -237,9 +221,7 @@ public sealed partial class CreateTopicsRequest : IEquatable<CreateTopicsRequest
         public void Read(ref KafkaReader r, short version)
         {
             bool flexible = version >= 5;
-            {
-                PartitionIndex = r.ReadInt32();
-            }
+            PartitionIndex = r.ReadInt32();
             {
                 int n = r.ReadArrayLength(flexible, false);
                 {
@@ -265,9 +247,7 @@ public sealed partial class CreateTopicsRequest : IEquatable<CreateTopicsRequest
         public void Write(KafkaWriter w, short version)
         {
             bool flexible = version >= 5;
-            {
-                w.WriteInt32(PartitionIndex);
-            }
+            w.WriteInt32(PartitionIndex);
             {
                 if (BrokerIds is null) w.WriteNullArray(flexible, false, "BrokerIds"); else
                 {
@@ -315,12 +295,8 @@ public sealed partial class CreateTopicsRequest : IEquatable<CreateTopicsRequest
         public void Read(ref KafkaReader r, short version)
         {
             bool flexible = version >= 5;
-            {
-                Name = r.ReadString(flexible);
-            }
-            {
-                Value = r.ReadNullableString(flexible, true);
-            }
+            Name = r.ReadString(flexible);
+            Value = r.ReadNullableString(flexible, true);
             if (flexible)
             {
                 int tagCount = r.ReadTagCount();
@@ -338,12 +314,8 @@ public sealed partial class CreateTopicsRequest : IEquatable<CreateTopicsRequest
         public void Write(KafkaWriter w, short version)
         {
             bool flexible = version >= 5;
-            {
-                w.WriteString(Name, flexible, false, "Name");
-            }
-            {
-                w.WriteString(Value, flexible, true, "Value");
-            }
+            w.WriteString(Name, flexible, false, "Name");
+            w.WriteString(Value, flexible, true, "Value");
             if (flexible)
             {
                 int tagCount = UnknownTaggedFields?.Count ?? 0;

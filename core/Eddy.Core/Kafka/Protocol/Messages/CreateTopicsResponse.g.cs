@@ -120,16 +120,12 @@ public sealed partial class CreateTopicsResponse : IEquatable<CreateTopicsRespon
         public void Read(ref KafkaReader r, short version)
         {
             bool flexible = version >= 5;
-            {
-                Name = r.ReadString(flexible);
-            }
+            Name = r.ReadString(flexible);
             if (version >= 7)
             {
                 TopicId = r.ReadUuid();
             }
-            {
-                ErrorCode = r.ReadInt16();
-            }
+            ErrorCode = r.ReadInt16();
             if (version >= 1)
             {
                 ErrorMessage = r.ReadNullableString(flexible, true);
@@ -176,16 +172,12 @@ public sealed partial class CreateTopicsResponse : IEquatable<CreateTopicsRespon
         public void Write(KafkaWriter w, short version)
         {
             bool flexible = version >= 5;
-            {
-                w.WriteString(Name, flexible, false, "Name");
-            }
+            w.WriteString(Name, flexible, false, "Name");
             if (version >= 7)
             {
                 w.WriteUuid(TopicId);
             }
-            {
-                w.WriteInt16(ErrorCode);
-            }
+            w.WriteInt16(ErrorCode);
             if (version >= 1)
             {
                 w.WriteString(ErrorMessage, flexible, true, "ErrorMessage");

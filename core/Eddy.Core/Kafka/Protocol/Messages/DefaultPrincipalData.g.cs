@@ -30,15 +30,9 @@ public sealed partial class DefaultPrincipalData : IEquatable<DefaultPrincipalDa
     {
         KafkaReader.CheckVersion("DefaultPrincipalData", version, LowestVersion, HighestVersion);
         bool flexible = true;
-        {
-            Type = r.ReadString(flexible);
-        }
-        {
-            Name = r.ReadString(flexible);
-        }
-        {
-            TokenAuthenticated = r.ReadBool();
-        }
+        Type = r.ReadString(flexible);
+        Name = r.ReadString(flexible);
+        TokenAuthenticated = r.ReadBool();
         if (flexible)
         {
             int tagCount = r.ReadTagCount();
@@ -57,15 +51,9 @@ public sealed partial class DefaultPrincipalData : IEquatable<DefaultPrincipalDa
     {
         KafkaReader.CheckVersion("DefaultPrincipalData", version, LowestVersion, HighestVersion);
         bool flexible = true;
-        {
-            w.WriteString(Type, flexible, false, "Type");
-        }
-        {
-            w.WriteString(Name, flexible, false, "Name");
-        }
-        {
-            w.WriteBool(TokenAuthenticated);
-        }
+        w.WriteString(Type, flexible, false, "Type");
+        w.WriteString(Name, flexible, false, "Name");
+        w.WriteBool(TokenAuthenticated);
         if (flexible)
         {
             int tagCount = UnknownTaggedFields?.Count ?? 0;

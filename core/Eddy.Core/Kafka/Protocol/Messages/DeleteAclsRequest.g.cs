@@ -106,28 +106,16 @@ public sealed partial class DeleteAclsRequest : IEquatable<DeleteAclsRequest>, I
         public void Read(ref KafkaReader r, short version)
         {
             bool flexible = version >= 2;
-            {
-                ResourceTypeFilter = r.ReadInt8();
-            }
-            {
-                ResourceNameFilter = r.ReadNullableString(flexible, true);
-            }
+            ResourceTypeFilter = r.ReadInt8();
+            ResourceNameFilter = r.ReadNullableString(flexible, true);
             if (version >= 1)
             {
                 PatternTypeFilter = r.ReadInt8();
             }
-            {
-                PrincipalFilter = r.ReadNullableString(flexible, true);
-            }
-            {
-                HostFilter = r.ReadNullableString(flexible, true);
-            }
-            {
-                Operation = r.ReadInt8();
-            }
-            {
-                PermissionType = r.ReadInt8();
-            }
+            PrincipalFilter = r.ReadNullableString(flexible, true);
+            HostFilter = r.ReadNullableString(flexible, true);
+            Operation = r.ReadInt8();
+            PermissionType = r.ReadInt8();
             if (flexible)
             {
                 int tagCount = r.ReadTagCount();
@@ -145,30 +133,18 @@ public sealed partial class DeleteAclsRequest : IEquatable<DeleteAclsRequest>, I
         public void Write(KafkaWriter w, short version)
         {
             bool flexible = version >= 2;
-            {
-                w.WriteInt8(ResourceTypeFilter);
-            }
-            {
-                w.WriteString(ResourceNameFilter, flexible, true, "ResourceNameFilter");
-            }
+            w.WriteInt8(ResourceTypeFilter);
+            w.WriteString(ResourceNameFilter, flexible, true, "ResourceNameFilter");
             if (version >= 1)
             {
                 w.WriteInt8(PatternTypeFilter);
             }
             else if (!(version >= 1) && !(PatternTypeFilter == 3))
                 throw KafkaProtocolException.CannotEncode("DeleteAclsFilter.PatternTypeFilter", version);
-            {
-                w.WriteString(PrincipalFilter, flexible, true, "PrincipalFilter");
-            }
-            {
-                w.WriteString(HostFilter, flexible, true, "HostFilter");
-            }
-            {
-                w.WriteInt8(Operation);
-            }
-            {
-                w.WriteInt8(PermissionType);
-            }
+            w.WriteString(PrincipalFilter, flexible, true, "PrincipalFilter");
+            w.WriteString(HostFilter, flexible, true, "HostFilter");
+            w.WriteInt8(Operation);
+            w.WriteInt8(PermissionType);
             if (flexible)
             {
                 int tagCount = UnknownTaggedFields?.Count ?? 0;

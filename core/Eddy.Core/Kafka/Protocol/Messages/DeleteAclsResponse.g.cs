@@ -28,9 +28,7 @@ public sealed partial class DeleteAclsResponse : IEquatable<DeleteAclsResponse>,
     {
         KafkaReader.CheckVersion("DeleteAclsResponse", version, LowestVersion, HighestVersion);
         bool flexible = version >= 2;
-        {
-            ThrottleTimeMs = r.ReadInt32();
-        }
+        ThrottleTimeMs = r.ReadInt32();
         {
             int n = r.ReadArrayLength(flexible, false);
             {
@@ -57,9 +55,7 @@ public sealed partial class DeleteAclsResponse : IEquatable<DeleteAclsResponse>,
     {
         KafkaReader.CheckVersion("DeleteAclsResponse", version, LowestVersion, HighestVersion);
         bool flexible = version >= 2;
-        {
-            w.WriteInt32(ThrottleTimeMs);
-        }
+        w.WriteInt32(ThrottleTimeMs);
         {
             if (FilterResults is null) w.WriteNullArray(flexible, false, "FilterResults"); else
             {
@@ -108,12 +104,8 @@ public sealed partial class DeleteAclsResponse : IEquatable<DeleteAclsResponse>,
         public void Read(ref KafkaReader r, short version)
         {
             bool flexible = version >= 2;
-            {
-                ErrorCode = r.ReadInt16();
-            }
-            {
-                ErrorMessage = r.ReadNullableString(flexible, true);
-            }
+            ErrorCode = r.ReadInt16();
+            ErrorMessage = r.ReadNullableString(flexible, true);
             {
                 int n = r.ReadArrayLength(flexible, false);
                 {
@@ -139,12 +131,8 @@ public sealed partial class DeleteAclsResponse : IEquatable<DeleteAclsResponse>,
         public void Write(KafkaWriter w, short version)
         {
             bool flexible = version >= 2;
-            {
-                w.WriteInt16(ErrorCode);
-            }
-            {
-                w.WriteString(ErrorMessage, flexible, true, "ErrorMessage");
-            }
+            w.WriteInt16(ErrorCode);
+            w.WriteString(ErrorMessage, flexible, true, "ErrorMessage");
             {
                 if (MatchingAcls is null) w.WriteNullArray(flexible, false, "MatchingAcls"); else
                 {
@@ -208,34 +196,18 @@ public sealed partial class DeleteAclsResponse : IEquatable<DeleteAclsResponse>,
         public void Read(ref KafkaReader r, short version)
         {
             bool flexible = version >= 2;
-            {
-                ErrorCode = r.ReadInt16();
-            }
-            {
-                ErrorMessage = r.ReadNullableString(flexible, true);
-            }
-            {
-                ResourceType = r.ReadInt8();
-            }
-            {
-                ResourceName = r.ReadString(flexible);
-            }
+            ErrorCode = r.ReadInt16();
+            ErrorMessage = r.ReadNullableString(flexible, true);
+            ResourceType = r.ReadInt8();
+            ResourceName = r.ReadString(flexible);
             if (version >= 1)
             {
                 PatternType = r.ReadInt8();
             }
-            {
-                Principal = r.ReadString(flexible);
-            }
-            {
-                Host = r.ReadString(flexible);
-            }
-            {
-                Operation = r.ReadInt8();
-            }
-            {
-                PermissionType = r.ReadInt8();
-            }
+            Principal = r.ReadString(flexible);
+            Host = r.ReadString(flexible);
+            Operation = r.ReadInt8();
+            PermissionType = r.ReadInt8();
             if (flexible)
             {
                 int tagCount = r.ReadTagCount();
@@ -253,36 +225,20 @@ public sealed partial class DeleteAclsResponse : IEquatable<DeleteAclsResponse>,
         public void Write(KafkaWriter w, short version)
         {
             bool flexible = version >= 2;
-            {
-                w.WriteInt16(ErrorCode);
-            }
-            {
-                w.WriteString(ErrorMessage, flexible, true, "ErrorMessage");
-            }
-            {
-                w.WriteInt8(ResourceType);
-            }
-            {
-                w.WriteString(ResourceName, flexible, false, "ResourceName");
-            }
+            w.WriteInt16(ErrorCode);
+            w.WriteString(ErrorMessage, flexible, true, "ErrorMessage");
+            w.WriteInt8(ResourceType);
+            w.WriteString(ResourceName, flexible, false, "ResourceName");
             if (version >= 1)
             {
                 w.WriteInt8(PatternType);
             }
             else if (!(version >= 1) && !(PatternType == 3))
                 throw KafkaProtocolException.CannotEncode("DeleteAclsMatchingAcl.PatternType", version);
-            {
-                w.WriteString(Principal, flexible, false, "Principal");
-            }
-            {
-                w.WriteString(Host, flexible, false, "Host");
-            }
-            {
-                w.WriteInt8(Operation);
-            }
-            {
-                w.WriteInt8(PermissionType);
-            }
+            w.WriteString(Principal, flexible, false, "Principal");
+            w.WriteString(Host, flexible, false, "Host");
+            w.WriteInt8(Operation);
+            w.WriteInt8(PermissionType);
             if (flexible)
             {
                 int tagCount = UnknownTaggedFields?.Count ?? 0;

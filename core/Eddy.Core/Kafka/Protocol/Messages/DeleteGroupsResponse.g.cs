@@ -28,9 +28,7 @@ public sealed partial class DeleteGroupsResponse : IEquatable<DeleteGroupsRespon
     {
         KafkaReader.CheckVersion("DeleteGroupsResponse", version, LowestVersion, HighestVersion);
         bool flexible = version >= 2;
-        {
-            ThrottleTimeMs = r.ReadInt32();
-        }
+        ThrottleTimeMs = r.ReadInt32();
         {
             int n = r.ReadArrayLength(flexible, false);
             {
@@ -57,9 +55,7 @@ public sealed partial class DeleteGroupsResponse : IEquatable<DeleteGroupsRespon
     {
         KafkaReader.CheckVersion("DeleteGroupsResponse", version, LowestVersion, HighestVersion);
         bool flexible = version >= 2;
-        {
-            w.WriteInt32(ThrottleTimeMs);
-        }
+        w.WriteInt32(ThrottleTimeMs);
         {
             if (Results is null) w.WriteNullArray(flexible, false, "Results"); else
             {
@@ -106,12 +102,8 @@ public sealed partial class DeleteGroupsResponse : IEquatable<DeleteGroupsRespon
         public void Read(ref KafkaReader r, short version)
         {
             bool flexible = version >= 2;
-            {
-                GroupId = r.ReadString(flexible);
-            }
-            {
-                ErrorCode = r.ReadInt16();
-            }
+            GroupId = r.ReadString(flexible);
+            ErrorCode = r.ReadInt16();
             if (flexible)
             {
                 int tagCount = r.ReadTagCount();
@@ -129,12 +121,8 @@ public sealed partial class DeleteGroupsResponse : IEquatable<DeleteGroupsRespon
         public void Write(KafkaWriter w, short version)
         {
             bool flexible = version >= 2;
-            {
-                w.WriteString(GroupId, flexible, false, "GroupId");
-            }
-            {
-                w.WriteInt16(ErrorCode);
-            }
+            w.WriteString(GroupId, flexible, false, "GroupId");
+            w.WriteInt16(ErrorCode);
             if (flexible)
             {
                 int tagCount = UnknownTaggedFields?.Count ?? 0;

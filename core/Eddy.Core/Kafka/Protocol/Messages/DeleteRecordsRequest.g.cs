@@ -36,9 +36,7 @@ public sealed partial class DeleteRecordsRequest : IEquatable<DeleteRecordsReque
                 Topics = list;
             }
         }
-        {
-            TimeoutMs = r.ReadInt32();
-        }
+        TimeoutMs = r.ReadInt32();
         if (flexible)
         {
             int tagCount = r.ReadTagCount();
@@ -64,9 +62,7 @@ public sealed partial class DeleteRecordsRequest : IEquatable<DeleteRecordsReque
                 foreach (var e in Topics) e.Write(w, version);
             }
         }
-        {
-            w.WriteInt32(TimeoutMs);
-        }
+        w.WriteInt32(TimeoutMs);
         if (flexible)
         {
             int tagCount = UnknownTaggedFields?.Count ?? 0;
@@ -106,9 +102,7 @@ public sealed partial class DeleteRecordsRequest : IEquatable<DeleteRecordsReque
         public void Read(ref KafkaReader r, short version)
         {
             bool flexible = version >= 2;
-            {
-                Name = r.ReadString(flexible);
-            }
+            Name = r.ReadString(flexible);
             {
                 int n = r.ReadArrayLength(flexible, false);
                 {
@@ -134,9 +128,7 @@ public sealed partial class DeleteRecordsRequest : IEquatable<DeleteRecordsReque
         public void Write(KafkaWriter w, short version)
         {
             bool flexible = version >= 2;
-            {
-                w.WriteString(Name, flexible, false, "Name");
-            }
+            w.WriteString(Name, flexible, false, "Name");
             {
                 if (Partitions is null) w.WriteNullArray(flexible, false, "Partitions"); else
                 {
@@ -184,12 +176,8 @@ public sealed partial class DeleteRecordsRequest : IEquatable<DeleteRecordsReque
         public void Read(ref KafkaReader r, short version)
         {
             bool flexible = version >= 2;
-            {
-                PartitionIndex = r.ReadInt32();
-            }
-            {
-                Offset = r.ReadInt64();
-            }
+            PartitionIndex = r.ReadInt32();
+            Offset = r.ReadInt64();
             if (flexible)
             {
                 int tagCount = r.ReadTagCount();
@@ -207,12 +195,8 @@ public sealed partial class DeleteRecordsRequest : IEquatable<DeleteRecordsReque
         public void Write(KafkaWriter w, short version)
         {
             bool flexible = version >= 2;
-            {
-                w.WriteInt32(PartitionIndex);
-            }
-            {
-                w.WriteInt64(Offset);
-            }
+            w.WriteInt32(PartitionIndex);
+            w.WriteInt64(Offset);
             if (flexible)
             {
                 int tagCount = UnknownTaggedFields?.Count ?? 0;

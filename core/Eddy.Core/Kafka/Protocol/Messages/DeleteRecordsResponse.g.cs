@@ -28,9 +28,7 @@ public sealed partial class DeleteRecordsResponse : IEquatable<DeleteRecordsResp
     {
         KafkaReader.CheckVersion("DeleteRecordsResponse", version, LowestVersion, HighestVersion);
         bool flexible = version >= 2;
-        {
-            ThrottleTimeMs = r.ReadInt32();
-        }
+        ThrottleTimeMs = r.ReadInt32();
         {
             int n = r.ReadArrayLength(flexible, false);
             {
@@ -57,9 +55,7 @@ public sealed partial class DeleteRecordsResponse : IEquatable<DeleteRecordsResp
     {
         KafkaReader.CheckVersion("DeleteRecordsResponse", version, LowestVersion, HighestVersion);
         bool flexible = version >= 2;
-        {
-            w.WriteInt32(ThrottleTimeMs);
-        }
+        w.WriteInt32(ThrottleTimeMs);
         {
             if (Topics is null) w.WriteNullArray(flexible, false, "Topics"); else
             {
@@ -106,9 +102,7 @@ public sealed partial class DeleteRecordsResponse : IEquatable<DeleteRecordsResp
         public void Read(ref KafkaReader r, short version)
         {
             bool flexible = version >= 2;
-            {
-                Name = r.ReadString(flexible);
-            }
+            Name = r.ReadString(flexible);
             {
                 int n = r.ReadArrayLength(flexible, false);
                 {
@@ -134,9 +128,7 @@ public sealed partial class DeleteRecordsResponse : IEquatable<DeleteRecordsResp
         public void Write(KafkaWriter w, short version)
         {
             bool flexible = version >= 2;
-            {
-                w.WriteString(Name, flexible, false, "Name");
-            }
+            w.WriteString(Name, flexible, false, "Name");
             {
                 if (Partitions is null) w.WriteNullArray(flexible, false, "Partitions"); else
                 {
@@ -186,15 +178,9 @@ public sealed partial class DeleteRecordsResponse : IEquatable<DeleteRecordsResp
         public void Read(ref KafkaReader r, short version)
         {
             bool flexible = version >= 2;
-            {
-                PartitionIndex = r.ReadInt32();
-            }
-            {
-                LowWatermark = r.ReadInt64();
-            }
-            {
-                ErrorCode = r.ReadInt16();
-            }
+            PartitionIndex = r.ReadInt32();
+            LowWatermark = r.ReadInt64();
+            ErrorCode = r.ReadInt16();
             if (flexible)
             {
                 int tagCount = r.ReadTagCount();
@@ -212,15 +198,9 @@ public sealed partial class DeleteRecordsResponse : IEquatable<DeleteRecordsResp
         public void Write(KafkaWriter w, short version)
         {
             bool flexible = version >= 2;
-            {
-                w.WriteInt32(PartitionIndex);
-            }
-            {
-                w.WriteInt64(LowWatermark);
-            }
-            {
-                w.WriteInt16(ErrorCode);
-            }
+            w.WriteInt32(PartitionIndex);
+            w.WriteInt64(LowWatermark);
+            w.WriteInt16(ErrorCode);
             if (flexible)
             {
                 int tagCount = UnknownTaggedFields?.Count ?? 0;

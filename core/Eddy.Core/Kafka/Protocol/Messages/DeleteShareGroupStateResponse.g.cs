@@ -96,9 +96,7 @@ public sealed partial class DeleteShareGroupStateResponse : IEquatable<DeleteSha
         public void Read(ref KafkaReader r, short version)
         {
             bool flexible = true;
-            {
-                TopicId = r.ReadUuid();
-            }
+            TopicId = r.ReadUuid();
             {
                 int n = r.ReadArrayLength(flexible, false);
                 {
@@ -124,9 +122,7 @@ public sealed partial class DeleteShareGroupStateResponse : IEquatable<DeleteSha
         public void Write(KafkaWriter w, short version)
         {
             bool flexible = true;
-            {
-                w.WriteUuid(TopicId);
-            }
+            w.WriteUuid(TopicId);
             {
                 if (Partitions is null) w.WriteNullArray(flexible, false, "Partitions"); else
                 {
@@ -176,15 +172,9 @@ public sealed partial class DeleteShareGroupStateResponse : IEquatable<DeleteSha
         public void Read(ref KafkaReader r, short version)
         {
             bool flexible = true;
-            {
-                Partition = r.ReadInt32();
-            }
-            {
-                ErrorCode = r.ReadInt16();
-            }
-            {
-                ErrorMessage = r.ReadNullableString(flexible, true);
-            }
+            Partition = r.ReadInt32();
+            ErrorCode = r.ReadInt16();
+            ErrorMessage = r.ReadNullableString(flexible, true);
             if (flexible)
             {
                 int tagCount = r.ReadTagCount();
@@ -202,15 +192,9 @@ public sealed partial class DeleteShareGroupStateResponse : IEquatable<DeleteSha
         public void Write(KafkaWriter w, short version)
         {
             bool flexible = true;
-            {
-                w.WriteInt32(Partition);
-            }
-            {
-                w.WriteInt16(ErrorCode);
-            }
-            {
-                w.WriteString(ErrorMessage, flexible, true, "ErrorMessage");
-            }
+            w.WriteInt32(Partition);
+            w.WriteInt16(ErrorCode);
+            w.WriteString(ErrorMessage, flexible, true, "ErrorMessage");
             if (flexible)
             {
                 int tagCount = UnknownTaggedFields?.Count ?? 0;

@@ -48,9 +48,7 @@ public sealed partial class DeleteTopicsRequest : IEquatable<DeleteTopicsRequest
                 TopicNames = list;
             }
         }
-        {
-            TimeoutMs = r.ReadInt32();
-        }
+        TimeoutMs = r.ReadInt32();
         if (flexible)
         {
             int tagCount = r.ReadTagCount();
@@ -87,9 +85,7 @@ public sealed partial class DeleteTopicsRequest : IEquatable<DeleteTopicsRequest
                 foreach (var e in TopicNames) w.WriteString(e, flexible, false, "TopicNames");
             }
         }
-        {
-            w.WriteInt32(TimeoutMs);
-        }
+        w.WriteInt32(TimeoutMs);
         if (flexible)
         {
             int tagCount = UnknownTaggedFields?.Count ?? 0;

@@ -112,16 +112,12 @@ public sealed partial class DeleteTopicsResponse : IEquatable<DeleteTopicsRespon
         public void Read(ref KafkaReader r, short version)
         {
             bool flexible = version >= 4;
-            {
-                Name = r.ReadNullableString(flexible, version >= 6);
-            }
+            Name = r.ReadNullableString(flexible, version >= 6);
             if (version >= 6)
             {
                 TopicId = r.ReadUuid();
             }
-            {
-                ErrorCode = r.ReadInt16();
-            }
+            ErrorCode = r.ReadInt16();
             if (version >= 5)
             {
                 ErrorMessage = r.ReadNullableString(flexible, version >= 5);
@@ -143,16 +139,12 @@ public sealed partial class DeleteTopicsResponse : IEquatable<DeleteTopicsRespon
         public void Write(KafkaWriter w, short version)
         {
             bool flexible = version >= 4;
-            {
-                w.WriteString(Name, flexible, version >= 6, "Name");
-            }
+            w.WriteString(Name, flexible, version >= 6, "Name");
             if (version >= 6)
             {
                 w.WriteUuid(TopicId);
             }
-            {
-                w.WriteInt16(ErrorCode);
-            }
+            w.WriteInt16(ErrorCode);
             if (version >= 5)
             {
                 w.WriteString(ErrorMessage, flexible, version >= 5, "ErrorMessage");

@@ -32,15 +32,9 @@ public sealed partial class DescribeAclsResponse : IEquatable<DescribeAclsRespon
     {
         KafkaReader.CheckVersion("DescribeAclsResponse", version, LowestVersion, HighestVersion);
         bool flexible = version >= 2;
-        {
-            ThrottleTimeMs = r.ReadInt32();
-        }
-        {
-            ErrorCode = r.ReadInt16();
-        }
-        {
-            ErrorMessage = r.ReadNullableString(flexible, true);
-        }
+        ThrottleTimeMs = r.ReadInt32();
+        ErrorCode = r.ReadInt16();
+        ErrorMessage = r.ReadNullableString(flexible, true);
         {
             int n = r.ReadArrayLength(flexible, false);
             {
@@ -67,15 +61,9 @@ public sealed partial class DescribeAclsResponse : IEquatable<DescribeAclsRespon
     {
         KafkaReader.CheckVersion("DescribeAclsResponse", version, LowestVersion, HighestVersion);
         bool flexible = version >= 2;
-        {
-            w.WriteInt32(ThrottleTimeMs);
-        }
-        {
-            w.WriteInt16(ErrorCode);
-        }
-        {
-            w.WriteString(ErrorMessage, flexible, true, "ErrorMessage");
-        }
+        w.WriteInt32(ThrottleTimeMs);
+        w.WriteInt16(ErrorCode);
+        w.WriteString(ErrorMessage, flexible, true, "ErrorMessage");
         {
             if (Resources is null) w.WriteNullArray(flexible, false, "Resources"); else
             {
@@ -130,12 +118,8 @@ public sealed partial class DescribeAclsResponse : IEquatable<DescribeAclsRespon
         public void Read(ref KafkaReader r, short version)
         {
             bool flexible = version >= 2;
-            {
-                ResourceType = r.ReadInt8();
-            }
-            {
-                ResourceName = r.ReadString(flexible);
-            }
+            ResourceType = r.ReadInt8();
+            ResourceName = r.ReadString(flexible);
             if (version >= 1)
             {
                 PatternType = r.ReadInt8();
@@ -165,12 +149,8 @@ public sealed partial class DescribeAclsResponse : IEquatable<DescribeAclsRespon
         public void Write(KafkaWriter w, short version)
         {
             bool flexible = version >= 2;
-            {
-                w.WriteInt8(ResourceType);
-            }
-            {
-                w.WriteString(ResourceName, flexible, false, "ResourceName");
-            }
+            w.WriteInt8(ResourceType);
+            w.WriteString(ResourceName, flexible, false, "ResourceName");
             if (version >= 1)
             {
                 w.WriteInt8(PatternType);
@@ -232,18 +212,10 @@ public sealed partial class DescribeAclsResponse : IEquatable<DescribeAclsRespon
         public void Read(ref KafkaReader r, short version)
         {
             bool flexible = version >= 2;
-            {
-                Principal = r.ReadString(flexible);
-            }
-            {
-                Host = r.ReadString(flexible);
-            }
-            {
-                Operation = r.ReadInt8();
-            }
-            {
-                PermissionType = r.ReadInt8();
-            }
+            Principal = r.ReadString(flexible);
+            Host = r.ReadString(flexible);
+            Operation = r.ReadInt8();
+            PermissionType = r.ReadInt8();
             if (flexible)
             {
                 int tagCount = r.ReadTagCount();
@@ -261,18 +233,10 @@ public sealed partial class DescribeAclsResponse : IEquatable<DescribeAclsRespon
         public void Write(KafkaWriter w, short version)
         {
             bool flexible = version >= 2;
-            {
-                w.WriteString(Principal, flexible, false, "Principal");
-            }
-            {
-                w.WriteString(Host, flexible, false, "Host");
-            }
-            {
-                w.WriteInt8(Operation);
-            }
-            {
-                w.WriteInt8(PermissionType);
-            }
+            w.WriteString(Principal, flexible, false, "Principal");
+            w.WriteString(Host, flexible, false, "Host");
+            w.WriteInt8(Operation);
+            w.WriteInt8(PermissionType);
             if (flexible)
             {
                 int tagCount = UnknownTaggedFields?.Count ?? 0;

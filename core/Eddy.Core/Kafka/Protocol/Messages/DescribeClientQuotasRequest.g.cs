@@ -36,9 +36,7 @@ public sealed partial class DescribeClientQuotasRequest : IEquatable<DescribeCli
                 Components = list;
             }
         }
-        {
-            Strict = r.ReadBool();
-        }
+        Strict = r.ReadBool();
         if (flexible)
         {
             int tagCount = r.ReadTagCount();
@@ -64,9 +62,7 @@ public sealed partial class DescribeClientQuotasRequest : IEquatable<DescribeCli
                 foreach (var e in Components) e.Write(w, version);
             }
         }
-        {
-            w.WriteBool(Strict);
-        }
+        w.WriteBool(Strict);
         if (flexible)
         {
             int tagCount = UnknownTaggedFields?.Count ?? 0;
@@ -108,15 +104,9 @@ public sealed partial class DescribeClientQuotasRequest : IEquatable<DescribeCli
         public void Read(ref KafkaReader r, short version)
         {
             bool flexible = version >= 1;
-            {
-                EntityType = r.ReadString(flexible);
-            }
-            {
-                MatchType = r.ReadInt8();
-            }
-            {
-                Match = r.ReadNullableString(flexible, true);
-            }
+            EntityType = r.ReadString(flexible);
+            MatchType = r.ReadInt8();
+            Match = r.ReadNullableString(flexible, true);
             if (flexible)
             {
                 int tagCount = r.ReadTagCount();
@@ -134,15 +124,9 @@ public sealed partial class DescribeClientQuotasRequest : IEquatable<DescribeCli
         public void Write(KafkaWriter w, short version)
         {
             bool flexible = version >= 1;
-            {
-                w.WriteString(EntityType, flexible, false, "EntityType");
-            }
-            {
-                w.WriteInt8(MatchType);
-            }
-            {
-                w.WriteString(Match, flexible, true, "Match");
-            }
+            w.WriteString(EntityType, flexible, false, "EntityType");
+            w.WriteInt8(MatchType);
+            w.WriteString(Match, flexible, true, "Match");
             if (flexible)
             {
                 int tagCount = UnknownTaggedFields?.Count ?? 0;

@@ -32,15 +32,9 @@ public sealed partial class DescribeClientQuotasResponse : IEquatable<DescribeCl
     {
         KafkaReader.CheckVersion("DescribeClientQuotasResponse", version, LowestVersion, HighestVersion);
         bool flexible = version >= 1;
-        {
-            ThrottleTimeMs = r.ReadInt32();
-        }
-        {
-            ErrorCode = r.ReadInt16();
-        }
-        {
-            ErrorMessage = r.ReadNullableString(flexible, true);
-        }
+        ThrottleTimeMs = r.ReadInt32();
+        ErrorCode = r.ReadInt16();
+        ErrorMessage = r.ReadNullableString(flexible, true);
         {
             int n = r.ReadArrayLength(flexible, true);
             if (n < 0) Entries = null; else
@@ -68,15 +62,9 @@ public sealed partial class DescribeClientQuotasResponse : IEquatable<DescribeCl
     {
         KafkaReader.CheckVersion("DescribeClientQuotasResponse", version, LowestVersion, HighestVersion);
         bool flexible = version >= 1;
-        {
-            w.WriteInt32(ThrottleTimeMs);
-        }
-        {
-            w.WriteInt16(ErrorCode);
-        }
-        {
-            w.WriteString(ErrorMessage, flexible, true, "ErrorMessage");
-        }
+        w.WriteInt32(ThrottleTimeMs);
+        w.WriteInt16(ErrorCode);
+        w.WriteString(ErrorMessage, flexible, true, "ErrorMessage");
         {
             if (Entries is null) w.WriteNullArray(flexible, true, "Entries"); else
             {
@@ -214,12 +202,8 @@ public sealed partial class DescribeClientQuotasResponse : IEquatable<DescribeCl
         public void Read(ref KafkaReader r, short version)
         {
             bool flexible = version >= 1;
-            {
-                EntityType = r.ReadString(flexible);
-            }
-            {
-                EntityName = r.ReadNullableString(flexible, true);
-            }
+            EntityType = r.ReadString(flexible);
+            EntityName = r.ReadNullableString(flexible, true);
             if (flexible)
             {
                 int tagCount = r.ReadTagCount();
@@ -237,12 +221,8 @@ public sealed partial class DescribeClientQuotasResponse : IEquatable<DescribeCl
         public void Write(KafkaWriter w, short version)
         {
             bool flexible = version >= 1;
-            {
-                w.WriteString(EntityType, flexible, false, "EntityType");
-            }
-            {
-                w.WriteString(EntityName, flexible, true, "EntityName");
-            }
+            w.WriteString(EntityType, flexible, false, "EntityType");
+            w.WriteString(EntityName, flexible, true, "EntityName");
             if (flexible)
             {
                 int tagCount = UnknownTaggedFields?.Count ?? 0;
@@ -283,12 +263,8 @@ public sealed partial class DescribeClientQuotasResponse : IEquatable<DescribeCl
         public void Read(ref KafkaReader r, short version)
         {
             bool flexible = version >= 1;
-            {
-                Key = r.ReadString(flexible);
-            }
-            {
-                Value = r.ReadFloat64();
-            }
+            Key = r.ReadString(flexible);
+            Value = r.ReadFloat64();
             if (flexible)
             {
                 int tagCount = r.ReadTagCount();
@@ -306,12 +282,8 @@ public sealed partial class DescribeClientQuotasResponse : IEquatable<DescribeCl
         public void Write(KafkaWriter w, short version)
         {
             bool flexible = version >= 1;
-            {
-                w.WriteString(Key, flexible, false, "Key");
-            }
-            {
-                w.WriteFloat64(Value);
-            }
+            w.WriteString(Key, flexible, false, "Key");
+            w.WriteFloat64(Value);
             if (flexible)
             {
                 int tagCount = UnknownTaggedFields?.Count ?? 0;

@@ -30,9 +30,7 @@ public sealed partial class DescribeClusterRequest : IEquatable<DescribeClusterR
     {
         KafkaReader.CheckVersion("DescribeClusterRequest", version, LowestVersion, HighestVersion);
         bool flexible = true;
-        {
-            IncludeClusterAuthorizedOperations = r.ReadBool();
-        }
+        IncludeClusterAuthorizedOperations = r.ReadBool();
         if (version >= 1)
         {
             EndpointType = r.ReadInt8();
@@ -59,9 +57,7 @@ public sealed partial class DescribeClusterRequest : IEquatable<DescribeClusterR
     {
         KafkaReader.CheckVersion("DescribeClusterRequest", version, LowestVersion, HighestVersion);
         bool flexible = true;
-        {
-            w.WriteBool(IncludeClusterAuthorizedOperations);
-        }
+        w.WriteBool(IncludeClusterAuthorizedOperations);
         if (version >= 1)
         {
             w.WriteInt8(EndpointType);

@@ -40,25 +40,15 @@ public sealed partial class DescribeClusterResponse : IEquatable<DescribeCluster
     {
         KafkaReader.CheckVersion("DescribeClusterResponse", version, LowestVersion, HighestVersion);
         bool flexible = true;
-        {
-            ThrottleTimeMs = r.ReadInt32();
-        }
-        {
-            ErrorCode = r.ReadInt16();
-        }
-        {
-            ErrorMessage = r.ReadNullableString(flexible, true);
-        }
+        ThrottleTimeMs = r.ReadInt32();
+        ErrorCode = r.ReadInt16();
+        ErrorMessage = r.ReadNullableString(flexible, true);
         if (version >= 1)
         {
             EndpointType = r.ReadInt8();
         }
-        {
-            ClusterId = r.ReadString(flexible);
-        }
-        {
-            ControllerId = r.ReadInt32();
-        }
+        ClusterId = r.ReadString(flexible);
+        ControllerId = r.ReadInt32();
         {
             int n = r.ReadArrayLength(flexible, false);
             {
@@ -67,9 +57,7 @@ public sealed partial class DescribeClusterResponse : IEquatable<DescribeCluster
                 Brokers = list;
             }
         }
-        {
-            ClusterAuthorizedOperations = r.ReadInt32();
-        }
+        ClusterAuthorizedOperations = r.ReadInt32();
         if (flexible)
         {
             int tagCount = r.ReadTagCount();
@@ -88,27 +76,17 @@ public sealed partial class DescribeClusterResponse : IEquatable<DescribeCluster
     {
         KafkaReader.CheckVersion("DescribeClusterResponse", version, LowestVersion, HighestVersion);
         bool flexible = true;
-        {
-            w.WriteInt32(ThrottleTimeMs);
-        }
-        {
-            w.WriteInt16(ErrorCode);
-        }
-        {
-            w.WriteString(ErrorMessage, flexible, true, "ErrorMessage");
-        }
+        w.WriteInt32(ThrottleTimeMs);
+        w.WriteInt16(ErrorCode);
+        w.WriteString(ErrorMessage, flexible, true, "ErrorMessage");
         if (version >= 1)
         {
             w.WriteInt8(EndpointType);
         }
         else if (!(version >= 1) && !(EndpointType == 1))
             throw KafkaProtocolException.CannotEncode("DescribeClusterResponse.EndpointType", version);
-        {
-            w.WriteString(ClusterId, flexible, false, "ClusterId");
-        }
-        {
-            w.WriteInt32(ControllerId);
-        }
+        w.WriteString(ClusterId, flexible, false, "ClusterId");
+        w.WriteInt32(ControllerId);
         {
             if (Brokers is null) w.WriteNullArray(flexible, false, "Brokers"); else
             {
@@ -116,9 +94,7 @@ public sealed partial class DescribeClusterResponse : IEquatable<DescribeCluster
                 foreach (var e in Brokers) e.Write(w, version);
             }
         }
-        {
-            w.WriteInt32(ClusterAuthorizedOperations);
-        }
+        w.WriteInt32(ClusterAuthorizedOperations);
         if (flexible)
         {
             int tagCount = UnknownTaggedFields?.Count ?? 0;
@@ -176,18 +152,10 @@ public sealed partial class DescribeClusterResponse : IEquatable<DescribeCluster
         public void Read(ref KafkaReader r, short version)
         {
             bool flexible = true;
-            {
-                BrokerId = r.ReadInt32();
-            }
-            {
-                Host = r.ReadString(flexible);
-            }
-            {
-                Port = r.ReadInt32();
-            }
-            {
-                Rack = r.ReadNullableString(flexible, true);
-            }
+            BrokerId = r.ReadInt32();
+            Host = r.ReadString(flexible);
+            Port = r.ReadInt32();
+            Rack = r.ReadNullableString(flexible, true);
             if (version >= 2)
             {
                 IsFenced = r.ReadBool();
@@ -209,18 +177,10 @@ public sealed partial class DescribeClusterResponse : IEquatable<DescribeCluster
         public void Write(KafkaWriter w, short version)
         {
             bool flexible = true;
-            {
-                w.WriteInt32(BrokerId);
-            }
-            {
-                w.WriteString(Host, flexible, false, "Host");
-            }
-            {
-                w.WriteInt32(Port);
-            }
-            {
-                w.WriteString(Rack, flexible, true, "Rack");
-            }
+            w.WriteInt32(BrokerId);
+            w.WriteString(Host, flexible, false, "Host");
+            w.WriteInt32(Port);
+            w.WriteString(Rack, flexible, true, "Rack");
             if (version >= 2)
             {
                 w.WriteBool(IsFenced);

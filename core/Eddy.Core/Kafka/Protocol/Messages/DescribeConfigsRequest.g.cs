@@ -126,12 +126,8 @@ public sealed partial class DescribeConfigsRequest : IEquatable<DescribeConfigsR
         public void Read(ref KafkaReader r, short version)
         {
             bool flexible = version >= 4;
-            {
-                ResourceType = r.ReadInt8();
-            }
-            {
-                ResourceName = r.ReadString(flexible);
-            }
+            ResourceType = r.ReadInt8();
+            ResourceName = r.ReadString(flexible);
             {
                 int n = r.ReadArrayLength(flexible, true);
                 if (n < 0) ConfigurationKeys = null; else
@@ -158,12 +154,8 @@ public sealed partial class DescribeConfigsRequest : IEquatable<DescribeConfigsR
         public void Write(KafkaWriter w, short version)
         {
             bool flexible = version >= 4;
-            {
-                w.WriteInt8(ResourceType);
-            }
-            {
-                w.WriteString(ResourceName, flexible, false, "ResourceName");
-            }
+            w.WriteInt8(ResourceType);
+            w.WriteString(ResourceName, flexible, false, "ResourceName");
             {
                 if (ConfigurationKeys is null) w.WriteNullArray(flexible, true, "ConfigurationKeys"); else
                 {

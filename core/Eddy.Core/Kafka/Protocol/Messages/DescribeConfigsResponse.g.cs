@@ -28,9 +28,7 @@ public sealed partial class DescribeConfigsResponse : IEquatable<DescribeConfigs
     {
         KafkaReader.CheckVersion("DescribeConfigsResponse", version, LowestVersion, HighestVersion);
         bool flexible = version >= 4;
-        {
-            ThrottleTimeMs = r.ReadInt32();
-        }
+        ThrottleTimeMs = r.ReadInt32();
         {
             int n = r.ReadArrayLength(flexible, false);
             {
@@ -57,9 +55,7 @@ public sealed partial class DescribeConfigsResponse : IEquatable<DescribeConfigs
     {
         KafkaReader.CheckVersion("DescribeConfigsResponse", version, LowestVersion, HighestVersion);
         bool flexible = version >= 4;
-        {
-            w.WriteInt32(ThrottleTimeMs);
-        }
+        w.WriteInt32(ThrottleTimeMs);
         {
             if (Results is null) w.WriteNullArray(flexible, false, "Results"); else
             {
@@ -112,18 +108,10 @@ public sealed partial class DescribeConfigsResponse : IEquatable<DescribeConfigs
         public void Read(ref KafkaReader r, short version)
         {
             bool flexible = version >= 4;
-            {
-                ErrorCode = r.ReadInt16();
-            }
-            {
-                ErrorMessage = r.ReadNullableString(flexible, true);
-            }
-            {
-                ResourceType = r.ReadInt8();
-            }
-            {
-                ResourceName = r.ReadString(flexible);
-            }
+            ErrorCode = r.ReadInt16();
+            ErrorMessage = r.ReadNullableString(flexible, true);
+            ResourceType = r.ReadInt8();
+            ResourceName = r.ReadString(flexible);
             {
                 int n = r.ReadArrayLength(flexible, false);
                 {
@@ -149,18 +137,10 @@ public sealed partial class DescribeConfigsResponse : IEquatable<DescribeConfigs
         public void Write(KafkaWriter w, short version)
         {
             bool flexible = version >= 4;
-            {
-                w.WriteInt16(ErrorCode);
-            }
-            {
-                w.WriteString(ErrorMessage, flexible, true, "ErrorMessage");
-            }
-            {
-                w.WriteInt8(ResourceType);
-            }
-            {
-                w.WriteString(ResourceName, flexible, false, "ResourceName");
-            }
+            w.WriteInt16(ErrorCode);
+            w.WriteString(ErrorMessage, flexible, true, "ErrorMessage");
+            w.WriteInt8(ResourceType);
+            w.WriteString(ResourceName, flexible, false, "ResourceName");
             {
                 if (Configs is null) w.WriteNullArray(flexible, false, "Configs"); else
                 {
@@ -228,15 +208,9 @@ public sealed partial class DescribeConfigsResponse : IEquatable<DescribeConfigs
         public void Read(ref KafkaReader r, short version)
         {
             bool flexible = version >= 4;
-            {
-                Name = r.ReadString(flexible);
-            }
-            {
-                Value = r.ReadNullableString(flexible, true);
-            }
-            {
-                ReadOnly = r.ReadBool();
-            }
+            Name = r.ReadString(flexible);
+            Value = r.ReadNullableString(flexible, true);
+            ReadOnly = r.ReadBool();
             if (version >= 1)
             {
                 ConfigSource = r.ReadInt8();
@@ -245,9 +219,7 @@ public sealed partial class DescribeConfigsResponse : IEquatable<DescribeConfigs
             {
                 IsDefault = r.ReadBool();
             }
-            {
-                IsSensitive = r.ReadBool();
-            }
+            IsSensitive = r.ReadBool();
             if (version >= 1)
             {
                 int n = r.ReadArrayLength(flexible, false);
@@ -282,15 +254,9 @@ public sealed partial class DescribeConfigsResponse : IEquatable<DescribeConfigs
         public void Write(KafkaWriter w, short version)
         {
             bool flexible = version >= 4;
-            {
-                w.WriteString(Name, flexible, false, "Name");
-            }
-            {
-                w.WriteString(Value, flexible, true, "Value");
-            }
-            {
-                w.WriteBool(ReadOnly);
-            }
+            w.WriteString(Name, flexible, false, "Name");
+            w.WriteString(Value, flexible, true, "Value");
+            w.WriteBool(ReadOnly);
             if (version >= 1)
             {
                 w.WriteInt8(ConfigSource);
@@ -301,9 +267,7 @@ public sealed partial class DescribeConfigsResponse : IEquatable<DescribeConfigs
             }
             else if (!(version <= 0) && !(IsDefault == false))
                 throw KafkaProtocolException.CannotEncode("DescribeConfigsResourceResult.IsDefault", version);
-            {
-                w.WriteBool(IsSensitive);
-            }
+            w.WriteBool(IsSensitive);
             if (version >= 1)
             {
                 if (Synonyms is null) w.WriteNullArray(flexible, false, "Synonyms"); else

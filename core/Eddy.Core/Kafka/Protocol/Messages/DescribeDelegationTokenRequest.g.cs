@@ -97,12 +97,8 @@ public sealed partial class DescribeDelegationTokenRequest : IEquatable<Describe
         public void Read(ref KafkaReader r, short version)
         {
             bool flexible = version >= 2;
-            {
-                PrincipalType = r.ReadString(flexible);
-            }
-            {
-                PrincipalName = r.ReadString(flexible);
-            }
+            PrincipalType = r.ReadString(flexible);
+            PrincipalName = r.ReadString(flexible);
             if (flexible)
             {
                 int tagCount = r.ReadTagCount();
@@ -120,12 +116,8 @@ public sealed partial class DescribeDelegationTokenRequest : IEquatable<Describe
         public void Write(KafkaWriter w, short version)
         {
             bool flexible = version >= 2;
-            {
-                w.WriteString(PrincipalType, flexible, false, "PrincipalType");
-            }
-            {
-                w.WriteString(PrincipalName, flexible, false, "PrincipalName");
-            }
+            w.WriteString(PrincipalType, flexible, false, "PrincipalType");
+            w.WriteString(PrincipalName, flexible, false, "PrincipalName");
             if (flexible)
             {
                 int tagCount = UnknownTaggedFields?.Count ?? 0;

@@ -30,9 +30,7 @@ public sealed partial class DescribeDelegationTokenResponse : IEquatable<Describ
     {
         KafkaReader.CheckVersion("DescribeDelegationTokenResponse", version, LowestVersion, HighestVersion);
         bool flexible = version >= 2;
-        {
-            ErrorCode = r.ReadInt16();
-        }
+        ErrorCode = r.ReadInt16();
         {
             int n = r.ReadArrayLength(flexible, false);
             {
@@ -41,9 +39,7 @@ public sealed partial class DescribeDelegationTokenResponse : IEquatable<Describ
                 Tokens = list;
             }
         }
-        {
-            ThrottleTimeMs = r.ReadInt32();
-        }
+        ThrottleTimeMs = r.ReadInt32();
         if (flexible)
         {
             int tagCount = r.ReadTagCount();
@@ -62,9 +58,7 @@ public sealed partial class DescribeDelegationTokenResponse : IEquatable<Describ
     {
         KafkaReader.CheckVersion("DescribeDelegationTokenResponse", version, LowestVersion, HighestVersion);
         bool flexible = version >= 2;
-        {
-            w.WriteInt16(ErrorCode);
-        }
+        w.WriteInt16(ErrorCode);
         {
             if (Tokens is null) w.WriteNullArray(flexible, false, "Tokens"); else
             {
@@ -72,9 +66,7 @@ public sealed partial class DescribeDelegationTokenResponse : IEquatable<Describ
                 foreach (var e in Tokens) e.Write(w, version);
             }
         }
-        {
-            w.WriteInt32(ThrottleTimeMs);
-        }
+        w.WriteInt32(ThrottleTimeMs);
         if (flexible)
         {
             int tagCount = UnknownTaggedFields?.Count ?? 0;
@@ -132,12 +124,8 @@ public sealed partial class DescribeDelegationTokenResponse : IEquatable<Describ
         public void Read(ref KafkaReader r, short version)
         {
             bool flexible = version >= 2;
-            {
-                PrincipalType = r.ReadString(flexible);
-            }
-            {
-                PrincipalName = r.ReadString(flexible);
-            }
+            PrincipalType = r.ReadString(flexible);
+            PrincipalName = r.ReadString(flexible);
             if (version >= 3)
             {
                 TokenRequesterPrincipalType = r.ReadString(flexible);
@@ -146,21 +134,11 @@ public sealed partial class DescribeDelegationTokenResponse : IEquatable<Describ
             {
                 TokenRequesterPrincipalName = r.ReadString(flexible);
             }
-            {
-                IssueTimestamp = r.ReadInt64();
-            }
-            {
-                ExpiryTimestamp = r.ReadInt64();
-            }
-            {
-                MaxTimestamp = r.ReadInt64();
-            }
-            {
-                TokenId = r.ReadString(flexible);
-            }
-            {
-                Hmac = r.ReadBytes(flexible);
-            }
+            IssueTimestamp = r.ReadInt64();
+            ExpiryTimestamp = r.ReadInt64();
+            MaxTimestamp = r.ReadInt64();
+            TokenId = r.ReadString(flexible);
+            Hmac = r.ReadBytes(flexible);
             {
                 int n = r.ReadArrayLength(flexible, false);
                 {
@@ -186,12 +164,8 @@ public sealed partial class DescribeDelegationTokenResponse : IEquatable<Describ
         public void Write(KafkaWriter w, short version)
         {
             bool flexible = version >= 2;
-            {
-                w.WriteString(PrincipalType, flexible, false, "PrincipalType");
-            }
-            {
-                w.WriteString(PrincipalName, flexible, false, "PrincipalName");
-            }
+            w.WriteString(PrincipalType, flexible, false, "PrincipalType");
+            w.WriteString(PrincipalName, flexible, false, "PrincipalName");
             if (version >= 3)
             {
                 w.WriteString(TokenRequesterPrincipalType, flexible, false, "TokenRequesterPrincipalType");
@@ -204,21 +178,11 @@ public sealed partial class DescribeDelegationTokenResponse : IEquatable<Describ
             }
             else if (!(version >= 3) && !(TokenRequesterPrincipalName == ""))
                 throw KafkaProtocolException.CannotEncode("DescribedDelegationToken.TokenRequesterPrincipalName", version);
-            {
-                w.WriteInt64(IssueTimestamp);
-            }
-            {
-                w.WriteInt64(ExpiryTimestamp);
-            }
-            {
-                w.WriteInt64(MaxTimestamp);
-            }
-            {
-                w.WriteString(TokenId, flexible, false, "TokenId");
-            }
-            {
-                w.WriteBytes(Hmac, flexible, false, "Hmac");
-            }
+            w.WriteInt64(IssueTimestamp);
+            w.WriteInt64(ExpiryTimestamp);
+            w.WriteInt64(MaxTimestamp);
+            w.WriteString(TokenId, flexible, false, "TokenId");
+            w.WriteBytes(Hmac, flexible, false, "Hmac");
             {
                 if (Renewers is null) w.WriteNullArray(flexible, false, "Renewers"); else
                 {
@@ -281,12 +245,8 @@ public sealed partial class DescribeDelegationTokenResponse : IEquatable<Describ
         public void Read(ref KafkaReader r, short version)
         {
             bool flexible = version >= 2;
-            {
-                PrincipalType = r.ReadString(flexible);
-            }
-            {
-                PrincipalName = r.ReadString(flexible);
-            }
+            PrincipalType = r.ReadString(flexible);
+            PrincipalName = r.ReadString(flexible);
             if (flexible)
             {
                 int tagCount = r.ReadTagCount();
@@ -304,12 +264,8 @@ public sealed partial class DescribeDelegationTokenResponse : IEquatable<Describ
         public void Write(KafkaWriter w, short version)
         {
             bool flexible = version >= 2;
-            {
-                w.WriteString(PrincipalType, flexible, false, "PrincipalType");
-            }
-            {
-                w.WriteString(PrincipalName, flexible, false, "PrincipalName");
-            }
+            w.WriteString(PrincipalType, flexible, false, "PrincipalType");
+            w.WriteString(PrincipalName, flexible, false, "PrincipalName");
             if (flexible)
             {
                 int tagCount = UnknownTaggedFields?.Count ?? 0;

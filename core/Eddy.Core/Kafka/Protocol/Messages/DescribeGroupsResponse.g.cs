@@ -120,25 +120,15 @@ public sealed partial class DescribeGroupsResponse : IEquatable<DescribeGroupsRe
         public void Read(ref KafkaReader r, short version)
         {
             bool flexible = version >= 5;
-            {
-                ErrorCode = r.ReadInt16();
-            }
+            ErrorCode = r.ReadInt16();
             if (version >= 6)
             {
                 ErrorMessage = r.ReadNullableString(flexible, version >= 6);
             }
-            {
-                GroupId = r.ReadString(flexible);
-            }
-            {
-                GroupState = r.ReadString(flexible);
-            }
-            {
-                ProtocolType = r.ReadString(flexible);
-            }
-            {
-                ProtocolData = r.ReadString(flexible);
-            }
+            GroupId = r.ReadString(flexible);
+            GroupState = r.ReadString(flexible);
+            ProtocolType = r.ReadString(flexible);
+            ProtocolData = r.ReadString(flexible);
             {
                 int n = r.ReadArrayLength(flexible, false);
                 {
@@ -168,27 +158,17 @@ public sealed partial class DescribeGroupsResponse : IEquatable<DescribeGroupsRe
         public void Write(KafkaWriter w, short version)
         {
             bool flexible = version >= 5;
-            {
-                w.WriteInt16(ErrorCode);
-            }
+            w.WriteInt16(ErrorCode);
             if (version >= 6)
             {
                 w.WriteString(ErrorMessage, flexible, version >= 6, "ErrorMessage");
             }
             else if (!(version >= 6) && !(ErrorMessage is null))
                 throw KafkaProtocolException.CannotEncode("DescribedGroup.ErrorMessage", version);
-            {
-                w.WriteString(GroupId, flexible, false, "GroupId");
-            }
-            {
-                w.WriteString(GroupState, flexible, false, "GroupState");
-            }
-            {
-                w.WriteString(ProtocolType, flexible, false, "ProtocolType");
-            }
-            {
-                w.WriteString(ProtocolData, flexible, false, "ProtocolData");
-            }
+            w.WriteString(GroupId, flexible, false, "GroupId");
+            w.WriteString(GroupState, flexible, false, "GroupState");
+            w.WriteString(ProtocolType, flexible, false, "ProtocolType");
+            w.WriteString(ProtocolData, flexible, false, "ProtocolData");
             {
                 if (Members is null) w.WriteNullArray(flexible, false, "Members"); else
                 {
@@ -262,25 +242,15 @@ public sealed partial class DescribeGroupsResponse : IEquatable<DescribeGroupsRe
         public void Read(ref KafkaReader r, short version)
         {
             bool flexible = version >= 5;
-            {
-                MemberId = r.ReadString(flexible);
-            }
+            MemberId = r.ReadString(flexible);
             if (version >= 4)
             {
                 GroupInstanceId = r.ReadNullableString(flexible, version >= 4);
             }
-            {
-                ClientId = r.ReadString(flexible);
-            }
-            {
-                ClientHost = r.ReadString(flexible);
-            }
-            {
-                MemberMetadata = r.ReadBytes(flexible);
-            }
-            {
-                MemberAssignment = r.ReadBytes(flexible);
-            }
+            ClientId = r.ReadString(flexible);
+            ClientHost = r.ReadString(flexible);
+            MemberMetadata = r.ReadBytes(flexible);
+            MemberAssignment = r.ReadBytes(flexible);
             if (flexible)
             {
                 int tagCount = r.ReadTagCount();
@@ -298,25 +268,15 @@ public sealed partial class DescribeGroupsResponse : IEquatable<DescribeGroupsRe
         public void Write(KafkaWriter w, short version)
         {
             bool flexible = version >= 5;
-            {
-                w.WriteString(MemberId, flexible, false, "MemberId");
-            }
+            w.WriteString(MemberId, flexible, false, "MemberId");
             if (version >= 4)
             {
                 w.WriteString(GroupInstanceId, flexible, version >= 4, "GroupInstanceId");
             }
-            {
-                w.WriteString(ClientId, flexible, false, "ClientId");
-            }
-            {
-                w.WriteString(ClientHost, flexible, false, "ClientHost");
-            }
-            {
-                w.WriteBytes(MemberMetadata, flexible, false, "MemberMetadata");
-            }
-            {
-                w.WriteBytes(MemberAssignment, flexible, false, "MemberAssignment");
-            }
+            w.WriteString(ClientId, flexible, false, "ClientId");
+            w.WriteString(ClientHost, flexible, false, "ClientHost");
+            w.WriteBytes(MemberMetadata, flexible, false, "MemberMetadata");
+            w.WriteBytes(MemberAssignment, flexible, false, "MemberAssignment");
             if (flexible)
             {
                 int tagCount = UnknownTaggedFields?.Count ?? 0;

@@ -97,9 +97,7 @@ public sealed partial class DescribeLogDirsRequest : IEquatable<DescribeLogDirsR
         public void Read(ref KafkaReader r, short version)
         {
             bool flexible = version >= 2;
-            {
-                Topic = r.ReadString(flexible);
-            }
+            Topic = r.ReadString(flexible);
             {
                 int n = r.ReadArrayLength(flexible, false);
                 {
@@ -125,9 +123,7 @@ public sealed partial class DescribeLogDirsRequest : IEquatable<DescribeLogDirsR
         public void Write(KafkaWriter w, short version)
         {
             bool flexible = version >= 2;
-            {
-                w.WriteString(Topic, flexible, false, "Topic");
-            }
+            w.WriteString(Topic, flexible, false, "Topic");
             {
                 if (Partitions is null) w.WriteNullArray(flexible, false, "Partitions"); else
                 {

@@ -30,9 +30,7 @@ public sealed partial class DescribeLogDirsResponse : IEquatable<DescribeLogDirs
     {
         KafkaReader.CheckVersion("DescribeLogDirsResponse", version, LowestVersion, HighestVersion);
         bool flexible = version >= 2;
-        {
-            ThrottleTimeMs = r.ReadInt32();
-        }
+        ThrottleTimeMs = r.ReadInt32();
         if (version >= 3)
         {
             ErrorCode = r.ReadInt16();
@@ -63,9 +61,7 @@ public sealed partial class DescribeLogDirsResponse : IEquatable<DescribeLogDirs
     {
         KafkaReader.CheckVersion("DescribeLogDirsResponse", version, LowestVersion, HighestVersion);
         bool flexible = version >= 2;
-        {
-            w.WriteInt32(ThrottleTimeMs);
-        }
+        w.WriteInt32(ThrottleTimeMs);
         if (version >= 3)
         {
             w.WriteInt16(ErrorCode);
@@ -126,12 +122,8 @@ public sealed partial class DescribeLogDirsResponse : IEquatable<DescribeLogDirs
         public void Read(ref KafkaReader r, short version)
         {
             bool flexible = version >= 2;
-            {
-                ErrorCode = r.ReadInt16();
-            }
-            {
-                LogDir = r.ReadString(flexible);
-            }
+            ErrorCode = r.ReadInt16();
+            LogDir = r.ReadString(flexible);
             {
                 int n = r.ReadArrayLength(flexible, false);
                 {
@@ -169,12 +161,8 @@ public sealed partial class DescribeLogDirsResponse : IEquatable<DescribeLogDirs
         public void Write(KafkaWriter w, short version)
         {
             bool flexible = version >= 2;
-            {
-                w.WriteInt16(ErrorCode);
-            }
-            {
-                w.WriteString(LogDir, flexible, false, "LogDir");
-            }
+            w.WriteInt16(ErrorCode);
+            w.WriteString(LogDir, flexible, false, "LogDir");
             {
                 if (Topics is null) w.WriteNullArray(flexible, false, "Topics"); else
                 {
@@ -242,9 +230,7 @@ public sealed partial class DescribeLogDirsResponse : IEquatable<DescribeLogDirs
         public void Read(ref KafkaReader r, short version)
         {
             bool flexible = version >= 2;
-            {
-                Name = r.ReadString(flexible);
-            }
+            Name = r.ReadString(flexible);
             {
                 int n = r.ReadArrayLength(flexible, false);
                 {
@@ -270,9 +256,7 @@ public sealed partial class DescribeLogDirsResponse : IEquatable<DescribeLogDirs
         public void Write(KafkaWriter w, short version)
         {
             bool flexible = version >= 2;
-            {
-                w.WriteString(Name, flexible, false, "Name");
-            }
+            w.WriteString(Name, flexible, false, "Name");
             {
                 if (Partitions is null) w.WriteNullArray(flexible, false, "Partitions"); else
                 {
@@ -324,18 +308,10 @@ public sealed partial class DescribeLogDirsResponse : IEquatable<DescribeLogDirs
         public void Read(ref KafkaReader r, short version)
         {
             bool flexible = version >= 2;
-            {
-                PartitionIndex = r.ReadInt32();
-            }
-            {
-                PartitionSize = r.ReadInt64();
-            }
-            {
-                OffsetLag = r.ReadInt64();
-            }
-            {
-                IsFutureKey = r.ReadBool();
-            }
+            PartitionIndex = r.ReadInt32();
+            PartitionSize = r.ReadInt64();
+            OffsetLag = r.ReadInt64();
+            IsFutureKey = r.ReadBool();
             if (flexible)
             {
                 int tagCount = r.ReadTagCount();
@@ -353,18 +329,10 @@ public sealed partial class DescribeLogDirsResponse : IEquatable<DescribeLogDirs
         public void Write(KafkaWriter w, short version)
         {
             bool flexible = version >= 2;
-            {
-                w.WriteInt32(PartitionIndex);
-            }
-            {
-                w.WriteInt64(PartitionSize);
-            }
-            {
-                w.WriteInt64(OffsetLag);
-            }
-            {
-                w.WriteBool(IsFutureKey);
-            }
+            w.WriteInt32(PartitionIndex);
+            w.WriteInt64(PartitionSize);
+            w.WriteInt64(OffsetLag);
+            w.WriteBool(IsFutureKey);
             if (flexible)
             {
                 int tagCount = UnknownTaggedFields?.Count ?? 0;

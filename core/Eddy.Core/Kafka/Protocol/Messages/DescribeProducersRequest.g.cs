@@ -96,9 +96,7 @@ public sealed partial class DescribeProducersRequest : IEquatable<DescribeProduc
         public void Read(ref KafkaReader r, short version)
         {
             bool flexible = true;
-            {
-                Name = r.ReadString(flexible);
-            }
+            Name = r.ReadString(flexible);
             {
                 int n = r.ReadArrayLength(flexible, false);
                 {
@@ -124,9 +122,7 @@ public sealed partial class DescribeProducersRequest : IEquatable<DescribeProduc
         public void Write(KafkaWriter w, short version)
         {
             bool flexible = true;
-            {
-                w.WriteString(Name, flexible, false, "Name");
-            }
+            w.WriteString(Name, flexible, false, "Name");
             {
                 if (PartitionIndexes is null) w.WriteNullArray(flexible, false, "PartitionIndexes"); else
                 {

@@ -28,9 +28,7 @@ public sealed partial class DescribeProducersResponse : IEquatable<DescribeProdu
     {
         KafkaReader.CheckVersion("DescribeProducersResponse", version, LowestVersion, HighestVersion);
         bool flexible = true;
-        {
-            ThrottleTimeMs = r.ReadInt32();
-        }
+        ThrottleTimeMs = r.ReadInt32();
         {
             int n = r.ReadArrayLength(flexible, false);
             {
@@ -57,9 +55,7 @@ public sealed partial class DescribeProducersResponse : IEquatable<DescribeProdu
     {
         KafkaReader.CheckVersion("DescribeProducersResponse", version, LowestVersion, HighestVersion);
         bool flexible = true;
-        {
-            w.WriteInt32(ThrottleTimeMs);
-        }
+        w.WriteInt32(ThrottleTimeMs);
         {
             if (Topics is null) w.WriteNullArray(flexible, false, "Topics"); else
             {
@@ -106,9 +102,7 @@ public sealed partial class DescribeProducersResponse : IEquatable<DescribeProdu
         public void Read(ref KafkaReader r, short version)
         {
             bool flexible = true;
-            {
-                Name = r.ReadString(flexible);
-            }
+            Name = r.ReadString(flexible);
             {
                 int n = r.ReadArrayLength(flexible, false);
                 {
@@ -134,9 +128,7 @@ public sealed partial class DescribeProducersResponse : IEquatable<DescribeProdu
         public void Write(KafkaWriter w, short version)
         {
             bool flexible = true;
-            {
-                w.WriteString(Name, flexible, false, "Name");
-            }
+            w.WriteString(Name, flexible, false, "Name");
             {
                 if (Partitions is null) w.WriteNullArray(flexible, false, "Partitions"); else
                 {
@@ -188,15 +180,9 @@ public sealed partial class DescribeProducersResponse : IEquatable<DescribeProdu
         public void Read(ref KafkaReader r, short version)
         {
             bool flexible = true;
-            {
-                PartitionIndex = r.ReadInt32();
-            }
-            {
-                ErrorCode = r.ReadInt16();
-            }
-            {
-                ErrorMessage = r.ReadNullableString(flexible, true);
-            }
+            PartitionIndex = r.ReadInt32();
+            ErrorCode = r.ReadInt16();
+            ErrorMessage = r.ReadNullableString(flexible, true);
             {
                 int n = r.ReadArrayLength(flexible, false);
                 {
@@ -222,15 +208,9 @@ public sealed partial class DescribeProducersResponse : IEquatable<DescribeProdu
         public void Write(KafkaWriter w, short version)
         {
             bool flexible = true;
-            {
-                w.WriteInt32(PartitionIndex);
-            }
-            {
-                w.WriteInt16(ErrorCode);
-            }
-            {
-                w.WriteString(ErrorMessage, flexible, true, "ErrorMessage");
-            }
+            w.WriteInt32(PartitionIndex);
+            w.WriteInt16(ErrorCode);
+            w.WriteString(ErrorMessage, flexible, true, "ErrorMessage");
             {
                 if (ActiveProducers is null) w.WriteNullArray(flexible, false, "ActiveProducers"); else
                 {
@@ -290,24 +270,12 @@ public sealed partial class DescribeProducersResponse : IEquatable<DescribeProdu
         public void Read(ref KafkaReader r, short version)
         {
             bool flexible = true;
-            {
-                ProducerId = r.ReadInt64();
-            }
-            {
-                ProducerEpoch = r.ReadInt32();
-            }
-            {
-                LastSequence = r.ReadInt32();
-            }
-            {
-                LastTimestamp = r.ReadInt64();
-            }
-            {
-                CoordinatorEpoch = r.ReadInt32();
-            }
-            {
-                CurrentTxnStartOffset = r.ReadInt64();
-            }
+            ProducerId = r.ReadInt64();
+            ProducerEpoch = r.ReadInt32();
+            LastSequence = r.ReadInt32();
+            LastTimestamp = r.ReadInt64();
+            CoordinatorEpoch = r.ReadInt32();
+            CurrentTxnStartOffset = r.ReadInt64();
             if (flexible)
             {
                 int tagCount = r.ReadTagCount();
@@ -325,24 +293,12 @@ public sealed partial class DescribeProducersResponse : IEquatable<DescribeProdu
         public void Write(KafkaWriter w, short version)
         {
             bool flexible = true;
-            {
-                w.WriteInt64(ProducerId);
-            }
-            {
-                w.WriteInt32(ProducerEpoch);
-            }
-            {
-                w.WriteInt32(LastSequence);
-            }
-            {
-                w.WriteInt64(LastTimestamp);
-            }
-            {
-                w.WriteInt32(CoordinatorEpoch);
-            }
-            {
-                w.WriteInt64(CurrentTxnStartOffset);
-            }
+            w.WriteInt64(ProducerId);
+            w.WriteInt32(ProducerEpoch);
+            w.WriteInt32(LastSequence);
+            w.WriteInt64(LastTimestamp);
+            w.WriteInt32(CoordinatorEpoch);
+            w.WriteInt64(CurrentTxnStartOffset);
             if (flexible)
             {
                 int tagCount = UnknownTaggedFields?.Count ?? 0;

@@ -96,9 +96,7 @@ public sealed partial class DescribeQuorumRequest : IEquatable<DescribeQuorumReq
         public void Read(ref KafkaReader r, short version)
         {
             bool flexible = true;
-            {
-                TopicName = r.ReadString(flexible);
-            }
+            TopicName = r.ReadString(flexible);
             {
                 int n = r.ReadArrayLength(flexible, false);
                 {
@@ -124,9 +122,7 @@ public sealed partial class DescribeQuorumRequest : IEquatable<DescribeQuorumReq
         public void Write(KafkaWriter w, short version)
         {
             bool flexible = true;
-            {
-                w.WriteString(TopicName, flexible, false, "TopicName");
-            }
+            w.WriteString(TopicName, flexible, false, "TopicName");
             {
                 if (Partitions is null) w.WriteNullArray(flexible, false, "Partitions"); else
                 {
@@ -172,9 +168,7 @@ public sealed partial class DescribeQuorumRequest : IEquatable<DescribeQuorumReq
         public void Read(ref KafkaReader r, short version)
         {
             bool flexible = true;
-            {
-                PartitionIndex = r.ReadInt32();
-            }
+            PartitionIndex = r.ReadInt32();
             if (flexible)
             {
                 int tagCount = r.ReadTagCount();
@@ -192,9 +186,7 @@ public sealed partial class DescribeQuorumRequest : IEquatable<DescribeQuorumReq
         public void Write(KafkaWriter w, short version)
         {
             bool flexible = true;
-            {
-                w.WriteInt32(PartitionIndex);
-            }
+            w.WriteInt32(PartitionIndex);
             if (flexible)
             {
                 int tagCount = UnknownTaggedFields?.Count ?? 0;

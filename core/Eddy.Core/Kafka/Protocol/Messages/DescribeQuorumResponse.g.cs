@@ -32,9 +32,7 @@ public sealed partial class DescribeQuorumResponse : IEquatable<DescribeQuorumRe
     {
         KafkaReader.CheckVersion("DescribeQuorumResponse", version, LowestVersion, HighestVersion);
         bool flexible = true;
-        {
-            ErrorCode = r.ReadInt16();
-        }
+        ErrorCode = r.ReadInt16();
         if (version >= 2)
         {
             ErrorMessage = r.ReadNullableString(flexible, version >= 2);
@@ -74,9 +72,7 @@ public sealed partial class DescribeQuorumResponse : IEquatable<DescribeQuorumRe
     {
         KafkaReader.CheckVersion("DescribeQuorumResponse", version, LowestVersion, HighestVersion);
         bool flexible = true;
-        {
-            w.WriteInt16(ErrorCode);
-        }
+        w.WriteInt16(ErrorCode);
         if (version >= 2)
         {
             w.WriteString(ErrorMessage, flexible, version >= 2, "ErrorMessage");
@@ -141,9 +137,7 @@ public sealed partial class DescribeQuorumResponse : IEquatable<DescribeQuorumRe
         public void Read(ref KafkaReader r, short version)
         {
             bool flexible = true;
-            {
-                TopicName = r.ReadString(flexible);
-            }
+            TopicName = r.ReadString(flexible);
             {
                 int n = r.ReadArrayLength(flexible, false);
                 {
@@ -169,9 +163,7 @@ public sealed partial class DescribeQuorumResponse : IEquatable<DescribeQuorumRe
         public void Write(KafkaWriter w, short version)
         {
             bool flexible = true;
-            {
-                w.WriteString(TopicName, flexible, false, "TopicName");
-            }
+            w.WriteString(TopicName, flexible, false, "TopicName");
             {
                 if (Partitions is null) w.WriteNullArray(flexible, false, "Partitions"); else
                 {
@@ -231,25 +223,15 @@ public sealed partial class DescribeQuorumResponse : IEquatable<DescribeQuorumRe
         public void Read(ref KafkaReader r, short version)
         {
             bool flexible = true;
-            {
-                PartitionIndex = r.ReadInt32();
-            }
-            {
-                ErrorCode = r.ReadInt16();
-            }
+            PartitionIndex = r.ReadInt32();
+            ErrorCode = r.ReadInt16();
             if (version >= 2)
             {
                 ErrorMessage = r.ReadNullableString(flexible, version >= 2);
             }
-            {
-                LeaderId = r.ReadInt32();
-            }
-            {
-                LeaderEpoch = r.ReadInt32();
-            }
-            {
-                HighWatermark = r.ReadInt64();
-            }
+            LeaderId = r.ReadInt32();
+            LeaderEpoch = r.ReadInt32();
+            HighWatermark = r.ReadInt64();
             {
                 int n = r.ReadArrayLength(flexible, false);
                 {
@@ -283,25 +265,15 @@ public sealed partial class DescribeQuorumResponse : IEquatable<DescribeQuorumRe
         public void Write(KafkaWriter w, short version)
         {
             bool flexible = true;
-            {
-                w.WriteInt32(PartitionIndex);
-            }
-            {
-                w.WriteInt16(ErrorCode);
-            }
+            w.WriteInt32(PartitionIndex);
+            w.WriteInt16(ErrorCode);
             if (version >= 2)
             {
                 w.WriteString(ErrorMessage, flexible, version >= 2, "ErrorMessage");
             }
-            {
-                w.WriteInt32(LeaderId);
-            }
-            {
-                w.WriteInt32(LeaderEpoch);
-            }
-            {
-                w.WriteInt64(HighWatermark);
-            }
+            w.WriteInt32(LeaderId);
+            w.WriteInt32(LeaderEpoch);
+            w.WriteInt64(HighWatermark);
             {
                 if (CurrentVoters is null) w.WriteNullArray(flexible, false, "CurrentVoters"); else
                 {
@@ -374,16 +346,12 @@ public sealed partial class DescribeQuorumResponse : IEquatable<DescribeQuorumRe
         public void Read(ref KafkaReader r, short version)
         {
             bool flexible = true;
-            {
-                ReplicaId = r.ReadInt32();
-            }
+            ReplicaId = r.ReadInt32();
             if (version >= 2)
             {
                 ReplicaDirectoryId = r.ReadUuid();
             }
-            {
-                LogEndOffset = r.ReadInt64();
-            }
+            LogEndOffset = r.ReadInt64();
             if (version >= 1)
             {
                 LastFetchTimestamp = r.ReadInt64();
@@ -409,18 +377,14 @@ public sealed partial class DescribeQuorumResponse : IEquatable<DescribeQuorumRe
         public void Write(KafkaWriter w, short version)
         {
             bool flexible = true;
-            {
-                w.WriteInt32(ReplicaId);
-            }
+            w.WriteInt32(ReplicaId);
             if (version >= 2)
             {
                 w.WriteUuid(ReplicaDirectoryId);
             }
             else if (!(version >= 2) && !(ReplicaDirectoryId == Guid.Empty))
                 throw KafkaProtocolException.CannotEncode("ReplicaState.ReplicaDirectoryId", version);
-            {
-                w.WriteInt64(LogEndOffset);
-            }
+            w.WriteInt64(LogEndOffset);
             if (version >= 1)
             {
                 w.WriteInt64(LastFetchTimestamp);

@@ -38,11 +38,9 @@ public sealed partial class DescribeTopicPartitionsRequest : IEquatable<Describe
                 Topics = list;
             }
         }
+        ResponsePartitionLimit = r.ReadInt32();
         {
-            ResponsePartitionLimit = r.ReadInt32();
-        }
-        {
-            if (true && r.ReadNullMarker()) Cursor = null; else { var s = new DescribeTopicPartitionsRequest.CursorData(); s.Read(ref r, version); Cursor = s; }
+            if (r.ReadNullMarker()) Cursor = null; else { var s = new DescribeTopicPartitionsRequest.CursorData(); s.Read(ref r, version); Cursor = s; }
         }
         if (flexible)
         {
@@ -69,11 +67,9 @@ public sealed partial class DescribeTopicPartitionsRequest : IEquatable<Describe
                 foreach (var e in Topics) e.Write(w, version);
             }
         }
+        w.WriteInt32(ResponsePartitionLimit);
         {
-            w.WriteInt32(ResponsePartitionLimit);
-        }
-        {
-            if (true) w.WriteNullMarker(Cursor is null);
+            w.WriteNullMarker(Cursor is null);
             if (Cursor is not null) Cursor.Write(w, version); else if (!(true)) throw KafkaProtocolException.NullField("Cursor");
         }
         if (flexible)
@@ -114,9 +110,7 @@ public sealed partial class DescribeTopicPartitionsRequest : IEquatable<Describe
         public void Read(ref KafkaReader r, short version)
         {
             bool flexible = true;
-            {
-                Name = r.ReadString(flexible);
-            }
+            Name = r.ReadString(flexible);
             if (flexible)
             {
                 int tagCount = r.ReadTagCount();
@@ -134,9 +128,7 @@ public sealed partial class DescribeTopicPartitionsRequest : IEquatable<Describe
         public void Write(KafkaWriter w, short version)
         {
             bool flexible = true;
-            {
-                w.WriteString(Name, flexible, false, "Name");
-            }
+            w.WriteString(Name, flexible, false, "Name");
             if (flexible)
             {
                 int tagCount = UnknownTaggedFields?.Count ?? 0;
@@ -175,12 +167,8 @@ public sealed partial class DescribeTopicPartitionsRequest : IEquatable<Describe
         public void Read(ref KafkaReader r, short version)
         {
             bool flexible = true;
-            {
-                TopicName = r.ReadString(flexible);
-            }
-            {
-                PartitionIndex = r.ReadInt32();
-            }
+            TopicName = r.ReadString(flexible);
+            PartitionIndex = r.ReadInt32();
             if (flexible)
             {
                 int tagCount = r.ReadTagCount();
@@ -198,12 +186,8 @@ public sealed partial class DescribeTopicPartitionsRequest : IEquatable<Describe
         public void Write(KafkaWriter w, short version)
         {
             bool flexible = true;
-            {
-                w.WriteString(TopicName, flexible, false, "TopicName");
-            }
-            {
-                w.WriteInt32(PartitionIndex);
-            }
+            w.WriteString(TopicName, flexible, false, "TopicName");
+            w.WriteInt32(PartitionIndex);
             if (flexible)
             {
                 int tagCount = UnknownTaggedFields?.Count ?? 0;

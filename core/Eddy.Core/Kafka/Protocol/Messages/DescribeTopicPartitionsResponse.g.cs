@@ -30,9 +30,7 @@ public sealed partial class DescribeTopicPartitionsResponse : IEquatable<Describ
     {
         KafkaReader.CheckVersion("DescribeTopicPartitionsResponse", version, LowestVersion, HighestVersion);
         bool flexible = true;
-        {
-            ThrottleTimeMs = r.ReadInt32();
-        }
+        ThrottleTimeMs = r.ReadInt32();
         {
             int n = r.ReadArrayLength(flexible, false);
             {
@@ -42,7 +40,7 @@ public sealed partial class DescribeTopicPartitionsResponse : IEquatable<Describ
             }
         }
         {
-            if (true && r.ReadNullMarker()) NextCursor = null; else { var s = new DescribeTopicPartitionsResponse.Cursor(); s.Read(ref r, version); NextCursor = s; }
+            if (r.ReadNullMarker()) NextCursor = null; else { var s = new DescribeTopicPartitionsResponse.Cursor(); s.Read(ref r, version); NextCursor = s; }
         }
         if (flexible)
         {
@@ -62,9 +60,7 @@ public sealed partial class DescribeTopicPartitionsResponse : IEquatable<Describ
     {
         KafkaReader.CheckVersion("DescribeTopicPartitionsResponse", version, LowestVersion, HighestVersion);
         bool flexible = true;
-        {
-            w.WriteInt32(ThrottleTimeMs);
-        }
+        w.WriteInt32(ThrottleTimeMs);
         {
             if (Topics is null) w.WriteNullArray(flexible, false, "Topics"); else
             {
@@ -73,7 +69,7 @@ public sealed partial class DescribeTopicPartitionsResponse : IEquatable<Describ
             }
         }
         {
-            if (true) w.WriteNullMarker(NextCursor is null);
+            w.WriteNullMarker(NextCursor is null);
             if (NextCursor is not null) NextCursor.Write(w, version); else if (!(true)) throw KafkaProtocolException.NullField("NextCursor");
         }
         if (flexible)
@@ -124,18 +120,10 @@ public sealed partial class DescribeTopicPartitionsResponse : IEquatable<Describ
         public void Read(ref KafkaReader r, short version)
         {
             bool flexible = true;
-            {
-                ErrorCode = r.ReadInt16();
-            }
-            {
-                Name = r.ReadNullableString(flexible, true);
-            }
-            {
-                TopicId = r.ReadUuid();
-            }
-            {
-                IsInternal = r.ReadBool();
-            }
+            ErrorCode = r.ReadInt16();
+            Name = r.ReadNullableString(flexible, true);
+            TopicId = r.ReadUuid();
+            IsInternal = r.ReadBool();
             {
                 int n = r.ReadArrayLength(flexible, false);
                 {
@@ -144,9 +132,7 @@ public sealed partial class DescribeTopicPartitionsResponse : IEquatable<Describ
                     Partitions = list;
                 }
             }
-            {
-                TopicAuthorizedOperations = r.ReadInt32();
-            }
+            TopicAuthorizedOperations = r.ReadInt32();
             if (flexible)
             {
                 int tagCount = r.ReadTagCount();
@@ -164,18 +150,10 @@ public sealed partial class DescribeTopicPartitionsResponse : IEquatable<Describ
         public void Write(KafkaWriter w, short version)
         {
             bool flexible = true;
-            {
-                w.WriteInt16(ErrorCode);
-            }
-            {
-                w.WriteString(Name, flexible, true, "Name");
-            }
-            {
-                w.WriteUuid(TopicId);
-            }
-            {
-                w.WriteBool(IsInternal);
-            }
+            w.WriteInt16(ErrorCode);
+            w.WriteString(Name, flexible, true, "Name");
+            w.WriteUuid(TopicId);
+            w.WriteBool(IsInternal);
             {
                 if (Partitions is null) w.WriteNullArray(flexible, false, "Partitions"); else
                 {
@@ -183,9 +161,7 @@ public sealed partial class DescribeTopicPartitionsResponse : IEquatable<Describ
                     foreach (var e in Partitions) e.Write(w, version);
                 }
             }
-            {
-                w.WriteInt32(TopicAuthorizedOperations);
-            }
+            w.WriteInt32(TopicAuthorizedOperations);
             if (flexible)
             {
                 int tagCount = UnknownTaggedFields?.Count ?? 0;
@@ -248,18 +224,10 @@ public sealed partial class DescribeTopicPartitionsResponse : IEquatable<Describ
         public void Read(ref KafkaReader r, short version)
         {
             bool flexible = true;
-            {
-                ErrorCode = r.ReadInt16();
-            }
-            {
-                PartitionIndex = r.ReadInt32();
-            }
-            {
-                LeaderId = r.ReadInt32();
-            }
-            {
-                LeaderEpoch = r.ReadInt32();
-            }
+            ErrorCode = r.ReadInt16();
+            PartitionIndex = r.ReadInt32();
+            LeaderId = r.ReadInt32();
+            LeaderEpoch = r.ReadInt32();
             {
                 int n = r.ReadArrayLength(flexible, false);
                 {
@@ -319,18 +287,10 @@ public sealed partial class DescribeTopicPartitionsResponse : IEquatable<Describ
         public void Write(KafkaWriter w, short version)
         {
             bool flexible = true;
-            {
-                w.WriteInt16(ErrorCode);
-            }
-            {
-                w.WriteInt32(PartitionIndex);
-            }
-            {
-                w.WriteInt32(LeaderId);
-            }
-            {
-                w.WriteInt32(LeaderEpoch);
-            }
+            w.WriteInt16(ErrorCode);
+            w.WriteInt32(PartitionIndex);
+            w.WriteInt32(LeaderId);
+            w.WriteInt32(LeaderEpoch);
             {
                 if (ReplicaNodes is null) w.WriteNullArray(flexible, false, "ReplicaNodes"); else
                 {
@@ -420,12 +380,8 @@ public sealed partial class DescribeTopicPartitionsResponse : IEquatable<Describ
         public void Read(ref KafkaReader r, short version)
         {
             bool flexible = true;
-            {
-                TopicName = r.ReadString(flexible);
-            }
-            {
-                PartitionIndex = r.ReadInt32();
-            }
+            TopicName = r.ReadString(flexible);
+            PartitionIndex = r.ReadInt32();
             if (flexible)
             {
                 int tagCount = r.ReadTagCount();
@@ -443,12 +399,8 @@ public sealed partial class DescribeTopicPartitionsResponse : IEquatable<Describ
         public void Write(KafkaWriter w, short version)
         {
             bool flexible = true;
-            {
-                w.WriteString(TopicName, flexible, false, "TopicName");
-            }
-            {
-                w.WriteInt32(PartitionIndex);
-            }
+            w.WriteString(TopicName, flexible, false, "TopicName");
+            w.WriteInt32(PartitionIndex);
             if (flexible)
             {
                 int tagCount = UnknownTaggedFields?.Count ?? 0;

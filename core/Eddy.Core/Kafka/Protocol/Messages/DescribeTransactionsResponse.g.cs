@@ -28,9 +28,7 @@ public sealed partial class DescribeTransactionsResponse : IEquatable<DescribeTr
     {
         KafkaReader.CheckVersion("DescribeTransactionsResponse", version, LowestVersion, HighestVersion);
         bool flexible = true;
-        {
-            ThrottleTimeMs = r.ReadInt32();
-        }
+        ThrottleTimeMs = r.ReadInt32();
         {
             int n = r.ReadArrayLength(flexible, false);
             {
@@ -57,9 +55,7 @@ public sealed partial class DescribeTransactionsResponse : IEquatable<DescribeTr
     {
         KafkaReader.CheckVersion("DescribeTransactionsResponse", version, LowestVersion, HighestVersion);
         bool flexible = true;
-        {
-            w.WriteInt32(ThrottleTimeMs);
-        }
+        w.WriteInt32(ThrottleTimeMs);
         {
             if (TransactionStates is null) w.WriteNullArray(flexible, false, "TransactionStates"); else
             {
@@ -118,27 +114,13 @@ public sealed partial class DescribeTransactionsResponse : IEquatable<DescribeTr
         public void Read(ref KafkaReader r, short version)
         {
             bool flexible = true;
-            {
-                ErrorCode = r.ReadInt16();
-            }
-            {
-                TransactionalId = r.ReadString(flexible);
-            }
-            {
-                TransactionState = r.ReadString(flexible);
-            }
-            {
-                TransactionTimeoutMs = r.ReadInt32();
-            }
-            {
-                TransactionStartTimeMs = r.ReadInt64();
-            }
-            {
-                ProducerId = r.ReadInt64();
-            }
-            {
-                ProducerEpoch = r.ReadInt16();
-            }
+            ErrorCode = r.ReadInt16();
+            TransactionalId = r.ReadString(flexible);
+            TransactionState = r.ReadString(flexible);
+            TransactionTimeoutMs = r.ReadInt32();
+            TransactionStartTimeMs = r.ReadInt64();
+            ProducerId = r.ReadInt64();
+            ProducerEpoch = r.ReadInt16();
             {
                 int n = r.ReadArrayLength(flexible, false);
                 {
@@ -164,27 +146,13 @@ public sealed partial class DescribeTransactionsResponse : IEquatable<DescribeTr
         public void Write(KafkaWriter w, short version)
         {
             bool flexible = true;
-            {
-                w.WriteInt16(ErrorCode);
-            }
-            {
-                w.WriteString(TransactionalId, flexible, false, "TransactionalId");
-            }
-            {
-                w.WriteString(TransactionState, flexible, false, "TransactionState");
-            }
-            {
-                w.WriteInt32(TransactionTimeoutMs);
-            }
-            {
-                w.WriteInt64(TransactionStartTimeMs);
-            }
-            {
-                w.WriteInt64(ProducerId);
-            }
-            {
-                w.WriteInt16(ProducerEpoch);
-            }
+            w.WriteInt16(ErrorCode);
+            w.WriteString(TransactionalId, flexible, false, "TransactionalId");
+            w.WriteString(TransactionState, flexible, false, "TransactionState");
+            w.WriteInt32(TransactionTimeoutMs);
+            w.WriteInt64(TransactionStartTimeMs);
+            w.WriteInt64(ProducerId);
+            w.WriteInt16(ProducerEpoch);
             {
                 if (Topics is null) w.WriteNullArray(flexible, false, "Topics"); else
                 {
@@ -244,9 +212,7 @@ public sealed partial class DescribeTransactionsResponse : IEquatable<DescribeTr
         public void Read(ref KafkaReader r, short version)
         {
             bool flexible = true;
-            {
-                Topic = r.ReadString(flexible);
-            }
+            Topic = r.ReadString(flexible);
             {
                 int n = r.ReadArrayLength(flexible, false);
                 {
@@ -272,9 +238,7 @@ public sealed partial class DescribeTransactionsResponse : IEquatable<DescribeTr
         public void Write(KafkaWriter w, short version)
         {
             bool flexible = true;
-            {
-                w.WriteString(Topic, flexible, false, "Topic");
-            }
+            w.WriteString(Topic, flexible, false, "Topic");
             {
                 if (Partitions is null) w.WriteNullArray(flexible, false, "Partitions"); else
                 {

@@ -95,9 +95,7 @@ public sealed partial class DescribeUserScramCredentialsRequest : IEquatable<Des
         public void Read(ref KafkaReader r, short version)
         {
             bool flexible = true;
-            {
-                Name = r.ReadString(flexible);
-            }
+            Name = r.ReadString(flexible);
             if (flexible)
             {
                 int tagCount = r.ReadTagCount();
@@ -115,9 +113,7 @@ public sealed partial class DescribeUserScramCredentialsRequest : IEquatable<Des
         public void Write(KafkaWriter w, short version)
         {
             bool flexible = true;
-            {
-                w.WriteString(Name, flexible, false, "Name");
-            }
+            w.WriteString(Name, flexible, false, "Name");
             if (flexible)
             {
                 int tagCount = UnknownTaggedFields?.Count ?? 0;

@@ -32,15 +32,9 @@ public sealed partial class DescribeUserScramCredentialsResponse : IEquatable<De
     {
         KafkaReader.CheckVersion("DescribeUserScramCredentialsResponse", version, LowestVersion, HighestVersion);
         bool flexible = true;
-        {
-            ThrottleTimeMs = r.ReadInt32();
-        }
-        {
-            ErrorCode = r.ReadInt16();
-        }
-        {
-            ErrorMessage = r.ReadNullableString(flexible, true);
-        }
+        ThrottleTimeMs = r.ReadInt32();
+        ErrorCode = r.ReadInt16();
+        ErrorMessage = r.ReadNullableString(flexible, true);
         {
             int n = r.ReadArrayLength(flexible, false);
             {
@@ -67,15 +61,9 @@ public sealed partial class DescribeUserScramCredentialsResponse : IEquatable<De
     {
         KafkaReader.CheckVersion("DescribeUserScramCredentialsResponse", version, LowestVersion, HighestVersion);
         bool flexible = true;
-        {
-            w.WriteInt32(ThrottleTimeMs);
-        }
-        {
-            w.WriteInt16(ErrorCode);
-        }
-        {
-            w.WriteString(ErrorMessage, flexible, true, "ErrorMessage");
-        }
+        w.WriteInt32(ThrottleTimeMs);
+        w.WriteInt16(ErrorCode);
+        w.WriteString(ErrorMessage, flexible, true, "ErrorMessage");
         {
             if (Results is null) w.WriteNullArray(flexible, false, "Results"); else
             {
@@ -130,15 +118,9 @@ public sealed partial class DescribeUserScramCredentialsResponse : IEquatable<De
         public void Read(ref KafkaReader r, short version)
         {
             bool flexible = true;
-            {
-                User = r.ReadString(flexible);
-            }
-            {
-                ErrorCode = r.ReadInt16();
-            }
-            {
-                ErrorMessage = r.ReadNullableString(flexible, true);
-            }
+            User = r.ReadString(flexible);
+            ErrorCode = r.ReadInt16();
+            ErrorMessage = r.ReadNullableString(flexible, true);
             {
                 int n = r.ReadArrayLength(flexible, false);
                 {
@@ -164,15 +146,9 @@ public sealed partial class DescribeUserScramCredentialsResponse : IEquatable<De
         public void Write(KafkaWriter w, short version)
         {
             bool flexible = true;
-            {
-                w.WriteString(User, flexible, false, "User");
-            }
-            {
-                w.WriteInt16(ErrorCode);
-            }
-            {
-                w.WriteString(ErrorMessage, flexible, true, "ErrorMessage");
-            }
+            w.WriteString(User, flexible, false, "User");
+            w.WriteInt16(ErrorCode);
+            w.WriteString(ErrorMessage, flexible, true, "ErrorMessage");
             {
                 if (CredentialInfos is null) w.WriteNullArray(flexible, false, "CredentialInfos"); else
                 {
@@ -224,12 +200,8 @@ public sealed partial class DescribeUserScramCredentialsResponse : IEquatable<De
         public void Read(ref KafkaReader r, short version)
         {
             bool flexible = true;
-            {
-                Mechanism = r.ReadInt8();
-            }
-            {
-                Iterations = r.ReadInt32();
-            }
+            Mechanism = r.ReadInt8();
+            Iterations = r.ReadInt32();
             if (flexible)
             {
                 int tagCount = r.ReadTagCount();
@@ -247,12 +219,8 @@ public sealed partial class DescribeUserScramCredentialsResponse : IEquatable<De
         public void Write(KafkaWriter w, short version)
         {
             bool flexible = true;
-            {
-                w.WriteInt8(Mechanism);
-            }
-            {
-                w.WriteInt32(Iterations);
-            }
+            w.WriteInt8(Mechanism);
+            w.WriteInt32(Iterations);
             if (flexible)
             {
                 int tagCount = UnknownTaggedFields?.Count ?? 0;

@@ -43,9 +43,7 @@ public sealed partial class ElectLeadersRequest : IEquatable<ElectLeadersRequest
                 TopicPartitions = list;
             }
         }
-        {
-            TimeoutMs = r.ReadInt32();
-        }
+        TimeoutMs = r.ReadInt32();
         if (flexible)
         {
             int tagCount = r.ReadTagCount();
@@ -77,9 +75,7 @@ public sealed partial class ElectLeadersRequest : IEquatable<ElectLeadersRequest
                 foreach (var e in TopicPartitions) e.Write(w, version);
             }
         }
-        {
-            w.WriteInt32(TimeoutMs);
-        }
+        w.WriteInt32(TimeoutMs);
         if (flexible)
         {
             int tagCount = UnknownTaggedFields?.Count ?? 0;
@@ -121,9 +117,7 @@ public sealed partial class ElectLeadersRequest : IEquatable<ElectLeadersRequest
         public void Read(ref KafkaReader r, short version)
         {
             bool flexible = version >= 2;
-            {
-                Topic = r.ReadString(flexible);
-            }
+            Topic = r.ReadString(flexible);
             {
                 int n = r.ReadArrayLength(flexible, false);
                 {
@@ -149,9 +143,7 @@ public sealed partial class ElectLeadersRequest : IEquatable<ElectLeadersRequest
         public void Write(KafkaWriter w, short version)
         {
             bool flexible = version >= 2;
-            {
-                w.WriteString(Topic, flexible, false, "Topic");
-            }
+            w.WriteString(Topic, flexible, false, "Topic");
             {
                 if (Partitions is null) w.WriteNullArray(flexible, false, "Partitions"); else
                 {

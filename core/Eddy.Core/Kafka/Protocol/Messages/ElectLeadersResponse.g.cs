@@ -30,9 +30,7 @@ public sealed partial class ElectLeadersResponse : IEquatable<ElectLeadersRespon
     {
         KafkaReader.CheckVersion("ElectLeadersResponse", version, LowestVersion, HighestVersion);
         bool flexible = version >= 2;
-        {
-            ThrottleTimeMs = r.ReadInt32();
-        }
+        ThrottleTimeMs = r.ReadInt32();
         if (version >= 1)
         {
             ErrorCode = r.ReadInt16();
@@ -63,9 +61,7 @@ public sealed partial class ElectLeadersResponse : IEquatable<ElectLeadersRespon
     {
         KafkaReader.CheckVersion("ElectLeadersResponse", version, LowestVersion, HighestVersion);
         bool flexible = version >= 2;
-        {
-            w.WriteInt32(ThrottleTimeMs);
-        }
+        w.WriteInt32(ThrottleTimeMs);
         if (version >= 1)
         {
             w.WriteInt16(ErrorCode);
@@ -120,9 +116,7 @@ public sealed partial class ElectLeadersResponse : IEquatable<ElectLeadersRespon
         public void Read(ref KafkaReader r, short version)
         {
             bool flexible = version >= 2;
-            {
-                Topic = r.ReadString(flexible);
-            }
+            Topic = r.ReadString(flexible);
             {
                 int n = r.ReadArrayLength(flexible, false);
                 {
@@ -148,9 +142,7 @@ public sealed partial class ElectLeadersResponse : IEquatable<ElectLeadersRespon
         public void Write(KafkaWriter w, short version)
         {
             bool flexible = version >= 2;
-            {
-                w.WriteString(Topic, flexible, false, "Topic");
-            }
+            w.WriteString(Topic, flexible, false, "Topic");
             {
                 if (PartitionResult is null) w.WriteNullArray(flexible, false, "PartitionResult"); else
                 {
@@ -200,15 +192,9 @@ public sealed partial class ElectLeadersResponse : IEquatable<ElectLeadersRespon
         public void Read(ref KafkaReader r, short version)
         {
             bool flexible = version >= 2;
-            {
-                PartitionId = r.ReadInt32();
-            }
-            {
-                ErrorCode = r.ReadInt16();
-            }
-            {
-                ErrorMessage = r.ReadNullableString(flexible, true);
-            }
+            PartitionId = r.ReadInt32();
+            ErrorCode = r.ReadInt16();
+            ErrorMessage = r.ReadNullableString(flexible, true);
             if (flexible)
             {
                 int tagCount = r.ReadTagCount();
@@ -226,15 +212,9 @@ public sealed partial class ElectLeadersResponse : IEquatable<ElectLeadersRespon
         public void Write(KafkaWriter w, short version)
         {
             bool flexible = version >= 2;
-            {
-                w.WriteInt32(PartitionId);
-            }
-            {
-                w.WriteInt16(ErrorCode);
-            }
-            {
-                w.WriteString(ErrorMessage, flexible, true, "ErrorMessage");
-            }
+            w.WriteInt32(PartitionId);
+            w.WriteInt16(ErrorCode);
+            w.WriteString(ErrorMessage, flexible, true, "ErrorMessage");
             if (flexible)
             {
                 int tagCount = UnknownTaggedFields?.Count ?? 0;

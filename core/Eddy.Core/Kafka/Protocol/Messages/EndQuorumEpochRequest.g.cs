@@ -30,9 +30,7 @@ public sealed partial class EndQuorumEpochRequest : IEquatable<EndQuorumEpochReq
     {
         KafkaReader.CheckVersion("EndQuorumEpochRequest", version, LowestVersion, HighestVersion);
         bool flexible = version >= 1;
-        {
-            ClusterId = r.ReadNullableString(flexible, true);
-        }
+        ClusterId = r.ReadNullableString(flexible, true);
         {
             int n = r.ReadArrayLength(flexible, false);
             {
@@ -68,9 +66,7 @@ public sealed partial class EndQuorumEpochRequest : IEquatable<EndQuorumEpochReq
     {
         KafkaReader.CheckVersion("EndQuorumEpochRequest", version, LowestVersion, HighestVersion);
         bool flexible = version >= 1;
-        {
-            w.WriteString(ClusterId, flexible, true, "ClusterId");
-        }
+        w.WriteString(ClusterId, flexible, true, "ClusterId");
         {
             if (Topics is null) w.WriteNullArray(flexible, false, "Topics"); else
             {
@@ -127,9 +123,7 @@ public sealed partial class EndQuorumEpochRequest : IEquatable<EndQuorumEpochReq
         public void Read(ref KafkaReader r, short version)
         {
             bool flexible = version >= 1;
-            {
-                TopicName = r.ReadString(flexible);
-            }
+            TopicName = r.ReadString(flexible);
             {
                 int n = r.ReadArrayLength(flexible, false);
                 {
@@ -155,9 +149,7 @@ public sealed partial class EndQuorumEpochRequest : IEquatable<EndQuorumEpochReq
         public void Write(KafkaWriter w, short version)
         {
             bool flexible = version >= 1;
-            {
-                w.WriteString(TopicName, flexible, false, "TopicName");
-            }
+            w.WriteString(TopicName, flexible, false, "TopicName");
             {
                 if (Partitions is null) w.WriteNullArray(flexible, false, "Partitions"); else
                 {
@@ -211,15 +203,9 @@ public sealed partial class EndQuorumEpochRequest : IEquatable<EndQuorumEpochReq
         public void Read(ref KafkaReader r, short version)
         {
             bool flexible = version >= 1;
-            {
-                PartitionIndex = r.ReadInt32();
-            }
-            {
-                LeaderId = r.ReadInt32();
-            }
-            {
-                LeaderEpoch = r.ReadInt32();
-            }
+            PartitionIndex = r.ReadInt32();
+            LeaderId = r.ReadInt32();
+            LeaderEpoch = r.ReadInt32();
             if (version <= 0)
             {
                 int n = r.ReadArrayLength(flexible, false);
@@ -255,15 +241,9 @@ public sealed partial class EndQuorumEpochRequest : IEquatable<EndQuorumEpochReq
         public void Write(KafkaWriter w, short version)
         {
             bool flexible = version >= 1;
-            {
-                w.WriteInt32(PartitionIndex);
-            }
-            {
-                w.WriteInt32(LeaderId);
-            }
-            {
-                w.WriteInt32(LeaderEpoch);
-            }
+            w.WriteInt32(PartitionIndex);
+            w.WriteInt32(LeaderId);
+            w.WriteInt32(LeaderEpoch);
             if (version <= 0)
             {
                 if (PreferredSuccessors is null) w.WriteNullArray(flexible, false, "PreferredSuccessors"); else

@@ -30,9 +30,7 @@ public sealed partial class EndQuorumEpochResponse : IEquatable<EndQuorumEpochRe
     {
         KafkaReader.CheckVersion("EndQuorumEpochResponse", version, LowestVersion, HighestVersion);
         bool flexible = version >= 1;
-        {
-            ErrorCode = r.ReadInt16();
-        }
+        ErrorCode = r.ReadInt16();
         {
             int n = r.ReadArrayLength(flexible, false);
             {
@@ -71,9 +69,7 @@ public sealed partial class EndQuorumEpochResponse : IEquatable<EndQuorumEpochRe
     {
         KafkaReader.CheckVersion("EndQuorumEpochResponse", version, LowestVersion, HighestVersion);
         bool flexible = version >= 1;
-        {
-            w.WriteInt16(ErrorCode);
-        }
+        w.WriteInt16(ErrorCode);
         {
             if (Topics is null) w.WriteNullArray(flexible, false, "Topics"); else
             {
@@ -136,9 +132,7 @@ public sealed partial class EndQuorumEpochResponse : IEquatable<EndQuorumEpochRe
         public void Read(ref KafkaReader r, short version)
         {
             bool flexible = version >= 1;
-            {
-                TopicName = r.ReadString(flexible);
-            }
+            TopicName = r.ReadString(flexible);
             {
                 int n = r.ReadArrayLength(flexible, false);
                 {
@@ -164,9 +158,7 @@ public sealed partial class EndQuorumEpochResponse : IEquatable<EndQuorumEpochRe
         public void Write(KafkaWriter w, short version)
         {
             bool flexible = version >= 1;
-            {
-                w.WriteString(TopicName, flexible, false, "TopicName");
-            }
+            w.WriteString(TopicName, flexible, false, "TopicName");
             {
                 if (Partitions is null) w.WriteNullArray(flexible, false, "Partitions"); else
                 {
@@ -218,18 +210,10 @@ public sealed partial class EndQuorumEpochResponse : IEquatable<EndQuorumEpochRe
         public void Read(ref KafkaReader r, short version)
         {
             bool flexible = version >= 1;
-            {
-                PartitionIndex = r.ReadInt32();
-            }
-            {
-                ErrorCode = r.ReadInt16();
-            }
-            {
-                LeaderId = r.ReadInt32();
-            }
-            {
-                LeaderEpoch = r.ReadInt32();
-            }
+            PartitionIndex = r.ReadInt32();
+            ErrorCode = r.ReadInt16();
+            LeaderId = r.ReadInt32();
+            LeaderEpoch = r.ReadInt32();
             if (flexible)
             {
                 int tagCount = r.ReadTagCount();
@@ -247,18 +231,10 @@ public sealed partial class EndQuorumEpochResponse : IEquatable<EndQuorumEpochRe
         public void Write(KafkaWriter w, short version)
         {
             bool flexible = version >= 1;
-            {
-                w.WriteInt32(PartitionIndex);
-            }
-            {
-                w.WriteInt16(ErrorCode);
-            }
-            {
-                w.WriteInt32(LeaderId);
-            }
-            {
-                w.WriteInt32(LeaderEpoch);
-            }
+            w.WriteInt32(PartitionIndex);
+            w.WriteInt16(ErrorCode);
+            w.WriteInt32(LeaderId);
+            w.WriteInt32(LeaderEpoch);
             if (flexible)
             {
                 int tagCount = UnknownTaggedFields?.Count ?? 0;

@@ -32,18 +32,10 @@ public sealed partial class EndTxnRequest : IEquatable<EndTxnRequest>, IKafkaMes
     {
         KafkaReader.CheckVersion("EndTxnRequest", version, LowestVersion, HighestVersion);
         bool flexible = version >= 3;
-        {
-            TransactionalId = r.ReadString(flexible);
-        }
-        {
-            ProducerId = r.ReadInt64();
-        }
-        {
-            ProducerEpoch = r.ReadInt16();
-        }
-        {
-            Committed = r.ReadBool();
-        }
+        TransactionalId = r.ReadString(flexible);
+        ProducerId = r.ReadInt64();
+        ProducerEpoch = r.ReadInt16();
+        Committed = r.ReadBool();
         if (flexible)
         {
             int tagCount = r.ReadTagCount();
@@ -62,18 +54,10 @@ public sealed partial class EndTxnRequest : IEquatable<EndTxnRequest>, IKafkaMes
     {
         KafkaReader.CheckVersion("EndTxnRequest", version, LowestVersion, HighestVersion);
         bool flexible = version >= 3;
-        {
-            w.WriteString(TransactionalId, flexible, false, "TransactionalId");
-        }
-        {
-            w.WriteInt64(ProducerId);
-        }
-        {
-            w.WriteInt16(ProducerEpoch);
-        }
-        {
-            w.WriteBool(Committed);
-        }
+        w.WriteString(TransactionalId, flexible, false, "TransactionalId");
+        w.WriteInt64(ProducerId);
+        w.WriteInt16(ProducerEpoch);
+        w.WriteBool(Committed);
         if (flexible)
         {
             int tagCount = UnknownTaggedFields?.Count ?? 0;

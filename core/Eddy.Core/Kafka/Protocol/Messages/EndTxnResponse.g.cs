@@ -32,12 +32,8 @@ public sealed partial class EndTxnResponse : IEquatable<EndTxnResponse>, IKafkaM
     {
         KafkaReader.CheckVersion("EndTxnResponse", version, LowestVersion, HighestVersion);
         bool flexible = version >= 3;
-        {
-            ThrottleTimeMs = r.ReadInt32();
-        }
-        {
-            ErrorCode = r.ReadInt16();
-        }
+        ThrottleTimeMs = r.ReadInt32();
+        ErrorCode = r.ReadInt16();
         if (version >= 5)
         {
             ProducerId = r.ReadInt64();
@@ -64,12 +60,8 @@ public sealed partial class EndTxnResponse : IEquatable<EndTxnResponse>, IKafkaM
     {
         KafkaReader.CheckVersion("EndTxnResponse", version, LowestVersion, HighestVersion);
         bool flexible = version >= 3;
-        {
-            w.WriteInt32(ThrottleTimeMs);
-        }
-        {
-            w.WriteInt16(ErrorCode);
-        }
+        w.WriteInt32(ThrottleTimeMs);
+        w.WriteInt16(ErrorCode);
         if (version >= 5)
         {
             w.WriteInt64(ProducerId);

@@ -30,15 +30,9 @@ public sealed partial class EnvelopeRequest : IEquatable<EnvelopeRequest>, IKafk
     {
         KafkaReader.CheckVersion("EnvelopeRequest", version, LowestVersion, HighestVersion);
         bool flexible = true;
-        {
-            RequestData = r.ReadBytes(flexible);
-        }
-        {
-            RequestPrincipal = r.ReadNullableBytes(flexible, true);
-        }
-        {
-            ClientHostAddress = r.ReadBytes(flexible);
-        }
+        RequestData = r.ReadBytes(flexible);
+        RequestPrincipal = r.ReadNullableBytes(flexible, true);
+        ClientHostAddress = r.ReadBytes(flexible);
         if (flexible)
         {
             int tagCount = r.ReadTagCount();
@@ -57,15 +51,9 @@ public sealed partial class EnvelopeRequest : IEquatable<EnvelopeRequest>, IKafk
     {
         KafkaReader.CheckVersion("EnvelopeRequest", version, LowestVersion, HighestVersion);
         bool flexible = true;
-        {
-            w.WriteBytes(RequestData, flexible, false, "RequestData");
-        }
-        {
-            w.WriteBytes(RequestPrincipal, flexible, true, "RequestPrincipal");
-        }
-        {
-            w.WriteBytes(ClientHostAddress, flexible, false, "ClientHostAddress");
-        }
+        w.WriteBytes(RequestData, flexible, false, "RequestData");
+        w.WriteBytes(RequestPrincipal, flexible, true, "RequestPrincipal");
+        w.WriteBytes(ClientHostAddress, flexible, false, "ClientHostAddress");
         if (flexible)
         {
             int tagCount = UnknownTaggedFields?.Count ?? 0;

@@ -28,12 +28,8 @@ public sealed partial class EnvelopeResponse : IEquatable<EnvelopeResponse>, IKa
     {
         KafkaReader.CheckVersion("EnvelopeResponse", version, LowestVersion, HighestVersion);
         bool flexible = true;
-        {
-            ResponseData = r.ReadNullableBytes(flexible, true);
-        }
-        {
-            ErrorCode = r.ReadInt16();
-        }
+        ResponseData = r.ReadNullableBytes(flexible, true);
+        ErrorCode = r.ReadInt16();
         if (flexible)
         {
             int tagCount = r.ReadTagCount();
@@ -52,12 +48,8 @@ public sealed partial class EnvelopeResponse : IEquatable<EnvelopeResponse>, IKa
     {
         KafkaReader.CheckVersion("EnvelopeResponse", version, LowestVersion, HighestVersion);
         bool flexible = true;
-        {
-            w.WriteBytes(ResponseData, flexible, true, "ResponseData");
-        }
-        {
-            w.WriteInt16(ErrorCode);
-        }
+        w.WriteBytes(ResponseData, flexible, true, "ResponseData");
+        w.WriteInt16(ErrorCode);
         if (flexible)
         {
             int tagCount = UnknownTaggedFields?.Count ?? 0;

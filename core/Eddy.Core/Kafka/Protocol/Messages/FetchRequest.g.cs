@@ -52,12 +52,8 @@ public sealed partial class FetchRequest : IEquatable<FetchRequest>, IKafkaMessa
         {
             ReplicaId = r.ReadInt32();
         }
-        {
-            MaxWaitMs = r.ReadInt32();
-        }
-        {
-            MinBytes = r.ReadInt32();
-        }
+        MaxWaitMs = r.ReadInt32();
+        MinBytes = r.ReadInt32();
         if (version >= 3)
         {
             MaxBytes = r.ReadInt32();
@@ -135,12 +131,8 @@ public sealed partial class FetchRequest : IEquatable<FetchRequest>, IKafkaMessa
             throw KafkaProtocolException.CannotEncode("FetchRequest.ReplicaId", version);
         if (!(version >= 15) && !(ReplicaState is null || ReplicaState.Equals(new FetchRequest.ReplicaStateData())))
             throw KafkaProtocolException.CannotEncode("FetchRequest.ReplicaState", version);
-        {
-            w.WriteInt32(MaxWaitMs);
-        }
-        {
-            w.WriteInt32(MinBytes);
-        }
+        w.WriteInt32(MaxWaitMs);
+        w.WriteInt32(MinBytes);
         if (version >= 3)
         {
             w.WriteInt32(MaxBytes);
@@ -433,16 +425,12 @@ public sealed partial class FetchRequest : IEquatable<FetchRequest>, IKafkaMessa
         public void Read(ref KafkaReader r, short version)
         {
             bool flexible = version >= 12;
-            {
-                Partition = r.ReadInt32();
-            }
+            Partition = r.ReadInt32();
             if (version >= 9)
             {
                 CurrentLeaderEpoch = r.ReadInt32();
             }
-            {
-                FetchOffset = r.ReadInt64();
-            }
+            FetchOffset = r.ReadInt64();
             if (version >= 12)
             {
                 LastFetchedEpoch = r.ReadInt32();
@@ -451,9 +439,7 @@ public sealed partial class FetchRequest : IEquatable<FetchRequest>, IKafkaMessa
             {
                 LogStartOffset = r.ReadInt64();
             }
-            {
-                PartitionMaxBytes = r.ReadInt32();
-            }
+            PartitionMaxBytes = r.ReadInt32();
             if (flexible)
             {
                 int tagCount = r.ReadTagCount();
@@ -485,16 +471,12 @@ public sealed partial class FetchRequest : IEquatable<FetchRequest>, IKafkaMessa
         public void Write(KafkaWriter w, short version)
         {
             bool flexible = version >= 12;
-            {
-                w.WriteInt32(Partition);
-            }
+            w.WriteInt32(Partition);
             if (version >= 9)
             {
                 w.WriteInt32(CurrentLeaderEpoch);
             }
-            {
-                w.WriteInt64(FetchOffset);
-            }
+            w.WriteInt64(FetchOffset);
             if (version >= 12)
             {
                 w.WriteInt32(LastFetchedEpoch);
@@ -505,9 +487,7 @@ public sealed partial class FetchRequest : IEquatable<FetchRequest>, IKafkaMessa
             {
                 w.WriteInt64(LogStartOffset);
             }
-            {
-                w.WriteInt32(PartitionMaxBytes);
-            }
+            w.WriteInt32(PartitionMaxBytes);
             if (flexible)
             {
                 int tagCount = UnknownTaggedFields?.Count ?? 0;

@@ -274,15 +274,9 @@ public sealed partial class FetchResponse : IEquatable<FetchResponse>, IKafkaMes
         public void Read(ref KafkaReader r, short version)
         {
             bool flexible = version >= 12;
-            {
-                PartitionIndex = r.ReadInt32();
-            }
-            {
-                ErrorCode = r.ReadInt16();
-            }
-            {
-                HighWatermark = r.ReadInt64();
-            }
+            PartitionIndex = r.ReadInt32();
+            ErrorCode = r.ReadInt16();
+            HighWatermark = r.ReadInt64();
             if (version >= 4)
             {
                 LastStableOffset = r.ReadInt64();
@@ -305,9 +299,7 @@ public sealed partial class FetchResponse : IEquatable<FetchResponse>, IKafkaMes
             {
                 PreferredReadReplica = r.ReadInt32();
             }
-            {
-                Records = r.ReadRecords(flexible, true);
-            }
+            Records = r.ReadRecords(flexible, true);
             if (flexible)
             {
                 int tagCount = r.ReadTagCount();
@@ -346,15 +338,9 @@ public sealed partial class FetchResponse : IEquatable<FetchResponse>, IKafkaMes
         public void Write(KafkaWriter w, short version)
         {
             bool flexible = version >= 12;
-            {
-                w.WriteInt32(PartitionIndex);
-            }
-            {
-                w.WriteInt16(ErrorCode);
-            }
-            {
-                w.WriteInt64(HighWatermark);
-            }
+            w.WriteInt32(PartitionIndex);
+            w.WriteInt16(ErrorCode);
+            w.WriteInt64(HighWatermark);
             if (version >= 4)
             {
                 w.WriteInt64(LastStableOffset);
@@ -383,9 +369,7 @@ public sealed partial class FetchResponse : IEquatable<FetchResponse>, IKafkaMes
             }
             else if (!(version >= 11) && !(PreferredReadReplica == -1))
                 throw KafkaProtocolException.CannotEncode("PartitionData.PreferredReadReplica", version);
-            {
-                w.WriteRecords(Records, flexible, true, "Records");
-            }
+            w.WriteRecords(Records, flexible, true, "Records");
             if (flexible)
             {
                 int tagCount = UnknownTaggedFields?.Count ?? 0;
@@ -618,12 +602,8 @@ public sealed partial class FetchResponse : IEquatable<FetchResponse>, IKafkaMes
         public void Read(ref KafkaReader r, short version)
         {
             bool flexible = version >= 12;
-            {
-                EndOffset = r.ReadInt64();
-            }
-            {
-                Epoch = r.ReadInt32();
-            }
+            EndOffset = r.ReadInt64();
+            Epoch = r.ReadInt32();
             if (flexible)
             {
                 int tagCount = r.ReadTagCount();
@@ -641,12 +621,8 @@ public sealed partial class FetchResponse : IEquatable<FetchResponse>, IKafkaMes
         public void Write(KafkaWriter w, short version)
         {
             bool flexible = version >= 12;
-            {
-                w.WriteInt64(EndOffset);
-            }
-            {
-                w.WriteInt32(Epoch);
-            }
+            w.WriteInt64(EndOffset);
+            w.WriteInt32(Epoch);
             if (flexible)
             {
                 int tagCount = UnknownTaggedFields?.Count ?? 0;

@@ -32,12 +32,8 @@ public sealed partial class FetchSnapshotRequest : IEquatable<FetchSnapshotReque
     {
         KafkaReader.CheckVersion("FetchSnapshotRequest", version, LowestVersion, HighestVersion);
         bool flexible = true;
-        {
-            ReplicaId = r.ReadInt32();
-        }
-        {
-            MaxBytes = r.ReadInt32();
-        }
+        ReplicaId = r.ReadInt32();
+        MaxBytes = r.ReadInt32();
         {
             int n = r.ReadArrayLength(flexible, false);
             {
@@ -71,12 +67,8 @@ public sealed partial class FetchSnapshotRequest : IEquatable<FetchSnapshotReque
     {
         KafkaReader.CheckVersion("FetchSnapshotRequest", version, LowestVersion, HighestVersion);
         bool flexible = true;
-        {
-            w.WriteInt32(ReplicaId);
-        }
-        {
-            w.WriteInt32(MaxBytes);
-        }
+        w.WriteInt32(ReplicaId);
+        w.WriteInt32(MaxBytes);
         {
             if (Topics is null) w.WriteNullArray(flexible, false, "Topics"); else
             {
@@ -135,9 +127,7 @@ public sealed partial class FetchSnapshotRequest : IEquatable<FetchSnapshotReque
         public void Read(ref KafkaReader r, short version)
         {
             bool flexible = true;
-            {
-                Name = r.ReadString(flexible);
-            }
+            Name = r.ReadString(flexible);
             {
                 int n = r.ReadArrayLength(flexible, false);
                 {
@@ -163,9 +153,7 @@ public sealed partial class FetchSnapshotRequest : IEquatable<FetchSnapshotReque
         public void Write(KafkaWriter w, short version)
         {
             bool flexible = true;
-            {
-                w.WriteString(Name, flexible, false, "Name");
-            }
+            w.WriteString(Name, flexible, false, "Name");
             {
                 if (Partitions is null) w.WriteNullArray(flexible, false, "Partitions"); else
                 {
@@ -219,18 +207,12 @@ public sealed partial class FetchSnapshotRequest : IEquatable<FetchSnapshotReque
         public void Read(ref KafkaReader r, short version)
         {
             bool flexible = true;
-            {
-                Partition = r.ReadInt32();
-            }
-            {
-                CurrentLeaderEpoch = r.ReadInt32();
-            }
+            Partition = r.ReadInt32();
+            CurrentLeaderEpoch = r.ReadInt32();
             {
                 { var s = new FetchSnapshotRequest.SnapshotId(); s.Read(ref r, version); SnapshotId = s; }
             }
-            {
-                Position = r.ReadInt64();
-            }
+            Position = r.ReadInt64();
             if (flexible)
             {
                 int tagCount = r.ReadTagCount();
@@ -255,18 +237,12 @@ public sealed partial class FetchSnapshotRequest : IEquatable<FetchSnapshotReque
         public void Write(KafkaWriter w, short version)
         {
             bool flexible = true;
-            {
-                w.WriteInt32(Partition);
-            }
-            {
-                w.WriteInt32(CurrentLeaderEpoch);
-            }
+            w.WriteInt32(Partition);
+            w.WriteInt32(CurrentLeaderEpoch);
             {
                 if (SnapshotId is not null) SnapshotId.Write(w, version); else if (!(false)) throw KafkaProtocolException.NullField("SnapshotId");
             }
-            {
-                w.WriteInt64(Position);
-            }
+            w.WriteInt64(Position);
             if (flexible)
             {
                 int tagCount = UnknownTaggedFields?.Count ?? 0;
@@ -320,12 +296,8 @@ public sealed partial class FetchSnapshotRequest : IEquatable<FetchSnapshotReque
         public void Read(ref KafkaReader r, short version)
         {
             bool flexible = true;
-            {
-                EndOffset = r.ReadInt64();
-            }
-            {
-                Epoch = r.ReadInt32();
-            }
+            EndOffset = r.ReadInt64();
+            Epoch = r.ReadInt32();
             if (flexible)
             {
                 int tagCount = r.ReadTagCount();
@@ -343,12 +315,8 @@ public sealed partial class FetchSnapshotRequest : IEquatable<FetchSnapshotReque
         public void Write(KafkaWriter w, short version)
         {
             bool flexible = true;
-            {
-                w.WriteInt64(EndOffset);
-            }
-            {
-                w.WriteInt32(Epoch);
-            }
+            w.WriteInt64(EndOffset);
+            w.WriteInt32(Epoch);
             if (flexible)
             {
                 int tagCount = UnknownTaggedFields?.Count ?? 0;

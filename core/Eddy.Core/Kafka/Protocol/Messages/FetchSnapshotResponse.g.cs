@@ -32,12 +32,8 @@ public sealed partial class FetchSnapshotResponse : IEquatable<FetchSnapshotResp
     {
         KafkaReader.CheckVersion("FetchSnapshotResponse", version, LowestVersion, HighestVersion);
         bool flexible = true;
-        {
-            ThrottleTimeMs = r.ReadInt32();
-        }
-        {
-            ErrorCode = r.ReadInt16();
-        }
+        ThrottleTimeMs = r.ReadInt32();
+        ErrorCode = r.ReadInt16();
         {
             int n = r.ReadArrayLength(flexible, false);
             {
@@ -76,12 +72,8 @@ public sealed partial class FetchSnapshotResponse : IEquatable<FetchSnapshotResp
     {
         KafkaReader.CheckVersion("FetchSnapshotResponse", version, LowestVersion, HighestVersion);
         bool flexible = true;
-        {
-            w.WriteInt32(ThrottleTimeMs);
-        }
-        {
-            w.WriteInt16(ErrorCode);
-        }
+        w.WriteInt32(ThrottleTimeMs);
+        w.WriteInt16(ErrorCode);
         {
             if (Topics is null) w.WriteNullArray(flexible, false, "Topics"); else
             {
@@ -146,9 +138,7 @@ public sealed partial class FetchSnapshotResponse : IEquatable<FetchSnapshotResp
         public void Read(ref KafkaReader r, short version)
         {
             bool flexible = true;
-            {
-                Name = r.ReadString(flexible);
-            }
+            Name = r.ReadString(flexible);
             {
                 int n = r.ReadArrayLength(flexible, false);
                 {
@@ -174,9 +164,7 @@ public sealed partial class FetchSnapshotResponse : IEquatable<FetchSnapshotResp
         public void Write(KafkaWriter w, short version)
         {
             bool flexible = true;
-            {
-                w.WriteString(Name, flexible, false, "Name");
-            }
+            w.WriteString(Name, flexible, false, "Name");
             {
                 if (Partitions is null) w.WriteNullArray(flexible, false, "Partitions"); else
                 {
@@ -234,24 +222,14 @@ public sealed partial class FetchSnapshotResponse : IEquatable<FetchSnapshotResp
         public void Read(ref KafkaReader r, short version)
         {
             bool flexible = true;
-            {
-                Index = r.ReadInt32();
-            }
-            {
-                ErrorCode = r.ReadInt16();
-            }
+            Index = r.ReadInt32();
+            ErrorCode = r.ReadInt16();
             {
                 { var s = new FetchSnapshotResponse.SnapshotId(); s.Read(ref r, version); SnapshotId = s; }
             }
-            {
-                Size = r.ReadInt64();
-            }
-            {
-                Position = r.ReadInt64();
-            }
-            {
-                UnalignedRecords = r.ReadRecords(flexible, false);
-            }
+            Size = r.ReadInt64();
+            Position = r.ReadInt64();
+            UnalignedRecords = r.ReadRecords(flexible, false);
             if (flexible)
             {
                 int tagCount = r.ReadTagCount();
@@ -276,24 +254,14 @@ public sealed partial class FetchSnapshotResponse : IEquatable<FetchSnapshotResp
         public void Write(KafkaWriter w, short version)
         {
             bool flexible = true;
-            {
-                w.WriteInt32(Index);
-            }
-            {
-                w.WriteInt16(ErrorCode);
-            }
+            w.WriteInt32(Index);
+            w.WriteInt16(ErrorCode);
             {
                 if (SnapshotId is not null) SnapshotId.Write(w, version); else if (!(false)) throw KafkaProtocolException.NullField("SnapshotId");
             }
-            {
-                w.WriteInt64(Size);
-            }
-            {
-                w.WriteInt64(Position);
-            }
-            {
-                w.WriteRecords(UnalignedRecords, flexible, false, "UnalignedRecords");
-            }
+            w.WriteInt64(Size);
+            w.WriteInt64(Position);
+            w.WriteRecords(UnalignedRecords, flexible, false, "UnalignedRecords");
             if (flexible)
             {
                 int tagCount = UnknownTaggedFields?.Count ?? 0;
@@ -349,12 +317,8 @@ public sealed partial class FetchSnapshotResponse : IEquatable<FetchSnapshotResp
         public void Read(ref KafkaReader r, short version)
         {
             bool flexible = true;
-            {
-                EndOffset = r.ReadInt64();
-            }
-            {
-                Epoch = r.ReadInt32();
-            }
+            EndOffset = r.ReadInt64();
+            Epoch = r.ReadInt32();
             if (flexible)
             {
                 int tagCount = r.ReadTagCount();
@@ -372,12 +336,8 @@ public sealed partial class FetchSnapshotResponse : IEquatable<FetchSnapshotResp
         public void Write(KafkaWriter w, short version)
         {
             bool flexible = true;
-            {
-                w.WriteInt64(EndOffset);
-            }
-            {
-                w.WriteInt32(Epoch);
-            }
+            w.WriteInt64(EndOffset);
+            w.WriteInt32(Epoch);
             if (flexible)
             {
                 int tagCount = UnknownTaggedFields?.Count ?? 0;
@@ -418,12 +378,8 @@ public sealed partial class FetchSnapshotResponse : IEquatable<FetchSnapshotResp
         public void Read(ref KafkaReader r, short version)
         {
             bool flexible = true;
-            {
-                LeaderId = r.ReadInt32();
-            }
-            {
-                LeaderEpoch = r.ReadInt32();
-            }
+            LeaderId = r.ReadInt32();
+            LeaderEpoch = r.ReadInt32();
             if (flexible)
             {
                 int tagCount = r.ReadTagCount();
@@ -441,12 +397,8 @@ public sealed partial class FetchSnapshotResponse : IEquatable<FetchSnapshotResp
         public void Write(KafkaWriter w, short version)
         {
             bool flexible = true;
-            {
-                w.WriteInt32(LeaderId);
-            }
-            {
-                w.WriteInt32(LeaderEpoch);
-            }
+            w.WriteInt32(LeaderId);
+            w.WriteInt32(LeaderEpoch);
             if (flexible)
             {
                 int tagCount = UnknownTaggedFields?.Count ?? 0;

@@ -26,9 +26,7 @@ public sealed partial class GetTelemetrySubscriptionsRequest : IEquatable<GetTel
     {
         KafkaReader.CheckVersion("GetTelemetrySubscriptionsRequest", version, LowestVersion, HighestVersion);
         bool flexible = true;
-        {
-            ClientInstanceId = r.ReadUuid();
-        }
+        ClientInstanceId = r.ReadUuid();
         if (flexible)
         {
             int tagCount = r.ReadTagCount();
@@ -47,9 +45,7 @@ public sealed partial class GetTelemetrySubscriptionsRequest : IEquatable<GetTel
     {
         KafkaReader.CheckVersion("GetTelemetrySubscriptionsRequest", version, LowestVersion, HighestVersion);
         bool flexible = true;
-        {
-            w.WriteUuid(ClientInstanceId);
-        }
+        w.WriteUuid(ClientInstanceId);
         if (flexible)
         {
             int tagCount = UnknownTaggedFields?.Count ?? 0;

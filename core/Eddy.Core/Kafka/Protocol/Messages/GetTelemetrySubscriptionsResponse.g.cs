@@ -42,18 +42,10 @@ public sealed partial class GetTelemetrySubscriptionsResponse : IEquatable<GetTe
     {
         KafkaReader.CheckVersion("GetTelemetrySubscriptionsResponse", version, LowestVersion, HighestVersion);
         bool flexible = true;
-        {
-            ThrottleTimeMs = r.ReadInt32();
-        }
-        {
-            ErrorCode = r.ReadInt16();
-        }
-        {
-            ClientInstanceId = r.ReadUuid();
-        }
-        {
-            SubscriptionId = r.ReadInt32();
-        }
+        ThrottleTimeMs = r.ReadInt32();
+        ErrorCode = r.ReadInt16();
+        ClientInstanceId = r.ReadUuid();
+        SubscriptionId = r.ReadInt32();
         {
             int n = r.ReadArrayLength(flexible, false);
             {
@@ -62,15 +54,9 @@ public sealed partial class GetTelemetrySubscriptionsResponse : IEquatable<GetTe
                 AcceptedCompressionTypes = list;
             }
         }
-        {
-            PushIntervalMs = r.ReadInt32();
-        }
-        {
-            TelemetryMaxBytes = r.ReadInt32();
-        }
-        {
-            DeltaTemporality = r.ReadBool();
-        }
+        PushIntervalMs = r.ReadInt32();
+        TelemetryMaxBytes = r.ReadInt32();
+        DeltaTemporality = r.ReadBool();
         {
             int n = r.ReadArrayLength(flexible, false);
             {
@@ -97,18 +83,10 @@ public sealed partial class GetTelemetrySubscriptionsResponse : IEquatable<GetTe
     {
         KafkaReader.CheckVersion("GetTelemetrySubscriptionsResponse", version, LowestVersion, HighestVersion);
         bool flexible = true;
-        {
-            w.WriteInt32(ThrottleTimeMs);
-        }
-        {
-            w.WriteInt16(ErrorCode);
-        }
-        {
-            w.WriteUuid(ClientInstanceId);
-        }
-        {
-            w.WriteInt32(SubscriptionId);
-        }
+        w.WriteInt32(ThrottleTimeMs);
+        w.WriteInt16(ErrorCode);
+        w.WriteUuid(ClientInstanceId);
+        w.WriteInt32(SubscriptionId);
         {
             if (AcceptedCompressionTypes is null) w.WriteNullArray(flexible, false, "AcceptedCompressionTypes"); else
             {
@@ -116,15 +94,9 @@ public sealed partial class GetTelemetrySubscriptionsResponse : IEquatable<GetTe
                 foreach (var e in AcceptedCompressionTypes) w.WriteInt8(e);
             }
         }
-        {
-            w.WriteInt32(PushIntervalMs);
-        }
-        {
-            w.WriteInt32(TelemetryMaxBytes);
-        }
-        {
-            w.WriteBool(DeltaTemporality);
-        }
+        w.WriteInt32(PushIntervalMs);
+        w.WriteInt32(TelemetryMaxBytes);
+        w.WriteBool(DeltaTemporality);
         {
             if (RequestedMetrics is null) w.WriteNullArray(flexible, false, "RequestedMetrics"); else
             {

@@ -32,15 +32,9 @@ public sealed partial class HeartbeatRequest : IEquatable<HeartbeatRequest>, IKa
     {
         KafkaReader.CheckVersion("HeartbeatRequest", version, LowestVersion, HighestVersion);
         bool flexible = version >= 4;
-        {
-            GroupId = r.ReadString(flexible);
-        }
-        {
-            GenerationId = r.ReadInt32();
-        }
-        {
-            MemberId = r.ReadString(flexible);
-        }
+        GroupId = r.ReadString(flexible);
+        GenerationId = r.ReadInt32();
+        MemberId = r.ReadString(flexible);
         if (version >= 3)
         {
             GroupInstanceId = r.ReadNullableString(flexible, version >= 3);
@@ -63,15 +57,9 @@ public sealed partial class HeartbeatRequest : IEquatable<HeartbeatRequest>, IKa
     {
         KafkaReader.CheckVersion("HeartbeatRequest", version, LowestVersion, HighestVersion);
         bool flexible = version >= 4;
-        {
-            w.WriteString(GroupId, flexible, false, "GroupId");
-        }
-        {
-            w.WriteInt32(GenerationId);
-        }
-        {
-            w.WriteString(MemberId, flexible, false, "MemberId");
-        }
+        w.WriteString(GroupId, flexible, false, "GroupId");
+        w.WriteInt32(GenerationId);
+        w.WriteString(MemberId, flexible, false, "MemberId");
         if (version >= 3)
         {
             w.WriteString(GroupInstanceId, flexible, version >= 3, "GroupInstanceId");

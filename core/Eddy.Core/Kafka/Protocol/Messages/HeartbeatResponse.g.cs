@@ -32,9 +32,7 @@ public sealed partial class HeartbeatResponse : IEquatable<HeartbeatResponse>, I
         {
             ThrottleTimeMs = r.ReadInt32();
         }
-        {
-            ErrorCode = r.ReadInt16();
-        }
+        ErrorCode = r.ReadInt16();
         if (flexible)
         {
             int tagCount = r.ReadTagCount();
@@ -57,9 +55,7 @@ public sealed partial class HeartbeatResponse : IEquatable<HeartbeatResponse>, I
         {
             w.WriteInt32(ThrottleTimeMs);
         }
-        {
-            w.WriteInt16(ErrorCode);
-        }
+        w.WriteInt16(ErrorCode);
         if (flexible)
         {
             int tagCount = UnknownTaggedFields?.Count ?? 0;

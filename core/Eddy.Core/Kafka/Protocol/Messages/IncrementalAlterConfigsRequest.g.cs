@@ -36,9 +36,7 @@ public sealed partial class IncrementalAlterConfigsRequest : IEquatable<Incremen
                 Resources = list;
             }
         }
-        {
-            ValidateOnly = r.ReadBool();
-        }
+        ValidateOnly = r.ReadBool();
         if (flexible)
         {
             int tagCount = r.ReadTagCount();
@@ -64,9 +62,7 @@ public sealed partial class IncrementalAlterConfigsRequest : IEquatable<Incremen
                 foreach (var e in Resources) e.Write(w, version);
             }
         }
-        {
-            w.WriteBool(ValidateOnly);
-        }
+        w.WriteBool(ValidateOnly);
         if (flexible)
         {
             int tagCount = UnknownTaggedFields?.Count ?? 0;
@@ -108,12 +104,8 @@ public sealed partial class IncrementalAlterConfigsRequest : IEquatable<Incremen
         public void Read(ref KafkaReader r, short version)
         {
             bool flexible = version >= 1;
-            {
-                ResourceType = r.ReadInt8();
-            }
-            {
-                ResourceName = r.ReadString(flexible);
-            }
+            ResourceType = r.ReadInt8();
+            ResourceName = r.ReadString(flexible);
             {
                 int n = r.ReadArrayLength(flexible, false);
                 {
@@ -139,12 +131,8 @@ public sealed partial class IncrementalAlterConfigsRequest : IEquatable<Incremen
         public void Write(KafkaWriter w, short version)
         {
             bool flexible = version >= 1;
-            {
-                w.WriteInt8(ResourceType);
-            }
-            {
-                w.WriteString(ResourceName, flexible, false, "ResourceName");
-            }
+            w.WriteInt8(ResourceType);
+            w.WriteString(ResourceName, flexible, false, "ResourceName");
             {
                 if (Configs is null) w.WriteNullArray(flexible, false, "Configs"); else
                 {
@@ -196,15 +184,9 @@ public sealed partial class IncrementalAlterConfigsRequest : IEquatable<Incremen
         public void Read(ref KafkaReader r, short version)
         {
             bool flexible = version >= 1;
-            {
-                Name = r.ReadString(flexible);
-            }
-            {
-                ConfigOperation = r.ReadInt8();
-            }
-            {
-                Value = r.ReadNullableString(flexible, true);
-            }
+            Name = r.ReadString(flexible);
+            ConfigOperation = r.ReadInt8();
+            Value = r.ReadNullableString(flexible, true);
             if (flexible)
             {
                 int tagCount = r.ReadTagCount();
@@ -222,15 +204,9 @@ public sealed partial class IncrementalAlterConfigsRequest : IEquatable<Incremen
         public void Write(KafkaWriter w, short version)
         {
             bool flexible = version >= 1;
-            {
-                w.WriteString(Name, flexible, false, "Name");
-            }
-            {
-                w.WriteInt8(ConfigOperation);
-            }
-            {
-                w.WriteString(Value, flexible, true, "Value");
-            }
+            w.WriteString(Name, flexible, false, "Name");
+            w.WriteInt8(ConfigOperation);
+            w.WriteString(Value, flexible, true, "Value");
             if (flexible)
             {
                 int tagCount = UnknownTaggedFields?.Count ?? 0;

@@ -28,9 +28,7 @@ public sealed partial class IncrementalAlterConfigsResponse : IEquatable<Increme
     {
         KafkaReader.CheckVersion("IncrementalAlterConfigsResponse", version, LowestVersion, HighestVersion);
         bool flexible = version >= 1;
-        {
-            ThrottleTimeMs = r.ReadInt32();
-        }
+        ThrottleTimeMs = r.ReadInt32();
         {
             int n = r.ReadArrayLength(flexible, false);
             {
@@ -57,9 +55,7 @@ public sealed partial class IncrementalAlterConfigsResponse : IEquatable<Increme
     {
         KafkaReader.CheckVersion("IncrementalAlterConfigsResponse", version, LowestVersion, HighestVersion);
         bool flexible = version >= 1;
-        {
-            w.WriteInt32(ThrottleTimeMs);
-        }
+        w.WriteInt32(ThrottleTimeMs);
         {
             if (Responses is null) w.WriteNullArray(flexible, false, "Responses"); else
             {
@@ -110,18 +106,10 @@ public sealed partial class IncrementalAlterConfigsResponse : IEquatable<Increme
         public void Read(ref KafkaReader r, short version)
         {
             bool flexible = version >= 1;
-            {
-                ErrorCode = r.ReadInt16();
-            }
-            {
-                ErrorMessage = r.ReadNullableString(flexible, true);
-            }
-            {
-                ResourceType = r.ReadInt8();
-            }
-            {
-                ResourceName = r.ReadString(flexible);
-            }
+            ErrorCode = r.ReadInt16();
+            ErrorMessage = r.ReadNullableString(flexible, true);
+            ResourceType = r.ReadInt8();
+            ResourceName = r.ReadString(flexible);
             if (flexible)
             {
                 int tagCount = r.ReadTagCount();
@@ -139,18 +127,10 @@ public sealed partial class IncrementalAlterConfigsResponse : IEquatable<Increme
         public void Write(KafkaWriter w, short version)
         {
             bool flexible = version >= 1;
-            {
-                w.WriteInt16(ErrorCode);
-            }
-            {
-                w.WriteString(ErrorMessage, flexible, true, "ErrorMessage");
-            }
-            {
-                w.WriteInt8(ResourceType);
-            }
-            {
-                w.WriteString(ResourceName, flexible, false, "ResourceName");
-            }
+            w.WriteInt16(ErrorCode);
+            w.WriteString(ErrorMessage, flexible, true, "ErrorMessage");
+            w.WriteInt8(ResourceType);
+            w.WriteString(ResourceName, flexible, false, "ResourceName");
             if (flexible)
             {
                 int tagCount = UnknownTaggedFields?.Count ?? 0;

@@ -36,12 +36,8 @@ public sealed partial class InitProducerIdRequest : IEquatable<InitProducerIdReq
     {
         KafkaReader.CheckVersion("InitProducerIdRequest", version, LowestVersion, HighestVersion);
         bool flexible = version >= 2;
-        {
-            TransactionalId = r.ReadNullableString(flexible, true);
-        }
-        {
-            TransactionTimeoutMs = r.ReadInt32();
-        }
+        TransactionalId = r.ReadNullableString(flexible, true);
+        TransactionTimeoutMs = r.ReadInt32();
         if (version >= 3)
         {
             ProducerId = r.ReadInt64();
@@ -76,12 +72,8 @@ public sealed partial class InitProducerIdRequest : IEquatable<InitProducerIdReq
     {
         KafkaReader.CheckVersion("InitProducerIdRequest", version, LowestVersion, HighestVersion);
         bool flexible = version >= 2;
-        {
-            w.WriteString(TransactionalId, flexible, true, "TransactionalId");
-        }
-        {
-            w.WriteInt32(TransactionTimeoutMs);
-        }
+        w.WriteString(TransactionalId, flexible, true, "TransactionalId");
+        w.WriteInt32(TransactionTimeoutMs);
         if (version >= 3)
         {
             w.WriteInt64(ProducerId);

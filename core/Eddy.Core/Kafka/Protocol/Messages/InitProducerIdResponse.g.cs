@@ -36,18 +36,10 @@ public sealed partial class InitProducerIdResponse : IEquatable<InitProducerIdRe
     {
         KafkaReader.CheckVersion("InitProducerIdResponse", version, LowestVersion, HighestVersion);
         bool flexible = version >= 2;
-        {
-            ThrottleTimeMs = r.ReadInt32();
-        }
-        {
-            ErrorCode = r.ReadInt16();
-        }
-        {
-            ProducerId = r.ReadInt64();
-        }
-        {
-            ProducerEpoch = r.ReadInt16();
-        }
+        ThrottleTimeMs = r.ReadInt32();
+        ErrorCode = r.ReadInt16();
+        ProducerId = r.ReadInt64();
+        ProducerEpoch = r.ReadInt16();
         if (version >= 6)
         {
             OngoingTxnProducerId = r.ReadInt64();
@@ -74,18 +66,10 @@ public sealed partial class InitProducerIdResponse : IEquatable<InitProducerIdRe
     {
         KafkaReader.CheckVersion("InitProducerIdResponse", version, LowestVersion, HighestVersion);
         bool flexible = version >= 2;
-        {
-            w.WriteInt32(ThrottleTimeMs);
-        }
-        {
-            w.WriteInt16(ErrorCode);
-        }
-        {
-            w.WriteInt64(ProducerId);
-        }
-        {
-            w.WriteInt16(ProducerEpoch);
-        }
+        w.WriteInt32(ThrottleTimeMs);
+        w.WriteInt16(ErrorCode);
+        w.WriteInt64(ProducerId);
+        w.WriteInt16(ProducerEpoch);
         if (version >= 6)
         {
             w.WriteInt64(OngoingTxnProducerId);

@@ -28,9 +28,7 @@ public sealed partial class InitializeShareGroupStateRequest : IEquatable<Initia
     {
         KafkaReader.CheckVersion("InitializeShareGroupStateRequest", version, LowestVersion, HighestVersion);
         bool flexible = true;
-        {
-            GroupId = r.ReadString(flexible);
-        }
+        GroupId = r.ReadString(flexible);
         {
             int n = r.ReadArrayLength(flexible, false);
             {
@@ -57,9 +55,7 @@ public sealed partial class InitializeShareGroupStateRequest : IEquatable<Initia
     {
         KafkaReader.CheckVersion("InitializeShareGroupStateRequest", version, LowestVersion, HighestVersion);
         bool flexible = true;
-        {
-            w.WriteString(GroupId, flexible, false, "GroupId");
-        }
+        w.WriteString(GroupId, flexible, false, "GroupId");
         {
             if (Topics is null) w.WriteNullArray(flexible, false, "Topics"); else
             {
@@ -106,9 +102,7 @@ public sealed partial class InitializeShareGroupStateRequest : IEquatable<Initia
         public void Read(ref KafkaReader r, short version)
         {
             bool flexible = true;
-            {
-                TopicId = r.ReadUuid();
-            }
+            TopicId = r.ReadUuid();
             {
                 int n = r.ReadArrayLength(flexible, false);
                 {
@@ -134,9 +128,7 @@ public sealed partial class InitializeShareGroupStateRequest : IEquatable<Initia
         public void Write(KafkaWriter w, short version)
         {
             bool flexible = true;
-            {
-                w.WriteUuid(TopicId);
-            }
+            w.WriteUuid(TopicId);
             {
                 if (Partitions is null) w.WriteNullArray(flexible, false, "Partitions"); else
                 {
@@ -186,15 +178,9 @@ public sealed partial class InitializeShareGroupStateRequest : IEquatable<Initia
         public void Read(ref KafkaReader r, short version)
         {
             bool flexible = true;
-            {
-                Partition = r.ReadInt32();
-            }
-            {
-                StateEpoch = r.ReadInt32();
-            }
-            {
-                StartOffset = r.ReadInt64();
-            }
+            Partition = r.ReadInt32();
+            StateEpoch = r.ReadInt32();
+            StartOffset = r.ReadInt64();
             if (flexible)
             {
                 int tagCount = r.ReadTagCount();
@@ -212,15 +198,9 @@ public sealed partial class InitializeShareGroupStateRequest : IEquatable<Initia
         public void Write(KafkaWriter w, short version)
         {
             bool flexible = true;
-            {
-                w.WriteInt32(Partition);
-            }
-            {
-                w.WriteInt32(StateEpoch);
-            }
-            {
-                w.WriteInt64(StartOffset);
-            }
+            w.WriteInt32(Partition);
+            w.WriteInt32(StateEpoch);
+            w.WriteInt64(StartOffset);
             if (flexible)
             {
                 int tagCount = UnknownTaggedFields?.Count ?? 0;

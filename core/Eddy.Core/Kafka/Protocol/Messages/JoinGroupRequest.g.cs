@@ -40,26 +40,18 @@ public sealed partial class JoinGroupRequest : IEquatable<JoinGroupRequest>, IKa
     {
         KafkaReader.CheckVersion("JoinGroupRequest", version, LowestVersion, HighestVersion);
         bool flexible = version >= 6;
-        {
-            GroupId = r.ReadString(flexible);
-        }
-        {
-            SessionTimeoutMs = r.ReadInt32();
-        }
+        GroupId = r.ReadString(flexible);
+        SessionTimeoutMs = r.ReadInt32();
         if (version >= 1)
         {
             RebalanceTimeoutMs = r.ReadInt32();
         }
-        {
-            MemberId = r.ReadString(flexible);
-        }
+        MemberId = r.ReadString(flexible);
         if (version >= 5)
         {
             GroupInstanceId = r.ReadNullableString(flexible, version >= 5);
         }
-        {
-            ProtocolType = r.ReadString(flexible);
-        }
+        ProtocolType = r.ReadString(flexible);
         {
             int n = r.ReadArrayLength(flexible, false);
             {
@@ -90,28 +82,20 @@ public sealed partial class JoinGroupRequest : IEquatable<JoinGroupRequest>, IKa
     {
         KafkaReader.CheckVersion("JoinGroupRequest", version, LowestVersion, HighestVersion);
         bool flexible = version >= 6;
-        {
-            w.WriteString(GroupId, flexible, false, "GroupId");
-        }
-        {
-            w.WriteInt32(SessionTimeoutMs);
-        }
+        w.WriteString(GroupId, flexible, false, "GroupId");
+        w.WriteInt32(SessionTimeoutMs);
         if (version >= 1)
         {
             w.WriteInt32(RebalanceTimeoutMs);
         }
-        {
-            w.WriteString(MemberId, flexible, false, "MemberId");
-        }
+        w.WriteString(MemberId, flexible, false, "MemberId");
         if (version >= 5)
         {
             w.WriteString(GroupInstanceId, flexible, version >= 5, "GroupInstanceId");
         }
         else if (!(version >= 5) && !(GroupInstanceId is null))
             throw KafkaProtocolException.CannotEncode("JoinGroupRequest.GroupInstanceId", version);
-        {
-            w.WriteString(ProtocolType, flexible, false, "ProtocolType");
-        }
+        w.WriteString(ProtocolType, flexible, false, "ProtocolType");
         {
             if (Protocols is null) w.WriteNullArray(flexible, false, "Protocols"); else
             {
@@ -174,12 +158,8 @@ public sealed partial class JoinGroupRequest : IEquatable<JoinGroupRequest>, IKa
         public void Read(ref KafkaReader r, short version)
         {
             bool flexible = version >= 6;
-            {
-                Name = r.ReadString(flexible);
-            }
-            {
-                Metadata = r.ReadBytes(flexible);
-            }
+            Name = r.ReadString(flexible);
+            Metadata = r.ReadBytes(flexible);
             if (flexible)
             {
                 int tagCount = r.ReadTagCount();
@@ -197,12 +177,8 @@ public sealed partial class JoinGroupRequest : IEquatable<JoinGroupRequest>, IKa
         public void Write(KafkaWriter w, short version)
         {
             bool flexible = version >= 6;
-            {
-                w.WriteString(Name, flexible, false, "Name");
-            }
-            {
-                w.WriteBytes(Metadata, flexible, false, "Metadata");
-            }
+            w.WriteString(Name, flexible, false, "Name");
+            w.WriteBytes(Metadata, flexible, false, "Metadata");
             if (flexible)
             {
                 int tagCount = UnknownTaggedFields?.Count ?? 0;

@@ -46,29 +46,19 @@ public sealed partial class JoinGroupResponse : IEquatable<JoinGroupResponse>, I
         {
             ThrottleTimeMs = r.ReadInt32();
         }
-        {
-            ErrorCode = r.ReadInt16();
-        }
-        {
-            GenerationId = r.ReadInt32();
-        }
+        ErrorCode = r.ReadInt16();
+        GenerationId = r.ReadInt32();
         if (version >= 7)
         {
             ProtocolType = r.ReadNullableString(flexible, version >= 7);
         }
-        {
-            ProtocolName = r.ReadNullableString(flexible, version >= 7);
-        }
-        {
-            Leader = r.ReadString(flexible);
-        }
+        ProtocolName = r.ReadNullableString(flexible, version >= 7);
+        Leader = r.ReadString(flexible);
         if (version >= 9)
         {
             SkipAssignment = r.ReadBool();
         }
-        {
-            MemberId = r.ReadString(flexible);
-        }
+        MemberId = r.ReadString(flexible);
         {
             int n = r.ReadArrayLength(flexible, false);
             {
@@ -99,31 +89,21 @@ public sealed partial class JoinGroupResponse : IEquatable<JoinGroupResponse>, I
         {
             w.WriteInt32(ThrottleTimeMs);
         }
-        {
-            w.WriteInt16(ErrorCode);
-        }
-        {
-            w.WriteInt32(GenerationId);
-        }
+        w.WriteInt16(ErrorCode);
+        w.WriteInt32(GenerationId);
         if (version >= 7)
         {
             w.WriteString(ProtocolType, flexible, version >= 7, "ProtocolType");
         }
-        {
-            w.WriteString(ProtocolName, flexible, version >= 7, "ProtocolName");
-        }
-        {
-            w.WriteString(Leader, flexible, false, "Leader");
-        }
+        w.WriteString(ProtocolName, flexible, version >= 7, "ProtocolName");
+        w.WriteString(Leader, flexible, false, "Leader");
         if (version >= 9)
         {
             w.WriteBool(SkipAssignment);
         }
         else if (!(version >= 9) && !(SkipAssignment == false))
             throw KafkaProtocolException.CannotEncode("JoinGroupResponse.SkipAssignment", version);
-        {
-            w.WriteString(MemberId, flexible, false, "MemberId");
-        }
+        w.WriteString(MemberId, flexible, false, "MemberId");
         {
             if (Members is null) w.WriteNullArray(flexible, false, "Members"); else
             {
@@ -186,16 +166,12 @@ public sealed partial class JoinGroupResponse : IEquatable<JoinGroupResponse>, I
         public void Read(ref KafkaReader r, short version)
         {
             bool flexible = version >= 6;
-            {
-                MemberId = r.ReadString(flexible);
-            }
+            MemberId = r.ReadString(flexible);
             if (version >= 5)
             {
                 GroupInstanceId = r.ReadNullableString(flexible, version >= 5);
             }
-            {
-                Metadata = r.ReadBytes(flexible);
-            }
+            Metadata = r.ReadBytes(flexible);
             if (flexible)
             {
                 int tagCount = r.ReadTagCount();
@@ -213,16 +189,12 @@ public sealed partial class JoinGroupResponse : IEquatable<JoinGroupResponse>, I
         public void Write(KafkaWriter w, short version)
         {
             bool flexible = version >= 6;
-            {
-                w.WriteString(MemberId, flexible, false, "MemberId");
-            }
+            w.WriteString(MemberId, flexible, false, "MemberId");
             if (version >= 5)
             {
                 w.WriteString(GroupInstanceId, flexible, version >= 5, "GroupInstanceId");
             }
-            {
-                w.WriteBytes(Metadata, flexible, false, "Metadata");
-            }
+            w.WriteBytes(Metadata, flexible, false, "Metadata");
             if (flexible)
             {
                 int tagCount = UnknownTaggedFields?.Count ?? 0;

@@ -40,16 +40,12 @@ public sealed partial class LeaderAndIsrRequest : IEquatable<LeaderAndIsrRequest
     {
         KafkaReader.CheckVersion("LeaderAndIsrRequest", version, LowestVersion, HighestVersion);
         bool flexible = version >= 4;
-        {
-            ControllerId = r.ReadInt32();
-        }
+        ControllerId = r.ReadInt32();
         if (version >= 7)
         {
             isKRaftController = r.ReadBool();
         }
-        {
-            ControllerEpoch = r.ReadInt32();
-        }
+        ControllerEpoch = r.ReadInt32();
         if (version >= 2)
         {
             BrokerEpoch = r.ReadInt64();
@@ -102,18 +98,14 @@ public sealed partial class LeaderAndIsrRequest : IEquatable<LeaderAndIsrRequest
     {
         KafkaReader.CheckVersion("LeaderAndIsrRequest", version, LowestVersion, HighestVersion);
         bool flexible = version >= 4;
-        {
-            w.WriteInt32(ControllerId);
-        }
+        w.WriteInt32(ControllerId);
         if (version >= 7)
         {
             w.WriteBool(isKRaftController);
         }
         else if (!(version >= 7) && !(isKRaftController == false))
             throw KafkaProtocolException.CannotEncode("LeaderAndIsrRequest.isKRaftController", version);
-        {
-            w.WriteInt32(ControllerEpoch);
-        }
+        w.WriteInt32(ControllerEpoch);
         if (version >= 2)
         {
             w.WriteInt64(BrokerEpoch);
@@ -226,18 +218,10 @@ public sealed partial class LeaderAndIsrRequest : IEquatable<LeaderAndIsrRequest
             {
                 TopicName = r.ReadString(flexible);
             }
-            {
-                PartitionIndex = r.ReadInt32();
-            }
-            {
-                ControllerEpoch = r.ReadInt32();
-            }
-            {
-                Leader = r.ReadInt32();
-            }
-            {
-                LeaderEpoch = r.ReadInt32();
-            }
+            PartitionIndex = r.ReadInt32();
+            ControllerEpoch = r.ReadInt32();
+            Leader = r.ReadInt32();
+            LeaderEpoch = r.ReadInt32();
             {
                 int n = r.ReadArrayLength(flexible, false);
                 {
@@ -246,9 +230,7 @@ public sealed partial class LeaderAndIsrRequest : IEquatable<LeaderAndIsrRequest
                     Isr = list;
                 }
             }
-            {
-                PartitionEpoch = r.ReadInt32();
-            }
+            PartitionEpoch = r.ReadInt32();
             {
                 int n = r.ReadArrayLength(flexible, false);
                 {
@@ -304,18 +286,10 @@ public sealed partial class LeaderAndIsrRequest : IEquatable<LeaderAndIsrRequest
             {
                 w.WriteString(TopicName, flexible, false, "TopicName");
             }
-            {
-                w.WriteInt32(PartitionIndex);
-            }
-            {
-                w.WriteInt32(ControllerEpoch);
-            }
-            {
-                w.WriteInt32(Leader);
-            }
-            {
-                w.WriteInt32(LeaderEpoch);
-            }
+            w.WriteInt32(PartitionIndex);
+            w.WriteInt32(ControllerEpoch);
+            w.WriteInt32(Leader);
+            w.WriteInt32(LeaderEpoch);
             {
                 if (Isr is null) w.WriteNullArray(flexible, false, "Isr"); else
                 {
@@ -323,9 +297,7 @@ public sealed partial class LeaderAndIsrRequest : IEquatable<LeaderAndIsrRequest
                     foreach (var e in Isr) w.WriteInt32(e);
                 }
             }
-            {
-                w.WriteInt32(PartitionEpoch);
-            }
+            w.WriteInt32(PartitionEpoch);
             {
                 if (Replicas is null) w.WriteNullArray(flexible, false, "Replicas"); else
                 {
@@ -519,15 +491,9 @@ public sealed partial class LeaderAndIsrRequest : IEquatable<LeaderAndIsrRequest
         public void Read(ref KafkaReader r, short version)
         {
             bool flexible = version >= 4;
-            {
-                BrokerId = r.ReadInt32();
-            }
-            {
-                HostName = r.ReadString(flexible);
-            }
-            {
-                Port = r.ReadInt32();
-            }
+            BrokerId = r.ReadInt32();
+            HostName = r.ReadString(flexible);
+            Port = r.ReadInt32();
             if (flexible)
             {
                 int tagCount = r.ReadTagCount();
@@ -545,15 +511,9 @@ public sealed partial class LeaderAndIsrRequest : IEquatable<LeaderAndIsrRequest
         public void Write(KafkaWriter w, short version)
         {
             bool flexible = version >= 4;
-            {
-                w.WriteInt32(BrokerId);
-            }
-            {
-                w.WriteString(HostName, flexible, false, "HostName");
-            }
-            {
-                w.WriteInt32(Port);
-            }
+            w.WriteInt32(BrokerId);
+            w.WriteString(HostName, flexible, false, "HostName");
+            w.WriteInt32(Port);
             if (flexible)
             {
                 int tagCount = UnknownTaggedFields?.Count ?? 0;

@@ -30,9 +30,7 @@ public sealed partial class LeaderAndIsrResponse : IEquatable<LeaderAndIsrRespon
     {
         KafkaReader.CheckVersion("LeaderAndIsrResponse", version, LowestVersion, HighestVersion);
         bool flexible = version >= 4;
-        {
-            ErrorCode = r.ReadInt16();
-        }
+        ErrorCode = r.ReadInt16();
         if (version <= 4)
         {
             int n = r.ReadArrayLength(flexible, false);
@@ -69,9 +67,7 @@ public sealed partial class LeaderAndIsrResponse : IEquatable<LeaderAndIsrRespon
     {
         KafkaReader.CheckVersion("LeaderAndIsrResponse", version, LowestVersion, HighestVersion);
         bool flexible = version >= 4;
-        {
-            w.WriteInt16(ErrorCode);
-        }
+        w.WriteInt16(ErrorCode);
         if (version <= 4)
         {
             if (PartitionErrors is null) w.WriteNullArray(flexible, false, "PartitionErrors"); else
@@ -139,12 +135,8 @@ public sealed partial class LeaderAndIsrResponse : IEquatable<LeaderAndIsrRespon
             {
                 TopicName = r.ReadString(flexible);
             }
-            {
-                PartitionIndex = r.ReadInt32();
-            }
-            {
-                ErrorCode = r.ReadInt16();
-            }
+            PartitionIndex = r.ReadInt32();
+            ErrorCode = r.ReadInt16();
             if (flexible)
             {
                 int tagCount = r.ReadTagCount();
@@ -166,12 +158,8 @@ public sealed partial class LeaderAndIsrResponse : IEquatable<LeaderAndIsrRespon
             {
                 w.WriteString(TopicName, flexible, false, "TopicName");
             }
-            {
-                w.WriteInt32(PartitionIndex);
-            }
-            {
-                w.WriteInt16(ErrorCode);
-            }
+            w.WriteInt32(PartitionIndex);
+            w.WriteInt16(ErrorCode);
             if (flexible)
             {
                 int tagCount = UnknownTaggedFields?.Count ?? 0;

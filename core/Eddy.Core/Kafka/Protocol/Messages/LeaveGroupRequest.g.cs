@@ -30,9 +30,7 @@ public sealed partial class LeaveGroupRequest : IEquatable<LeaveGroupRequest>, I
     {
         KafkaReader.CheckVersion("LeaveGroupRequest", version, LowestVersion, HighestVersion);
         bool flexible = version >= 4;
-        {
-            GroupId = r.ReadString(flexible);
-        }
+        GroupId = r.ReadString(flexible);
         if (version <= 2)
         {
             MemberId = r.ReadString(flexible);
@@ -64,9 +62,7 @@ public sealed partial class LeaveGroupRequest : IEquatable<LeaveGroupRequest>, I
     {
         KafkaReader.CheckVersion("LeaveGroupRequest", version, LowestVersion, HighestVersion);
         bool flexible = version >= 4;
-        {
-            w.WriteString(GroupId, flexible, false, "GroupId");
-        }
+        w.WriteString(GroupId, flexible, false, "GroupId");
         if (version <= 2)
         {
             w.WriteString(MemberId, flexible, false, "MemberId");

@@ -34,9 +34,7 @@ public sealed partial class LeaveGroupResponse : IEquatable<LeaveGroupResponse>,
         {
             ThrottleTimeMs = r.ReadInt32();
         }
-        {
-            ErrorCode = r.ReadInt16();
-        }
+        ErrorCode = r.ReadInt16();
         if (version >= 3)
         {
             int n = r.ReadArrayLength(flexible, false);
@@ -68,9 +66,7 @@ public sealed partial class LeaveGroupResponse : IEquatable<LeaveGroupResponse>,
         {
             w.WriteInt32(ThrottleTimeMs);
         }
-        {
-            w.WriteInt16(ErrorCode);
-        }
+        w.WriteInt16(ErrorCode);
         if (version >= 3)
         {
             if (Members is null) w.WriteNullArray(flexible, false, "Members"); else

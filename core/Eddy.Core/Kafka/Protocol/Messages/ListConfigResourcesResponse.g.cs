@@ -30,12 +30,8 @@ public sealed partial class ListConfigResourcesResponse : IEquatable<ListConfigR
     {
         KafkaReader.CheckVersion("ListConfigResourcesResponse", version, LowestVersion, HighestVersion);
         bool flexible = true;
-        {
-            ThrottleTimeMs = r.ReadInt32();
-        }
-        {
-            ErrorCode = r.ReadInt16();
-        }
+        ThrottleTimeMs = r.ReadInt32();
+        ErrorCode = r.ReadInt16();
         {
             int n = r.ReadArrayLength(flexible, false);
             {
@@ -62,12 +58,8 @@ public sealed partial class ListConfigResourcesResponse : IEquatable<ListConfigR
     {
         KafkaReader.CheckVersion("ListConfigResourcesResponse", version, LowestVersion, HighestVersion);
         bool flexible = true;
-        {
-            w.WriteInt32(ThrottleTimeMs);
-        }
-        {
-            w.WriteInt16(ErrorCode);
-        }
+        w.WriteInt32(ThrottleTimeMs);
+        w.WriteInt16(ErrorCode);
         {
             if (ConfigResources is null) w.WriteNullArray(flexible, false, "ConfigResources"); else
             {
@@ -116,9 +108,7 @@ public sealed partial class ListConfigResourcesResponse : IEquatable<ListConfigR
         public void Read(ref KafkaReader r, short version)
         {
             bool flexible = true;
-            {
-                ResourceName = r.ReadString(flexible);
-            }
+            ResourceName = r.ReadString(flexible);
             if (version >= 1)
             {
                 ResourceType = r.ReadInt8();
@@ -140,9 +130,7 @@ public sealed partial class ListConfigResourcesResponse : IEquatable<ListConfigR
         public void Write(KafkaWriter w, short version)
         {
             bool flexible = true;
-            {
-                w.WriteString(ResourceName, flexible, false, "ResourceName");
-            }
+            w.WriteString(ResourceName, flexible, false, "ResourceName");
             if (version >= 1)
             {
                 w.WriteInt8(ResourceType);

@@ -34,9 +34,7 @@ public sealed partial class ListGroupsResponse : IEquatable<ListGroupsResponse>,
         {
             ThrottleTimeMs = r.ReadInt32();
         }
-        {
-            ErrorCode = r.ReadInt16();
-        }
+        ErrorCode = r.ReadInt16();
         {
             int n = r.ReadArrayLength(flexible, false);
             {
@@ -67,9 +65,7 @@ public sealed partial class ListGroupsResponse : IEquatable<ListGroupsResponse>,
         {
             w.WriteInt32(ThrottleTimeMs);
         }
-        {
-            w.WriteInt16(ErrorCode);
-        }
+        w.WriteInt16(ErrorCode);
         {
             if (Groups is null) w.WriteNullArray(flexible, false, "Groups"); else
             {
@@ -122,12 +118,8 @@ public sealed partial class ListGroupsResponse : IEquatable<ListGroupsResponse>,
         public void Read(ref KafkaReader r, short version)
         {
             bool flexible = version >= 3;
-            {
-                GroupId = r.ReadString(flexible);
-            }
-            {
-                ProtocolType = r.ReadString(flexible);
-            }
+            GroupId = r.ReadString(flexible);
+            ProtocolType = r.ReadString(flexible);
             if (version >= 4)
             {
                 GroupState = r.ReadString(flexible);
@@ -153,12 +145,8 @@ public sealed partial class ListGroupsResponse : IEquatable<ListGroupsResponse>,
         public void Write(KafkaWriter w, short version)
         {
             bool flexible = version >= 3;
-            {
-                w.WriteString(GroupId, flexible, false, "GroupId");
-            }
-            {
-                w.WriteString(ProtocolType, flexible, false, "ProtocolType");
-            }
+            w.WriteString(GroupId, flexible, false, "GroupId");
+            w.WriteString(ProtocolType, flexible, false, "ProtocolType");
             if (version >= 4)
             {
                 w.WriteString(GroupState, flexible, false, "GroupState");

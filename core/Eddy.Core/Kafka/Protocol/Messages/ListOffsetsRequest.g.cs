@@ -32,9 +32,7 @@ public sealed partial class ListOffsetsRequest : IEquatable<ListOffsetsRequest>,
     {
         KafkaReader.CheckVersion("ListOffsetsRequest", version, LowestVersion, HighestVersion);
         bool flexible = version >= 6;
-        {
-            ReplicaId = r.ReadInt32();
-        }
+        ReplicaId = r.ReadInt32();
         if (version >= 2)
         {
             IsolationLevel = r.ReadInt8();
@@ -69,9 +67,7 @@ public sealed partial class ListOffsetsRequest : IEquatable<ListOffsetsRequest>,
     {
         KafkaReader.CheckVersion("ListOffsetsRequest", version, LowestVersion, HighestVersion);
         bool flexible = version >= 6;
-        {
-            w.WriteInt32(ReplicaId);
-        }
+        w.WriteInt32(ReplicaId);
         if (version >= 2)
         {
             w.WriteInt8(IsolationLevel);
@@ -132,9 +128,7 @@ public sealed partial class ListOffsetsRequest : IEquatable<ListOffsetsRequest>,
         public void Read(ref KafkaReader r, short version)
         {
             bool flexible = version >= 6;
-            {
-                Name = r.ReadString(flexible);
-            }
+            Name = r.ReadString(flexible);
             {
                 int n = r.ReadArrayLength(flexible, false);
                 {
@@ -160,9 +154,7 @@ public sealed partial class ListOffsetsRequest : IEquatable<ListOffsetsRequest>,
         public void Write(KafkaWriter w, short version)
         {
             bool flexible = version >= 6;
-            {
-                w.WriteString(Name, flexible, false, "Name");
-            }
+            w.WriteString(Name, flexible, false, "Name");
             {
                 if (Partitions is null) w.WriteNullArray(flexible, false, "Partitions"); else
                 {
@@ -214,16 +206,12 @@ public sealed partial class ListOffsetsRequest : IEquatable<ListOffsetsRequest>,
         public void Read(ref KafkaReader r, short version)
         {
             bool flexible = version >= 6;
-            {
-                PartitionIndex = r.ReadInt32();
-            }
+            PartitionIndex = r.ReadInt32();
             if (version >= 4)
             {
                 CurrentLeaderEpoch = r.ReadInt32();
             }
-            {
-                Timestamp = r.ReadInt64();
-            }
+            Timestamp = r.ReadInt64();
             if (version <= 0)
             {
                 MaxNumOffsets = r.ReadInt32();
@@ -245,16 +233,12 @@ public sealed partial class ListOffsetsRequest : IEquatable<ListOffsetsRequest>,
         public void Write(KafkaWriter w, short version)
         {
             bool flexible = version >= 6;
-            {
-                w.WriteInt32(PartitionIndex);
-            }
+            w.WriteInt32(PartitionIndex);
             if (version >= 4)
             {
                 w.WriteInt32(CurrentLeaderEpoch);
             }
-            {
-                w.WriteInt64(Timestamp);
-            }
+            w.WriteInt64(Timestamp);
             if (version <= 0)
             {
                 w.WriteInt32(MaxNumOffsets);

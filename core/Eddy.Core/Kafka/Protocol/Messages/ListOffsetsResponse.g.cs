@@ -108,9 +108,7 @@ public sealed partial class ListOffsetsResponse : IEquatable<ListOffsetsResponse
         public void Read(ref KafkaReader r, short version)
         {
             bool flexible = version >= 6;
-            {
-                Name = r.ReadString(flexible);
-            }
+            Name = r.ReadString(flexible);
             {
                 int n = r.ReadArrayLength(flexible, false);
                 {
@@ -136,9 +134,7 @@ public sealed partial class ListOffsetsResponse : IEquatable<ListOffsetsResponse
         public void Write(KafkaWriter w, short version)
         {
             bool flexible = version >= 6;
-            {
-                w.WriteString(Name, flexible, false, "Name");
-            }
+            w.WriteString(Name, flexible, false, "Name");
             {
                 if (Partitions is null) w.WriteNullArray(flexible, false, "Partitions"); else
                 {
@@ -194,12 +190,8 @@ public sealed partial class ListOffsetsResponse : IEquatable<ListOffsetsResponse
         public void Read(ref KafkaReader r, short version)
         {
             bool flexible = version >= 6;
-            {
-                PartitionIndex = r.ReadInt32();
-            }
-            {
-                ErrorCode = r.ReadInt16();
-            }
+            PartitionIndex = r.ReadInt32();
+            ErrorCode = r.ReadInt16();
             if (version <= 0)
             {
                 int n = r.ReadArrayLength(flexible, false);
@@ -238,12 +230,8 @@ public sealed partial class ListOffsetsResponse : IEquatable<ListOffsetsResponse
         public void Write(KafkaWriter w, short version)
         {
             bool flexible = version >= 6;
-            {
-                w.WriteInt32(PartitionIndex);
-            }
-            {
-                w.WriteInt16(ErrorCode);
-            }
+            w.WriteInt32(PartitionIndex);
+            w.WriteInt16(ErrorCode);
             if (version <= 0)
             {
                 if (OldStyleOffsets is null) w.WriteNullArray(flexible, false, "OldStyleOffsets"); else

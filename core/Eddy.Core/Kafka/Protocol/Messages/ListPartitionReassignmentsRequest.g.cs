@@ -28,9 +28,7 @@ public sealed partial class ListPartitionReassignmentsRequest : IEquatable<ListP
     {
         KafkaReader.CheckVersion("ListPartitionReassignmentsRequest", version, LowestVersion, HighestVersion);
         bool flexible = true;
-        {
-            TimeoutMs = r.ReadInt32();
-        }
+        TimeoutMs = r.ReadInt32();
         {
             int n = r.ReadArrayLength(flexible, true);
             if (n < 0) Topics = null; else
@@ -58,9 +56,7 @@ public sealed partial class ListPartitionReassignmentsRequest : IEquatable<ListP
     {
         KafkaReader.CheckVersion("ListPartitionReassignmentsRequest", version, LowestVersion, HighestVersion);
         bool flexible = true;
-        {
-            w.WriteInt32(TimeoutMs);
-        }
+        w.WriteInt32(TimeoutMs);
         {
             if (Topics is null) w.WriteNullArray(flexible, true, "Topics"); else
             {
@@ -107,9 +103,7 @@ public sealed partial class ListPartitionReassignmentsRequest : IEquatable<ListP
         public void Read(ref KafkaReader r, short version)
         {
             bool flexible = true;
-            {
-                Name = r.ReadString(flexible);
-            }
+            Name = r.ReadString(flexible);
             {
                 int n = r.ReadArrayLength(flexible, false);
                 {
@@ -135,9 +129,7 @@ public sealed partial class ListPartitionReassignmentsRequest : IEquatable<ListP
         public void Write(KafkaWriter w, short version)
         {
             bool flexible = true;
-            {
-                w.WriteString(Name, flexible, false, "Name");
-            }
+            w.WriteString(Name, flexible, false, "Name");
             {
                 if (PartitionIndexes is null) w.WriteNullArray(flexible, false, "PartitionIndexes"); else
                 {

@@ -32,15 +32,9 @@ public sealed partial class ListPartitionReassignmentsResponse : IEquatable<List
     {
         KafkaReader.CheckVersion("ListPartitionReassignmentsResponse", version, LowestVersion, HighestVersion);
         bool flexible = true;
-        {
-            ThrottleTimeMs = r.ReadInt32();
-        }
-        {
-            ErrorCode = r.ReadInt16();
-        }
-        {
-            ErrorMessage = r.ReadNullableString(flexible, true);
-        }
+        ThrottleTimeMs = r.ReadInt32();
+        ErrorCode = r.ReadInt16();
+        ErrorMessage = r.ReadNullableString(flexible, true);
         {
             int n = r.ReadArrayLength(flexible, false);
             {
@@ -67,15 +61,9 @@ public sealed partial class ListPartitionReassignmentsResponse : IEquatable<List
     {
         KafkaReader.CheckVersion("ListPartitionReassignmentsResponse", version, LowestVersion, HighestVersion);
         bool flexible = true;
-        {
-            w.WriteInt32(ThrottleTimeMs);
-        }
-        {
-            w.WriteInt16(ErrorCode);
-        }
-        {
-            w.WriteString(ErrorMessage, flexible, true, "ErrorMessage");
-        }
+        w.WriteInt32(ThrottleTimeMs);
+        w.WriteInt16(ErrorCode);
+        w.WriteString(ErrorMessage, flexible, true, "ErrorMessage");
         {
             if (Topics is null) w.WriteNullArray(flexible, false, "Topics"); else
             {
@@ -126,9 +114,7 @@ public sealed partial class ListPartitionReassignmentsResponse : IEquatable<List
         public void Read(ref KafkaReader r, short version)
         {
             bool flexible = true;
-            {
-                Name = r.ReadString(flexible);
-            }
+            Name = r.ReadString(flexible);
             {
                 int n = r.ReadArrayLength(flexible, false);
                 {
@@ -154,9 +140,7 @@ public sealed partial class ListPartitionReassignmentsResponse : IEquatable<List
         public void Write(KafkaWriter w, short version)
         {
             bool flexible = true;
-            {
-                w.WriteString(Name, flexible, false, "Name");
-            }
+            w.WriteString(Name, flexible, false, "Name");
             {
                 if (Partitions is null) w.WriteNullArray(flexible, false, "Partitions"); else
                 {
@@ -208,9 +192,7 @@ public sealed partial class ListPartitionReassignmentsResponse : IEquatable<List
         public void Read(ref KafkaReader r, short version)
         {
             bool flexible = true;
-            {
-                PartitionIndex = r.ReadInt32();
-            }
+            PartitionIndex = r.ReadInt32();
             {
                 int n = r.ReadArrayLength(flexible, false);
                 {
@@ -252,9 +234,7 @@ public sealed partial class ListPartitionReassignmentsResponse : IEquatable<List
         public void Write(KafkaWriter w, short version)
         {
             bool flexible = true;
-            {
-                w.WriteInt32(PartitionIndex);
-            }
+            w.WriteInt32(PartitionIndex);
             {
                 if (Replicas is null) w.WriteNullArray(flexible, false, "Replicas"); else
                 {

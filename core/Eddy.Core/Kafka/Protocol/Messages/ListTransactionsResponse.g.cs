@@ -32,12 +32,8 @@ public sealed partial class ListTransactionsResponse : IEquatable<ListTransactio
     {
         KafkaReader.CheckVersion("ListTransactionsResponse", version, LowestVersion, HighestVersion);
         bool flexible = true;
-        {
-            ThrottleTimeMs = r.ReadInt32();
-        }
-        {
-            ErrorCode = r.ReadInt16();
-        }
+        ThrottleTimeMs = r.ReadInt32();
+        ErrorCode = r.ReadInt16();
         {
             int n = r.ReadArrayLength(flexible, false);
             {
@@ -72,12 +68,8 @@ public sealed partial class ListTransactionsResponse : IEquatable<ListTransactio
     {
         KafkaReader.CheckVersion("ListTransactionsResponse", version, LowestVersion, HighestVersion);
         bool flexible = true;
-        {
-            w.WriteInt32(ThrottleTimeMs);
-        }
-        {
-            w.WriteInt16(ErrorCode);
-        }
+        w.WriteInt32(ThrottleTimeMs);
+        w.WriteInt16(ErrorCode);
         {
             if (UnknownStateFilters is null) w.WriteNullArray(flexible, false, "UnknownStateFilters"); else
             {
@@ -137,15 +129,9 @@ public sealed partial class ListTransactionsResponse : IEquatable<ListTransactio
         public void Read(ref KafkaReader r, short version)
         {
             bool flexible = true;
-            {
-                TransactionalId = r.ReadString(flexible);
-            }
-            {
-                ProducerId = r.ReadInt64();
-            }
-            {
-                TransactionState = r.ReadString(flexible);
-            }
+            TransactionalId = r.ReadString(flexible);
+            ProducerId = r.ReadInt64();
+            TransactionState = r.ReadString(flexible);
             if (flexible)
             {
                 int tagCount = r.ReadTagCount();
@@ -163,15 +149,9 @@ public sealed partial class ListTransactionsResponse : IEquatable<ListTransactio
         public void Write(KafkaWriter w, short version)
         {
             bool flexible = true;
-            {
-                w.WriteString(TransactionalId, flexible, false, "TransactionalId");
-            }
-            {
-                w.WriteInt64(ProducerId);
-            }
-            {
-                w.WriteString(TransactionState, flexible, false, "TransactionState");
-            }
+            w.WriteString(TransactionalId, flexible, false, "TransactionalId");
+            w.WriteInt64(ProducerId);
+            w.WriteString(TransactionState, flexible, false, "TransactionState");
             if (flexible)
             {
                 int tagCount = UnknownTaggedFields?.Count ?? 0;

@@ -143,9 +143,7 @@ public sealed partial class MetadataRequest : IEquatable<MetadataRequest>, IKafk
             {
                 TopicId = r.ReadUuid();
             }
-            {
-                Name = r.ReadNullableString(flexible, version >= 10);
-            }
+            Name = r.ReadNullableString(flexible, version >= 10);
             if (flexible)
             {
                 int tagCount = r.ReadTagCount();
@@ -167,9 +165,7 @@ public sealed partial class MetadataRequest : IEquatable<MetadataRequest>, IKafk
             {
                 w.WriteUuid(TopicId);
             }
-            {
-                w.WriteString(Name, flexible, version >= 10, "Name");
-            }
+            w.WriteString(Name, flexible, version >= 10, "Name");
             if (flexible)
             {
                 int tagCount = UnknownTaggedFields?.Count ?? 0;

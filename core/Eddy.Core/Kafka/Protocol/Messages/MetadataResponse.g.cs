@@ -181,15 +181,9 @@ public sealed partial class MetadataResponse : IEquatable<MetadataResponse>, IKa
         public void Read(ref KafkaReader r, short version)
         {
             bool flexible = version >= 9;
-            {
-                NodeId = r.ReadInt32();
-            }
-            {
-                Host = r.ReadString(flexible);
-            }
-            {
-                Port = r.ReadInt32();
-            }
+            NodeId = r.ReadInt32();
+            Host = r.ReadString(flexible);
+            Port = r.ReadInt32();
             if (version >= 1)
             {
                 Rack = r.ReadNullableString(flexible, version >= 1);
@@ -211,15 +205,9 @@ public sealed partial class MetadataResponse : IEquatable<MetadataResponse>, IKa
         public void Write(KafkaWriter w, short version)
         {
             bool flexible = version >= 9;
-            {
-                w.WriteInt32(NodeId);
-            }
-            {
-                w.WriteString(Host, flexible, false, "Host");
-            }
-            {
-                w.WriteInt32(Port);
-            }
+            w.WriteInt32(NodeId);
+            w.WriteString(Host, flexible, false, "Host");
+            w.WriteInt32(Port);
             if (version >= 1)
             {
                 w.WriteString(Rack, flexible, version >= 1, "Rack");
@@ -276,12 +264,8 @@ public sealed partial class MetadataResponse : IEquatable<MetadataResponse>, IKa
         public void Read(ref KafkaReader r, short version)
         {
             bool flexible = version >= 9;
-            {
-                ErrorCode = r.ReadInt16();
-            }
-            {
-                Name = r.ReadNullableString(flexible, version >= 12);
-            }
+            ErrorCode = r.ReadInt16();
+            Name = r.ReadNullableString(flexible, version >= 12);
             if (version >= 10)
             {
                 TopicId = r.ReadUuid();
@@ -319,12 +303,8 @@ public sealed partial class MetadataResponse : IEquatable<MetadataResponse>, IKa
         public void Write(KafkaWriter w, short version)
         {
             bool flexible = version >= 9;
-            {
-                w.WriteInt16(ErrorCode);
-            }
-            {
-                w.WriteString(Name, flexible, version >= 12, "Name");
-            }
+            w.WriteInt16(ErrorCode);
+            w.WriteString(Name, flexible, version >= 12, "Name");
             if (version >= 10)
             {
                 w.WriteUuid(TopicId);
@@ -404,15 +384,9 @@ public sealed partial class MetadataResponse : IEquatable<MetadataResponse>, IKa
         public void Read(ref KafkaReader r, short version)
         {
             bool flexible = version >= 9;
-            {
-                ErrorCode = r.ReadInt16();
-            }
-            {
-                PartitionIndex = r.ReadInt32();
-            }
-            {
-                LeaderId = r.ReadInt32();
-            }
+            ErrorCode = r.ReadInt16();
+            PartitionIndex = r.ReadInt32();
+            LeaderId = r.ReadInt32();
             if (version >= 7)
             {
                 LeaderEpoch = r.ReadInt32();
@@ -459,15 +433,9 @@ public sealed partial class MetadataResponse : IEquatable<MetadataResponse>, IKa
         public void Write(KafkaWriter w, short version)
         {
             bool flexible = version >= 9;
-            {
-                w.WriteInt16(ErrorCode);
-            }
-            {
-                w.WriteInt32(PartitionIndex);
-            }
-            {
-                w.WriteInt32(LeaderId);
-            }
+            w.WriteInt16(ErrorCode);
+            w.WriteInt32(PartitionIndex);
+            w.WriteInt32(LeaderId);
             if (version >= 7)
             {
                 w.WriteInt32(LeaderEpoch);

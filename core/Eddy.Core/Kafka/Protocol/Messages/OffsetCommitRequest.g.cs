@@ -36,9 +36,7 @@ public sealed partial class OffsetCommitRequest : IEquatable<OffsetCommitRequest
     {
         KafkaReader.CheckVersion("OffsetCommitRequest", version, LowestVersion, HighestVersion);
         bool flexible = version >= 8;
-        {
-            GroupId = r.ReadString(flexible);
-        }
+        GroupId = r.ReadString(flexible);
         if (version >= 1)
         {
             GenerationIdOrMemberEpoch = r.ReadInt32();
@@ -81,9 +79,7 @@ public sealed partial class OffsetCommitRequest : IEquatable<OffsetCommitRequest
     {
         KafkaReader.CheckVersion("OffsetCommitRequest", version, LowestVersion, HighestVersion);
         bool flexible = version >= 8;
-        {
-            w.WriteString(GroupId, flexible, false, "GroupId");
-        }
+        w.WriteString(GroupId, flexible, false, "GroupId");
         if (version >= 1)
         {
             w.WriteInt32(GenerationIdOrMemberEpoch);
@@ -254,12 +250,8 @@ public sealed partial class OffsetCommitRequest : IEquatable<OffsetCommitRequest
         public void Read(ref KafkaReader r, short version)
         {
             bool flexible = version >= 8;
-            {
-                PartitionIndex = r.ReadInt32();
-            }
-            {
-                CommittedOffset = r.ReadInt64();
-            }
+            PartitionIndex = r.ReadInt32();
+            CommittedOffset = r.ReadInt64();
             if (version >= 6)
             {
                 CommittedLeaderEpoch = r.ReadInt32();
@@ -268,9 +260,7 @@ public sealed partial class OffsetCommitRequest : IEquatable<OffsetCommitRequest
             {
                 CommitTimestamp = r.ReadInt64();
             }
-            {
-                CommittedMetadata = r.ReadNullableString(flexible, true);
-            }
+            CommittedMetadata = r.ReadNullableString(flexible, true);
             if (flexible)
             {
                 int tagCount = r.ReadTagCount();
@@ -288,12 +278,8 @@ public sealed partial class OffsetCommitRequest : IEquatable<OffsetCommitRequest
         public void Write(KafkaWriter w, short version)
         {
             bool flexible = version >= 8;
-            {
-                w.WriteInt32(PartitionIndex);
-            }
-            {
-                w.WriteInt64(CommittedOffset);
-            }
+            w.WriteInt32(PartitionIndex);
+            w.WriteInt64(CommittedOffset);
             if (version >= 6)
             {
                 w.WriteInt32(CommittedLeaderEpoch);
@@ -304,9 +290,7 @@ public sealed partial class OffsetCommitRequest : IEquatable<OffsetCommitRequest
             }
             else if (!(version >= 1 && version <= 1) && !(CommitTimestamp == -1L))
                 throw KafkaProtocolException.CannotEncode("OffsetCommitRequestPartition.CommitTimestamp", version);
-            {
-                w.WriteString(CommittedMetadata, flexible, true, "CommittedMetadata");
-            }
+            w.WriteString(CommittedMetadata, flexible, true, "CommittedMetadata");
             if (flexible)
             {
                 int tagCount = UnknownTaggedFields?.Count ?? 0;

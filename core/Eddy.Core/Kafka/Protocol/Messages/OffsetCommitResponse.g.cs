@@ -200,12 +200,8 @@ public sealed partial class OffsetCommitResponse : IEquatable<OffsetCommitRespon
         public void Read(ref KafkaReader r, short version)
         {
             bool flexible = version >= 8;
-            {
-                PartitionIndex = r.ReadInt32();
-            }
-            {
-                ErrorCode = r.ReadInt16();
-            }
+            PartitionIndex = r.ReadInt32();
+            ErrorCode = r.ReadInt16();
             if (flexible)
             {
                 int tagCount = r.ReadTagCount();
@@ -223,12 +219,8 @@ public sealed partial class OffsetCommitResponse : IEquatable<OffsetCommitRespon
         public void Write(KafkaWriter w, short version)
         {
             bool flexible = version >= 8;
-            {
-                w.WriteInt32(PartitionIndex);
-            }
-            {
-                w.WriteInt16(ErrorCode);
-            }
+            w.WriteInt32(PartitionIndex);
+            w.WriteInt16(ErrorCode);
             if (flexible)
             {
                 int tagCount = UnknownTaggedFields?.Count ?? 0;

@@ -28,9 +28,7 @@ public sealed partial class OffsetDeleteRequest : IEquatable<OffsetDeleteRequest
     {
         KafkaReader.CheckVersion("OffsetDeleteRequest", version, LowestVersion, HighestVersion);
         bool flexible = false;
-        {
-            GroupId = r.ReadString(flexible);
-        }
+        GroupId = r.ReadString(flexible);
         {
             int n = r.ReadArrayLength(flexible, false);
             {
@@ -45,9 +43,7 @@ public sealed partial class OffsetDeleteRequest : IEquatable<OffsetDeleteRequest
     {
         KafkaReader.CheckVersion("OffsetDeleteRequest", version, LowestVersion, HighestVersion);
         bool flexible = false;
-        {
-            w.WriteString(GroupId, flexible, false, "GroupId");
-        }
+        w.WriteString(GroupId, flexible, false, "GroupId");
         {
             if (Topics is null) w.WriteNullArray(flexible, false, "Topics"); else
             {
@@ -87,9 +83,7 @@ public sealed partial class OffsetDeleteRequest : IEquatable<OffsetDeleteRequest
         public void Read(ref KafkaReader r, short version)
         {
             bool flexible = false;
-            {
-                Name = r.ReadString(flexible);
-            }
+            Name = r.ReadString(flexible);
             {
                 int n = r.ReadArrayLength(flexible, false);
                 {
@@ -103,9 +97,7 @@ public sealed partial class OffsetDeleteRequest : IEquatable<OffsetDeleteRequest
         public void Write(KafkaWriter w, short version)
         {
             bool flexible = false;
-            {
-                w.WriteString(Name, flexible, false, "Name");
-            }
+            w.WriteString(Name, flexible, false, "Name");
             {
                 if (Partitions is null) w.WriteNullArray(flexible, false, "Partitions"); else
                 {
@@ -144,17 +136,13 @@ public sealed partial class OffsetDeleteRequest : IEquatable<OffsetDeleteRequest
         public void Read(ref KafkaReader r, short version)
         {
             bool flexible = false;
-            {
-                PartitionIndex = r.ReadInt32();
-            }
+            PartitionIndex = r.ReadInt32();
         }
 
         public void Write(KafkaWriter w, short version)
         {
             bool flexible = false;
-            {
-                w.WriteInt32(PartitionIndex);
-            }
+            w.WriteInt32(PartitionIndex);
             if (UnknownTaggedFields is { Count: > 0 }) throw KafkaProtocolException.CannotEncode("OffsetDeleteRequestPartition tagged fields", version);
         }
 

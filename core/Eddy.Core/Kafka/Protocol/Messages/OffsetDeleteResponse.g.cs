@@ -30,12 +30,8 @@ public sealed partial class OffsetDeleteResponse : IEquatable<OffsetDeleteRespon
     {
         KafkaReader.CheckVersion("OffsetDeleteResponse", version, LowestVersion, HighestVersion);
         bool flexible = false;
-        {
-            ErrorCode = r.ReadInt16();
-        }
-        {
-            ThrottleTimeMs = r.ReadInt32();
-        }
+        ErrorCode = r.ReadInt16();
+        ThrottleTimeMs = r.ReadInt32();
         {
             int n = r.ReadArrayLength(flexible, false);
             {
@@ -50,12 +46,8 @@ public sealed partial class OffsetDeleteResponse : IEquatable<OffsetDeleteRespon
     {
         KafkaReader.CheckVersion("OffsetDeleteResponse", version, LowestVersion, HighestVersion);
         bool flexible = false;
-        {
-            w.WriteInt16(ErrorCode);
-        }
-        {
-            w.WriteInt32(ThrottleTimeMs);
-        }
+        w.WriteInt16(ErrorCode);
+        w.WriteInt32(ThrottleTimeMs);
         {
             if (Topics is null) w.WriteNullArray(flexible, false, "Topics"); else
             {
@@ -97,9 +89,7 @@ public sealed partial class OffsetDeleteResponse : IEquatable<OffsetDeleteRespon
         public void Read(ref KafkaReader r, short version)
         {
             bool flexible = false;
-            {
-                Name = r.ReadString(flexible);
-            }
+            Name = r.ReadString(flexible);
             {
                 int n = r.ReadArrayLength(flexible, false);
                 {
@@ -113,9 +103,7 @@ public sealed partial class OffsetDeleteResponse : IEquatable<OffsetDeleteRespon
         public void Write(KafkaWriter w, short version)
         {
             bool flexible = false;
-            {
-                w.WriteString(Name, flexible, false, "Name");
-            }
+            w.WriteString(Name, flexible, false, "Name");
             {
                 if (Partitions is null) w.WriteNullArray(flexible, false, "Partitions"); else
                 {
@@ -156,23 +144,15 @@ public sealed partial class OffsetDeleteResponse : IEquatable<OffsetDeleteRespon
         public void Read(ref KafkaReader r, short version)
         {
             bool flexible = false;
-            {
-                PartitionIndex = r.ReadInt32();
-            }
-            {
-                ErrorCode = r.ReadInt16();
-            }
+            PartitionIndex = r.ReadInt32();
+            ErrorCode = r.ReadInt16();
         }
 
         public void Write(KafkaWriter w, short version)
         {
             bool flexible = false;
-            {
-                w.WriteInt32(PartitionIndex);
-            }
-            {
-                w.WriteInt16(ErrorCode);
-            }
+            w.WriteInt32(PartitionIndex);
+            w.WriteInt16(ErrorCode);
             if (UnknownTaggedFields is { Count: > 0 }) throw KafkaProtocolException.CannotEncode("OffsetDeleteResponsePartition tagged fields", version);
         }
 

@@ -108,9 +108,7 @@ public sealed partial class OffsetForLeaderEpochRequest : IEquatable<OffsetForLe
         public void Read(ref KafkaReader r, short version)
         {
             bool flexible = version >= 4;
-            {
-                Topic = r.ReadString(flexible);
-            }
+            Topic = r.ReadString(flexible);
             {
                 int n = r.ReadArrayLength(flexible, false);
                 {
@@ -136,9 +134,7 @@ public sealed partial class OffsetForLeaderEpochRequest : IEquatable<OffsetForLe
         public void Write(KafkaWriter w, short version)
         {
             bool flexible = version >= 4;
-            {
-                w.WriteString(Topic, flexible, false, "Topic");
-            }
+            w.WriteString(Topic, flexible, false, "Topic");
             {
                 if (Partitions is null) w.WriteNullArray(flexible, false, "Partitions"); else
                 {
@@ -188,16 +184,12 @@ public sealed partial class OffsetForLeaderEpochRequest : IEquatable<OffsetForLe
         public void Read(ref KafkaReader r, short version)
         {
             bool flexible = version >= 4;
-            {
-                Partition = r.ReadInt32();
-            }
+            Partition = r.ReadInt32();
             if (version >= 2)
             {
                 CurrentLeaderEpoch = r.ReadInt32();
             }
-            {
-                LeaderEpoch = r.ReadInt32();
-            }
+            LeaderEpoch = r.ReadInt32();
             if (flexible)
             {
                 int tagCount = r.ReadTagCount();
@@ -215,16 +207,12 @@ public sealed partial class OffsetForLeaderEpochRequest : IEquatable<OffsetForLe
         public void Write(KafkaWriter w, short version)
         {
             bool flexible = version >= 4;
-            {
-                w.WriteInt32(Partition);
-            }
+            w.WriteInt32(Partition);
             if (version >= 2)
             {
                 w.WriteInt32(CurrentLeaderEpoch);
             }
-            {
-                w.WriteInt32(LeaderEpoch);
-            }
+            w.WriteInt32(LeaderEpoch);
             if (flexible)
             {
                 int tagCount = UnknownTaggedFields?.Count ?? 0;

@@ -108,9 +108,7 @@ public sealed partial class OffsetForLeaderEpochResponse : IEquatable<OffsetForL
         public void Read(ref KafkaReader r, short version)
         {
             bool flexible = version >= 4;
-            {
-                Topic = r.ReadString(flexible);
-            }
+            Topic = r.ReadString(flexible);
             {
                 int n = r.ReadArrayLength(flexible, false);
                 {
@@ -136,9 +134,7 @@ public sealed partial class OffsetForLeaderEpochResponse : IEquatable<OffsetForL
         public void Write(KafkaWriter w, short version)
         {
             bool flexible = version >= 4;
-            {
-                w.WriteString(Topic, flexible, false, "Topic");
-            }
+            w.WriteString(Topic, flexible, false, "Topic");
             {
                 if (Partitions is null) w.WriteNullArray(flexible, false, "Partitions"); else
                 {
@@ -190,19 +186,13 @@ public sealed partial class OffsetForLeaderEpochResponse : IEquatable<OffsetForL
         public void Read(ref KafkaReader r, short version)
         {
             bool flexible = version >= 4;
-            {
-                ErrorCode = r.ReadInt16();
-            }
-            {
-                Partition = r.ReadInt32();
-            }
+            ErrorCode = r.ReadInt16();
+            Partition = r.ReadInt32();
             if (version >= 1)
             {
                 LeaderEpoch = r.ReadInt32();
             }
-            {
-                EndOffset = r.ReadInt64();
-            }
+            EndOffset = r.ReadInt64();
             if (flexible)
             {
                 int tagCount = r.ReadTagCount();
@@ -220,19 +210,13 @@ public sealed partial class OffsetForLeaderEpochResponse : IEquatable<OffsetForL
         public void Write(KafkaWriter w, short version)
         {
             bool flexible = version >= 4;
-            {
-                w.WriteInt16(ErrorCode);
-            }
-            {
-                w.WriteInt32(Partition);
-            }
+            w.WriteInt16(ErrorCode);
+            w.WriteInt32(Partition);
             if (version >= 1)
             {
                 w.WriteInt32(LeaderEpoch);
             }
-            {
-                w.WriteInt64(EndOffset);
-            }
+            w.WriteInt64(EndOffset);
             if (flexible)
             {
                 int tagCount = UnknownTaggedFields?.Count ?? 0;

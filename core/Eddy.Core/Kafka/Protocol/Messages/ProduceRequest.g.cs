@@ -36,12 +36,8 @@ public sealed partial class ProduceRequest : IEquatable<ProduceRequest>, IKafkaM
         {
             TransactionalId = r.ReadNullableString(flexible, version >= 3);
         }
-        {
-            Acks = r.ReadInt16();
-        }
-        {
-            TimeoutMs = r.ReadInt32();
-        }
+        Acks = r.ReadInt16();
+        TimeoutMs = r.ReadInt32();
         {
             int n = r.ReadArrayLength(flexible, false);
             {
@@ -74,12 +70,8 @@ public sealed partial class ProduceRequest : IEquatable<ProduceRequest>, IKafkaM
         }
         else if (!(version >= 3) && !(TransactionalId is null))
             throw KafkaProtocolException.CannotEncode("ProduceRequest.TransactionalId", version);
-        {
-            w.WriteInt16(Acks);
-        }
-        {
-            w.WriteInt32(TimeoutMs);
-        }
+        w.WriteInt16(Acks);
+        w.WriteInt32(TimeoutMs);
         {
             if (TopicData is null) w.WriteNullArray(flexible, false, "TopicData"); else
             {
@@ -222,12 +214,8 @@ public sealed partial class ProduceRequest : IEquatable<ProduceRequest>, IKafkaM
         public void Read(ref KafkaReader r, short version)
         {
             bool flexible = version >= 9;
-            {
-                Index = r.ReadInt32();
-            }
-            {
-                Records = r.ReadRecords(flexible, true);
-            }
+            Index = r.ReadInt32();
+            Records = r.ReadRecords(flexible, true);
             if (flexible)
             {
                 int tagCount = r.ReadTagCount();
@@ -245,12 +233,8 @@ public sealed partial class ProduceRequest : IEquatable<ProduceRequest>, IKafkaM
         public void Write(KafkaWriter w, short version)
         {
             bool flexible = version >= 9;
-            {
-                w.WriteInt32(Index);
-            }
-            {
-                w.WriteRecords(Records, flexible, true, "Records");
-            }
+            w.WriteInt32(Index);
+            w.WriteRecords(Records, flexible, true, "Records");
             if (flexible)
             {
                 int tagCount = UnknownTaggedFields?.Count ?? 0;

@@ -242,15 +242,9 @@ public sealed partial class ProduceResponse : IEquatable<ProduceResponse>, IKafk
         public void Read(ref KafkaReader r, short version)
         {
             bool flexible = version >= 9;
-            {
-                Index = r.ReadInt32();
-            }
-            {
-                ErrorCode = r.ReadInt16();
-            }
-            {
-                BaseOffset = r.ReadInt64();
-            }
+            Index = r.ReadInt32();
+            ErrorCode = r.ReadInt16();
+            BaseOffset = r.ReadInt64();
             if (version >= 2)
             {
                 LogAppendTimeMs = r.ReadInt64();
@@ -296,15 +290,9 @@ public sealed partial class ProduceResponse : IEquatable<ProduceResponse>, IKafk
         public void Write(KafkaWriter w, short version)
         {
             bool flexible = version >= 9;
-            {
-                w.WriteInt32(Index);
-            }
-            {
-                w.WriteInt16(ErrorCode);
-            }
-            {
-                w.WriteInt64(BaseOffset);
-            }
+            w.WriteInt32(Index);
+            w.WriteInt16(ErrorCode);
+            w.WriteInt64(BaseOffset);
             if (version >= 2)
             {
                 w.WriteInt64(LogAppendTimeMs);

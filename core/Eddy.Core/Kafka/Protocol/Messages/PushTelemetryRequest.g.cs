@@ -34,21 +34,11 @@ public sealed partial class PushTelemetryRequest : IEquatable<PushTelemetryReque
     {
         KafkaReader.CheckVersion("PushTelemetryRequest", version, LowestVersion, HighestVersion);
         bool flexible = true;
-        {
-            ClientInstanceId = r.ReadUuid();
-        }
-        {
-            SubscriptionId = r.ReadInt32();
-        }
-        {
-            Terminating = r.ReadBool();
-        }
-        {
-            CompressionType = r.ReadInt8();
-        }
-        {
-            Metrics = r.ReadBytes(flexible);
-        }
+        ClientInstanceId = r.ReadUuid();
+        SubscriptionId = r.ReadInt32();
+        Terminating = r.ReadBool();
+        CompressionType = r.ReadInt8();
+        Metrics = r.ReadBytes(flexible);
         if (flexible)
         {
             int tagCount = r.ReadTagCount();
@@ -67,21 +57,11 @@ public sealed partial class PushTelemetryRequest : IEquatable<PushTelemetryReque
     {
         KafkaReader.CheckVersion("PushTelemetryRequest", version, LowestVersion, HighestVersion);
         bool flexible = true;
-        {
-            w.WriteUuid(ClientInstanceId);
-        }
-        {
-            w.WriteInt32(SubscriptionId);
-        }
-        {
-            w.WriteBool(Terminating);
-        }
-        {
-            w.WriteInt8(CompressionType);
-        }
-        {
-            w.WriteBytes(Metrics, flexible, false, "Metrics");
-        }
+        w.WriteUuid(ClientInstanceId);
+        w.WriteInt32(SubscriptionId);
+        w.WriteBool(Terminating);
+        w.WriteInt8(CompressionType);
+        w.WriteBytes(Metrics, flexible, false, "Metrics");
         if (flexible)
         {
             int tagCount = UnknownTaggedFields?.Count ?? 0;

@@ -28,12 +28,8 @@ public sealed partial class PushTelemetryResponse : IEquatable<PushTelemetryResp
     {
         KafkaReader.CheckVersion("PushTelemetryResponse", version, LowestVersion, HighestVersion);
         bool flexible = true;
-        {
-            ThrottleTimeMs = r.ReadInt32();
-        }
-        {
-            ErrorCode = r.ReadInt16();
-        }
+        ThrottleTimeMs = r.ReadInt32();
+        ErrorCode = r.ReadInt16();
         if (flexible)
         {
             int tagCount = r.ReadTagCount();
@@ -52,12 +48,8 @@ public sealed partial class PushTelemetryResponse : IEquatable<PushTelemetryResp
     {
         KafkaReader.CheckVersion("PushTelemetryResponse", version, LowestVersion, HighestVersion);
         bool flexible = true;
-        {
-            w.WriteInt32(ThrottleTimeMs);
-        }
-        {
-            w.WriteInt16(ErrorCode);
-        }
+        w.WriteInt32(ThrottleTimeMs);
+        w.WriteInt16(ErrorCode);
         if (flexible)
         {
             int tagCount = UnknownTaggedFields?.Count ?? 0;

@@ -28,9 +28,7 @@ public sealed partial class ReadShareGroupStateRequest : IEquatable<ReadShareGro
     {
         KafkaReader.CheckVersion("ReadShareGroupStateRequest", version, LowestVersion, HighestVersion);
         bool flexible = true;
-        {
-            GroupId = r.ReadString(flexible);
-        }
+        GroupId = r.ReadString(flexible);
         {
             int n = r.ReadArrayLength(flexible, false);
             {
@@ -57,9 +55,7 @@ public sealed partial class ReadShareGroupStateRequest : IEquatable<ReadShareGro
     {
         KafkaReader.CheckVersion("ReadShareGroupStateRequest", version, LowestVersion, HighestVersion);
         bool flexible = true;
-        {
-            w.WriteString(GroupId, flexible, false, "GroupId");
-        }
+        w.WriteString(GroupId, flexible, false, "GroupId");
         {
             if (Topics is null) w.WriteNullArray(flexible, false, "Topics"); else
             {
@@ -106,9 +102,7 @@ public sealed partial class ReadShareGroupStateRequest : IEquatable<ReadShareGro
         public void Read(ref KafkaReader r, short version)
         {
             bool flexible = true;
-            {
-                TopicId = r.ReadUuid();
-            }
+            TopicId = r.ReadUuid();
             {
                 int n = r.ReadArrayLength(flexible, false);
                 {
@@ -134,9 +128,7 @@ public sealed partial class ReadShareGroupStateRequest : IEquatable<ReadShareGro
         public void Write(KafkaWriter w, short version)
         {
             bool flexible = true;
-            {
-                w.WriteUuid(TopicId);
-            }
+            w.WriteUuid(TopicId);
             {
                 if (Partitions is null) w.WriteNullArray(flexible, false, "Partitions"); else
                 {
@@ -184,12 +176,8 @@ public sealed partial class ReadShareGroupStateRequest : IEquatable<ReadShareGro
         public void Read(ref KafkaReader r, short version)
         {
             bool flexible = true;
-            {
-                Partition = r.ReadInt32();
-            }
-            {
-                LeaderEpoch = r.ReadInt32();
-            }
+            Partition = r.ReadInt32();
+            LeaderEpoch = r.ReadInt32();
             if (flexible)
             {
                 int tagCount = r.ReadTagCount();
@@ -207,12 +195,8 @@ public sealed partial class ReadShareGroupStateRequest : IEquatable<ReadShareGro
         public void Write(KafkaWriter w, short version)
         {
             bool flexible = true;
-            {
-                w.WriteInt32(Partition);
-            }
-            {
-                w.WriteInt32(LeaderEpoch);
-            }
+            w.WriteInt32(Partition);
+            w.WriteInt32(LeaderEpoch);
             if (flexible)
             {
                 int tagCount = UnknownTaggedFields?.Count ?? 0;

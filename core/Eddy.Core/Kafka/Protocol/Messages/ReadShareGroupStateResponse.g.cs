@@ -96,9 +96,7 @@ public sealed partial class ReadShareGroupStateResponse : IEquatable<ReadShareGr
         public void Read(ref KafkaReader r, short version)
         {
             bool flexible = true;
-            {
-                TopicId = r.ReadUuid();
-            }
+            TopicId = r.ReadUuid();
             {
                 int n = r.ReadArrayLength(flexible, false);
                 {
@@ -124,9 +122,7 @@ public sealed partial class ReadShareGroupStateResponse : IEquatable<ReadShareGr
         public void Write(KafkaWriter w, short version)
         {
             bool flexible = true;
-            {
-                w.WriteUuid(TopicId);
-            }
+            w.WriteUuid(TopicId);
             {
                 if (Partitions is null) w.WriteNullArray(flexible, false, "Partitions"); else
                 {
@@ -182,21 +178,11 @@ public sealed partial class ReadShareGroupStateResponse : IEquatable<ReadShareGr
         public void Read(ref KafkaReader r, short version)
         {
             bool flexible = true;
-            {
-                Partition = r.ReadInt32();
-            }
-            {
-                ErrorCode = r.ReadInt16();
-            }
-            {
-                ErrorMessage = r.ReadNullableString(flexible, true);
-            }
-            {
-                StateEpoch = r.ReadInt32();
-            }
-            {
-                StartOffset = r.ReadInt64();
-            }
+            Partition = r.ReadInt32();
+            ErrorCode = r.ReadInt16();
+            ErrorMessage = r.ReadNullableString(flexible, true);
+            StateEpoch = r.ReadInt32();
+            StartOffset = r.ReadInt64();
             {
                 int n = r.ReadArrayLength(flexible, false);
                 {
@@ -222,21 +208,11 @@ public sealed partial class ReadShareGroupStateResponse : IEquatable<ReadShareGr
         public void Write(KafkaWriter w, short version)
         {
             bool flexible = true;
-            {
-                w.WriteInt32(Partition);
-            }
-            {
-                w.WriteInt16(ErrorCode);
-            }
-            {
-                w.WriteString(ErrorMessage, flexible, true, "ErrorMessage");
-            }
-            {
-                w.WriteInt32(StateEpoch);
-            }
-            {
-                w.WriteInt64(StartOffset);
-            }
+            w.WriteInt32(Partition);
+            w.WriteInt16(ErrorCode);
+            w.WriteString(ErrorMessage, flexible, true, "ErrorMessage");
+            w.WriteInt32(StateEpoch);
+            w.WriteInt64(StartOffset);
             {
                 if (StateBatches is null) w.WriteNullArray(flexible, false, "StateBatches"); else
                 {
@@ -296,18 +272,10 @@ public sealed partial class ReadShareGroupStateResponse : IEquatable<ReadShareGr
         public void Read(ref KafkaReader r, short version)
         {
             bool flexible = true;
-            {
-                FirstOffset = r.ReadInt64();
-            }
-            {
-                LastOffset = r.ReadInt64();
-            }
-            {
-                DeliveryState = r.ReadInt8();
-            }
-            {
-                DeliveryCount = r.ReadInt16();
-            }
+            FirstOffset = r.ReadInt64();
+            LastOffset = r.ReadInt64();
+            DeliveryState = r.ReadInt8();
+            DeliveryCount = r.ReadInt16();
             if (flexible)
             {
                 int tagCount = r.ReadTagCount();
@@ -325,18 +293,10 @@ public sealed partial class ReadShareGroupStateResponse : IEquatable<ReadShareGr
         public void Write(KafkaWriter w, short version)
         {
             bool flexible = true;
-            {
-                w.WriteInt64(FirstOffset);
-            }
-            {
-                w.WriteInt64(LastOffset);
-            }
-            {
-                w.WriteInt8(DeliveryState);
-            }
-            {
-                w.WriteInt16(DeliveryCount);
-            }
+            w.WriteInt64(FirstOffset);
+            w.WriteInt64(LastOffset);
+            w.WriteInt8(DeliveryState);
+            w.WriteInt16(DeliveryCount);
             if (flexible)
             {
                 int tagCount = UnknownTaggedFields?.Count ?? 0;

@@ -96,9 +96,7 @@ public sealed partial class ReadShareGroupStateSummaryResponse : IEquatable<Read
         public void Read(ref KafkaReader r, short version)
         {
             bool flexible = true;
-            {
-                TopicId = r.ReadUuid();
-            }
+            TopicId = r.ReadUuid();
             {
                 int n = r.ReadArrayLength(flexible, false);
                 {
@@ -124,9 +122,7 @@ public sealed partial class ReadShareGroupStateSummaryResponse : IEquatable<Read
         public void Write(KafkaWriter w, short version)
         {
             bool flexible = true;
-            {
-                w.WriteUuid(TopicId);
-            }
+            w.WriteUuid(TopicId);
             {
                 if (Partitions is null) w.WriteNullArray(flexible, false, "Partitions"); else
                 {
@@ -180,21 +176,11 @@ public sealed partial class ReadShareGroupStateSummaryResponse : IEquatable<Read
         public void Read(ref KafkaReader r, short version)
         {
             bool flexible = true;
-            {
-                Partition = r.ReadInt32();
-            }
-            {
-                ErrorCode = r.ReadInt16();
-            }
-            {
-                ErrorMessage = r.ReadNullableString(flexible, true);
-            }
-            {
-                StateEpoch = r.ReadInt32();
-            }
-            {
-                StartOffset = r.ReadInt64();
-            }
+            Partition = r.ReadInt32();
+            ErrorCode = r.ReadInt16();
+            ErrorMessage = r.ReadNullableString(flexible, true);
+            StateEpoch = r.ReadInt32();
+            StartOffset = r.ReadInt64();
             if (flexible)
             {
                 int tagCount = r.ReadTagCount();
@@ -212,21 +198,11 @@ public sealed partial class ReadShareGroupStateSummaryResponse : IEquatable<Read
         public void Write(KafkaWriter w, short version)
         {
             bool flexible = true;
-            {
-                w.WriteInt32(Partition);
-            }
-            {
-                w.WriteInt16(ErrorCode);
-            }
-            {
-                w.WriteString(ErrorMessage, flexible, true, "ErrorMessage");
-            }
-            {
-                w.WriteInt32(StateEpoch);
-            }
-            {
-                w.WriteInt64(StartOffset);
-            }
+            w.WriteInt32(Partition);
+            w.WriteInt16(ErrorCode);
+            w.WriteString(ErrorMessage, flexible, true, "ErrorMessage");
+            w.WriteInt32(StateEpoch);
+            w.WriteInt64(StartOffset);
             if (flexible)
             {
                 int tagCount = UnknownTaggedFields?.Count ?? 0;

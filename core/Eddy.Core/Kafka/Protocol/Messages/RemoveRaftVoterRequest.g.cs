@@ -30,15 +30,9 @@ public sealed partial class RemoveRaftVoterRequest : IEquatable<RemoveRaftVoterR
     {
         KafkaReader.CheckVersion("RemoveRaftVoterRequest", version, LowestVersion, HighestVersion);
         bool flexible = true;
-        {
-            ClusterId = r.ReadNullableString(flexible, true);
-        }
-        {
-            VoterId = r.ReadInt32();
-        }
-        {
-            VoterDirectoryId = r.ReadUuid();
-        }
+        ClusterId = r.ReadNullableString(flexible, true);
+        VoterId = r.ReadInt32();
+        VoterDirectoryId = r.ReadUuid();
         if (flexible)
         {
             int tagCount = r.ReadTagCount();
@@ -57,15 +51,9 @@ public sealed partial class RemoveRaftVoterRequest : IEquatable<RemoveRaftVoterR
     {
         KafkaReader.CheckVersion("RemoveRaftVoterRequest", version, LowestVersion, HighestVersion);
         bool flexible = true;
-        {
-            w.WriteString(ClusterId, flexible, true, "ClusterId");
-        }
-        {
-            w.WriteInt32(VoterId);
-        }
-        {
-            w.WriteUuid(VoterDirectoryId);
-        }
+        w.WriteString(ClusterId, flexible, true, "ClusterId");
+        w.WriteInt32(VoterId);
+        w.WriteUuid(VoterDirectoryId);
         if (flexible)
         {
             int tagCount = UnknownTaggedFields?.Count ?? 0;

@@ -30,15 +30,9 @@ public sealed partial class RemoveRaftVoterResponse : IEquatable<RemoveRaftVoter
     {
         KafkaReader.CheckVersion("RemoveRaftVoterResponse", version, LowestVersion, HighestVersion);
         bool flexible = true;
-        {
-            ThrottleTimeMs = r.ReadInt32();
-        }
-        {
-            ErrorCode = r.ReadInt16();
-        }
-        {
-            ErrorMessage = r.ReadNullableString(flexible, true);
-        }
+        ThrottleTimeMs = r.ReadInt32();
+        ErrorCode = r.ReadInt16();
+        ErrorMessage = r.ReadNullableString(flexible, true);
         if (flexible)
         {
             int tagCount = r.ReadTagCount();
@@ -57,15 +51,9 @@ public sealed partial class RemoveRaftVoterResponse : IEquatable<RemoveRaftVoter
     {
         KafkaReader.CheckVersion("RemoveRaftVoterResponse", version, LowestVersion, HighestVersion);
         bool flexible = true;
-        {
-            w.WriteInt32(ThrottleTimeMs);
-        }
-        {
-            w.WriteInt16(ErrorCode);
-        }
-        {
-            w.WriteString(ErrorMessage, flexible, true, "ErrorMessage");
-        }
+        w.WriteInt32(ThrottleTimeMs);
+        w.WriteInt16(ErrorCode);
+        w.WriteString(ErrorMessage, flexible, true, "ErrorMessage");
         if (flexible)
         {
             int tagCount = UnknownTaggedFields?.Count ?? 0;

@@ -28,12 +28,8 @@ public sealed partial class RenewDelegationTokenRequest : IEquatable<RenewDelega
     {
         KafkaReader.CheckVersion("RenewDelegationTokenRequest", version, LowestVersion, HighestVersion);
         bool flexible = version >= 2;
-        {
-            Hmac = r.ReadBytes(flexible);
-        }
-        {
-            RenewPeriodMs = r.ReadInt64();
-        }
+        Hmac = r.ReadBytes(flexible);
+        RenewPeriodMs = r.ReadInt64();
         if (flexible)
         {
             int tagCount = r.ReadTagCount();
@@ -52,12 +48,8 @@ public sealed partial class RenewDelegationTokenRequest : IEquatable<RenewDelega
     {
         KafkaReader.CheckVersion("RenewDelegationTokenRequest", version, LowestVersion, HighestVersion);
         bool flexible = version >= 2;
-        {
-            w.WriteBytes(Hmac, flexible, false, "Hmac");
-        }
-        {
-            w.WriteInt64(RenewPeriodMs);
-        }
+        w.WriteBytes(Hmac, flexible, false, "Hmac");
+        w.WriteInt64(RenewPeriodMs);
         if (flexible)
         {
             int tagCount = UnknownTaggedFields?.Count ?? 0;

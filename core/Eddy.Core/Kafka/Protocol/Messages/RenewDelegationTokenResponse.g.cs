@@ -30,15 +30,9 @@ public sealed partial class RenewDelegationTokenResponse : IEquatable<RenewDeleg
     {
         KafkaReader.CheckVersion("RenewDelegationTokenResponse", version, LowestVersion, HighestVersion);
         bool flexible = version >= 2;
-        {
-            ErrorCode = r.ReadInt16();
-        }
-        {
-            ExpiryTimestampMs = r.ReadInt64();
-        }
-        {
-            ThrottleTimeMs = r.ReadInt32();
-        }
+        ErrorCode = r.ReadInt16();
+        ExpiryTimestampMs = r.ReadInt64();
+        ThrottleTimeMs = r.ReadInt32();
         if (flexible)
         {
             int tagCount = r.ReadTagCount();
@@ -57,15 +51,9 @@ public sealed partial class RenewDelegationTokenResponse : IEquatable<RenewDeleg
     {
         KafkaReader.CheckVersion("RenewDelegationTokenResponse", version, LowestVersion, HighestVersion);
         bool flexible = version >= 2;
-        {
-            w.WriteInt16(ErrorCode);
-        }
-        {
-            w.WriteInt64(ExpiryTimestampMs);
-        }
-        {
-            w.WriteInt32(ThrottleTimeMs);
-        }
+        w.WriteInt16(ErrorCode);
+        w.WriteInt64(ExpiryTimestampMs);
+        w.WriteInt32(ThrottleTimeMs);
         if (flexible)
         {
             int tagCount = UnknownTaggedFields?.Count ?? 0;

@@ -32,15 +32,9 @@ public sealed partial class RequestHeader : IEquatable<RequestHeader>, IKafkaMes
     {
         KafkaReader.CheckVersion("RequestHeader", version, LowestVersion, HighestVersion);
         bool flexible = version >= 2;
-        {
-            RequestApiKey = r.ReadInt16();
-        }
-        {
-            RequestApiVersion = r.ReadInt16();
-        }
-        {
-            CorrelationId = r.ReadInt32();
-        }
+        RequestApiKey = r.ReadInt16();
+        RequestApiVersion = r.ReadInt16();
+        CorrelationId = r.ReadInt32();
         if (version >= 1)
         {
             ClientId = r.ReadNullableString(false, version >= 1);
@@ -63,15 +57,9 @@ public sealed partial class RequestHeader : IEquatable<RequestHeader>, IKafkaMes
     {
         KafkaReader.CheckVersion("RequestHeader", version, LowestVersion, HighestVersion);
         bool flexible = version >= 2;
-        {
-            w.WriteInt16(RequestApiKey);
-        }
-        {
-            w.WriteInt16(RequestApiVersion);
-        }
-        {
-            w.WriteInt32(CorrelationId);
-        }
+        w.WriteInt16(RequestApiKey);
+        w.WriteInt16(RequestApiVersion);
+        w.WriteInt32(CorrelationId);
         if (version >= 1)
         {
             w.WriteString(ClientId, false, version >= 1, "ClientId");

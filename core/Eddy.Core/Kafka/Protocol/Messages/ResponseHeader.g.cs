@@ -26,9 +26,7 @@ public sealed partial class ResponseHeader : IEquatable<ResponseHeader>, IKafkaM
     {
         KafkaReader.CheckVersion("ResponseHeader", version, LowestVersion, HighestVersion);
         bool flexible = version >= 1;
-        {
-            CorrelationId = r.ReadInt32();
-        }
+        CorrelationId = r.ReadInt32();
         if (flexible)
         {
             int tagCount = r.ReadTagCount();
@@ -47,9 +45,7 @@ public sealed partial class ResponseHeader : IEquatable<ResponseHeader>, IKafkaM
     {
         KafkaReader.CheckVersion("ResponseHeader", version, LowestVersion, HighestVersion);
         bool flexible = version >= 1;
-        {
-            w.WriteInt32(CorrelationId);
-        }
+        w.WriteInt32(CorrelationId);
         if (flexible)
         {
             int tagCount = UnknownTaggedFields?.Count ?? 0;

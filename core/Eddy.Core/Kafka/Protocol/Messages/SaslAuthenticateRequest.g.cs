@@ -26,9 +26,7 @@ public sealed partial class SaslAuthenticateRequest : IEquatable<SaslAuthenticat
     {
         KafkaReader.CheckVersion("SaslAuthenticateRequest", version, LowestVersion, HighestVersion);
         bool flexible = version >= 2;
-        {
-            AuthBytes = r.ReadBytes(flexible);
-        }
+        AuthBytes = r.ReadBytes(flexible);
         if (flexible)
         {
             int tagCount = r.ReadTagCount();
@@ -47,9 +45,7 @@ public sealed partial class SaslAuthenticateRequest : IEquatable<SaslAuthenticat
     {
         KafkaReader.CheckVersion("SaslAuthenticateRequest", version, LowestVersion, HighestVersion);
         bool flexible = version >= 2;
-        {
-            w.WriteBytes(AuthBytes, flexible, false, "AuthBytes");
-        }
+        w.WriteBytes(AuthBytes, flexible, false, "AuthBytes");
         if (flexible)
         {
             int tagCount = UnknownTaggedFields?.Count ?? 0;

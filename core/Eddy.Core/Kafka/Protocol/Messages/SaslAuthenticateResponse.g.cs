@@ -32,15 +32,9 @@ public sealed partial class SaslAuthenticateResponse : IEquatable<SaslAuthentica
     {
         KafkaReader.CheckVersion("SaslAuthenticateResponse", version, LowestVersion, HighestVersion);
         bool flexible = version >= 2;
-        {
-            ErrorCode = r.ReadInt16();
-        }
-        {
-            ErrorMessage = r.ReadNullableString(flexible, true);
-        }
-        {
-            AuthBytes = r.ReadBytes(flexible);
-        }
+        ErrorCode = r.ReadInt16();
+        ErrorMessage = r.ReadNullableString(flexible, true);
+        AuthBytes = r.ReadBytes(flexible);
         if (version >= 1)
         {
             SessionLifetimeMs = r.ReadInt64();
@@ -63,15 +57,9 @@ public sealed partial class SaslAuthenticateResponse : IEquatable<SaslAuthentica
     {
         KafkaReader.CheckVersion("SaslAuthenticateResponse", version, LowestVersion, HighestVersion);
         bool flexible = version >= 2;
-        {
-            w.WriteInt16(ErrorCode);
-        }
-        {
-            w.WriteString(ErrorMessage, flexible, true, "ErrorMessage");
-        }
-        {
-            w.WriteBytes(AuthBytes, flexible, false, "AuthBytes");
-        }
+        w.WriteInt16(ErrorCode);
+        w.WriteString(ErrorMessage, flexible, true, "ErrorMessage");
+        w.WriteBytes(AuthBytes, flexible, false, "AuthBytes");
         if (version >= 1)
         {
             w.WriteInt64(SessionLifetimeMs);

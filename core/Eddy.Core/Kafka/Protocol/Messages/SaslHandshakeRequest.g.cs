@@ -26,18 +26,14 @@ public sealed partial class SaslHandshakeRequest : IEquatable<SaslHandshakeReque
     {
         KafkaReader.CheckVersion("SaslHandshakeRequest", version, LowestVersion, HighestVersion);
         bool flexible = false;
-        {
-            Mechanism = r.ReadString(flexible);
-        }
+        Mechanism = r.ReadString(flexible);
     }
 
     public void Write(KafkaWriter w, short version)
     {
         KafkaReader.CheckVersion("SaslHandshakeRequest", version, LowestVersion, HighestVersion);
         bool flexible = false;
-        {
-            w.WriteString(Mechanism, flexible, false, "Mechanism");
-        }
+        w.WriteString(Mechanism, flexible, false, "Mechanism");
         if (UnknownTaggedFields is { Count: > 0 }) throw KafkaProtocolException.CannotEncode("SaslHandshakeRequest tagged fields", version);
     }
 

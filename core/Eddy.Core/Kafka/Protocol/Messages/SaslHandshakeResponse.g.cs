@@ -28,9 +28,7 @@ public sealed partial class SaslHandshakeResponse : IEquatable<SaslHandshakeResp
     {
         KafkaReader.CheckVersion("SaslHandshakeResponse", version, LowestVersion, HighestVersion);
         bool flexible = false;
-        {
-            ErrorCode = r.ReadInt16();
-        }
+        ErrorCode = r.ReadInt16();
         {
             int n = r.ReadArrayLength(flexible, false);
             {
@@ -45,9 +43,7 @@ public sealed partial class SaslHandshakeResponse : IEquatable<SaslHandshakeResp
     {
         KafkaReader.CheckVersion("SaslHandshakeResponse", version, LowestVersion, HighestVersion);
         bool flexible = false;
-        {
-            w.WriteInt16(ErrorCode);
-        }
+        w.WriteInt16(ErrorCode);
         {
             if (Mechanisms is null) w.WriteNullArray(flexible, false, "Mechanisms"); else
             {

@@ -32,15 +32,9 @@ public sealed partial class ShareAcknowledgeRequest : IEquatable<ShareAcknowledg
     {
         KafkaReader.CheckVersion("ShareAcknowledgeRequest", version, LowestVersion, HighestVersion);
         bool flexible = true;
-        {
-            GroupId = r.ReadNullableString(flexible, true);
-        }
-        {
-            MemberId = r.ReadNullableString(flexible, true);
-        }
-        {
-            ShareSessionEpoch = r.ReadInt32();
-        }
+        GroupId = r.ReadNullableString(flexible, true);
+        MemberId = r.ReadNullableString(flexible, true);
+        ShareSessionEpoch = r.ReadInt32();
         {
             int n = r.ReadArrayLength(flexible, false);
             {
@@ -67,15 +61,9 @@ public sealed partial class ShareAcknowledgeRequest : IEquatable<ShareAcknowledg
     {
         KafkaReader.CheckVersion("ShareAcknowledgeRequest", version, LowestVersion, HighestVersion);
         bool flexible = true;
-        {
-            w.WriteString(GroupId, flexible, true, "GroupId");
-        }
-        {
-            w.WriteString(MemberId, flexible, true, "MemberId");
-        }
-        {
-            w.WriteInt32(ShareSessionEpoch);
-        }
+        w.WriteString(GroupId, flexible, true, "GroupId");
+        w.WriteString(MemberId, flexible, true, "MemberId");
+        w.WriteInt32(ShareSessionEpoch);
         {
             if (Topics is null) w.WriteNullArray(flexible, false, "Topics"); else
             {
@@ -126,9 +114,7 @@ public sealed partial class ShareAcknowledgeRequest : IEquatable<ShareAcknowledg
         public void Read(ref KafkaReader r, short version)
         {
             bool flexible = true;
-            {
-                TopicId = r.ReadUuid();
-            }
+            TopicId = r.ReadUuid();
             {
                 int n = r.ReadArrayLength(flexible, false);
                 {
@@ -154,9 +140,7 @@ public sealed partial class ShareAcknowledgeRequest : IEquatable<ShareAcknowledg
         public void Write(KafkaWriter w, short version)
         {
             bool flexible = true;
-            {
-                w.WriteUuid(TopicId);
-            }
+            w.WriteUuid(TopicId);
             {
                 if (Partitions is null) w.WriteNullArray(flexible, false, "Partitions"); else
                 {
@@ -204,9 +188,7 @@ public sealed partial class ShareAcknowledgeRequest : IEquatable<ShareAcknowledg
         public void Read(ref KafkaReader r, short version)
         {
             bool flexible = true;
-            {
-                PartitionIndex = r.ReadInt32();
-            }
+            PartitionIndex = r.ReadInt32();
             {
                 int n = r.ReadArrayLength(flexible, false);
                 {
@@ -232,9 +214,7 @@ public sealed partial class ShareAcknowledgeRequest : IEquatable<ShareAcknowledg
         public void Write(KafkaWriter w, short version)
         {
             bool flexible = true;
-            {
-                w.WriteInt32(PartitionIndex);
-            }
+            w.WriteInt32(PartitionIndex);
             {
                 if (AcknowledgementBatches is null) w.WriteNullArray(flexible, false, "AcknowledgementBatches"); else
                 {
@@ -284,12 +264,8 @@ public sealed partial class ShareAcknowledgeRequest : IEquatable<ShareAcknowledg
         public void Read(ref KafkaReader r, short version)
         {
             bool flexible = true;
-            {
-                FirstOffset = r.ReadInt64();
-            }
-            {
-                LastOffset = r.ReadInt64();
-            }
+            FirstOffset = r.ReadInt64();
+            LastOffset = r.ReadInt64();
             {
                 int n = r.ReadArrayLength(flexible, false);
                 {
@@ -315,12 +291,8 @@ public sealed partial class ShareAcknowledgeRequest : IEquatable<ShareAcknowledg
         public void Write(KafkaWriter w, short version)
         {
             bool flexible = true;
-            {
-                w.WriteInt64(FirstOffset);
-            }
-            {
-                w.WriteInt64(LastOffset);
-            }
+            w.WriteInt64(FirstOffset);
+            w.WriteInt64(LastOffset);
             {
                 if (AcknowledgeTypes is null) w.WriteNullArray(flexible, false, "AcknowledgeTypes"); else
                 {

@@ -34,15 +34,9 @@ public sealed partial class ShareAcknowledgeResponse : IEquatable<ShareAcknowled
     {
         KafkaReader.CheckVersion("ShareAcknowledgeResponse", version, LowestVersion, HighestVersion);
         bool flexible = true;
-        {
-            ThrottleTimeMs = r.ReadInt32();
-        }
-        {
-            ErrorCode = r.ReadInt16();
-        }
-        {
-            ErrorMessage = r.ReadNullableString(flexible, true);
-        }
+        ThrottleTimeMs = r.ReadInt32();
+        ErrorCode = r.ReadInt16();
+        ErrorMessage = r.ReadNullableString(flexible, true);
         {
             int n = r.ReadArrayLength(flexible, false);
             {
@@ -77,15 +71,9 @@ public sealed partial class ShareAcknowledgeResponse : IEquatable<ShareAcknowled
     {
         KafkaReader.CheckVersion("ShareAcknowledgeResponse", version, LowestVersion, HighestVersion);
         bool flexible = true;
-        {
-            w.WriteInt32(ThrottleTimeMs);
-        }
-        {
-            w.WriteInt16(ErrorCode);
-        }
-        {
-            w.WriteString(ErrorMessage, flexible, true, "ErrorMessage");
-        }
+        w.WriteInt32(ThrottleTimeMs);
+        w.WriteInt16(ErrorCode);
+        w.WriteString(ErrorMessage, flexible, true, "ErrorMessage");
         {
             if (Responses is null) w.WriteNullArray(flexible, false, "Responses"); else
             {
@@ -145,9 +133,7 @@ public sealed partial class ShareAcknowledgeResponse : IEquatable<ShareAcknowled
         public void Read(ref KafkaReader r, short version)
         {
             bool flexible = true;
-            {
-                TopicId = r.ReadUuid();
-            }
+            TopicId = r.ReadUuid();
             {
                 int n = r.ReadArrayLength(flexible, false);
                 {
@@ -173,9 +159,7 @@ public sealed partial class ShareAcknowledgeResponse : IEquatable<ShareAcknowled
         public void Write(KafkaWriter w, short version)
         {
             bool flexible = true;
-            {
-                w.WriteUuid(TopicId);
-            }
+            w.WriteUuid(TopicId);
             {
                 if (Partitions is null) w.WriteNullArray(flexible, false, "Partitions"); else
                 {
@@ -227,15 +211,9 @@ public sealed partial class ShareAcknowledgeResponse : IEquatable<ShareAcknowled
         public void Read(ref KafkaReader r, short version)
         {
             bool flexible = true;
-            {
-                PartitionIndex = r.ReadInt32();
-            }
-            {
-                ErrorCode = r.ReadInt16();
-            }
-            {
-                ErrorMessage = r.ReadNullableString(flexible, true);
-            }
+            PartitionIndex = r.ReadInt32();
+            ErrorCode = r.ReadInt16();
+            ErrorMessage = r.ReadNullableString(flexible, true);
             {
                 { var s = new ShareAcknowledgeResponse.LeaderIdAndEpoch(); s.Read(ref r, version); CurrentLeader = s; }
             }
@@ -256,15 +234,9 @@ public sealed partial class ShareAcknowledgeResponse : IEquatable<ShareAcknowled
         public void Write(KafkaWriter w, short version)
         {
             bool flexible = true;
-            {
-                w.WriteInt32(PartitionIndex);
-            }
-            {
-                w.WriteInt16(ErrorCode);
-            }
-            {
-                w.WriteString(ErrorMessage, flexible, true, "ErrorMessage");
-            }
+            w.WriteInt32(PartitionIndex);
+            w.WriteInt16(ErrorCode);
+            w.WriteString(ErrorMessage, flexible, true, "ErrorMessage");
             {
                 if (CurrentLeader is not null) CurrentLeader.Write(w, version); else if (!(false)) throw KafkaProtocolException.NullField("CurrentLeader");
             }
@@ -311,12 +283,8 @@ public sealed partial class ShareAcknowledgeResponse : IEquatable<ShareAcknowled
         public void Read(ref KafkaReader r, short version)
         {
             bool flexible = true;
-            {
-                LeaderId = r.ReadInt32();
-            }
-            {
-                LeaderEpoch = r.ReadInt32();
-            }
+            LeaderId = r.ReadInt32();
+            LeaderEpoch = r.ReadInt32();
             if (flexible)
             {
                 int tagCount = r.ReadTagCount();
@@ -334,12 +302,8 @@ public sealed partial class ShareAcknowledgeResponse : IEquatable<ShareAcknowled
         public void Write(KafkaWriter w, short version)
         {
             bool flexible = true;
-            {
-                w.WriteInt32(LeaderId);
-            }
-            {
-                w.WriteInt32(LeaderEpoch);
-            }
+            w.WriteInt32(LeaderId);
+            w.WriteInt32(LeaderEpoch);
             if (flexible)
             {
                 int tagCount = UnknownTaggedFields?.Count ?? 0;
@@ -384,18 +348,10 @@ public sealed partial class ShareAcknowledgeResponse : IEquatable<ShareAcknowled
         public void Read(ref KafkaReader r, short version)
         {
             bool flexible = true;
-            {
-                NodeId = r.ReadInt32();
-            }
-            {
-                Host = r.ReadString(flexible);
-            }
-            {
-                Port = r.ReadInt32();
-            }
-            {
-                Rack = r.ReadNullableString(flexible, true);
-            }
+            NodeId = r.ReadInt32();
+            Host = r.ReadString(flexible);
+            Port = r.ReadInt32();
+            Rack = r.ReadNullableString(flexible, true);
             if (flexible)
             {
                 int tagCount = r.ReadTagCount();
@@ -413,18 +369,10 @@ public sealed partial class ShareAcknowledgeResponse : IEquatable<ShareAcknowled
         public void Write(KafkaWriter w, short version)
         {
             bool flexible = true;
-            {
-                w.WriteInt32(NodeId);
-            }
-            {
-                w.WriteString(Host, flexible, false, "Host");
-            }
-            {
-                w.WriteInt32(Port);
-            }
-            {
-                w.WriteString(Rack, flexible, true, "Rack");
-            }
+            w.WriteInt32(NodeId);
+            w.WriteString(Host, flexible, false, "Host");
+            w.WriteInt32(Port);
+            w.WriteString(Rack, flexible, true, "Rack");
             if (flexible)
             {
                 int tagCount = UnknownTaggedFields?.Count ?? 0;

@@ -40,24 +40,12 @@ public sealed partial class ShareFetchRequest : IEquatable<ShareFetchRequest>, I
     {
         KafkaReader.CheckVersion("ShareFetchRequest", version, LowestVersion, HighestVersion);
         bool flexible = true;
-        {
-            GroupId = r.ReadNullableString(flexible, true);
-        }
-        {
-            MemberId = r.ReadNullableString(flexible, true);
-        }
-        {
-            ShareSessionEpoch = r.ReadInt32();
-        }
-        {
-            MaxWaitMs = r.ReadInt32();
-        }
-        {
-            MinBytes = r.ReadInt32();
-        }
-        {
-            MaxBytes = r.ReadInt32();
-        }
+        GroupId = r.ReadNullableString(flexible, true);
+        MemberId = r.ReadNullableString(flexible, true);
+        ShareSessionEpoch = r.ReadInt32();
+        MaxWaitMs = r.ReadInt32();
+        MinBytes = r.ReadInt32();
+        MaxBytes = r.ReadInt32();
         {
             int n = r.ReadArrayLength(flexible, false);
             {
@@ -92,24 +80,12 @@ public sealed partial class ShareFetchRequest : IEquatable<ShareFetchRequest>, I
     {
         KafkaReader.CheckVersion("ShareFetchRequest", version, LowestVersion, HighestVersion);
         bool flexible = true;
-        {
-            w.WriteString(GroupId, flexible, true, "GroupId");
-        }
-        {
-            w.WriteString(MemberId, flexible, true, "MemberId");
-        }
-        {
-            w.WriteInt32(ShareSessionEpoch);
-        }
-        {
-            w.WriteInt32(MaxWaitMs);
-        }
-        {
-            w.WriteInt32(MinBytes);
-        }
-        {
-            w.WriteInt32(MaxBytes);
-        }
+        w.WriteString(GroupId, flexible, true, "GroupId");
+        w.WriteString(MemberId, flexible, true, "MemberId");
+        w.WriteInt32(ShareSessionEpoch);
+        w.WriteInt32(MaxWaitMs);
+        w.WriteInt32(MinBytes);
+        w.WriteInt32(MaxBytes);
         {
             if (Topics is null) w.WriteNullArray(flexible, false, "Topics"); else
             {
@@ -175,9 +151,7 @@ public sealed partial class ShareFetchRequest : IEquatable<ShareFetchRequest>, I
         public void Read(ref KafkaReader r, short version)
         {
             bool flexible = true;
-            {
-                TopicId = r.ReadUuid();
-            }
+            TopicId = r.ReadUuid();
             {
                 int n = r.ReadArrayLength(flexible, false);
                 {
@@ -203,9 +177,7 @@ public sealed partial class ShareFetchRequest : IEquatable<ShareFetchRequest>, I
         public void Write(KafkaWriter w, short version)
         {
             bool flexible = true;
-            {
-                w.WriteUuid(TopicId);
-            }
+            w.WriteUuid(TopicId);
             {
                 if (Partitions is null) w.WriteNullArray(flexible, false, "Partitions"); else
                 {
@@ -255,12 +227,8 @@ public sealed partial class ShareFetchRequest : IEquatable<ShareFetchRequest>, I
         public void Read(ref KafkaReader r, short version)
         {
             bool flexible = true;
-            {
-                PartitionIndex = r.ReadInt32();
-            }
-            {
-                PartitionMaxBytes = r.ReadInt32();
-            }
+            PartitionIndex = r.ReadInt32();
+            PartitionMaxBytes = r.ReadInt32();
             {
                 int n = r.ReadArrayLength(flexible, false);
                 {
@@ -286,12 +254,8 @@ public sealed partial class ShareFetchRequest : IEquatable<ShareFetchRequest>, I
         public void Write(KafkaWriter w, short version)
         {
             bool flexible = true;
-            {
-                w.WriteInt32(PartitionIndex);
-            }
-            {
-                w.WriteInt32(PartitionMaxBytes);
-            }
+            w.WriteInt32(PartitionIndex);
+            w.WriteInt32(PartitionMaxBytes);
             {
                 if (AcknowledgementBatches is null) w.WriteNullArray(flexible, false, "AcknowledgementBatches"); else
                 {
@@ -343,12 +307,8 @@ public sealed partial class ShareFetchRequest : IEquatable<ShareFetchRequest>, I
         public void Read(ref KafkaReader r, short version)
         {
             bool flexible = true;
-            {
-                FirstOffset = r.ReadInt64();
-            }
-            {
-                LastOffset = r.ReadInt64();
-            }
+            FirstOffset = r.ReadInt64();
+            LastOffset = r.ReadInt64();
             {
                 int n = r.ReadArrayLength(flexible, false);
                 {
@@ -374,12 +334,8 @@ public sealed partial class ShareFetchRequest : IEquatable<ShareFetchRequest>, I
         public void Write(KafkaWriter w, short version)
         {
             bool flexible = true;
-            {
-                w.WriteInt64(FirstOffset);
-            }
-            {
-                w.WriteInt64(LastOffset);
-            }
+            w.WriteInt64(FirstOffset);
+            w.WriteInt64(LastOffset);
             {
                 if (AcknowledgeTypes is null) w.WriteNullArray(flexible, false, "AcknowledgeTypes"); else
                 {
@@ -429,9 +385,7 @@ public sealed partial class ShareFetchRequest : IEquatable<ShareFetchRequest>, I
         public void Read(ref KafkaReader r, short version)
         {
             bool flexible = true;
-            {
-                TopicId = r.ReadUuid();
-            }
+            TopicId = r.ReadUuid();
             {
                 int n = r.ReadArrayLength(flexible, false);
                 {
@@ -457,9 +411,7 @@ public sealed partial class ShareFetchRequest : IEquatable<ShareFetchRequest>, I
         public void Write(KafkaWriter w, short version)
         {
             bool flexible = true;
-            {
-                w.WriteUuid(TopicId);
-            }
+            w.WriteUuid(TopicId);
             {
                 if (Partitions is null) w.WriteNullArray(flexible, false, "Partitions"); else
                 {

@@ -34,15 +34,9 @@ public sealed partial class ShareFetchResponse : IEquatable<ShareFetchResponse>,
     {
         KafkaReader.CheckVersion("ShareFetchResponse", version, LowestVersion, HighestVersion);
         bool flexible = true;
-        {
-            ThrottleTimeMs = r.ReadInt32();
-        }
-        {
-            ErrorCode = r.ReadInt16();
-        }
-        {
-            ErrorMessage = r.ReadNullableString(flexible, true);
-        }
+        ThrottleTimeMs = r.ReadInt32();
+        ErrorCode = r.ReadInt16();
+        ErrorMessage = r.ReadNullableString(flexible, true);
         {
             int n = r.ReadArrayLength(flexible, false);
             {
@@ -77,15 +71,9 @@ public sealed partial class ShareFetchResponse : IEquatable<ShareFetchResponse>,
     {
         KafkaReader.CheckVersion("ShareFetchResponse", version, LowestVersion, HighestVersion);
         bool flexible = true;
-        {
-            w.WriteInt32(ThrottleTimeMs);
-        }
-        {
-            w.WriteInt16(ErrorCode);
-        }
-        {
-            w.WriteString(ErrorMessage, flexible, true, "ErrorMessage");
-        }
+        w.WriteInt32(ThrottleTimeMs);
+        w.WriteInt16(ErrorCode);
+        w.WriteString(ErrorMessage, flexible, true, "ErrorMessage");
         {
             if (Responses is null) w.WriteNullArray(flexible, false, "Responses"); else
             {
@@ -145,9 +133,7 @@ public sealed partial class ShareFetchResponse : IEquatable<ShareFetchResponse>,
         public void Read(ref KafkaReader r, short version)
         {
             bool flexible = true;
-            {
-                TopicId = r.ReadUuid();
-            }
+            TopicId = r.ReadUuid();
             {
                 int n = r.ReadArrayLength(flexible, false);
                 {
@@ -173,9 +159,7 @@ public sealed partial class ShareFetchResponse : IEquatable<ShareFetchResponse>,
         public void Write(KafkaWriter w, short version)
         {
             bool flexible = true;
-            {
-                w.WriteUuid(TopicId);
-            }
+            w.WriteUuid(TopicId);
             {
                 if (Partitions is null) w.WriteNullArray(flexible, false, "Partitions"); else
                 {
@@ -235,27 +219,15 @@ public sealed partial class ShareFetchResponse : IEquatable<ShareFetchResponse>,
         public void Read(ref KafkaReader r, short version)
         {
             bool flexible = true;
-            {
-                PartitionIndex = r.ReadInt32();
-            }
-            {
-                ErrorCode = r.ReadInt16();
-            }
-            {
-                ErrorMessage = r.ReadNullableString(flexible, true);
-            }
-            {
-                AcknowledgeErrorCode = r.ReadInt16();
-            }
-            {
-                AcknowledgeErrorMessage = r.ReadNullableString(flexible, true);
-            }
+            PartitionIndex = r.ReadInt32();
+            ErrorCode = r.ReadInt16();
+            ErrorMessage = r.ReadNullableString(flexible, true);
+            AcknowledgeErrorCode = r.ReadInt16();
+            AcknowledgeErrorMessage = r.ReadNullableString(flexible, true);
             {
                 { var s = new ShareFetchResponse.LeaderIdAndEpoch(); s.Read(ref r, version); CurrentLeader = s; }
             }
-            {
-                Records = r.ReadRecords(flexible, true);
-            }
+            Records = r.ReadRecords(flexible, true);
             {
                 int n = r.ReadArrayLength(flexible, false);
                 {
@@ -281,27 +253,15 @@ public sealed partial class ShareFetchResponse : IEquatable<ShareFetchResponse>,
         public void Write(KafkaWriter w, short version)
         {
             bool flexible = true;
-            {
-                w.WriteInt32(PartitionIndex);
-            }
-            {
-                w.WriteInt16(ErrorCode);
-            }
-            {
-                w.WriteString(ErrorMessage, flexible, true, "ErrorMessage");
-            }
-            {
-                w.WriteInt16(AcknowledgeErrorCode);
-            }
-            {
-                w.WriteString(AcknowledgeErrorMessage, flexible, true, "AcknowledgeErrorMessage");
-            }
+            w.WriteInt32(PartitionIndex);
+            w.WriteInt16(ErrorCode);
+            w.WriteString(ErrorMessage, flexible, true, "ErrorMessage");
+            w.WriteInt16(AcknowledgeErrorCode);
+            w.WriteString(AcknowledgeErrorMessage, flexible, true, "AcknowledgeErrorMessage");
             {
                 if (CurrentLeader is not null) CurrentLeader.Write(w, version); else if (!(false)) throw KafkaProtocolException.NullField("CurrentLeader");
             }
-            {
-                w.WriteRecords(Records, flexible, true, "Records");
-            }
+            w.WriteRecords(Records, flexible, true, "Records");
             {
                 if (AcquiredRecords is null) w.WriteNullArray(flexible, false, "AcquiredRecords"); else
                 {
@@ -359,12 +319,8 @@ public sealed partial class ShareFetchResponse : IEquatable<ShareFetchResponse>,
         public void Read(ref KafkaReader r, short version)
         {
             bool flexible = true;
-            {
-                LeaderId = r.ReadInt32();
-            }
-            {
-                LeaderEpoch = r.ReadInt32();
-            }
+            LeaderId = r.ReadInt32();
+            LeaderEpoch = r.ReadInt32();
             if (flexible)
             {
                 int tagCount = r.ReadTagCount();
@@ -382,12 +338,8 @@ public sealed partial class ShareFetchResponse : IEquatable<ShareFetchResponse>,
         public void Write(KafkaWriter w, short version)
         {
             bool flexible = true;
-            {
-                w.WriteInt32(LeaderId);
-            }
-            {
-                w.WriteInt32(LeaderEpoch);
-            }
+            w.WriteInt32(LeaderId);
+            w.WriteInt32(LeaderEpoch);
             if (flexible)
             {
                 int tagCount = UnknownTaggedFields?.Count ?? 0;
@@ -430,15 +382,9 @@ public sealed partial class ShareFetchResponse : IEquatable<ShareFetchResponse>,
         public void Read(ref KafkaReader r, short version)
         {
             bool flexible = true;
-            {
-                FirstOffset = r.ReadInt64();
-            }
-            {
-                LastOffset = r.ReadInt64();
-            }
-            {
-                DeliveryCount = r.ReadInt16();
-            }
+            FirstOffset = r.ReadInt64();
+            LastOffset = r.ReadInt64();
+            DeliveryCount = r.ReadInt16();
             if (flexible)
             {
                 int tagCount = r.ReadTagCount();
@@ -456,15 +402,9 @@ public sealed partial class ShareFetchResponse : IEquatable<ShareFetchResponse>,
         public void Write(KafkaWriter w, short version)
         {
             bool flexible = true;
-            {
-                w.WriteInt64(FirstOffset);
-            }
-            {
-                w.WriteInt64(LastOffset);
-            }
-            {
-                w.WriteInt16(DeliveryCount);
-            }
+            w.WriteInt64(FirstOffset);
+            w.WriteInt64(LastOffset);
+            w.WriteInt16(DeliveryCount);
             if (flexible)
             {
                 int tagCount = UnknownTaggedFields?.Count ?? 0;
@@ -511,18 +451,10 @@ public sealed partial class ShareFetchResponse : IEquatable<ShareFetchResponse>,
         public void Read(ref KafkaReader r, short version)
         {
             bool flexible = true;
-            {
-                NodeId = r.ReadInt32();
-            }
-            {
-                Host = r.ReadString(flexible);
-            }
-            {
-                Port = r.ReadInt32();
-            }
-            {
-                Rack = r.ReadNullableString(flexible, true);
-            }
+            NodeId = r.ReadInt32();
+            Host = r.ReadString(flexible);
+            Port = r.ReadInt32();
+            Rack = r.ReadNullableString(flexible, true);
             if (flexible)
             {
                 int tagCount = r.ReadTagCount();
@@ -540,18 +472,10 @@ public sealed partial class ShareFetchResponse : IEquatable<ShareFetchResponse>,
         public void Write(KafkaWriter w, short version)
         {
             bool flexible = true;
-            {
-                w.WriteInt32(NodeId);
-            }
-            {
-                w.WriteString(Host, flexible, false, "Host");
-            }
-            {
-                w.WriteInt32(Port);
-            }
-            {
-                w.WriteString(Rack, flexible, true, "Rack");
-            }
+            w.WriteInt32(NodeId);
+            w.WriteString(Host, flexible, false, "Host");
+            w.WriteInt32(Port);
+            w.WriteString(Rack, flexible, true, "Rack");
             if (flexible)
             {
                 int tagCount = UnknownTaggedFields?.Count ?? 0;

@@ -36,9 +36,7 @@ public sealed partial class ShareGroupDescribeRequest : IEquatable<ShareGroupDes
                 GroupIds = list;
             }
         }
-        {
-            IncludeAuthorizedOperations = r.ReadBool();
-        }
+        IncludeAuthorizedOperations = r.ReadBool();
         if (flexible)
         {
             int tagCount = r.ReadTagCount();
@@ -64,9 +62,7 @@ public sealed partial class ShareGroupDescribeRequest : IEquatable<ShareGroupDes
                 foreach (var e in GroupIds) w.WriteString(e, flexible, false, "GroupIds");
             }
         }
-        {
-            w.WriteBool(IncludeAuthorizedOperations);
-        }
+        w.WriteBool(IncludeAuthorizedOperations);
         if (flexible)
         {
             int tagCount = UnknownTaggedFields?.Count ?? 0;

@@ -34,18 +34,10 @@ public sealed partial class ShareGroupHeartbeatRequest : IEquatable<ShareGroupHe
     {
         KafkaReader.CheckVersion("ShareGroupHeartbeatRequest", version, LowestVersion, HighestVersion);
         bool flexible = true;
-        {
-            GroupId = r.ReadString(flexible);
-        }
-        {
-            MemberId = r.ReadString(flexible);
-        }
-        {
-            MemberEpoch = r.ReadInt32();
-        }
-        {
-            RackId = r.ReadNullableString(flexible, true);
-        }
+        GroupId = r.ReadString(flexible);
+        MemberId = r.ReadString(flexible);
+        MemberEpoch = r.ReadInt32();
+        RackId = r.ReadNullableString(flexible, true);
         {
             int n = r.ReadArrayLength(flexible, true);
             if (n < 0) SubscribedTopicNames = null; else
@@ -73,18 +65,10 @@ public sealed partial class ShareGroupHeartbeatRequest : IEquatable<ShareGroupHe
     {
         KafkaReader.CheckVersion("ShareGroupHeartbeatRequest", version, LowestVersion, HighestVersion);
         bool flexible = true;
-        {
-            w.WriteString(GroupId, flexible, false, "GroupId");
-        }
-        {
-            w.WriteString(MemberId, flexible, false, "MemberId");
-        }
-        {
-            w.WriteInt32(MemberEpoch);
-        }
-        {
-            w.WriteString(RackId, flexible, true, "RackId");
-        }
+        w.WriteString(GroupId, flexible, false, "GroupId");
+        w.WriteString(MemberId, flexible, false, "MemberId");
+        w.WriteInt32(MemberEpoch);
+        w.WriteString(RackId, flexible, true, "RackId");
         {
             if (SubscribedTopicNames is null) w.WriteNullArray(flexible, true, "SubscribedTopicNames"); else
             {

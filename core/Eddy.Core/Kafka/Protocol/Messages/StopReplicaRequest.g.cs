@@ -40,16 +40,12 @@ public sealed partial class StopReplicaRequest : IEquatable<StopReplicaRequest>,
     {
         KafkaReader.CheckVersion("StopReplicaRequest", version, LowestVersion, HighestVersion);
         bool flexible = version >= 2;
-        {
-            ControllerId = r.ReadInt32();
-        }
+        ControllerId = r.ReadInt32();
         if (version >= 4)
         {
             isKRaftController = r.ReadBool();
         }
-        {
-            ControllerEpoch = r.ReadInt32();
-        }
+        ControllerEpoch = r.ReadInt32();
         if (version >= 1)
         {
             BrokerEpoch = r.ReadInt64();
@@ -103,18 +99,14 @@ public sealed partial class StopReplicaRequest : IEquatable<StopReplicaRequest>,
     {
         KafkaReader.CheckVersion("StopReplicaRequest", version, LowestVersion, HighestVersion);
         bool flexible = version >= 2;
-        {
-            w.WriteInt32(ControllerId);
-        }
+        w.WriteInt32(ControllerId);
         if (version >= 4)
         {
             w.WriteBool(isKRaftController);
         }
         else if (!(version >= 4) && !(isKRaftController == false))
             throw KafkaProtocolException.CannotEncode("StopReplicaRequest.isKRaftController", version);
-        {
-            w.WriteInt32(ControllerEpoch);
-        }
+        w.WriteInt32(ControllerEpoch);
         if (version >= 1)
         {
             w.WriteInt64(BrokerEpoch);

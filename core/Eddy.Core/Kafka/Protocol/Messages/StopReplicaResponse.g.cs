@@ -28,9 +28,7 @@ public sealed partial class StopReplicaResponse : IEquatable<StopReplicaResponse
     {
         KafkaReader.CheckVersion("StopReplicaResponse", version, LowestVersion, HighestVersion);
         bool flexible = version >= 2;
-        {
-            ErrorCode = r.ReadInt16();
-        }
+        ErrorCode = r.ReadInt16();
         {
             int n = r.ReadArrayLength(flexible, false);
             {
@@ -57,9 +55,7 @@ public sealed partial class StopReplicaResponse : IEquatable<StopReplicaResponse
     {
         KafkaReader.CheckVersion("StopReplicaResponse", version, LowestVersion, HighestVersion);
         bool flexible = version >= 2;
-        {
-            w.WriteInt16(ErrorCode);
-        }
+        w.WriteInt16(ErrorCode);
         {
             if (PartitionErrors is null) w.WriteNullArray(flexible, false, "PartitionErrors"); else
             {
@@ -108,15 +104,9 @@ public sealed partial class StopReplicaResponse : IEquatable<StopReplicaResponse
         public void Read(ref KafkaReader r, short version)
         {
             bool flexible = version >= 2;
-            {
-                TopicName = r.ReadString(flexible);
-            }
-            {
-                PartitionIndex = r.ReadInt32();
-            }
-            {
-                ErrorCode = r.ReadInt16();
-            }
+            TopicName = r.ReadString(flexible);
+            PartitionIndex = r.ReadInt32();
+            ErrorCode = r.ReadInt16();
             if (flexible)
             {
                 int tagCount = r.ReadTagCount();
@@ -134,15 +124,9 @@ public sealed partial class StopReplicaResponse : IEquatable<StopReplicaResponse
         public void Write(KafkaWriter w, short version)
         {
             bool flexible = version >= 2;
-            {
-                w.WriteString(TopicName, flexible, false, "TopicName");
-            }
-            {
-                w.WriteInt32(PartitionIndex);
-            }
-            {
-                w.WriteInt16(ErrorCode);
-            }
+            w.WriteString(TopicName, flexible, false, "TopicName");
+            w.WriteInt32(PartitionIndex);
+            w.WriteInt16(ErrorCode);
             if (flexible)
             {
                 int tagCount = UnknownTaggedFields?.Count ?? 0;

@@ -38,15 +38,9 @@ public sealed partial class SyncGroupRequest : IEquatable<SyncGroupRequest>, IKa
     {
         KafkaReader.CheckVersion("SyncGroupRequest", version, LowestVersion, HighestVersion);
         bool flexible = version >= 4;
-        {
-            GroupId = r.ReadString(flexible);
-        }
-        {
-            GenerationId = r.ReadInt32();
-        }
-        {
-            MemberId = r.ReadString(flexible);
-        }
+        GroupId = r.ReadString(flexible);
+        GenerationId = r.ReadInt32();
+        MemberId = r.ReadString(flexible);
         if (version >= 3)
         {
             GroupInstanceId = r.ReadNullableString(flexible, version >= 3);
@@ -85,15 +79,9 @@ public sealed partial class SyncGroupRequest : IEquatable<SyncGroupRequest>, IKa
     {
         KafkaReader.CheckVersion("SyncGroupRequest", version, LowestVersion, HighestVersion);
         bool flexible = version >= 4;
-        {
-            w.WriteString(GroupId, flexible, false, "GroupId");
-        }
-        {
-            w.WriteInt32(GenerationId);
-        }
-        {
-            w.WriteString(MemberId, flexible, false, "MemberId");
-        }
+        w.WriteString(GroupId, flexible, false, "GroupId");
+        w.WriteInt32(GenerationId);
+        w.WriteString(MemberId, flexible, false, "MemberId");
         if (version >= 3)
         {
             w.WriteString(GroupInstanceId, flexible, version >= 3, "GroupInstanceId");
@@ -164,12 +152,8 @@ public sealed partial class SyncGroupRequest : IEquatable<SyncGroupRequest>, IKa
         public void Read(ref KafkaReader r, short version)
         {
             bool flexible = version >= 4;
-            {
-                MemberId = r.ReadString(flexible);
-            }
-            {
-                Assignment = r.ReadBytes(flexible);
-            }
+            MemberId = r.ReadString(flexible);
+            Assignment = r.ReadBytes(flexible);
             if (flexible)
             {
                 int tagCount = r.ReadTagCount();
@@ -187,12 +171,8 @@ public sealed partial class SyncGroupRequest : IEquatable<SyncGroupRequest>, IKa
         public void Write(KafkaWriter w, short version)
         {
             bool flexible = version >= 4;
-            {
-                w.WriteString(MemberId, flexible, false, "MemberId");
-            }
-            {
-                w.WriteBytes(Assignment, flexible, false, "Assignment");
-            }
+            w.WriteString(MemberId, flexible, false, "MemberId");
+            w.WriteBytes(Assignment, flexible, false, "Assignment");
             if (flexible)
             {
                 int tagCount = UnknownTaggedFields?.Count ?? 0;

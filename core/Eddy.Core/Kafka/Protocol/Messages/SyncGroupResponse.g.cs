@@ -38,9 +38,7 @@ public sealed partial class SyncGroupResponse : IEquatable<SyncGroupResponse>, I
         {
             ThrottleTimeMs = r.ReadInt32();
         }
-        {
-            ErrorCode = r.ReadInt16();
-        }
+        ErrorCode = r.ReadInt16();
         if (version >= 5)
         {
             ProtocolType = r.ReadNullableString(flexible, version >= 5);
@@ -49,9 +47,7 @@ public sealed partial class SyncGroupResponse : IEquatable<SyncGroupResponse>, I
         {
             ProtocolName = r.ReadNullableString(flexible, version >= 5);
         }
-        {
-            Assignment = r.ReadBytes(flexible);
-        }
+        Assignment = r.ReadBytes(flexible);
         if (flexible)
         {
             int tagCount = r.ReadTagCount();
@@ -74,9 +70,7 @@ public sealed partial class SyncGroupResponse : IEquatable<SyncGroupResponse>, I
         {
             w.WriteInt32(ThrottleTimeMs);
         }
-        {
-            w.WriteInt16(ErrorCode);
-        }
+        w.WriteInt16(ErrorCode);
         if (version >= 5)
         {
             w.WriteString(ProtocolType, flexible, version >= 5, "ProtocolType");
@@ -85,9 +79,7 @@ public sealed partial class SyncGroupResponse : IEquatable<SyncGroupResponse>, I
         {
             w.WriteString(ProtocolName, flexible, version >= 5, "ProtocolName");
         }
-        {
-            w.WriteBytes(Assignment, flexible, false, "Assignment");
-        }
+        w.WriteBytes(Assignment, flexible, false, "Assignment");
         if (flexible)
         {
             int tagCount = UnknownTaggedFields?.Count ?? 0;

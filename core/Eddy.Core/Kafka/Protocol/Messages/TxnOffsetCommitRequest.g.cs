@@ -40,18 +40,10 @@ public sealed partial class TxnOffsetCommitRequest : IEquatable<TxnOffsetCommitR
     {
         KafkaReader.CheckVersion("TxnOffsetCommitRequest", version, LowestVersion, HighestVersion);
         bool flexible = version >= 3;
-        {
-            TransactionalId = r.ReadString(flexible);
-        }
-        {
-            GroupId = r.ReadString(flexible);
-        }
-        {
-            ProducerId = r.ReadInt64();
-        }
-        {
-            ProducerEpoch = r.ReadInt16();
-        }
+        TransactionalId = r.ReadString(flexible);
+        GroupId = r.ReadString(flexible);
+        ProducerId = r.ReadInt64();
+        ProducerEpoch = r.ReadInt16();
         if (version >= 3)
         {
             GenerationId = r.ReadInt32();
@@ -90,18 +82,10 @@ public sealed partial class TxnOffsetCommitRequest : IEquatable<TxnOffsetCommitR
     {
         KafkaReader.CheckVersion("TxnOffsetCommitRequest", version, LowestVersion, HighestVersion);
         bool flexible = version >= 3;
-        {
-            w.WriteString(TransactionalId, flexible, false, "TransactionalId");
-        }
-        {
-            w.WriteString(GroupId, flexible, false, "GroupId");
-        }
-        {
-            w.WriteInt64(ProducerId);
-        }
-        {
-            w.WriteInt16(ProducerEpoch);
-        }
+        w.WriteString(TransactionalId, flexible, false, "TransactionalId");
+        w.WriteString(GroupId, flexible, false, "GroupId");
+        w.WriteInt64(ProducerId);
+        w.WriteInt16(ProducerEpoch);
         if (version >= 3)
         {
             w.WriteInt32(GenerationId);
@@ -178,9 +162,7 @@ public sealed partial class TxnOffsetCommitRequest : IEquatable<TxnOffsetCommitR
         public void Read(ref KafkaReader r, short version)
         {
             bool flexible = version >= 3;
-            {
-                Name = r.ReadString(flexible);
-            }
+            Name = r.ReadString(flexible);
             {
                 int n = r.ReadArrayLength(flexible, false);
                 {
@@ -206,9 +188,7 @@ public sealed partial class TxnOffsetCommitRequest : IEquatable<TxnOffsetCommitR
         public void Write(KafkaWriter w, short version)
         {
             bool flexible = version >= 3;
-            {
-                w.WriteString(Name, flexible, false, "Name");
-            }
+            w.WriteString(Name, flexible, false, "Name");
             {
                 if (Partitions is null) w.WriteNullArray(flexible, false, "Partitions"); else
                 {
@@ -260,19 +240,13 @@ public sealed partial class TxnOffsetCommitRequest : IEquatable<TxnOffsetCommitR
         public void Read(ref KafkaReader r, short version)
         {
             bool flexible = version >= 3;
-            {
-                PartitionIndex = r.ReadInt32();
-            }
-            {
-                CommittedOffset = r.ReadInt64();
-            }
+            PartitionIndex = r.ReadInt32();
+            CommittedOffset = r.ReadInt64();
             if (version >= 2)
             {
                 CommittedLeaderEpoch = r.ReadInt32();
             }
-            {
-                CommittedMetadata = r.ReadNullableString(flexible, true);
-            }
+            CommittedMetadata = r.ReadNullableString(flexible, true);
             if (flexible)
             {
                 int tagCount = r.ReadTagCount();
@@ -290,19 +264,13 @@ public sealed partial class TxnOffsetCommitRequest : IEquatable<TxnOffsetCommitR
         public void Write(KafkaWriter w, short version)
         {
             bool flexible = version >= 3;
-            {
-                w.WriteInt32(PartitionIndex);
-            }
-            {
-                w.WriteInt64(CommittedOffset);
-            }
+            w.WriteInt32(PartitionIndex);
+            w.WriteInt64(CommittedOffset);
             if (version >= 2)
             {
                 w.WriteInt32(CommittedLeaderEpoch);
             }
-            {
-                w.WriteString(CommittedMetadata, flexible, true, "CommittedMetadata");
-            }
+            w.WriteString(CommittedMetadata, flexible, true, "CommittedMetadata");
             if (flexible)
             {
                 int tagCount = UnknownTaggedFields?.Count ?? 0;

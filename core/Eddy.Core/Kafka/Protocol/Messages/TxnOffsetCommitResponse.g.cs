@@ -28,9 +28,7 @@ public sealed partial class TxnOffsetCommitResponse : IEquatable<TxnOffsetCommit
     {
         KafkaReader.CheckVersion("TxnOffsetCommitResponse", version, LowestVersion, HighestVersion);
         bool flexible = version >= 3;
-        {
-            ThrottleTimeMs = r.ReadInt32();
-        }
+        ThrottleTimeMs = r.ReadInt32();
         {
             int n = r.ReadArrayLength(flexible, false);
             {
@@ -57,9 +55,7 @@ public sealed partial class TxnOffsetCommitResponse : IEquatable<TxnOffsetCommit
     {
         KafkaReader.CheckVersion("TxnOffsetCommitResponse", version, LowestVersion, HighestVersion);
         bool flexible = version >= 3;
-        {
-            w.WriteInt32(ThrottleTimeMs);
-        }
+        w.WriteInt32(ThrottleTimeMs);
         {
             if (Topics is null) w.WriteNullArray(flexible, false, "Topics"); else
             {
@@ -106,9 +102,7 @@ public sealed partial class TxnOffsetCommitResponse : IEquatable<TxnOffsetCommit
         public void Read(ref KafkaReader r, short version)
         {
             bool flexible = version >= 3;
-            {
-                Name = r.ReadString(flexible);
-            }
+            Name = r.ReadString(flexible);
             {
                 int n = r.ReadArrayLength(flexible, false);
                 {
@@ -134,9 +128,7 @@ public sealed partial class TxnOffsetCommitResponse : IEquatable<TxnOffsetCommit
         public void Write(KafkaWriter w, short version)
         {
             bool flexible = version >= 3;
-            {
-                w.WriteString(Name, flexible, false, "Name");
-            }
+            w.WriteString(Name, flexible, false, "Name");
             {
                 if (Partitions is null) w.WriteNullArray(flexible, false, "Partitions"); else
                 {
@@ -184,12 +176,8 @@ public sealed partial class TxnOffsetCommitResponse : IEquatable<TxnOffsetCommit
         public void Read(ref KafkaReader r, short version)
         {
             bool flexible = version >= 3;
-            {
-                PartitionIndex = r.ReadInt32();
-            }
-            {
-                ErrorCode = r.ReadInt16();
-            }
+            PartitionIndex = r.ReadInt32();
+            ErrorCode = r.ReadInt16();
             if (flexible)
             {
                 int tagCount = r.ReadTagCount();
@@ -207,12 +195,8 @@ public sealed partial class TxnOffsetCommitResponse : IEquatable<TxnOffsetCommit
         public void Write(KafkaWriter w, short version)
         {
             bool flexible = version >= 3;
-            {
-                w.WriteInt32(PartitionIndex);
-            }
-            {
-                w.WriteInt16(ErrorCode);
-            }
+            w.WriteInt32(PartitionIndex);
+            w.WriteInt16(ErrorCode);
             if (flexible)
             {
                 int tagCount = UnknownTaggedFields?.Count ?? 0;

@@ -26,9 +26,7 @@ public sealed partial class UnregisterBrokerRequest : IEquatable<UnregisterBroke
     {
         KafkaReader.CheckVersion("UnregisterBrokerRequest", version, LowestVersion, HighestVersion);
         bool flexible = true;
-        {
-            BrokerId = r.ReadInt32();
-        }
+        BrokerId = r.ReadInt32();
         if (flexible)
         {
             int tagCount = r.ReadTagCount();
@@ -47,9 +45,7 @@ public sealed partial class UnregisterBrokerRequest : IEquatable<UnregisterBroke
     {
         KafkaReader.CheckVersion("UnregisterBrokerRequest", version, LowestVersion, HighestVersion);
         bool flexible = true;
-        {
-            w.WriteInt32(BrokerId);
-        }
+        w.WriteInt32(BrokerId);
         if (flexible)
         {
             int tagCount = UnknownTaggedFields?.Count ?? 0;

@@ -30,9 +30,7 @@ public sealed partial class UpdateFeaturesRequest : IEquatable<UpdateFeaturesReq
     {
         KafkaReader.CheckVersion("UpdateFeaturesRequest", version, LowestVersion, HighestVersion);
         bool flexible = true;
-        {
-            timeoutMs = r.ReadInt32();
-        }
+        timeoutMs = r.ReadInt32();
         {
             int n = r.ReadArrayLength(flexible, false);
             {
@@ -63,9 +61,7 @@ public sealed partial class UpdateFeaturesRequest : IEquatable<UpdateFeaturesReq
     {
         KafkaReader.CheckVersion("UpdateFeaturesRequest", version, LowestVersion, HighestVersion);
         bool flexible = true;
-        {
-            w.WriteInt32(timeoutMs);
-        }
+        w.WriteInt32(timeoutMs);
         {
             if (FeatureUpdates is null) w.WriteNullArray(flexible, false, "FeatureUpdates"); else
             {
@@ -124,12 +120,8 @@ public sealed partial class UpdateFeaturesRequest : IEquatable<UpdateFeaturesReq
         public void Read(ref KafkaReader r, short version)
         {
             bool flexible = true;
-            {
-                Feature = r.ReadString(flexible);
-            }
-            {
-                MaxVersionLevel = r.ReadInt16();
-            }
+            Feature = r.ReadString(flexible);
+            MaxVersionLevel = r.ReadInt16();
             if (version <= 0)
             {
                 AllowDowngrade = r.ReadBool();
@@ -155,12 +147,8 @@ public sealed partial class UpdateFeaturesRequest : IEquatable<UpdateFeaturesReq
         public void Write(KafkaWriter w, short version)
         {
             bool flexible = true;
-            {
-                w.WriteString(Feature, flexible, false, "Feature");
-            }
-            {
-                w.WriteInt16(MaxVersionLevel);
-            }
+            w.WriteString(Feature, flexible, false, "Feature");
+            w.WriteInt16(MaxVersionLevel);
             if (version <= 0)
             {
                 w.WriteBool(AllowDowngrade);

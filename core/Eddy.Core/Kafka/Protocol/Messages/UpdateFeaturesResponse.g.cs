@@ -32,15 +32,9 @@ public sealed partial class UpdateFeaturesResponse : IEquatable<UpdateFeaturesRe
     {
         KafkaReader.CheckVersion("UpdateFeaturesResponse", version, LowestVersion, HighestVersion);
         bool flexible = true;
-        {
-            ThrottleTimeMs = r.ReadInt32();
-        }
-        {
-            ErrorCode = r.ReadInt16();
-        }
-        {
-            ErrorMessage = r.ReadNullableString(flexible, true);
-        }
+        ThrottleTimeMs = r.ReadInt32();
+        ErrorCode = r.ReadInt16();
+        ErrorMessage = r.ReadNullableString(flexible, true);
         if (version <= 1)
         {
             int n = r.ReadArrayLength(flexible, false);
@@ -68,15 +62,9 @@ public sealed partial class UpdateFeaturesResponse : IEquatable<UpdateFeaturesRe
     {
         KafkaReader.CheckVersion("UpdateFeaturesResponse", version, LowestVersion, HighestVersion);
         bool flexible = true;
-        {
-            w.WriteInt32(ThrottleTimeMs);
-        }
-        {
-            w.WriteInt16(ErrorCode);
-        }
-        {
-            w.WriteString(ErrorMessage, flexible, true, "ErrorMessage");
-        }
+        w.WriteInt32(ThrottleTimeMs);
+        w.WriteInt16(ErrorCode);
+        w.WriteString(ErrorMessage, flexible, true, "ErrorMessage");
         if (version <= 1)
         {
             if (Results is null) w.WriteNullArray(flexible, false, "Results"); else
@@ -130,15 +118,9 @@ public sealed partial class UpdateFeaturesResponse : IEquatable<UpdateFeaturesRe
         public void Read(ref KafkaReader r, short version)
         {
             bool flexible = true;
-            {
-                Feature = r.ReadString(flexible);
-            }
-            {
-                ErrorCode = r.ReadInt16();
-            }
-            {
-                ErrorMessage = r.ReadNullableString(flexible, true);
-            }
+            Feature = r.ReadString(flexible);
+            ErrorCode = r.ReadInt16();
+            ErrorMessage = r.ReadNullableString(flexible, true);
             if (flexible)
             {
                 int tagCount = r.ReadTagCount();
@@ -156,15 +138,9 @@ public sealed partial class UpdateFeaturesResponse : IEquatable<UpdateFeaturesRe
         public void Write(KafkaWriter w, short version)
         {
             bool flexible = true;
-            {
-                w.WriteString(Feature, flexible, false, "Feature");
-            }
-            {
-                w.WriteInt16(ErrorCode);
-            }
-            {
-                w.WriteString(ErrorMessage, flexible, true, "ErrorMessage");
-            }
+            w.WriteString(Feature, flexible, false, "Feature");
+            w.WriteInt16(ErrorCode);
+            w.WriteString(ErrorMessage, flexible, true, "ErrorMessage");
             if (flexible)
             {
                 int tagCount = UnknownTaggedFields?.Count ?? 0;

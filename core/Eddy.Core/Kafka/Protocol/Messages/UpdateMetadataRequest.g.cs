@@ -40,16 +40,12 @@ public sealed partial class UpdateMetadataRequest : IEquatable<UpdateMetadataReq
     {
         KafkaReader.CheckVersion("UpdateMetadataRequest", version, LowestVersion, HighestVersion);
         bool flexible = version >= 6;
-        {
-            ControllerId = r.ReadInt32();
-        }
+        ControllerId = r.ReadInt32();
         if (version >= 8)
         {
             isKRaftController = r.ReadBool();
         }
-        {
-            ControllerEpoch = r.ReadInt32();
-        }
+        ControllerEpoch = r.ReadInt32();
         if (version >= 5)
         {
             BrokerEpoch = r.ReadInt64();
@@ -105,9 +101,7 @@ public sealed partial class UpdateMetadataRequest : IEquatable<UpdateMetadataReq
     {
         KafkaReader.CheckVersion("UpdateMetadataRequest", version, LowestVersion, HighestVersion);
         bool flexible = version >= 6;
-        {
-            w.WriteInt32(ControllerId);
-        }
+        w.WriteInt32(ControllerId);
         if (version >= 8)
         {
             w.WriteBool(isKRaftController);
@@ -116,9 +110,7 @@ public sealed partial class UpdateMetadataRequest : IEquatable<UpdateMetadataReq
             throw KafkaProtocolException.CannotEncode("UpdateMetadataRequest.isKRaftController", version);
         if (!(version >= 8) && !(Type == 0))
             throw KafkaProtocolException.CannotEncode("UpdateMetadataRequest.Type", version);
-        {
-            w.WriteInt32(ControllerEpoch);
-        }
+        w.WriteInt32(ControllerEpoch);
         if (version >= 5)
         {
             w.WriteInt64(BrokerEpoch);
@@ -227,18 +219,10 @@ public sealed partial class UpdateMetadataRequest : IEquatable<UpdateMetadataReq
             {
                 TopicName = r.ReadString(flexible);
             }
-            {
-                PartitionIndex = r.ReadInt32();
-            }
-            {
-                ControllerEpoch = r.ReadInt32();
-            }
-            {
-                Leader = r.ReadInt32();
-            }
-            {
-                LeaderEpoch = r.ReadInt32();
-            }
+            PartitionIndex = r.ReadInt32();
+            ControllerEpoch = r.ReadInt32();
+            Leader = r.ReadInt32();
+            LeaderEpoch = r.ReadInt32();
             {
                 int n = r.ReadArrayLength(flexible, false);
                 {
@@ -247,9 +231,7 @@ public sealed partial class UpdateMetadataRequest : IEquatable<UpdateMetadataReq
                     Isr = list;
                 }
             }
-            {
-                ZkVersion = r.ReadInt32();
-            }
+            ZkVersion = r.ReadInt32();
             {
                 int n = r.ReadArrayLength(flexible, false);
                 {
@@ -288,18 +270,10 @@ public sealed partial class UpdateMetadataRequest : IEquatable<UpdateMetadataReq
             {
                 w.WriteString(TopicName, flexible, false, "TopicName");
             }
-            {
-                w.WriteInt32(PartitionIndex);
-            }
-            {
-                w.WriteInt32(ControllerEpoch);
-            }
-            {
-                w.WriteInt32(Leader);
-            }
-            {
-                w.WriteInt32(LeaderEpoch);
-            }
+            w.WriteInt32(PartitionIndex);
+            w.WriteInt32(ControllerEpoch);
+            w.WriteInt32(Leader);
+            w.WriteInt32(LeaderEpoch);
             {
                 if (Isr is null) w.WriteNullArray(flexible, false, "Isr"); else
                 {
@@ -307,9 +281,7 @@ public sealed partial class UpdateMetadataRequest : IEquatable<UpdateMetadataReq
                     foreach (var e in Isr) w.WriteInt32(e);
                 }
             }
-            {
-                w.WriteInt32(ZkVersion);
-            }
+            w.WriteInt32(ZkVersion);
             {
                 if (Replicas is null) w.WriteNullArray(flexible, false, "Replicas"); else
                 {
@@ -483,9 +455,7 @@ public sealed partial class UpdateMetadataRequest : IEquatable<UpdateMetadataReq
         public void Read(ref KafkaReader r, short version)
         {
             bool flexible = version >= 6;
-            {
-                Id = r.ReadInt32();
-            }
+            Id = r.ReadInt32();
             if (version <= 0)
             {
                 V0Host = r.ReadString(flexible);
@@ -524,9 +494,7 @@ public sealed partial class UpdateMetadataRequest : IEquatable<UpdateMetadataReq
         public void Write(KafkaWriter w, short version)
         {
             bool flexible = version >= 6;
-            {
-                w.WriteInt32(Id);
-            }
+            w.WriteInt32(Id);
             if (version <= 0)
             {
                 w.WriteString(V0Host, flexible, false, "V0Host");

@@ -26,9 +26,7 @@ public sealed partial class UpdateMetadataResponse : IEquatable<UpdateMetadataRe
     {
         KafkaReader.CheckVersion("UpdateMetadataResponse", version, LowestVersion, HighestVersion);
         bool flexible = version >= 6;
-        {
-            ErrorCode = r.ReadInt16();
-        }
+        ErrorCode = r.ReadInt16();
         if (flexible)
         {
             int tagCount = r.ReadTagCount();
@@ -47,9 +45,7 @@ public sealed partial class UpdateMetadataResponse : IEquatable<UpdateMetadataRe
     {
         KafkaReader.CheckVersion("UpdateMetadataResponse", version, LowestVersion, HighestVersion);
         bool flexible = version >= 6;
-        {
-            w.WriteInt16(ErrorCode);
-        }
+        w.WriteInt16(ErrorCode);
         if (flexible)
         {
             int tagCount = UnknownTaggedFields?.Count ?? 0;

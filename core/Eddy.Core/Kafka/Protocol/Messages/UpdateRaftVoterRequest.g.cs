@@ -36,18 +36,10 @@ public sealed partial class UpdateRaftVoterRequest : IEquatable<UpdateRaftVoterR
     {
         KafkaReader.CheckVersion("UpdateRaftVoterRequest", version, LowestVersion, HighestVersion);
         bool flexible = true;
-        {
-            ClusterId = r.ReadNullableString(flexible, true);
-        }
-        {
-            CurrentLeaderEpoch = r.ReadInt32();
-        }
-        {
-            VoterId = r.ReadInt32();
-        }
-        {
-            VoterDirectoryId = r.ReadUuid();
-        }
+        ClusterId = r.ReadNullableString(flexible, true);
+        CurrentLeaderEpoch = r.ReadInt32();
+        VoterId = r.ReadInt32();
+        VoterDirectoryId = r.ReadUuid();
         {
             int n = r.ReadArrayLength(flexible, false);
             {
@@ -77,18 +69,10 @@ public sealed partial class UpdateRaftVoterRequest : IEquatable<UpdateRaftVoterR
     {
         KafkaReader.CheckVersion("UpdateRaftVoterRequest", version, LowestVersion, HighestVersion);
         bool flexible = true;
-        {
-            w.WriteString(ClusterId, flexible, true, "ClusterId");
-        }
-        {
-            w.WriteInt32(CurrentLeaderEpoch);
-        }
-        {
-            w.WriteInt32(VoterId);
-        }
-        {
-            w.WriteUuid(VoterDirectoryId);
-        }
+        w.WriteString(ClusterId, flexible, true, "ClusterId");
+        w.WriteInt32(CurrentLeaderEpoch);
+        w.WriteInt32(VoterId);
+        w.WriteUuid(VoterDirectoryId);
         {
             if (Listeners is null) w.WriteNullArray(flexible, false, "Listeners"); else
             {
@@ -147,15 +131,9 @@ public sealed partial class UpdateRaftVoterRequest : IEquatable<UpdateRaftVoterR
         public void Read(ref KafkaReader r, short version)
         {
             bool flexible = true;
-            {
-                Name = r.ReadString(flexible);
-            }
-            {
-                Host = r.ReadString(flexible);
-            }
-            {
-                Port = r.ReadUInt16();
-            }
+            Name = r.ReadString(flexible);
+            Host = r.ReadString(flexible);
+            Port = r.ReadUInt16();
             if (flexible)
             {
                 int tagCount = r.ReadTagCount();
@@ -173,15 +151,9 @@ public sealed partial class UpdateRaftVoterRequest : IEquatable<UpdateRaftVoterR
         public void Write(KafkaWriter w, short version)
         {
             bool flexible = true;
-            {
-                w.WriteString(Name, flexible, false, "Name");
-            }
-            {
-                w.WriteString(Host, flexible, false, "Host");
-            }
-            {
-                w.WriteUInt16(Port);
-            }
+            w.WriteString(Name, flexible, false, "Name");
+            w.WriteString(Host, flexible, false, "Host");
+            w.WriteUInt16(Port);
             if (flexible)
             {
                 int tagCount = UnknownTaggedFields?.Count ?? 0;
@@ -224,12 +196,8 @@ public sealed partial class UpdateRaftVoterRequest : IEquatable<UpdateRaftVoterR
         public void Read(ref KafkaReader r, short version)
         {
             bool flexible = true;
-            {
-                MinSupportedVersion = r.ReadInt16();
-            }
-            {
-                MaxSupportedVersion = r.ReadInt16();
-            }
+            MinSupportedVersion = r.ReadInt16();
+            MaxSupportedVersion = r.ReadInt16();
             if (flexible)
             {
                 int tagCount = r.ReadTagCount();
@@ -247,12 +215,8 @@ public sealed partial class UpdateRaftVoterRequest : IEquatable<UpdateRaftVoterR
         public void Write(KafkaWriter w, short version)
         {
             bool flexible = true;
-            {
-                w.WriteInt16(MinSupportedVersion);
-            }
-            {
-                w.WriteInt16(MaxSupportedVersion);
-            }
+            w.WriteInt16(MinSupportedVersion);
+            w.WriteInt16(MaxSupportedVersion);
             if (flexible)
             {
                 int tagCount = UnknownTaggedFields?.Count ?? 0;

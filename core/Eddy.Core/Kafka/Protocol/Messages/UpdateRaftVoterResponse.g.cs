@@ -30,12 +30,8 @@ public sealed partial class UpdateRaftVoterResponse : IEquatable<UpdateRaftVoter
     {
         KafkaReader.CheckVersion("UpdateRaftVoterResponse", version, LowestVersion, HighestVersion);
         bool flexible = true;
-        {
-            ThrottleTimeMs = r.ReadInt32();
-        }
-        {
-            ErrorCode = r.ReadInt16();
-        }
+        ThrottleTimeMs = r.ReadInt32();
+        ErrorCode = r.ReadInt16();
         if (flexible)
         {
             int tagCount = r.ReadTagCount();
@@ -61,12 +57,8 @@ public sealed partial class UpdateRaftVoterResponse : IEquatable<UpdateRaftVoter
     {
         KafkaReader.CheckVersion("UpdateRaftVoterResponse", version, LowestVersion, HighestVersion);
         bool flexible = true;
-        {
-            w.WriteInt32(ThrottleTimeMs);
-        }
-        {
-            w.WriteInt16(ErrorCode);
-        }
+        w.WriteInt32(ThrottleTimeMs);
+        w.WriteInt16(ErrorCode);
         if (flexible)
         {
             int tagCount = UnknownTaggedFields?.Count ?? 0;
@@ -119,18 +111,10 @@ public sealed partial class UpdateRaftVoterResponse : IEquatable<UpdateRaftVoter
         public void Read(ref KafkaReader r, short version)
         {
             bool flexible = true;
-            {
-                LeaderId = r.ReadInt32();
-            }
-            {
-                LeaderEpoch = r.ReadInt32();
-            }
-            {
-                Host = r.ReadString(flexible);
-            }
-            {
-                Port = r.ReadInt32();
-            }
+            LeaderId = r.ReadInt32();
+            LeaderEpoch = r.ReadInt32();
+            Host = r.ReadString(flexible);
+            Port = r.ReadInt32();
             if (flexible)
             {
                 int tagCount = r.ReadTagCount();
@@ -148,18 +132,10 @@ public sealed partial class UpdateRaftVoterResponse : IEquatable<UpdateRaftVoter
         public void Write(KafkaWriter w, short version)
         {
             bool flexible = true;
-            {
-                w.WriteInt32(LeaderId);
-            }
-            {
-                w.WriteInt32(LeaderEpoch);
-            }
-            {
-                w.WriteString(Host, flexible, false, "Host");
-            }
-            {
-                w.WriteInt32(Port);
-            }
+            w.WriteInt32(LeaderId);
+            w.WriteInt32(LeaderEpoch);
+            w.WriteString(Host, flexible, false, "Host");
+            w.WriteInt32(Port);
             if (flexible)
             {
                 int tagCount = UnknownTaggedFields?.Count ?? 0;

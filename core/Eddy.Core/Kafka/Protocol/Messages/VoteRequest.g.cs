@@ -30,9 +30,7 @@ public sealed partial class VoteRequest : IEquatable<VoteRequest>, IKafkaMessage
     {
         KafkaReader.CheckVersion("VoteRequest", version, LowestVersion, HighestVersion);
         bool flexible = true;
-        {
-            ClusterId = r.ReadNullableString(flexible, true);
-        }
+        ClusterId = r.ReadNullableString(flexible, true);
         if (version >= 1)
         {
             VoterId = r.ReadInt32();
@@ -63,9 +61,7 @@ public sealed partial class VoteRequest : IEquatable<VoteRequest>, IKafkaMessage
     {
         KafkaReader.CheckVersion("VoteRequest", version, LowestVersion, HighestVersion);
         bool flexible = true;
-        {
-            w.WriteString(ClusterId, flexible, true, "ClusterId");
-        }
+        w.WriteString(ClusterId, flexible, true, "ClusterId");
         if (version >= 1)
         {
             w.WriteInt32(VoterId);
@@ -118,9 +114,7 @@ public sealed partial class VoteRequest : IEquatable<VoteRequest>, IKafkaMessage
         public void Read(ref KafkaReader r, short version)
         {
             bool flexible = true;
-            {
-                TopicName = r.ReadString(flexible);
-            }
+            TopicName = r.ReadString(flexible);
             {
                 int n = r.ReadArrayLength(flexible, false);
                 {
@@ -146,9 +140,7 @@ public sealed partial class VoteRequest : IEquatable<VoteRequest>, IKafkaMessage
         public void Write(KafkaWriter w, short version)
         {
             bool flexible = true;
-            {
-                w.WriteString(TopicName, flexible, false, "TopicName");
-            }
+            w.WriteString(TopicName, flexible, false, "TopicName");
             {
                 if (Partitions is null) w.WriteNullArray(flexible, false, "Partitions"); else
                 {
@@ -206,15 +198,9 @@ public sealed partial class VoteRequest : IEquatable<VoteRequest>, IKafkaMessage
         public void Read(ref KafkaReader r, short version)
         {
             bool flexible = true;
-            {
-                PartitionIndex = r.ReadInt32();
-            }
-            {
-                CandidateEpoch = r.ReadInt32();
-            }
-            {
-                CandidateId = r.ReadInt32();
-            }
+            PartitionIndex = r.ReadInt32();
+            CandidateEpoch = r.ReadInt32();
+            CandidateId = r.ReadInt32();
             if (version >= 1)
             {
                 CandidateDirectoryId = r.ReadUuid();
@@ -223,12 +209,8 @@ public sealed partial class VoteRequest : IEquatable<VoteRequest>, IKafkaMessage
             {
                 VoterDirectoryId = r.ReadUuid();
             }
-            {
-                LastOffsetEpoch = r.ReadInt32();
-            }
-            {
-                LastOffset = r.ReadInt64();
-            }
+            LastOffsetEpoch = r.ReadInt32();
+            LastOffset = r.ReadInt64();
             if (flexible)
             {
                 int tagCount = r.ReadTagCount();
@@ -246,15 +228,9 @@ public sealed partial class VoteRequest : IEquatable<VoteRequest>, IKafkaMessage
         public void Write(KafkaWriter w, short version)
         {
             bool flexible = true;
-            {
-                w.WriteInt32(PartitionIndex);
-            }
-            {
-                w.WriteInt32(CandidateEpoch);
-            }
-            {
-                w.WriteInt32(CandidateId);
-            }
+            w.WriteInt32(PartitionIndex);
+            w.WriteInt32(CandidateEpoch);
+            w.WriteInt32(CandidateId);
             if (version >= 1)
             {
                 w.WriteUuid(CandidateDirectoryId);
@@ -263,12 +239,8 @@ public sealed partial class VoteRequest : IEquatable<VoteRequest>, IKafkaMessage
             {
                 w.WriteUuid(VoterDirectoryId);
             }
-            {
-                w.WriteInt32(LastOffsetEpoch);
-            }
-            {
-                w.WriteInt64(LastOffset);
-            }
+            w.WriteInt32(LastOffsetEpoch);
+            w.WriteInt64(LastOffset);
             if (flexible)
             {
                 int tagCount = UnknownTaggedFields?.Count ?? 0;

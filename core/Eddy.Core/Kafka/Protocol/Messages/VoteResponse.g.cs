@@ -30,9 +30,7 @@ public sealed partial class VoteResponse : IEquatable<VoteResponse>, IKafkaMessa
     {
         KafkaReader.CheckVersion("VoteResponse", version, LowestVersion, HighestVersion);
         bool flexible = true;
-        {
-            ErrorCode = r.ReadInt16();
-        }
+        ErrorCode = r.ReadInt16();
         {
             int n = r.ReadArrayLength(flexible, false);
             {
@@ -71,9 +69,7 @@ public sealed partial class VoteResponse : IEquatable<VoteResponse>, IKafkaMessa
     {
         KafkaReader.CheckVersion("VoteResponse", version, LowestVersion, HighestVersion);
         bool flexible = true;
-        {
-            w.WriteInt16(ErrorCode);
-        }
+        w.WriteInt16(ErrorCode);
         {
             if (Topics is null) w.WriteNullArray(flexible, false, "Topics"); else
             {
@@ -136,9 +132,7 @@ public sealed partial class VoteResponse : IEquatable<VoteResponse>, IKafkaMessa
         public void Read(ref KafkaReader r, short version)
         {
             bool flexible = true;
-            {
-                TopicName = r.ReadString(flexible);
-            }
+            TopicName = r.ReadString(flexible);
             {
                 int n = r.ReadArrayLength(flexible, false);
                 {
@@ -164,9 +158,7 @@ public sealed partial class VoteResponse : IEquatable<VoteResponse>, IKafkaMessa
         public void Write(KafkaWriter w, short version)
         {
             bool flexible = true;
-            {
-                w.WriteString(TopicName, flexible, false, "TopicName");
-            }
+            w.WriteString(TopicName, flexible, false, "TopicName");
             {
                 if (Partitions is null) w.WriteNullArray(flexible, false, "Partitions"); else
                 {
@@ -220,21 +212,11 @@ public sealed partial class VoteResponse : IEquatable<VoteResponse>, IKafkaMessa
         public void Read(ref KafkaReader r, short version)
         {
             bool flexible = true;
-            {
-                PartitionIndex = r.ReadInt32();
-            }
-            {
-                ErrorCode = r.ReadInt16();
-            }
-            {
-                LeaderId = r.ReadInt32();
-            }
-            {
-                LeaderEpoch = r.ReadInt32();
-            }
-            {
-                VoteGranted = r.ReadBool();
-            }
+            PartitionIndex = r.ReadInt32();
+            ErrorCode = r.ReadInt16();
+            LeaderId = r.ReadInt32();
+            LeaderEpoch = r.ReadInt32();
+            VoteGranted = r.ReadBool();
             if (flexible)
             {
                 int tagCount = r.ReadTagCount();
@@ -252,21 +234,11 @@ public sealed partial class VoteResponse : IEquatable<VoteResponse>, IKafkaMessa
         public void Write(KafkaWriter w, short version)
         {
             bool flexible = true;
-            {
-                w.WriteInt32(PartitionIndex);
-            }
-            {
-                w.WriteInt16(ErrorCode);
-            }
-            {
-                w.WriteInt32(LeaderId);
-            }
-            {
-                w.WriteInt32(LeaderEpoch);
-            }
-            {
-                w.WriteBool(VoteGranted);
-            }
+            w.WriteInt32(PartitionIndex);
+            w.WriteInt16(ErrorCode);
+            w.WriteInt32(LeaderId);
+            w.WriteInt32(LeaderEpoch);
+            w.WriteBool(VoteGranted);
             if (flexible)
             {
                 int tagCount = UnknownTaggedFields?.Count ?? 0;

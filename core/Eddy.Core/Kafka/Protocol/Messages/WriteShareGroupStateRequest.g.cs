@@ -28,9 +28,7 @@ public sealed partial class WriteShareGroupStateRequest : IEquatable<WriteShareG
     {
         KafkaReader.CheckVersion("WriteShareGroupStateRequest", version, LowestVersion, HighestVersion);
         bool flexible = true;
-        {
-            GroupId = r.ReadString(flexible);
-        }
+        GroupId = r.ReadString(flexible);
         {
             int n = r.ReadArrayLength(flexible, false);
             {
@@ -57,9 +55,7 @@ public sealed partial class WriteShareGroupStateRequest : IEquatable<WriteShareG
     {
         KafkaReader.CheckVersion("WriteShareGroupStateRequest", version, LowestVersion, HighestVersion);
         bool flexible = true;
-        {
-            w.WriteString(GroupId, flexible, false, "GroupId");
-        }
+        w.WriteString(GroupId, flexible, false, "GroupId");
         {
             if (Topics is null) w.WriteNullArray(flexible, false, "Topics"); else
             {
@@ -106,9 +102,7 @@ public sealed partial class WriteShareGroupStateRequest : IEquatable<WriteShareG
         public void Read(ref KafkaReader r, short version)
         {
             bool flexible = true;
-            {
-                TopicId = r.ReadUuid();
-            }
+            TopicId = r.ReadUuid();
             {
                 int n = r.ReadArrayLength(flexible, false);
                 {
@@ -134,9 +128,7 @@ public sealed partial class WriteShareGroupStateRequest : IEquatable<WriteShareG
         public void Write(KafkaWriter w, short version)
         {
             bool flexible = true;
-            {
-                w.WriteUuid(TopicId);
-            }
+            w.WriteUuid(TopicId);
             {
                 if (Partitions is null) w.WriteNullArray(flexible, false, "Partitions"); else
                 {
@@ -190,18 +182,10 @@ public sealed partial class WriteShareGroupStateRequest : IEquatable<WriteShareG
         public void Read(ref KafkaReader r, short version)
         {
             bool flexible = true;
-            {
-                Partition = r.ReadInt32();
-            }
-            {
-                StateEpoch = r.ReadInt32();
-            }
-            {
-                LeaderEpoch = r.ReadInt32();
-            }
-            {
-                StartOffset = r.ReadInt64();
-            }
+            Partition = r.ReadInt32();
+            StateEpoch = r.ReadInt32();
+            LeaderEpoch = r.ReadInt32();
+            StartOffset = r.ReadInt64();
             {
                 int n = r.ReadArrayLength(flexible, false);
                 {
@@ -227,18 +211,10 @@ public sealed partial class WriteShareGroupStateRequest : IEquatable<WriteShareG
         public void Write(KafkaWriter w, short version)
         {
             bool flexible = true;
-            {
-                w.WriteInt32(Partition);
-            }
-            {
-                w.WriteInt32(StateEpoch);
-            }
-            {
-                w.WriteInt32(LeaderEpoch);
-            }
-            {
-                w.WriteInt64(StartOffset);
-            }
+            w.WriteInt32(Partition);
+            w.WriteInt32(StateEpoch);
+            w.WriteInt32(LeaderEpoch);
+            w.WriteInt64(StartOffset);
             {
                 if (StateBatches is null) w.WriteNullArray(flexible, false, "StateBatches"); else
                 {
@@ -296,18 +272,10 @@ public sealed partial class WriteShareGroupStateRequest : IEquatable<WriteShareG
         public void Read(ref KafkaReader r, short version)
         {
             bool flexible = true;
-            {
-                FirstOffset = r.ReadInt64();
-            }
-            {
-                LastOffset = r.ReadInt64();
-            }
-            {
-                DeliveryState = r.ReadInt8();
-            }
-            {
-                DeliveryCount = r.ReadInt16();
-            }
+            FirstOffset = r.ReadInt64();
+            LastOffset = r.ReadInt64();
+            DeliveryState = r.ReadInt8();
+            DeliveryCount = r.ReadInt16();
             if (flexible)
             {
                 int tagCount = r.ReadTagCount();
@@ -325,18 +293,10 @@ public sealed partial class WriteShareGroupStateRequest : IEquatable<WriteShareG
         public void Write(KafkaWriter w, short version)
         {
             bool flexible = true;
-            {
-                w.WriteInt64(FirstOffset);
-            }
-            {
-                w.WriteInt64(LastOffset);
-            }
-            {
-                w.WriteInt8(DeliveryState);
-            }
-            {
-                w.WriteInt16(DeliveryCount);
-            }
+            w.WriteInt64(FirstOffset);
+            w.WriteInt64(LastOffset);
+            w.WriteInt8(DeliveryState);
+            w.WriteInt16(DeliveryCount);
             if (flexible)
             {
                 int tagCount = UnknownTaggedFields?.Count ?? 0;

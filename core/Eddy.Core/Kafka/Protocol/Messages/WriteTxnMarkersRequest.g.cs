@@ -104,15 +104,9 @@ public sealed partial class WriteTxnMarkersRequest : IEquatable<WriteTxnMarkersR
         public void Read(ref KafkaReader r, short version)
         {
             bool flexible = version >= 1;
-            {
-                ProducerId = r.ReadInt64();
-            }
-            {
-                ProducerEpoch = r.ReadInt16();
-            }
-            {
-                TransactionResult = r.ReadBool();
-            }
+            ProducerId = r.ReadInt64();
+            ProducerEpoch = r.ReadInt16();
+            TransactionResult = r.ReadBool();
             {
                 int n = r.ReadArrayLength(flexible, false);
                 {
@@ -121,9 +115,7 @@ public sealed partial class WriteTxnMarkersRequest : IEquatable<WriteTxnMarkersR
                     Topics = list;
                 }
             }
-            {
-                CoordinatorEpoch = r.ReadInt32();
-            }
+            CoordinatorEpoch = r.ReadInt32();
             if (version >= 2)
             {
                 TransactionVersion = r.ReadInt8();
@@ -145,15 +137,9 @@ public sealed partial class WriteTxnMarkersRequest : IEquatable<WriteTxnMarkersR
         public void Write(KafkaWriter w, short version)
         {
             bool flexible = version >= 1;
-            {
-                w.WriteInt64(ProducerId);
-            }
-            {
-                w.WriteInt16(ProducerEpoch);
-            }
-            {
-                w.WriteBool(TransactionResult);
-            }
+            w.WriteInt64(ProducerId);
+            w.WriteInt16(ProducerEpoch);
+            w.WriteBool(TransactionResult);
             {
                 if (Topics is null) w.WriteNullArray(flexible, false, "Topics"); else
                 {
@@ -161,9 +147,7 @@ public sealed partial class WriteTxnMarkersRequest : IEquatable<WriteTxnMarkersR
                     foreach (var e in Topics) e.Write(w, version);
                 }
             }
-            {
-                w.WriteInt32(CoordinatorEpoch);
-            }
+            w.WriteInt32(CoordinatorEpoch);
             if (version >= 2)
             {
                 w.WriteInt8(TransactionVersion);
@@ -216,9 +200,7 @@ public sealed partial class WriteTxnMarkersRequest : IEquatable<WriteTxnMarkersR
         public void Read(ref KafkaReader r, short version)
         {
             bool flexible = version >= 1;
-            {
-                Name = r.ReadString(flexible);
-            }
+            Name = r.ReadString(flexible);
             {
                 int n = r.ReadArrayLength(flexible, false);
                 {
@@ -244,9 +226,7 @@ public sealed partial class WriteTxnMarkersRequest : IEquatable<WriteTxnMarkersR
         public void Write(KafkaWriter w, short version)
         {
             bool flexible = version >= 1;
-            {
-                w.WriteString(Name, flexible, false, "Name");
-            }
+            w.WriteString(Name, flexible, false, "Name");
             {
                 if (PartitionIndexes is null) w.WriteNullArray(flexible, false, "PartitionIndexes"); else
                 {

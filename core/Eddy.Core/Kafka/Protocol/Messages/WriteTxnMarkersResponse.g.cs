@@ -96,9 +96,7 @@ public sealed partial class WriteTxnMarkersResponse : IEquatable<WriteTxnMarkers
         public void Read(ref KafkaReader r, short version)
         {
             bool flexible = version >= 1;
-            {
-                ProducerId = r.ReadInt64();
-            }
+            ProducerId = r.ReadInt64();
             {
                 int n = r.ReadArrayLength(flexible, false);
                 {
@@ -124,9 +122,7 @@ public sealed partial class WriteTxnMarkersResponse : IEquatable<WriteTxnMarkers
         public void Write(KafkaWriter w, short version)
         {
             bool flexible = version >= 1;
-            {
-                w.WriteInt64(ProducerId);
-            }
+            w.WriteInt64(ProducerId);
             {
                 if (Topics is null) w.WriteNullArray(flexible, false, "Topics"); else
                 {
@@ -174,9 +170,7 @@ public sealed partial class WriteTxnMarkersResponse : IEquatable<WriteTxnMarkers
         public void Read(ref KafkaReader r, short version)
         {
             bool flexible = version >= 1;
-            {
-                Name = r.ReadString(flexible);
-            }
+            Name = r.ReadString(flexible);
             {
                 int n = r.ReadArrayLength(flexible, false);
                 {
@@ -202,9 +196,7 @@ public sealed partial class WriteTxnMarkersResponse : IEquatable<WriteTxnMarkers
         public void Write(KafkaWriter w, short version)
         {
             bool flexible = version >= 1;
-            {
-                w.WriteString(Name, flexible, false, "Name");
-            }
+            w.WriteString(Name, flexible, false, "Name");
             {
                 if (Partitions is null) w.WriteNullArray(flexible, false, "Partitions"); else
                 {
@@ -252,12 +244,8 @@ public sealed partial class WriteTxnMarkersResponse : IEquatable<WriteTxnMarkers
         public void Read(ref KafkaReader r, short version)
         {
             bool flexible = version >= 1;
-            {
-                PartitionIndex = r.ReadInt32();
-            }
-            {
-                ErrorCode = r.ReadInt16();
-            }
+            PartitionIndex = r.ReadInt32();
+            ErrorCode = r.ReadInt16();
             if (flexible)
             {
                 int tagCount = r.ReadTagCount();
@@ -275,12 +263,8 @@ public sealed partial class WriteTxnMarkersResponse : IEquatable<WriteTxnMarkers
         public void Write(KafkaWriter w, short version)
         {
             bool flexible = version >= 1;
-            {
-                w.WriteInt32(PartitionIndex);
-            }
-            {
-                w.WriteInt16(ErrorCode);
-            }
+            w.WriteInt32(PartitionIndex);
+            w.WriteInt16(ErrorCode);
             if (flexible)
             {
                 int tagCount = UnknownTaggedFields?.Count ?? 0;
