@@ -305,6 +305,10 @@ internal sealed class Emitter
         Line("return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);");
         Close();
         Line($"public override bool Equals(object? obj) => Equals(obj as {cls});");
+        // Tagged struct fields are written only when they differ from a fresh instance; compare without allocating one.
+        Line($"private static readonly {cls} Pristine = new();");
+        Line("/// <summary>Whether every field still has its schema default.</summary>");
+        Line("public bool IsPristine() => Equals(Pristine);");
         Line("public override int GetHashCode()");
         Open();
         Line("var h = new HashCode();");
@@ -363,7 +367,7 @@ internal sealed class Emitter
     private string IsDefault(FieldDef f)
     {
         if (f.IsArray) return DefaultIsNull(f) ? $"{f.Name} is null" : $"{f.Name} is null || {f.Name}.Count == 0";
-        if (f.IsStruct) return DefaultIsNull(f) ? $"{f.Name} is null" : $"{f.Name} is null || {f.Name}.Equals(new {StructCls(f.Type)}())";
+        if (f.IsStruct) return DefaultIsNull(f) ? $"{f.Name} is null" : $"{f.Name} is null || {f.Name}.IsPristine()";
         return f.Type switch
         {
             "string" => DefaultIsNull(f) ? $"{f.Name} is null" : $"{f.Name} == {Literal(f.Default ?? "")}",

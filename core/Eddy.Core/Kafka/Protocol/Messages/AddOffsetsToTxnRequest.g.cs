@@ -79,6 +79,9 @@ public sealed partial class AddOffsetsToTxnRequest : IEquatable<AddOffsetsToTxnR
         return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
     }
     public override bool Equals(object? obj) => Equals(obj as AddOffsetsToTxnRequest);
+    private static readonly AddOffsetsToTxnRequest Pristine = new();
+    /// <summary>Whether every field still has its schema default.</summary>
+    public bool IsPristine() => Equals(Pristine);
     public override int GetHashCode()
     {
         var h = new HashCode();

@@ -142,6 +142,9 @@ public sealed partial class AddPartitionsToTxnRequest : IEquatable<AddPartitions
         return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
     }
     public override bool Equals(object? obj) => Equals(obj as AddPartitionsToTxnRequest);
+    private static readonly AddPartitionsToTxnRequest Pristine = new();
+    /// <summary>Whether every field still has its schema default.</summary>
+    public bool IsPristine() => Equals(Pristine);
     public override int GetHashCode()
     {
         var h = new HashCode();
@@ -269,6 +272,9 @@ public sealed partial class AddPartitionsToTxnRequest : IEquatable<AddPartitions
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as AddPartitionsToTxnTransaction);
+        private static readonly AddPartitionsToTxnTransaction Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();
@@ -346,6 +352,9 @@ public sealed partial class AddPartitionsToTxnRequest : IEquatable<AddPartitions
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as AddPartitionsToTxnTopic);
+        private static readonly AddPartitionsToTxnTopic Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();

@@ -119,6 +119,9 @@ public sealed partial class AddPartitionsToTxnResponse : IEquatable<AddPartition
         return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
     }
     public override bool Equals(object? obj) => Equals(obj as AddPartitionsToTxnResponse);
+    private static readonly AddPartitionsToTxnResponse Pristine = new();
+    /// <summary>Whether every field still has its schema default.</summary>
+    public bool IsPristine() => Equals(Pristine);
     public override int GetHashCode()
     {
         var h = new HashCode();
@@ -206,6 +209,9 @@ public sealed partial class AddPartitionsToTxnResponse : IEquatable<AddPartition
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as AddPartitionsToTxnResult);
+        private static readonly AddPartitionsToTxnResult Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();
@@ -280,6 +286,9 @@ public sealed partial class AddPartitionsToTxnResponse : IEquatable<AddPartition
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as AddPartitionsToTxnTopicResult);
+        private static readonly AddPartitionsToTxnTopicResult Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();
@@ -341,6 +350,9 @@ public sealed partial class AddPartitionsToTxnResponse : IEquatable<AddPartition
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as AddPartitionsToTxnPartitionResult);
+        private static readonly AddPartitionsToTxnPartitionResult Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();

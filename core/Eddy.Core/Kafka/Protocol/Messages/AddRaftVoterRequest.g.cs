@@ -97,6 +97,9 @@ public sealed partial class AddRaftVoterRequest : IEquatable<AddRaftVoterRequest
         return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
     }
     public override bool Equals(object? obj) => Equals(obj as AddRaftVoterRequest);
+    private static readonly AddRaftVoterRequest Pristine = new();
+    /// <summary>Whether every field still has its schema default.</summary>
+    public bool IsPristine() => Equals(Pristine);
     public override int GetHashCode()
     {
         var h = new HashCode();
@@ -165,6 +168,9 @@ public sealed partial class AddRaftVoterRequest : IEquatable<AddRaftVoterRequest
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as Listener);
+        private static readonly Listener Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();

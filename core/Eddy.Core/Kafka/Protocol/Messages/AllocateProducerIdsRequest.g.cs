@@ -69,6 +69,9 @@ public sealed partial class AllocateProducerIdsRequest : IEquatable<AllocateProd
         return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
     }
     public override bool Equals(object? obj) => Equals(obj as AllocateProducerIdsRequest);
+    private static readonly AllocateProducerIdsRequest Pristine = new();
+    /// <summary>Whether every field still has its schema default.</summary>
+    public bool IsPristine() => Equals(Pristine);
     public override int GetHashCode()
     {
         var h = new HashCode();

@@ -82,6 +82,9 @@ public sealed partial class AlterClientQuotasRequest : IEquatable<AlterClientQuo
         return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
     }
     public override bool Equals(object? obj) => Equals(obj as AlterClientQuotasRequest);
+    private static readonly AlterClientQuotasRequest Pristine = new();
+    /// <summary>Whether every field still has its schema default.</summary>
+    public bool IsPristine() => Equals(Pristine);
     public override int GetHashCode()
     {
         var h = new HashCode();
@@ -168,6 +171,9 @@ public sealed partial class AlterClientQuotasRequest : IEquatable<AlterClientQuo
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as EntryData);
+        private static readonly EntryData Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();
@@ -229,6 +235,9 @@ public sealed partial class AlterClientQuotasRequest : IEquatable<AlterClientQuo
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as EntityData);
+        private static readonly EntityData Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();
@@ -295,6 +304,9 @@ public sealed partial class AlterClientQuotasRequest : IEquatable<AlterClientQuo
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as OpData);
+        private static readonly OpData Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();

@@ -82,6 +82,9 @@ public sealed partial class AlterClientQuotasResponse : IEquatable<AlterClientQu
         return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
     }
     public override bool Equals(object? obj) => Equals(obj as AlterClientQuotasResponse);
+    private static readonly AlterClientQuotasResponse Pristine = new();
+    /// <summary>Whether every field still has its schema default.</summary>
+    public bool IsPristine() => Equals(Pristine);
     public override int GetHashCode()
     {
         var h = new HashCode();
@@ -160,6 +163,9 @@ public sealed partial class AlterClientQuotasResponse : IEquatable<AlterClientQu
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as EntryData);
+        private static readonly EntryData Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();
@@ -222,6 +228,9 @@ public sealed partial class AlterClientQuotasResponse : IEquatable<AlterClientQu
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as EntityData);
+        private static readonly EntityData Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();

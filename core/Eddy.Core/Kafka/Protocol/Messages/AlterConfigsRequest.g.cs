@@ -82,6 +82,9 @@ public sealed partial class AlterConfigsRequest : IEquatable<AlterConfigsRequest
         return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
     }
     public override bool Equals(object? obj) => Equals(obj as AlterConfigsRequest);
+    private static readonly AlterConfigsRequest Pristine = new();
+    /// <summary>Whether every field still has its schema default.</summary>
+    public bool IsPristine() => Equals(Pristine);
     public override int GetHashCode()
     {
         var h = new HashCode();
@@ -160,6 +163,9 @@ public sealed partial class AlterConfigsRequest : IEquatable<AlterConfigsRequest
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as AlterConfigsResource);
+        private static readonly AlterConfigsResource Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();
@@ -222,6 +228,9 @@ public sealed partial class AlterConfigsRequest : IEquatable<AlterConfigsRequest
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as AlterableConfig);
+        private static readonly AlterableConfig Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();

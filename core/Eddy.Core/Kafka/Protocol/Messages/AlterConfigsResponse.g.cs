@@ -82,6 +82,9 @@ public sealed partial class AlterConfigsResponse : IEquatable<AlterConfigsRespon
         return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
     }
     public override bool Equals(object? obj) => Equals(obj as AlterConfigsResponse);
+    private static readonly AlterConfigsResponse Pristine = new();
+    /// <summary>Whether every field still has its schema default.</summary>
+    public bool IsPristine() => Equals(Pristine);
     public override int GetHashCode()
     {
         var h = new HashCode();
@@ -152,6 +155,9 @@ public sealed partial class AlterConfigsResponse : IEquatable<AlterConfigsRespon
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as AlterConfigsResourceResponse);
+        private static readonly AlterConfigsResourceResponse Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();

@@ -95,6 +95,9 @@ public sealed partial class AlterPartitionReassignmentsRequest : IEquatable<Alte
         return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
     }
     public override bool Equals(object? obj) => Equals(obj as AlterPartitionReassignmentsRequest);
+    private static readonly AlterPartitionReassignmentsRequest Pristine = new();
+    /// <summary>Whether every field still has its schema default.</summary>
+    public bool IsPristine() => Equals(Pristine);
     public override int GetHashCode()
     {
         var h = new HashCode();
@@ -169,6 +172,9 @@ public sealed partial class AlterPartitionReassignmentsRequest : IEquatable<Alte
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as ReassignableTopic);
+        private static readonly ReassignableTopic Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();
@@ -244,6 +250,9 @@ public sealed partial class AlterPartitionReassignmentsRequest : IEquatable<Alte
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as ReassignablePartition);
+        private static readonly ReassignablePartition Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();

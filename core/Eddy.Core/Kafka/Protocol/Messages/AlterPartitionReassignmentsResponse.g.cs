@@ -103,6 +103,9 @@ public sealed partial class AlterPartitionReassignmentsResponse : IEquatable<Alt
         return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
     }
     public override bool Equals(object? obj) => Equals(obj as AlterPartitionReassignmentsResponse);
+    private static readonly AlterPartitionReassignmentsResponse Pristine = new();
+    /// <summary>Whether every field still has its schema default.</summary>
+    public bool IsPristine() => Equals(Pristine);
     public override int GetHashCode()
     {
         var h = new HashCode();
@@ -179,6 +182,9 @@ public sealed partial class AlterPartitionReassignmentsResponse : IEquatable<Alt
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as ReassignableTopicResponse);
+        private static readonly ReassignableTopicResponse Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();
@@ -245,6 +251,9 @@ public sealed partial class AlterPartitionReassignmentsResponse : IEquatable<Alt
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as ReassignablePartitionResponse);
+        private static readonly ReassignablePartitionResponse Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();

@@ -77,6 +77,9 @@ public sealed partial class AlterReplicaLogDirsRequest : IEquatable<AlterReplica
         return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
     }
     public override bool Equals(object? obj) => Equals(obj as AlterReplicaLogDirsRequest);
+    private static readonly AlterReplicaLogDirsRequest Pristine = new();
+    /// <summary>Whether every field still has its schema default.</summary>
+    public bool IsPristine() => Equals(Pristine);
     public override int GetHashCode()
     {
         var h = new HashCode();
@@ -149,6 +152,9 @@ public sealed partial class AlterReplicaLogDirsRequest : IEquatable<AlterReplica
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as AlterReplicaLogDir);
+        private static readonly AlterReplicaLogDir Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();
@@ -223,6 +229,9 @@ public sealed partial class AlterReplicaLogDirsRequest : IEquatable<AlterReplica
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as AlterReplicaLogDirTopic);
+        private static readonly AlterReplicaLogDirTopic Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();

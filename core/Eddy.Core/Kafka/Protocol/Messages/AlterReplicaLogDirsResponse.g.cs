@@ -82,6 +82,9 @@ public sealed partial class AlterReplicaLogDirsResponse : IEquatable<AlterReplic
         return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
     }
     public override bool Equals(object? obj) => Equals(obj as AlterReplicaLogDirsResponse);
+    private static readonly AlterReplicaLogDirsResponse Pristine = new();
+    /// <summary>Whether every field still has its schema default.</summary>
+    public bool IsPristine() => Equals(Pristine);
     public override int GetHashCode()
     {
         var h = new HashCode();
@@ -155,6 +158,9 @@ public sealed partial class AlterReplicaLogDirsResponse : IEquatable<AlterReplic
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as AlterReplicaLogDirTopicResult);
+        private static readonly AlterReplicaLogDirTopicResult Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();
@@ -216,6 +222,9 @@ public sealed partial class AlterReplicaLogDirsResponse : IEquatable<AlterReplic
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as AlterReplicaLogDirPartitionResult);
+        private static readonly AlterReplicaLogDirPartitionResult Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();

@@ -95,6 +95,9 @@ public sealed partial class AlterUserScramCredentialsRequest : IEquatable<AlterU
         return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
     }
     public override bool Equals(object? obj) => Equals(obj as AlterUserScramCredentialsRequest);
+    private static readonly AlterUserScramCredentialsRequest Pristine = new();
+    /// <summary>Whether every field still has its schema default.</summary>
+    public bool IsPristine() => Equals(Pristine);
     public override int GetHashCode()
     {
         var h = new HashCode();
@@ -155,6 +158,9 @@ public sealed partial class AlterUserScramCredentialsRequest : IEquatable<AlterU
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as ScramCredentialDeletion);
+        private static readonly ScramCredentialDeletion Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();
@@ -231,6 +237,9 @@ public sealed partial class AlterUserScramCredentialsRequest : IEquatable<AlterU
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as ScramCredentialUpsertion);
+        private static readonly ScramCredentialUpsertion Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();

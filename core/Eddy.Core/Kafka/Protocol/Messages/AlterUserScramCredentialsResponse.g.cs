@@ -82,6 +82,9 @@ public sealed partial class AlterUserScramCredentialsResponse : IEquatable<Alter
         return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
     }
     public override bool Equals(object? obj) => Equals(obj as AlterUserScramCredentialsResponse);
+    private static readonly AlterUserScramCredentialsResponse Pristine = new();
+    /// <summary>Whether every field still has its schema default.</summary>
+    public bool IsPristine() => Equals(Pristine);
     public override int GetHashCode()
     {
         var h = new HashCode();
@@ -147,6 +150,9 @@ public sealed partial class AlterUserScramCredentialsResponse : IEquatable<Alter
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as AlterUserScramCredentialsResult);
+        private static readonly AlterUserScramCredentialsResult Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();

@@ -81,6 +81,9 @@ public sealed partial class ApiVersionsRequest : IEquatable<ApiVersionsRequest>,
         return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
     }
     public override bool Equals(object? obj) => Equals(obj as ApiVersionsRequest);
+    private static readonly ApiVersionsRequest Pristine = new();
+    /// <summary>Whether every field still has its schema default.</summary>
+    public bool IsPristine() => Equals(Pristine);
     public override int GetHashCode()
     {
         var h = new HashCode();

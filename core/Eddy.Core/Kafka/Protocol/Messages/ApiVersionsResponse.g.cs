@@ -183,6 +183,9 @@ public sealed partial class ApiVersionsResponse : IEquatable<ApiVersionsResponse
         return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
     }
     public override bool Equals(object? obj) => Equals(obj as ApiVersionsResponse);
+    private static readonly ApiVersionsResponse Pristine = new();
+    /// <summary>Whether every field still has its schema default.</summary>
+    public bool IsPristine() => Equals(Pristine);
     public override int GetHashCode()
     {
         var h = new HashCode();
@@ -253,6 +256,9 @@ public sealed partial class ApiVersionsResponse : IEquatable<ApiVersionsResponse
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as ApiVersion);
+        private static readonly ApiVersion Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();
@@ -344,6 +350,9 @@ public sealed partial class ApiVersionsResponse : IEquatable<ApiVersionsResponse
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as SupportedFeatureKey);
+        private static readonly SupportedFeatureKey Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();
@@ -435,6 +444,9 @@ public sealed partial class ApiVersionsResponse : IEquatable<ApiVersionsResponse
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as FinalizedFeatureKey);
+        private static readonly FinalizedFeatureKey Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();

@@ -113,6 +113,9 @@ public sealed partial class BeginQuorumEpochRequest : IEquatable<BeginQuorumEpoc
         return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
     }
     public override bool Equals(object? obj) => Equals(obj as BeginQuorumEpochRequest);
+    private static readonly BeginQuorumEpochRequest Pristine = new();
+    /// <summary>Whether every field still has its schema default.</summary>
+    public bool IsPristine() => Equals(Pristine);
     public override int GetHashCode()
     {
         var h = new HashCode();
@@ -188,6 +191,9 @@ public sealed partial class BeginQuorumEpochRequest : IEquatable<BeginQuorumEpoc
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as TopicData);
+        private static readonly TopicData Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();
@@ -265,6 +271,9 @@ public sealed partial class BeginQuorumEpochRequest : IEquatable<BeginQuorumEpoc
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as PartitionData);
+        private static readonly PartitionData Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();
@@ -357,6 +366,9 @@ public sealed partial class BeginQuorumEpochRequest : IEquatable<BeginQuorumEpoc
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as LeaderEndpoint);
+        private static readonly LeaderEndpoint Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();

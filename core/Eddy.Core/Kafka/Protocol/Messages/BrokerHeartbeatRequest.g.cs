@@ -113,6 +113,9 @@ public sealed partial class BrokerHeartbeatRequest : IEquatable<BrokerHeartbeatR
         return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
     }
     public override bool Equals(object? obj) => Equals(obj as BrokerHeartbeatRequest);
+    private static readonly BrokerHeartbeatRequest Pristine = new();
+    /// <summary>Whether every field still has its schema default.</summary>
+    public bool IsPristine() => Equals(Pristine);
     public override int GetHashCode()
     {
         var h = new HashCode();

@@ -84,6 +84,9 @@ public sealed partial class BrokerHeartbeatResponse : IEquatable<BrokerHeartbeat
         return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
     }
     public override bool Equals(object? obj) => Equals(obj as BrokerHeartbeatResponse);
+    private static readonly BrokerHeartbeatResponse Pristine = new();
+    /// <summary>Whether every field still has its schema default.</summary>
+    public bool IsPristine() => Equals(Pristine);
     public override int GetHashCode()
     {
         var h = new HashCode();

@@ -159,6 +159,9 @@ public sealed partial class BrokerRegistrationRequest : IEquatable<BrokerRegistr
         return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
     }
     public override bool Equals(object? obj) => Equals(obj as BrokerRegistrationRequest);
+    private static readonly BrokerRegistrationRequest Pristine = new();
+    /// <summary>Whether every field still has its schema default.</summary>
+    public bool IsPristine() => Equals(Pristine);
     public override int GetHashCode()
     {
         var h = new HashCode();
@@ -236,6 +239,9 @@ public sealed partial class BrokerRegistrationRequest : IEquatable<BrokerRegistr
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as Listener);
+        private static readonly Listener Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();
@@ -304,6 +310,9 @@ public sealed partial class BrokerRegistrationRequest : IEquatable<BrokerRegistr
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as Feature);
+        private static readonly Feature Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();

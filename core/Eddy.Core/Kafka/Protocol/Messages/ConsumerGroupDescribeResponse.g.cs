@@ -82,6 +82,9 @@ public sealed partial class ConsumerGroupDescribeResponse : IEquatable<ConsumerG
         return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
     }
     public override bool Equals(object? obj) => Equals(obj as ConsumerGroupDescribeResponse);
+    private static readonly ConsumerGroupDescribeResponse Pristine = new();
+    /// <summary>Whether every field still has its schema default.</summary>
+    public bool IsPristine() => Equals(Pristine);
     public override int GetHashCode()
     {
         var h = new HashCode();
@@ -190,6 +193,9 @@ public sealed partial class ConsumerGroupDescribeResponse : IEquatable<ConsumerG
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as DescribedGroup);
+        private static readonly DescribedGroup Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();
@@ -319,6 +325,9 @@ public sealed partial class ConsumerGroupDescribeResponse : IEquatable<ConsumerG
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as Member);
+        private static readonly Member Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();
@@ -394,6 +403,9 @@ public sealed partial class ConsumerGroupDescribeResponse : IEquatable<ConsumerG
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as Assignment);
+        private static readonly Assignment Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();
@@ -472,6 +484,9 @@ public sealed partial class ConsumerGroupDescribeResponse : IEquatable<ConsumerG
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as TopicPartitions);
+        private static readonly TopicPartitions Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();

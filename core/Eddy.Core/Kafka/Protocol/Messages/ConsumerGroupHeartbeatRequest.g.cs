@@ -145,6 +145,9 @@ public sealed partial class ConsumerGroupHeartbeatRequest : IEquatable<ConsumerG
         return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
     }
     public override bool Equals(object? obj) => Equals(obj as ConsumerGroupHeartbeatRequest);
+    private static readonly ConsumerGroupHeartbeatRequest Pristine = new();
+    /// <summary>Whether every field still has its schema default.</summary>
+    public bool IsPristine() => Equals(Pristine);
     public override int GetHashCode()
     {
         var h = new HashCode();
@@ -226,6 +229,9 @@ public sealed partial class ConsumerGroupHeartbeatRequest : IEquatable<ConsumerG
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as TopicPartitionsData);
+        private static readonly TopicPartitionsData Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();

@@ -99,6 +99,9 @@ public sealed partial class ConsumerGroupHeartbeatResponse : IEquatable<Consumer
         return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
     }
     public override bool Equals(object? obj) => Equals(obj as ConsumerGroupHeartbeatResponse);
+    private static readonly ConsumerGroupHeartbeatResponse Pristine = new();
+    /// <summary>Whether every field still has its schema default.</summary>
+    public bool IsPristine() => Equals(Pristine);
     public override int GetHashCode()
     {
         var h = new HashCode();
@@ -171,6 +174,9 @@ public sealed partial class ConsumerGroupHeartbeatResponse : IEquatable<Consumer
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as AssignmentData);
+        private static readonly AssignmentData Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();
@@ -244,6 +250,9 @@ public sealed partial class ConsumerGroupHeartbeatResponse : IEquatable<Consumer
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as TopicPartitions);
+        private static readonly TopicPartitions Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();

@@ -63,6 +63,9 @@ public sealed partial class ConsumerProtocolAssignment : IEquatable<ConsumerProt
         return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
     }
     public override bool Equals(object? obj) => Equals(obj as ConsumerProtocolAssignment);
+    private static readonly ConsumerProtocolAssignment Pristine = new();
+    /// <summary>Whether every field still has its schema default.</summary>
+    public bool IsPristine() => Equals(Pristine);
     public override int GetHashCode()
     {
         var h = new HashCode();
@@ -116,6 +119,9 @@ public sealed partial class ConsumerProtocolAssignment : IEquatable<ConsumerProt
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as TopicPartition);
+        private static readonly TopicPartition Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();

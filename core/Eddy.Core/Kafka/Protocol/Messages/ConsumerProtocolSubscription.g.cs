@@ -105,6 +105,9 @@ public sealed partial class ConsumerProtocolSubscription : IEquatable<ConsumerPr
         return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
     }
     public override bool Equals(object? obj) => Equals(obj as ConsumerProtocolSubscription);
+    private static readonly ConsumerProtocolSubscription Pristine = new();
+    /// <summary>Whether every field still has its schema default.</summary>
+    public bool IsPristine() => Equals(Pristine);
     public override int GetHashCode()
     {
         var h = new HashCode();
@@ -173,6 +176,9 @@ public sealed partial class ConsumerProtocolSubscription : IEquatable<ConsumerPr
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as TopicPartition);
+        private static readonly TopicPartition Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();

@@ -82,6 +82,9 @@ public sealed partial class ControlledShutdownResponse : IEquatable<ControlledSh
         return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
     }
     public override bool Equals(object? obj) => Equals(obj as ControlledShutdownResponse);
+    private static readonly ControlledShutdownResponse Pristine = new();
+    /// <summary>Whether every field still has its schema default.</summary>
+    public bool IsPristine() => Equals(Pristine);
     public override int GetHashCode()
     {
         var h = new HashCode();
@@ -142,6 +145,9 @@ public sealed partial class ControlledShutdownResponse : IEquatable<ControlledSh
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as RemainingPartition);
+        private static readonly RemainingPartition Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();

@@ -77,6 +77,9 @@ public sealed partial class CreateAclsRequest : IEquatable<CreateAclsRequest>, I
         return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
     }
     public override bool Equals(object? obj) => Equals(obj as CreateAclsRequest);
+    private static readonly CreateAclsRequest Pristine = new();
+    /// <summary>Whether every field still has its schema default.</summary>
+    public bool IsPristine() => Equals(Pristine);
     public override int GetHashCode()
     {
         var h = new HashCode();
@@ -169,6 +172,9 @@ public sealed partial class CreateAclsRequest : IEquatable<CreateAclsRequest>, I
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as AclCreation);
+        private static readonly AclCreation Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();

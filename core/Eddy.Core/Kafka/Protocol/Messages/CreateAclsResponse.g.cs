@@ -82,6 +82,9 @@ public sealed partial class CreateAclsResponse : IEquatable<CreateAclsResponse>,
         return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
     }
     public override bool Equals(object? obj) => Equals(obj as CreateAclsResponse);
+    private static readonly CreateAclsResponse Pristine = new();
+    /// <summary>Whether every field still has its schema default.</summary>
+    public bool IsPristine() => Equals(Pristine);
     public override int GetHashCode()
     {
         var h = new HashCode();
@@ -142,6 +145,9 @@ public sealed partial class CreateAclsResponse : IEquatable<CreateAclsResponse>,
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as AclCreationResult);
+        private static readonly AclCreationResult Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();

@@ -108,6 +108,9 @@ public sealed partial class CreateDelegationTokenRequest : IEquatable<CreateDele
         return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
     }
     public override bool Equals(object? obj) => Equals(obj as CreateDelegationTokenRequest);
+    private static readonly CreateDelegationTokenRequest Pristine = new();
+    /// <summary>Whether every field still has its schema default.</summary>
+    public bool IsPristine() => Equals(Pristine);
     public override int GetHashCode()
     {
         var h = new HashCode();
@@ -170,6 +173,9 @@ public sealed partial class CreateDelegationTokenRequest : IEquatable<CreateDele
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as CreatableRenewers);
+        private static readonly CreatableRenewers Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();

@@ -130,6 +130,9 @@ public sealed partial class CreateDelegationTokenResponse : IEquatable<CreateDel
         return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
     }
     public override bool Equals(object? obj) => Equals(obj as CreateDelegationTokenResponse);
+    private static readonly CreateDelegationTokenResponse Pristine = new();
+    /// <summary>Whether every field still has its schema default.</summary>
+    public bool IsPristine() => Equals(Pristine);
     public override int GetHashCode()
     {
         var h = new HashCode();

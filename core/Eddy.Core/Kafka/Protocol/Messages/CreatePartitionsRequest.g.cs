@@ -87,6 +87,9 @@ public sealed partial class CreatePartitionsRequest : IEquatable<CreatePartition
         return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
     }
     public override bool Equals(object? obj) => Equals(obj as CreatePartitionsRequest);
+    private static readonly CreatePartitionsRequest Pristine = new();
+    /// <summary>Whether every field still has its schema default.</summary>
+    public bool IsPristine() => Equals(Pristine);
     public override int GetHashCode()
     {
         var h = new HashCode();
@@ -167,6 +170,9 @@ public sealed partial class CreatePartitionsRequest : IEquatable<CreatePartition
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as CreatePartitionsTopic);
+        private static readonly CreatePartitionsTopic Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();
@@ -237,6 +243,9 @@ public sealed partial class CreatePartitionsRequest : IEquatable<CreatePartition
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as CreatePartitionsAssignment);
+        private static readonly CreatePartitionsAssignment Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();

@@ -82,6 +82,9 @@ public sealed partial class CreatePartitionsResponse : IEquatable<CreatePartitio
         return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
     }
     public override bool Equals(object? obj) => Equals(obj as CreatePartitionsResponse);
+    private static readonly CreatePartitionsResponse Pristine = new();
+    /// <summary>Whether every field still has its schema default.</summary>
+    public bool IsPristine() => Equals(Pristine);
     public override int GetHashCode()
     {
         var h = new HashCode();
@@ -147,6 +150,9 @@ public sealed partial class CreatePartitionsResponse : IEquatable<CreatePartitio
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as CreatePartitionsTopicResult);
+        private static readonly CreatePartitionsTopicResult Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();

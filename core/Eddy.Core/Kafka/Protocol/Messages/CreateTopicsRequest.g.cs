@@ -95,6 +95,9 @@ public sealed partial class CreateTopicsRequest : IEquatable<CreateTopicsRequest
         return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
     }
     public override bool Equals(object? obj) => Equals(obj as CreateTopicsRequest);
+    private static readonly CreateTopicsRequest Pristine = new();
+    /// <summary>Whether every field still has its schema default.</summary>
+    public bool IsPristine() => Equals(Pristine);
     public override int GetHashCode()
     {
         var h = new HashCode();
@@ -197,6 +200,9 @@ public sealed partial class CreateTopicsRequest : IEquatable<CreateTopicsRequest
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as CreatableTopic);
+        private static readonly CreatableTopic Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();
@@ -274,6 +280,9 @@ public sealed partial class CreateTopicsRequest : IEquatable<CreateTopicsRequest
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as CreatableReplicaAssignment);
+        private static readonly CreatableReplicaAssignment Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();
@@ -335,6 +344,9 @@ public sealed partial class CreateTopicsRequest : IEquatable<CreateTopicsRequest
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as CreatableTopicConfig);
+        private static readonly CreatableTopicConfig Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();

@@ -88,6 +88,9 @@ public sealed partial class CreateTopicsResponse : IEquatable<CreateTopicsRespon
         return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
     }
     public override bool Equals(object? obj) => Equals(obj as CreateTopicsResponse);
+    private static readonly CreateTopicsResponse Pristine = new();
+    /// <summary>Whether every field still has its schema default.</summary>
+    public bool IsPristine() => Equals(Pristine);
     public override int GetHashCode()
     {
         var h = new HashCode();
@@ -231,6 +234,9 @@ public sealed partial class CreateTopicsResponse : IEquatable<CreateTopicsRespon
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as CreatableTopicResult);
+        private static readonly CreatableTopicResult Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();
@@ -351,6 +357,9 @@ public sealed partial class CreateTopicsResponse : IEquatable<CreateTopicsRespon
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as CreatableTopicConfigs);
+        private static readonly CreatableTopicConfigs Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();

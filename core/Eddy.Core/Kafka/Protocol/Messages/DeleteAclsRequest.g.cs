@@ -77,6 +77,9 @@ public sealed partial class DeleteAclsRequest : IEquatable<DeleteAclsRequest>, I
         return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
     }
     public override bool Equals(object? obj) => Equals(obj as DeleteAclsRequest);
+    private static readonly DeleteAclsRequest Pristine = new();
+    /// <summary>Whether every field still has its schema default.</summary>
+    public bool IsPristine() => Equals(Pristine);
     public override int GetHashCode()
     {
         var h = new HashCode();
@@ -169,6 +172,9 @@ public sealed partial class DeleteAclsRequest : IEquatable<DeleteAclsRequest>, I
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as DeleteAclsFilter);
+        private static readonly DeleteAclsFilter Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();

@@ -82,6 +82,9 @@ public sealed partial class DeleteAclsResponse : IEquatable<DeleteAclsResponse>,
         return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
     }
     public override bool Equals(object? obj) => Equals(obj as DeleteAclsResponse);
+    private static readonly DeleteAclsResponse Pristine = new();
+    /// <summary>Whether every field still has its schema default.</summary>
+    public bool IsPristine() => Equals(Pristine);
     public override int GetHashCode()
     {
         var h = new HashCode();
@@ -160,6 +163,9 @@ public sealed partial class DeleteAclsResponse : IEquatable<DeleteAclsResponse>,
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as DeleteAclsFilterResult);
+        private static readonly DeleteAclsFilterResult Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();
@@ -265,6 +271,9 @@ public sealed partial class DeleteAclsResponse : IEquatable<DeleteAclsResponse>,
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as DeleteAclsMatchingAcl);
+        private static readonly DeleteAclsMatchingAcl Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();

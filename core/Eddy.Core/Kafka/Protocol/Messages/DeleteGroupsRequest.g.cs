@@ -77,6 +77,9 @@ public sealed partial class DeleteGroupsRequest : IEquatable<DeleteGroupsRequest
         return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
     }
     public override bool Equals(object? obj) => Equals(obj as DeleteGroupsRequest);
+    private static readonly DeleteGroupsRequest Pristine = new();
+    /// <summary>Whether every field still has its schema default.</summary>
+    public bool IsPristine() => Equals(Pristine);
     public override int GetHashCode()
     {
         var h = new HashCode();

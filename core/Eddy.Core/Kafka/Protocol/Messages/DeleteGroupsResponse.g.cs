@@ -82,6 +82,9 @@ public sealed partial class DeleteGroupsResponse : IEquatable<DeleteGroupsRespon
         return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
     }
     public override bool Equals(object? obj) => Equals(obj as DeleteGroupsResponse);
+    private static readonly DeleteGroupsResponse Pristine = new();
+    /// <summary>Whether every field still has its schema default.</summary>
+    public bool IsPristine() => Equals(Pristine);
     public override int GetHashCode()
     {
         var h = new HashCode();
@@ -142,6 +145,9 @@ public sealed partial class DeleteGroupsResponse : IEquatable<DeleteGroupsRespon
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as DeletableGroupResult);
+        private static readonly DeletableGroupResult Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();

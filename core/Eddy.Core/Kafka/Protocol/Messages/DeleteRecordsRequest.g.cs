@@ -82,6 +82,9 @@ public sealed partial class DeleteRecordsRequest : IEquatable<DeleteRecordsReque
         return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
     }
     public override bool Equals(object? obj) => Equals(obj as DeleteRecordsRequest);
+    private static readonly DeleteRecordsRequest Pristine = new();
+    /// <summary>Whether every field still has its schema default.</summary>
+    public bool IsPristine() => Equals(Pristine);
     public override int GetHashCode()
     {
         var h = new HashCode();
@@ -155,6 +158,9 @@ public sealed partial class DeleteRecordsRequest : IEquatable<DeleteRecordsReque
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as DeleteRecordsTopic);
+        private static readonly DeleteRecordsTopic Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();
@@ -216,6 +222,9 @@ public sealed partial class DeleteRecordsRequest : IEquatable<DeleteRecordsReque
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as DeleteRecordsPartition);
+        private static readonly DeleteRecordsPartition Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();

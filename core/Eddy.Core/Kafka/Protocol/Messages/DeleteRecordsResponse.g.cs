@@ -82,6 +82,9 @@ public sealed partial class DeleteRecordsResponse : IEquatable<DeleteRecordsResp
         return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
     }
     public override bool Equals(object? obj) => Equals(obj as DeleteRecordsResponse);
+    private static readonly DeleteRecordsResponse Pristine = new();
+    /// <summary>Whether every field still has its schema default.</summary>
+    public bool IsPristine() => Equals(Pristine);
     public override int GetHashCode()
     {
         var h = new HashCode();
@@ -155,6 +158,9 @@ public sealed partial class DeleteRecordsResponse : IEquatable<DeleteRecordsResp
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as DeleteRecordsTopicResult);
+        private static readonly DeleteRecordsTopicResult Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();
@@ -221,6 +227,9 @@ public sealed partial class DeleteRecordsResponse : IEquatable<DeleteRecordsResp
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as DeleteRecordsPartitionResult);
+        private static readonly DeleteRecordsPartitionResult Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();

@@ -106,6 +106,9 @@ public sealed partial class DeleteTopicsRequest : IEquatable<DeleteTopicsRequest
         return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
     }
     public override bool Equals(object? obj) => Equals(obj as DeleteTopicsRequest);
+    private static readonly DeleteTopicsRequest Pristine = new();
+    /// <summary>Whether every field still has its schema default.</summary>
+    public bool IsPristine() => Equals(Pristine);
     public override int GetHashCode()
     {
         var h = new HashCode();
@@ -183,6 +186,9 @@ public sealed partial class DeleteTopicsRequest : IEquatable<DeleteTopicsRequest
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as DeleteTopicState);
+        private static readonly DeleteTopicState Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();

@@ -88,6 +88,9 @@ public sealed partial class DeleteTopicsResponse : IEquatable<DeleteTopicsRespon
         return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
     }
     public override bool Equals(object? obj) => Equals(obj as DeleteTopicsResponse);
+    private static readonly DeleteTopicsResponse Pristine = new();
+    /// <summary>Whether every field still has its schema default.</summary>
+    public bool IsPristine() => Equals(Pristine);
     public override int GetHashCode()
     {
         var h = new HashCode();
@@ -170,6 +173,9 @@ public sealed partial class DeleteTopicsResponse : IEquatable<DeleteTopicsRespon
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as DeletableTopicResult);
+        private static readonly DeletableTopicResult Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();

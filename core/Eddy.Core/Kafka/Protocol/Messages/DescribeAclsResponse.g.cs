@@ -92,6 +92,9 @@ public sealed partial class DescribeAclsResponse : IEquatable<DescribeAclsRespon
         return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
     }
     public override bool Equals(object? obj) => Equals(obj as DescribeAclsResponse);
+    private static readonly DescribeAclsResponse Pristine = new();
+    /// <summary>Whether every field still has its schema default.</summary>
+    public bool IsPristine() => Equals(Pristine);
     public override int GetHashCode()
     {
         var h = new HashCode();
@@ -185,6 +188,9 @@ public sealed partial class DescribeAclsResponse : IEquatable<DescribeAclsRespon
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as DescribeAclsResource);
+        private static readonly DescribeAclsResource Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();
@@ -258,6 +264,9 @@ public sealed partial class DescribeAclsResponse : IEquatable<DescribeAclsRespon
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as AclDescription);
+        private static readonly AclDescription Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();

@@ -82,6 +82,9 @@ public sealed partial class DescribeClientQuotasRequest : IEquatable<DescribeCli
         return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
     }
     public override bool Equals(object? obj) => Equals(obj as DescribeClientQuotasRequest);
+    private static readonly DescribeClientQuotasRequest Pristine = new();
+    /// <summary>Whether every field still has its schema default.</summary>
+    public bool IsPristine() => Equals(Pristine);
     public override int GetHashCode()
     {
         var h = new HashCode();
@@ -147,6 +150,9 @@ public sealed partial class DescribeClientQuotasRequest : IEquatable<DescribeCli
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as ComponentData);
+        private static readonly ComponentData Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();

@@ -90,6 +90,9 @@ public sealed partial class DescribeClusterRequest : IEquatable<DescribeClusterR
         return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
     }
     public override bool Equals(object? obj) => Equals(obj as DescribeClusterRequest);
+    private static readonly DescribeClusterRequest Pristine = new();
+    /// <summary>Whether every field still has its schema default.</summary>
+    public bool IsPristine() => Equals(Pristine);
     public override int GetHashCode()
     {
         var h = new HashCode();

@@ -120,6 +120,9 @@ public sealed partial class DescribeClusterResponse : IEquatable<DescribeCluster
         return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
     }
     public override bool Equals(object? obj) => Equals(obj as DescribeClusterResponse);
+    private static readonly DescribeClusterResponse Pristine = new();
+    /// <summary>Whether every field still has its schema default.</summary>
+    public bool IsPristine() => Equals(Pristine);
     public override int GetHashCode()
     {
         var h = new HashCode();
@@ -209,6 +212,9 @@ public sealed partial class DescribeClusterResponse : IEquatable<DescribeCluster
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as DescribeClusterBroker);
+        private static readonly DescribeClusterBroker Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();

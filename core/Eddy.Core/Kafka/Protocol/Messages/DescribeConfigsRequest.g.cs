@@ -103,6 +103,9 @@ public sealed partial class DescribeConfigsRequest : IEquatable<DescribeConfigsR
         return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
     }
     public override bool Equals(object? obj) => Equals(obj as DescribeConfigsRequest);
+    private static readonly DescribeConfigsRequest Pristine = new();
+    /// <summary>Whether every field still has its schema default.</summary>
+    public bool IsPristine() => Equals(Pristine);
     public override int GetHashCode()
     {
         var h = new HashCode();
@@ -183,6 +186,9 @@ public sealed partial class DescribeConfigsRequest : IEquatable<DescribeConfigsR
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as DescribeConfigsResource);
+        private static readonly DescribeConfigsResource Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();

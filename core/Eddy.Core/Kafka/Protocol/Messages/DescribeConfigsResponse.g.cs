@@ -82,6 +82,9 @@ public sealed partial class DescribeConfigsResponse : IEquatable<DescribeConfigs
         return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
     }
     public override bool Equals(object? obj) => Equals(obj as DescribeConfigsResponse);
+    private static readonly DescribeConfigsResponse Pristine = new();
+    /// <summary>Whether every field still has its schema default.</summary>
+    public bool IsPristine() => Equals(Pristine);
     public override int GetHashCode()
     {
         var h = new HashCode();
@@ -170,6 +173,9 @@ public sealed partial class DescribeConfigsResponse : IEquatable<DescribeConfigs
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as DescribeConfigsResult);
+        private static readonly DescribeConfigsResult Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();
@@ -310,6 +316,9 @@ public sealed partial class DescribeConfigsResponse : IEquatable<DescribeConfigs
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as DescribeConfigsResourceResult);
+        private static readonly DescribeConfigsResourceResult Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();
@@ -407,6 +416,9 @@ public sealed partial class DescribeConfigsResponse : IEquatable<DescribeConfigs
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as DescribeConfigsSynonym);
+        private static readonly DescribeConfigsSynonym Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();

@@ -78,6 +78,9 @@ public sealed partial class DescribeDelegationTokenRequest : IEquatable<Describe
         return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
     }
     public override bool Equals(object? obj) => Equals(obj as DescribeDelegationTokenRequest);
+    private static readonly DescribeDelegationTokenRequest Pristine = new();
+    /// <summary>Whether every field still has its schema default.</summary>
+    public bool IsPristine() => Equals(Pristine);
     public override int GetHashCode()
     {
         var h = new HashCode();
@@ -137,6 +140,9 @@ public sealed partial class DescribeDelegationTokenRequest : IEquatable<Describe
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as DescribeDelegationTokenOwner);
+        private static readonly DescribeDelegationTokenOwner Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();

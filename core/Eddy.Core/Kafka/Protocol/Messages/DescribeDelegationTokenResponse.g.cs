@@ -87,6 +87,9 @@ public sealed partial class DescribeDelegationTokenResponse : IEquatable<Describ
         return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
     }
     public override bool Equals(object? obj) => Equals(obj as DescribeDelegationTokenResponse);
+    private static readonly DescribeDelegationTokenResponse Pristine = new();
+    /// <summary>Whether every field still has its schema default.</summary>
+    public bool IsPristine() => Equals(Pristine);
     public override int GetHashCode()
     {
         var h = new HashCode();
@@ -217,6 +220,9 @@ public sealed partial class DescribeDelegationTokenResponse : IEquatable<Describ
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as DescribedDelegationToken);
+        private static readonly DescribedDelegationToken Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();
@@ -285,6 +291,9 @@ public sealed partial class DescribeDelegationTokenResponse : IEquatable<Describ
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as DescribedDelegationTokenRenewer);
+        private static readonly DescribedDelegationTokenRenewer Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();

@@ -88,6 +88,9 @@ public sealed partial class DescribeGroupsResponse : IEquatable<DescribeGroupsRe
         return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
     }
     public override bool Equals(object? obj) => Equals(obj as DescribeGroupsResponse);
+    private static readonly DescribeGroupsResponse Pristine = new();
+    /// <summary>Whether every field still has its schema default.</summary>
+    public bool IsPristine() => Equals(Pristine);
     public override int GetHashCode()
     {
         var h = new HashCode();
@@ -207,6 +210,9 @@ public sealed partial class DescribeGroupsResponse : IEquatable<DescribeGroupsRe
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as DescribedGroup);
+        private static readonly DescribedGroup Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();
@@ -300,6 +306,9 @@ public sealed partial class DescribeGroupsResponse : IEquatable<DescribeGroupsRe
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as DescribedGroupMember);
+        private static readonly DescribedGroupMember Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();

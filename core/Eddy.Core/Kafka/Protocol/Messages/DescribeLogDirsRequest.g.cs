@@ -78,6 +78,9 @@ public sealed partial class DescribeLogDirsRequest : IEquatable<DescribeLogDirsR
         return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
     }
     public override bool Equals(object? obj) => Equals(obj as DescribeLogDirsRequest);
+    private static readonly DescribeLogDirsRequest Pristine = new();
+    /// <summary>Whether every field still has its schema default.</summary>
+    public bool IsPristine() => Equals(Pristine);
     public override int GetHashCode()
     {
         var h = new HashCode();
@@ -150,6 +153,9 @@ public sealed partial class DescribeLogDirsRequest : IEquatable<DescribeLogDirsR
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as DescribableLogDirTopic);
+        private static readonly DescribableLogDirTopic Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();

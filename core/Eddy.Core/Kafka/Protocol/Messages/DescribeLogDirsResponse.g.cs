@@ -93,6 +93,9 @@ public sealed partial class DescribeLogDirsResponse : IEquatable<DescribeLogDirs
         return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
     }
     public override bool Equals(object? obj) => Equals(obj as DescribeLogDirsResponse);
+    private static readonly DescribeLogDirsResponse Pristine = new();
+    /// <summary>Whether every field still has its schema default.</summary>
+    public bool IsPristine() => Equals(Pristine);
     public override int GetHashCode()
     {
         var h = new HashCode();
@@ -205,6 +208,9 @@ public sealed partial class DescribeLogDirsResponse : IEquatable<DescribeLogDirs
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as DescribeLogDirsResult);
+        private static readonly DescribeLogDirsResult Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();
@@ -283,6 +289,9 @@ public sealed partial class DescribeLogDirsResponse : IEquatable<DescribeLogDirs
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as DescribeLogDirsTopic);
+        private static readonly DescribeLogDirsTopic Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();
@@ -354,6 +363,9 @@ public sealed partial class DescribeLogDirsResponse : IEquatable<DescribeLogDirs
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as DescribeLogDirsPartition);
+        private static readonly DescribeLogDirsPartition Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();

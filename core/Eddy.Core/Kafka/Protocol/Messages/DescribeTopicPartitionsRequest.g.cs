@@ -92,6 +92,9 @@ public sealed partial class DescribeTopicPartitionsRequest : IEquatable<Describe
         return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
     }
     public override bool Equals(object? obj) => Equals(obj as DescribeTopicPartitionsRequest);
+    private static readonly DescribeTopicPartitionsRequest Pristine = new();
+    /// <summary>Whether every field still has its schema default.</summary>
+    public bool IsPristine() => Equals(Pristine);
     public override int GetHashCode()
     {
         var h = new HashCode();
@@ -147,6 +150,9 @@ public sealed partial class DescribeTopicPartitionsRequest : IEquatable<Describe
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as TopicRequest);
+        private static readonly TopicRequest Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();
@@ -207,6 +213,9 @@ public sealed partial class DescribeTopicPartitionsRequest : IEquatable<Describe
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as CursorData);
+        private static readonly CursorData Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();

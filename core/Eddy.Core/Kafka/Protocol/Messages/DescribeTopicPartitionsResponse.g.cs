@@ -92,6 +92,9 @@ public sealed partial class DescribeTopicPartitionsResponse : IEquatable<Describ
         return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
     }
     public override bool Equals(object? obj) => Equals(obj as DescribeTopicPartitionsResponse);
+    private static readonly DescribeTopicPartitionsResponse Pristine = new();
+    /// <summary>Whether every field still has its schema default.</summary>
+    public bool IsPristine() => Equals(Pristine);
     public override int GetHashCode()
     {
         var h = new HashCode();
@@ -185,6 +188,9 @@ public sealed partial class DescribeTopicPartitionsResponse : IEquatable<Describ
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as DescribeTopicPartitionsResponseTopic);
+        private static readonly DescribeTopicPartitionsResponseTopic Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();
@@ -352,6 +358,9 @@ public sealed partial class DescribeTopicPartitionsResponse : IEquatable<Describ
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as DescribeTopicPartitionsResponsePartition);
+        private static readonly DescribeTopicPartitionsResponsePartition Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();
@@ -420,6 +429,9 @@ public sealed partial class DescribeTopicPartitionsResponse : IEquatable<Describ
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as Cursor);
+        private static readonly Cursor Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();

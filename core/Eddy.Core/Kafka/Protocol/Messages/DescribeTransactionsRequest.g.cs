@@ -77,6 +77,9 @@ public sealed partial class DescribeTransactionsRequest : IEquatable<DescribeTra
         return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
     }
     public override bool Equals(object? obj) => Equals(obj as DescribeTransactionsRequest);
+    private static readonly DescribeTransactionsRequest Pristine = new();
+    /// <summary>Whether every field still has its schema default.</summary>
+    public bool IsPristine() => Equals(Pristine);
     public override int GetHashCode()
     {
         var h = new HashCode();

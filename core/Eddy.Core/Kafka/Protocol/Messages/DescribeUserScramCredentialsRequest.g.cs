@@ -78,6 +78,9 @@ public sealed partial class DescribeUserScramCredentialsRequest : IEquatable<Des
         return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
     }
     public override bool Equals(object? obj) => Equals(obj as DescribeUserScramCredentialsRequest);
+    private static readonly DescribeUserScramCredentialsRequest Pristine = new();
+    /// <summary>Whether every field still has its schema default.</summary>
+    public bool IsPristine() => Equals(Pristine);
     public override int GetHashCode()
     {
         var h = new HashCode();
@@ -132,6 +135,9 @@ public sealed partial class DescribeUserScramCredentialsRequest : IEquatable<Des
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as UserName);
+        private static readonly UserName Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();

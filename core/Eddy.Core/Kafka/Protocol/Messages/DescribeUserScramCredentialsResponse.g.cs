@@ -92,6 +92,9 @@ public sealed partial class DescribeUserScramCredentialsResponse : IEquatable<De
         return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
     }
     public override bool Equals(object? obj) => Equals(obj as DescribeUserScramCredentialsResponse);
+    private static readonly DescribeUserScramCredentialsResponse Pristine = new();
+    /// <summary>Whether every field still has its schema default.</summary>
+    public bool IsPristine() => Equals(Pristine);
     public override int GetHashCode()
     {
         var h = new HashCode();
@@ -177,6 +180,9 @@ public sealed partial class DescribeUserScramCredentialsResponse : IEquatable<De
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as DescribeUserScramCredentialsResult);
+        private static readonly DescribeUserScramCredentialsResult Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();
@@ -240,6 +246,9 @@ public sealed partial class DescribeUserScramCredentialsResponse : IEquatable<De
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as CredentialInfo);
+        private static readonly CredentialInfo Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();

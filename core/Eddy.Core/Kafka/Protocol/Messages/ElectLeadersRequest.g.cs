@@ -96,6 +96,9 @@ public sealed partial class ElectLeadersRequest : IEquatable<ElectLeadersRequest
         return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
     }
     public override bool Equals(object? obj) => Equals(obj as ElectLeadersRequest);
+    private static readonly ElectLeadersRequest Pristine = new();
+    /// <summary>Whether every field still has its schema default.</summary>
+    public bool IsPristine() => Equals(Pristine);
     public override int GetHashCode()
     {
         var h = new HashCode();
@@ -170,6 +173,9 @@ public sealed partial class ElectLeadersRequest : IEquatable<ElectLeadersRequest
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as TopicPartitionsData);
+        private static readonly TopicPartitionsData Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();

@@ -95,6 +95,9 @@ public sealed partial class ElectLeadersResponse : IEquatable<ElectLeadersRespon
         return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
     }
     public override bool Equals(object? obj) => Equals(obj as ElectLeadersResponse);
+    private static readonly ElectLeadersResponse Pristine = new();
+    /// <summary>Whether every field still has its schema default.</summary>
+    public bool IsPristine() => Equals(Pristine);
     public override int GetHashCode()
     {
         var h = new HashCode();
@@ -169,6 +172,9 @@ public sealed partial class ElectLeadersResponse : IEquatable<ElectLeadersRespon
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as ReplicaElectionResult);
+        private static readonly ReplicaElectionResult Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();
@@ -235,6 +241,9 @@ public sealed partial class ElectLeadersResponse : IEquatable<ElectLeadersRespon
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as PartitionResult);
+        private static readonly PartitionResult Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();

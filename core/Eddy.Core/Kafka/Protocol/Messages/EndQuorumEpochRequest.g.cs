@@ -102,6 +102,9 @@ public sealed partial class EndQuorumEpochRequest : IEquatable<EndQuorumEpochReq
         return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
     }
     public override bool Equals(object? obj) => Equals(obj as EndQuorumEpochRequest);
+    private static readonly EndQuorumEpochRequest Pristine = new();
+    /// <summary>Whether every field still has its schema default.</summary>
+    public bool IsPristine() => Equals(Pristine);
     public override int GetHashCode()
     {
         var h = new HashCode();
@@ -176,6 +179,9 @@ public sealed partial class EndQuorumEpochRequest : IEquatable<EndQuorumEpochReq
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as TopicData);
+        private static readonly TopicData Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();
@@ -282,6 +288,9 @@ public sealed partial class EndQuorumEpochRequest : IEquatable<EndQuorumEpochReq
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as PartitionData);
+        private static readonly PartitionData Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();
@@ -362,6 +371,9 @@ public sealed partial class EndQuorumEpochRequest : IEquatable<EndQuorumEpochReq
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as ReplicaInfo);
+        private static readonly ReplicaInfo Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();
@@ -452,6 +464,9 @@ public sealed partial class EndQuorumEpochRequest : IEquatable<EndQuorumEpochReq
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as LeaderEndpoint);
+        private static readonly LeaderEndpoint Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();

@@ -91,6 +91,9 @@ public sealed partial class EndTxnResponse : IEquatable<EndTxnResponse>, IKafkaM
         return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
     }
     public override bool Equals(object? obj) => Equals(obj as EndTxnResponse);
+    private static readonly EndTxnResponse Pristine = new();
+    /// <summary>Whether every field still has its schema default.</summary>
+    public bool IsPristine() => Equals(Pristine);
     public override int GetHashCode()
     {
         var h = new HashCode();

@@ -74,6 +74,9 @@ public sealed partial class EnvelopeRequest : IEquatable<EnvelopeRequest>, IKafk
         return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
     }
     public override bool Equals(object? obj) => Equals(obj as EnvelopeRequest);
+    private static readonly EnvelopeRequest Pristine = new();
+    /// <summary>Whether every field still has its schema default.</summary>
+    public bool IsPristine() => Equals(Pristine);
     public override int GetHashCode()
     {
         var h = new HashCode();

@@ -69,6 +69,9 @@ public sealed partial class EnvelopeResponse : IEquatable<EnvelopeResponse>, IKa
         return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
     }
     public override bool Equals(object? obj) => Equals(obj as EnvelopeResponse);
+    private static readonly EnvelopeResponse Pristine = new();
+    /// <summary>Whether every field still has its schema default.</summary>
+    public bool IsPristine() => Equals(Pristine);
     public override int GetHashCode()
     {
         var h = new HashCode();

@@ -69,6 +69,9 @@ public sealed partial class ExpireDelegationTokenRequest : IEquatable<ExpireDele
         return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
     }
     public override bool Equals(object? obj) => Equals(obj as ExpireDelegationTokenRequest);
+    private static readonly ExpireDelegationTokenRequest Pristine = new();
+    /// <summary>Whether every field still has its schema default.</summary>
+    public bool IsPristine() => Equals(Pristine);
     public override int GetHashCode()
     {
         var h = new HashCode();

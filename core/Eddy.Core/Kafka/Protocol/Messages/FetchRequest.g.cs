@@ -129,7 +129,7 @@ public sealed partial class FetchRequest : IEquatable<FetchRequest>, IKafkaMessa
         }
         else if (!(version <= 14) && !(ReplicaId == -1))
             throw KafkaProtocolException.CannotEncode("FetchRequest.ReplicaId", version);
-        if (!(version >= 15) && !(ReplicaState is null || ReplicaState.Equals(new FetchRequest.ReplicaStateData())))
+        if (!(version >= 15) && !(ReplicaState is null || ReplicaState.IsPristine()))
             throw KafkaProtocolException.CannotEncode("FetchRequest.ReplicaState", version);
         w.WriteInt32(MaxWaitMs);
         w.WriteInt32(MinBytes);
@@ -174,7 +174,7 @@ public sealed partial class FetchRequest : IEquatable<FetchRequest>, IKafkaMessa
         {
             int tagCount = UnknownTaggedFields?.Count ?? 0;
             if (version >= 12 && !(ClusterId is null)) tagCount++;
-            if (version >= 15 && !(ReplicaState is null || ReplicaState.Equals(new FetchRequest.ReplicaStateData()))) tagCount++;
+            if (version >= 15 && !(ReplicaState is null || ReplicaState.IsPristine())) tagCount++;
             w.WriteUnsignedVarInt((uint)tagCount);
             int u = 0;
             if (version >= 12 && !(ClusterId is null))
@@ -184,7 +184,7 @@ public sealed partial class FetchRequest : IEquatable<FetchRequest>, IKafkaMessa
                 w.WriteString(ClusterId, true, version >= 12, "ClusterId");
                 w.EndTagged(mark);
             }
-            if (version >= 15 && !(ReplicaState is null || ReplicaState.Equals(new FetchRequest.ReplicaStateData())))
+            if (version >= 15 && !(ReplicaState is null || ReplicaState.IsPristine()))
             {
                 u = w.WriteRawTagsBelow(UnknownTaggedFields, u, 1);
                 int mark = w.BeginTagged(1);
@@ -215,6 +215,9 @@ public sealed partial class FetchRequest : IEquatable<FetchRequest>, IKafkaMessa
         return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
     }
     public override bool Equals(object? obj) => Equals(obj as FetchRequest);
+    private static readonly FetchRequest Pristine = new();
+    /// <summary>Whether every field still has its schema default.</summary>
+    public bool IsPristine() => Equals(Pristine);
     public override int GetHashCode()
     {
         var h = new HashCode();
@@ -300,6 +303,9 @@ public sealed partial class FetchRequest : IEquatable<FetchRequest>, IKafkaMessa
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as ReplicaStateData);
+        private static readonly ReplicaStateData Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();
@@ -391,6 +397,9 @@ public sealed partial class FetchRequest : IEquatable<FetchRequest>, IKafkaMessa
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as FetchTopic);
+        private static readonly FetchTopic Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();
@@ -529,6 +538,9 @@ public sealed partial class FetchRequest : IEquatable<FetchRequest>, IKafkaMessa
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as FetchPartition);
+        private static readonly FetchPartition Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();
@@ -630,6 +642,9 @@ public sealed partial class FetchRequest : IEquatable<FetchRequest>, IKafkaMessa
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as ForgottenTopic);
+        private static readonly ForgottenTopic Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();

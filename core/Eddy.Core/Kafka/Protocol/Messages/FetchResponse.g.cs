@@ -141,6 +141,9 @@ public sealed partial class FetchResponse : IEquatable<FetchResponse>, IKafkaMes
         return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
     }
     public override bool Equals(object? obj) => Equals(obj as FetchResponse);
+    private static readonly FetchResponse Pristine = new();
+    /// <summary>Whether every field still has its schema default.</summary>
+    public bool IsPristine() => Equals(Pristine);
     public override int GetHashCode()
     {
         var h = new HashCode();
@@ -234,6 +237,9 @@ public sealed partial class FetchResponse : IEquatable<FetchResponse>, IKafkaMes
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as FetchableTopicResponse);
+        private static readonly FetchableTopicResponse Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();
@@ -349,11 +355,11 @@ public sealed partial class FetchResponse : IEquatable<FetchResponse>, IKafkaMes
             {
                 w.WriteInt64(LogStartOffset);
             }
-            if (!(version >= 12) && !(DivergingEpoch is null || DivergingEpoch.Equals(new FetchResponse.EpochEndOffset())))
+            if (!(version >= 12) && !(DivergingEpoch is null || DivergingEpoch.IsPristine()))
                 throw KafkaProtocolException.CannotEncode("PartitionData.DivergingEpoch", version);
-            if (!(version >= 12) && !(CurrentLeader is null || CurrentLeader.Equals(new FetchResponse.LeaderIdAndEpoch())))
+            if (!(version >= 12) && !(CurrentLeader is null || CurrentLeader.IsPristine()))
                 throw KafkaProtocolException.CannotEncode("PartitionData.CurrentLeader", version);
-            if (!(version >= 12) && !(SnapshotId is null || SnapshotId.Equals(new FetchResponse.SnapshotId())))
+            if (!(version >= 12) && !(SnapshotId is null || SnapshotId.IsPristine()))
                 throw KafkaProtocolException.CannotEncode("PartitionData.SnapshotId", version);
             if (version >= 4)
             {
@@ -373,26 +379,26 @@ public sealed partial class FetchResponse : IEquatable<FetchResponse>, IKafkaMes
             if (flexible)
             {
                 int tagCount = UnknownTaggedFields?.Count ?? 0;
-                if (version >= 12 && !(DivergingEpoch is null || DivergingEpoch.Equals(new FetchResponse.EpochEndOffset()))) tagCount++;
-                if (version >= 12 && !(CurrentLeader is null || CurrentLeader.Equals(new FetchResponse.LeaderIdAndEpoch()))) tagCount++;
-                if (version >= 12 && !(SnapshotId is null || SnapshotId.Equals(new FetchResponse.SnapshotId()))) tagCount++;
+                if (version >= 12 && !(DivergingEpoch is null || DivergingEpoch.IsPristine())) tagCount++;
+                if (version >= 12 && !(CurrentLeader is null || CurrentLeader.IsPristine())) tagCount++;
+                if (version >= 12 && !(SnapshotId is null || SnapshotId.IsPristine())) tagCount++;
                 w.WriteUnsignedVarInt((uint)tagCount);
                 int u = 0;
-                if (version >= 12 && !(DivergingEpoch is null || DivergingEpoch.Equals(new FetchResponse.EpochEndOffset())))
+                if (version >= 12 && !(DivergingEpoch is null || DivergingEpoch.IsPristine()))
                 {
                     u = w.WriteRawTagsBelow(UnknownTaggedFields, u, 0);
                     int mark = w.BeginTagged(0);
                     if (DivergingEpoch is not null) DivergingEpoch.Write(w, version); else if (!(false)) throw KafkaProtocolException.NullField("DivergingEpoch");
                     w.EndTagged(mark);
                 }
-                if (version >= 12 && !(CurrentLeader is null || CurrentLeader.Equals(new FetchResponse.LeaderIdAndEpoch())))
+                if (version >= 12 && !(CurrentLeader is null || CurrentLeader.IsPristine()))
                 {
                     u = w.WriteRawTagsBelow(UnknownTaggedFields, u, 1);
                     int mark = w.BeginTagged(1);
                     if (CurrentLeader is not null) CurrentLeader.Write(w, version); else if (!(false)) throw KafkaProtocolException.NullField("CurrentLeader");
                     w.EndTagged(mark);
                 }
-                if (version >= 12 && !(SnapshotId is null || SnapshotId.Equals(new FetchResponse.SnapshotId())))
+                if (version >= 12 && !(SnapshotId is null || SnapshotId.IsPristine()))
                 {
                     u = w.WriteRawTagsBelow(UnknownTaggedFields, u, 2);
                     int mark = w.BeginTagged(2);
@@ -422,6 +428,9 @@ public sealed partial class FetchResponse : IEquatable<FetchResponse>, IKafkaMes
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as PartitionData);
+        private static readonly PartitionData Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();
@@ -504,6 +513,9 @@ public sealed partial class FetchResponse : IEquatable<FetchResponse>, IKafkaMes
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as EpochEndOffset);
+        private static readonly EpochEndOffset Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();
@@ -581,6 +593,9 @@ public sealed partial class FetchResponse : IEquatable<FetchResponse>, IKafkaMes
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as LeaderIdAndEpoch);
+        private static readonly LeaderIdAndEpoch Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();
@@ -642,6 +657,9 @@ public sealed partial class FetchResponse : IEquatable<FetchResponse>, IKafkaMes
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as SnapshotId);
+        private static readonly SnapshotId Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();
@@ -719,6 +737,9 @@ public sealed partial class FetchResponse : IEquatable<FetchResponse>, IKafkaMes
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as AbortedTransaction);
+        private static readonly AbortedTransaction Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();
@@ -822,6 +843,9 @@ public sealed partial class FetchResponse : IEquatable<FetchResponse>, IKafkaMes
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as NodeEndpoint);
+        private static readonly NodeEndpoint Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();

@@ -105,6 +105,9 @@ public sealed partial class FetchSnapshotRequest : IEquatable<FetchSnapshotReque
         return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
     }
     public override bool Equals(object? obj) => Equals(obj as FetchSnapshotRequest);
+    private static readonly FetchSnapshotRequest Pristine = new();
+    /// <summary>Whether every field still has its schema default.</summary>
+    public bool IsPristine() => Equals(Pristine);
     public override int GetHashCode()
     {
         var h = new HashCode();
@@ -180,6 +183,9 @@ public sealed partial class FetchSnapshotRequest : IEquatable<FetchSnapshotReque
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as TopicSnapshot);
+        private static readonly TopicSnapshot Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();
@@ -273,6 +279,9 @@ public sealed partial class FetchSnapshotRequest : IEquatable<FetchSnapshotReque
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as PartitionSnapshot);
+        private static readonly PartitionSnapshot Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();
@@ -336,6 +345,9 @@ public sealed partial class FetchSnapshotRequest : IEquatable<FetchSnapshotReque
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as SnapshotId);
+        private static readonly SnapshotId Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();

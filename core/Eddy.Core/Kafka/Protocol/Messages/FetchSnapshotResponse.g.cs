@@ -116,6 +116,9 @@ public sealed partial class FetchSnapshotResponse : IEquatable<FetchSnapshotResp
         return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
     }
     public override bool Equals(object? obj) => Equals(obj as FetchSnapshotResponse);
+    private static readonly FetchSnapshotResponse Pristine = new();
+    /// <summary>Whether every field still has its schema default.</summary>
+    public bool IsPristine() => Equals(Pristine);
     public override int GetHashCode()
     {
         var h = new HashCode();
@@ -191,6 +194,9 @@ public sealed partial class FetchSnapshotResponse : IEquatable<FetchSnapshotResp
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as TopicSnapshot);
+        private static readonly TopicSnapshot Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();
@@ -265,10 +271,10 @@ public sealed partial class FetchSnapshotResponse : IEquatable<FetchSnapshotResp
             if (flexible)
             {
                 int tagCount = UnknownTaggedFields?.Count ?? 0;
-                if (true && !(CurrentLeader is null || CurrentLeader.Equals(new FetchSnapshotResponse.LeaderIdAndEpoch()))) tagCount++;
+                if (true && !(CurrentLeader is null || CurrentLeader.IsPristine())) tagCount++;
                 w.WriteUnsignedVarInt((uint)tagCount);
                 int u = 0;
-                if (true && !(CurrentLeader is null || CurrentLeader.Equals(new FetchSnapshotResponse.LeaderIdAndEpoch())))
+                if (true && !(CurrentLeader is null || CurrentLeader.IsPristine()))
                 {
                     u = w.WriteRawTagsBelow(UnknownTaggedFields, u, 0);
                     int mark = w.BeginTagged(0);
@@ -294,6 +300,9 @@ public sealed partial class FetchSnapshotResponse : IEquatable<FetchSnapshotResp
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as PartitionSnapshot);
+        private static readonly PartitionSnapshot Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();
@@ -357,6 +366,9 @@ public sealed partial class FetchSnapshotResponse : IEquatable<FetchSnapshotResp
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as SnapshotId);
+        private static readonly SnapshotId Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();
@@ -418,6 +430,9 @@ public sealed partial class FetchSnapshotResponse : IEquatable<FetchSnapshotResp
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as LeaderIdAndEpoch);
+        private static readonly LeaderIdAndEpoch Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();
@@ -508,6 +523,9 @@ public sealed partial class FetchSnapshotResponse : IEquatable<FetchSnapshotResp
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as NodeEndpoint);
+        private static readonly NodeEndpoint Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();

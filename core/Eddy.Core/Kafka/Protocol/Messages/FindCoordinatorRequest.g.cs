@@ -107,6 +107,9 @@ public sealed partial class FindCoordinatorRequest : IEquatable<FindCoordinatorR
         return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
     }
     public override bool Equals(object? obj) => Equals(obj as FindCoordinatorRequest);
+    private static readonly FindCoordinatorRequest Pristine = new();
+    /// <summary>Whether every field still has its schema default.</summary>
+    public bool IsPristine() => Equals(Pristine);
     public override int GetHashCode()
     {
         var h = new HashCode();

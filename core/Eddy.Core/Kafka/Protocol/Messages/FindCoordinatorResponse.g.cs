@@ -155,6 +155,9 @@ public sealed partial class FindCoordinatorResponse : IEquatable<FindCoordinator
         return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
     }
     public override bool Equals(object? obj) => Equals(obj as FindCoordinatorResponse);
+    private static readonly FindCoordinatorResponse Pristine = new();
+    /// <summary>Whether every field still has its schema default.</summary>
+    public bool IsPristine() => Equals(Pristine);
     public override int GetHashCode()
     {
         var h = new HashCode();
@@ -286,6 +289,9 @@ public sealed partial class FindCoordinatorResponse : IEquatable<FindCoordinator
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as Coordinator);
+        private static readonly Coordinator Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();

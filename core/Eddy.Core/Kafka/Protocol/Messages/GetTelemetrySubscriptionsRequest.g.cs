@@ -64,6 +64,9 @@ public sealed partial class GetTelemetrySubscriptionsRequest : IEquatable<GetTel
         return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
     }
     public override bool Equals(object? obj) => Equals(obj as GetTelemetrySubscriptionsRequest);
+    private static readonly GetTelemetrySubscriptionsRequest Pristine = new();
+    /// <summary>Whether every field still has its schema default.</summary>
+    public bool IsPristine() => Equals(Pristine);
     public override int GetHashCode()
     {
         var h = new HashCode();

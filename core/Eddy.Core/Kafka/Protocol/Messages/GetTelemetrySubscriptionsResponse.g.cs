@@ -130,6 +130,9 @@ public sealed partial class GetTelemetrySubscriptionsResponse : IEquatable<GetTe
         return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
     }
     public override bool Equals(object? obj) => Equals(obj as GetTelemetrySubscriptionsResponse);
+    private static readonly GetTelemetrySubscriptionsResponse Pristine = new();
+    /// <summary>Whether every field still has its schema default.</summary>
+    public bool IsPristine() => Equals(Pristine);
     public override int GetHashCode()
     {
         var h = new HashCode();

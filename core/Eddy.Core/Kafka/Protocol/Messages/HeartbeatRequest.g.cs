@@ -87,6 +87,9 @@ public sealed partial class HeartbeatRequest : IEquatable<HeartbeatRequest>, IKa
         return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
     }
     public override bool Equals(object? obj) => Equals(obj as HeartbeatRequest);
+    private static readonly HeartbeatRequest Pristine = new();
+    /// <summary>Whether every field still has its schema default.</summary>
+    public bool IsPristine() => Equals(Pristine);
     public override int GetHashCode()
     {
         var h = new HashCode();

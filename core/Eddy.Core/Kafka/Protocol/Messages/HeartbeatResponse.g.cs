@@ -75,6 +75,9 @@ public sealed partial class HeartbeatResponse : IEquatable<HeartbeatResponse>, I
         return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
     }
     public override bool Equals(object? obj) => Equals(obj as HeartbeatResponse);
+    private static readonly HeartbeatResponse Pristine = new();
+    /// <summary>Whether every field still has its schema default.</summary>
+    public bool IsPristine() => Equals(Pristine);
     public override int GetHashCode()
     {
         var h = new HashCode();

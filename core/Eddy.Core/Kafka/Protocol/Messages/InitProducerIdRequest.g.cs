@@ -121,6 +121,9 @@ public sealed partial class InitProducerIdRequest : IEquatable<InitProducerIdReq
         return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
     }
     public override bool Equals(object? obj) => Equals(obj as InitProducerIdRequest);
+    private static readonly InitProducerIdRequest Pristine = new();
+    /// <summary>Whether every field still has its schema default.</summary>
+    public bool IsPristine() => Equals(Pristine);
     public override int GetHashCode()
     {
         var h = new HashCode();

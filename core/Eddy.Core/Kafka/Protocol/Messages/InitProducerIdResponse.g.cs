@@ -105,6 +105,9 @@ public sealed partial class InitProducerIdResponse : IEquatable<InitProducerIdRe
         return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
     }
     public override bool Equals(object? obj) => Equals(obj as InitProducerIdResponse);
+    private static readonly InitProducerIdResponse Pristine = new();
+    /// <summary>Whether every field still has its schema default.</summary>
+    public bool IsPristine() => Equals(Pristine);
     public override int GetHashCode()
     {
         var h = new HashCode();

@@ -77,6 +77,9 @@ public sealed partial class InitializeShareGroupStateResponse : IEquatable<Initi
         return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
     }
     public override bool Equals(object? obj) => Equals(obj as InitializeShareGroupStateResponse);
+    private static readonly InitializeShareGroupStateResponse Pristine = new();
+    /// <summary>Whether every field still has its schema default.</summary>
+    public bool IsPristine() => Equals(Pristine);
     public override int GetHashCode()
     {
         var h = new HashCode();
@@ -149,6 +152,9 @@ public sealed partial class InitializeShareGroupStateResponse : IEquatable<Initi
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as InitializeStateResult);
+        private static readonly InitializeStateResult Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();
@@ -215,6 +221,9 @@ public sealed partial class InitializeShareGroupStateResponse : IEquatable<Initi
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as PartitionResult);
+        private static readonly PartitionResult Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();

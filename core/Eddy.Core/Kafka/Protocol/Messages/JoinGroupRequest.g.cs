@@ -132,6 +132,9 @@ public sealed partial class JoinGroupRequest : IEquatable<JoinGroupRequest>, IKa
         return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
     }
     public override bool Equals(object? obj) => Equals(obj as JoinGroupRequest);
+    private static readonly JoinGroupRequest Pristine = new();
+    /// <summary>Whether every field still has its schema default.</summary>
+    public bool IsPristine() => Equals(Pristine);
     public override int GetHashCode()
     {
         var h = new HashCode();
@@ -198,6 +201,9 @@ public sealed partial class JoinGroupRequest : IEquatable<JoinGroupRequest>, IKa
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as JoinGroupRequestProtocol);
+        private static readonly JoinGroupRequestProtocol Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();

@@ -137,6 +137,9 @@ public sealed partial class JoinGroupResponse : IEquatable<JoinGroupResponse>, I
         return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
     }
     public override bool Equals(object? obj) => Equals(obj as JoinGroupResponse);
+    private static readonly JoinGroupResponse Pristine = new();
+    /// <summary>Whether every field still has its schema default.</summary>
+    public bool IsPristine() => Equals(Pristine);
     public override int GetHashCode()
     {
         var h = new HashCode();
@@ -215,6 +218,9 @@ public sealed partial class JoinGroupResponse : IEquatable<JoinGroupResponse>, I
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as JoinGroupResponseMember);
+        private static readonly JoinGroupResponseMember Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();

@@ -168,6 +168,9 @@ public sealed partial class LeaderAndIsrRequest : IEquatable<LeaderAndIsrRequest
         return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
     }
     public override bool Equals(object? obj) => Equals(obj as LeaderAndIsrRequest);
+    private static readonly LeaderAndIsrRequest Pristine = new();
+    /// <summary>Whether every field still has its schema default.</summary>
+    public bool IsPristine() => Equals(Pristine);
     public override int GetHashCode()
     {
         var h = new HashCode();
@@ -360,6 +363,9 @@ public sealed partial class LeaderAndIsrRequest : IEquatable<LeaderAndIsrRequest
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as LeaderAndIsrPartitionState);
+        private static readonly LeaderAndIsrPartitionState Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();
@@ -467,6 +473,9 @@ public sealed partial class LeaderAndIsrRequest : IEquatable<LeaderAndIsrRequest
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as LeaderAndIsrTopicState);
+        private static readonly LeaderAndIsrTopicState Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();
@@ -534,6 +543,9 @@ public sealed partial class LeaderAndIsrRequest : IEquatable<LeaderAndIsrRequest
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as LeaderAndIsrLiveLeader);
+        private static readonly LeaderAndIsrLiveLeader Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();

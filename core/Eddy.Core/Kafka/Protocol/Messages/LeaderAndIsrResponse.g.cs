@@ -108,6 +108,9 @@ public sealed partial class LeaderAndIsrResponse : IEquatable<LeaderAndIsrRespon
         return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
     }
     public override bool Equals(object? obj) => Equals(obj as LeaderAndIsrResponse);
+    private static readonly LeaderAndIsrResponse Pristine = new();
+    /// <summary>Whether every field still has its schema default.</summary>
+    public bool IsPristine() => Equals(Pristine);
     public override int GetHashCode()
     {
         var h = new HashCode();
@@ -180,6 +183,9 @@ public sealed partial class LeaderAndIsrResponse : IEquatable<LeaderAndIsrRespon
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as LeaderAndIsrPartitionError);
+        private static readonly LeaderAndIsrPartitionError Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();
@@ -267,6 +273,9 @@ public sealed partial class LeaderAndIsrResponse : IEquatable<LeaderAndIsrRespon
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as LeaderAndIsrTopicError);
+        private static readonly LeaderAndIsrTopicError Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();

@@ -99,6 +99,9 @@ public sealed partial class LeaveGroupRequest : IEquatable<LeaveGroupRequest>, I
         return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
     }
     public override bool Equals(object? obj) => Equals(obj as LeaveGroupRequest);
+    private static readonly LeaveGroupRequest Pristine = new();
+    /// <summary>Whether every field still has its schema default.</summary>
+    public bool IsPristine() => Equals(Pristine);
     public override int GetHashCode()
     {
         var h = new HashCode();
@@ -187,6 +190,9 @@ public sealed partial class LeaveGroupRequest : IEquatable<LeaveGroupRequest>, I
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as MemberIdentity);
+        private static readonly MemberIdentity Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();

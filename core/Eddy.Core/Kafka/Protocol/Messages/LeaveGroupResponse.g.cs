@@ -97,6 +97,9 @@ public sealed partial class LeaveGroupResponse : IEquatable<LeaveGroupResponse>,
         return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
     }
     public override bool Equals(object? obj) => Equals(obj as LeaveGroupResponse);
+    private static readonly LeaveGroupResponse Pristine = new();
+    /// <summary>Whether every field still has its schema default.</summary>
+    public bool IsPristine() => Equals(Pristine);
     public override int GetHashCode()
     {
         var h = new HashCode();
@@ -187,6 +190,9 @@ public sealed partial class LeaveGroupResponse : IEquatable<LeaveGroupResponse>,
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as MemberResponse);
+        private static readonly MemberResponse Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();

@@ -81,6 +81,9 @@ public sealed partial class ListConfigResourcesRequest : IEquatable<ListConfigRe
         return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
     }
     public override bool Equals(object? obj) => Equals(obj as ListConfigResourcesRequest);
+    private static readonly ListConfigResourcesRequest Pristine = new();
+    /// <summary>Whether every field still has its schema default.</summary>
+    public bool IsPristine() => Equals(Pristine);
     public override int GetHashCode()
     {
         var h = new HashCode();

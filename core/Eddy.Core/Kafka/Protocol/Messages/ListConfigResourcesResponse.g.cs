@@ -87,6 +87,9 @@ public sealed partial class ListConfigResourcesResponse : IEquatable<ListConfigR
         return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
     }
     public override bool Equals(object? obj) => Equals(obj as ListConfigResourcesResponse);
+    private static readonly ListConfigResourcesResponse Pristine = new();
+    /// <summary>Whether every field still has its schema default.</summary>
+    public bool IsPristine() => Equals(Pristine);
     public override int GetHashCode()
     {
         var h = new HashCode();
@@ -154,6 +157,9 @@ public sealed partial class ListConfigResourcesResponse : IEquatable<ListConfigR
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as ConfigResource);
+        private static readonly ConfigResource Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();

@@ -103,6 +103,9 @@ public sealed partial class ListGroupsRequest : IEquatable<ListGroupsRequest>, I
         return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
     }
     public override bool Equals(object? obj) => Equals(obj as ListGroupsRequest);
+    private static readonly ListGroupsRequest Pristine = new();
+    /// <summary>Whether every field still has its schema default.</summary>
+    public bool IsPristine() => Equals(Pristine);
     public override int GetHashCode()
     {
         var h = new HashCode();

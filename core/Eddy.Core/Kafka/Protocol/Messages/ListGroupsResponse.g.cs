@@ -93,6 +93,9 @@ public sealed partial class ListGroupsResponse : IEquatable<ListGroupsResponse>,
         return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
     }
     public override bool Equals(object? obj) => Equals(obj as ListGroupsResponse);
+    private static readonly ListGroupsResponse Pristine = new();
+    /// <summary>Whether every field still has its schema default.</summary>
+    public bool IsPristine() => Equals(Pristine);
     public override int GetHashCode()
     {
         var h = new HashCode();
@@ -176,6 +179,9 @@ public sealed partial class ListGroupsResponse : IEquatable<ListGroupsResponse>,
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as ListedGroup);
+        private static readonly ListedGroup Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();

@@ -106,6 +106,9 @@ public sealed partial class ListOffsetsRequest : IEquatable<ListOffsetsRequest>,
         return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
     }
     public override bool Equals(object? obj) => Equals(obj as ListOffsetsRequest);
+    private static readonly ListOffsetsRequest Pristine = new();
+    /// <summary>Whether every field still has its schema default.</summary>
+    public bool IsPristine() => Equals(Pristine);
     public override int GetHashCode()
     {
         var h = new HashCode();
@@ -181,6 +184,9 @@ public sealed partial class ListOffsetsRequest : IEquatable<ListOffsetsRequest>,
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as ListOffsetsTopic);
+        private static readonly ListOffsetsTopic Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();
@@ -266,6 +272,9 @@ public sealed partial class ListOffsetsRequest : IEquatable<ListOffsetsRequest>,
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as ListOffsetsPartition);
+        private static readonly ListOffsetsPartition Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();

@@ -88,6 +88,9 @@ public sealed partial class ListOffsetsResponse : IEquatable<ListOffsetsResponse
         return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
     }
     public override bool Equals(object? obj) => Equals(obj as ListOffsetsResponse);
+    private static readonly ListOffsetsResponse Pristine = new();
+    /// <summary>Whether every field still has its schema default.</summary>
+    public bool IsPristine() => Equals(Pristine);
     public override int GetHashCode()
     {
         var h = new HashCode();
@@ -161,6 +164,9 @@ public sealed partial class ListOffsetsResponse : IEquatable<ListOffsetsResponse
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as ListOffsetsTopicResponse);
+        private static readonly ListOffsetsTopicResponse Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();
@@ -283,6 +289,9 @@ public sealed partial class ListOffsetsResponse : IEquatable<ListOffsetsResponse
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as ListOffsetsPartitionResponse);
+        private static readonly ListOffsetsPartitionResponse Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();

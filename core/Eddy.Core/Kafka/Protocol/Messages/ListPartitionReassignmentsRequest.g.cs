@@ -83,6 +83,9 @@ public sealed partial class ListPartitionReassignmentsRequest : IEquatable<ListP
         return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
     }
     public override bool Equals(object? obj) => Equals(obj as ListPartitionReassignmentsRequest);
+    private static readonly ListPartitionReassignmentsRequest Pristine = new();
+    /// <summary>Whether every field still has its schema default.</summary>
+    public bool IsPristine() => Equals(Pristine);
     public override int GetHashCode()
     {
         var h = new HashCode();
@@ -156,6 +159,9 @@ public sealed partial class ListPartitionReassignmentsRequest : IEquatable<ListP
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as ListPartitionReassignmentsTopics);
+        private static readonly ListPartitionReassignmentsTopics Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();

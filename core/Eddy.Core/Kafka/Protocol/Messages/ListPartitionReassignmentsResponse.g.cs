@@ -92,6 +92,9 @@ public sealed partial class ListPartitionReassignmentsResponse : IEquatable<List
         return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
     }
     public override bool Equals(object? obj) => Equals(obj as ListPartitionReassignmentsResponse);
+    private static readonly ListPartitionReassignmentsResponse Pristine = new();
+    /// <summary>Whether every field still has its schema default.</summary>
+    public bool IsPristine() => Equals(Pristine);
     public override int GetHashCode()
     {
         var h = new HashCode();
@@ -167,6 +170,9 @@ public sealed partial class ListPartitionReassignmentsResponse : IEquatable<List
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as OngoingTopicReassignment);
+        private static readonly OngoingTopicReassignment Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();
@@ -277,6 +283,9 @@ public sealed partial class ListPartitionReassignmentsResponse : IEquatable<List
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as OngoingPartitionReassignment);
+        private static readonly OngoingPartitionReassignment Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();

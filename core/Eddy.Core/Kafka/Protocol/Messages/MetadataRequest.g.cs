@@ -117,6 +117,9 @@ public sealed partial class MetadataRequest : IEquatable<MetadataRequest>, IKafk
         return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
     }
     public override bool Equals(object? obj) => Equals(obj as MetadataRequest);
+    private static readonly MetadataRequest Pristine = new();
+    /// <summary>Whether every field still has its schema default.</summary>
+    public bool IsPristine() => Equals(Pristine);
     public override int GetHashCode()
     {
         var h = new HashCode();
@@ -185,6 +188,9 @@ public sealed partial class MetadataRequest : IEquatable<MetadataRequest>, IKafk
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as MetadataRequestTopic);
+        private static readonly MetadataRequestTopic Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();

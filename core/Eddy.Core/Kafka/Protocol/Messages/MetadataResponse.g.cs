@@ -152,6 +152,9 @@ public sealed partial class MetadataResponse : IEquatable<MetadataResponse>, IKa
         return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
     }
     public override bool Equals(object? obj) => Equals(obj as MetadataResponse);
+    private static readonly MetadataResponse Pristine = new();
+    /// <summary>Whether every field still has its schema default.</summary>
+    public bool IsPristine() => Equals(Pristine);
     public override int GetHashCode()
     {
         var h = new HashCode();
@@ -233,6 +236,9 @@ public sealed partial class MetadataResponse : IEquatable<MetadataResponse>, IKa
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as MetadataResponseBroker);
+        private static readonly MetadataResponseBroker Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();
@@ -349,6 +355,9 @@ public sealed partial class MetadataResponse : IEquatable<MetadataResponse>, IKa
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as MetadataResponseTopic);
+        private static readonly MetadataResponseTopic Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();
@@ -486,6 +495,9 @@ public sealed partial class MetadataResponse : IEquatable<MetadataResponse>, IKa
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as MetadataResponsePartition);
+        private static readonly MetadataResponsePartition Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();

@@ -128,6 +128,9 @@ public sealed partial class OffsetCommitRequest : IEquatable<OffsetCommitRequest
         return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
     }
     public override bool Equals(object? obj) => Equals(obj as OffsetCommitRequest);
+    private static readonly OffsetCommitRequest Pristine = new();
+    /// <summary>Whether every field still has its schema default.</summary>
+    public bool IsPristine() => Equals(Pristine);
     public override int GetHashCode()
     {
         var h = new HashCode();
@@ -222,6 +225,9 @@ public sealed partial class OffsetCommitRequest : IEquatable<OffsetCommitRequest
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as OffsetCommitRequestTopic);
+        private static readonly OffsetCommitRequestTopic Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();
@@ -313,6 +319,9 @@ public sealed partial class OffsetCommitRequest : IEquatable<OffsetCommitRequest
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as OffsetCommitRequestPartition);
+        private static readonly OffsetCommitRequestPartition Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();

@@ -63,6 +63,9 @@ public sealed partial class OffsetDeleteRequest : IEquatable<OffsetDeleteRequest
         return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
     }
     public override bool Equals(object? obj) => Equals(obj as OffsetDeleteRequest);
+    private static readonly OffsetDeleteRequest Pristine = new();
+    /// <summary>Whether every field still has its schema default.</summary>
+    public bool IsPristine() => Equals(Pristine);
     public override int GetHashCode()
     {
         var h = new HashCode();
@@ -117,6 +120,9 @@ public sealed partial class OffsetDeleteRequest : IEquatable<OffsetDeleteRequest
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as OffsetDeleteRequestTopic);
+        private static readonly OffsetDeleteRequestTopic Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();
@@ -154,6 +160,9 @@ public sealed partial class OffsetDeleteRequest : IEquatable<OffsetDeleteRequest
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as OffsetDeleteRequestPartition);
+        private static readonly OffsetDeleteRequestPartition Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();

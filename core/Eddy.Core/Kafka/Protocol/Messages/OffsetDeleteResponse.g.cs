@@ -68,6 +68,9 @@ public sealed partial class OffsetDeleteResponse : IEquatable<OffsetDeleteRespon
         return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
     }
     public override bool Equals(object? obj) => Equals(obj as OffsetDeleteResponse);
+    private static readonly OffsetDeleteResponse Pristine = new();
+    /// <summary>Whether every field still has its schema default.</summary>
+    public bool IsPristine() => Equals(Pristine);
     public override int GetHashCode()
     {
         var h = new HashCode();
@@ -123,6 +126,9 @@ public sealed partial class OffsetDeleteResponse : IEquatable<OffsetDeleteRespon
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as OffsetDeleteResponseTopic);
+        private static readonly OffsetDeleteResponseTopic Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();
@@ -165,6 +171,9 @@ public sealed partial class OffsetDeleteResponse : IEquatable<OffsetDeleteRespon
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as OffsetDeleteResponsePartition);
+        private static readonly OffsetDeleteResponsePartition Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();

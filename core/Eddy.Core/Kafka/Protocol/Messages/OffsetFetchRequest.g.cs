@@ -130,6 +130,9 @@ public sealed partial class OffsetFetchRequest : IEquatable<OffsetFetchRequest>,
         return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
     }
     public override bool Equals(object? obj) => Equals(obj as OffsetFetchRequest);
+    private static readonly OffsetFetchRequest Pristine = new();
+    /// <summary>Whether every field still has its schema default.</summary>
+    public bool IsPristine() => Equals(Pristine);
     public override int GetHashCode()
     {
         var h = new HashCode();
@@ -217,6 +220,9 @@ public sealed partial class OffsetFetchRequest : IEquatable<OffsetFetchRequest>,
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as OffsetFetchRequestTopic);
+        private static readonly OffsetFetchRequestTopic Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();
@@ -326,6 +332,9 @@ public sealed partial class OffsetFetchRequest : IEquatable<OffsetFetchRequest>,
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as OffsetFetchRequestGroup);
+        private static readonly OffsetFetchRequestGroup Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();
@@ -423,6 +432,9 @@ public sealed partial class OffsetFetchRequest : IEquatable<OffsetFetchRequest>,
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as OffsetFetchRequestTopics);
+        private static readonly OffsetFetchRequestTopics Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();

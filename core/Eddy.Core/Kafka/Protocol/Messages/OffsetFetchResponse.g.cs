@@ -125,6 +125,9 @@ public sealed partial class OffsetFetchResponse : IEquatable<OffsetFetchResponse
         return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
     }
     public override bool Equals(object? obj) => Equals(obj as OffsetFetchResponse);
+    private static readonly OffsetFetchResponse Pristine = new();
+    /// <summary>Whether every field still has its schema default.</summary>
+    public bool IsPristine() => Equals(Pristine);
     public override int GetHashCode()
     {
         var h = new HashCode();
@@ -212,6 +215,9 @@ public sealed partial class OffsetFetchResponse : IEquatable<OffsetFetchResponse
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as OffsetFetchResponseTopic);
+        private static readonly OffsetFetchResponseTopic Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();
@@ -326,6 +332,9 @@ public sealed partial class OffsetFetchResponse : IEquatable<OffsetFetchResponse
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as OffsetFetchResponsePartition);
+        private static readonly OffsetFetchResponsePartition Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();
@@ -428,6 +437,9 @@ public sealed partial class OffsetFetchResponse : IEquatable<OffsetFetchResponse
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as OffsetFetchResponseGroup);
+        private static readonly OffsetFetchResponseGroup Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();
@@ -524,6 +536,9 @@ public sealed partial class OffsetFetchResponse : IEquatable<OffsetFetchResponse
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as OffsetFetchResponseTopics);
+        private static readonly OffsetFetchResponseTopics Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();
@@ -639,6 +654,9 @@ public sealed partial class OffsetFetchResponse : IEquatable<OffsetFetchResponse
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as OffsetFetchResponsePartitions);
+        private static readonly OffsetFetchResponsePartitions Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();

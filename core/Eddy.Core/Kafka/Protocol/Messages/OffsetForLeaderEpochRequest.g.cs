@@ -88,6 +88,9 @@ public sealed partial class OffsetForLeaderEpochRequest : IEquatable<OffsetForLe
         return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
     }
     public override bool Equals(object? obj) => Equals(obj as OffsetForLeaderEpochRequest);
+    private static readonly OffsetForLeaderEpochRequest Pristine = new();
+    /// <summary>Whether every field still has its schema default.</summary>
+    public bool IsPristine() => Equals(Pristine);
     public override int GetHashCode()
     {
         var h = new HashCode();
@@ -161,6 +164,9 @@ public sealed partial class OffsetForLeaderEpochRequest : IEquatable<OffsetForLe
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as OffsetForLeaderTopic);
+        private static readonly OffsetForLeaderTopic Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();
@@ -233,6 +239,9 @@ public sealed partial class OffsetForLeaderEpochRequest : IEquatable<OffsetForLe
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as OffsetForLeaderPartition);
+        private static readonly OffsetForLeaderPartition Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();

@@ -88,6 +88,9 @@ public sealed partial class OffsetForLeaderEpochResponse : IEquatable<OffsetForL
         return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
     }
     public override bool Equals(object? obj) => Equals(obj as OffsetForLeaderEpochResponse);
+    private static readonly OffsetForLeaderEpochResponse Pristine = new();
+    /// <summary>Whether every field still has its schema default.</summary>
+    public bool IsPristine() => Equals(Pristine);
     public override int GetHashCode()
     {
         var h = new HashCode();
@@ -161,6 +164,9 @@ public sealed partial class OffsetForLeaderEpochResponse : IEquatable<OffsetForL
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as OffsetForLeaderTopicResult);
+        private static readonly OffsetForLeaderTopicResult Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();
@@ -238,6 +244,9 @@ public sealed partial class OffsetForLeaderEpochResponse : IEquatable<OffsetForL
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as EpochEndOffset);
+        private static readonly EpochEndOffset Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();

@@ -100,6 +100,9 @@ public sealed partial class ProduceRequest : IEquatable<ProduceRequest>, IKafkaM
         return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
     }
     public override bool Equals(object? obj) => Equals(obj as ProduceRequest);
+    private static readonly ProduceRequest Pristine = new();
+    /// <summary>Whether every field still has its schema default.</summary>
+    public bool IsPristine() => Equals(Pristine);
     public override int GetHashCode()
     {
         var h = new HashCode();
@@ -192,6 +195,9 @@ public sealed partial class ProduceRequest : IEquatable<ProduceRequest>, IKafkaM
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as TopicProduceData);
+        private static readonly TopicProduceData Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();
@@ -254,6 +260,9 @@ public sealed partial class ProduceRequest : IEquatable<ProduceRequest>, IKafkaM
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as PartitionProduceData);
+        private static readonly PartitionProduceData Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();

@@ -117,6 +117,9 @@ public sealed partial class ProduceResponse : IEquatable<ProduceResponse>, IKafk
         return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
     }
     public override bool Equals(object? obj) => Equals(obj as ProduceResponse);
+    private static readonly ProduceResponse Pristine = new();
+    /// <summary>Whether every field still has its schema default.</summary>
+    public bool IsPristine() => Equals(Pristine);
     public override int GetHashCode()
     {
         var h = new HashCode();
@@ -208,6 +211,9 @@ public sealed partial class ProduceResponse : IEquatable<ProduceResponse>, IKafk
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as TopicProduceResponse);
+        private static readonly TopicProduceResponse Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();
@@ -313,15 +319,15 @@ public sealed partial class ProduceResponse : IEquatable<ProduceResponse>, IKafk
             {
                 w.WriteString(ErrorMessage, flexible, version >= 8, "ErrorMessage");
             }
-            if (!(version >= 10) && !(CurrentLeader is null || CurrentLeader.Equals(new ProduceResponse.LeaderIdAndEpoch())))
+            if (!(version >= 10) && !(CurrentLeader is null || CurrentLeader.IsPristine()))
                 throw KafkaProtocolException.CannotEncode("PartitionProduceResponse.CurrentLeader", version);
             if (flexible)
             {
                 int tagCount = UnknownTaggedFields?.Count ?? 0;
-                if (version >= 10 && !(CurrentLeader is null || CurrentLeader.Equals(new ProduceResponse.LeaderIdAndEpoch()))) tagCount++;
+                if (version >= 10 && !(CurrentLeader is null || CurrentLeader.IsPristine())) tagCount++;
                 w.WriteUnsignedVarInt((uint)tagCount);
                 int u = 0;
-                if (version >= 10 && !(CurrentLeader is null || CurrentLeader.Equals(new ProduceResponse.LeaderIdAndEpoch())))
+                if (version >= 10 && !(CurrentLeader is null || CurrentLeader.IsPristine()))
                 {
                     u = w.WriteRawTagsBelow(UnknownTaggedFields, u, 0);
                     int mark = w.BeginTagged(0);
@@ -348,6 +354,9 @@ public sealed partial class ProduceResponse : IEquatable<ProduceResponse>, IKafk
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as PartitionProduceResponse);
+        private static readonly PartitionProduceResponse Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();
@@ -430,6 +439,9 @@ public sealed partial class ProduceResponse : IEquatable<ProduceResponse>, IKafk
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as BatchIndexAndErrorMessage);
+        private static readonly BatchIndexAndErrorMessage Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();
@@ -507,6 +519,9 @@ public sealed partial class ProduceResponse : IEquatable<ProduceResponse>, IKafk
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as LeaderIdAndEpoch);
+        private static readonly LeaderIdAndEpoch Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();
@@ -610,6 +625,9 @@ public sealed partial class ProduceResponse : IEquatable<ProduceResponse>, IKafk
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as NodeEndpoint);
+        private static readonly NodeEndpoint Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();

@@ -84,6 +84,9 @@ public sealed partial class PushTelemetryRequest : IEquatable<PushTelemetryReque
         return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
     }
     public override bool Equals(object? obj) => Equals(obj as PushTelemetryRequest);
+    private static readonly PushTelemetryRequest Pristine = new();
+    /// <summary>Whether every field still has its schema default.</summary>
+    public bool IsPristine() => Equals(Pristine);
     public override int GetHashCode()
     {
         var h = new HashCode();

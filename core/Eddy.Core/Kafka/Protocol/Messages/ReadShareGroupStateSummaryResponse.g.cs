@@ -77,6 +77,9 @@ public sealed partial class ReadShareGroupStateSummaryResponse : IEquatable<Read
         return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
     }
     public override bool Equals(object? obj) => Equals(obj as ReadShareGroupStateSummaryResponse);
+    private static readonly ReadShareGroupStateSummaryResponse Pristine = new();
+    /// <summary>Whether every field still has its schema default.</summary>
+    public bool IsPristine() => Equals(Pristine);
     public override int GetHashCode()
     {
         var h = new HashCode();
@@ -149,6 +152,9 @@ public sealed partial class ReadShareGroupStateSummaryResponse : IEquatable<Read
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as ReadStateSummaryResult);
+        private static readonly ReadStateSummaryResult Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();
@@ -225,6 +231,9 @@ public sealed partial class ReadShareGroupStateSummaryResponse : IEquatable<Read
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as PartitionResult);
+        private static readonly PartitionResult Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();

@@ -69,6 +69,9 @@ public sealed partial class RenewDelegationTokenRequest : IEquatable<RenewDelega
         return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
     }
     public override bool Equals(object? obj) => Equals(obj as RenewDelegationTokenRequest);
+    private static readonly RenewDelegationTokenRequest Pristine = new();
+    /// <summary>Whether every field still has its schema default.</summary>
+    public bool IsPristine() => Equals(Pristine);
     public override int GetHashCode()
     {
         var h = new HashCode();

@@ -74,6 +74,9 @@ public sealed partial class RenewDelegationTokenResponse : IEquatable<RenewDeleg
         return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
     }
     public override bool Equals(object? obj) => Equals(obj as RenewDelegationTokenResponse);
+    private static readonly RenewDelegationTokenResponse Pristine = new();
+    /// <summary>Whether every field still has its schema default.</summary>
+    public bool IsPristine() => Equals(Pristine);
     public override int GetHashCode()
     {
         var h = new HashCode();

@@ -85,6 +85,9 @@ public sealed partial class SaslAuthenticateResponse : IEquatable<SaslAuthentica
         return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
     }
     public override bool Equals(object? obj) => Equals(obj as SaslAuthenticateResponse);
+    private static readonly SaslAuthenticateResponse Pristine = new();
+    /// <summary>Whether every field still has its schema default.</summary>
+    public bool IsPristine() => Equals(Pristine);
     public override int GetHashCode()
     {
         var h = new HashCode();

@@ -45,6 +45,9 @@ public sealed partial class SaslHandshakeRequest : IEquatable<SaslHandshakeReque
         return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
     }
     public override bool Equals(object? obj) => Equals(obj as SaslHandshakeRequest);
+    private static readonly SaslHandshakeRequest Pristine = new();
+    /// <summary>Whether every field still has its schema default.</summary>
+    public bool IsPristine() => Equals(Pristine);
     public override int GetHashCode()
     {
         var h = new HashCode();

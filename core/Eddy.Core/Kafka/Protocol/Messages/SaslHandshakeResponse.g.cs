@@ -63,6 +63,9 @@ public sealed partial class SaslHandshakeResponse : IEquatable<SaslHandshakeResp
         return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
     }
     public override bool Equals(object? obj) => Equals(obj as SaslHandshakeResponse);
+    private static readonly SaslHandshakeResponse Pristine = new();
+    /// <summary>Whether every field still has its schema default.</summary>
+    public bool IsPristine() => Equals(Pristine);
     public override int GetHashCode()
     {
         var h = new HashCode();

@@ -92,6 +92,9 @@ public sealed partial class ShareAcknowledgeRequest : IEquatable<ShareAcknowledg
         return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
     }
     public override bool Equals(object? obj) => Equals(obj as ShareAcknowledgeRequest);
+    private static readonly ShareAcknowledgeRequest Pristine = new();
+    /// <summary>Whether every field still has its schema default.</summary>
+    public bool IsPristine() => Equals(Pristine);
     public override int GetHashCode()
     {
         var h = new HashCode();
@@ -167,6 +170,9 @@ public sealed partial class ShareAcknowledgeRequest : IEquatable<ShareAcknowledg
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as AcknowledgeTopic);
+        private static readonly AcknowledgeTopic Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();
@@ -241,6 +247,9 @@ public sealed partial class ShareAcknowledgeRequest : IEquatable<ShareAcknowledg
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as AcknowledgePartition);
+        private static readonly AcknowledgePartition Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();
@@ -320,6 +329,9 @@ public sealed partial class ShareAcknowledgeRequest : IEquatable<ShareAcknowledg
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as AcknowledgementBatch);
+        private static readonly AcknowledgementBatch Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();

@@ -110,6 +110,9 @@ public sealed partial class ShareAcknowledgeResponse : IEquatable<ShareAcknowled
         return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
     }
     public override bool Equals(object? obj) => Equals(obj as ShareAcknowledgeResponse);
+    private static readonly ShareAcknowledgeResponse Pristine = new();
+    /// <summary>Whether every field still has its schema default.</summary>
+    public bool IsPristine() => Equals(Pristine);
     public override int GetHashCode()
     {
         var h = new HashCode();
@@ -186,6 +189,9 @@ public sealed partial class ShareAcknowledgeResponse : IEquatable<ShareAcknowled
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as ShareAcknowledgeTopicResponse);
+        private static readonly ShareAcknowledgeTopicResponse Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();
@@ -261,6 +267,9 @@ public sealed partial class ShareAcknowledgeResponse : IEquatable<ShareAcknowled
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as PartitionData);
+        private static readonly PartitionData Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();
@@ -323,6 +332,9 @@ public sealed partial class ShareAcknowledgeResponse : IEquatable<ShareAcknowled
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as LeaderIdAndEpoch);
+        private static readonly LeaderIdAndEpoch Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();
@@ -394,6 +406,9 @@ public sealed partial class ShareAcknowledgeResponse : IEquatable<ShareAcknowled
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as NodeEndpoint);
+        private static readonly NodeEndpoint Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();

@@ -125,6 +125,9 @@ public sealed partial class ShareFetchRequest : IEquatable<ShareFetchRequest>, I
         return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
     }
     public override bool Equals(object? obj) => Equals(obj as ShareFetchRequest);
+    private static readonly ShareFetchRequest Pristine = new();
+    /// <summary>Whether every field still has its schema default.</summary>
+    public bool IsPristine() => Equals(Pristine);
     public override int GetHashCode()
     {
         var h = new HashCode();
@@ -204,6 +207,9 @@ public sealed partial class ShareFetchRequest : IEquatable<ShareFetchRequest>, I
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as FetchTopic);
+        private static readonly FetchTopic Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();
@@ -283,6 +289,9 @@ public sealed partial class ShareFetchRequest : IEquatable<ShareFetchRequest>, I
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as FetchPartition);
+        private static readonly FetchPartition Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();
@@ -363,6 +372,9 @@ public sealed partial class ShareFetchRequest : IEquatable<ShareFetchRequest>, I
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as AcknowledgementBatch);
+        private static readonly AcknowledgementBatch Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();
@@ -438,6 +450,9 @@ public sealed partial class ShareFetchRequest : IEquatable<ShareFetchRequest>, I
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as ForgottenTopic);
+        private static readonly ForgottenTopic Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();

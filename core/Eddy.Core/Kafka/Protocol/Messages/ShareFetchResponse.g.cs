@@ -110,6 +110,9 @@ public sealed partial class ShareFetchResponse : IEquatable<ShareFetchResponse>,
         return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
     }
     public override bool Equals(object? obj) => Equals(obj as ShareFetchResponse);
+    private static readonly ShareFetchResponse Pristine = new();
+    /// <summary>Whether every field still has its schema default.</summary>
+    public bool IsPristine() => Equals(Pristine);
     public override int GetHashCode()
     {
         var h = new HashCode();
@@ -186,6 +189,9 @@ public sealed partial class ShareFetchResponse : IEquatable<ShareFetchResponse>,
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as ShareFetchableTopicResponse);
+        private static readonly ShareFetchableTopicResponse Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();
@@ -294,6 +300,9 @@ public sealed partial class ShareFetchResponse : IEquatable<ShareFetchResponse>,
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as PartitionData);
+        private static readonly PartitionData Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();
@@ -359,6 +368,9 @@ public sealed partial class ShareFetchResponse : IEquatable<ShareFetchResponse>,
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as LeaderIdAndEpoch);
+        private static readonly LeaderIdAndEpoch Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();
@@ -425,6 +437,9 @@ public sealed partial class ShareFetchResponse : IEquatable<ShareFetchResponse>,
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as AcquiredRecords);
+        private static readonly AcquiredRecords Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();
@@ -497,6 +512,9 @@ public sealed partial class ShareFetchResponse : IEquatable<ShareFetchResponse>,
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as NodeEndpoint);
+        private static readonly NodeEndpoint Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();

@@ -82,6 +82,9 @@ public sealed partial class ShareGroupDescribeRequest : IEquatable<ShareGroupDes
         return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
     }
     public override bool Equals(object? obj) => Equals(obj as ShareGroupDescribeRequest);
+    private static readonly ShareGroupDescribeRequest Pristine = new();
+    /// <summary>Whether every field still has its schema default.</summary>
+    public bool IsPristine() => Equals(Pristine);
     public override int GetHashCode()
     {
         var h = new HashCode();

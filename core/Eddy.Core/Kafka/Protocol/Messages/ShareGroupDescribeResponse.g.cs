@@ -82,6 +82,9 @@ public sealed partial class ShareGroupDescribeResponse : IEquatable<ShareGroupDe
         return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
     }
     public override bool Equals(object? obj) => Equals(obj as ShareGroupDescribeResponse);
+    private static readonly ShareGroupDescribeResponse Pristine = new();
+    /// <summary>Whether every field still has its schema default.</summary>
+    public bool IsPristine() => Equals(Pristine);
     public override int GetHashCode()
     {
         var h = new HashCode();
@@ -190,6 +193,9 @@ public sealed partial class ShareGroupDescribeResponse : IEquatable<ShareGroupDe
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as DescribedGroup);
+        private static readonly DescribedGroup Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();
@@ -300,6 +306,9 @@ public sealed partial class ShareGroupDescribeResponse : IEquatable<ShareGroupDe
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as Member);
+        private static readonly Member Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();
@@ -373,6 +382,9 @@ public sealed partial class ShareGroupDescribeResponse : IEquatable<ShareGroupDe
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as Assignment);
+        private static readonly Assignment Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();
@@ -451,6 +463,9 @@ public sealed partial class ShareGroupDescribeResponse : IEquatable<ShareGroupDe
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as TopicPartitions);
+        private static readonly TopicPartitions Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();

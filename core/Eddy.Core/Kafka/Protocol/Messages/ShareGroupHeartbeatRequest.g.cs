@@ -98,6 +98,9 @@ public sealed partial class ShareGroupHeartbeatRequest : IEquatable<ShareGroupHe
         return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
     }
     public override bool Equals(object? obj) => Equals(obj as ShareGroupHeartbeatRequest);
+    private static readonly ShareGroupHeartbeatRequest Pristine = new();
+    /// <summary>Whether every field still has its schema default.</summary>
+    public bool IsPristine() => Equals(Pristine);
     public override int GetHashCode()
     {
         var h = new HashCode();

@@ -172,6 +172,9 @@ public sealed partial class StopReplicaRequest : IEquatable<StopReplicaRequest>,
         return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
     }
     public override bool Equals(object? obj) => Equals(obj as StopReplicaRequest);
+    private static readonly StopReplicaRequest Pristine = new();
+    /// <summary>Whether every field still has its schema default.</summary>
+    public bool IsPristine() => Equals(Pristine);
     public override int GetHashCode()
     {
         var h = new HashCode();
@@ -254,6 +257,9 @@ public sealed partial class StopReplicaRequest : IEquatable<StopReplicaRequest>,
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as StopReplicaPartitionV0);
+        private static readonly StopReplicaPartitionV0 Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();
@@ -340,6 +346,9 @@ public sealed partial class StopReplicaRequest : IEquatable<StopReplicaRequest>,
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as StopReplicaTopicV1);
+        private static readonly StopReplicaTopicV1 Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();
@@ -426,6 +435,9 @@ public sealed partial class StopReplicaRequest : IEquatable<StopReplicaRequest>,
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as StopReplicaTopicState);
+        private static readonly StopReplicaTopicState Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();
@@ -516,6 +528,9 @@ public sealed partial class StopReplicaRequest : IEquatable<StopReplicaRequest>,
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as StopReplicaPartitionState);
+        private static readonly StopReplicaPartitionState Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();

@@ -82,6 +82,9 @@ public sealed partial class StopReplicaResponse : IEquatable<StopReplicaResponse
         return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
     }
     public override bool Equals(object? obj) => Equals(obj as StopReplicaResponse);
+    private static readonly StopReplicaResponse Pristine = new();
+    /// <summary>Whether every field still has its schema default.</summary>
+    public bool IsPristine() => Equals(Pristine);
     public override int GetHashCode()
     {
         var h = new HashCode();
@@ -147,6 +150,9 @@ public sealed partial class StopReplicaResponse : IEquatable<StopReplicaResponse
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as StopReplicaPartitionError);
+        private static readonly StopReplicaPartitionError Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();

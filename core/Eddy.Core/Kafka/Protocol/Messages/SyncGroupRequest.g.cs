@@ -127,6 +127,9 @@ public sealed partial class SyncGroupRequest : IEquatable<SyncGroupRequest>, IKa
         return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
     }
     public override bool Equals(object? obj) => Equals(obj as SyncGroupRequest);
+    private static readonly SyncGroupRequest Pristine = new();
+    /// <summary>Whether every field still has its schema default.</summary>
+    public bool IsPristine() => Equals(Pristine);
     public override int GetHashCode()
     {
         var h = new HashCode();
@@ -192,6 +195,9 @@ public sealed partial class SyncGroupRequest : IEquatable<SyncGroupRequest>, IKa
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as SyncGroupRequestAssignment);
+        private static readonly SyncGroupRequestAssignment Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();

@@ -102,6 +102,9 @@ public sealed partial class SyncGroupResponse : IEquatable<SyncGroupResponse>, I
         return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
     }
     public override bool Equals(object? obj) => Equals(obj as SyncGroupResponse);
+    private static readonly SyncGroupResponse Pristine = new();
+    /// <summary>Whether every field still has its schema default.</summary>
+    public bool IsPristine() => Equals(Pristine);
     public override int GetHashCode()
     {
         var h = new HashCode();

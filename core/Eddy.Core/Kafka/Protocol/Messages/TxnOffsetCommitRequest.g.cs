@@ -136,6 +136,9 @@ public sealed partial class TxnOffsetCommitRequest : IEquatable<TxnOffsetCommitR
         return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
     }
     public override bool Equals(object? obj) => Equals(obj as TxnOffsetCommitRequest);
+    private static readonly TxnOffsetCommitRequest Pristine = new();
+    /// <summary>Whether every field still has its schema default.</summary>
+    public bool IsPristine() => Equals(Pristine);
     public override int GetHashCode()
     {
         var h = new HashCode();
@@ -215,6 +218,9 @@ public sealed partial class TxnOffsetCommitRequest : IEquatable<TxnOffsetCommitR
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as TxnOffsetCommitRequestTopic);
+        private static readonly TxnOffsetCommitRequestTopic Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();
@@ -292,6 +298,9 @@ public sealed partial class TxnOffsetCommitRequest : IEquatable<TxnOffsetCommitR
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as TxnOffsetCommitRequestPartition);
+        private static readonly TxnOffsetCommitRequestPartition Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();

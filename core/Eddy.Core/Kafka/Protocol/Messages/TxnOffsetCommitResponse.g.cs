@@ -82,6 +82,9 @@ public sealed partial class TxnOffsetCommitResponse : IEquatable<TxnOffsetCommit
         return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
     }
     public override bool Equals(object? obj) => Equals(obj as TxnOffsetCommitResponse);
+    private static readonly TxnOffsetCommitResponse Pristine = new();
+    /// <summary>Whether every field still has its schema default.</summary>
+    public bool IsPristine() => Equals(Pristine);
     public override int GetHashCode()
     {
         var h = new HashCode();
@@ -155,6 +158,9 @@ public sealed partial class TxnOffsetCommitResponse : IEquatable<TxnOffsetCommit
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as TxnOffsetCommitResponseTopic);
+        private static readonly TxnOffsetCommitResponseTopic Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();
@@ -216,6 +222,9 @@ public sealed partial class TxnOffsetCommitResponse : IEquatable<TxnOffsetCommit
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as TxnOffsetCommitResponsePartition);
+        private static readonly TxnOffsetCommitResponsePartition Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();

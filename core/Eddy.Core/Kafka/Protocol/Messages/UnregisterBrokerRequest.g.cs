@@ -64,6 +64,9 @@ public sealed partial class UnregisterBrokerRequest : IEquatable<UnregisterBroke
         return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
     }
     public override bool Equals(object? obj) => Equals(obj as UnregisterBrokerRequest);
+    private static readonly UnregisterBrokerRequest Pristine = new();
+    /// <summary>Whether every field still has its schema default.</summary>
+    public bool IsPristine() => Equals(Pristine);
     public override int GetHashCode()
     {
         var h = new HashCode();

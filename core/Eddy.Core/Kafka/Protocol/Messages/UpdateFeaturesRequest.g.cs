@@ -95,6 +95,9 @@ public sealed partial class UpdateFeaturesRequest : IEquatable<UpdateFeaturesReq
         return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
     }
     public override bool Equals(object? obj) => Equals(obj as UpdateFeaturesRequest);
+    private static readonly UpdateFeaturesRequest Pristine = new();
+    /// <summary>Whether every field still has its schema default.</summary>
+    public bool IsPristine() => Equals(Pristine);
     public override int GetHashCode()
     {
         var h = new HashCode();
@@ -182,6 +185,9 @@ public sealed partial class UpdateFeaturesRequest : IEquatable<UpdateFeaturesReq
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as FeatureUpdateKey);
+        private static readonly FeatureUpdateKey Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();

@@ -94,6 +94,9 @@ public sealed partial class UpdateFeaturesResponse : IEquatable<UpdateFeaturesRe
         return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
     }
     public override bool Equals(object? obj) => Equals(obj as UpdateFeaturesResponse);
+    private static readonly UpdateFeaturesResponse Pristine = new();
+    /// <summary>Whether every field still has its schema default.</summary>
+    public bool IsPristine() => Equals(Pristine);
     public override int GetHashCode()
     {
         var h = new HashCode();
@@ -161,6 +164,9 @@ public sealed partial class UpdateFeaturesResponse : IEquatable<UpdateFeaturesRe
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as UpdatableFeatureResult);
+        private static readonly UpdatableFeatureResult Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();

@@ -175,6 +175,9 @@ public sealed partial class UpdateMetadataRequest : IEquatable<UpdateMetadataReq
         return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
     }
     public override bool Equals(object? obj) => Equals(obj as UpdateMetadataRequest);
+    private static readonly UpdateMetadataRequest Pristine = new();
+    /// <summary>Whether every field still has its schema default.</summary>
+    public bool IsPristine() => Equals(Pristine);
     public override int GetHashCode()
     {
         var h = new HashCode();
@@ -323,6 +326,9 @@ public sealed partial class UpdateMetadataRequest : IEquatable<UpdateMetadataReq
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as UpdateMetadataPartitionState);
+        private static readonly UpdateMetadataPartitionState Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();
@@ -427,6 +433,9 @@ public sealed partial class UpdateMetadataRequest : IEquatable<UpdateMetadataReq
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as UpdateMetadataTopicState);
+        private static readonly UpdateMetadataTopicState Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();
@@ -537,6 +546,9 @@ public sealed partial class UpdateMetadataRequest : IEquatable<UpdateMetadataReq
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as UpdateMetadataBroker);
+        private static readonly UpdateMetadataBroker Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();
@@ -641,6 +653,9 @@ public sealed partial class UpdateMetadataRequest : IEquatable<UpdateMetadataReq
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as UpdateMetadataEndpoint);
+        private static readonly UpdateMetadataEndpoint Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();

@@ -106,6 +106,9 @@ public sealed partial class UpdateRaftVoterRequest : IEquatable<UpdateRaftVoterR
         return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
     }
     public override bool Equals(object? obj) => Equals(obj as UpdateRaftVoterRequest);
+    private static readonly UpdateRaftVoterRequest Pristine = new();
+    /// <summary>Whether every field still has its schema default.</summary>
+    public bool IsPristine() => Equals(Pristine);
     public override int GetHashCode()
     {
         var h = new HashCode();
@@ -174,6 +177,9 @@ public sealed partial class UpdateRaftVoterRequest : IEquatable<UpdateRaftVoterR
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as Listener);
+        private static readonly Listener Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();
@@ -236,6 +242,9 @@ public sealed partial class UpdateRaftVoterRequest : IEquatable<UpdateRaftVoterR
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as KRaftVersionFeatureData);
+        private static readonly KRaftVersionFeatureData Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();

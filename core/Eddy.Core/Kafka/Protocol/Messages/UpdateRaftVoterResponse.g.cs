@@ -62,10 +62,10 @@ public sealed partial class UpdateRaftVoterResponse : IEquatable<UpdateRaftVoter
         if (flexible)
         {
             int tagCount = UnknownTaggedFields?.Count ?? 0;
-            if (true && !(CurrentLeader is null || CurrentLeader.Equals(new UpdateRaftVoterResponse.CurrentLeaderData()))) tagCount++;
+            if (true && !(CurrentLeader is null || CurrentLeader.IsPristine())) tagCount++;
             w.WriteUnsignedVarInt((uint)tagCount);
             int u = 0;
-            if (true && !(CurrentLeader is null || CurrentLeader.Equals(new UpdateRaftVoterResponse.CurrentLeaderData())))
+            if (true && !(CurrentLeader is null || CurrentLeader.IsPristine()))
             {
                 u = w.WriteRawTagsBelow(UnknownTaggedFields, u, 0);
                 int mark = w.BeginTagged(0);
@@ -87,6 +87,9 @@ public sealed partial class UpdateRaftVoterResponse : IEquatable<UpdateRaftVoter
         return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
     }
     public override bool Equals(object? obj) => Equals(obj as UpdateRaftVoterResponse);
+    private static readonly UpdateRaftVoterResponse Pristine = new();
+    /// <summary>Whether every field still has its schema default.</summary>
+    public bool IsPristine() => Equals(Pristine);
     public override int GetHashCode()
     {
         var h = new HashCode();
@@ -157,6 +160,9 @@ public sealed partial class UpdateRaftVoterResponse : IEquatable<UpdateRaftVoter
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as CurrentLeaderData);
+        private static readonly CurrentLeaderData Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();

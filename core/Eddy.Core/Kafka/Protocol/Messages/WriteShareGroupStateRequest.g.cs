@@ -82,6 +82,9 @@ public sealed partial class WriteShareGroupStateRequest : IEquatable<WriteShareG
         return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
     }
     public override bool Equals(object? obj) => Equals(obj as WriteShareGroupStateRequest);
+    private static readonly WriteShareGroupStateRequest Pristine = new();
+    /// <summary>Whether every field still has its schema default.</summary>
+    public bool IsPristine() => Equals(Pristine);
     public override int GetHashCode()
     {
         var h = new HashCode();
@@ -155,6 +158,9 @@ public sealed partial class WriteShareGroupStateRequest : IEquatable<WriteShareG
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as WriteStateData);
+        private static readonly WriteStateData Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();
@@ -244,6 +250,9 @@ public sealed partial class WriteShareGroupStateRequest : IEquatable<WriteShareG
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as PartitionData);
+        private static readonly PartitionData Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();
@@ -318,6 +327,9 @@ public sealed partial class WriteShareGroupStateRequest : IEquatable<WriteShareG
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as StateBatch);
+        private static readonly StateBatch Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();

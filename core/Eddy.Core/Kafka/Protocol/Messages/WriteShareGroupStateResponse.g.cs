@@ -77,6 +77,9 @@ public sealed partial class WriteShareGroupStateResponse : IEquatable<WriteShare
         return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
     }
     public override bool Equals(object? obj) => Equals(obj as WriteShareGroupStateResponse);
+    private static readonly WriteShareGroupStateResponse Pristine = new();
+    /// <summary>Whether every field still has its schema default.</summary>
+    public bool IsPristine() => Equals(Pristine);
     public override int GetHashCode()
     {
         var h = new HashCode();
@@ -149,6 +152,9 @@ public sealed partial class WriteShareGroupStateResponse : IEquatable<WriteShare
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as WriteStateResult);
+        private static readonly WriteStateResult Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();
@@ -215,6 +221,9 @@ public sealed partial class WriteShareGroupStateResponse : IEquatable<WriteShare
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as PartitionResult);
+        private static readonly PartitionResult Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();

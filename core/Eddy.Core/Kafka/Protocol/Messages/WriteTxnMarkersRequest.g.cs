@@ -77,6 +77,9 @@ public sealed partial class WriteTxnMarkersRequest : IEquatable<WriteTxnMarkersR
         return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
     }
     public override bool Equals(object? obj) => Equals(obj as WriteTxnMarkersRequest);
+    private static readonly WriteTxnMarkersRequest Pristine = new();
+    /// <summary>Whether every field still has its schema default.</summary>
+    public bool IsPristine() => Equals(Pristine);
     public override int GetHashCode()
     {
         var h = new HashCode();
@@ -175,6 +178,9 @@ public sealed partial class WriteTxnMarkersRequest : IEquatable<WriteTxnMarkersR
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as WritableTxnMarker);
+        private static readonly WritableTxnMarker Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();
@@ -253,6 +259,9 @@ public sealed partial class WriteTxnMarkersRequest : IEquatable<WriteTxnMarkersR
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as WritableTxnMarkerTopic);
+        private static readonly WritableTxnMarkerTopic Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();

@@ -77,6 +77,9 @@ public sealed partial class WriteTxnMarkersResponse : IEquatable<WriteTxnMarkers
         return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
     }
     public override bool Equals(object? obj) => Equals(obj as WriteTxnMarkersResponse);
+    private static readonly WriteTxnMarkersResponse Pristine = new();
+    /// <summary>Whether every field still has its schema default.</summary>
+    public bool IsPristine() => Equals(Pristine);
     public override int GetHashCode()
     {
         var h = new HashCode();
@@ -149,6 +152,9 @@ public sealed partial class WriteTxnMarkersResponse : IEquatable<WriteTxnMarkers
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as WritableTxnMarkerResult);
+        private static readonly WritableTxnMarkerResult Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();
@@ -223,6 +229,9 @@ public sealed partial class WriteTxnMarkersResponse : IEquatable<WriteTxnMarkers
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as WritableTxnMarkerTopicResult);
+        private static readonly WritableTxnMarkerTopicResult Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();
@@ -284,6 +293,9 @@ public sealed partial class WriteTxnMarkersResponse : IEquatable<WriteTxnMarkers
             return ProtocolEquality.Tags(UnknownTaggedFields, other.UnknownTaggedFields);
         }
         public override bool Equals(object? obj) => Equals(obj as WritableTxnMarkerPartitionResult);
+        private static readonly WritableTxnMarkerPartitionResult Pristine = new();
+        /// <summary>Whether every field still has its schema default.</summary>
+        public bool IsPristine() => Equals(Pristine);
         public override int GetHashCode()
         {
             var h = new HashCode();
