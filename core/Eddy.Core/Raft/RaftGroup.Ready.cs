@@ -93,14 +93,15 @@ public sealed partial class RaftGroup
     /// The application captured its state through index (at most Applied) in data: drop the log
     /// prefix. Lagging followers will be sent this snapshot.
     /// </summary>
-    public void Compact(long index, byte[] data)
+    public SnapshotImage? Compact(long index, byte[] data)
     {
         Invariant.True(index <= log.Applied, "snapshot beyond the applied state");
-        if (index <= log.SnapshotIndex) return;
+        if (index <= log.SnapshotIndex) return null;
         var image = new SnapshotImage(index, log.Term(index), MembershipAt(index), data);
         baseMembership = image.Membership;
         configHistory.RemoveAll(c => c.Index <= index);
         log.CompactTo(index);
         latestSnapshot = image;
+        return image;
     }
 }

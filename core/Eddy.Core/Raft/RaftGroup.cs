@@ -96,6 +96,13 @@ public sealed partial class RaftGroup
         if (Role != Role.Leader) return ProposeResult.NotLeader;
         if (leadTransferee != 0) return ProposeResult.TransferInProgress;
         if (log.LastIndex - log.Committed >= options.MaxUncommittedEntries) return ProposeResult.Overloaded;
+        AppendEntry(type, data);
+        return ProposeResult.Accepted;
+    }
+
+    private void AppendEntry(EntryType type, ReadOnlyMemory<byte> data)
+    {
+        Invariant.True(Role == Role.Leader, "only a leader appends");
         var entry = new Entry(Term, log.LastIndex + 1, type, data);
         log.Append(entry);
         if (type == EntryType.ConfigChange)
@@ -105,7 +112,6 @@ public sealed partial class RaftGroup
         }
         // Sent from GetReady, so a burst of proposals leaves as one append per follower.
         broadcastPending = true;
-        return ProposeResult.Accepted;
     }
 
     private enum CampaignKind : byte { PreElection, Election, Transfer }
@@ -184,8 +190,9 @@ public sealed partial class RaftGroup
         Leader = Id;
         pendingConfigIndex = configHistory.Count > 0 ? configHistory[^1].Index : 0;
         SyncProgressWithMembership();
-        // The no-op: entries of earlier terms commit only under an entry of this term.
-        Append(EntryType.Normal, ReadOnlyMemory<byte>.Empty);
+        // The no-op: entries of earlier terms commit only under an entry of this term. It bypasses
+        // the uncommitted limit, or a full tail inherited from earlier terms could never commit.
+        AppendEntry(EntryType.Normal, ReadOnlyMemory<byte>.Empty);
     }
 
     private void Reset(long term)
