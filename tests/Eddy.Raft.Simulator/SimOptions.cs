@@ -43,8 +43,9 @@ internal sealed class FaultProfile
         CrashRate = random.OneOf(0.0, 0.001, 0.004, 0.01);
         RestartMax = random.OneOf(5, 30, 200);
         TornWrite = random.OneOf(0.0, 0.5);
-        PartitionRate = random.OneOf(0.0, 0.002, 0.01);
-        HealRate = random.OneOf(0.005, 0.02, 0.05);
+        CrashAfterIo = random.OneOf(0.0, 0.0, 0.002, 0.01);
+        PartitionRate = random.OneOf(0.0, 0.002, 0.01, 0.05);
+        HealRate = random.OneOf(0.005, 0.02, 0.1);
         FsyncMax = random.OneOf(0, 1, 3);
         Skew = random.OneOf(0.0, 0.1, 0.3);
         ProposeRate = random.OneOf(0.05, 0.3, 1.0);
@@ -67,6 +68,8 @@ internal sealed class FaultProfile
     public double CrashRate { get; }
     public int RestartMax { get; }
     public double TornWrite { get; }
+    /// <summary>Crash points at I/O boundaries: right after a node's fsync completed and its messages left.</summary>
+    public double CrashAfterIo { get; }
     public double PartitionRate { get; }
     public double HealRate { get; }
     public int FsyncMax { get; }

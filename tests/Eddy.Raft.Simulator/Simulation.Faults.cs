@@ -11,7 +11,8 @@ internal sealed partial class Simulation
             var alive = nodes.Skip(1).Where(n => n.Alive).ToArray();
             if (alive.Length > 0) Crash(random.Pick(alive));
         }
-        if (!network.AnyBlocked && random.Chance(profile.PartitionRate)) Partition();
+        // Partitions may stack: a second cut on top of the first makes the odd shapes figure 8 needs.
+        if (random.Chance(profile.PartitionRate)) Partition();
         else if (network.AnyBlocked && random.Chance(profile.HealRate)) network.HealAll();
         foreach (var t in truth)
         {

@@ -97,7 +97,15 @@ internal sealed partial class Simulation
         {
             var node = nodes[id];
             if (!node.Alive) continue;
-            if (node.FsyncDue >= 0 && node.FsyncDue <= now) CompleteIo(node);
+            if (node.FsyncDue >= 0 && node.FsyncDue <= now)
+            {
+                CompleteIo(node);
+                if (faults && random.Chance(profile.CrashAfterIo))
+                {
+                    Crash(node);
+                    continue;
+                }
+            }
             if (node.FsyncDue < 0) StartIo(node);
         }
         now++;
