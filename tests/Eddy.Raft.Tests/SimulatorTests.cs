@@ -4,12 +4,12 @@ using Eddy.Raft.Simulator;
 namespace Eddy.Raft.Tests;
 
 /// <summary>
-/// The simulator under xunit. CI's budget: 30 seeds x 4,000 fault ticks on 3 nodes and on 5 nodes
+/// The simulator under xunit. CI's budget: 60 seeds x 4,000 fault ticks on 3 nodes and on 5 nodes
 /// (3 groups each), plus the planted-bug hunts, which stop at the first violation.
 /// </summary>
 public partial class SimulatorTests
 {
-    public const int CiSeeds = 30;
+    public const int CiSeeds = 60;
     public const int CiTicks = 4000;
 
     private static (int ExitCode, string[] Lines) Run(params string[] args)
