@@ -17,8 +17,10 @@ internal sealed class SimOptions
     {
         "commit-old-term" => PlantedBug.CommitOldTerm,
         "forget-vote" => PlantedBug.ForgetVote,
+        "stale-read" => PlantedBug.StaleRead,
+        "skip-prev-check" => PlantedBug.SkipPrevCheck,
         "none" => PlantedBug.None,
-        _ => throw new ArgumentException($"unknown bug '{name}' (commit-old-term, forget-vote)"),
+        _ => throw new ArgumentException($"unknown bug '{name}' (commit-old-term, forget-vote, stale-read, skip-prev-check)"),
     };
 }
 
@@ -49,7 +51,7 @@ internal sealed class FaultProfile
         FsyncMax = random.OneOf(0, 1, 3);
         Skew = random.OneOf(0.0, 0.1, 0.3);
         ProposeRate = random.OneOf(0.05, 0.3, 1.0);
-        ReadRate = random.OneOf(0.0, 0.05);
+        ReadRate = random.OneOf(0.02, 0.3);
         MembershipRate = random.OneOf(0.0, 0.002, 0.01);
         TransferRate = random.OneOf(0.0, 0.002, 0.01);
         CompactEvery = random.OneOf(16, 100, 500);

@@ -60,6 +60,10 @@ public partial class SimulatorTests
     [InlineData("commit-old-term", 5)]
     [InlineData("forget-vote", 3)]
     [InlineData("forget-vote", 5)]
+    [InlineData("stale-read", 3)]
+    [InlineData("stale-read", 5)]
+    [InlineData("skip-prev-check", 3)]
+    [InlineData("skip-prev-check", 5)]
     public void PlantedBugIsCaughtWithinTheDefaultSeedBudget(string bug, int nodes)
     {
         var (code, lines) = Run("--bug", bug, "--nodes", $"{nodes}", "--stop-at-first");

@@ -26,6 +26,11 @@ public sealed partial class RaftGroup
             readsAwaitingCommit.Add(requestId);
             return ProposeResult.Accepted;
         }
+        if (options.Bug == PlantedBug.StaleRead)
+        {
+            readStates.Add(new ReadState(requestId, log.Committed));
+            return ProposeResult.Accepted;
+        }
         QueueRead(requestId);
         return ProposeResult.Accepted;
     }

@@ -114,7 +114,8 @@ public sealed partial class RaftGroup
             return;
         }
         var incoming = m.Entries ?? [];
-        long last = log.TryAppend(m.Index, m.LogTerm, incoming);
+        long prevTerm = options.Bug == PlantedBug.SkipPrevCheck && m.Index <= log.LastIndex ? log.Term(m.Index) : m.LogTerm;
+        long last = log.TryAppend(m.Index, prevTerm, incoming);
         if (last >= 0)
         {
             RecordConfigEntries(incoming);

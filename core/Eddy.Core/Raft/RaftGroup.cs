@@ -50,7 +50,7 @@ public sealed partial class RaftGroup
             Term = persisted.HardState.Term;
             vote = persisted.HardState.Vote;
             lastHardState = new HardState(Term, vote, log.Committed);
-            RecordConfigEntries(persisted.Entries);
+            RecordConfigEntries(persisted.Entries.ToArray());
         }
         ResetElectionTimer();
     }
@@ -234,7 +234,7 @@ public sealed partial class RaftGroup
     }
 
     /// <summary>Adds config entries to the history and drops those a truncation removed.</summary>
-    private void RecordConfigEntries(IEnumerable<Entry> appended)
+    private void RecordConfigEntries(ReadOnlySpan<Entry> appended)
     {
         while (configHistory.Count > 0)
         {

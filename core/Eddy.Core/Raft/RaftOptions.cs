@@ -8,6 +8,10 @@ internal enum PlantedBug : byte
     CommitOldTerm,
     /// <summary>Report the vote as none in the hard state, so a restart forgets it.</summary>
     ForgetVote,
+    /// <summary>Answer read-index at once, without a quorum confirming leadership.</summary>
+    StaleRead,
+    /// <summary>A follower accepts an append whatever the term of the entry before it.</summary>
+    SkipPrevCheck,
 }
 
 public sealed class RaftOptions
