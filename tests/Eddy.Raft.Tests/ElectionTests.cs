@@ -115,6 +115,28 @@ public class ElectionTests
     }
 
     [Fact]
+    public void TransferToANonVoterIsRefused()
+    {
+        var c = new TestCluster(3, voters: [1, 2]);
+        int leader = c.ElectLeader();
+        Assert.Equal(ProposeResult.InvalidTarget, c[leader].TransferLeadership(3));
+    }
+
+    [Fact]
+    public void UnfinishedTransferIsAbandonedAfterAnElectionTimeout()
+    {
+        var c = new TestCluster(3);
+        int leader = c.ElectLeader();
+        int target = c.Nodes.First(n => n != leader);
+        c.Cut(leader, target);
+        c[leader].TransferLeadership(target);
+        Assert.Equal(ProposeResult.TransferInProgress, c[leader].Propose(new byte[] { 1 }));
+        c.Tick(11);
+        Assert.Equal(Role.Leader, c[leader].Role);
+        Assert.Equal(ProposeResult.Accepted, c[leader].Propose(new byte[] { 1 }));
+    }
+
+    [Fact]
     public void TransferToALaggingTargetCatchesItUpFirst()
     {
         var c = new TestCluster(3);

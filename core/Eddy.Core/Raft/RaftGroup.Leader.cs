@@ -181,7 +181,7 @@ public sealed partial class RaftGroup
     {
         if (Role != Role.Leader) return ProposeResult.NotLeader;
         if (target == Id) return ProposeResult.Accepted;
-        if (!Membership.IsVoter(target) || !progress.TryGetValue(target, out var pr)) return ProposeResult.InvalidConfigChange;
+        if (!Membership.IsVoter(target) || !progress.TryGetValue(target, out var pr)) return ProposeResult.InvalidTarget;
         if (leadTransferee == target) return ProposeResult.Accepted;
         leadTransferee = target;
         // The transfer gets one election timeout from now.

@@ -71,6 +71,8 @@ public enum ProposeResult : byte
     /// <summary>Single-server changes go one at a time, and only after the leader committed in its own term.</summary>
     ConfigChangePending,
     InvalidConfigChange,
+    /// <summary>A leadership transfer to a node that is not a voter of the group.</summary>
+    InvalidTarget,
     /// <summary>The uncommitted tail is at its limit; the caller should back off.</summary>
     Overloaded,
 }
