@@ -16,6 +16,22 @@ public class ElectionTests
     }
 
     [Fact]
+    public void ElectionTimeoutsAreRandomizedWithinOneToTwoTimeouts()
+    {
+        var timeouts = new HashSet<int>();
+        for (ulong seed = 1; seed <= 50; seed++)
+        {
+            var g = new RaftGroup(new RaftOptions { NodeId = 1, ElectionTicks = 10, RandomSeed = seed }, new Membership([1, 2, 3]));
+            int ticks = 0;
+            while (g.Role == Role.Follower) { g.Tick(); ticks++; }
+            Assert.Equal(Role.PreCandidate, g.Role);
+            Assert.InRange(ticks, 10, 19);
+            timeouts.Add(ticks);
+        }
+        Assert.True(timeouts.Count >= 5, $"only {timeouts.Count} distinct timeouts");
+    }
+
+    [Fact]
     public void PreVoteKeepsAPartitionedNodeFromInflatingItsTerm()
     {
         var c = new TestCluster(3);
