@@ -1,1 +1,3 @@
-Console.WriteLine("seeds=0 violations=0 liveness_failures=0 ticks=0");
+using Eddy.Raft.Simulator;
+
+return SimulatorCli.Run(args, Console.Out);

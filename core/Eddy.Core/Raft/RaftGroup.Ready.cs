@@ -1,0 +1,107 @@
+namespace Eddy.Raft;
+
+public sealed partial class RaftGroup
+{
+    /// <summary>Whether GetReady has anything for the driver.</summary>
+    public bool HasReady =>
+        !readyInFlight && (
+            snapshotToInstall is not null
+            || log.Stable < log.LastIndex
+            || outbox.Count > 0
+            || readStates.Count > 0
+            || broadcastPending
+            || readHeartbeatPending
+            || CurrentHardState() != lastHardState
+            || (snapshotToInstall is null && log.Applied < ApplyLimit()));
+
+    private long ApplyLimit() => Math.Min(log.Committed, log.Stable);
+
+    private HardState CurrentHardState() =>
+        new(Term, options.Bug == PlantedBug.ForgetVote ? 0 : vote, log.Committed);
+
+    /// <summary>
+    /// The next batch of work. Exactly one is out at a time: call Advance when it is done. Steps and
+    /// ticks may continue meanwhile; what they produce goes into the next batch.
+    /// </summary>
+    public Ready GetReady()
+    {
+        Invariant.True(!readyInFlight, "GetReady called again before Advance");
+        if (Role == Role.Leader)
+        {
+            if (broadcastPending) BroadcastAppend();
+            if (readHeartbeatPending) BroadcastHeartbeat();
+        }
+        broadcastPending = false;
+        readHeartbeatPending = false;
+
+        ready.Clear();
+        ready.Snapshot = snapshotToInstall;
+        long firstUnstable = Math.Max(log.Stable, log.SnapshotIndex) + 1;
+        if (firstUnstable <= log.LastIndex)
+        {
+            log.CopyTo(firstUnstable, log.LastIndex, ready.Entries);
+            ready.PersistIndex = log.LastIndex;
+            ready.PersistTerm = log.LastTerm;
+        }
+        var hardState = CurrentHardState();
+        if (hardState != lastHardState)
+        {
+            ready.HasHardState = true;
+            ready.HardState = hardState;
+        }
+        // Swap rather than copy: the group fills the other list while the driver works on this one.
+        (outbox, ready.Messages) = (ready.Messages, outbox);
+        (readStates, ready.ReadStates) = (ready.ReadStates, readStates);
+        if (snapshotToInstall is null && log.Applied < ApplyLimit())
+        {
+            long to = Math.Min(ApplyLimit(), log.Applied + MaxCommittedPerReady);
+            log.CopyTo(log.Applied + 1, to, ready.CommittedEntries);
+        }
+        ready.Role = Role;
+        ready.Leader = Leader;
+        ready.Term = Term;
+        readyInFlight = true;
+        return ready;
+    }
+
+    /// <summary>
+    /// The durability notice: everything in the last Ready is on disk, its messages are sent and its
+    /// committed entries applied. A leader may commit more now that its own copy counts.
+    /// </summary>
+    public void Advance()
+    {
+        Invariant.True(readyInFlight, "Advance without a Ready");
+        readyInFlight = false;
+        if (ready.Snapshot is not null)
+        {
+            if (ReferenceEquals(ready.Snapshot, snapshotToInstall)) snapshotToInstall = null;
+            if (ready.Snapshot.Index == log.SnapshotIndex) log.SnapshotApplied(ready.Snapshot.Index);
+        }
+        if (ready.PersistIndex > 0) log.StableTo(ready.PersistIndex, ready.PersistTerm);
+        if (ready.HasHardState) lastHardState = ready.HardState;
+        if (ready.CommittedEntries.Count > 0)
+        {
+            long appliedThrough = ready.CommittedEntries[^1].Index;
+            // A snapshot that arrived meanwhile already moved past these entries.
+            if (appliedThrough > log.Applied) log.AppliedTo(appliedThrough);
+        }
+        ready.Messages.Clear();
+        if (Role == Role.Leader) MaybeCommit();
+    }
+
+    /// <summary>
+    /// The application captured its state through index (at most Applied) in data: drop the log
+    /// prefix. Lagging followers will be sent this snapshot.
+    /// </summary>
+    public SnapshotImage? Compact(long index, byte[] data)
+    {
+        Invariant.True(index <= log.Applied, "snapshot beyond the applied state");
+        if (index <= log.SnapshotIndex) return null;
+        var image = new SnapshotImage(index, log.Term(index), MembershipAt(index), data);
+        baseMembership = image.Membership;
+        configHistory.RemoveAll(c => c.Index <= index);
+        log.CompactTo(index);
+        latestSnapshot = image;
+        return image;
+    }
+}
