@@ -109,4 +109,14 @@ public class SmpTests
     {
         Assert.Throws<InvalidOperationException>(() => { _ = Smp.SubmitTo(0, () => 1); });
     }
+
+    [Fact]
+    public void PostingToAStoppedShardFailsInsteadOfHanging()
+    {
+        var scope = new ShardGroupScope(shards: 1);
+        var shard = scope.Group[0];
+        scope.Dispose();
+        var error = Assert.Throws<InvalidOperationException>(() => shard.Post(_ => { }, null));
+        Assert.Contains("stopped", error.Message);
+    }
 }

@@ -66,9 +66,10 @@ public sealed class TcpServer : IAsyncDisposable
         {
             await handler(connection);
         }
-        catch (Exception)
+        catch (Exception e)
         {
-            // A failing connection ends alone; the handler logs what it knows.
+            // A failing connection ends alone; the others on this shard carry on.
+            Observability.Log.Write(Observability.LogLevel.Debug, "net", $"connection ended: {e.Message}");
         }
         finally
         {

@@ -23,6 +23,7 @@ public sealed class Shard
     private Thread? _thread;
     private int _sleeping;
     private volatile bool _stopRequested;
+    private volatile bool _exited;
 
     internal Shard(ShardGroup group, int id, int cpu, IClock clock)
     {
@@ -64,6 +65,11 @@ public sealed class Shard
         {
             _ready.Enqueue(callback, state);
             return;
+        }
+        if (_exited)
+        {
+            // Nothing would ever run it: fail loudly instead of leaving the poster waiting forever.
+            throw new InvalidOperationException($"shard {Id} has stopped");
         }
         _foreign.Enqueue((callback, state));
         WakeIfSleeping();
@@ -152,6 +158,7 @@ public sealed class Shard
         }
         finally
         {
+            _exited = true;
             Buffers.Dispose();
             Io.Dispose();
             t_current = null;
