@@ -26,17 +26,22 @@ internal static class TcpEcho
         {
             foreach (string server in new[] { "eddy-io_uring", "eddy-epoll", "system.net.sockets" })
             {
-                double rps = await Measure(server, size, seconds);
-                Console.WriteLine($"echo {size,6} B  {server,-20} {rps,12:N0} req/s");
+                var (rps, perServerCpuSecond) = await Measure(server, size, seconds);
+                Console.WriteLine($"echo {size,6} B  {server,-20} {rps,12:N0} req/s  {perServerCpuSecond,12:N0} req per server CPU-second");
             }
         }
         return 0;
     }
 
-    private static async Task<double> Measure(string server, int size, int seconds)
+    /// <summary>Requests per second, and requests per CPU-second spent by everything but the client's shard
+    /// (on a 2-core machine the client competes with the server, so efficiency says more than throughput).</summary>
+    private static async Task<(double PerSecond, double PerServerCpuSecond)> Measure(string server, int size, int seconds)
     {
         await using var host = await EchoHost.StartAsync(server);
         using var client = ShardGroup.Start(new ShardGroupOptions { ShardCount = 1, Backend = IoBackendKind.IoUring, CpuOffset = 1, PinThreads = Pin });
+        int clientThread = await client.InvokeAsync(0, () => Eddy.Native.Affinity.CurrentThreadId());
+        var process = Process.GetCurrentProcess();
+        double cpuBefore = process.TotalProcessorTime.TotalSeconds - ThreadCpuSeconds(clientThread);
         long count = 0;
         var stopAt = Stopwatch.GetTimestamp() + (long)(seconds + 1) * Stopwatch.Frequency;
         long measureFrom = Stopwatch.GetTimestamp() + Stopwatch.Frequency; // 1 s warm-up
@@ -58,7 +63,17 @@ internal static class TcpEcho
             await Task.WhenAll(loops);
             return true;
         });
-        return (count - startCount) / (double)seconds;
+        process.Refresh();
+        double serverCpu = process.TotalProcessorTime.TotalSeconds - ThreadCpuSeconds(clientThread) - cpuBefore;
+        return ((count - startCount) / (double)seconds, count / serverCpu);
+    }
+
+    /// <summary>A thread's user+system CPU time from /proc (fields 14 and 15 of its stat line, in clock ticks).</summary>
+    private static double ThreadCpuSeconds(int tid)
+    {
+        string stat = File.ReadAllText($"/proc/self/task/{tid}/stat");
+        string[] fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        return (long.Parse(fields[11]) + long.Parse(fields[12])) / 100.0;
     }
 
     private static async Task PingPong(int port, int size, long stopAt, Action onRoundTrip)
