@@ -36,4 +36,23 @@ public class TimerTests
         });
         Assert.Equal(new[] { "early", "late" }, fired);
     }
+
+    [Fact]
+    public async Task TimersFollowTheInjectedClockNotTheWallClock()
+    {
+        var clock = new ManualClock();
+        using var group = ShardGroup.Start(new ShardGroupOptions { ShardCount = 1, Clock = clock });
+        var fired = new List<string>();
+        await group.InvokeAsync(0, () =>
+        {
+            var shard = Shard.Current!;
+            shard.Schedule(shard.Clock.NowNanos + TimeSpan.FromHours(1).Ticks * 100, s => fired.Add((string)s!), "an hour later");
+            return true;
+        });
+        await Task.Delay(50);
+        Assert.Empty(await group.InvokeAsync(0, () => fired.ToList()));
+        clock.Advance(TimeSpan.FromHours(1));
+        // Any work wakes the shard; its loop then sees the hour has passed.
+        Assert.Equal(new[] { "an hour later" }, await group.InvokeAsync(0, () => fired.ToList()));
+    }
 }
