@@ -182,6 +182,9 @@ public sealed class Shard
             if (!_foreign.IsEmpty || Group.Mesh.HasIncoming(Id) || Io.HasReadyCompletions || _stopRequested)
             {
                 Volatile.Write(ref _sleeping, 0);
+                // Completions handed over by another thread (the epoll backend's file worker) are drained only in
+                // Poll: without this non-blocking Poll the loop would spin here forever on one that arrived late.
+                Io.Poll(-1);
                 continue;
             }
             long next = Timers.NextDeadline();
