@@ -44,6 +44,23 @@ public sealed class DirectFile : IDisposable
         return new DirectFile(shard, path, fd, memory, offset);
     }
 
+    /// <summary>fsyncs a directory through the calling shard's reactor, so that names created, renamed or removed
+    /// in it survive a crash.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    public static async ValueTask SyncDirectoryAsync(string path)
+    {
+        var shard = Shard.Current ?? throw new InvalidOperationException("SyncDirectoryAsync runs on a shard");
+        int fd = DirectIo.OpenDirectory(path);
+        try
+        {
+            NativeException.ThrowIfError(await shard.Io.SyncAsync(fd, dataOnly: false), $"fsync({path})");
+        }
+        finally
+        {
+            DirectIo.Close(fd);
+        }
+    }
+
     /// <summary>The file's size in bytes (statx).</summary>
     public long Size => DirectIo.Size(Path);
 
@@ -93,6 +110,14 @@ public sealed class DirectFile : IDisposable
         CheckOpen();
         const int KeepSize = 0x01;
         NativeException.ThrowIfError(await _io.AllocateAsync(_fd, extendSize ? 0 : KeepSize, offset, length), $"fallocate({Path})");
+    }
+
+    /// <summary>Sets the file's size (ftruncate), freeing blocks past it. A synchronous metadata call like open and
+    /// close: storage uses it rarely (recovery, truncating a log's suffix, closing a segment).</summary>
+    public void Truncate(long length)
+    {
+        CheckOpen();
+        NativeException.ThrowIfError(DirectIo.Truncate(_fd, length), $"ftruncate({Path}, {length})");
     }
 
     private void Validate(AlignedBuffer buffer, int bufferOffset, int length, long fileOffset, string what)
