@@ -57,6 +57,26 @@ public sealed partial class PartitionLog
         }
     }
 
+    /// <summary>Closes the active segment now (if it holds anything) and starts the next: the kvstore puts each
+    /// snapshot at the start of a segment so that the segments before it can go.</summary>
+    public async ValueTask RollAsync()
+    {
+        _shard.AssertCurrent();
+        await _gate.EnterAsync();
+        try
+        {
+            ThrowIfUnusable();
+            if (!Active.IsEmpty)
+            {
+                await RollAsync(Active.Term);
+            }
+        }
+        finally
+        {
+            _gate.Exit();
+        }
+    }
+
     /// <summary>Moves the start offset forward (DeleteRecords): offsets below it are no longer readable, and segments
     /// wholly below it are deleted. The caller persists the new start offset (the shard's kvstore).</summary>
     public async ValueTask SetStartOffsetAsync(long offset)
