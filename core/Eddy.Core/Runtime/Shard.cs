@@ -179,16 +179,16 @@ public sealed class Shard
             }
             Volatile.Write(ref _sleeping, 1);
             Interlocked.MemoryBarrier();
+            long wait;
             if (!_foreign.IsEmpty || Group.Mesh.HasIncoming(Id) || Io.HasReadyCompletions || _stopRequested)
             {
-                Volatile.Write(ref _sleeping, 0);
-                // Completions handed over by another thread (the epoll backend's file worker) are drained only in
-                // Poll: without this non-blocking Poll the loop would spin here forever on one that arrived late.
-                Io.Poll(-1);
-                continue;
+                wait = -1; // something arrived meanwhile: poll without sleeping (this also reaps those completions)
             }
-            long next = Timers.NextDeadline();
-            long wait = next == long.MaxValue ? long.MaxValue : Math.Max(0, next - Clock.NowNanos);
+            else
+            {
+                long next = Timers.NextDeadline();
+                wait = next == long.MaxValue ? long.MaxValue : Math.Max(0, next - Clock.NowNanos);
+            }
             Io.Poll(wait);
             Volatile.Write(ref _sleeping, 0);
         }
