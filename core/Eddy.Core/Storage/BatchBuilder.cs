@@ -66,7 +66,10 @@ public sealed class BatchBuilder
 
     /// <summary>Writes the header (base offset 0, epoch -1, no producer) and the CRC; returns the batch bytes, valid
     /// until the next Reset or Add.</summary>
-    public ReadOnlyMemory<byte> Finish(short attributes = 0)
+    /// <param name="attributes">Batch attributes (compression bits must stay 0: records are written plain).</param>
+    /// <param name="lastOffsetDelta">Overrides the last offset delta (compaction keeps the original batch's, so that
+    /// the offsets of removed records are never handed out again).</param>
+    public ReadOnlyMemory<byte> Finish(short attributes = 0, int lastOffsetDelta = -1)
     {
         var b = _buffer.AsSpan(0, _length);
         BinaryPrimitives.WriteInt64BigEndian(b, 0);
@@ -74,7 +77,7 @@ public sealed class BatchBuilder
         BinaryPrimitives.WriteInt32BigEndian(b[BatchHeader.LeaderEpochAt..], -1);
         b[BatchHeader.MagicAt] = BatchHeader.CurrentMagic;
         BinaryPrimitives.WriteInt16BigEndian(b[BatchHeader.AttributesAt..], attributes);
-        BinaryPrimitives.WriteInt32BigEndian(b[BatchHeader.LastOffsetDeltaAt..], Math.Max(_lastOffsetDelta, 0));
+        BinaryPrimitives.WriteInt32BigEndian(b[BatchHeader.LastOffsetDeltaAt..], lastOffsetDelta >= 0 ? lastOffsetDelta : Math.Max(_lastOffsetDelta, 0));
         BinaryPrimitives.WriteInt64BigEndian(b[BatchHeader.FirstTimestampAt..], _firstTimestamp);
         BinaryPrimitives.WriteInt64BigEndian(b[BatchHeader.MaxTimestampAt..], _maxTimestamp);
         BinaryPrimitives.WriteInt64BigEndian(b[43..], -1); // producerId

@@ -1,3 +1,4 @@
+using Eddy.Buffers;
 using Eddy.Native;
 
 namespace Eddy.Storage;
@@ -132,6 +133,26 @@ public sealed partial class PartitionLog
         }
         return deleted;
     }
+
+    /// <summary>Swaps a sealed segment for its compacted copy, if the log still holds it unchanged; false if not.</summary>
+    internal bool ReplaceSealed(Segment old, Segment cleaned)
+    {
+        int i = _segments.IndexOf(old);
+        if (i < 0 || !old.Sealed || i == _segments.Count - 1)
+        {
+            return false;
+        }
+        _segments[i] = cleaned;
+        old.Retire(delete: false);
+        _cache?.Truncate(long.MinValue); // cached copies may hold removed records: drop them
+        return true;
+    }
+
+    internal SegmentReader Reader => _reader;
+
+    internal BufferPool Pool => _pool;
+
+    internal Runtime.Shard Shard => _shard;
 
     private int DropSegmentsBelowStart()
     {

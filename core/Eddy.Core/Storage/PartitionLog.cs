@@ -186,9 +186,12 @@ public sealed partial class PartitionLog : IAsyncDisposable
             try
             {
                 var read = await _reader.ReadAsync(segment, offset, maxBytes);
-                if (read.IsEmpty && segment != Active && segment.NextOffset <= offset)
+                int index = _segments.IndexOf(segment);
+                if (read.IsEmpty && index >= 0 && index < _segments.Count - 1)
                 {
-                    offset = segment.NextOffset; // a gap at the end of a segment: continue in the next one
+                    // Nothing at or after the offset in this segment (compaction removed its last records, or a
+                    // gap between segments): continue in the next one.
+                    offset = _segments[index + 1].BaseOffset;
                     continue;
                 }
                 return read;
