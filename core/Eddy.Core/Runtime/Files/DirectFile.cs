@@ -71,7 +71,8 @@ public sealed class DirectFile : IDisposable
     {
         Validate(buffer, bufferOffset, length, fileOffset, "read");
         int n = await _io.ReadAsync(_fd, buffer.Address + bufferOffset, length, fileOffset, buffer.RegisteredIndex);
-        return NativeException.ThrowIfError(n, $"read({Path} @ {fileOffset})");
+        // The operation's name is formatted only on failure: the success path allocates nothing.
+        return n >= 0 ? n : throw new NativeException($"read({Path} @ {fileOffset})", -n);
     }
 
     /// <summary>Writes <paramref name="length"/> bytes from the buffer at <paramref name="bufferOffset"/> to
@@ -86,7 +87,10 @@ public sealed class DirectFile : IDisposable
         {
             // A short write (rare with O_DIRECT) continues from an aligned position, or fails if it cannot.
             int n = await _io.WriteAsync(_fd, buffer.Address + bufferOffset + done, length - done, fileOffset + done, buffer.RegisteredIndex, dataSync);
-            NativeException.ThrowIfError(n, dataSync ? $"write+fdatasync({Path} @ {fileOffset + done})" : $"write({Path} @ {fileOffset + done})");
+            if (n < 0)
+            {
+                throw new NativeException(dataSync ? $"write+fdatasync({Path} @ {fileOffset + done})" : $"write({Path} @ {fileOffset + done})", -n);
+            }
             if (n == 0 || n % OffsetAlignment != 0 && done + n < length)
             {
                 throw new NativeException($"write({Path} @ {fileOffset + done}): short write of {n} bytes", Errno.EIO);
@@ -100,7 +104,11 @@ public sealed class DirectFile : IDisposable
     public async ValueTask FlushDataAsync()
     {
         CheckOpen();
-        NativeException.ThrowIfError(await _io.SyncAsync(_fd, dataOnly: true), $"fdatasync({Path})");
+        int synced = await _io.SyncAsync(_fd, dataOnly: true);
+        if (synced < 0)
+        {
+            throw new NativeException($"fdatasync({Path})", -synced);
+        }
     }
 
     /// <summary>Reserves space (fallocate, keeping the file size unless <paramref name="extendSize"/>).</summary>
