@@ -54,13 +54,21 @@ public sealed partial class PartitionLog
 
     private async Task TimedFlushAsync()
     {
+        await _gate.EnterAsync();
         try
         {
-            await FlushAsync();
+            if (!_closed && _failure is null)
+            {
+                await FlushCoreAsync(); // the log may have closed while this waited for the gate: then nothing to do
+            }
         }
         catch (Exception e)
         {
             Log.Warn(Subsystem, $"{Directory}: interval flush failed: {e.Message}");
+        }
+        finally
+        {
+            _gate.Exit();
         }
     }
 

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Eddy.Buffers;
 using Eddy.Native;
 using Eddy.Observability;
@@ -99,6 +100,7 @@ public sealed partial class PartitionLog : IAsyncDisposable
     /// Returns the first batch's base offset. Throws <see cref="DiskFullException"/> (nothing written, retry later)
     /// or <see cref="LogFailedException"/> (fail-stop).
     /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<long> AppendAsync(ReadOnlyMemory<byte> batches, int leaderEpoch = -1, bool assignOffsets = true)
     {
         _shard.AssertCurrent();
@@ -143,6 +145,7 @@ public sealed partial class PartitionLog : IAsyncDisposable
     }
 
     /// <summary>fdatasyncs what was appended; completes with <see cref="DurableOffset"/> at the log end.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     public async ValueTask FlushAsync()
     {
         _shard.AssertCurrent();
@@ -160,6 +163,7 @@ public sealed partial class PartitionLog : IAsyncDisposable
 
     /// <summary>Reads whole batches from the one holding <paramref name="offset"/>, up to <paramref name="maxBytes"/>
     /// (at least one batch). Empty at the log end. Dispose the result once its bytes are sent.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<LogRead> ReadAsync(long offset, int maxBytes)
     {
         _shard.AssertCurrent();

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Eddy.Buffers;
 
 namespace Eddy.Storage;
@@ -19,6 +20,7 @@ public sealed class SegmentReader
 
     /// <summary>Batches from the one holding <paramref name="offset"/>, up to <paramref name="maxBytes"/> (at least one
     /// whole batch, however large). Empty when the segment has nothing at or after the offset.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<LogRead> ReadAsync(Segment segment, long offset, int maxBytes)
     {
         long position = segment.Index.FindPosition(offset - segment.BaseOffset);
@@ -73,6 +75,7 @@ public sealed class SegmentReader
         return (found.FilePosition, found.FirstOffset, found.FirstSize);
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<Found> WalkAsync(Segment segment, long position, long target, bool byTimestamp, int window)
     {
         long end = segment.Size;
@@ -112,6 +115,7 @@ public sealed class SegmentReader
     }
 
     /// <summary>Reads [position, position + length) of the segment's checked data from the enclosing pages.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<(AlignedBuffer Buffer, int Skip, int Length)> ReadWindowAsync(Segment segment, long position, int length)
     {
         long start = position & ~(long)(Page - 1);
