@@ -6,6 +6,7 @@ return args.FirstOrDefault() switch
     "smp-latency" => SmpLatency.Run(args[1..]),
     "tcp-echo" => await TcpEcho.Run(args[1..]),
     "file-append" => await FileAppend.Run(args[1..]),
+    "storage" => Eddy.Bench.Storage.StorageRun.Run(args[1..]),
     _ => RunBenchmarkDotNet(args),
 };
 

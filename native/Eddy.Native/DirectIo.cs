@@ -23,6 +23,18 @@ public static unsafe class DirectIo
         return fd;
     }
 
+    /// <summary>Opens a directory read-only (O_DIRECTORY) so that it can be fsynced: a new or renamed file's
+    /// name is durable only once its directory is.</summary>
+    public static int OpenDirectory(string path)
+    {
+        int fd = Libc.Open(path, O_DIRECTORY | O_RDONLY | O_CLOEXEC, 0);
+        if (fd < 0)
+        {
+            throw new NativeException($"open({path}, O_DIRECTORY)", Errno.Last);
+        }
+        return fd;
+    }
+
     /// <summary>
     /// The memory and offset alignment that direct I/O on <paramref name="path"/> needs (statx STATX_DIOALIGN,
     /// Linux 6.1+). Falls back to 4096 for both where the kernel or filesystem does not say.

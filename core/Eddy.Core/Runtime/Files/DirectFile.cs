@@ -44,6 +44,23 @@ public sealed class DirectFile : IDisposable
         return new DirectFile(shard, path, fd, memory, offset);
     }
 
+    /// <summary>fsyncs a directory through the calling shard's reactor, so that names created, renamed or removed
+    /// in it survive a crash.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    public static async ValueTask SyncDirectoryAsync(string path)
+    {
+        var shard = Shard.Current ?? throw new InvalidOperationException("SyncDirectoryAsync runs on a shard");
+        int fd = DirectIo.OpenDirectory(path);
+        try
+        {
+            NativeException.ThrowIfError(await shard.Io.SyncAsync(fd, dataOnly: false), $"fsync({path})");
+        }
+        finally
+        {
+            DirectIo.Close(fd);
+        }
+    }
+
     /// <summary>The file's size in bytes (statx).</summary>
     public long Size => DirectIo.Size(Path);
 
@@ -54,11 +71,8 @@ public sealed class DirectFile : IDisposable
     {
         Validate(buffer, bufferOffset, length, fileOffset, "read");
         int n = await _io.ReadAsync(_fd, buffer.Address + bufferOffset, length, fileOffset, buffer.RegisteredIndex);
-        if (n < 0)
-        {
-            throw new NativeException($"read({Path} @ {fileOffset})", -n);
-        }
-        return n;
+        // The operation's name is formatted only on failure: the success path allocates nothing.
+        return n >= 0 ? n : throw new NativeException($"read({Path} @ {fileOffset})", -n);
     }
 
     /// <summary>Writes <paramref name="length"/> bytes from the buffer at <paramref name="bufferOffset"/> to
@@ -90,10 +104,10 @@ public sealed class DirectFile : IDisposable
     public async ValueTask FlushDataAsync()
     {
         CheckOpen();
-        int r = await _io.SyncAsync(_fd, dataOnly: true);
-        if (r < 0)
+        int synced = await _io.SyncAsync(_fd, dataOnly: true);
+        if (synced < 0)
         {
-            throw new NativeException($"fdatasync({Path})", -r);
+            throw new NativeException($"fdatasync({Path})", -synced);
         }
     }
 
@@ -108,6 +122,14 @@ public sealed class DirectFile : IDisposable
         {
             throw new NativeException($"fallocate({Path})", -r);
         }
+    }
+
+    /// <summary>Sets the file's size (ftruncate), freeing blocks past it. A synchronous metadata call like open and
+    /// close: storage uses it rarely (recovery, truncating a log's suffix, closing a segment).</summary>
+    public void Truncate(long length)
+    {
+        CheckOpen();
+        NativeException.ThrowIfError(DirectIo.Truncate(_fd, length), $"ftruncate({Path}, {length})");
     }
 
     private void Validate(AlignedBuffer buffer, int bufferOffset, int length, long fileOffset, string what)

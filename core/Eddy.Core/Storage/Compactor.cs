@@ -1,0 +1,205 @@
+using Eddy.Observability;
+
+namespace Eddy.Storage;
+
+/// <summary>
+/// Compaction for <c>cleanup.policy=compact</c>: keeps the newest record per key, drops tombstones older than
+/// <c>delete.retention.ms</c>, and keeps every surviving record's offset (rebuilt batches keep their base offset
+/// and last offset delta). Rewrites closed segments only, one at a time, each into a new file that replaces the
+/// old one by rename; it runs as ordinary async work on the owning shard, so appends go on between its I/O.
+/// Compressed batches are kept as they are (decompressing them is the codec's job, not storage's).
+/// </summary>
+public static class Compactor
+{
+    private const int ReadChunk = 1 << 20;
+
+    /// <summary>Compacts the log's closed segments; returns how many records were removed.</summary>
+    public static async ValueTask<long> CompactAsync(PartitionLog log)
+    {
+        if ((log.Options.CleanupPolicy & CleanupPolicy.Compact) == 0)
+        {
+            return 0;
+        }
+        var latest = await LatestOffsetsAsync(log);
+        long tombstoneCutoff = log.Options.WallClockMs() - (long)log.Options.DeleteRetention.TotalMilliseconds;
+        long removed = 0;
+        foreach (var segment in log.Segments.Where(s => s.Sealed).ToArray())
+        {
+            removed += await CompactSegmentAsync(log, segment, latest, tombstoneCutoff);
+        }
+        return removed;
+    }
+
+    /// <summary>Pass 1: the offset of the newest record of every key in the whole log.</summary>
+    private static async ValueTask<Dictionary<string, long>> LatestOffsetsAsync(PartitionLog log)
+    {
+        var latest = new Dictionary<string, long>(StringComparer.Ordinal);
+        long offset = log.StartOffset;
+        long end = log.LogEndOffset;
+        while (offset < end)
+        {
+            using var read = await log.ReadAsync(offset, ReadChunk);
+            if (read.IsEmpty)
+            {
+                break;
+            }
+            ForEachRecord(read.Records.Span, (key, recordOffset, _, _) => latest[key] = recordOffset);
+            offset = read.NextOffset;
+        }
+        return latest;
+    }
+
+    private delegate void RecordAction(string key, long offset, long timestamp, bool tombstone);
+
+    private static void ForEachRecord(ReadOnlySpan<byte> batches, RecordAction action)
+    {
+        for (int at = 0; at < batches.Length;)
+        {
+            var header = new BatchHeader(batches[at..]);
+            int size = header.TotalSize;
+            if ((header.Attributes & 0x7) == 0)
+            {
+                var reader = new RecordReader(batches.Slice(at, size));
+                while (reader.TryNext(out var record))
+                {
+                    if (record.HasKey)
+                    {
+                        action(Convert.ToBase64String(record.Key), header.BaseOffset + record.OffsetDelta, header.FirstTimestamp + record.TimestampDelta, !record.HasValue);
+                    }
+                }
+            }
+            at += size;
+        }
+    }
+
+    /// <summary>Pass 2 for one segment: rebuilds its batches with the surviving records into a new file.</summary>
+    private static async ValueTask<long> CompactSegmentAsync(PartitionLog log, Segment segment, Dictionary<string, long> latest, long tombstoneCutoff)
+    {
+        string tempPath = segment.DataPath + ".cleaned";
+        var file = log.Options.Files.Open(tempPath, create: true);
+        file.Truncate(0);
+        var cleaned = new Segment(segment.Directory, segment.BaseOffset, segment.Term, file, new SegmentIndex(segment.Index.Count + 16), 0, segment.BaseOffset, log.Shard.Clock.NowNanos);
+        using var writer = new TailWriter(log.Pool, 1 << 20);
+        var builder = new BatchBuilder();
+        long removed = 0;
+        bool swapped = false;
+        try
+        {
+            await writer.AttachAsync(cleaned);
+            long offset = segment.BaseOffset;
+            while (offset < segment.NextOffset)
+            {
+                if (!segment.TryAcquire())
+                {
+                    return 0; // retention or truncation took the segment away
+                }
+                LogRead read;
+                try
+                {
+                    read = await log.Reader.ReadAsync(segment, offset, ReadChunk);
+                }
+                finally
+                {
+                    segment.Release();
+                }
+                using (read)
+                {
+                    if (read.IsEmpty)
+                    {
+                        break;
+                    }
+                    var records = read.Records;
+                    for (int at = 0; at < records.Length;)
+                    {
+                        int size = new BatchHeader(records.Span[at..]).TotalSize;
+                        var kept = Rebuild(records.Slice(at, size), builder, latest, tombstoneCutoff, ref removed);
+                        if (!kept.IsEmpty)
+                        {
+                            long position = cleaned.Size;
+                            writer.Stage(kept.Span);
+                            await writer.WriteStagedAsync(sync: false);
+                            long baseOffset = new BatchHeader(kept.Span).BaseOffset;
+                            long maxTimestamp = new BatchHeader(kept.Span).MaxTimestamp;
+                            cleaned.NextOffset = new BatchHeader(kept.Span).LastOffset + 1;
+                            cleaned.Index.OnBatch((int)(baseOffset - cleaned.BaseOffset), (int)position, maxTimestamp, log.Options.IndexIntervalBytes);
+                        }
+                        at += size;
+                    }
+                    offset = read.NextOffset;
+                }
+            }
+            if (removed == 0)
+            {
+                return 0;
+            }
+            cleaned.NextOffset = segment.NextOffset; // offsets of removed records at the end stay used
+            await file.FlushDataAsync();
+            file.Truncate(cleaned.Size);
+            cleaned.Index.Seal();
+            cleaned.Sealed = true;
+            if (!log.ReplaceSealed(segment, cleaned))
+            {
+                return 0;
+            }
+            swapped = true;
+            // Data first, then its index: a crash between leaves an index that no longer matches and is rebuilt.
+            File.Move(tempPath, segment.DataPath, overwrite: true);
+            await log.Options.Files.SyncDirectoryAsync(segment.Directory);
+            await IndexFile.WriteAsync(log.Options.Files, cleaned, log.Pool);
+            Log.Info("storage", $"{segment.DataPath}: compacted, {removed} records removed");
+            return removed;
+        }
+        finally
+        {
+            writer.Detach();
+            if (!swapped)
+            {
+                cleaned.Retire(delete: false);
+                File.Delete(tempPath);
+            }
+        }
+    }
+
+    /// <summary>The batch with only its surviving records (the original bytes when nothing goes), or empty.</summary>
+    private static ReadOnlyMemory<byte> Rebuild(ReadOnlyMemory<byte> original, BatchBuilder builder, Dictionary<string, long> latest, long tombstoneCutoff, ref long removed)
+    {
+        var batch = original.Span;
+        var header = new BatchHeader(batch);
+        if ((header.Attributes & 0x7) != 0 || (header.Attributes & 0x20) != 0)
+        {
+            return original; // compressed or control batch: kept whole
+        }
+        builder.Reset(header.FirstTimestamp);
+        int dropped = 0;
+        var reader = new RecordReader(batch);
+        while (reader.TryNext(out var record))
+        {
+            long offset = header.BaseOffset + record.OffsetDelta;
+            long timestamp = header.FirstTimestamp + record.TimestampDelta;
+            bool keep = !record.HasKey
+                || (latest.TryGetValue(Convert.ToBase64String(record.Key), out long newest) && newest == offset
+                    && (record.HasValue || timestamp >= tombstoneCutoff));
+            if (keep)
+            {
+                builder.Add(record.Key, record.Value, timestamp, nullKey: !record.HasKey, nullValue: !record.HasValue, offsetDelta: record.OffsetDelta);
+            }
+            else
+            {
+                dropped++;
+            }
+        }
+        if (dropped == 0 || reader.Malformed)
+        {
+            return original;
+        }
+        removed += dropped;
+        if (builder.Count == 0)
+        {
+            return ReadOnlyMemory<byte>.Empty;
+        }
+        // The builder's buffer is reused for the next batch: the rebuilt batch gets its own copy.
+        var result = builder.Finish((short)(header.Attributes & ~0x7), header.LastOffsetDelta).ToArray();
+        BatchHeader.Assign(result, header.BaseOffset, header.PartitionLeaderEpoch);
+        return result;
+    }
+}

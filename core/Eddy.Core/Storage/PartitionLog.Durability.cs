@@ -1,0 +1,151 @@
+using Eddy.Native;
+using Eddy.Observability;
+
+namespace Eddy.Storage;
+
+// Flushing (every append, or by bytes and interval with write caching) and truncating the suffix.
+public sealed partial class PartitionLog
+{
+    private async ValueTask FlushCoreAsync()
+    {
+        long target = LogEndOffset;
+        if (DurableOffset >= target)
+        {
+            return;
+        }
+        try
+        {
+            await Active.File.FlushDataAsync();
+        }
+        catch (NativeException e)
+        {
+            // Any fdatasync failure is fail-stop, ENOSPC included: the kernel may have dropped what it could not write.
+            _failure = e;
+            Log.Error(Subsystem, $"{Directory}: fdatasync failed ({e.Message}); the log is stopped and offsets from {DurableOffset} are not durable");
+            throw new LogFailedException($"{Directory}: fdatasync failed; the log is stopped", e);
+        }
+        DurableOffset = target;
+        _unflushedBytes = 0;
+    }
+
+    private async ValueTask AfterCachedWriteAsync(int bytes)
+    {
+        _unflushedBytes += bytes;
+        if (_unflushedBytes >= Options.FlushBytes)
+        {
+            await FlushCoreAsync();
+            return;
+        }
+        if (!_flushTimerArmed)
+        {
+            _flushTimerArmed = true;
+            _shard.Schedule(_shard.Clock.NowNanos + Options.FlushInterval.Ticks * 100, static s => ((PartitionLog)s!).OnFlushTimer(), this);
+        }
+    }
+
+    private void OnFlushTimer()
+    {
+        _flushTimerArmed = false;
+        if (!_closed && _failure is null && DurableOffset < LogEndOffset)
+        {
+            _ = TimedFlushAsync();
+        }
+    }
+
+    private async Task TimedFlushAsync()
+    {
+        await _gate.EnterAsync();
+        try
+        {
+            if (!_closed && _failure is null)
+            {
+                await FlushCoreAsync(); // the log may have closed while this waited for the gate: then nothing to do
+            }
+        }
+        catch (Exception e)
+        {
+            Log.Warn(Subsystem, $"{Directory}: interval flush failed: {e.Message}");
+        }
+        finally
+        {
+            _gate.Exit();
+        }
+    }
+
+    /// <summary>
+    /// Removes every batch at or after <paramref name="offset"/>, which must be a batch boundary (Raft truncates a
+    /// diverged suffix). Later segments are deleted; the one holding the offset is cut there and becomes active.
+    /// The cut is fdatasynced before this completes, so the removed batches cannot come back after a crash.
+    /// </summary>
+    public async ValueTask TruncateAsync(long offset)
+    {
+        _shard.AssertCurrent();
+        await _gate.EnterAsync();
+        try
+        {
+            ThrowIfUnusable();
+            if (offset >= LogEndOffset)
+            {
+                return;
+            }
+            if (offset < StartOffset)
+            {
+                throw new OffsetOutOfRangeException(offset, StartOffset, LogEndOffset);
+            }
+            var target = SegmentFor(offset);
+            long position = 0;
+            if (offset > target.BaseOffset && offset < target.NextOffset)
+            {
+                var found = await _reader.FindAsync(target, target.Index.FindPosition(offset - target.BaseOffset), offset, byTimestamp: false);
+                if (found.Position < 0 || found.BaseOffset != offset)
+                {
+                    throw new ArgumentException($"offset {offset} is not the start of a batch (its batch starts at {found.BaseOffset})", nameof(offset));
+                }
+                position = found.Position;
+            }
+            else if (offset >= target.NextOffset)
+            {
+                position = target.Size; // offset falls in a gap after this segment's last batch
+            }
+            bool removedFiles = false;
+            while (Active != target)
+            {
+                var last = Active;
+                _segments.RemoveAt(_segments.Count - 1);
+                last.Retire(delete: true);
+                removedFiles = true;
+            }
+            try
+            {
+                target.File.Truncate(position);
+                target.Size = position;
+                target.NextOffset = Math.Max(offset, target.BaseOffset);
+                target.Index.TruncateTo((int)position);
+                if (target.Sealed)
+                {
+                    target.Sealed = false;
+                    File.Delete(target.IndexPath);
+                    removedFiles = true;
+                }
+                _tail.Detach();
+                await _tail.AttachAsync(target);
+                await target.File.FlushDataAsync(); // makes the new size durable
+                if (removedFiles)
+                {
+                    await Options.Files.SyncDirectoryAsync(Directory);
+                }
+            }
+            catch (NativeException e)
+            {
+                throw OnWriteFailure(e, "truncate");
+            }
+            DurableOffset = Math.Min(DurableOffset, LogEndOffset);
+            _unflushedBytes = 0;
+            _cache?.Truncate(offset);
+        }
+        finally
+        {
+            _gate.Exit();
+        }
+    }
+}

@@ -1,0 +1,204 @@
+using Eddy.Buffers;
+using Eddy.Native;
+
+namespace Eddy.Storage;
+
+// Segment lifecycle: rolling, the start offset, retention.
+public sealed partial class PartitionLog
+{
+    private static Segment CreateSegment(string directory, LogOptions options, long baseOffset, int term, long nowNanos)
+    {
+        var file = options.Files.Open(Path.Combine(directory, Segment.DataName(baseOffset, term)), create: true);
+        int capacity = (int)Math.Min(options.SegmentBytes / Math.Max(1, options.IndexIntervalBytes) + 1, 1 << 16);
+        return new Segment(directory, baseOffset, term, file, new SegmentIndex(capacity), 0, baseOffset, nowNanos);
+    }
+
+    private bool NeedsRoll(int bytes, int leaderEpoch)
+    {
+        var active = Active;
+        if (leaderEpoch > active.Term)
+        {
+            return true; // a new term starts a new segment, as its name carries the term
+        }
+        return !active.IsEmpty
+            && (active.Size + bytes > Options.SegmentBytes || _shard.Clock.NowNanos - active.CreatedNanos >= Options.SegmentAge.Ticks * 100);
+    }
+
+    /// <summary>Closes the active segment (flushed, cut to its data, index written) and starts the next one.</summary>
+    private async ValueTask RollAsync(int term)
+    {
+        var old = Active;
+        try
+        {
+            if (!old.IsEmpty)
+            {
+                if (_unflushedBytes > 0)
+                {
+                    await FlushCoreAsync(); // durability stays a prefix: the old segment is flushed first
+                }
+                old.File.Truncate(old.Size); // drops the zero padding and the space reserved ahead
+                old.Index.Seal();
+                await IndexFile.WriteAsync(Options.Files, old, _pool);
+                old.Sealed = true;
+            }
+            var next = CreateSegment(Directory, Options, old.NextOffset, term, _shard.Clock.NowNanos);
+            _segments.Add(next);
+            if (old.IsEmpty)
+            {
+                _segments.Remove(old); // an empty segment of an older term is replaced, not kept
+                old.Retire(delete: true);
+            }
+            _tail.Detach();
+            await _tail.AttachAsync(next);
+            await Options.Files.SyncDirectoryAsync(Directory);
+        }
+        catch (NativeException e)
+        {
+            throw OnWriteFailure(e, "segment roll");
+        }
+    }
+
+    /// <summary>Closes the active segment now (if it holds anything) and starts the next: the kvstore puts each
+    /// snapshot at the start of a segment so that the segments before it can go.</summary>
+    public async ValueTask RollAsync()
+    {
+        _shard.AssertCurrent();
+        await _gate.EnterAsync();
+        try
+        {
+            ThrowIfUnusable();
+            if (!Active.IsEmpty)
+            {
+                await RollAsync(Active.Term);
+            }
+        }
+        finally
+        {
+            _gate.Exit();
+        }
+    }
+
+    /// <summary>Moves the start offset forward (DeleteRecords): offsets below it are no longer readable, and segments
+    /// wholly below it are deleted. The caller persists the new start offset (the shard's kvstore).</summary>
+    public async ValueTask SetStartOffsetAsync(long offset)
+    {
+        _shard.AssertCurrent();
+        ThrowIfUnusable();
+        if (offset <= StartOffset)
+        {
+            return;
+        }
+        if (offset > LogEndOffset)
+        {
+            throw new OffsetOutOfRangeException(offset, StartOffset, LogEndOffset);
+        }
+        StartOffset = offset;
+        if (DropSegmentsBelowStart() > 0)
+        {
+            await Options.Files.SyncDirectoryAsync(Directory);
+        }
+    }
+
+    /// <summary>Deletes closed segments by retention.bytes and retention.ms (never the active one). Returns how many.</summary>
+    public async ValueTask<int> ApplyRetentionAsync()
+    {
+        _shard.AssertCurrent();
+        ThrowIfUnusable();
+        if ((Options.CleanupPolicy & CleanupPolicy.Delete) == 0)
+        {
+            return 0;
+        }
+        long total = SizeBytes;
+        long cutoff = Options.RetentionTime is { } age ? Options.WallClockMs() - (long)age.TotalMilliseconds : long.MinValue;
+        int deleted = 0;
+        while (_segments.Count > 1 && _segments[0].Sealed)
+        {
+            var oldest = _segments[0];
+            bool bySize = Options.RetentionBytes >= 0 && total - oldest.Size >= Options.RetentionBytes;
+            bool byTime = oldest.Index.MaxTimestamp < cutoff;
+            if (!bySize && !byTime)
+            {
+                break;
+            }
+            total -= oldest.Size;
+            _segments.RemoveAt(0);
+            oldest.Retire(delete: true);
+            deleted++;
+        }
+        if (deleted > 0)
+        {
+            StartOffset = Math.Max(StartOffset, _segments[0].BaseOffset);
+            _cache?.DropBefore(StartOffset);
+            await Options.Files.SyncDirectoryAsync(Directory);
+        }
+        return deleted;
+    }
+
+    /// <summary>Swaps a sealed segment for its compacted copy, if the log still holds it unchanged; false if not.</summary>
+    internal bool ReplaceSealed(Segment old, Segment cleaned)
+    {
+        int i = _segments.IndexOf(old);
+        if (i < 0 || !old.Sealed || i == _segments.Count - 1)
+        {
+            return false;
+        }
+        _segments[i] = cleaned;
+        old.Retire(delete: false);
+        _cache?.Truncate(long.MinValue); // cached copies may hold removed records: drop them
+        return true;
+    }
+
+    internal SegmentReader Reader => _reader;
+
+    internal BufferPool Pool => _pool;
+
+    internal Runtime.Shard Shard => _shard;
+
+    private int DropSegmentsBelowStart()
+    {
+        int dropped = 0;
+        while (_segments.Count > 1 && _segments[0].NextOffset <= StartOffset)
+        {
+            var oldest = _segments[0];
+            _segments.RemoveAt(0);
+            oldest.Retire(delete: true);
+            dropped++;
+        }
+        _cache?.DropBefore(StartOffset);
+        return dropped;
+    }
+
+    /// <summary>The base offset of the first batch (at or after the start offset) with a timestamp at or after
+    /// <paramref name="timestamp"/>, or -1 when there is none. Batch granularity: the caller looks inside the batch
+    /// for the exact record.</summary>
+    public async ValueTask<long> FindOffsetByTimestampAsync(long timestamp)
+    {
+        _shard.AssertCurrent();
+        for (int i = 0; i < _segments.Count; i++)
+        {
+            var segment = _segments[i];
+            if (segment.NextOffset <= StartOffset || segment.Index.MaxTimestamp < timestamp)
+            {
+                continue;
+            }
+            int position = segment.Index.FindPositionByTimestamp(timestamp);
+            if (position < 0 || !segment.TryAcquire())
+            {
+                continue;
+            }
+            try
+            {
+                var (at, baseOffset, _) = await _reader.FindAsync(segment, position, timestamp, byTimestamp: true);
+                if (at >= 0)
+                {
+                    return Math.Max(baseOffset, StartOffset);
+                }
+            }
+            finally
+            {
+                segment.Release();
+            }
+        }
+        return -1;
+    }
+}

@@ -1,0 +1,350 @@
+using System.Runtime.CompilerServices;
+using Eddy.Buffers;
+using Eddy.Native;
+using Eddy.Observability;
+using Eddy.Runtime;
+
+namespace Eddy.Storage;
+
+/// <summary>
+/// One partition's log on its owning shard: append, read, flush, truncate, start offset, timestamp lookup and
+/// retention over a directory of segments. Every member is called on the owning shard. Appends, flushes,
+/// truncation and rolls pass one at a time through a gate (they share the tail page); reads run alongside.
+/// </summary>
+public sealed partial class PartitionLog : IAsyncDisposable
+{
+    private const string Subsystem = "storage";
+
+    private readonly Shard _shard;
+    private readonly BufferPool _pool;
+    private readonly List<Segment> _segments;
+    private readonly TailWriter _tail;
+    private readonly SegmentReader _reader;
+    private readonly AsyncGate _gate = new();
+    private readonly CacheStream? _cache;
+    private long _unflushedBytes;
+    private bool _flushTimerArmed;
+    private Exception? _failure;
+    private bool _closed;
+
+    private PartitionLog(string directory, LogOptions options, Shard shard, List<Segment> segments, long startOffset)
+    {
+        Directory = directory;
+        Options = options;
+        _shard = shard;
+        _pool = shard.Buffers;
+        _segments = segments;
+        _tail = new TailWriter(_pool, options.PreallocateBytes);
+        _reader = new SegmentReader(_pool);
+        _cache = options.UseBatchCache ? BatchCache.Current.OpenStream() : null;
+        StartOffset = Math.Max(startOffset, segments[0].BaseOffset);
+        DurableOffset = LogEndOffset;
+    }
+
+    public string Directory { get; }
+    public LogOptions Options { get; }
+
+    /// <summary>The first offset readers may see (moved by DeleteRecords and retention).</summary>
+    public long StartOffset { get; private set; }
+
+    /// <summary>The offset the next appended record gets (LEO).</summary>
+    public long LogEndOffset => Active.NextOffset;
+
+    /// <summary>Every offset below this is on disk and fdatasynced.</summary>
+    public long DurableOffset { get; private set; }
+
+    /// <summary>Bytes of data in all segments.</summary>
+    public long SizeBytes
+    {
+        get
+        {
+            long total = 0;
+            foreach (var s in _segments)
+            {
+                total += s.Size;
+            }
+            return total;
+        }
+    }
+
+    public IReadOnlyList<Segment> Segments => _segments;
+
+    /// <summary>Set once an fdatasync failed: the log refuses writes from then on.</summary>
+    public Exception? Failure => _failure;
+
+    private Segment Active => _segments[^1];
+
+    /// <summary>Opens (recovering) or creates the log in <paramref name="directory"/> on the calling shard.
+    /// <paramref name="startOffset"/> is the start offset persisted by the caller (kvstore), if any.</summary>
+    public static async ValueTask<PartitionLog> OpenAsync(string directory, LogOptions? options = null, long startOffset = 0)
+    {
+        options ??= LogOptions.Default;
+        var shard = Shard.Current ?? throw new InvalidOperationException("a partition log is opened on its shard");
+        var segments = await LogRecovery.OpenAsync(directory, options, shard.Buffers, shard.Clock.NowNanos);
+        bool created = segments.Count == 0;
+        if (created)
+        {
+            segments.Add(CreateSegment(directory, options, startOffset, 0, shard.Clock.NowNanos));
+            await options.Files.SyncDirectoryAsync(directory);
+        }
+        var log = new PartitionLog(directory, options, shard, segments, startOffset);
+        await log._tail.AttachAsync(log.Active);
+        log.DropSegmentsBelowStart();
+        return log;
+    }
+
+    /// <summary>
+    /// Appends one or more complete batches. With <paramref name="assignOffsets"/> (a leader), each batch gets the
+    /// next offsets and <paramref name="leaderEpoch"/>; without it (a follower), the batches must start at the log
+    /// end and keep their offsets. Completes once written, and fdatasynced when the log flushes every append.
+    /// Returns the first batch's base offset. Throws <see cref="DiskFullException"/> (nothing written, retry later)
+    /// or <see cref="LogFailedException"/> (fail-stop).
+    /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    public async ValueTask<long> AppendAsync(ReadOnlyMemory<byte> batches, int leaderEpoch = -1, bool assignOffsets = true)
+    {
+        _shard.AssertCurrent();
+        CheckBatches(batches.Span, assignOffsets);
+        await _gate.EnterAsync();
+        try
+        {
+            ThrowIfUnusable();
+            if (NeedsRoll(batches.Length, leaderEpoch))
+            {
+                await RollAsync(Math.Max(leaderEpoch, Active.Term));
+            }
+            var active = Active;
+            long baseOffset = active.NextOffset;
+            var staged = _tail.Stage(batches.Span);
+            long next = Assign(staged, baseOffset, leaderEpoch, assignOffsets);
+            long position = active.Size;
+            try
+            {
+                await _tail.WriteStagedAsync(Options.FlushEveryAppend);
+            }
+            catch (NativeException e)
+            {
+                throw OnWriteFailure(e, "append");
+            }
+            active.NextOffset = next;
+            IndexAndCache(active, position, _tail.Staged);
+            if (Options.FlushEveryAppend)
+            {
+                DurableOffset = next;
+            }
+            else
+            {
+                await AfterCachedWriteAsync(batches.Length);
+            }
+            return baseOffset;
+        }
+        finally
+        {
+            _gate.Exit();
+        }
+    }
+
+    /// <summary>fdatasyncs what was appended; completes with <see cref="DurableOffset"/> at the log end.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    public async ValueTask FlushAsync()
+    {
+        _shard.AssertCurrent();
+        await _gate.EnterAsync();
+        try
+        {
+            ThrowIfUnusable();
+            await FlushCoreAsync();
+        }
+        finally
+        {
+            _gate.Exit();
+        }
+    }
+
+    /// <summary>Reads whole batches from the one holding <paramref name="offset"/>, up to <paramref name="maxBytes"/>
+    /// (at least one batch). Empty at the log end. Dispose the result once its bytes are sent.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    public async ValueTask<LogRead> ReadAsync(long offset, int maxBytes)
+    {
+        _shard.AssertCurrent();
+        ObjectDisposedException.ThrowIf(_closed, this);
+        if (offset < StartOffset || offset > LogEndOffset)
+        {
+            throw new OffsetOutOfRangeException(offset, StartOffset, LogEndOffset);
+        }
+        if (offset == LogEndOffset)
+        {
+            return default;
+        }
+        if (_cache is not null && _cache.TryRead(offset, maxBytes, out var cached))
+        {
+            return cached;
+        }
+        while (true)
+        {
+            var segment = SegmentFor(offset);
+            if (!segment.TryAcquire())
+            {
+                continue; // retired while we looked: the list no longer holds it
+            }
+            try
+            {
+                var read = await _reader.ReadAsync(segment, offset, maxBytes);
+                int index = _segments.IndexOf(segment);
+                if (read.IsEmpty && index >= 0 && index < _segments.Count - 1)
+                {
+                    // Nothing at or after the offset in this segment (compaction removed its last records, or a
+                    // gap between segments): continue in the next one.
+                    offset = _segments[index + 1].BaseOffset;
+                    continue;
+                }
+                return read;
+            }
+            finally
+            {
+                segment.Release();
+            }
+        }
+    }
+
+    private Segment SegmentFor(long offset)
+    {
+        int lo = 0;
+        int hi = _segments.Count - 1;
+        while (lo < hi)
+        {
+            int mid = (lo + hi + 1) >>> 1;
+            if (_segments[mid].BaseOffset <= offset)
+            {
+                lo = mid;
+            }
+            else
+            {
+                hi = mid - 1;
+            }
+        }
+        return _segments[lo];
+    }
+
+    private void CheckBatches(ReadOnlySpan<byte> batches, bool assignOffsets)
+    {
+        if (batches.Length > BatchHeader.MaxBatchSize)
+        {
+            throw new ArgumentException($"an append of {batches.Length} bytes is larger than storage accepts ({BatchHeader.MaxBatchSize})", nameof(batches));
+        }
+        int count = 0;
+        for (int at = 0; at < batches.Length; count++)
+        {
+            var check = BatchHeader.Check(batches[at..], verifyCrc: false, out int size);
+            if (check != BatchCheck.Ok)
+            {
+                throw new ArgumentException($"batch {count} at byte {at} of the append fails its check ({check})", nameof(batches));
+            }
+            at += size;
+        }
+        if (count == 0)
+        {
+            throw new ArgumentException("an append needs at least one batch", nameof(batches));
+        }
+        if (!assignOffsets && new BatchHeader(batches).BaseOffset != LogEndOffset)
+        {
+            throw new ArgumentException($"batches start at offset {new BatchHeader(batches).BaseOffset}, but the log ends at {LogEndOffset}", nameof(batches));
+        }
+    }
+
+    /// <summary>Writes the leader-assigned fields into the staged copy; returns the offset after the last batch.</summary>
+    private long Assign(Span<byte> staged, long next, int leaderEpoch, bool assignOffsets)
+    {
+        long appendTime = Options.TimestampType == TimestampType.LogAppendTime ? Options.WallClockMs() : 0;
+        for (int at = 0; at < staged.Length;)
+        {
+            var batch = staged[at..];
+            var header = new BatchHeader(batch);
+            int size = header.TotalSize;
+            int delta = header.LastOffsetDelta;
+            if (assignOffsets)
+            {
+                BatchHeader.Assign(batch, next, leaderEpoch);
+                if (Options.TimestampType == TimestampType.LogAppendTime)
+                {
+                    BatchHeader.SetLogAppendTime(batch, appendTime);
+                }
+            }
+            else if (header.BaseOffset < next)
+            {
+                throw new ArgumentException($"batch at offset {header.BaseOffset} goes backwards (expected at least {next})");
+            }
+            next = new BatchHeader(batch).BaseOffset + delta + 1;
+            at += size;
+        }
+        return next;
+    }
+
+    private void IndexAndCache(Segment segment, long position, ReadOnlySpan<byte> staged)
+    {
+        for (int at = 0; at < staged.Length;)
+        {
+            var header = new BatchHeader(staged[at..]);
+            int size = header.TotalSize;
+            segment.Index.OnBatch((int)(header.BaseOffset - segment.BaseOffset), (int)(position + at), header.MaxTimestamp, Options.IndexIntervalBytes);
+            _cache?.Append(staged.Slice(at, size), header.BaseOffset, header.LastOffset + 1);
+            at += size;
+        }
+    }
+
+    private void ThrowIfUnusable()
+    {
+        ObjectDisposedException.ThrowIf(_closed, this);
+        if (_failure is not null)
+        {
+            throw new LogFailedException($"{Directory}: the log stopped after a failed write or fdatasync and accepts no more writes", _failure);
+        }
+    }
+
+    /// <summary>ENOSPC fails this append only; any other error on the write path stops the log (fail-stop): after a
+    /// failed fdatasync the kernel may have dropped the data, so nothing unflushed may ever be called durable.</summary>
+    private StorageException OnWriteFailure(NativeException e, string what)
+    {
+        if (e.Errno == Errno.ENOSPC)
+        {
+            return new DiskFullException($"{Directory}: {what} failed, the disk is full; nothing was written and later appends retry", e);
+        }
+        _failure = e;
+        Log.Error(Subsystem, $"{Directory}: {what} failed ({e.Message}); the log is stopped and accepts no more writes");
+        return new LogFailedException($"{Directory}: {what} failed; the log is stopped", e);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_closed)
+        {
+            return;
+        }
+        await _gate.EnterAsync();
+        try
+        {
+            if (_failure is null && _unflushedBytes > 0)
+            {
+                try
+                {
+                    await Active.File.FlushDataAsync();
+                }
+                catch (NativeException e)
+                {
+                    Log.Error(Subsystem, $"{Directory}: fdatasync on close failed ({e.Message})");
+                }
+            }
+            _closed = true;
+            _cache?.Dispose();
+            _tail.Dispose();
+            foreach (var s in _segments)
+            {
+                s.Retire(delete: false);
+            }
+        }
+        finally
+        {
+            _gate.Exit();
+        }
+    }
+}

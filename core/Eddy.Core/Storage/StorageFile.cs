@@ -1,0 +1,65 @@
+using Eddy.Buffers;
+using Eddy.Runtime.Files;
+
+namespace Eddy.Storage;
+
+/// <summary>
+/// The file operations storage uses, over <see cref="DirectFile"/> in production. An interface so that tests
+/// can wrap it and inject faults (EIO from fdatasync, ENOSPC) the real disk will not produce on demand.
+/// </summary>
+public interface IStorageFile : IDisposable
+{
+    string Path { get; }
+
+    long Size { get; }
+
+    ValueTask<int> ReadAsync(AlignedBuffer buffer, int bufferOffset, int length, long fileOffset);
+
+    ValueTask WriteAsync(AlignedBuffer buffer, int bufferOffset, int length, long fileOffset, bool dataSync);
+
+    ValueTask FlushDataAsync();
+
+    /// <summary>Reserves space without changing the size (fallocate KEEP_SIZE).</summary>
+    ValueTask AllocateAsync(long offset, long length);
+
+    void Truncate(long length);
+}
+
+/// <summary>Opens files and makes directory changes durable; the seam where tests inject faults.</summary>
+public interface IFileLayer
+{
+    IStorageFile Open(string path, bool create);
+
+    ValueTask SyncDirectoryAsync(string directory);
+}
+
+/// <summary>The real thing: O_DIRECT files driven by the calling shard's reactor.</summary>
+public sealed class DirectFileLayer : IFileLayer
+{
+    public static readonly DirectFileLayer Instance = new();
+
+    public IStorageFile Open(string path, bool create) => new File(DirectFile.Open(path, create));
+
+    public ValueTask SyncDirectoryAsync(string directory) => DirectFile.SyncDirectoryAsync(directory);
+
+    private sealed class File(DirectFile file) : IStorageFile
+    {
+        public string Path => file.Path;
+
+        public long Size => file.Size;
+
+        public ValueTask<int> ReadAsync(AlignedBuffer buffer, int bufferOffset, int length, long fileOffset)
+            => file.ReadAsync(buffer, bufferOffset, length, fileOffset);
+
+        public ValueTask WriteAsync(AlignedBuffer buffer, int bufferOffset, int length, long fileOffset, bool dataSync)
+            => file.WriteAsync(buffer, bufferOffset, length, fileOffset, dataSync);
+
+        public ValueTask FlushDataAsync() => file.FlushDataAsync();
+
+        public ValueTask AllocateAsync(long offset, long length) => file.AllocateAsync(offset, length);
+
+        public void Truncate(long length) => file.Truncate(length);
+
+        public void Dispose() => file.Dispose();
+    }
+}

@@ -1,0 +1,133 @@
+using System.Runtime.CompilerServices;
+using Eddy.Buffers;
+using Eddy.Native;
+
+namespace Eddy.Storage;
+
+/// <summary>
+/// Appends to the active segment with O_DIRECT. The partial last page of the file stays in a page-aligned
+/// staging buffer; an append copies its batches after it, patches the leader-assigned fields in the copy (never
+/// in the caller's memory), zero-fills to the page boundary and writes from the start of that page, so each
+/// append is one aligned write (plus a linked fdatasync when asked). Space is reserved ahead with fallocate in
+/// large steps. If the write fails nothing moves: the tail page is still at the start of the buffer and the
+/// segment's size is unchanged, so the failed bytes are never visible and the next append overwrites them.
+/// </summary>
+public sealed class TailWriter : IDisposable
+{
+    private const int Page = AlignedBuffer.Alignment;
+
+    private readonly BufferPool _pool;
+    private readonly long _preallocate;
+    private AlignedBuffer _staging;
+    private Segment? _segment;
+    private int _tailLength;
+    private int _writtenEnd = -1;
+    private long _allocatedEnd;
+
+    public TailWriter(BufferPool pool, long preallocateBytes)
+    {
+        _pool = pool;
+        _preallocate = Math.Max(Page, preallocateBytes);
+        _staging = pool.Rent(256 << 10);
+    }
+
+    /// <summary>The staged batches of the last append, as written (valid until the next <see cref="Stage"/>): the
+    /// log indexes and caches them from here once the write succeeded.</summary>
+    public ReadOnlySpan<byte> Staged => _staging.Span.Slice(_tailLength, StagedLength);
+
+    public int StagedLength { get; private set; }
+
+    /// <summary>Points the writer at a segment, loading its partial last page from disk.</summary>
+    public async ValueTask AttachAsync(Segment segment)
+    {
+        _segment = segment;
+        _tailLength = (int)(segment.Size % Page);
+        _writtenEnd = -1;
+        _allocatedEnd = 0;
+        StagedLength = 0;
+        if (_tailLength > 0)
+        {
+            int n = await segment.File.ReadAsync(_staging, 0, Page, segment.Size - _tailLength);
+            if (n < _tailLength)
+            {
+                throw new StorageException($"{segment.DataPath}: read {n} bytes of the last page, expected {_tailLength}");
+            }
+        }
+    }
+
+    public void Detach() => _segment = null;
+
+    /// <summary>Copies <paramref name="batches"/> after the tail page and returns the copy for patching.</summary>
+    public Span<byte> Stage(ReadOnlySpan<byte> batches)
+    {
+        if (_writtenEnd >= 0)
+        {
+            // The last write succeeded: its partial last page becomes the new tail, moved to the buffer's start.
+            int newTail = _writtenEnd % Page;
+            if (newTail > 0 && _writtenEnd > Page)
+            {
+                _staging.Span.Slice(_writtenEnd - newTail, newTail).CopyTo(_staging.Span);
+            }
+            _tailLength = newTail;
+            _writtenEnd = -1;
+        }
+        int need = _tailLength + batches.Length + Page;
+        if (need > _staging.Length)
+        {
+            var bigger = _pool.Rent(need);
+            _staging.Span[.._tailLength].CopyTo(bigger.Span);
+            _staging.Return();
+            _staging = bigger;
+        }
+        var copy = _staging.Span.Slice(_tailLength, batches.Length);
+        batches.CopyTo(copy);
+        StagedLength = batches.Length;
+        return copy;
+    }
+
+    /// <summary>Writes the staged bytes (with fdatasync when <paramref name="sync"/>); on success the segment grows by
+    /// them. Throws <see cref="NativeException"/> with the kernel's errno on failure, leaving everything as it was.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    public async ValueTask WriteStagedAsync(bool sync)
+    {
+        var segment = _segment ?? throw new InvalidOperationException("no active segment");
+        int used = _tailLength + StagedLength;
+        int writeLength = (used + Page - 1) & ~(Page - 1);
+        _staging.Span[used..writeLength].Clear();
+        long pageStart = segment.Size - _tailLength;
+        if (pageStart + writeLength > _allocatedEnd)
+        {
+            await ReserveAsync(segment, pageStart + writeLength);
+        }
+        await segment.File.WriteAsync(_staging, 0, writeLength, pageStart, sync);
+        segment.Size += StagedLength;
+        _writtenEnd = used; // the tail moves on at the next Stage, so Staged stays readable until then
+    }
+
+    // Reserves in large steps so that the filesystem keeps the segment contiguous and appends rarely allocate.
+    // When the big step does not fit, falls back to exactly what this write needs; when even that fails the
+    // append fails with ENOSPC before a byte is written.
+    private async ValueTask ReserveAsync(Segment segment, long end)
+    {
+        long from = Math.Max(_allocatedEnd, segment.Size - _tailLength);
+        try
+        {
+            await segment.File.AllocateAsync(from, Math.Max(end - from, _preallocate));
+            _allocatedEnd = from + Math.Max(end - from, _preallocate);
+        }
+        catch (NativeException e) when (e.Errno == Errno.ENOSPC)
+        {
+            await segment.File.AllocateAsync(from, end - from);
+            _allocatedEnd = end;
+        }
+        catch (NativeException e) when (e.Errno == Errno.EOPNOTSUPP)
+        {
+            _allocatedEnd = long.MaxValue; // the filesystem cannot reserve: writes allocate as they go
+        }
+    }
+
+    public void Dispose()
+    {
+        _staging.Return();
+    }
+}

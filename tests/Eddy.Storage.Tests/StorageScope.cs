@@ -1,0 +1,88 @@
+using Eddy.Runtime;
+using Eddy.Storage;
+
+namespace Eddy.Storage.Tests;
+
+/// <summary>A one-shard group on the backend CI chose (EDDY_IO_BACKEND) and a scratch directory, removed after.</summary>
+public sealed class StorageScope : IDisposable
+{
+    public StorageScope(string? root = null)
+    {
+        Root = root is null ? Directory.CreateTempSubdirectory("eddy-storage-").FullName : Directory.CreateDirectory(Path.Combine(root, Guid.NewGuid().ToString("n"))).FullName;
+        Group = ShardGroup.Start(new ShardGroupOptions { ShardCount = 1, PinThreads = false });
+    }
+
+    public string Root { get; }
+
+    public ShardGroup Group { get; }
+
+    public string LogDir(string name = "log") => Path.Combine(Root, "kafka", "topic", name);
+
+    public Task<T> Run<T>(Func<ValueTask<T>> work) => Group.InvokeAsync(0, work);
+
+    public Task Run(Func<ValueTask> work) => Group.InvokeAsync(0, work);
+
+    public void Dispose()
+    {
+        Group.Stop(TimeSpan.FromSeconds(20));
+        try
+        {
+            Directory.Delete(Root, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+}
+
+/// <summary>Builds test batches and reads logs back.</summary>
+public static class Batches
+{
+    /// <summary>A batch of <paramref name="records"/> records with <paramref name="valueSize"/>-byte values filled with
+    /// <paramref name="fill"/>, timestamps from <paramref name="timestamp"/>.</summary>
+    public static byte[] Make(int records, int valueSize, long timestamp = 1_000, byte fill = 0x5A, string? key = null)
+    {
+        var builder = new BatchBuilder();
+        builder.Reset(timestamp);
+        var value = new byte[valueSize];
+        value.AsSpan().Fill(fill);
+        for (int i = 0; i < records; i++)
+        {
+            if (key is null)
+            {
+                builder.Add([], value, timestamp + i, nullKey: true);
+            }
+            else
+            {
+                builder.Add(System.Text.Encoding.UTF8.GetBytes(key), value, timestamp + i);
+            }
+        }
+        return builder.Finish().ToArray();
+    }
+
+    /// <summary>Reads every batch from <paramref name="from"/> to the log end: (base offset, record count, fill byte of
+    /// the first value, max timestamp) per batch.</summary>
+    public static async ValueTask<List<(long Base, int Count, long MaxTimestamp, int Size)>> ReadAll(PartitionLog log, long from, int maxBytes = 64 << 10)
+    {
+        var result = new List<(long, int, long, int)>();
+        long offset = from;
+        while (offset < log.LogEndOffset)
+        {
+            using var read = await log.ReadAsync(offset, maxBytes);
+            Assert.False(read.IsEmpty);
+            var span = read.Records.Span;
+            for (int at = 0; at < span.Length;)
+            {
+                Assert.Equal(BatchCheck.Ok, BatchHeader.Check(span[at..], verifyCrc: true, out int size));
+                var h = new BatchHeader(span[at..]);
+                if (h.LastOffset >= offset)
+                {
+                    result.Add((h.BaseOffset, h.RecordCount, h.MaxTimestamp, size));
+                }
+                at += size;
+            }
+            offset = read.NextOffset;
+        }
+        return result;
+    }
+}
