@@ -66,7 +66,7 @@ public class AppendBenchmarks
     {
         for (int i = 0; i < n; i++)
         {
-            await _log.AppendAsync(_batch);
+            await _log.AppendAsync(_batch).ConfigureAwait(false);
         }
         return true;
     }

@@ -120,7 +120,8 @@ public sealed partial class PartitionLog : IAsyncDisposable
             long position = active.Size;
             try
             {
-                await _tail.WriteStagedAsync(Options.FlushEveryAppend);
+                // Completes on this shard: resume inline (docs/runtime.md, "Awaiting on a shard").
+                await _tail.WriteStagedAsync(Options.FlushEveryAppend).ConfigureAwait(false);
             }
             catch (NativeException e)
             {

@@ -97,9 +97,10 @@ public sealed class TailWriter : IDisposable
         long pageStart = segment.Size - _tailLength;
         if (pageStart + writeLength > _allocatedEnd)
         {
-            await ReserveAsync(segment, pageStart + writeLength);
+            await ReserveAsync(segment, pageStart + writeLength).ConfigureAwait(false);
         }
-        await segment.File.WriteAsync(_staging, 0, writeLength, pageStart, sync);
+        // Shard-owned awaitables complete on this shard: resuming inline is the same thread and skips a post.
+        await segment.File.WriteAsync(_staging, 0, writeLength, pageStart, sync).ConfigureAwait(false);
         segment.Size += StagedLength;
         _writtenEnd = used; // the tail moves on at the next Stage, so Staged stays readable until then
     }
@@ -107,6 +108,9 @@ public sealed class TailWriter : IDisposable
     // Reserves in large steps so that the filesystem keeps the segment contiguous and appends rarely allocate.
     // When the big step does not fit, falls back to exactly what this write needs; when even that fails the
     // append fails with ENOSPC before a byte is written.
+    // Pooled like every method awaited with ConfigureAwait(false): a plain async ValueTask is Task-backed, and a
+    // Task continuation without the context is sent to the thread pool from a shard (docs/runtime.md).
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask ReserveAsync(Segment segment, long end)
     {
         long from = Math.Max(_allocatedEnd, segment.Size - _tailLength);
