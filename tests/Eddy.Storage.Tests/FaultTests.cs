@@ -23,6 +23,8 @@ public sealed class FaultyFiles : IFileLayer
 
         public ValueTask<int> ReadAsync(AlignedBuffer buffer, int bufferOffset, int length, long fileOffset) => inner.ReadAsync(buffer, bufferOffset, length, fileOffset);
 
+        // Pooled, as IStorageFile's contract asks: the append path resumes inline after this completes.
+        [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder))]
         public async ValueTask WriteAsync(AlignedBuffer buffer, int bufferOffset, int length, long fileOffset, bool dataSync)
         {
             await inner.WriteAsync(buffer, bufferOffset, length, fileOffset, false);

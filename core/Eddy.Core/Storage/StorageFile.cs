@@ -6,6 +6,9 @@ namespace Eddy.Storage;
 /// <summary>
 /// The file operations storage uses, over <see cref="DirectFile"/> in production. An interface so that tests
 /// can wrap it and inject faults (EIO from fdatasync, ENOSPC) the real disk will not produce on demand.
+/// Contract: every operation completes on the calling shard, and an async implementation uses
+/// <see cref="System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder"/>: the append path awaits
+/// these with ConfigureAwait(false) (docs/runtime.md, "Awaiting on a shard").
 /// </summary>
 public interface IStorageFile : IDisposable
 {
