@@ -1,13 +1,16 @@
-using System.Runtime.InteropServices;
-
 namespace Eddy.Host.Tests;
 
 public class StartCommandTests
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
 
-    [DllImport("libc", SetLastError = true)]
-    private static extern int kill(int pid, int signal);
+    // The kill command rather than a P/Invoke: P/Invoke lives in native/ only.
+    private static int kill(int pid, int signal)
+    {
+        using var p = System.Diagnostics.Process.Start("kill", $"-{signal} {pid}");
+        p.WaitForExit();
+        return p.ExitCode;
+    }
 
     [Theory]
     [InlineData(15)] // SIGTERM

@@ -50,6 +50,7 @@ public sealed class ShardGroup : IDisposable
         }
         foreach (var e in started)
         {
+            // The starting thread (host or test) waits for the shards; no shard blocks here.
             e.Wait();
             e.Dispose();
         }

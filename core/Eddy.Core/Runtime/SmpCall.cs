@@ -77,7 +77,7 @@ internal sealed class SmpCall<T> : ISmpMessage, IValueTaskSource<T>, IValueTaskS
                         _pendingTyped.GetAwaiter().UnsafeOnCompleted(_onWorkCompleted);
                         return;
                     }
-                    _result = _pendingTyped.Result;
+                    _result = _pendingTyped.GetAwaiter().GetResult();
                     _pendingTyped = default;
                     break;
                 case Action action:
@@ -112,7 +112,7 @@ internal sealed class SmpCall<T> : ISmpMessage, IValueTaskSource<T>, IValueTaskS
         {
             if (_work is Func<ValueTask<T>>)
             {
-                _result = _pendingTyped.Result;
+                _result = _pendingTyped.GetAwaiter().GetResult();
             }
             else
             {

@@ -70,7 +70,7 @@ internal sealed class EpollBackend : IoBackend
         _shard.AssertCurrent();
         var op = IoOperation.Rent(_ops, kind);
         op.SyncAfter = false;
-        op.Result = 0;
+        op.KernelResult = 0;
         return op;
     }
 

@@ -46,7 +46,7 @@ internal sealed unsafe class FileWorker : IDisposable
         int n = 0;
         while (_completions.TryDequeue(out var op))
         {
-            op.Complete(op.Result);
+            op.Complete(op.KernelResult);
             n++;
         }
         if (_overflow.Count > 0)
@@ -80,7 +80,7 @@ internal sealed unsafe class FileWorker : IDisposable
         {
             if (_requests.TryDequeue(out var op))
             {
-                op.Result = Execute(op);
+                op.KernelResult = Execute(op);
                 var spin = new SpinWait();
                 while (!_completions.TryEnqueue(op))
                 {

@@ -38,7 +38,8 @@ internal sealed class IoOperation : IValueTaskSource<int>
     public bool SyncAfter;
     public Memory<byte> Memory;
     public MemoryHandle Pin;
-    public int Result;
+    /// <summary>What the kernel answered (for the epoll file worker, and the first half of a linked write).</summary>
+    public int KernelResult;
 
     public static IoOperation Rent(Stack<IoOperation> pool, IoKind kind)
     {

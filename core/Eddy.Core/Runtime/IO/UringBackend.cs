@@ -109,7 +109,7 @@ internal sealed unsafe partial class UringBackend : IoBackend
                 break;
             case UserData.LinkedWrite:
                 // First half of WRITE -> FSYNC: remember the write's result; the FSYNC's completion finishes the op.
-                ((IoOperation)_slots[slot]!).Result = cqe.Res;
+                ((IoOperation)_slots[slot]!).KernelResult = cqe.Res;
                 break;
             case UserData.Receive:
                 ((UringSocket)_slots[slot]!).OnReceive(cqe.Res, cqe.Flags);
@@ -137,7 +137,7 @@ internal sealed unsafe partial class UringBackend : IoBackend
         if (op.SyncAfter)
         {
             // A failed or short write cancels the linked FSYNC (-ECANCELED): report the write's own result.
-            res = op.Result < 0 || op.Result != op.Length ? op.Result : res < 0 ? res : op.Result;
+            res = op.KernelResult < 0 || op.KernelResult != op.Length ? op.KernelResult : res < 0 ? res : op.KernelResult;
         }
         if (op.Kind == IoKind.Connect)
         {
@@ -151,7 +151,7 @@ internal sealed unsafe partial class UringBackend : IoBackend
         _shard.AssertCurrent();
         var op = IoOperation.Rent(_ops, kind);
         op.SyncAfter = false;
-        op.Result = 0;
+        op.KernelResult = 0;
         return (op, _slots.Add(op));
     }
 
