@@ -18,6 +18,9 @@ public sealed class NodeConfig
     /// <summary>--advertise-kafka-addr: the address clients are told to use. Default: the listener's.</summary>
     public string? AdvertisedKafkaAddress { get; set; }
 
+    /// <summary>--kafka-max-request-bytes: the largest Kafka request frame accepted (Kafka's socket.request.max.bytes). Default: 100 MiB.</summary>
+    public int KafkaMaxRequestBytes { get; set; } = 100 * 1024 * 1024;
+
     /// <summary>--rpc-addr: node-to-node RPC. Default: 127.0.0.1:33145.</summary>
     public IPEndPoint RpcAddress { get; set; } = new(IPAddress.Loopback, 33145);
 
