@@ -12,7 +12,7 @@ public static class NodeArguments
     [
         ("--data-dir DIR", "data directory (default ./eddy-data)"),
         ("--kafka-addr HOST:PORT", "Kafka API listener (default 127.0.0.1:9092; port 0 picks a free one)"),
-        ("--advertise-kafka-addr HOST:PORT", "address advertised to clients (default: the listener's)"),
+        ("--advertise-kafka-addr HOST:PORT", "address advertised to clients (default: the listener's; port 0: the listener's port)"),
         ("--kafka-max-request-bytes N", "largest Kafka request accepted (default 104857600)"),
         ("--rpc-addr HOST:PORT", "node-to-node RPC listener (default 127.0.0.1:33145)"),
         ("--admin-addr HOST:PORT", "admin HTTP API listener (default 127.0.0.1:9644)"),
@@ -59,7 +59,7 @@ public static class NodeArguments
             {
                 case "--data-dir": config.DataDirectory = Value(); break;
                 case "--kafka-addr": config.KafkaAddress = Endpoint(flag, Value()); break;
-                case "--advertise-kafka-addr": config.AdvertisedKafkaAddress = HostPort(flag, Value()); break;
+                case "--advertise-kafka-addr": config.AdvertisedKafkaAddress = HostPort(flag, Value(), minPort: 0); break;
                 case "--kafka-max-request-bytes": config.KafkaMaxRequestBytes = Int(flag, Value(), 1024, 1 << 30); break;
                 case "--rpc-addr": config.RpcAddress = Endpoint(flag, Value()); break;
                 case "--admin-addr": config.AdminAddress = Endpoint(flag, Value()); break;
