@@ -103,6 +103,11 @@ internal sealed class KafkaConnection
             // Resets and broken pipes are how clients leave; not worth more than a debug line.
             Log.Write(LogLevel.Debug, "kafka", $"{Describe()}: {e.Message}");
         }
+        catch (Exception e)
+        {
+            // TcpServer would swallow it: say what happened, once, before the connection closes.
+            Log.Error("kafka", $"{Describe()}: connection loop failed, closing: {e}");
+        }
         finally
         {
             ArrayPool<byte>.Shared.Return(_buffer);

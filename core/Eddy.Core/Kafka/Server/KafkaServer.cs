@@ -107,7 +107,8 @@ public sealed class KafkaServer
             done.AddRange(await _group.InvokeAsync(i, () =>
             {
                 var tasks = new List<Task>(open.Count);
-                foreach (var connection in open)
+                // A copy: closing may end a loop inline (epoll fails a pending receive at once), which removes it from the set.
+                foreach (var connection in open.ToArray())
                 {
                     tasks.Add(connection.Done);
                     connection.Shutdown();
