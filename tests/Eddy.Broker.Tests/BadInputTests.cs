@@ -88,4 +88,21 @@ public class BadInputTests(BrokerFixture node) : IClassFixture<BrokerFixture>
         Assert.Equal(1, BinaryPrimitives.ReadInt32BigEndian(frame));
         Assert.True(await client.ClosedByBrokerAsync());
     }
+
+    [Fact]
+    public async Task AFrameOfExactlyTheLimitIsServed()
+    {
+        using var client = new RawClient(node.Server.Port);
+        // A valid Metadata request padded (bytes after the body are ignored) to exactly the configured maximum.
+        var request = ValidMetadata();
+        var frame = new byte[4 + BrokerFixture.MaxRequestBytes];
+        request.CopyTo(frame, 0);
+        BinaryPrimitives.WriteInt32BigEndian(frame, BrokerFixture.MaxRequestBytes);
+        client.Send(frame);
+        var response = await client.ReadFrameAsync();
+        Assert.NotNull(response);
+        Assert.Equal(1, BinaryPrimitives.ReadInt32BigEndian(response));
+        // And the connection is still good for small requests after its buffer grew and shrank.
+        await client.CallAsync<MetadataResponse>(12, 2, new MetadataRequest { Topics = null });
+    }
 }
