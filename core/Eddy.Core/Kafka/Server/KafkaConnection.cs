@@ -79,7 +79,7 @@ internal sealed class KafkaConnection
                 }
                 if (received == 0)
                 {
-                    if (_end > _start)
+                    if (_end > _start && !_server.Stopping) // at shutdown the close is ours, not the peer's
                     {
                         Close($"peer closed in the middle of a frame ({_end - _start} bytes unread)");
                     }
