@@ -1,12 +1,13 @@
 using System.Diagnostics;
 using System.Runtime.InteropServices;
 using Eddy.Config;
+using Eddy.Kafka.Server;
 using Eddy.Observability;
 using Eddy.Runtime;
 
 namespace Eddy.Host;
 
-/// <summary>`eddy start`: starts the shards and runs until SIGINT or SIGTERM, then stops cleanly (exit code 0).</summary>
+/// <summary>`eddy start`: starts the shards and the Kafka server, runs until SIGINT or SIGTERM, then stops cleanly (exit code 0).</summary>
 internal static class StartCommand
 {
     public static int Run(NodeConfig config)
@@ -29,6 +30,18 @@ internal static class StartCommand
             return 1;
         }
         var backend = group.InvokeAsync(0, () => Shard.Current!.IoBackendName).GetAwaiter().GetResult();
+        KafkaServer kafka;
+        try
+        {
+            kafka = KafkaServer.StartAsync(group, config.KafkaAddress, KafkaServerOptions.FromConfig(config)).GetAwaiter().GetResult();
+        }
+        catch (Exception e)
+        {
+            Log.Error("node", $"could not listen for Kafka clients on {config.KafkaAddress}: {e.Message}");
+            group.Stop(TimeSpan.FromSeconds(5));
+            return 1;
+        }
+        Log.Info("kafka", $"listening on {config.KafkaAddress.Address}:{kafka.Port}, advertised as {kafka.AdvertisedHost}:{kafka.AdvertisedPort}");
         Log.Info("node", $"eddy {Cli.Version} node {config.NodeId} up: {group.Count} shards on {backend}, data in {Path.GetFullPath(config.DataDirectory)}, started in {startedAt.Elapsed.TotalMilliseconds:F1} ms");
 
         using var stop = new ManualResetEventSlim();
@@ -41,6 +54,8 @@ internal static class StartCommand
         using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
         using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
         stop.Wait();
+        // Stop accepting and drain connections while the shards still run, then stop the shards.
+        kafka.StopAsync(TimeSpan.FromSeconds(10)).GetAwaiter().GetResult();
         group.Stop(TimeSpan.FromSeconds(30));
         Log.Info("node", "stopped");
         return 0;

@@ -17,7 +17,7 @@ public class StartCommandTests
     [InlineData(2)]  // SIGINT
     public async Task StartsShardsAndStopsCleanlyOnSignal(int signal)
     {
-        using var eddy = new EddyProcess("start", "--smp", "2", "--data-dir", Path.GetTempPath());
+        using var eddy = new EddyProcess("start", "--smp", "2", "--data-dir", Path.GetTempPath(), "--kafka-addr", "127.0.0.1:0");
         await eddy.WaitForOutputAsync("up: 2 shards", Timeout);
         Assert.Equal(0, kill(eddy.Id, signal));
         Assert.Equal(0, await eddy.WaitForExitAsync(Timeout));
@@ -27,7 +27,7 @@ public class StartCommandTests
     [Fact]
     public async Task ForcedEpollBackendIsUsed()
     {
-        using var eddy = new EddyProcess("start", "--smp", "1", "--io-backend", "epoll");
+        using var eddy = new EddyProcess("start", "--smp", "1", "--io-backend", "epoll", "--kafka-addr", "127.0.0.1:0");
         await eddy.WaitForOutputAsync("1 shards on epoll", Timeout);
         Assert.Equal(0, kill(eddy.Id, 15));
         Assert.Equal(0, await eddy.WaitForExitAsync(Timeout));
@@ -39,6 +39,7 @@ public class StartCommandTests
     [InlineData("--smp=0", "--smp: '0' is not a whole number")]
     [InlineData("--io-backend=kqueue", "--io-backend: unknown I/O backend 'kqueue'")]
     [InlineData("--kafka-addr=nowhere", "--kafka-addr: 'nowhere' is not HOST:PORT")]
+    [InlineData("--kafka-max-request-bytes=12", "--kafka-max-request-bytes: '12' is not a whole number")]
     public async Task BadFlagsAreRefusedByName(string flag, string message)
     {
         using var eddy = new EddyProcess("start", flag);

@@ -11,8 +11,9 @@ public static class NodeArguments
     public static readonly IReadOnlyList<(string Flag, string Description)> Flags =
     [
         ("--data-dir DIR", "data directory (default ./eddy-data)"),
-        ("--kafka-addr HOST:PORT", "Kafka API listener (default 127.0.0.1:9092)"),
-        ("--advertise-kafka-addr HOST:PORT", "address advertised to clients (default: the listener's)"),
+        ("--kafka-addr HOST:PORT", "Kafka API listener (default 127.0.0.1:9092; port 0 picks a free one)"),
+        ("--advertise-kafka-addr HOST:PORT", "address advertised to clients (default: the listener's; port 0: the listener's port)"),
+        ("--kafka-max-request-bytes N", "largest Kafka request accepted (default 104857600)"),
         ("--rpc-addr HOST:PORT", "node-to-node RPC listener (default 127.0.0.1:33145)"),
         ("--admin-addr HOST:PORT", "admin HTTP API listener (default 127.0.0.1:9644)"),
         ("--node-id N", "node id (default 0)"),
@@ -58,7 +59,8 @@ public static class NodeArguments
             {
                 case "--data-dir": config.DataDirectory = Value(); break;
                 case "--kafka-addr": config.KafkaAddress = Endpoint(flag, Value()); break;
-                case "--advertise-kafka-addr": config.AdvertisedKafkaAddress = HostPort(flag, Value()); break;
+                case "--advertise-kafka-addr": config.AdvertisedKafkaAddress = HostPort(flag, Value(), minPort: 0); break;
+                case "--kafka-max-request-bytes": config.KafkaMaxRequestBytes = Int(flag, Value(), 1024, 1 << 30); break;
                 case "--rpc-addr": config.RpcAddress = Endpoint(flag, Value()); break;
                 case "--admin-addr": config.AdminAddress = Endpoint(flag, Value()); break;
                 case "--node-id": config.NodeId = Int(flag, Value(), 0, int.MaxValue); break;
@@ -88,10 +90,10 @@ public static class NodeArguments
     private static int Int(string flag, string value, int min, int max)
         => int.TryParse(value, out int n) && n >= min && n <= max ? n : throw new ArgumentException($"{flag}: '{value}' is not a whole number within [{min}, {max}]");
 
-    private static string HostPort(string flag, string value)
+    private static string HostPort(string flag, string value, int minPort = 1)
     {
         int colon = value.LastIndexOf(':');
-        if (colon <= 0 || !int.TryParse(value.AsSpan(colon + 1), out int port) || port is < 1 or > 65535)
+        if (colon <= 0 || !int.TryParse(value.AsSpan(colon + 1), out int port) || port < minPort || port > 65535)
         {
             throw new ArgumentException($"{flag}: '{value}' is not HOST:PORT");
         }
@@ -100,7 +102,7 @@ public static class NodeArguments
 
     private static IPEndPoint Endpoint(string flag, string value)
     {
-        HostPort(flag, value);
+        HostPort(flag, value, minPort: 0); // a listener may ask for any free port
         int colon = value.LastIndexOf(':');
         string host = value[..colon];
         int port = int.Parse(value.AsSpan(colon + 1));

@@ -15,8 +15,11 @@ public sealed class NodeConfig
     /// <summary>--kafka-addr: the Kafka API listener. Default: 127.0.0.1:9092.</summary>
     public IPEndPoint KafkaAddress { get; set; } = new(IPAddress.Loopback, 9092);
 
-    /// <summary>--advertise-kafka-addr: the address clients are told to use. Default: the listener's.</summary>
+    /// <summary>--advertise-kafka-addr: the address clients are told to use. Default: the listener's; port 0 means the listener's port.</summary>
     public string? AdvertisedKafkaAddress { get; set; }
+
+    /// <summary>--kafka-max-request-bytes: the largest Kafka request frame accepted (Kafka's socket.request.max.bytes). Default: 100 MiB.</summary>
+    public int KafkaMaxRequestBytes { get; set; } = 100 * 1024 * 1024;
 
     /// <summary>--rpc-addr: node-to-node RPC. Default: 127.0.0.1:33145.</summary>
     public IPEndPoint RpcAddress { get; set; } = new(IPAddress.Loopback, 33145);

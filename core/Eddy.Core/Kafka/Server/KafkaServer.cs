@@ -1,0 +1,128 @@
+using System.Net;
+using Eddy.Kafka.Protocol;
+using Eddy.Net;
+using Eddy.Observability;
+using Eddy.Runtime;
+
+namespace Eddy.Kafka.Server;
+
+/// <summary>
+/// The Kafka API listener: every shard accepts on the same port (SO_REUSEPORT) and serves its connections
+/// itself. It owns the handler table and what Metadata reports about this node.
+/// </summary>
+public sealed class KafkaServer
+{
+    private readonly ShardGroup _group;
+    // Open connections per shard; each set is touched only on its own shard, so it needs no lock.
+    private readonly HashSet<KafkaConnection>[] _open;
+    // Connections accepted before the bound port is known wait for it, so Metadata never advertises port 0.
+    private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private TcpServer? _tcp;
+    private volatile bool _stopping;
+    private long _connectionCount;
+
+    private KafkaServer(ShardGroup group, KafkaServerOptions options, ApiHandlerTable handlers)
+    {
+        _group = group;
+        Options = options;
+        Handlers = handlers;
+        Limits = new ProtocolLimits { MaxFrameBytes = options.MaxRequestBytes };
+        _open = new HashSet<KafkaConnection>[group.Count];
+        for (int i = 0; i < _open.Length; i++)
+        {
+            _open[i] = [];
+        }
+    }
+
+    public KafkaServerOptions Options { get; }
+    public ApiHandlerTable Handlers { get; }
+    public ProtocolLimits Limits { get; }
+    public int NodeId => Options.NodeId;
+    public string ClusterId => Options.ClusterId;
+
+    /// <summary>The port every shard listens on.</summary>
+    public int Port { get; private set; }
+
+    public string AdvertisedHost { get; private set; } = "";
+    public int AdvertisedPort { get; private set; }
+
+    internal bool Stopping => _stopping;
+
+    public static async Task<KafkaServer> StartAsync(ShardGroup group, IPEndPoint endpoint, KafkaServerOptions options, ApiHandlerTable? handlers = null)
+    {
+        var server = new KafkaServer(group, options, handlers ?? ApiHandlerTable.CreateDefault());
+        server._tcp = await TcpServer.StartAsync(group, endpoint, server.ServeAsync);
+        server.Port = server._tcp.Port;
+        // A wildcard address cannot be dialled: advertise the host name instead, as Kafka does.
+        server.AdvertisedHost = options.AdvertisedHost
+            ?? (endpoint.Address.Equals(IPAddress.Any) ? Dns.GetHostName() : endpoint.Address.ToString());
+        server.AdvertisedPort = options.AdvertisedPort != 0 ? options.AdvertisedPort : server.Port;
+        server._ready.SetResult();
+        return server;
+    }
+
+    private async ValueTask ServeAsync(Connection connection)
+    {
+        if (!_ready.Task.IsCompleted)
+        {
+            await _ready.Task;
+        }
+        if (_stopping)
+        {
+            return; // TcpServer closes it
+        }
+        var kafka = new KafkaConnection(this, connection, Interlocked.Increment(ref _connectionCount));
+        var open = _open[connection.Shard.Id];
+        open.Add(kafka);
+        try
+        {
+            await kafka.RunAsync();
+        }
+        finally
+        {
+            open.Remove(kafka);
+            kafka.MarkDone();
+        }
+    }
+
+    /// <summary>
+    /// Stops accepting, lets each connection finish the requests it has read (idle ones are closed at once),
+    /// and waits up to <paramref name="timeout"/> for them to end.
+    /// </summary>
+    public async Task StopAsync(TimeSpan timeout)
+    {
+        if (_stopping)
+        {
+            return;
+        }
+        _stopping = true;
+        if (_tcp is not null)
+        {
+            await _tcp.DisposeAsync();
+        }
+        var done = new List<Task>();
+        for (int i = 0; i < _group.Count; i++)
+        {
+            var open = _open[i];
+            done.AddRange(await _group.InvokeAsync(i, () =>
+            {
+                var tasks = new List<Task>(open.Count);
+                // A copy: closing may end a loop inline (epoll fails a pending receive at once), which removes it from the set.
+                foreach (var connection in open.ToArray())
+                {
+                    tasks.Add(connection.Done);
+                    connection.Shutdown();
+                }
+                return tasks;
+            }));
+        }
+        try
+        {
+            await Task.WhenAll(done).WaitAsync(timeout);
+        }
+        catch (TimeoutException)
+        {
+            Log.Warn("kafka", $"{done.Count(t => !t.IsCompleted)} connections still open after {timeout.TotalSeconds:F0} s; stopping anyway");
+        }
+    }
+}

@@ -1,0 +1,63 @@
+using Confluent.Kafka.Admin;
+using Confluent.Kafka;
+
+namespace Eddy.Broker.Tests;
+
+/// <summary>The real Confluent.Kafka client (its bundled librdkafka 2.16) against the in-process node.</summary>
+public class ConfluentClientTests(BrokerFixture node) : IClassFixture<BrokerFixture>
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(15);
+
+    internal static void AssertBundledLibrdkafka()
+    {
+        // Confluent.Kafka resolves "librdkafka" through deps.json to runtimes/linux-x64/native; the version check
+        // catches a system copy (Debian's) being loaded instead.
+        Assert.True(File.Exists(Path.Combine(AppContext.BaseDirectory, "runtimes", "linux-x64", "native", "librdkafka.so")));
+        Assert.StartsWith("2.16", Library.VersionString);
+    }
+
+    internal static IAdminClient Admin(string bootstrap) => new AdminClientBuilder(new AdminClientConfig
+    {
+        BootstrapServers = bootstrap, ClientId = "eddy-broker-tests",
+        // Fail fast instead of retrying quietly for minutes if the broker misbehaves.
+        SocketTimeoutMs = 10000, ReconnectBackoffMaxMs = 1000,
+    }).Build();
+
+    [Fact]
+    public void GetMetadataReturnsThisBrokerAndNoTopics()
+    {
+        AssertBundledLibrdkafka();
+        using var admin = Admin(node.Bootstrap);
+        var metadata = admin.GetMetadata(Timeout);
+        var broker = Assert.Single(metadata.Brokers);
+        Assert.Equal(BrokerFixture.NodeId, broker.BrokerId);
+        Assert.Equal("127.0.0.1", broker.Host);
+        Assert.Equal(node.Server.Port, broker.Port);
+        Assert.Equal(BrokerFixture.NodeId, metadata.OriginatingBrokerId);
+        Assert.Empty(metadata.Topics);
+    }
+
+    [Fact]
+    public void MetadataForAnUnknownTopicSaysSo()
+    {
+        AssertBundledLibrdkafka();
+        using var admin = Admin(node.Bootstrap);
+        var metadata = admin.GetMetadata("no-such-topic", Timeout);
+        var topic = Assert.Single(metadata.Topics);
+        Assert.Equal("no-such-topic", topic.Topic);
+        Assert.Equal(ErrorCode.UnknownTopicOrPart, topic.Error.Code);
+    }
+
+    [Fact]
+    public async Task DescribeClusterNamesTheClusterAndThisNodeAsController()
+    {
+        // librdkafka answers DescribeCluster from a Metadata request, so this reads ClusterId and ControllerId.
+        AssertBundledLibrdkafka();
+        using var admin = Admin(node.Bootstrap);
+        var cluster = await admin.DescribeClusterAsync(new DescribeClusterOptions { RequestTimeout = Timeout });
+        Assert.Equal("test-cluster", cluster.ClusterId);
+        Assert.Equal(BrokerFixture.NodeId, cluster.Controller?.Id);
+        var broker = Assert.Single(cluster.Nodes);
+        Assert.Equal(node.Server.Port, broker.Port);
+    }
+}
