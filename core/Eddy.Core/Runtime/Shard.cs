@@ -131,6 +131,9 @@ public sealed class Shard
 
     internal bool Join(TimeSpan timeout) => _thread is null || _thread.Join(timeout);
 
+    /// <summary>After <see cref="Join"/>: nothing can ring this shard any more, so its eventfd can close.</summary>
+    internal void ReleaseWake() => Io?.ReleaseWake();
+
     private void Run(IoBackendKind backend, bool pin, ManualResetEventSlim started, Action<Exception> onStartFailure)
     {
         t_current = this;
@@ -187,7 +190,7 @@ public sealed class Shard
             Volatile.Write(ref _sleeping, 1);
             Interlocked.MemoryBarrier();
             long wait;
-            if (!_foreign.IsEmpty || Group.Mesh.HasIncoming(Id) || Io.HasReadyCompletions || _stopRequested)
+            if (!_foreign.IsEmpty || Group.Mesh.HasIncoming(Id) || Outbox.CanMakeProgress() || Io.HasReadyCompletions || _stopRequested)
             {
                 wait = -1; // something arrived meanwhile: poll without sleeping (this also reaps those completions)
             }

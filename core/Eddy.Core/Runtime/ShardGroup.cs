@@ -114,6 +114,10 @@ public sealed class ShardGroup : IDisposable
                 throw new TimeoutException($"shard {shard.Id} did not stop within {timeout}");
             }
         }
+        foreach (var shard in _shards)
+        {
+            shard.ReleaseWake();
+        }
     }
 
     public void Dispose() => Stop(TimeSpan.FromSeconds(10));

@@ -16,6 +16,9 @@ internal sealed class SmpMesh
     private const int DrainBudget = 256;
 
     private readonly SpscQueue<ISmpMessage>?[] _queues;
+    // Per queue: 1 while its producer holds messages parked in its outbox. The consumer, having made room,
+    // wakes that producer; without this a sender whose queue was full could sleep with messages still parked.
+    private readonly int[] _producerWaiting;
     private readonly ShardGroup _group;
     private readonly int _count;
 
@@ -24,6 +27,7 @@ internal sealed class SmpMesh
         _group = group;
         _count = shardCount;
         _queues = new SpscQueue<ISmpMessage>?[shardCount * shardCount];
+        _producerWaiting = new int[shardCount * shardCount];
         for (int from = 0; from < shardCount; from++)
         {
             for (int to = 0; to < shardCount; to++)
@@ -49,6 +53,7 @@ internal sealed class SmpMesh
                 continue;
             }
             var queue = Queue(from, here.Id);
+            int before = ran;
             for (int i = 0; i < DrainBudget && queue.TryDequeue(out var message); i++)
             {
                 ran++;
@@ -59,6 +64,16 @@ internal sealed class SmpMesh
                 catch (Exception e)
                 {
                     _group.OnUnhandledException(e);
+                }
+            }
+            if (ran != before)
+            {
+                // Pairs with the producer's fence before it sleeps: either it sees the room, or we see its flag.
+                ref int waiting = ref _producerWaiting[from * _count + here.Id];
+                Interlocked.MemoryBarrier();
+                if (Volatile.Read(ref waiting) == 1 && Interlocked.Exchange(ref waiting, 0) == 1)
+                {
+                    _group[from].WakeIfSleeping();
                 }
             }
         }
@@ -117,6 +132,24 @@ internal sealed class SmpMesh
             }
             waiting.Enqueue(message);
             _waitingCount++;
+            Volatile.Write(ref _mesh._producerWaiting[_from * _mesh._count + to], 1);
+        }
+
+        /// <summary>True when some parked message's target queue has room now (checked before the shard sleeps).</summary>
+        public bool CanMakeProgress()
+        {
+            if (_waitingCount == 0)
+            {
+                return false;
+            }
+            for (int to = 0; to < _waiting.Length; to++)
+            {
+                if (_waiting[to].Count > 0 && _mesh.Queue(_from, to).Count < _mesh.Queue(_from, to).Capacity)
+                {
+                    return true;
+                }
+            }
+            return false;
         }
 
         public int Flush()
@@ -144,6 +177,11 @@ internal sealed class SmpMesh
                 if (sent != before)
                 {
                     _mesh._group[to].WakeIfSleeping();
+                }
+                if (waiting.Count > 0)
+                {
+                    // Still parked: ask the consumer again to wake us when it makes room.
+                    Volatile.Write(ref _mesh._producerWaiting[_from * _mesh._count + to], 1);
                 }
             }
             return sent;

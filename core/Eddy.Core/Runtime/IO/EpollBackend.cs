@@ -35,6 +35,8 @@ internal sealed class EpollBackend : IoBackend
 
     public override void Wake() => _wake.Signal();
 
+    public override void ReleaseWake() => _wake.Dispose();
+
     public override bool HasReadyCompletions => _files.HasCompletions;
 
     public override void Poll(long waitNanos)
@@ -150,6 +152,5 @@ internal sealed class EpollBackend : IoBackend
             }
         }
         _epoll.Dispose();
-        _wake.Dispose();
     }
 }

@@ -24,8 +24,13 @@ internal abstract class IoBackend : IDisposable
     /// (long.MaxValue: until woken) when it is non-negative; returns at once when it is negative.</summary>
     public abstract void Poll(long waitNanos);
 
-    /// <summary>Wakes the shard from <see cref="Poll"/>. Safe from any thread.</summary>
+    /// <summary>Wakes the shard from <see cref="Poll"/>. Safe from any thread, until <see cref="ReleaseWake"/>.</summary>
     public abstract void Wake();
+
+    /// <summary>Closes the wake-up eventfd. <see cref="Dispose"/> leaves it open because other threads may still be
+    /// ringing it; the shard group calls this once every shard thread has ended, so a late ring can never write
+    /// into a descriptor number the kernel has since given to something else.</summary>
+    public abstract void ReleaseWake();
 
     /// <summary>Completions delivered by another thread and not yet handled (checked before the shard sleeps).</summary>
     public virtual bool HasReadyCompletions => false;

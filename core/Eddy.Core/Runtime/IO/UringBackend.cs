@@ -77,6 +77,8 @@ internal sealed unsafe partial class UringBackend : IoBackend
 
     public override void Wake() => _wake.Signal();
 
+    public override void ReleaseWake() => _wake.Dispose();
+
     public override void Poll(long waitNanos)
     {
         if (waitNanos >= 0 && waitNanos != long.MaxValue && (_ring.Features & IoUringConstants.FeatExtArg) == 0)
@@ -330,7 +332,6 @@ internal sealed unsafe partial class UringBackend : IoBackend
         }
         ReceiveBuffers.Dispose();
         _ring.Dispose();
-        _wake.Dispose();
         NativeMemory.Free(_wakeValue);
         NativeMemory.Free(_timeout);
     }
