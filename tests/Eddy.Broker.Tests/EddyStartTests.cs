@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.RegularExpressions;
 
@@ -10,8 +9,13 @@ public partial class EddyStartTests
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
 
-    [DllImport("libc", SetLastError = true)]
-    private static extern int kill(int pid, int signal);
+    // The kill command rather than a P/Invoke: P/Invoke lives in native/ only.
+    private static int kill(int pid, int signal)
+    {
+        using var p = Process.Start("kill", $"-{signal} {pid}");
+        p.WaitForExit();
+        return p.ExitCode;
+    }
 
     [GeneratedRegex(@"kafka: listening on 127\.0\.0\.1:(\d+), advertised as ([^:\s]+):(\d+)")]
     private static partial Regex Listening();
