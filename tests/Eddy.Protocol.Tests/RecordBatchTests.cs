@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Text;
 using Eddy.Kafka.Protocol;
+using Eddy.Hashing;
 
 namespace Eddy.Protocol.Tests;
 

@@ -1,6 +1,7 @@
 using BenchmarkDotNet.Attributes;
 using Eddy.Kafka.Protocol;
 using Eddy.Kafka.Protocol.Messages;
+using Eddy.Hashing;
 
 namespace Eddy.Bench.Protocol;
 

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using Eddy.Hashing;
 
 namespace Eddy.Storage;
 

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Buffers.Binary;
 using System.Runtime.InteropServices;
+using Eddy.Hashing;
 
 namespace Eddy.Storage;
 

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Text;
+using Eddy.Hashing;
 
 namespace Eddy.Kafka.Protocol;
 

@@ -3,10 +3,11 @@ using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
-namespace Eddy.Kafka.Protocol;
+namespace Eddy.Hashing;
 
 /// <summary>
-/// CRC-32C (Castagnoli), the record batch checksum. System.IO.Hashing has no CRC-32C, so this uses
+/// CRC-32C (Castagnoli): the record batch checksum, used by the codec and by storage (batches, indexes), so it
+/// lives below both. System.IO.Hashing has no CRC-32C, so this uses
 /// the CPU's CRC32 instruction through <see cref="BitOperations.Crc32C(uint, ulong)"/>. One chain of
 /// that instruction is bound by its latency (3 cycles per 8 bytes), so large inputs run three
 /// independent chains over three adjacent blocks and join them: a CRC is linear, so the CRC of A
