@@ -89,11 +89,24 @@ namespace Eddy.Kafka.Protocol
         }
 
         /// <summary>
-        /// Decodes a whole request frame (without its size prefix). Unknown keys and versions fail with
-        /// UNSUPPORTED_VERSION before the header is parsed; a handler that must still answer (ApiVersions, KIP-511)
-        /// reads the correlation id with <see cref="ReadRequestHeader"/>, which treats a newer version like the newest known one.
+        /// Decodes a whole request frame (without its size prefix), refusing bytes after the body. Unknown keys and
+        /// versions fail with UNSUPPORTED_VERSION before the header is parsed; a handler that must still answer
+        /// (ApiVersions, KIP-511) reads the correlation id with <see cref="ReadRequestHeader"/>, which treats a newer
+        /// version like the newest known one.
         /// </summary>
         public static KafkaRequest DecodeRequest(ReadOnlyMemory<byte> frame, ProtocolLimits? limits = null)
+        {
+            var request = DecodeRequest(frame, limits, out int trailingBytes);
+            if (trailingBytes != 0)
+                throw new KafkaProtocolException($"{trailingBytes} unexpected trailing bytes after request body", frame.Length - trailingBytes);
+            return request;
+        }
+
+        /// <summary>
+        /// Decodes a request frame as Kafka's broker does: bytes after the body are counted, not refused. Kafka never
+        /// checks for them, and librdkafka 2.16 sends three after its Metadata v12 body (01 00 00).
+        /// </summary>
+        public static KafkaRequest DecodeRequest(ReadOnlyMemory<byte> frame, ProtocolLimits? limits, out int trailingBytes)
         {
             var r = new KafkaReader(frame, limits);
             // Check key and version before the header: a header version cannot be chosen for a version we do not know.
@@ -106,7 +119,7 @@ namespace Eddy.Kafka.Protocol
             var header = ReadRequestHeader(ref r);
             var body = KafkaApis.CreateRequest(header.RequestApiKey)!;
             body.Read(ref r, header.RequestApiVersion);
-            r.ExpectEnd("request body");
+            trailingBytes = frame.Length - r.Position;
             return new KafkaRequest(header, body);
         }
 

@@ -147,7 +147,7 @@ internal sealed class KafkaConnection
         KafkaRequest request;
         try
         {
-            request = RequestDecoder.Decode(frame, _server.Limits, out int trailing);
+            request = KafkaFrames.DecodeRequest(frame, _server.Limits, out int trailing);
             if (trailing > 0 && !_trailingLogged)
             {
                 _trailingLogged = true; // once per connection: a client that does it does it on every request
