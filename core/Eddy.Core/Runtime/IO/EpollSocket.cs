@@ -85,7 +85,6 @@ internal sealed class EpollSocket : SocketIo
         }
         _sender = _backend.RentOperation(IoKind.Send);
         _sender.Memory = System.Runtime.InteropServices.MemoryMarshal.AsMemory(source);
-        _sender.Length = -1;
         return _sender.AsValueTask();
     }
 
@@ -93,7 +92,6 @@ internal sealed class EpollSocket : SocketIo
     internal ValueTask<int> WaitWritableAsync()
     {
         _sender = _backend.RentOperation(IoKind.Connect);
-        _sender.Length = 0;
         return _sender.AsValueTask();
     }
 
