@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Runtime.InteropServices;
+using Eddy.Cluster;
 using Eddy.Config;
 using Eddy.Kafka.Server;
 using Eddy.Observability;
@@ -30,14 +31,26 @@ internal static class StartCommand
             return 1;
         }
         var backend = group.InvokeAsync(0, () => Shard.Current!.IoBackendName).GetAwaiter().GetResult();
+        Broker broker;
+        try
+        {
+            broker = Broker.StartAsync(group, new BrokerOptions { DataDirectory = config.DataDirectory }).GetAwaiter().GetResult();
+        }
+        catch (Exception e)
+        {
+            Log.Error("node", $"could not open the data in {Path.GetFullPath(config.DataDirectory)}: {e.Message}");
+            group.Stop(TimeSpan.FromSeconds(5));
+            return 1;
+        }
         KafkaServer kafka;
         try
         {
-            kafka = KafkaServer.StartAsync(group, config.KafkaAddress, KafkaServerOptions.FromConfig(config)).GetAwaiter().GetResult();
+            kafka = KafkaServer.StartAsync(group, config.KafkaAddress, KafkaServerOptions.FromConfig(config), ApiHandlerTable.Create(broker)).GetAwaiter().GetResult();
         }
         catch (Exception e)
         {
             Log.Error("node", $"could not listen for Kafka clients on {config.KafkaAddress}: {e.Message}");
+            broker.StopAsync().GetAwaiter().GetResult();
             group.Stop(TimeSpan.FromSeconds(5));
             return 1;
         }
@@ -54,8 +67,9 @@ internal static class StartCommand
         using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
         using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
         stop.Wait();
-        // Stop accepting and drain connections while the shards still run, then stop the shards.
+        // Stop accepting and drain connections while the shards still run, flush and close the logs, then stop the shards.
         kafka.StopAsync(TimeSpan.FromSeconds(10)).GetAwaiter().GetResult();
+        broker.StopAsync().GetAwaiter().GetResult();
         group.Stop(TimeSpan.FromSeconds(30));
         Log.Info("node", "stopped");
         return 0;

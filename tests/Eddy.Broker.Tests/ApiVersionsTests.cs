@@ -6,10 +6,16 @@ namespace Eddy.Broker.Tests;
 /// <summary>ApiVersions over a raw socket: the advertised list, the header v0 rule, and KIP-511's answer to a newer version.</summary>
 public class ApiVersionsTests(BrokerFixture node) : IClassFixture<BrokerFixture>
 {
-    private static void AssertAdvertisesExactlyWhatIsServed(ApiVersionsResponse response)
+    private void AssertAdvertisesExactlyWhatIsServed(ApiVersionsResponse response)
     {
-        var keys = response.ApiKeys.Select(k => (k.ApiKey, k.MinVersion, k.MaxVersion)).ToList();
-        Assert.Equal([(3, 0, 12), (18, 0, 4)], keys.Select(k => ((int)k.ApiKey, (int)k.MinVersion, (int)k.MaxVersion)));
+        var keys = response.ApiKeys.Select(k => ((int)k.ApiKey, (int)k.MinVersion, (int)k.MaxVersion)).ToList();
+        Assert.Equal(node.Server.Handlers.Advertised.Select(k => ((int)k.ApiKey, (int)k.MinVersion, (int)k.MaxVersion)), keys);
+        // Keys ascend, each once; and the ones clients rely on are there with the versions the issue names.
+        Assert.Equal(keys.Select(k => k.Item1).Distinct().Order(), keys.Select(k => k.Item1));
+        Assert.Contains((0, 0, 11), keys);  // Produce: min 0 for librdkafka
+        Assert.Contains((1, 4, 12), keys);  // Fetch
+        Assert.Contains((3, 0, 12), keys);  // Metadata
+        Assert.Contains((18, 0, 4), keys);  // ApiVersions
     }
 
     [Theory]
@@ -35,8 +41,8 @@ public class ApiVersionsTests(BrokerFixture node) : IClassFixture<BrokerFixture>
         Assert.NotNull(frame);
         Assert.Equal(1234, System.Buffers.Binary.BinaryPrimitives.ReadInt32BigEndian(frame));
         // Header v0 is the correlation id alone: the body's int16 error code follows at once, then the compact
-        // array length (2 entries + 1). With header v1 an empty tag buffer would shift both by one byte.
-        Assert.Equal([0, 0, 3], frame[4..7]);
+        // array length (entries + 1). With header v1 an empty tag buffer would shift both by one byte.
+        Assert.Equal([0, 0, (byte)(node.Server.Handlers.Advertised.Count + 1)], frame[4..7]);
         var decoded = (ApiVersionsResponse)KafkaFrames.DecodeResponse(frame, 18, 3, out _);
         AssertAdvertisesExactlyWhatIsServed(decoded);
     }

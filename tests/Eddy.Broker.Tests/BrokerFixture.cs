@@ -1,4 +1,6 @@
+using Eddy.Cluster;
 using System.Net;
+
 using Eddy.Kafka.Server;
 using Eddy.Runtime;
 
@@ -13,14 +15,17 @@ public sealed class BrokerFixture : IAsyncLifetime
     private ShardGroup? _group;
 
     public KafkaServer Server { get; private set; } = null!;
+    public Cluster.Broker Broker { get; private set; } = null!;
+    public string DataDirectory { get; } = Path.Combine(Path.GetTempPath(), $"eddy-broker-{Guid.NewGuid():N}");
 
     public string Bootstrap => $"127.0.0.1:{Server.Port}";
 
     public async Task InitializeAsync()
     {
         _group = ShardGroup.Start(new ShardGroupOptions { ShardCount = 2, PinThreads = false });
+        Broker = await Cluster.Broker.StartAsync(_group, new Cluster.BrokerOptions { DataDirectory = DataDirectory, OffsetsPartitions = 4, PreallocateBytes = 1 << 20 });
         Server = await KafkaServer.StartAsync(_group, new IPEndPoint(IPAddress.Loopback, 0),
-            new KafkaServerOptions { NodeId = NodeId, ClusterId = "test-cluster", MaxRequestBytes = MaxRequestBytes });
+            new KafkaServerOptions { NodeId = NodeId, ClusterId = "test-cluster", MaxRequestBytes = MaxRequestBytes }, ApiHandlerTable.Create(Broker));
     }
 
     public async Task DisposeAsync()
@@ -28,7 +33,9 @@ public sealed class BrokerFixture : IAsyncLifetime
         if (_group is not null)
         {
             await Server.StopAsync(TimeSpan.FromSeconds(10));
+            await Broker.StopAsync();
             _group.Dispose();
+            Directory.Delete(DataDirectory, recursive: true);
         }
     }
 }

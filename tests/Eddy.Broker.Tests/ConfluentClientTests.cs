@@ -24,7 +24,7 @@ public class ConfluentClientTests(BrokerFixture node) : IClassFixture<BrokerFixt
     }).Build();
 
     [Fact]
-    public void GetMetadataReturnsThisBrokerAndNoTopics()
+    public void GetMetadataReturnsThisBrokerAndItsTopics()
     {
         AssertBundledLibrdkafka();
         using var admin = Admin(node.Bootstrap);
@@ -36,18 +36,19 @@ public class ConfluentClientTests(BrokerFixture node) : IClassFixture<BrokerFixt
         // librdkafka names the connection that answered: the broker's id, or -1 when the answer came over the
         // bootstrap connection before the client learned that id (timing decides which).
         Assert.Contains(metadata.OriginatingBrokerId, new[] { BrokerFixture.NodeId, -1 });
-        Assert.Empty(metadata.Topics);
+        Assert.Equal(node.Broker.Topics.ByName.Keys.Order(), metadata.Topics.Select(t => t.Topic).Order());
     }
 
     [Fact]
-    public void MetadataForAnUnknownTopicSaysSo()
+    public void MetadataForAnUnknownTopicCreatesItInDevelopmentMode()
     {
         AssertBundledLibrdkafka();
         using var admin = Admin(node.Bootstrap);
-        var metadata = admin.GetMetadata("no-such-topic", Timeout);
+        var metadata = admin.GetMetadata("created-by-metadata", Timeout);
         var topic = Assert.Single(metadata.Topics);
-        Assert.Equal("no-such-topic", topic.Topic);
-        Assert.Equal(ErrorCode.UnknownTopicOrPart, topic.Error.Code);
+        Assert.Equal(("created-by-metadata", ErrorCode.NoError), (topic.Topic, topic.Error.Code));
+        var partition = Assert.Single(topic.Partitions);
+        Assert.Equal(BrokerFixture.NodeId, partition.Leader);
     }
 
     [Fact]

@@ -5,14 +5,14 @@ namespace Eddy.Broker.Tests;
 /// <summary>Metadata over a raw socket at old, flexible and newest versions.</summary>
 public class MetadataTests(BrokerFixture node) : IClassFixture<BrokerFixture>
 {
+    /// <summary>Asks for topics without creating them (v4+; before v4 Kafka always auto-creates).</summary>
     private static MetadataRequest Ask(params string[] topics) => new()
     {
         Topics = topics.Select(t => new MetadataRequest.MetadataRequestTopic { Name = t }).ToList(),
+        AllowAutoTopicCreation = false,
     };
 
     [Theory]
-    [InlineData(0)]
-    [InlineData(1)]
     [InlineData(4)]
     [InlineData(9)]
     [InlineData(12)]
@@ -37,14 +37,41 @@ public class MetadataTests(BrokerFixture node) : IClassFixture<BrokerFixture>
 
     [Theory]
     [InlineData(0)]
+    [InlineData(1)]
     [InlineData(12)]
-    public async Task AllTopicsIsEmpty(short version)
+    public async Task UnknownValidNamesAreCreatedWhenAllowedAndInvalidOnesRefused(short version)
+    {
+        using var client = new RawClient(node.Server.Port);
+        string name = $"auto-created-v{version}";
+        var request = new MetadataRequest
+        {
+            Topics = [new MetadataRequest.MetadataRequestTopic { Name = name }, new MetadataRequest.MetadataRequestTopic { Name = "bad/name" }],
+            AllowAutoTopicCreation = true,
+        };
+        var response = await client.CallAsync<MetadataResponse>(version, 3, request);
+        Assert.Equal([(name, 0), ("bad/name", 17)], response.Topics.Select(t => (t.Name, (int)t.ErrorCode)));
+        var partition = Assert.Single(response.Topics[0].Partitions);
+        Assert.Equal((0, BrokerFixture.NodeId, 0), (partition.PartitionIndex, partition.LeaderId, partition.ErrorCode));
+        Assert.Equal([BrokerFixture.NodeId], partition.IsrNodes);
+        Assert.True(node.Broker.Topics.TryGet(name, out _));
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(12)]
+    public async Task AllTopicsListsEveryTopicWithTheOffsetsTopicInternal(short version)
     {
         using var client = new RawClient(node.Server.Port);
         // v0 says "all" with an empty list; v1+ with null.
         var request = new MetadataRequest { Topics = version == 0 ? [] : null };
         var response = await client.CallAsync<MetadataResponse>(version, 4, request);
-        Assert.Empty(response.Topics);
+        Assert.Equal(node.Broker.Topics.ByName.Keys.Order(), response.Topics.Select(t => t.Name!).Order());
+        var offsets = Assert.Single(response.Topics, t => t.Name == "__consumer_offsets");
+        Assert.Equal(4, offsets.Partitions.Count);
+        if (version >= 1)
+        {
+            Assert.True(offsets.IsInternal);
+        }
         Assert.Single(response.Brokers);
     }
 

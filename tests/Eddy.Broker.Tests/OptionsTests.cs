@@ -1,3 +1,4 @@
+using Eddy.Cluster;
 using Eddy.Config;
 using Eddy.Kafka.Server;
 

@@ -39,5 +39,9 @@ public readonly struct LogRead : IDisposable
 
     public bool IsEmpty => Records.IsEmpty;
 
+    /// <summary>The first <paramref name="length"/> bytes (whole batches ending before <paramref name="nextOffset"/>),
+    /// with the same owner: dispose the result instead of this read.</summary>
+    public LogRead Take(int length, long nextOffset) => new(Records[..length], FirstOffset, nextOffset, _owner, FromCache);
+
     public void Dispose() => _owner?.Release();
 }

@@ -58,6 +58,31 @@ public sealed partial class PartitionLog
         }
     }
 
+    /// <summary>Applies changed topic configs (segment size and age, retention, cleanup policy, timestamp type) from the
+    /// next append or housekeeping pass on. The file layer, preallocation and flush policy stay as opened.</summary>
+    public void Reconfigure(LogOptions options)
+    {
+        _shard.AssertCurrent();
+        Options = new LogOptions
+        {
+            SegmentBytes = options.SegmentBytes,
+            SegmentAge = options.SegmentAge,
+            IndexIntervalBytes = options.IndexIntervalBytes,
+            PreallocateBytes = Options.PreallocateBytes,
+            FlushEveryAppend = Options.FlushEveryAppend,
+            FlushBytes = Options.FlushBytes,
+            FlushInterval = Options.FlushInterval,
+            TimestampType = options.TimestampType,
+            CleanupPolicy = options.CleanupPolicy,
+            RetentionBytes = options.RetentionBytes,
+            RetentionTime = options.RetentionTime,
+            DeleteRetention = options.DeleteRetention,
+            UseBatchCache = Options.UseBatchCache,
+            WallClockMs = Options.WallClockMs,
+            Files = Options.Files,
+        };
+    }
+
     /// <summary>Closes the active segment now (if it holds anything) and starts the next: the kvstore puts each
     /// snapshot at the start of a segment so that the segments before it can go.</summary>
     public async ValueTask RollAsync()

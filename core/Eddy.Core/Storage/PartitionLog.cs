@@ -42,7 +42,7 @@ public sealed partial class PartitionLog : IAsyncDisposable
     }
 
     public string Directory { get; }
-    public LogOptions Options { get; }
+    public LogOptions Options { get; private set; }
 
     /// <summary>The first offset readers may see (moved by DeleteRecords and retention).</summary>
     public long StartOffset { get; private set; }

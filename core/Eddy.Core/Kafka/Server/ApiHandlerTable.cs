@@ -1,3 +1,4 @@
+using Eddy.Cluster;
 using Eddy.Kafka.Protocol.Messages;
 
 namespace Eddy.Kafka.Server;
@@ -47,6 +48,15 @@ public sealed class ApiHandlerTable
         return handler is not null && version >= handler.MinVersion && version <= handler.MaxVersion;
     }
 
-    /// <summary>Every API this broker serves today.</summary>
-    public static ApiHandlerTable CreateDefault() => new([new ApiVersionsHandler(), new MetadataHandler()]);
+    /// <summary>Every API this broker serves today, over <paramref name="broker"/>'s topics and partitions.</summary>
+    public static ApiHandlerTable Create(Broker broker) => new(
+    [
+        new ApiVersionsHandler(),
+        new MetadataHandler(broker),
+        new ProduceHandler(broker),
+        new FetchHandler(broker),
+        new ListOffsetsHandler(broker),
+        new CreateTopicsHandler(broker),
+        new DeleteTopicsHandler(broker),
+    ]);
 }

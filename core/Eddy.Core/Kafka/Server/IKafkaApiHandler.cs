@@ -3,8 +3,9 @@ using Eddy.Kafka.Protocol.Messages;
 
 namespace Eddy.Kafka.Server;
 
-/// <summary>What a handler knows about the request besides its body.</summary>
-public readonly record struct RequestContext(RequestHeader Header, KafkaServer Server);
+/// <summary>What a handler knows about the request besides its body; <see cref="Scope"/> holds what the response
+/// borrows until it is written.</summary>
+public readonly record struct RequestContext(RequestHeader Header, KafkaServer Server, ResponseScope Scope);
 
 /// <summary>
 /// Serves one API key over the versions it names; those versions are exactly what ApiVersions advertises.

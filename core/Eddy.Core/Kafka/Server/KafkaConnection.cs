@@ -28,6 +28,7 @@ internal sealed class KafkaConnection
     private bool _idle; // waiting for bytes, with no request in hand
     private string? _clientId;
     private bool _trailingLogged;
+    private readonly ResponseScope _scope = new();
 
     public KafkaConnection(KafkaServer server, Connection connection, long id)
     {
@@ -183,15 +184,17 @@ internal sealed class KafkaConnection
         }
         try
         {
-            var response = await handler.HandleAsync(new RequestContext(header, _server), request.Body);
+            var response = await handler.HandleAsync(new RequestContext(header, _server, _scope), request.Body);
             if (response is not null)
             {
                 KafkaFrames.WriteResponse(responses, header.CorrelationId, header.RequestApiVersion, response);
             }
+            _scope.ReleaseAll();
             return true;
         }
         catch (Exception e)
         {
+            _scope.ReleaseAll();
             // A handler or encoder bug: the response may be half written, so nothing more goes out on this connection.
             responses.Reset();
             Log.Error("kafka", $"{Describe()}: {handler.GetType().Name} v{header.RequestApiVersion} failed, closing: {e}");

@@ -1,12 +1,48 @@
+using Eddy.Cluster;
+
 namespace Eddy.Kafka.Server;
 
 /// <summary>The Kafka error codes the server answers with (Errors.java; NOTES.md section 3.10).</summary>
 public static class KafkaErrors
 {
+    public const short UnknownServerError = -1;
     public const short None = 0;
+    public const short OffsetOutOfRange = 1;
+    public const short CorruptMessage = 2;
     public const short UnknownTopicOrPartition = 3;
+    public const short NotLeaderOrFollower = 6;
+    public const short RequestTimedOut = 7;
+    public const short MessageTooLarge = 10;
     public const short InvalidTopic = 17;
+    public const short RecordListTooLarge = 18;
+    public const short InvalidRequiredAcks = 21;
+    public const short TopicAuthorizationFailed = 29;
+    public const short TransactionalIdAuthorizationFailed = 53;
     public const short UnsupportedVersion = 35;
+    public const short TopicAlreadyExists = 36;
+    public const short InvalidPartitions = 37;
+    public const short InvalidReplicationFactor = 38;
+    public const short InvalidConfig = 40;
     public const short InvalidRequest = 42;
+    public const short UnsupportedForMessageFormat = 43;
+    public const short KafkaStorageError = 56;
+    public const short FencedLeaderEpoch = 74;
+    public const short UnknownLeaderEpoch = 75;
+    public const short InvalidRecord = 87;
     public const short UnknownTopicId = 100;
+
+    /// <summary>The Kafka code for a refused topic operation.</summary>
+    public static short Of(TopicError error) => error switch
+    {
+        TopicError.None => None,
+        TopicError.TopicAlreadyExists => TopicAlreadyExists,
+        TopicError.UnknownTopic => UnknownTopicOrPartition,
+        TopicError.InvalidTopic => InvalidTopic,
+        TopicError.InvalidPartitions => InvalidPartitions,
+        TopicError.InvalidReplicationFactor => InvalidReplicationFactor,
+        TopicError.InvalidConfig => InvalidConfig,
+        TopicError.TopicAuthorizationFailed => TopicAuthorizationFailed,
+        TopicError.StorageError => KafkaStorageError,
+        _ => UnknownServerError,
+    };
 }

@@ -48,9 +48,9 @@ public sealed class KafkaServer
 
     internal bool Stopping => _stopping;
 
-    public static async Task<KafkaServer> StartAsync(ShardGroup group, IPEndPoint endpoint, KafkaServerOptions options, ApiHandlerTable? handlers = null)
+    public static async Task<KafkaServer> StartAsync(ShardGroup group, IPEndPoint endpoint, KafkaServerOptions options, ApiHandlerTable handlers)
     {
-        var server = new KafkaServer(group, options, handlers ?? ApiHandlerTable.CreateDefault());
+        var server = new KafkaServer(group, options, handlers);
         server._tcp = await TcpServer.StartAsync(group, endpoint, server.ServeAsync);
         server.Port = server._tcp.Port;
         // A wildcard address cannot be dialled: advertise the host name instead, as Kafka does.

@@ -1,13 +1,15 @@
+using Eddy.Cluster;
 using Eddy.Kafka.Protocol;
 using Eddy.Kafka.Protocol.Messages;
 
 namespace Eddy.Kafka.Server;
 
 /// <summary>
-/// Metadata (key 3): this node as the only broker and the controller, and the topics asked for. There are no
-/// topics yet, so a named topic is unknown (3) or, when its name breaks Kafka's rule, invalid (17).
+/// Metadata (key 3): this node as the only broker, the controller and every partition's leader, and the topics
+/// asked for (all of them when none are named). An unknown topic with a valid name is created when the client
+/// allows it (v4+) and the broker does (auto.create.topics.enable), as Kafka does for development clusters.
 /// </summary>
-public sealed class MetadataHandler : IKafkaApiHandler
+public sealed class MetadataHandler(Broker broker) : IKafkaApiHandler
 {
     public short ApiKey => MetadataRequest.ApiKeyValue;
     public short MinVersion => 0;
@@ -15,35 +17,84 @@ public sealed class MetadataHandler : IKafkaApiHandler
     /// <summary>v13 only adds a top-level error code; the issue asks for up to v12.</summary>
     public short MaxVersion => 12;
 
-    public ValueTask<IKafkaMessage?> HandleAsync(RequestContext context, IKafkaMessage request)
+    public async ValueTask<IKafkaMessage?> HandleAsync(RequestContext context, IKafkaMessage request)
     {
         var body = (MetadataRequest)request;
         var server = context.Server;
+        short version = context.Header.RequestApiVersion;
         var response = new MetadataResponse
         {
             Brokers = [new MetadataResponse.MetadataResponseBroker { NodeId = server.NodeId, Host = server.AdvertisedHost, Port = server.AdvertisedPort }],
             ClusterId = server.ClusterId,
             ControllerId = server.NodeId,
         };
-        // Null (v1+) or, in v0, empty means every topic: there are none yet.
-        if (body.Topics is { Count: > 0 } topics)
+        // Null (v1+) or, in v0, empty means every topic.
+        if (body.Topics is null || (version == 0 && body.Topics.Count == 0))
         {
-            foreach (var topic in topics)
+            foreach (var topic in broker.Topics.ByName.Values.OrderBy(t => t.Name, StringComparer.Ordinal))
             {
-                response.Topics.Add(Describe(topic, context.Header.RequestApiVersion));
+                response.Topics.Add(Describe(topic, server.NodeId));
             }
+            return response;
         }
-        return new ValueTask<IKafkaMessage?>(response);
+        bool mayCreate = broker.Options.AutoCreateTopics && (version < 4 || body.AllowAutoTopicCreation);
+        foreach (var wanted in body.Topics)
+        {
+            response.Topics.Add(await DescribeAsync(wanted, version, mayCreate, server.NodeId));
+        }
+        return response;
     }
 
-    private static MetadataResponse.MetadataResponseTopic Describe(MetadataRequest.MetadataRequestTopic topic, short version)
+    private async ValueTask<MetadataResponse.MetadataResponseTopic> DescribeAsync(MetadataRequest.MetadataRequestTopic wanted, short version, bool mayCreate, int nodeId)
     {
-        if (topic.Name is null)
+        if (wanted.Name is null)
         {
-            // v10+ may ask by id alone; no topic has an id yet. The response name may be null only from v12.
-            return new MetadataResponse.MetadataResponseTopic { ErrorCode = KafkaErrors.UnknownTopicId, Name = version >= 12 ? null : "", TopicId = topic.TopicId };
+            // v10+ may ask by id alone. The response name may be null only from v12.
+            return broker.Topics.ById.TryGetValue(wanted.TopicId, out var byId)
+                ? Describe(byId, nodeId)
+                : new MetadataResponse.MetadataResponseTopic { ErrorCode = KafkaErrors.UnknownTopicId, Name = version >= 12 ? null : "", TopicId = wanted.TopicId };
         }
-        short error = TopicNames.IsValid(topic.Name) ? KafkaErrors.UnknownTopicOrPartition : KafkaErrors.InvalidTopic;
-        return new MetadataResponse.MetadataResponseTopic { ErrorCode = error, Name = topic.Name };
+        if (broker.Topics.TryGet(wanted.Name, out var topic))
+        {
+            return Describe(topic, nodeId);
+        }
+        if (!TopicNames.IsValid(wanted.Name))
+        {
+            return new MetadataResponse.MetadataResponseTopic { ErrorCode = KafkaErrors.InvalidTopic, Name = wanted.Name };
+        }
+        if (mayCreate)
+        {
+            var created = await broker.CreateTopicAsync(new TopicSpec(wanted.Name, -1, -1, new Dictionary<string, string>()), validateOnly: false);
+            // Another request may have created it meanwhile: either way, describe what is there now.
+            if (broker.Topics.TryGet(wanted.Name, out topic))
+            {
+                return Describe(topic, nodeId);
+            }
+            return new MetadataResponse.MetadataResponseTopic { ErrorCode = KafkaErrors.Of(created.Error), Name = wanted.Name };
+        }
+        return new MetadataResponse.MetadataResponseTopic { ErrorCode = KafkaErrors.UnknownTopicOrPartition, Name = wanted.Name };
+    }
+
+    private static MetadataResponse.MetadataResponseTopic Describe(TopicInfo topic, int nodeId)
+    {
+        var result = new MetadataResponse.MetadataResponseTopic
+        {
+            Name = topic.Name,
+            TopicId = topic.Id,
+            IsInternal = topic.IsInternal,
+            Partitions = new List<MetadataResponse.MetadataResponsePartition>(topic.PartitionCount),
+        };
+        for (int p = 0; p < topic.PartitionCount; p++)
+        {
+            result.Partitions.Add(new MetadataResponse.MetadataResponsePartition
+            {
+                PartitionIndex = p,
+                LeaderId = nodeId,
+                LeaderEpoch = 0,
+                ReplicaNodes = [nodeId],
+                IsrNodes = [nodeId],
+            });
+        }
+        return result;
     }
 }

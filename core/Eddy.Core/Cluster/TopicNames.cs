@@ -1,4 +1,4 @@
-namespace Eddy.Kafka.Server;
+namespace Eddy.Cluster;
 
 /// <summary>Kafka's topic name rule (org.apache.kafka.common.internals.Topic.validate).</summary>
 public static class TopicNames

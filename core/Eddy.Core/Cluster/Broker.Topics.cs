@@ -1,0 +1,237 @@
+using Eddy.Observability;
+using Eddy.Runtime;
+using Eddy.Storage;
+
+namespace Eddy.Cluster;
+
+/// <summary>Topic changes: each forwards to shard 0 and runs there, one at a time.</summary>
+public sealed partial class Broker
+{
+    /// <summary>Creates a topic (or, with <paramref name="validateOnly"/>, only checks that it could be created).</summary>
+    public ValueTask<TopicResult> CreateTopicAsync(TopicSpec spec, bool validateOnly)
+        => Smp.SubmitTo(ControllerShard, () => CreateTopicOnControllerAsync(spec, validateOnly, isInternal: false));
+
+    /// <summary>Deletes a topic and its data. Internal topics are refused.</summary>
+    public ValueTask<TopicResult> DeleteTopicAsync(string name)
+        => Smp.SubmitTo(ControllerShard, () => DeleteTopicOnControllerAsync(name));
+
+    /// <summary>Grows a topic to <paramref name="count"/> partitions (Kafka never shrinks one).</summary>
+    public ValueTask<TopicResult> CreatePartitionsAsync(string name, int count, bool validateOnly)
+        => Smp.SubmitTo(ControllerShard, () => CreatePartitionsOnControllerAsync(name, count, validateOnly));
+
+    /// <summary>Replaces a topic's config overrides with <paramref name="configs"/> (the caller merges for incremental changes).</summary>
+    public ValueTask<TopicResult> SetTopicConfigsAsync(string name, IReadOnlyDictionary<string, string> configs, bool validateOnly)
+        => Smp.SubmitTo(ControllerShard, () => SetTopicConfigsOnControllerAsync(name, configs, validateOnly));
+
+    /// <summary>Moves a partition's start offset forward (DeleteRecords): durable in the metadata store first, then
+    /// applied to the log on its shard. <paramref name="offset"/> must already be checked against the log.</summary>
+    public ValueTask SetStartOffsetAsync(TopicInfo topic, int partition, long offset)
+        => Smp.SubmitTo(ControllerShard, async () =>
+        {
+            await _changes.EnterAsync();
+            try
+            {
+                await _store.PutStartOffsetAsync(topic, partition, offset);
+            }
+            finally
+            {
+                _changes.Exit();
+            }
+        });
+
+    private async ValueTask<TopicResult> CreateTopicOnControllerAsync(TopicSpec spec, bool validateOnly, bool isInternal)
+    {
+        await _changes.EnterAsync();
+        try
+        {
+            if (!TopicNames.IsValid(spec.Name))
+            {
+                return TopicResult.Fail(TopicError.InvalidTopic, $"'{spec.Name}' is not a valid topic name: up to {TopicNames.MaxLength} characters of [a-zA-Z0-9._-], not '.' or '..'");
+            }
+            if (!isInternal && spec.Name.StartsWith("__", StringComparison.Ordinal) && spec.Name == OffsetsTopic)
+            {
+                return TopicResult.Fail(TopicError.TopicAlreadyExists, $"'{spec.Name}' is an internal topic");
+            }
+            if (_topics.TryGet(spec.Name, out _))
+            {
+                return TopicResult.Fail(TopicError.TopicAlreadyExists, $"topic '{spec.Name}' already exists");
+            }
+            if (CollidesWith(spec.Name) is { } other)
+            {
+                // Kafka refuses names that differ only in '.' versus '_': metric names would collide.
+                return TopicResult.Fail(TopicError.InvalidTopic, $"topic '{spec.Name}' collides with existing topic '{other}' ('.' and '_' are the same in metric names)");
+            }
+            int partitions = spec.Partitions == -1 ? Options.DefaultPartitions : spec.Partitions;
+            if (partitions < 1 || partitions > Options.MaxPartitionsPerTopic)
+            {
+                return TopicResult.Fail(TopicError.InvalidPartitions, $"number of partitions must be within [1, {Options.MaxPartitionsPerTopic}], not {spec.Partitions}");
+            }
+            short replication = spec.ReplicationFactor == -1 ? Options.DefaultReplicationFactor : spec.ReplicationFactor;
+            if (replication < 1)
+            {
+                return TopicResult.Fail(TopicError.InvalidReplicationFactor, $"replication factor must be at least 1, not {spec.ReplicationFactor}");
+            }
+            if (TopicConfigs.Validate(spec.Configs!) is { } problem)
+            {
+                return TopicResult.Fail(TopicError.InvalidConfig, problem);
+            }
+            var topic = new TopicInfo(spec.Name, Guid.NewGuid(), partitions, replication,
+                new Dictionary<string, string>(spec.Configs, StringComparer.Ordinal), 0, isInternal);
+            if (validateOnly)
+            {
+                return TopicResult.Ok(topic);
+            }
+            topic = topic with { Revision = await _store.NextRevisionAsync() };
+            await _store.PutTopicAsync(topic);
+            try
+            {
+                await OpenPartitionsAsync(topic, 0, partitions);
+            }
+            catch (StorageException e)
+            {
+                // The topic is recorded: the partitions open at the next start. Say so rather than pretend.
+                Log.Error(Subsystem, $"topic '{topic.Name}': opening partitions failed: {e.Message}");
+                return TopicResult.Fail(TopicError.StorageError, $"topic '{topic.Name}' was recorded but its partitions could not be opened: {e.Message}");
+            }
+            Publish(topics =>
+            {
+                topics[topic.Name] = topic;
+                return true;
+            });
+            Log.Info(Subsystem, $"created topic '{topic.Name}' ({partitions} partitions, replication factor {replication}{(replication > 1 ? ", one replica on this single node" : "")})");
+            return TopicResult.Ok(topic);
+        }
+        finally
+        {
+            _changes.Exit();
+        }
+    }
+
+    private async ValueTask<TopicResult> DeleteTopicOnControllerAsync(string name)
+    {
+        await _changes.EnterAsync();
+        try
+        {
+            if (!_topics.TryGet(name, out var topic))
+            {
+                return TopicResult.Fail(TopicError.UnknownTopic, $"topic '{name}' does not exist");
+            }
+            if (topic.IsInternal)
+            {
+                return TopicResult.Fail(TopicError.TopicAuthorizationFailed, $"'{name}' is an internal topic and cannot be deleted");
+            }
+            // Forget it first, so new requests stop finding it; then drop the record and the data.
+            Publish(topics => topics.Remove(name));
+            await _store.DeleteTopicAsync(topic);
+            await OnEveryShardAsync(shard => shard.CloseTopicAsync(topic, delete: true));
+            Log.Info(Subsystem, $"deleted topic '{name}'");
+            return TopicResult.Ok(topic);
+        }
+        finally
+        {
+            _changes.Exit();
+        }
+    }
+
+    private async ValueTask<TopicResult> CreatePartitionsOnControllerAsync(string name, int count, bool validateOnly)
+    {
+        await _changes.EnterAsync();
+        try
+        {
+            if (!_topics.TryGet(name, out var topic))
+            {
+                return TopicResult.Fail(TopicError.UnknownTopic, $"topic '{name}' does not exist");
+            }
+            if (count <= topic.PartitionCount)
+            {
+                return TopicResult.Fail(TopicError.InvalidPartitions, $"topic '{name}' has {topic.PartitionCount} partitions; the new count must be larger, not {count}");
+            }
+            if (count > Options.MaxPartitionsPerTopic)
+            {
+                return TopicResult.Fail(TopicError.InvalidPartitions, $"number of partitions must be at most {Options.MaxPartitionsPerTopic}, not {count}");
+            }
+            if (topic.IsInternal)
+            {
+                return TopicResult.Fail(TopicError.TopicAuthorizationFailed, $"'{name}' is an internal topic; its partition count is fixed");
+            }
+            var grown = topic with { PartitionCount = count };
+            if (validateOnly)
+            {
+                return TopicResult.Ok(grown);
+            }
+            await _store.PutTopicAsync(grown);
+            await OpenPartitionsAsync(grown, topic.PartitionCount, count);
+            Publish(topics =>
+            {
+                topics[name] = grown;
+                return true;
+            });
+            Log.Info(Subsystem, $"topic '{name}' grew from {topic.PartitionCount} to {count} partitions");
+            return TopicResult.Ok(grown);
+        }
+        finally
+        {
+            _changes.Exit();
+        }
+    }
+
+    private async ValueTask<TopicResult> SetTopicConfigsOnControllerAsync(string name, IReadOnlyDictionary<string, string> configs, bool validateOnly)
+    {
+        await _changes.EnterAsync();
+        try
+        {
+            if (!_topics.TryGet(name, out var topic))
+            {
+                return TopicResult.Fail(TopicError.UnknownTopic, $"topic '{name}' does not exist");
+            }
+            if (TopicConfigs.Validate(configs!) is { } problem)
+            {
+                return TopicResult.Fail(TopicError.InvalidConfig, problem);
+            }
+            var changed = topic with { Configs = new Dictionary<string, string>(configs, StringComparer.Ordinal) };
+            if (validateOnly)
+            {
+                return TopicResult.Ok(changed);
+            }
+            await _store.PutTopicAsync(changed);
+            Publish(topics =>
+            {
+                topics[name] = changed;
+                return true;
+            });
+            await OnEveryShardAsync(shard =>
+            {
+                shard.Reconfigure(changed);
+                return default;
+            });
+            return TopicResult.Ok(changed);
+        }
+        finally
+        {
+            _changes.Exit();
+        }
+    }
+
+    private async ValueTask OpenPartitionsAsync(TopicInfo topic, int from, int to)
+    {
+        for (int p = from; p < to; p++)
+        {
+            int index = p;
+            var partitions = _shards[ShardOf(topic.Name, p)];
+            await Smp.SubmitTo(ShardOf(topic.Name, p), () => partitions.OpenAsync(topic, index, 0));
+        }
+    }
+
+    private string? CollidesWith(string name)
+    {
+        string normalized = name.Replace('.', '_');
+        foreach (var existing in _topics.ByName.Keys)
+        {
+            if (existing != name && existing.Replace('.', '_') == normalized)
+            {
+                return existing;
+            }
+        }
+        return null;
+    }
+}

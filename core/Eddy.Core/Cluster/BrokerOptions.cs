@@ -1,0 +1,32 @@
+namespace Eddy.Cluster;
+
+/// <summary>What the broker needs from the node's settings, with Kafka's or Redpanda's defaults.</summary>
+public sealed class BrokerOptions
+{
+    /// <summary>Root of the node's data: DATA/kafka/TOPIC/PARTITION_REVISION and DATA/controller.</summary>
+    public required string DataDirectory { get; init; }
+
+    /// <summary>auto.create.topics.enable: Metadata for an unknown topic creates it. Default true (development mode).</summary>
+    public bool AutoCreateTopics { get; init; } = true;
+
+    /// <summary>num.partitions: partitions of an auto-created topic, or of CreateTopics with -1. Default 1.</summary>
+    public int DefaultPartitions { get; init; } = 1;
+
+    /// <summary>default.replication.factor for CreateTopics with -1. Default 1.</summary>
+    public short DefaultReplicationFactor { get; init; } = 1;
+
+    /// <summary>Most partitions one topic may have; CreateTopics asking for more gets INVALID_PARTITIONS. Default 10,000.</summary>
+    public int MaxPartitionsPerTopic { get; init; } = 10_000;
+
+    /// <summary>offsets.topic.num.partitions: partitions of __consumer_offsets, fixed at its creation. Default 16.</summary>
+    public int OffsetsPartitions { get; init; } = 16;
+
+    /// <summary>Space reserved ahead of a user partition's writes. Default 32 MiB (Redpanda's fallocation step).</summary>
+    public long PreallocateBytes { get; init; } = 32L << 20;
+
+    /// <summary>The same for internal topics, which stay small. Default 1 MiB.</summary>
+    public long InternalPreallocateBytes { get; init; } = 1L << 20;
+
+    /// <summary>log.retention.check.interval.ms: how often retention and compaction run. Default 5 minutes.</summary>
+    public TimeSpan HousekeepingInterval { get; init; } = TimeSpan.FromMinutes(5);
+}

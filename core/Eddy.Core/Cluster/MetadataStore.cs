@@ -1,0 +1,69 @@
+using Eddy.Storage;
+
+namespace Eddy.Cluster;
+
+/// <summary>
+/// The node's durable metadata on shard 0: topics, the revision counter, and partition start offsets (moved by
+/// DeleteRecords). A kvstore in DATA/controller; with replication this becomes the controller's Raft log.
+/// Shard 0 only; every change is durable when its call completes.
+/// </summary>
+internal sealed class MetadataStore : IAsyncDisposable
+{
+    private const string TopicPrefix = "topic/";
+    private const string StartOffsetPrefix = "start/";
+    private const string RevisionKey = "next-revision";
+
+    private readonly KvStore _store;
+
+    private MetadataStore(KvStore store) => _store = store;
+
+    public static async ValueTask<MetadataStore> OpenAsync(string directory)
+    {
+        System.IO.Directory.CreateDirectory(directory);
+        return new MetadataStore(await KvStore.OpenAsync(directory));
+    }
+
+    public List<TopicInfo> LoadTopics()
+    {
+        var topics = new List<TopicInfo>();
+        foreach (string key in _store.Keys)
+        {
+            if (key.StartsWith(TopicPrefix, StringComparison.Ordinal) && _store.TryGet(key, out var value))
+            {
+                topics.Add(TopicRecord.Decode(value.Span));
+            }
+        }
+        return topics;
+    }
+
+    /// <summary>A revision never handed out before, durable before it is returned.</summary>
+    public async ValueTask<long> NextRevisionAsync()
+    {
+        long next = _store.TryGetInt64(RevisionKey, out long stored) ? stored : 1;
+        await _store.PutInt64Async(RevisionKey, next + 1);
+        return next;
+    }
+
+    public ValueTask PutTopicAsync(TopicInfo topic) => _store.PutAsync(TopicPrefix + topic.Name, TopicRecord.Encode(topic));
+
+    public async ValueTask DeleteTopicAsync(TopicInfo topic)
+    {
+        for (int p = 0; p < topic.PartitionCount; p++)
+        {
+            string key = StartOffsetKey(topic, p);
+            if (_store.TryGet(key, out _))
+            {
+                await _store.DeleteAsync(key);
+            }
+        }
+        await _store.DeleteAsync(TopicPrefix + topic.Name);
+    }
+
+    public long StartOffset(TopicInfo topic, int partition) => _store.TryGetInt64(StartOffsetKey(topic, partition), out long offset) ? offset : 0;
+
+    public ValueTask PutStartOffsetAsync(TopicInfo topic, int partition, long offset) => _store.PutInt64Async(StartOffsetKey(topic, partition), offset);
+
+    private static string StartOffsetKey(TopicInfo topic, int partition) => $"{StartOffsetPrefix}{topic.Name}/{partition}_{topic.Revision}";
+
+    public ValueTask DisposeAsync() => _store.DisposeAsync();
+}

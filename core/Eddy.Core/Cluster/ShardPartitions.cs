@@ -1,0 +1,147 @@
+using Eddy.Observability;
+using Eddy.Runtime;
+using Eddy.Storage;
+
+namespace Eddy.Cluster;
+
+/// <summary>
+/// The partitions one shard owns, by topic and index. Touched only on that shard, so it needs no lock.
+/// Opening a partition recovers its log; closing flushes it; deleting also removes its directory.
+/// </summary>
+internal sealed class ShardPartitions
+{
+    private const string Subsystem = "cluster";
+
+    private readonly Dictionary<(string Topic, int Index), Partition> _partitions = [];
+    private readonly BrokerOptions _options;
+
+    public ShardPartitions(BrokerOptions options) => _options = options;
+
+    public int Count => _partitions.Count;
+
+    public IEnumerable<Partition> All => _partitions.Values;
+
+    public bool TryGet(string topic, int index, out Partition partition) => _partitions.TryGetValue((topic, index), out partition!);
+
+    public static string DirectoryOf(string dataDirectory, TopicInfo topic, int index)
+        => Path.Combine(dataDirectory, "kafka", topic.Name, $"{index}_{topic.Revision}");
+
+    public async ValueTask OpenAsync(TopicInfo topic, int index, long startOffset)
+    {
+        string directory = DirectoryOf(_options.DataDirectory, topic, index);
+        System.IO.Directory.CreateDirectory(directory);
+        var log = await PartitionLog.OpenAsync(directory, LogOptionsFor(topic), startOffset);
+        _partitions[(topic.Name, index)] = new Partition(topic, index, log);
+    }
+
+    public LogOptions LogOptionsFor(TopicInfo topic)
+        => TopicConfigs.ToLogOptions(topic, topic.IsInternal ? _options.InternalPreallocateBytes : _options.PreallocateBytes);
+
+    /// <summary>New configs for a topic's partitions on this shard.</summary>
+    public void Reconfigure(TopicInfo topic)
+    {
+        foreach (var partition in _partitions.Values)
+        {
+            if (partition.Topic.Name == topic.Name)
+            {
+                partition.Topic = topic;
+                partition.Log.Reconfigure(LogOptionsFor(topic));
+            }
+        }
+    }
+
+    /// <summary>Closes this shard's partitions of a topic; with <paramref name="delete"/>, removes their data too.</summary>
+    public async ValueTask CloseTopicAsync(TopicInfo topic, bool delete)
+    {
+        foreach (var partition in _partitions.Values.Where(p => p.Topic.Name == topic.Name && p.Topic.Revision == topic.Revision).ToList())
+        {
+            await CloseAsync(partition);
+            _partitions.Remove((topic.Name, partition.Index));
+            if (delete)
+            {
+                System.IO.Directory.Delete(partition.Log.Directory, recursive: true);
+            }
+        }
+        if (delete)
+        {
+            string topicDirectory = Path.Combine(_options.DataDirectory, "kafka", topic.Name);
+            if (System.IO.Directory.Exists(topicDirectory) && !System.IO.Directory.EnumerateFileSystemEntries(topicDirectory).Any())
+            {
+                System.IO.Directory.Delete(topicDirectory);
+            }
+        }
+    }
+
+    public async ValueTask CloseAllAsync()
+    {
+        foreach (var partition in _partitions.Values)
+        {
+            await CloseAsync(partition);
+        }
+        _partitions.Clear();
+    }
+
+    private static async ValueTask CloseAsync(Partition partition)
+    {
+        partition.IsClosed = true;
+        partition.WakeWaiters();
+        try
+        {
+            await partition.Log.DisposeAsync();
+        }
+        catch (Exception e)
+        {
+            Log.Error(Subsystem, $"{partition}: closing the log failed: {e.Message}");
+        }
+    }
+
+    /// <summary>Retention and compaction for every partition on this shard, one at a time so appends keep going.</summary>
+    public async ValueTask HousekeepAsync()
+    {
+        foreach (var partition in _partitions.Values.ToList())
+        {
+            if (partition.IsClosed)
+            {
+                continue;
+            }
+            try
+            {
+                var log = partition.Log;
+                if ((log.Options.CleanupPolicy & CleanupPolicy.Delete) != 0)
+                {
+                    int deleted = await log.ApplyRetentionAsync();
+                    if (deleted > 0)
+                    {
+                        Log.Info(Subsystem, $"{partition}: retention deleted {deleted} segments; log starts at {log.StartOffset}");
+                    }
+                }
+                if ((log.Options.CleanupPolicy & CleanupPolicy.Compact) != 0)
+                {
+                    await Compactor.CompactAsync(log);
+                }
+            }
+            catch (ObjectDisposedException)
+            {
+                // Deleted while we worked on it.
+            }
+            catch (Exception e)
+            {
+                Log.Error(Subsystem, $"{partition}: housekeeping failed: {e.Message}");
+            }
+        }
+    }
+
+    /// <summary>Runs <see cref="HousekeepAsync"/> every interval until <paramref name="stopping"/> says stop.</summary>
+    public async Task HousekeepingLoopAsync(Func<bool> stopping)
+    {
+        var shard = Shard.Current!;
+        while (!stopping())
+        {
+            await shard.Delay(_options.HousekeepingInterval);
+            if (!stopping())
+            {
+                await HousekeepAsync();
+            }
+        }
+    }
+}

@@ -1,0 +1,250 @@
+using Eddy.Cluster;
+using Eddy.Kafka.Protocol;
+using Eddy.Kafka.Protocol.Messages;
+using Eddy.Runtime;
+using Eddy.Storage;
+
+namespace Eddy.Kafka.Server;
+
+/// <summary>
+/// Fetch (key 1), v4–v12, for consumers. Every partition is read on its owner shard in parallel, up to the high
+/// watermark, and the batches go out as stored (the response points into the reads; the connection releases them
+/// once written). With fewer than min.bytes ready it long-polls: it waits for an append on any of its partitions
+/// or for max.wait.ms, then reads again. Fetch sessions (KIP-227) are declined: the response's session id is 0, so
+/// clients send full fetches.
+/// </summary>
+public sealed class FetchHandler(Broker broker) : IKafkaApiHandler
+{
+    private const short FetchSessionIdNotFound = 70;
+
+    public short ApiKey => FetchRequest.ApiKeyValue;
+    public short MinVersion => 4;
+    public short MaxVersion => 12;
+
+    public async ValueTask<IKafkaMessage?> HandleAsync(RequestContext context, IKafkaMessage request)
+    {
+        var body = (FetchRequest)request;
+        if (body.SessionId != 0)
+        {
+            return new FetchResponse { ErrorCode = FetchSessionIdNotFound, SessionId = 0 };
+        }
+        var shard = Shard.Current!;
+        long deadline = shard.Clock.NowNanos + Math.Max(0, body.MaxWaitMs) * 1_000_000L;
+        while (true)
+        {
+            var reads = await ReadAllAsync(body);
+            bool done = body.MaxWaitMs <= 0 || shard.Clock.NowNanos >= deadline || reads.Bytes >= body.MinBytes || reads.AnyError;
+            if (done)
+            {
+                return Assemble(body, reads, context.Scope);
+            }
+            Release(reads);
+            var waiter = new FetchWaiter(shard);
+            await RegisterAsync(body, waiter);
+            await waiter.WaitAsync(deadline);
+        }
+    }
+
+    private async ValueTask<Reads> ReadAllAsync(FetchRequest body)
+    {
+        var results = new List<PartitionRead>();
+        var pending = new List<ValueTask<PartitionRead>>();
+        var topics = broker.Topics;
+        foreach (var fetchTopic in body.Topics)
+        {
+            topics.TryGet(fetchTopic.Topic, out var topic);
+            foreach (var fetchPartition in fetchTopic.Partitions)
+            {
+                if (topic is null || fetchPartition.Partition < 0 || fetchPartition.Partition >= topic.PartitionCount)
+                {
+                    pending.Add(new ValueTask<PartitionRead>(PartitionRead.Failed(KafkaErrors.UnknownTopicOrPartition)));
+                    continue;
+                }
+                if (fetchPartition.CurrentLeaderEpoch > 0)
+                {
+                    // One node leads forever at epoch 0: a newer epoch is one we have not seen.
+                    pending.Add(new ValueTask<PartitionRead>(PartitionRead.Failed(KafkaErrors.UnknownLeaderEpoch)));
+                    continue;
+                }
+                string name = topic.Name;
+                int index = fetchPartition.Partition;
+                long offset = fetchPartition.FetchOffset;
+                int maxBytes = Math.Max(0, Math.Min(fetchPartition.PartitionMaxBytes, body.MaxBytes));
+                // Started now, awaited once each below: the partitions' shards work in parallel.
+#pragma warning disable CA2012
+                pending.Add(Smp.SubmitTo(broker.ShardOf(name, index), () => ReadOnOwnerAsync(name, index, offset, maxBytes)));
+#pragma warning restore CA2012
+            }
+        }
+        long bytes = 0;
+        bool anyError = false;
+        foreach (var read in pending)
+        {
+            var result = await read;
+            results.Add(result);
+            bytes += result.Read.Records.Length;
+            anyError |= result.Error != KafkaErrors.None;
+        }
+        return new Reads(results, bytes, anyError);
+    }
+
+    private async ValueTask<PartitionRead> ReadOnOwnerAsync(string topic, int index, long offset, int maxBytes)
+    {
+        if (!broker.TryGetLocal(topic, index, out var partition))
+        {
+            return PartitionRead.Failed(KafkaErrors.UnknownTopicOrPartition);
+        }
+        var log = partition.Log;
+        long highWatermark = partition.HighWatermark;
+        if (offset < log.StartOffset || offset > log.LogEndOffset)
+        {
+            return new PartitionRead(KafkaErrors.OffsetOutOfRange, highWatermark, log.StartOffset, default, null);
+        }
+        if (offset >= highWatermark || maxBytes == 0)
+        {
+            return new PartitionRead(KafkaErrors.None, highWatermark, log.StartOffset, default, null);
+        }
+        LogRead read;
+        try
+        {
+            read = await log.ReadAsync(offset, maxBytes);
+        }
+        catch (OffsetOutOfRangeException)
+        {
+            return new PartitionRead(KafkaErrors.OffsetOutOfRange, highWatermark, log.StartOffset, default, null);
+        }
+        catch (ObjectDisposedException)
+        {
+            return PartitionRead.Failed(KafkaErrors.UnknownTopicOrPartition);
+        }
+        catch (StorageException e)
+        {
+            Observability.Log.Warn("kafka", $"{partition}: read at {offset} failed: {e.Message}");
+            return PartitionRead.Failed(KafkaErrors.KafkaStorageError);
+        }
+        if (read.NextOffset > highWatermark)
+        {
+            read = TrimToHighWatermark(read, highWatermark);
+        }
+        return new PartitionRead(KafkaErrors.None, highWatermark, log.StartOffset, read, Shard.Current);
+    }
+
+    /// <summary>Drops whole batches at or past the high watermark (only written, not yet durable).</summary>
+    private static LogRead TrimToHighWatermark(LogRead read, long highWatermark)
+    {
+        int keep = 0;
+        long next = read.FirstOffset;
+        foreach (var batch in RecordBatch.Enumerate(read.Records))
+        {
+            if (batch.LastOffset >= highWatermark)
+            {
+                break;
+            }
+            keep += batch.Bytes.Length;
+            next = batch.LastOffset + 1;
+        }
+        return read.Take(keep, next);
+    }
+
+    private async ValueTask RegisterAsync(FetchRequest body, FetchWaiter waiter)
+    {
+        foreach (var fetchTopic in body.Topics)
+        {
+            foreach (var fetchPartition in fetchTopic.Partitions)
+            {
+                string name = fetchTopic.Topic;
+                int index = fetchPartition.Partition;
+                long offset = fetchPartition.FetchOffset;
+                if (!broker.Topics.TryGet(name, out var topic) || index < 0 || index >= topic.PartitionCount)
+                {
+                    continue;
+                }
+                await Smp.SubmitTo(broker.ShardOf(name, index), () =>
+                {
+                    if (!broker.TryGetLocal(name, index, out var partition) || partition.HighWatermark > offset)
+                    {
+                        waiter.OnAppend(); // moved (or went away) since we read: look again now
+                    }
+                    else
+                    {
+                        partition.AddWaiter(waiter);
+                    }
+                });
+            }
+        }
+    }
+
+    /// <summary>Builds the response in request order within fetch.max.bytes: the first non-empty partition always
+    /// goes in whole (KIP-74), later ones only while they fit; reads left out are released.</summary>
+    private static FetchResponse Assemble(FetchRequest body, Reads reads, ResponseScope scope)
+    {
+        var response = new FetchResponse { SessionId = 0 };
+        long budget = body.MaxBytes;
+        bool first = true;
+        int at = 0;
+        foreach (var fetchTopic in body.Topics)
+        {
+            var topicResponse = new FetchResponse.FetchableTopicResponse { Topic = fetchTopic.Topic, TopicId = fetchTopic.TopicId };
+            response.Responses.Add(topicResponse);
+            foreach (var fetchPartition in fetchTopic.Partitions)
+            {
+                var read = reads.Results[at++];
+                var data = new FetchResponse.PartitionData
+                {
+                    PartitionIndex = fetchPartition.Partition,
+                    ErrorCode = read.Error,
+                    HighWatermark = read.HighWatermark,
+                    LastStableOffset = read.HighWatermark,
+                    LogStartOffset = read.LogStartOffset,
+                    Records = ReadOnlyMemory<byte>.Empty,
+                };
+                topicResponse.Partitions.Add(data);
+                int length = read.Read.Records.Length;
+                if (length > 0 && (first || length <= budget))
+                {
+                    data.Records = read.Read.Records;
+                    budget -= length;
+                    first = false;
+                }
+                if (read.Owner is not null)
+                {
+                    // Included or not, the read's memory goes back to its shard once the response is written.
+                    scope.Defer(read.Owner, static state => ((LogReadBox)state!).Read.Dispose(), new LogReadBox(read.Read));
+                }
+            }
+        }
+        return response;
+    }
+
+    private static void Release(Reads reads)
+    {
+        foreach (var read in reads.Results)
+        {
+            if (read.Owner is { } owner)
+            {
+                var box = new LogReadBox(read.Read);
+                if (owner == Shard.Current)
+                {
+                    box.Read.Dispose();
+                }
+                else
+                {
+                    owner.Post(static state => ((LogReadBox)state!).Read.Dispose(), box);
+                }
+            }
+        }
+    }
+
+    private sealed class LogReadBox(LogRead read)
+    {
+        public LogRead Read { get; } = read;
+    }
+
+    private readonly record struct Reads(List<PartitionRead> Results, long Bytes, bool AnyError);
+
+    /// <summary>One partition's answer; <see cref="Owner"/> is the shard whose memory <see cref="Read"/> borrows.</summary>
+    private readonly record struct PartitionRead(short Error, long HighWatermark, long LogStartOffset, LogRead Read, Shard? Owner)
+    {
+        public static PartitionRead Failed(short error) => new(error, -1, -1, default, null);
+    }
+}

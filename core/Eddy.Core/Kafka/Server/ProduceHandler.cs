@@ -1,0 +1,106 @@
+using Eddy.Cluster;
+using Eddy.Kafka.Protocol;
+using Eddy.Kafka.Protocol.Messages;
+using Eddy.Observability;
+using Eddy.Runtime;
+using Eddy.Storage;
+
+namespace Eddy.Kafka.Server;
+
+/// <summary>
+/// Produce (key 0). Each partition's records are checked here without copying (whole v2 batches, CRC32C,
+/// max.message.bytes), then appended on the partition's shard; the partitions of one request append in
+/// parallel. Every append is fdatasynced before it completes, so acks=1 and acks=all both answer once the data
+/// is durable; acks=0 gets no response. Version 0 is advertised because librdkafka needs it, but v0–v2 can only
+/// carry legacy message sets and get UNSUPPORTED_VERSION per partition, as in Kafka 4 (docs/protocol.md).
+/// </summary>
+public sealed class ProduceHandler(Broker broker) : IKafkaApiHandler
+{
+    public short ApiKey => ProduceRequest.ApiKeyValue;
+    public short MinVersion => 0;
+    public short MaxVersion => 11;
+
+    public async ValueTask<IKafkaMessage?> HandleAsync(RequestContext context, IKafkaMessage request)
+    {
+        var body = (ProduceRequest)request;
+        var response = new ProduceResponse();
+        bool validAcks = body.Acks is 0 or 1 or -1;
+        // Start every append before awaiting any, so partitions on different shards write at the same time.
+        var pending = new List<(ProduceResponse.PartitionProduceResponse Result, ValueTask<AppendOutcome> Append)>();
+        foreach (var topicData in body.TopicData)
+        {
+            var topicResponse = new ProduceResponse.TopicProduceResponse { Name = topicData.Name };
+            response.Responses.Add(topicResponse);
+            broker.Topics.TryGet(topicData.Name, out var topic);
+            foreach (var partitionData in topicData.PartitionData)
+            {
+                var result = new ProduceResponse.PartitionProduceResponse { Index = partitionData.Index };
+                topicResponse.PartitionResponses.Add(result);
+                string? message = null;
+                short error = LegacyMessageFormat.CheckProduceVersion(context.Header.RequestApiVersion) != KafkaErrors.None ? KafkaErrors.UnsupportedVersion
+                    : !validAcks ? KafkaErrors.InvalidRequiredAcks
+                    : body.TransactionalId is not null ? KafkaErrors.TransactionalIdAuthorizationFailed
+                    : topic is null || partitionData.Index < 0 || partitionData.Index >= topic.PartitionCount ? KafkaErrors.UnknownTopicOrPartition
+                    : topic.IsInternal ? KafkaErrors.TopicAuthorizationFailed
+                    : ProduceValidation.Check(partitionData.Records, TopicConfigs.MaxMessageBytesOf(topic), out message);
+                if (error != KafkaErrors.None)
+                {
+                    result.ErrorCode = error;
+                    result.ErrorMessage = error == KafkaErrors.TransactionalIdAuthorizationFailed ? "transactions are not supported yet" : message;
+                    continue;
+                }
+                var records = partitionData.Records!.Value;
+                string name = topic!.Name;
+                int index = partitionData.Index;
+                // Started now, awaited once each below: the partitions' shards work in parallel.
+#pragma warning disable CA2012
+                pending.Add((result, Smp.SubmitTo(broker.ShardOf(name, index), () => AppendOnOwnerAsync(name, index, records))));
+#pragma warning restore CA2012
+            }
+        }
+        foreach (var (result, append) in pending)
+        {
+            var outcome = await append;
+            result.ErrorCode = outcome.Error;
+            result.ErrorMessage = outcome.Message;
+            result.BaseOffset = outcome.BaseOffset;
+            result.LogStartOffset = outcome.LogStartOffset;
+            result.LogAppendTimeMs = outcome.LogAppendTime;
+        }
+        return body.Acks == 0 ? null : response;
+    }
+
+    private async ValueTask<AppendOutcome> AppendOnOwnerAsync(string topic, int index, ReadOnlyMemory<byte> records)
+    {
+        if (!broker.TryGetLocal(topic, index, out var partition))
+        {
+            return new AppendOutcome(KafkaErrors.UnknownTopicOrPartition, null, -1, -1, -1);
+        }
+        try
+        {
+            long appendTime = partition.Log.Options.TimestampType == TimestampType.LogAppendTime ? partition.Log.Options.WallClockMs() : -1;
+            long baseOffset = await partition.AppendAsync(records);
+            return new AppendOutcome(KafkaErrors.None, null, baseOffset, partition.LogStartOffset, appendTime);
+        }
+        catch (ObjectDisposedException)
+        {
+            return new AppendOutcome(KafkaErrors.UnknownTopicOrPartition, "the partition was deleted", -1, -1, -1);
+        }
+        catch (DiskFullException e)
+        {
+            return new AppendOutcome(KafkaErrors.KafkaStorageError, e.Message, -1, -1, -1);
+        }
+        catch (LogFailedException e)
+        {
+            return new AppendOutcome(KafkaErrors.KafkaStorageError, e.Message, -1, -1, -1);
+        }
+        catch (ArgumentException e)
+        {
+            // Storage's own check of the batches disagreed with ours: refuse the batch, keep the connection.
+            Log.Warn("kafka", $"{partition}: append refused: {e.Message}");
+            return new AppendOutcome(KafkaErrors.CorruptMessage, e.Message, -1, -1, -1);
+        }
+    }
+
+    private readonly record struct AppendOutcome(short Error, string? Message, long BaseOffset, long LogStartOffset, long LogAppendTime);
+}

@@ -1,0 +1,58 @@
+using Eddy.Kafka.Protocol;
+
+namespace Eddy.Kafka.Server;
+
+/// <summary>
+/// The checks a Produce partition's records pass before they reach storage, in place: exactly one v2 batch
+/// (Kafka's rule since Produce v3), covering the records field exactly, within max.message.bytes, with a
+/// matching CRC32C and a sane record count.
+/// </summary>
+public static class ProduceValidation
+{
+    public static short Check(ReadOnlyMemory<byte>? records, int maxMessageBytes, out string? message)
+    {
+        message = null;
+        if (records is not { Length: > 0 } data)
+        {
+            message = "no records";
+            return KafkaErrors.InvalidRecord;
+        }
+        var span = data.Span;
+        if (LegacyMessageFormat.CheckProduceRecords(span) != KafkaErrors.None)
+        {
+            message = $"message format v{span[RecordBatch.MagicOffset]} is not supported; send v2 record batches (Kafka 0.11+ clients)";
+            return KafkaErrors.InvalidRecord;
+        }
+        if (!RecordBatch.TryParse(data, out var batch, out string? error))
+        {
+            message = error;
+            return KafkaErrors.CorruptMessage;
+        }
+        if (batch.Bytes.Length != data.Length)
+        {
+            message = "a produce request carries exactly one record batch per partition";
+            return KafkaErrors.InvalidRecord;
+        }
+        if (data.Length > maxMessageBytes)
+        {
+            message = $"the batch is {data.Length} bytes, larger than max.message.bytes ({maxMessageBytes})";
+            return KafkaErrors.MessageTooLarge;
+        }
+        if (!batch.IsCrcValid)
+        {
+            message = "record batch CRC32C mismatch";
+            return KafkaErrors.CorruptMessage;
+        }
+        if (batch.RecordCount <= 0 || batch.LastOffsetDelta != batch.RecordCount - 1)
+        {
+            message = $"record batch has {batch.RecordCount} records but a last offset delta of {batch.LastOffsetDelta}";
+            return KafkaErrors.InvalidRecord;
+        }
+        if (batch.IsControl)
+        {
+            message = "clients may not produce control batches";
+            return KafkaErrors.InvalidRecord;
+        }
+        return KafkaErrors.None;
+    }
+}
