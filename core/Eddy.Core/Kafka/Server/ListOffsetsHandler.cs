@@ -58,7 +58,8 @@ public sealed class ListOffsetsHandler(Broker broker) : IKafkaApiHandler
             result.ErrorCode = error;
             result.Offset = offset;
             result.Timestamp = timestamp;
-            result.LeaderEpoch = error == KafkaErrors.None ? 0 : -1;
+            // The epoch field exists from v4; the codec refuses a value it cannot encode.
+            result.LeaderEpoch = error == KafkaErrors.None && context.Header.RequestApiVersion >= 4 ? 0 : -1;
         }
         return response;
     }
