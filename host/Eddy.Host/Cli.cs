@@ -18,23 +18,22 @@ internal static class Cli
                 Console.WriteLine($"eddy {Version}");
                 return 0;
             case "start":
-                if (args.Length > 1 && args[1] is "-h" or "--help")
+                if (args.Skip(1).Any(a => a is "-h" or "--help"))
                 {
-                    Console.WriteLine("usage: eddy start [flags]");
-                    foreach (var (flag, description) in NodeArguments.Flags)
-                    {
-                        Console.WriteLine($"  {flag,-42} {description}");
-                    }
+                    Console.Write(NodeProperties.Help());
                     return 0;
                 }
                 NodeConfig config;
                 try
                 {
-                    config = NodeArguments.Parse(args[1..]);
+                    config = NodeConfigLoader.Load(args[1..]);
                 }
-                catch (ArgumentException e)
+                catch (NodeConfigException e)
                 {
-                    Console.Error.WriteLine($"eddy start: {e.Message}");
+                    foreach (string problem in e.Problems)
+                    {
+                        Console.Error.WriteLine($"eddy start: {problem}");
+                    }
                     return 2;
                 }
                 return StartCommand.Run(config);

@@ -15,6 +15,10 @@ internal static class StartCommand
     {
         Log.MinimumLevel = config.LogLevel;
         var startedAt = Stopwatch.StartNew();
+        if (config.ConfigFile is not null)
+        {
+            Log.Info("node", $"settings read from {config.ConfigFile}");
+        }
         var options = new ShardGroupOptions { Backend = config.IoBackend };
         if (config.Shards is int shards)
         {
@@ -54,9 +58,7 @@ internal static class StartCommand
             group.Stop(TimeSpan.FromSeconds(5));
             return 1;
         }
-        Log.Info("kafka", $"listening on {config.KafkaAddress.Address}:{kafka.Port}, advertised as {kafka.AdvertisedHost}:{kafka.AdvertisedPort}");
-        Log.Info("node", $"eddy {Cli.Version} node {config.NodeId} up: {group.Count} shards on {backend}, data in {Path.GetFullPath(config.DataDirectory)}, started in {startedAt.Elapsed.TotalMilliseconds:F1} ms");
-
+        // Handle the signals before saying "up": whoever waits for that line may stop the node at once.
         using var stop = new ManualResetEventSlim();
         void OnSignal(PosixSignalContext context)
         {
@@ -66,6 +68,9 @@ internal static class StartCommand
         }
         using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
         using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
+        Log.Info("kafka", $"listening on {config.KafkaAddress.Address}:{kafka.Port}, advertised as {kafka.AdvertisedHost}:{kafka.AdvertisedPort}");
+        Log.Info("node", $"eddy {Cli.Version} node {config.NodeId} up: {group.Count} shards on {backend}, data in {Path.GetFullPath(config.DataDirectory)}, started in {startedAt.Elapsed.TotalMilliseconds:F1} ms");
+
         stop.Wait();
         // Stop accepting and drain connections while the shards still run, flush and close the logs, then stop the shards.
         kafka.StopAsync(TimeSpan.FromSeconds(10)).GetAwaiter().GetResult();

@@ -10,10 +10,25 @@ internal sealed class EddyProcess : IDisposable
     private readonly Process _process;
 
     public EddyProcess(params string[] args)
+        : this(args, environment: null, workingDirectory: null)
+    {
+    }
+
+    /// <param name="environment">Variables to set for eddy (on top of this process's).</param>
+    /// <param name="workingDirectory">eddy's working directory; default: this process's.</param>
+    public EddyProcess(string[] args, IReadOnlyDictionary<string, string>? environment, string? workingDirectory)
     {
         // env execs in place (same pid) and restores SIGINT's default disposition: a shell that starts the test
         // run in the background ignores SIGINT for its children, and eddy (rightly) keeps an inherited ignore.
         var info = new ProcessStartInfo("env") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        {
+            info.Environment[name] = value;
+        }
+        if (workingDirectory is not null)
+        {
+            info.WorkingDirectory = workingDirectory;
+        }
         info.ArgumentList.Add("--default-signal=INT");
         info.ArgumentList.Add("dotnet");
         info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "eddy.dll"));

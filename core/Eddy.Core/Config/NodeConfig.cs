@@ -5,7 +5,9 @@ using Eddy.Runtime.IO;
 namespace Eddy.Config;
 
 /// <summary>
-/// A node's settings, with their defaults. Flag names follow `rpk redpanda start` so they read familiar.
+/// A node's settings, with their defaults. <see cref="NodeProperties.All"/> says how each is set (eddy.yaml key, flag,
+/// EDDY_* variable), its bounds and description; <see cref="NodeConfigLoader"/> fills it. Flag names follow
+/// `rpk redpanda start` so they read familiar.
 /// </summary>
 public sealed class NodeConfig
 {
@@ -42,6 +44,12 @@ public sealed class NodeConfig
     /// <summary>--log-level. Default: info.</summary>
     public LogLevel LogLevel { get; set; } = LogLevel.Info;
 
-    /// <summary>--config: the node's configuration file, if any.</summary>
+    /// <summary>--auto-create-topics: create a topic when a client asks for one that does not exist. Default: true (a development node).</summary>
+    public bool AutoCreateTopics { get; set; } = true;
+
+    /// <summary>--default-partitions: partitions of an automatically created topic. Default: 1 (Kafka's num.partitions).</summary>
+    public int DefaultPartitions { get; set; } = 1;
+
+    /// <summary>The configuration file the settings were read from (--config, EDDY_CONFIG or ./eddy.yaml); null when none was.</summary>
     public string? ConfigFile { get; set; }
 }
