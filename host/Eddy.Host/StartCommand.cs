@@ -38,7 +38,7 @@ internal static class StartCommand
         Broker broker;
         try
         {
-            broker = Broker.StartAsync(group, new BrokerOptions { DataDirectory = config.DataDirectory }).GetAwaiter().GetResult();
+            broker = Broker.StartAsync(group, BrokerOptions.FromConfig(config)).GetAwaiter().GetResult();
         }
         catch (Exception e)
         {

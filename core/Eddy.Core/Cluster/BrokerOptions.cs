@@ -1,3 +1,5 @@
+using Eddy.Config;
+
 namespace Eddy.Cluster;
 
 /// <summary>What the broker needs from the node's settings, with Kafka's or Redpanda's defaults.</summary>
@@ -29,4 +31,11 @@ public sealed class BrokerOptions
 
     /// <summary>log.retention.check.interval.ms: how often retention and compaction run. Default 5 minutes.</summary>
     public TimeSpan HousekeepingInterval { get; init; } = TimeSpan.FromMinutes(5);
+
+    public static BrokerOptions FromConfig(NodeConfig config) => new()
+    {
+        DataDirectory = config.DataDirectory,
+        AutoCreateTopics = config.AutoCreateTopics,
+        DefaultPartitions = config.DefaultPartitions,
+    };
 }
