@@ -1,7 +1,7 @@
 namespace Eddy.Kafka.Server;
 
 /// <summary>The Kafka error codes the server answers with (Errors.java; NOTES.md section 3.10).</summary>
-public static class KafkaErrors
+public static partial class KafkaErrors
 {
     public const short None = 0;
     public const short UnknownTopicOrPartition = 3;
