@@ -51,7 +51,7 @@ public sealed partial class GroupCoordinator
             group = new ClassicGroup(groupId, PartitionFor(groupId));
             _groups[groupId] = group;
         }
-        if (!AcceptsJoiningMember(group, memberId))
+        if (!AcceptsJoiningMember(group, memberId.Length == 0 ? group.StaticMemberId(request.GroupInstanceId) ?? "" : memberId))
         {
             return Done(JoinError("", KafkaErrors.GroupMaxSizeReached));
         }
@@ -93,7 +93,8 @@ public sealed partial class GroupCoordinator
         Members = withMembers ? group.LeaderMemberList() : [],
     };
 
-    /// <summary>group.max.size: a known member may always rejoin; a new one only while there is room.</summary>
+    /// <summary>group.max.size: a known member (a static one coming back under a new id included) may always rejoin; a
+    /// new one only while there is room.</summary>
     private bool AcceptsJoiningMember(ClassicGroup group, string memberId) => group.State switch
     {
         GroupState.Empty or GroupState.Dead => true,
