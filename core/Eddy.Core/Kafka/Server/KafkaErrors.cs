@@ -3,7 +3,7 @@ using Eddy.Cluster;
 namespace Eddy.Kafka.Server;
 
 /// <summary>The Kafka error codes the server answers with (Errors.java; NOTES.md section 3.10).</summary>
-public static class KafkaErrors
+public static partial class KafkaErrors
 {
     public const short UnknownServerError = -1;
     public const short None = 0;

@@ -1,0 +1,105 @@
+using Eddy.Kafka.Protocol;
+using Eddy.Storage;
+
+namespace Eddy.Kafka.Groups;
+
+/// <summary>Visits one record of a `__consumer_offsets` log during replay; a tombstone has no value.</summary>
+internal delegate void OffsetsRecordVisitor(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, bool hasValue);
+
+/// <summary>
+/// One `__consumer_offsets` partition on its coordinator's shard: the log the integrator opened, replay of it at
+/// load, and appends of the coordinator's state changes. Each change is one uncompressed batch, appended whole
+/// (durable when the log flushes every append, the default) before the change takes effect or is answered.
+/// </summary>
+internal sealed class OffsetsPartition
+{
+    /// <summary>How much replay reads per call.</summary>
+    private const int ReplayReadBytes = 1 << 20;
+
+    private readonly BatchBuilder _builder = new();
+    private int _inFlight;
+    private TaskCompletionSource? _drained;
+
+    public OffsetsPartition(int partition, PartitionLog log)
+    {
+        Partition = partition;
+        Log = log;
+    }
+
+    public int Partition { get; }
+    public PartitionLog Log { get; }
+
+    /// <summary>False while the log is being replayed: requests for its groups get COORDINATOR_LOAD_IN_PROGRESS.</summary>
+    public bool Loaded { get; set; }
+
+    /// <summary>Appends the records as one batch; completes once the log has it (fdatasynced with the default log options).</summary>
+    public async ValueTask AppendAsync(IReadOnlyList<(byte[] Key, byte[]? Value)> records, long timestampMs)
+    {
+        // The builder is reused, so the batch is copied before the first await lets another append build its own.
+        _builder.Reset(timestampMs);
+        foreach (var (key, value) in records)
+        {
+            _builder.Add(key, value, timestampMs, nullValue: value is null);
+        }
+        byte[] batch = _builder.Finish().ToArray();
+        _inFlight++;
+        try
+        {
+            await Log.AppendAsync(batch);
+        }
+        finally
+        {
+            if (--_inFlight == 0)
+            {
+                _drained?.TrySetResult();
+                _drained = null;
+            }
+        }
+    }
+
+    /// <summary>Completes when no append is in flight (before the integrator closes the log).</summary>
+    public Task DrainAsync()
+    {
+        if (_inFlight == 0)
+        {
+            return Task.CompletedTask;
+        }
+        _drained ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        return _drained.Task;
+    }
+
+    /// <summary>Reads the whole log in order, handing every keyed record of every data batch to <paramref name="visitor"/>.</summary>
+    public async ValueTask ReplayAsync(OffsetsRecordVisitor visitor)
+    {
+        long offset = Log.StartOffset;
+        while (offset < Log.LogEndOffset)
+        {
+            using var read = await Log.ReadAsync(offset, ReplayReadBytes);
+            if (read.IsEmpty)
+            {
+                break;
+            }
+            Visit(read.Records, visitor);
+            offset = read.NextOffset;
+        }
+    }
+
+    private static void Visit(ReadOnlyMemory<byte> batches, OffsetsRecordVisitor visitor)
+    {
+        foreach (var batch in RecordBatch.Enumerate(batches))
+        {
+            if (batch.IsControl)
+            {
+                continue; // transaction markers: offsets are committed outside transactions here
+            }
+            using var records = batch.OpenRecords();
+            foreach (var record in records)
+            {
+                if (record.HasKey)
+                {
+                    visitor(record.Key, record.Value, record.HasValue);
+                }
+            }
+        }
+    }
+}

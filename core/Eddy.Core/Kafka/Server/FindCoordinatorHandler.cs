@@ -1,0 +1,70 @@
+using Eddy.Kafka.Groups;
+using Eddy.Kafka.Protocol;
+using Eddy.Kafka.Protocol.Messages;
+
+namespace Eddy.Kafka.Server;
+
+/// <summary>
+/// FindCoordinator (key 10): for a group (key type 0), this node once the group's `__consumer_offsets` partition is
+/// loaded here, COORDINATOR_NOT_AVAILABLE (retriable) before. There is no transaction coordinator yet (key type 1:
+/// COORDINATOR_NOT_AVAILABLE) and no share groups (INVALID_REQUEST). v4+ asks for several keys at once (KIP-699).
+/// </summary>
+public sealed class FindCoordinatorHandler(GroupRouter router) : IKafkaApiHandler
+{
+    private const sbyte GroupKeyType = 0;
+    private const sbyte TransactionKeyType = 1;
+
+    public short ApiKey => FindCoordinatorRequest.ApiKeyValue;
+    public short MinVersion => 0;
+    public short MaxVersion => 6;
+
+    public async ValueTask<IKafkaMessage?> HandleAsync(RequestContext context, IKafkaMessage request)
+    {
+        var body = (FindCoordinatorRequest)request;
+        short version = context.Header.RequestApiVersion;
+        sbyte keyType = version >= 1 ? body.KeyType : GroupKeyType;
+        var response = new FindCoordinatorResponse();
+        if (version >= 4)
+        {
+            foreach (string key in body.CoordinatorKeys)
+            {
+                var (error, nodeId, host, port) = await FindAsync(context, key, keyType);
+                response.Coordinators.Add(new FindCoordinatorResponse.Coordinator
+                {
+                    Key = key, ErrorCode = error, ErrorMessage = Message(error), NodeId = nodeId, Host = host, Port = port,
+                });
+            }
+            return response;
+        }
+        var (code, node, hostName, portNumber) = await FindAsync(context, body.Key, keyType);
+        response.ErrorCode = code;
+        response.ErrorMessage = version >= 1 ? Message(code) : null;
+        response.NodeId = node;
+        response.Host = hostName;
+        response.Port = portNumber;
+        return response;
+    }
+
+    private async ValueTask<(short Error, int NodeId, string Host, int Port)> FindAsync(RequestContext context, string key, sbyte keyType)
+    {
+        short error;
+        if (keyType == GroupKeyType)
+        {
+            int partition = router.PartitionFor(key);
+            bool held = await router.OnShardAsync(router.ShardForPartition(partition), c => c.HoldsPartition(partition));
+            if (held)
+            {
+                var server = context.Server;
+                return (KafkaErrors.None, server.NodeId, server.AdvertisedHost, server.AdvertisedPort);
+            }
+            error = KafkaErrors.CoordinatorNotAvailable;
+        }
+        else
+        {
+            error = keyType == TransactionKeyType ? KafkaErrors.CoordinatorNotAvailable : KafkaErrors.InvalidRequest;
+        }
+        return (error, -1, "", -1);
+    }
+
+    private static string? Message(short error) => error == KafkaErrors.None ? null : KafkaErrors.Describe(error);
+}
