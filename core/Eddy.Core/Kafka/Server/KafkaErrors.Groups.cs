@@ -3,9 +3,7 @@ namespace Eddy.Kafka.Server;
 /// <summary>The error codes of the group coordinator's APIs (Errors.java; NOTES.md sections 3.4 and 3.10).</summary>
 public static partial class KafkaErrors
 {
-    public const short UnknownServerError = -1;
     public const short OffsetMetadataTooLarge = 12;
-    public const short CoordinatorLoadInProgress = 14;
     public const short CoordinatorNotAvailable = 15;
     public const short NotCoordinator = 16;
     public const short IllegalGeneration = 22;

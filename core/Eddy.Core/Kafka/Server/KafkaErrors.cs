@@ -13,11 +13,11 @@ public static partial class KafkaErrors
     public const short NotLeaderOrFollower = 6;
     public const short RequestTimedOut = 7;
     public const short MessageTooLarge = 10;
+    public const short CoordinatorLoadInProgress = 14;
     public const short InvalidTopic = 17;
     public const short RecordListTooLarge = 18;
     public const short InvalidRequiredAcks = 21;
     public const short TopicAuthorizationFailed = 29;
-    public const short TransactionalIdAuthorizationFailed = 53;
     public const short UnsupportedVersion = 35;
     public const short TopicAlreadyExists = 36;
     public const short InvalidPartitions = 37;
@@ -28,6 +28,10 @@ public static partial class KafkaErrors
     public const short KafkaStorageError = 56;
     public const short FencedLeaderEpoch = 74;
     public const short UnknownLeaderEpoch = 75;
+    public const short OutOfOrderSequenceNumber = 45;
+    public const short InvalidProducerEpoch = 47;
+    public const short InvalidTxnState = 48;
+    public const short TransactionalIdAuthorizationFailed = 53;
     public const short InvalidRecord = 87;
     public const short UnknownTopicId = 100;
 

@@ -1,0 +1,92 @@
+using System.Runtime.CompilerServices;
+using Eddy.Kafka.Protocol;
+using Eddy.Storage;
+
+namespace Eddy.Kafka.Producers;
+
+/// <summary>What <see cref="ProducerAppender.AppendAsync"/> did with a batch.</summary>
+/// <param name="ErrorCode">0, or the Kafka error for this partition (nothing was appended).</param>
+/// <param name="BaseOffset">The batch's first offset (the original's for a duplicate); -1 on error.</param>
+/// <param name="LastOffset">The batch's last offset: acks=all waits until the log is durable past it.</param>
+/// <param name="LogAppendTime">What Kafka puts in the response's log_append_time: -1 for an appended batch (the
+/// Produce path fills in the append time on LogAppendTime topics), and the original batch's max timestamp for a
+/// duplicate (Kafka answers a duplicate so whatever the topic's timestamp type).</param>
+/// <param name="Duplicate">True when the batch was a retry of one already in the log and was not appended again.</param>
+public readonly record struct ProducerAppendResult(short ErrorCode, long BaseOffset, long LastOffset, long LogAppendTime, bool Duplicate)
+{
+    public static ProducerAppendResult Failed(short errorCode) => new(errorCode, -1, -1, -1, false);
+}
+
+/// <summary>
+/// Appends client batches to one partition's log with the idempotent-producer checks, on the partition's shard.
+/// Check, append and record run as one step per batch with a producer id (an <see cref="AsyncGate"/> keeps a
+/// second batch from being checked while the first is being written, as Kafka's log lock does); batches without a
+/// producer id go straight to the log. Also takes snapshots at a point where no checked batch is in flight.
+/// The caller has already validated the batch (CRC, magic, record count, no control bit) and the acks level.
+/// </summary>
+public sealed class ProducerAppender(PartitionLog log, ProducerStateTable table)
+{
+    private readonly AsyncGate _gate = new();
+
+    public PartitionLog Log { get; } = log;
+
+    public ProducerStateTable Table { get; } = table;
+
+    /// <summary>
+    /// Appends one client batch (Produce v3+ carries exactly one per partition) unless its producer state refuses it
+    /// or it is a retry of a batch already appended. Exceptions from the log (<see cref="DiskFullException"/>,
+    /// <see cref="LogFailedException"/>) pass through, with the producer state unchanged. Allocates nothing in
+    /// steady state.
+    /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    public async ValueTask<ProducerAppendResult> AppendAsync(ReadOnlyMemory<byte> batch, int leaderEpoch = -1)
+    {
+        var header = RecordBatch.Parse(batch);
+        if (header.ProducerId < 0)
+        {
+            // Log appends are PoolingAsyncValueTaskMethodBuilder methods completed on this shard: resume inline.
+            long offset = await Log.AppendAsync(batch, leaderEpoch).ConfigureAwait(false);
+            return new ProducerAppendResult(0, offset, offset + header.LastOffsetDelta, -1, false);
+        }
+        await _gate.EnterAsync();
+        try
+        {
+            var check = Table.Check(header);
+            if (check.Outcome == ProducerCheckOutcome.Error)
+            {
+                return ProducerAppendResult.Failed(check.ErrorCode);
+            }
+            if (check.Outcome == ProducerCheckOutcome.Duplicate)
+            {
+                var original = check.Duplicate;
+                return new ProducerAppendResult(0, original.BaseOffset, original.LastOffset, original.MaxTimestamp, true);
+            }
+            long baseOffset = await Log.AppendAsync(batch, leaderEpoch).ConfigureAwait(false);
+            // The log stamps LogAppendTime into its own copy and does not say which time it used; the wall clock just
+            // after the append is within milliseconds of it.
+            long maxTimestamp = Log.Options.TimestampType == TimestampType.LogAppendTime ? Log.Options.WallClockMs() : header.MaxTimestamp;
+            Table.Record(header.ProducerId, header.ProducerEpoch, header.BaseSequence, header.LastOffsetDelta, baseOffset, maxTimestamp);
+            return new ProducerAppendResult(0, baseOffset, baseOffset + header.LastOffsetDelta, -1, false);
+        }
+        finally
+        {
+            _gate.Exit();
+        }
+    }
+
+    /// <summary>Writes a snapshot of the table at the log end, with no checked batch in flight. Call it at a clean
+    /// close, and from time to time (when <see cref="ProducerStateTable.BatchesSinceSnapshot"/> grows) to bound the
+    /// replay after a crash.</summary>
+    public async ValueTask SnapshotAsync()
+    {
+        await _gate.EnterAsync();
+        try
+        {
+            await ProducerSnapshot.WriteAsync(Log.Directory, Table, Log.LogEndOffset, Log.Options.Files);
+        }
+        finally
+        {
+            _gate.Exit();
+        }
+    }
+}
