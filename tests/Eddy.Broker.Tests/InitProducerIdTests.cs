@@ -1,5 +1,5 @@
 using System.Net;
-using Eddy.Kafka.Producers;
+using Eddy.Cluster.Producers;
 using Eddy.Kafka.Protocol.Messages;
 using Eddy.Kafka.Server;
 using Eddy.Runtime;

@@ -1,4 +1,4 @@
-using Eddy.Kafka.Producers;
+using Eddy.Cluster.Producers;
 using Eddy.Storage;
 
 namespace Eddy.Producers.Tests;

@@ -1,3 +1,4 @@
+using Eddy.Cluster.Producers;
 using Eddy.Observability;
 using Eddy.Runtime;
 using Eddy.Storage;
@@ -39,6 +40,9 @@ public sealed partial class Broker
     public BrokerOptions Options { get; }
     public ShardGroup Group => _group;
 
+    /// <summary>Producer ids for InitProducerId, reserved in blocks in the metadata store (shard 0).</summary>
+    public ProducerIdAllocator ProducerIds { get; private set; } = null!;
+
     /// <summary>Every topic now. Safe from any thread.</summary>
     public TopicsSnapshot Topics => _topics;
 
@@ -62,6 +66,7 @@ public sealed partial class Broker
         var (topics, starts) = await group.InvokeAsync(ControllerShard, async () =>
         {
             broker._store = await MetadataStore.OpenAsync(Path.Combine(options.DataDirectory, "controller"));
+            broker.ProducerIds = new ProducerIdAllocator(broker._store.Store);
             var loaded = broker._store.LoadTopics();
             var offsets = loaded.ToDictionary(t => t.Name, t => Enumerable.Range(0, t.PartitionCount).Select(p => broker._store.StartOffset(t, p)).ToArray());
             return (loaded, offsets);

@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using Eddy.Cluster.Producers;
 using Eddy.Storage;
 
 namespace Eddy.Cluster;
@@ -12,11 +13,12 @@ public sealed class Partition
 {
     private readonly List<IAppendWaiter> _waiters = [];
 
-    public Partition(TopicInfo topic, int index, PartitionLog log)
+    public Partition(TopicInfo topic, int index, PartitionLog log, ProducerStateTable producers)
     {
         Topic = topic;
         Index = index;
         Log = log;
+        Producers = new ProducerAppender(log, producers);
     }
 
     /// <summary>The topic as it was when this partition was opened or last reconfigured.</summary>
@@ -24,6 +26,9 @@ public sealed class Partition
 
     public int Index { get; }
     public PartitionLog Log { get; }
+
+    /// <summary>The idempotent producers' state for this partition; every client append goes through it.</summary>
+    public ProducerAppender Producers { get; }
 
     /// <summary>Kafka's leader epoch. One node is leader forever: epoch 0, stamped on every batch.</summary>
     public int LeaderEpoch => 0;
@@ -36,14 +41,18 @@ public sealed class Partition
     /// <summary>Set when the topic is deleted or the node stops: requests that still hold it get an error.</summary>
     public bool IsClosed { get; internal set; }
 
-    /// <summary>Appends record batches already validated by the caller; completes once durable (the log
-    /// fdatasyncs every append) and wakes waiting fetches. Returns the base offset.</summary>
+    /// <summary>Appends one client batch already validated by the caller, with the idempotent producer's checks (a
+    /// retried batch gets its original offset, nothing appended); completes once durable (the log fdatasyncs every
+    /// append) and wakes waiting fetches.</summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    public async ValueTask<long> AppendAsync(ReadOnlyMemory<byte> batches)
+    public async ValueTask<ProducerAppendResult> AppendAsync(ReadOnlyMemory<byte> batch)
     {
-        long baseOffset = await Log.AppendAsync(batches, LeaderEpoch);
-        WakeWaiters();
-        return baseOffset;
+        var result = await Producers.AppendAsync(batch, LeaderEpoch);
+        if (result.ErrorCode == 0 && !result.Duplicate)
+        {
+            WakeWaiters();
+        }
+        return result;
     }
 
     /// <summary>Registers a fetch to hear of the next append, dropping waiters that have given up.</summary>

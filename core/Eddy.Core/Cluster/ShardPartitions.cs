@@ -1,3 +1,4 @@
+using Eddy.Cluster.Producers;
 using Eddy.Observability;
 using Eddy.Runtime;
 using Eddy.Storage;
@@ -11,6 +12,9 @@ namespace Eddy.Cluster;
 internal sealed class ShardPartitions
 {
     private const string Subsystem = "cluster";
+
+    /// <summary>Idempotent batches after which housekeeping writes a producer snapshot, bounding the replay after a crash.</summary>
+    private const long SnapshotEveryBatches = 10_000;
 
     private readonly Dictionary<(string Topic, int Index), Partition> _partitions = [];
     private readonly BrokerOptions _options;
@@ -30,8 +34,10 @@ internal sealed class ShardPartitions
     {
         string directory = DirectoryOf(_options.DataDirectory, topic, index);
         System.IO.Directory.CreateDirectory(directory);
-        var log = await PartitionLog.OpenAsync(directory, LogOptionsFor(topic), startOffset);
-        _partitions[(topic.Name, index)] = new Partition(topic, index, log);
+        var options = LogOptionsFor(topic);
+        var log = await PartitionLog.OpenAsync(directory, options, startOffset);
+        var producers = await ProducerStateLoader.LoadAsync(log, options.WallClockMs());
+        _partitions[(topic.Name, index)] = new Partition(topic, index, log, producers.Table);
     }
 
     public LogOptions LogOptionsFor(TopicInfo topic)
@@ -87,6 +93,11 @@ internal sealed class ShardPartitions
         partition.WakeWaiters();
         try
         {
+            // A snapshot at the log end spares the next start a replay.
+            if (partition.Log.Failure is null)
+            {
+                await partition.Producers.SnapshotAsync();
+            }
             await partition.Log.DisposeAsync();
         }
         catch (Exception e)
@@ -118,6 +129,11 @@ internal sealed class ShardPartitions
                 if ((log.Options.CleanupPolicy & CleanupPolicy.Compact) != 0)
                 {
                     await Compactor.CompactAsync(log);
+                }
+                partition.Producers.Table.RemoveExpired(log.Options.WallClockMs());
+                if (partition.Producers.Table.BatchesSinceSnapshot >= SnapshotEveryBatches)
+                {
+                    await partition.Producers.SnapshotAsync();
                 }
             }
             catch (ObjectDisposedException)

@@ -1,4 +1,5 @@
 using Eddy.Cluster;
+using Eddy.Kafka.Groups;
 using Eddy.Kafka.Protocol.Messages;
 
 namespace Eddy.Kafka.Server;
@@ -48,8 +49,9 @@ public sealed class ApiHandlerTable
         return handler is not null && version >= handler.MinVersion && version <= handler.MaxVersion;
     }
 
-    /// <summary>Every API this broker serves today, over <paramref name="broker"/>'s topics and partitions.</summary>
-    public static ApiHandlerTable Create(Broker broker) => new(
+    /// <summary>Every API this broker serves, over <paramref name="broker"/>'s topics and partitions and
+    /// <paramref name="groups"/>' coordinators.</summary>
+    public static ApiHandlerTable Create(Broker broker, GroupRouter groups) => new(
     [
         new ApiVersionsHandler(),
         new MetadataHandler(broker),
@@ -58,5 +60,7 @@ public sealed class ApiHandlerTable
         new ListOffsetsHandler(broker),
         new CreateTopicsHandler(broker),
         new DeleteTopicsHandler(broker),
+        new InitProducerIdHandler(broker.ProducerIds),
+        .. GroupHandlers.Create(groups),
     ]);
 }

@@ -41,7 +41,7 @@ public sealed class ProduceHandler(Broker broker) : IKafkaApiHandler
                     : !validAcks ? KafkaErrors.InvalidRequiredAcks
                     : body.TransactionalId is not null ? KafkaErrors.TransactionalIdAuthorizationFailed
                     : topic is null || partitionData.Index < 0 || partitionData.Index >= topic.PartitionCount ? KafkaErrors.UnknownTopicOrPartition
-                    : topic.IsInternal ? KafkaErrors.TopicAuthorizationFailed
+                    : topic.IsInternal ? KafkaErrors.InvalidTopic // Kafka: clients may not append to internal topics
                     : ProduceValidation.Check(partitionData.Records, TopicConfigs.MaxMessageBytesOf(topic), out message);
                 if (error != KafkaErrors.None)
                 {
@@ -79,8 +79,13 @@ public sealed class ProduceHandler(Broker broker) : IKafkaApiHandler
         try
         {
             long appendTime = partition.Log.Options.TimestampType == TimestampType.LogAppendTime ? partition.Log.Options.WallClockMs() : -1;
-            long baseOffset = await partition.AppendAsync(records);
-            return new AppendOutcome(KafkaErrors.None, null, baseOffset, partition.LogStartOffset, appendTime);
+            var result = await partition.AppendAsync(records);
+            if (result.ErrorCode != KafkaErrors.None)
+            {
+                return new AppendOutcome(result.ErrorCode, null, -1, -1, -1);
+            }
+            // A duplicate answers with the original batch's offset and timestamp, as Kafka does.
+            return new AppendOutcome(KafkaErrors.None, null, result.BaseOffset, partition.LogStartOffset, result.Duplicate ? result.LogAppendTime : appendTime);
         }
         catch (ObjectDisposedException)
         {

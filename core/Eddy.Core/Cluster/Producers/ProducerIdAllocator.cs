@@ -1,7 +1,7 @@
 using Eddy.Runtime;
 using Eddy.Storage;
 
-namespace Eddy.Kafka.Producers;
+namespace Eddy.Cluster.Producers;
 
 /// <summary>
 /// Hands out producer ids that are never reused, also across restarts: ids are reserved in blocks (1000 by default,

@@ -3,7 +3,7 @@ using Eddy.Buffers;
 using Eddy.Runtime;
 using Eddy.Storage;
 
-namespace Eddy.Kafka.Producers;
+namespace Eddy.Cluster.Producers;
 
 /// <summary>
 /// Producer state snapshot files in a partition directory: <c>OFFSET.snapshot</c> holds the state after every

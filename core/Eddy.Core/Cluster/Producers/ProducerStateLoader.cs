@@ -3,7 +3,7 @@ using Eddy.Native;
 using Eddy.Observability;
 using Eddy.Storage;
 
-namespace Eddy.Kafka.Producers;
+namespace Eddy.Cluster.Producers;
 
 /// <summary>What <see cref="ProducerStateLoader.LoadAsync"/> did.</summary>
 /// <param name="Table">The restored state.</param>

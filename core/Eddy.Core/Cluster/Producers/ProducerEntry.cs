@@ -1,6 +1,6 @@
 using System.Runtime.CompilerServices;
 
-namespace Eddy.Kafka.Producers;
+namespace Eddy.Cluster.Producers;
 
 /// <summary>
 /// What one partition knows about one producer id: its epoch, its last few batches (oldest first) and the max

@@ -1,4 +1,4 @@
-namespace Eddy.Kafka.Producers;
+namespace Eddy.Cluster.Producers;
 
 /// <summary>
 /// One batch an idempotent producer appended to a partition, as the producer state remembers it: enough to

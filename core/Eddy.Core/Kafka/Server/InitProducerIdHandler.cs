@@ -1,10 +1,10 @@
+using Eddy.Cluster.Producers;
 using Eddy.Kafka.Protocol;
 using Eddy.Kafka.Protocol.Messages;
-using Eddy.Kafka.Server;
 using Eddy.Observability;
 using Eddy.Runtime;
 
-namespace Eddy.Kafka.Producers;
+namespace Eddy.Kafka.Server;
 
 /// <summary>
 /// InitProducerId (key 22) for idempotent producers, v0-v5. As in Kafka's TransactionCoordinator.handleInitProducerId,

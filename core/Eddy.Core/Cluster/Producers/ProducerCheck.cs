@@ -1,4 +1,4 @@
-namespace Eddy.Kafka.Producers;
+namespace Eddy.Cluster.Producers;
 
 /// <summary>What to do with an incoming batch, as far as its producer's state is concerned.</summary>
 public enum ProducerCheckOutcome : byte

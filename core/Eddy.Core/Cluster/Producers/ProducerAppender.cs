@@ -2,7 +2,7 @@ using System.Runtime.CompilerServices;
 using Eddy.Kafka.Protocol;
 using Eddy.Storage;
 
-namespace Eddy.Kafka.Producers;
+namespace Eddy.Cluster.Producers;
 
 /// <summary>What <see cref="ProducerAppender.AppendAsync"/> did with a batch.</summary>
 /// <param name="ErrorCode">0, or the Kafka error for this partition (nothing was appended).</param>

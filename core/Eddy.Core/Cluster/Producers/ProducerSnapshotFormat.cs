@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
 using Eddy.Hashing;
 
-namespace Eddy.Kafka.Producers;
+namespace Eddy.Cluster.Producers;
 
 /// <summary>A producer snapshot file that cannot be trusted: the loader reports it and replays the log instead.</summary>
 public sealed class CorruptSnapshotException(string message) : Exception(message);

@@ -1,7 +1,7 @@
 using Eddy.Kafka.Protocol;
 using Eddy.Kafka.Server;
 
-namespace Eddy.Kafka.Producers;
+namespace Eddy.Cluster.Producers;
 
 /// <summary>
 /// The idempotent-producer state of one partition: per producer id, its epoch and its last

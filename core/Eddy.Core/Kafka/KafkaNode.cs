@@ -1,0 +1,82 @@
+using System.Net;
+using Eddy.Cluster;
+using Eddy.Kafka.Groups;
+using Eddy.Kafka.Server;
+using Eddy.Runtime;
+
+namespace Eddy.Kafka;
+
+/// <summary>
+/// A broker node's Kafka side put together: the topics and partitions (<see cref="Cluster.Broker"/>), the group
+/// coordinators over the `__consumer_offsets` partitions, and the Kafka listener with every handler. `eddy start`
+/// and the tests build nodes this one way. Start and stop are called from outside the shards.
+/// </summary>
+public sealed class KafkaNode
+{
+    private KafkaNode(Broker broker, GroupRouter groups, KafkaServer server)
+    {
+        Broker = broker;
+        Groups = groups;
+        Server = server;
+    }
+
+    public Broker Broker { get; }
+    public GroupRouter Groups { get; }
+    public KafkaServer Server { get; }
+
+    /// <summary>Opens the data (recovering every log), loads the groups, then listens on <paramref name="endpoint"/>.</summary>
+    public static async Task<KafkaNode> StartAsync(ShardGroup shards, BrokerOptions brokerOptions, IPEndPoint endpoint,
+        KafkaServerOptions serverOptions, GroupCoordinatorOptions? groupOptions = null)
+    {
+        var broker = await Broker.StartAsync(shards, brokerOptions);
+        try
+        {
+            broker.Topics.TryGet(Broker.OffsetsTopic, out var offsets);
+            var defaults = groupOptions ?? new GroupCoordinatorOptions();
+            var groups = new GroupRouter(shards, partition => broker.ShardOf(Broker.OffsetsTopic, partition), new GroupCoordinatorOptions
+            {
+                // The topic's partition count is fixed when it is first created; the stored one wins over the option.
+                OffsetsPartitionCount = offsets.PartitionCount,
+                InitialRebalanceDelay = defaults.InitialRebalanceDelay,
+                MinSessionTimeout = defaults.MinSessionTimeout,
+                MaxSessionTimeout = defaults.MaxSessionTimeout,
+                MaxGroupSize = defaults.MaxGroupSize,
+                MaxOffsetMetadataBytes = defaults.MaxOffsetMetadataBytes,
+                WallClockMs = defaults.WallClockMs,
+                TopicPartitionExists = (topic, partition) => broker.Topics.TryGet(topic, out var t) && partition >= 0 && partition < t.PartitionCount,
+            });
+            var loading = new List<Task>();
+            for (int p = 0; p < offsets.PartitionCount; p++)
+            {
+                int partition = p;
+                int shard = broker.ShardOf(Broker.OffsetsTopic, partition);
+                loading.Add(shards.InvokeAsync(shard, async () =>
+                {
+                    if (!broker.TryGetLocal(Broker.OffsetsTopic, partition, out var log))
+                    {
+                        throw new InvalidOperationException($"{Broker.OffsetsTopic}-{partition} is not open on shard {shard}");
+                    }
+                    await groups.CoordinatorOn(shard).AddPartitionAsync(partition, log.Log);
+                }));
+            }
+            await Task.WhenAll(loading);
+            var handlers = ApiHandlerTable.Create(broker, groups);
+            var server = await KafkaServer.StartAsync(shards, endpoint, serverOptions, handlers);
+            return new KafkaNode(broker, groups, server);
+        }
+        catch
+        {
+            await broker.StopAsync();
+            throw;
+        }
+    }
+
+    /// <summary>Answers waiting group requests, stops accepting and drains connections, then flushes and closes
+    /// every log. In that order, so that no request waits on a log being closed.</summary>
+    public async Task StopAsync(TimeSpan drainTimeout)
+    {
+        await Groups.StopAsync();
+        await Server.StopAsync(drainTimeout);
+        await Broker.StopAsync();
+    }
+}
