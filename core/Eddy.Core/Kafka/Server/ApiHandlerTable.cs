@@ -58,5 +58,13 @@ public sealed class ApiHandlerTable
         new ListOffsetsHandler(broker),
         new CreateTopicsHandler(broker),
         new DeleteTopicsHandler(broker),
+        new CreatePartitionsHandler(broker),
+        new DescribeConfigsHandler(broker),
+        new AlterConfigsHandler(broker),
+        new IncrementalAlterConfigsHandler(broker),
+        new DescribeClusterHandler(),
+        new DescribeLogDirsHandler(broker),
+        new DeleteRecordsHandler(broker),
+        new OffsetForLeaderEpochHandler(broker),
     ]);
 }
