@@ -23,6 +23,7 @@ public sealed class DescribeConfigsHandler(Broker broker) : IKafkaApiHandler
     {
         var body = (DescribeConfigsRequest)request;
         short version = context.Header.RequestApiVersion;
+        bool v0 = version == 0;
         bool synonyms = version >= 1 && body.IncludeSynonyms;
         bool documentation = version >= 3 && body.IncludeDocumentation;
         var response = new DescribeConfigsResponse();
@@ -39,10 +40,10 @@ public sealed class DescribeConfigsHandler(Broker broker) : IKafkaApiHandler
             switch (resource.ResourceType)
             {
                 case ConfigResources.Topic:
-                    DescribeTopic(result, keys, synonyms, documentation);
+                    DescribeTopic(result, keys, v0, synonyms, documentation);
                     break;
                 case ConfigResources.Broker:
-                    DescribeBroker(result, context.Server, keys, synonyms, documentation);
+                    DescribeBroker(result, context.Server, keys, v0, synonyms, documentation);
                     break;
                 default:
                     result.ErrorCode = KafkaErrors.InvalidRequest;
@@ -53,7 +54,7 @@ public sealed class DescribeConfigsHandler(Broker broker) : IKafkaApiHandler
         return new(response);
     }
 
-    private void DescribeTopic(DescribeConfigsResponse.DescribeConfigsResult result, HashSet<string>? keys, bool synonyms, bool documentation)
+    private void DescribeTopic(DescribeConfigsResponse.DescribeConfigsResult result, HashSet<string>? keys, bool v0, bool synonyms, bool documentation)
     {
         string name = result.ResourceName;
         if (!TopicNames.IsValid(name))
@@ -82,7 +83,7 @@ public sealed class DescribeConfigsHandler(Broker broker) : IKafkaApiHandler
                 ReadOnly = false,
                 IsSensitive = false,
                 ConfigSource = overridden ? ConfigSources.DynamicTopic : ConfigSources.Default,
-                IsDefault = !overridden,
+                IsDefault = v0 && !overridden, // v0 only; later versions say it with ConfigSource
                 ConfigType = (sbyte)config.Type,
                 Documentation = documentation ? config.Documentation : null,
             };
@@ -98,7 +99,7 @@ public sealed class DescribeConfigsHandler(Broker broker) : IKafkaApiHandler
         }
     }
 
-    private void DescribeBroker(DescribeConfigsResponse.DescribeConfigsResult result, KafkaServer server, HashSet<string>? keys, bool synonyms, bool documentation)
+    private void DescribeBroker(DescribeConfigsResponse.DescribeConfigsResult result, KafkaServer server, HashSet<string>? keys, bool v0, bool synonyms, bool documentation)
     {
         if (ConfigResources.CheckBrokerName(result.ResourceName, server.NodeId, out bool isDefaults) is { } problem)
         {
@@ -123,7 +124,7 @@ public sealed class DescribeConfigsHandler(Broker broker) : IKafkaApiHandler
                 ReadOnly = true,
                 IsSensitive = false,
                 ConfigSource = config.Source,
-                IsDefault = config.Source == ConfigSources.Default,
+                IsDefault = v0 && config.Source == ConfigSources.Default,
                 ConfigType = (sbyte)config.Type,
                 Documentation = documentation ? config.Documentation : null,
             };
