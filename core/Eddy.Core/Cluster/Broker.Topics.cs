@@ -21,17 +21,29 @@ public sealed partial class Broker
 
     /// <summary>Replaces a topic's config overrides with <paramref name="configs"/> (the caller merges for incremental changes).</summary>
     public ValueTask<TopicResult> SetTopicConfigsAsync(string name, IReadOnlyDictionary<string, string> configs, bool validateOnly)
-        => Smp.SubmitTo(ControllerShard, () => SetTopicConfigsOnControllerAsync(name, configs, validateOnly));
+        => Smp.SubmitTo(ControllerShard, () => SetTopicConfigsOnControllerAsync(name, _ => configs, validateOnly));
 
-    /// <summary>Moves a partition's start offset forward (DeleteRecords): durable in the metadata store first, then
-    /// applied to the log on its shard. <paramref name="offset"/> must already be checked against the log.</summary>
+    /// <summary>Replaces a topic's config overrides with what <paramref name="change"/> makes of the topic as it is on
+    /// shard 0 when the change runs (IncrementalAlterConfigs): reading and writing inside one change, so two concurrent
+    /// incremental changes cannot lose each other's updates.</summary>
+    public ValueTask<TopicResult> ChangeTopicConfigsAsync(string name, Func<TopicInfo, IReadOnlyDictionary<string, string>> change, bool validateOnly)
+        => Smp.SubmitTo(ControllerShard, () => SetTopicConfigsOnControllerAsync(name, change, validateOnly));
+
+    /// <summary>Records a partition's new start offset (DeleteRecords) durably in the metadata store; the caller then
+    /// applies it to the log on the partition's shard, so a crash in between finds it at the next start. Never moves a
+    /// recorded start offset back (two DeleteRecords may arrive out of order), and records nothing for a topic deleted
+    /// meanwhile. <paramref name="offset"/> must already be checked against the log.</summary>
     public ValueTask SetStartOffsetAsync(TopicInfo topic, int partition, long offset)
         => Smp.SubmitTo(ControllerShard, async () =>
         {
             await _changes.EnterAsync();
             try
             {
-                await _store.PutStartOffsetAsync(topic, partition, offset);
+                bool current = _topics.TryGet(topic.Name, out var now) && now.Revision == topic.Revision;
+                if (current && offset > _store.StartOffset(topic, partition))
+                {
+                    await _store.PutStartOffsetAsync(topic, partition, offset);
+                }
             }
             finally
             {
@@ -175,7 +187,7 @@ public sealed partial class Broker
         }
     }
 
-    private async ValueTask<TopicResult> SetTopicConfigsOnControllerAsync(string name, IReadOnlyDictionary<string, string> configs, bool validateOnly)
+    private async ValueTask<TopicResult> SetTopicConfigsOnControllerAsync(string name, Func<TopicInfo, IReadOnlyDictionary<string, string>> change, bool validateOnly)
     {
         await _changes.EnterAsync();
         try
@@ -184,6 +196,7 @@ public sealed partial class Broker
             {
                 return TopicResult.Fail(TopicError.UnknownTopic, $"topic '{name}' does not exist");
             }
+            var configs = change(topic);
             if (TopicConfigs.Validate(configs!) is { } problem)
             {
                 return TopicResult.Fail(TopicError.InvalidConfig, problem);

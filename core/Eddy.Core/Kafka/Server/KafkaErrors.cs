@@ -22,9 +22,11 @@ public static partial class KafkaErrors
     public const short TopicAlreadyExists = 36;
     public const short InvalidPartitions = 37;
     public const short InvalidReplicationFactor = 38;
+    public const short InvalidReplicaAssignment = 39;
     public const short InvalidConfig = 40;
     public const short InvalidRequest = 42;
     public const short UnsupportedForMessageFormat = 43;
+    public const short PolicyViolation = 44;
     public const short KafkaStorageError = 56;
     public const short FencedLeaderEpoch = 74;
     public const short UnknownLeaderEpoch = 75;
@@ -34,6 +36,8 @@ public static partial class KafkaErrors
     public const short TransactionalIdAuthorizationFailed = 53;
     public const short InvalidRecord = 87;
     public const short UnknownTopicId = 100;
+    public const short MismatchedEndpointType = 114;
+    public const short UnsupportedEndpointType = 115;
 
     /// <summary>The Kafka code for a refused topic operation.</summary>
     public static short Of(TopicError error) => error switch
