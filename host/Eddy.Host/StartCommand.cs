@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Runtime.InteropServices;
 using Eddy.Cluster;
 using Eddy.Config;
+using Eddy.Kafka;
 using Eddy.Kafka.Server;
 using Eddy.Observability;
 using Eddy.Runtime;
@@ -35,29 +36,19 @@ internal static class StartCommand
             return 1;
         }
         var backend = group.InvokeAsync(0, () => Shard.Current!.IoBackendName).GetAwaiter().GetResult();
-        Broker broker;
+        KafkaNode node;
         try
         {
-            broker = Broker.StartAsync(group, BrokerOptions.FromConfig(config)).GetAwaiter().GetResult();
+            node = KafkaNode.StartAsync(group, BrokerOptions.FromConfig(config), config.KafkaAddress, KafkaServerOptions.FromConfig(config))
+                .GetAwaiter().GetResult();
         }
         catch (Exception e)
         {
-            Log.Error("node", $"could not open the data in {Path.GetFullPath(config.DataDirectory)}: {e.Message}");
+            Log.Error("node", $"could not start (data in {Path.GetFullPath(config.DataDirectory)}, Kafka listener on {config.KafkaAddress}): {e.Message}");
             group.Stop(TimeSpan.FromSeconds(5));
             return 1;
         }
-        KafkaServer kafka;
-        try
-        {
-            kafka = KafkaServer.StartAsync(group, config.KafkaAddress, KafkaServerOptions.FromConfig(config), ApiHandlerTable.Create(broker)).GetAwaiter().GetResult();
-        }
-        catch (Exception e)
-        {
-            Log.Error("node", $"could not listen for Kafka clients on {config.KafkaAddress}: {e.Message}");
-            broker.StopAsync().GetAwaiter().GetResult();
-            group.Stop(TimeSpan.FromSeconds(5));
-            return 1;
-        }
+        var kafka = node.Server;
         // Handle the signals before saying "up": whoever waits for that line may stop the node at once.
         using var stop = new ManualResetEventSlim();
         void OnSignal(PosixSignalContext context)
@@ -72,9 +63,9 @@ internal static class StartCommand
         Log.Info("node", $"eddy {Cli.Version} node {config.NodeId} up: {group.Count} shards on {backend}, data in {Path.GetFullPath(config.DataDirectory)}, started in {startedAt.Elapsed.TotalMilliseconds:F1} ms");
 
         stop.Wait();
-        // Stop accepting and drain connections while the shards still run, flush and close the logs, then stop the shards.
-        kafka.StopAsync(TimeSpan.FromSeconds(10)).GetAwaiter().GetResult();
-        broker.StopAsync().GetAwaiter().GetResult();
+        // Answer waiting group requests, stop accepting and drain connections while the shards still run, flush and
+        // close the logs, then stop the shards.
+        node.StopAsync(TimeSpan.FromSeconds(10)).GetAwaiter().GetResult();
         group.Stop(TimeSpan.FromSeconds(30));
         Log.Info("node", "stopped");
         return 0;

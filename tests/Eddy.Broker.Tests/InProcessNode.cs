@@ -1,41 +1,55 @@
 using System.Net;
+using Eddy.Kafka;
+using Eddy.Kafka.Groups;
 using Eddy.Kafka.Server;
 using Eddy.Runtime;
 
 namespace Eddy.Broker.Tests;
 
 /// <summary>
-/// A node in this process on a data directory the test owns, for tests that restart a node: disposing stops it as
-/// <c>eddy start</c> does on SIGINT (server, then broker, then shards) and leaves the directory for the next start.
+/// A whole node in this process (<see cref="KafkaNode"/>: topics, groups, every handler) on two unpinned shards, a
+/// free loopback port and a data directory the caller owns. Disposing stops it as <c>eddy start</c> does on SIGINT
+/// and leaves the directory for the next start.
 /// </summary>
 internal sealed class InProcessNode : IAsyncDisposable
 {
     private readonly ShardGroup _group;
 
-    private InProcessNode(ShardGroup group, Cluster.Broker broker, KafkaServer server)
+    private InProcessNode(ShardGroup group, KafkaNode node)
     {
         _group = group;
-        Broker = broker;
-        Server = server;
+        Node = node;
     }
 
-    public Cluster.Broker Broker { get; }
-    public KafkaServer Server { get; }
+    public KafkaNode Node { get; }
+    public Cluster.Broker Broker => Node.Broker;
+    public KafkaServer Server => Node.Server;
     public string Bootstrap => $"127.0.0.1:{Server.Port}";
 
-    public static async Task<InProcessNode> StartAsync(string dataDirectory)
+    public static async Task<InProcessNode> StartAsync(string dataDirectory, int nodeId = BrokerFixture.NodeId, string clusterId = "test-cluster",
+        int maxRequestBytes = KafkaServerOptions.DefaultMaxRequestBytes)
     {
         var group = ShardGroup.Start(new ShardGroupOptions { ShardCount = 2, PinThreads = false });
-        var broker = await Cluster.Broker.StartAsync(group, new Cluster.BrokerOptions { DataDirectory = dataDirectory, OffsetsPartitions = 2, PreallocateBytes = 1 << 20 });
-        var server = await KafkaServer.StartAsync(group, new IPEndPoint(IPAddress.Loopback, 0),
-            new KafkaServerOptions { NodeId = BrokerFixture.NodeId, ClusterId = "restart-cluster" }, ApiHandlerTable.Create(broker));
-        return new InProcessNode(group, broker, server);
+        try
+        {
+            var node = await KafkaNode.StartAsync(group,
+                new Cluster.BrokerOptions { DataDirectory = dataDirectory, OffsetsPartitions = 4, PreallocateBytes = 1 << 20 },
+                new IPEndPoint(IPAddress.Loopback, 0),
+                new KafkaServerOptions { NodeId = nodeId, ClusterId = clusterId, MaxRequestBytes = maxRequestBytes },
+                // Short delays so group tests do not wait Kafka's 3 s before the first rebalance.
+                new GroupCoordinatorOptions { InitialRebalanceDelay = TimeSpan.FromMilliseconds(200), MinSessionTimeout = TimeSpan.FromSeconds(1) });
+            return new InProcessNode(group, node);
+        }
+        catch
+        {
+            group.Dispose();
+            throw;
+        }
     }
 
     public async ValueTask DisposeAsync()
     {
-        await Server.StopAsync(TimeSpan.FromSeconds(10));
-        await Broker.StopAsync();
+        await Node.StopAsync(TimeSpan.FromSeconds(10));
         _group.Dispose();
     }
 }

@@ -7,13 +7,13 @@ using Eddy.Storage;
 
 namespace Eddy.Broker.Tests;
 
-/// <summary>InitProducerId over a raw socket against a node whose allocator keeps its blocks in a kvstore on shard 0.</summary>
+/// <summary>InitProducerId over a raw socket against a node whose allocator keeps its blocks in the metadata store on shard 0.</summary>
 public sealed class InitProducerIdTests : IAsyncLifetime
 {
     private readonly string _root = Directory.CreateTempSubdirectory("eddy-initpid-").FullName;
-    private ProducerNode _node = null!;
+    private InProcessNode _node = null!;
 
-    public async Task InitializeAsync() => _node = await ProducerNode.StartAsync(Path.Combine(_root, "kvstore"));
+    public async Task InitializeAsync() => _node = await InProcessNode.StartAsync(_root);
 
     public async Task DisposeAsync()
     {
@@ -101,41 +101,12 @@ public sealed class InitProducerIdTests : IAsyncLifetime
             }
         }
         await _node.DisposeAsync();
-        _node = await ProducerNode.StartAsync(Path.Combine(_root, "kvstore"));
+        _node = await InProcessNode.StartAsync(_root);
         using (var client = new RawClient(_node.Server.Port))
         {
             var after = await client.CallAsync<InitProducerIdResponse>(4, 1, new InitProducerIdRequest { TransactionalId = null });
             Assert.Equal(0, after.ErrorCode);
             Assert.True(after.ProducerId > before.Max(), $"{after.ProducerId} after a restart, {before.Max()} before");
-        }
-    }
-
-    /// <summary>Two shards, the kvstore and allocator on shard 0, and a server with the InitProducerId handler.</summary>
-    private sealed class ProducerNode : IAsyncDisposable
-    {
-        private ShardGroup _group = null!;
-        private KvStore _store = null!;
-
-        public KafkaServer Server { get; private set; } = null!;
-
-        public static async Task<ProducerNode> StartAsync(string kvDirectory)
-        {
-            var node = new ProducerNode { _group = ShardGroup.Start(new ShardGroupOptions { ShardCount = 2, PinThreads = false }) };
-            var allocator = await node._group.InvokeAsync(0, async () =>
-            {
-                node._store = await KvStore.OpenAsync(kvDirectory);
-                return new ProducerIdAllocator(node._store);
-            });
-            var handlers = new ApiHandlerTable([new ApiVersionsHandler(), new MetadataHandler(), new InitProducerIdHandler(allocator)]);
-            node.Server = await KafkaServer.StartAsync(node._group, new IPEndPoint(IPAddress.Loopback, 0), new KafkaServerOptions { NodeId = 1 }, handlers);
-            return node;
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            await Server.StopAsync(TimeSpan.FromSeconds(10));
-            await _group.InvokeAsync(0, () => _store.DisposeAsync());
-            _group.Dispose();
         }
     }
 }

@@ -1,54 +1,52 @@
 using System.Net;
+using Eddy.Cluster;
+using Eddy.Kafka;
 using Eddy.Kafka.Groups;
 using Eddy.Kafka.Server;
 using Eddy.Runtime;
-using Eddy.Storage;
 
 namespace Eddy.Groups.Tests;
 
 /// <summary>
-/// A node in this process with the group APIs wired the way the integrator wires them: two shards, the 16
-/// `__consumer_offsets` partitions spread over them (partition p on shard p % 2), and the Kafka server on a free
-/// loopback port. Real clock, short delays.
+/// A whole node in this process (<see cref="KafkaNode"/>), wired as `eddy start` wires it: two shards, the 16
+/// `__consumer_offsets` partitions spread over them by the broker's placement, and the Kafka server on a free
+/// loopback port. Real clock, short delays. Offsets are committed only for topics that exist, so tests create them.
 /// </summary>
 public sealed class GroupBrokerFixture : IAsyncLifetime
 {
     public const int NodeId = 7;
     public const int ShardCount = 2;
 
-    private readonly PartitionLog?[] _logs = new PartitionLog?[16];
     private ShardGroup? _group;
+    private KafkaNode? _node;
     private string _root = "";
 
-    public KafkaServer Server { get; private set; } = null!;
-    public GroupRouter Router { get; private set; } = null!;
+    public KafkaServer Server => _node!.Server;
+    public GroupRouter Router => _node!.Groups;
+    public Cluster.Broker Broker => _node!.Broker;
     public string Bootstrap => $"127.0.0.1:{Server.Port}";
 
     public async Task InitializeAsync()
     {
         _root = Directory.CreateTempSubdirectory("eddy-group-broker-").FullName;
         _group = ShardGroup.Start(new ShardGroupOptions { ShardCount = ShardCount, PinThreads = false });
-        Router = new GroupRouter(_group, partition => partition % ShardCount, new GroupCoordinatorOptions
+        _node = await KafkaNode.StartAsync(_group,
+            new BrokerOptions { DataDirectory = _root, OffsetsPartitions = 16, PreallocateBytes = 1 << 20 },
+            new IPEndPoint(IPAddress.Loopback, 0),
+            new KafkaServerOptions { NodeId = NodeId, ClusterId = "group-tests" },
+            new GroupCoordinatorOptions { InitialRebalanceDelay = TimeSpan.FromMilliseconds(200), MinSessionTimeout = TimeSpan.FromSeconds(1) });
+        // The topics the tests commit offsets for: commits for topics that do not exist are refused.
+        foreach (var topic in new[] { "orders", "t", "events", "py-topic" })
         {
-            OffsetsPartitionCount = _logs.Length,
-            InitialRebalanceDelay = TimeSpan.FromMilliseconds(200),
-            MinSessionTimeout = TimeSpan.FromSeconds(1),
-        });
-        for (int p = 0; p < _logs.Length; p++)
-        {
-            int partition = p;
-            int shard = Router.ShardForPartition(partition);
-            await _group.InvokeAsync(shard, async () =>
-            {
-                var log = await PartitionLog.OpenAsync(Path.Combine(_root, "kafka", GroupPlacement.OffsetsTopic, $"{partition}_0"), GroupScope.OffsetsLogOptions);
-                _logs[partition] = log;
-                await Router.CoordinatorOn(shard).AddPartitionAsync(partition, log);
-                return true;
-            });
+            await CreateTopicAsync(topic);
         }
-        var handlers = new ApiHandlerTable([new ApiVersionsHandler(), new MetadataHandler(), .. GroupHandlers.Create(Router)]);
-        Server = await KafkaServer.StartAsync(_group, new IPEndPoint(IPAddress.Loopback, 0),
-            new KafkaServerOptions { NodeId = NodeId, ClusterId = "group-tests" }, handlers);
+    }
+
+    /// <summary>Creates a topic for offset commits to name; partitions default to 8.</summary>
+    public async Task CreateTopicAsync(string name, int partitions = 8)
+    {
+        var result = await _group!.InvokeAsync(0, () => Broker.CreateTopicAsync(new TopicSpec(name, partitions, 1, new Dictionary<string, string>()), validateOnly: false));
+        Assert.True(result.IsOk || result.Error == TopicError.TopicAlreadyExists, result.Message);
     }
 
     /// <summary>A group id whose coordinator is on <paramref name="shard"/>.</summary>
@@ -66,25 +64,11 @@ public sealed class GroupBrokerFixture : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
-        if (_group is null)
+        if (_node is not null)
         {
-            return;
+            await _node.StopAsync(TimeSpan.FromSeconds(10));
         }
-        // The integrator's order: release waiting group requests, stop the server, then close the logs.
-        await Router.StopAsync();
-        await Server.StopAsync(TimeSpan.FromSeconds(10));
-        for (int p = 0; p < _logs.Length; p++)
-        {
-            if (_logs[p] is { } log)
-            {
-                await _group.InvokeAsync(Router.ShardForPartition(p), async () =>
-                {
-                    await log.DisposeAsync();
-                    return true;
-                });
-            }
-        }
-        _group.Dispose();
+        _group?.Dispose();
         try
         {
             Directory.Delete(_root, recursive: true);

@@ -36,9 +36,9 @@ public sealed class GroupProtocolTests(GroupBrokerFixture node) : IClassFixture<
     {
         using var client = new RawClient(node.Server.Port);
         var response = await Call<ApiVersionsResponse>(client, 3, new ApiVersionsRequest { ClientSoftwareName = "eddy-tests", ClientSoftwareVersion = "1.0" });
-        Assert.Equal(
-            [(3, 0, 12), (8, 0, 9), (9, 0, 9), (10, 0, 6), (11, 0, 9), (12, 0, 4), (13, 0, 5), (14, 0, 5), (15, 0, 6), (16, 0, 5), (18, 0, 4), (42, 0, 2), (47, 0, 0)],
-            response.ApiKeys.Select(k => ((int)k.ApiKey, (int)k.MinVersion, (int)k.MaxVersion)));
+        var advertised = response.ApiKeys.Select(k => ((int)k.ApiKey, (int)k.MinVersion, (int)k.MaxVersion)).ToList();
+        (int, int, int)[] groupApis = [(8, 0, 9), (9, 0, 9), (10, 0, 6), (11, 0, 9), (12, 0, 4), (13, 0, 5), (14, 0, 5), (15, 0, 6), (16, 0, 5), (42, 0, 2), (47, 0, 0)];
+        Assert.All(groupApis, api => Assert.Contains(api, advertised));
     }
 
     [Theory]
