@@ -26,6 +26,14 @@ public sealed class KafkaWriter : IBufferWriter<byte>, IDisposable
     public Span<byte> WrittenForPatch(int start, int length) => _buffer.AsSpan(0, _length).Slice(start, length);
     public void Reset() => _length = 0;
 
+    /// <summary>Drops what was written after <paramref name="length"/> (a response that failed halfway).</summary>
+    public void Truncate(int length)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(length);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(length, _length);
+        _length = length;
+    }
+
     public void Dispose()
     {
         var b = _buffer;

@@ -9,26 +9,34 @@ using Eddy.Observability;
 namespace Eddy.Kafka.Server;
 
 /// <summary>
-/// One client connection, on the shard that accepted it: read size-prefixed frames into one reused buffer,
-/// decode each, run its handler, and send the responses in request order. Requests are handled one after
-/// another, so order holds by construction; all responses to the frames of one receive go out in one send.
-/// Bad input ends this connection only, with one log line.
+/// One client connection, on the shard that accepted it. The receive side reads size-prefixed frames, decodes
+/// each in place and starts its handler at once, so the requests of one connection run concurrently (up to
+/// <see cref="MaxInFlight"/>); the send side (<c>KafkaConnection.Send.cs</c>) writes the responses strictly in
+/// request order, each as soon as it and all before it are done, batching those that are ready into one send.
+/// Bad input ends this connection only, after the responses to the requests before it, with one log line.
 /// </summary>
-internal sealed class KafkaConnection
+internal sealed partial class KafkaConnection
 {
     private const int InitialBufferBytes = 16 * 1024;
+
+    /// <summary>Smallest free space worth a receive behind frames still in flight; less moves to a new buffer.</summary>
+    private const int MinReceiveBytes = 4 * 1024;
+
+    /// <summary>Requests of one connection being handled at once; the connection reads no more until one is answered.</summary>
+    public const int MaxInFlight = 64;
 
     private readonly KafkaServer _server;
     private readonly Connection _connection;
     private readonly long _id;
     private readonly TaskCompletionSource _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    private byte[] _buffer = [];
+    private readonly Queue<PendingResponse> _pending = new();
+    private ReceiveBuffer _buffer = null!;
     private int _start; // first unconsumed byte in _buffer
     private int _end;   // one past the last received byte
-    private bool _idle; // waiting for bytes, with no request in hand
+    private bool _receiving; // waiting for bytes
+    private bool _receiverDone; // no more requests will be queued
     private string? _clientId;
     private bool _trailingLogged;
-    private readonly ResponseScope _scope = new();
 
     public KafkaConnection(KafkaServer server, Connection connection, long id)
     {
@@ -45,7 +53,7 @@ internal sealed class KafkaConnection
     /// <summary>Node shutdown, on this connection's shard: an idle connection closes now, a busy one after its responses are sent.</summary>
     public void Shutdown()
     {
-        if (_idle)
+        if (_receiving && _pending.Count == 0)
         {
             _connection.Dispose();
         }
@@ -53,49 +61,55 @@ internal sealed class KafkaConnection
 
     public async Task RunAsync()
     {
-        _buffer = ArrayPool<byte>.Shared.Rent(InitialBufferBytes);
-        using var responses = new KafkaWriter(InitialBufferBytes);
+        _buffer = new ReceiveBuffer(InitialBufferBytes);
+        var sender = SendLoopAsync();
         try
         {
-            while (true)
+            while (!_receiverDone)
             {
+                DispatchFrames();
+                if (_receiverDone)
+                {
+                    break;
+                }
+                if (_pending.Count >= MaxInFlight)
+                {
+                    await WaitForRoomAsync();
+                    continue;
+                }
                 MakeRoom();
                 int received;
-                _idle = true;
+                _receiving = true;
                 try
                 {
-                    received = await _connection.ReceiveAsync(_buffer.AsMemory(_end));
+                    received = await _connection.ReceiveAsync(_buffer.Array.AsMemory(_end));
                 }
-                catch (ObjectDisposedException) when (_server.Stopping)
+                catch (ObjectDisposedException) when (_server.Stopping || _closed)
                 {
-                    return;
+                    break;
                 }
-                catch (NativeException) when (_server.Stopping)
+                catch (NativeException) when (_server.Stopping || _closed)
                 {
-                    return;
+                    break;
                 }
                 finally
                 {
-                    _idle = false;
+                    _receiving = false;
                 }
                 if (received == 0)
                 {
                     if (_end > _start && !_server.Stopping) // at shutdown the close is ours, not the peer's
                     {
-                        Close($"peer closed in the middle of a frame ({_end - _start} bytes unread)");
+                        Log.Warn("kafka", $"{Describe()}: closing: peer closed in the middle of a frame ({_end - _start} bytes unread)");
                     }
-                    return;
+                    break;
                 }
                 _end += received;
-                bool keepOpen = await ProcessFramesAsync(responses);
-                if (responses.Length > 0)
+                if (_server.Stopping)
                 {
-                    await _connection.SendAsync(responses.WrittenMemory);
-                    responses.Reset();
-                }
-                if (!keepOpen || _server.Stopping)
-                {
-                    return;
+                    // Answer what has arrived, read no more.
+                    DispatchFrames();
+                    break;
                 }
             }
         }
@@ -111,39 +125,39 @@ internal sealed class KafkaConnection
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(_buffer);
-            _buffer = [];
+            _receiverDone = true;
+            WakeSender();
+            await sender;
+            _buffer.Release();
         }
     }
 
-    /// <summary>Handles every complete frame in the buffer. False when the connection must close.</summary>
-    private async ValueTask<bool> ProcessFramesAsync(KafkaWriter responses)
+    /// <summary>Starts a handler for every complete frame in the buffer, up to the in-flight limit.</summary>
+    private void DispatchFrames()
     {
-        while (true)
+        while (!_receiverDone && _pending.Count < MaxInFlight)
         {
-            var pending = new ReadOnlySequence<byte>(_buffer, _start, _end - _start);
+            var pending = new ReadOnlySequence<byte>(_buffer.Array, _start, _end - _start);
             ReadOnlySequence<byte> frame;
             try
             {
                 if (!KafkaFrames.TryReadFrame(ref pending, out frame, _server.Limits))
                 {
-                    return true;
+                    return;
                 }
             }
             catch (KafkaProtocolException e)
             {
-                return Close(e.Message);
+                CloseAfterPending(e.Message);
+                return;
             }
             // One array, so the frame is one segment: decoding reads it in place, records fields included.
             _start = _end - (int)pending.Length;
-            if (!await HandleFrameAsync(frame.First, responses))
-            {
-                return false;
-            }
+            Dispatch(frame.First);
         }
     }
 
-    private async ValueTask<bool> HandleFrameAsync(ReadOnlyMemory<byte> frame, KafkaWriter responses)
+    private void Dispatch(ReadOnlyMemory<byte> frame)
     {
         KafkaRequest request;
         try
@@ -161,14 +175,18 @@ internal sealed class KafkaConnection
             if (e.ErrorCode == KafkaErrors.UnsupportedVersion && frame.Length >= 8
                 && BinaryPrimitives.ReadInt16BigEndian(frame.Span) == ApiVersionsRequest.ApiKeyValue)
             {
-                int correlationId = BinaryPrimitives.ReadInt32BigEndian(frame.Span[4..]);
-                KafkaFrames.WriteResponse(responses, correlationId, 0, ApiVersionsHandler.UnsupportedVersionResponse(_server.Handlers));
-                return true;
+                Enqueue(new PendingResponse
+                {
+                    Immediate = ApiVersionsHandler.UnsupportedVersionResponse(_server.Handlers),
+                    ImmediateCorrelationId = BinaryPrimitives.ReadInt32BigEndian(frame.Span[4..]),
+                });
+                return;
             }
             // Kafka closes the connection too: without a schema for the key and version there is no response to shape.
-            return Close(frame.Length >= 4 && e.ErrorCode != KafkaErrors.UnsupportedVersion
+            CloseAfterPending(frame.Length >= 4 && e.ErrorCode != KafkaErrors.UnsupportedVersion
                 ? $"request key {BinaryPrimitives.ReadInt16BigEndian(frame.Span)} version {BinaryPrimitives.ReadInt16BigEndian(frame.Span[2..])}: {e.Message}"
                 : e.Message);
+            return;
         }
         var header = request.Header;
         _clientId ??= header.ClientId;
@@ -176,70 +194,76 @@ internal sealed class KafkaConnection
         {
             if (header.RequestApiKey == ApiVersionsRequest.ApiKeyValue)
             {
-                KafkaFrames.WriteResponse(responses, header.CorrelationId, 0, ApiVersionsHandler.UnsupportedVersionResponse(_server.Handlers));
-                return true;
+                Enqueue(new PendingResponse { Immediate = ApiVersionsHandler.UnsupportedVersionResponse(_server.Handlers), ImmediateCorrelationId = header.CorrelationId });
+                return;
             }
             string name = KafkaApis.TryGet(header.RequestApiKey, out var api) ? api.Name : "?";
-            return Close($"unsupported API {name} (key {header.RequestApiKey}) version {header.RequestApiVersion}: not advertised");
+            CloseAfterPending($"unsupported API {name} (key {header.RequestApiKey}) version {header.RequestApiVersion}: not advertised");
+            return;
         }
-        try
-        {
-            var response = await handler.HandleAsync(new RequestContext(header, _server, _scope), request.Body);
-            if (response is not null)
-            {
-                KafkaFrames.WriteResponse(responses, header.CorrelationId, header.RequestApiVersion, response);
-            }
-            _scope.ReleaseAll();
-            return true;
-        }
-        catch (Exception e)
-        {
-            _scope.ReleaseAll();
-            // A handler or encoder bug: the response may be half written, so nothing more goes out on this connection.
-            responses.Reset();
-            Log.Error("kafka", $"{Describe()}: {handler.GetType().Name} v{header.RequestApiVersion} failed, closing: {e}");
-            return false;
-        }
+        _buffer.Acquire();
+        var entry = new PendingResponse { Header = header, Handler = handler, Buffer = _buffer };
+        entry.Start(() => handler.HandleAsync(new RequestContext(header, _server, entry.Scope), request.Body));
+        Enqueue(entry);
+    }
+
+    /// <summary>Stops reading: the connection closes once the requests before this point are answered.</summary>
+    private void CloseAfterPending(string reason)
+    {
+        Enqueue(new PendingResponse { CloseReason = reason });
+        _receiverDone = true;
     }
 
     /// <summary>
-    /// Makes room for the next receive: an empty buffer starts over (shrinking after a large frame); a partial frame
-    /// moves to the front, and the buffer grows to the frame's validated size once its prefix has arrived.
+    /// Makes room for the next receive. With no request reading the buffer, an empty buffer starts over (shrinking
+    /// after a large frame) and a partial frame moves to the front, the buffer growing to the frame's validated size
+    /// once its prefix has arrived. While requests still read it, nothing in it may move: the next bytes go behind
+    /// them if enough room is left, else the partial frame moves to a fresh buffer and the old one is returned when
+    /// its last request is answered.
     /// </summary>
     private void MakeRoom()
     {
-        if (_start == _end)
+        int pending = _end - _start;
+        // TryReadFrame has already checked a complete prefix against the limit.
+        int needed = pending >= 4 ? 4 + BinaryPrimitives.ReadInt32BigEndian(_buffer.Array.AsSpan(_start)) : InitialBufferBytes;
+        if (_buffer.InUse)
+        {
+            if (_buffer.Array.Length - _end >= Math.Max(needed - pending, MinReceiveBytes))
+            {
+                return;
+            }
+            MoveTo(new ReceiveBuffer(Math.Max(needed, InitialBufferBytes)));
+            return;
+        }
+        if (pending == 0)
         {
             _start = _end = 0;
-            if (_buffer.Length > InitialBufferBytes)
+            if (_buffer.Array.Length > InitialBufferBytes)
             {
-                ArrayPool<byte>.Shared.Return(_buffer);
-                _buffer = ArrayPool<byte>.Shared.Rent(InitialBufferBytes);
+                MoveTo(new ReceiveBuffer(InitialBufferBytes));
             }
             return;
         }
-        int pending = _end - _start;
-        // TryReadFrame has already checked a complete prefix against the limit.
-        int needed = pending >= 4 ? 4 + BinaryPrimitives.ReadInt32BigEndian(_buffer.AsSpan(_start)) : InitialBufferBytes;
-        if (needed > _buffer.Length)
+        if (needed > _buffer.Array.Length)
         {
-            var larger = ArrayPool<byte>.Shared.Rent(needed);
-            _buffer.AsSpan(_start, pending).CopyTo(larger);
-            ArrayPool<byte>.Shared.Return(_buffer);
-            _buffer = larger;
+            MoveTo(new ReceiveBuffer(needed));
         }
         else if (_start > 0)
         {
-            _buffer.AsSpan(_start, pending).CopyTo(_buffer);
+            _buffer.Array.AsSpan(_start, pending).CopyTo(_buffer.Array);
+            _start = 0;
+            _end = pending;
         }
-        _start = 0;
-        _end = pending;
     }
 
-    private bool Close(string reason)
+    private void MoveTo(ReceiveBuffer next)
     {
-        Log.Warn("kafka", $"{Describe()}: closing: {reason}");
-        return false;
+        int pending = _end - _start;
+        _buffer.Array.AsSpan(_start, pending).CopyTo(next.Array);
+        _buffer.Release();
+        _buffer = next;
+        _start = 0;
+        _end = pending;
     }
 
     private string Describe() => $"connection {_id} (client '{_clientId ?? "?"}')";
