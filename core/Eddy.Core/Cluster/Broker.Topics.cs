@@ -60,10 +60,6 @@ public sealed partial class Broker
             {
                 return TopicResult.Fail(TopicError.InvalidTopic, $"'{spec.Name}' is not a valid topic name: up to {TopicNames.MaxLength} characters of [a-zA-Z0-9._-], not '.' or '..'");
             }
-            if (!isInternal && spec.Name.StartsWith("__", StringComparison.Ordinal) && spec.Name == OffsetsTopic)
-            {
-                return TopicResult.Fail(TopicError.TopicAlreadyExists, $"'{spec.Name}' is an internal topic");
-            }
             if (_topics.TryGet(spec.Name, out _))
             {
                 return TopicResult.Fail(TopicError.TopicAlreadyExists, $"topic '{spec.Name}' already exists");
