@@ -60,7 +60,7 @@ public class AcksTests(BrokerFixture node) : IClassFixture<BrokerFixture>
         }
 
         // Read back: each message once, each partition in the order sent (message i went to partition i % 3).
-        var received = TopicReader.ReadAll(node.Bootstrap, topic, Partitions);
+        var received = TopicReader.ReadAll(node.Bootstrap, topic, Partitions, awaitTotal: Messages);
         Assert.Equal(Messages, received.Count);
         for (int p = 0; p < Partitions; p++)
         {

@@ -9,14 +9,22 @@ internal static class TopicReader
     public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
 
     /// <summary>Every message of the topic with key, value and headers, in arrival order. The high watermarks say how
-    /// many there are; the test fails if that many do not arrive within <see cref="Timeout"/>.</summary>
-    public static List<ConsumeResult<byte[]?, byte[]?>> ReadAll(string bootstrap, string topic, int partitions)
+    /// many there are; the test fails if that many do not arrive within <see cref="Timeout"/>. With
+    /// <paramref name="awaitTotal"/>, first waits (up to the same timeout) for the high watermarks to add up to it:
+    /// for messages that were sent without an acknowledgement (acks=0), which the broker may still be appending.</summary>
+    public static List<ConsumeResult<byte[]?, byte[]?>> ReadAll(string bootstrap, string topic, int partitions, long? awaitTotal = null)
     {
         using var consumer = new ConsumerBuilder<byte[]?, byte[]?>(new ConsumerConfig
         {
             BootstrapServers = bootstrap, GroupId = "topic-reader", EnableAutoCommit = false, SocketTimeoutMs = 10000,
         }).Build();
         long total = HighWatermarks(consumer, topic, partitions).Sum();
+        var waitUntil = DateTime.UtcNow + Timeout;
+        while (awaitTotal is { } expected && total < expected && DateTime.UtcNow < waitUntil)
+        {
+            Thread.Sleep(100);
+            total = HighWatermarks(consumer, topic, partitions).Sum();
+        }
         consumer.Assign(Enumerable.Range(0, partitions).Select(p => new TopicPartitionOffset(topic, p, 0)));
         var received = new List<ConsumeResult<byte[]?, byte[]?>>();
         var deadline = DateTime.UtcNow + Timeout;
