@@ -24,7 +24,7 @@ public class BadInputTests(BrokerFixture node) : IClassFixture<BrokerFixture>
 
     public static TheoryData<string> Cases => ["truncated-eof", "truncated-body", "huge-length", "negative-length", "unknown-key", "unsupported-metadata-version", "garbage", "header-only"];
 
-    private static byte[] BadBytes(string name) => name switch
+    internal static byte[] BadBytes(string name) => name switch
     {
         // A prefix promising 100 bytes, 10 sent, then the client stops writing.
         "truncated-eof" => [.. Prefix(100), .. new byte[10]],

@@ -10,7 +10,7 @@ namespace Eddy.Broker.Tests;
 /// </summary>
 public class DebianClientTests(BrokerFixture node) : IClassFixture<BrokerFixture>
 {
-    private static async Task<(int ExitCode, string Output)> RunAsync(string program, string? stdin, params string[] args)
+    internal static async Task<(int ExitCode, string Output)> RunAsync(string program, string? stdin, params string[] args)
     {
         var info = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = stdin is not null };
         foreach (var a in args)
@@ -26,7 +26,15 @@ public class DebianClientTests(BrokerFixture node) : IClassFixture<BrokerFixture
         var output = process.StandardOutput.ReadToEndAsync();
         var error = process.StandardError.ReadToEndAsync();
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(120));
-        await process.WaitForExitAsync(cts.Token);
+        try
+        {
+            await process.WaitForExitAsync(cts.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(); // do not leave a client running after the test gave up on it
+            throw;
+        }
         return (process.ExitCode, await output + await error);
     }
 

@@ -8,7 +8,8 @@ namespace Eddy.Broker.Tests;
 
 /// <summary>
 /// A whole node in this process (<see cref="KafkaNode"/>: topics, groups, every handler) on two unpinned shards, a
-/// free loopback port and a data directory the caller owns. Disposing stops it as <c>eddy start</c> does on SIGINT
+/// loopback port (a free one unless the caller names one, as a restart that clients must find again does) and a
+/// data directory the caller owns. Disposing stops it as <c>eddy start</c> does on SIGINT
 /// and leaves the directory for the next start.
 /// </summary>
 internal sealed class InProcessNode : IAsyncDisposable
@@ -27,14 +28,14 @@ internal sealed class InProcessNode : IAsyncDisposable
     public string Bootstrap => $"127.0.0.1:{Server.Port}";
 
     public static async Task<InProcessNode> StartAsync(string dataDirectory, int nodeId = BrokerFixture.NodeId, string clusterId = "test-cluster",
-        int maxRequestBytes = KafkaServerOptions.DefaultMaxRequestBytes)
+        int maxRequestBytes = KafkaServerOptions.DefaultMaxRequestBytes, int port = 0)
     {
         var group = ShardGroup.Start(new ShardGroupOptions { ShardCount = 2, PinThreads = false });
         try
         {
             var node = await KafkaNode.StartAsync(group,
                 new Cluster.BrokerOptions { DataDirectory = dataDirectory, OffsetsPartitions = 4, PreallocateBytes = 1 << 20 },
-                new IPEndPoint(IPAddress.Loopback, 0),
+                new IPEndPoint(IPAddress.Loopback, port),
                 new KafkaServerOptions { NodeId = nodeId, ClusterId = clusterId, MaxRequestBytes = maxRequestBytes },
                 // Short delays so group tests do not wait Kafka's 3 s before the first rebalance.
                 new GroupCoordinatorOptions { InitialRebalanceDelay = TimeSpan.FromMilliseconds(200), MinSessionTimeout = TimeSpan.FromSeconds(1) });
