@@ -10,8 +10,8 @@ public class ConfluentClientTests(BrokerFixture node) : IClassFixture<BrokerFixt
 
     internal static void AssertBundledLibrdkafka()
     {
-        // Confluent.Kafka resolves "librdkafka" through deps.json to runtimes/linux-x64/native; the version check
-        // catches a system copy (Debian's) being loaded instead.
+        // BundledLibrdkafka resolves "librdkafka" to runtimes/linux-x64/native; the version check catches a system
+        // copy (Debian's) being loaded instead.
         Assert.True(File.Exists(Path.Combine(AppContext.BaseDirectory, "runtimes", "linux-x64", "native", "librdkafka.so")));
         Assert.StartsWith("2.16", Library.VersionString);
     }

@@ -17,9 +17,9 @@ public class ConfluentCaptureTests
     [Fact]
     public async Task RealClientFramesDecode()
     {
-        // Confluent.Kafka resolves "librdkafka" through the app's deps.json, which points at the copy in
-        // runtimes/linux-x64/native from librdkafka.redist. (Library.Load(path) is no help here: it dlopens
-        // "libdl", which Debian 12 only ships as libdl.so.2.) The version check catches a system copy.
+        // BundledLibrdkafka points Confluent.Kafka at the copy in runtimes/linux-x64/native from librdkafka.redist.
+        // (Library.Load(path) is no help here: it dlopens "libdl", which Debian 12 only ships as libdl.so.2.) The
+        // version check catches a system copy.
         Assert.True(File.Exists(Path.Combine(AppContext.BaseDirectory, "runtimes", "linux-x64", "native", "librdkafka.so")));
         Assert.StartsWith("2.16", Library.VersionString);
         using var broker = new FakeBroker();
