@@ -105,8 +105,11 @@ public class CompressionCodecTests(BrokerFixture node) : IClassFixture<BrokerFix
         {
             var batches = await RawBatches.FetchAsync(node.Server.Port, topic, p);
             Assert.Equal(Messages / Partitions, batches.Sum(b => b.RecordCount));
-            Assert.All(batches, b => Assert.Equal(expected, b.Compression));
+            // librdkafka sends a batch uncompressed when compressing does not make it smaller (a lone small record):
+            // every batch of several records carries the codec, and there are such batches.
             Assert.Contains(batches, b => b.RecordCount > 1);
+            Assert.All(batches.Where(b => b.RecordCount > 1), b => Assert.Equal(expected, b.Compression));
+            Assert.All(batches, b => Assert.True(b.Compression == expected || b.Compression == Kafka.Protocol.CompressionType.None));
         }
     }
 }

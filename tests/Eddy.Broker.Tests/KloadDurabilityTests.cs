@@ -1,0 +1,109 @@
+using Confluent.Kafka;
+using Confluent.Kafka.Admin;
+using Xunit.Abstractions;
+
+namespace Eddy.Broker.Tests;
+
+/// <summary>
+/// SIGKILL during an acks=all produce, checked by a client that is not ours: kload (Debian's librdkafka) produces,
+/// writing down every sequence whose delivery was acknowledged; the real `eddy start` is killed while the producer
+/// is mid-stream; after a restart on the same data directory, kload consumes the topic and demands every
+/// acknowledged message exactly once and intact. (RestartTests checks the same with Confluent.Kafka, offsets
+/// included; this one adds a second client and many more messages.) See <see cref="Kload"/> for where kload comes
+/// from and the KLOAD policy.
+/// </summary>
+public sealed class KloadDurabilityTests(ITestOutputHelper log) : IDisposable
+{
+    private const int Partitions = 3;
+    private const int Count = 300_000;
+    private const int MessageBytes = 512;
+    /// <summary>Messages in the log before the kill: proof that the producer is well under way, not starting.</summary>
+    private const long KillAfter = 20_000;
+
+    private readonly string _dir = Path.Combine(Path.GetTempPath(), $"eddy-kload-{Guid.NewGuid():N}");
+    private string Data => Path.Combine(_dir, "data");
+    private string Acked => Path.Combine(_dir, "acked.bin");
+
+    public void Dispose()
+    {
+        if (Directory.Exists(_dir))
+        {
+            Directory.Delete(_dir, recursive: true);
+        }
+    }
+
+    private Task<EddyProcess> StartAsync()
+    {
+        Directory.CreateDirectory(_dir);
+        return EddyProcess.StartAsync("--smp", "2", "--kafka-addr", "127.0.0.1:0", "--data-dir", Data);
+    }
+
+    [KloadTheory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task SigkillMidProduceKeepsEveryAcknowledgedMessageOnce(bool idempotent)
+    {
+        Kload.Locate();
+        const string topic = "kload-durable";
+        Kload produced;
+        using (var eddy = await StartAsync())
+        {
+            using (var admin = ConfluentClientTests.Admin(eddy.Bootstrap))
+            {
+                await admin.CreateTopicsAsync([new TopicSpecification { Name = topic, NumPartitions = Partitions, ReplicationFactor = 1 }]);
+            }
+            var args = new List<string>
+            {
+                "produce", "-b", eddy.Bootstrap, "-t", topic, "-n", $"{Count}", "-s", $"{MessageBytes}", "-a", "all", "-l", "5",
+                "-o", Acked, "-T", "60",
+                // Once the node is gone, undelivered messages fail within seconds instead of the default 5 minutes.
+                "-X", "message.timeout.ms=5000", "-X", "reconnect.backoff.max.ms=500",
+            };
+            if (idempotent)
+            {
+                args.Add("-i");
+            }
+            var producing = Kload.RunAsync([.. args]);
+            await WaitForLogAsync(eddy.Bootstrap, topic, producing);
+            eddy.Signal(9);
+            await eddy.WaitForExitAsync();
+            produced = await producing;
+        }
+        log.WriteLine(produced.Output);
+        // Mid-stream: some deliveries were acknowledged and some failed because the node was killed.
+        Assert.True(produced.ExitCode == 1, $"kload produce exited {produced.ExitCode}:\n{produced.Output}");
+        Assert.True(produced["delivered"] >= KillAfter / 2 && produced["failed"] > 0, $"not killed mid-stream:\n{produced.Output}");
+        Assert.Equal(Count, produced["delivered"] + produced["failed"]);
+
+        using (var eddy = await StartAsync())
+        {
+            var consumed = await Kload.RunAsync("consume", "-b", eddy.Bootstrap, "-t", topic, "-n", $"{Count}", "-k", Acked, "-T", "90");
+            log.WriteLine(consumed.Output);
+            Assert.True(consumed.ExitCode == 0, $"kload consume exited {consumed.ExitCode}:\n{consumed.Output}");
+            Assert.Equal(produced["delivered"], consumed["expected"]);
+            foreach (var key in new[] { "missing", "duplicates", "corrupt", "unexpected", "offsets_backwards" })
+            {
+                Assert.True(consumed[key] == 0, $"{key}={consumed[key]}:\n{consumed.Output}");
+            }
+            // Everything read is an acknowledged message or one whose acknowledgement the kill cut off, each once.
+            Assert.Equal(consumed["expected"] + consumed["unacked_present"], consumed["read"]);
+            await eddy.StopAsync();
+        }
+    }
+
+    /// <summary>Waits until the topic holds <see cref="KillAfter"/> messages, failing if kload ends first.</summary>
+    private static async Task WaitForLogAsync(string bootstrap, string topic, Task<Kload> producing)
+    {
+        using var consumer = new ConsumerBuilder<Ignore, Ignore>(new ConsumerConfig { BootstrapServers = bootstrap, GroupId = "kload-watch" }).Build();
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        long inLog = 0;
+        while (inLog < KillAfter)
+        {
+            Assert.False(producing.IsCompleted, $"kload ended before the kill:\n{(producing.IsCompleted ? producing.Result.Output : "")}");
+            Assert.True(DateTime.UtcNow < deadline, $"after 60 s the log holds {inLog} messages");
+            await Task.Delay(50);
+            inLog = Enumerable.Range(0, Partitions)
+                .Sum(p => consumer.QueryWatermarkOffsets(new TopicPartition(topic, p), TimeSpan.FromSeconds(10)).High.Value);
+        }
+    }
+}
