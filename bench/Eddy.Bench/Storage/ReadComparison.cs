@@ -56,7 +56,7 @@ internal static class ReadComparison
         for (int w = 0; w < ways.Length; w++)
         {
             results[w].Sort();
-            Console.WriteLine($"median {ways[w].Name}: {results[w][rounds / 2] / 1e6:F0} MB/s");
+            Console.WriteLine($"median {ways[w].Name}: {StorageRun.Median(results[w]) / 1e6:F0} MB/s");
         }
         group.InvokeAsync(0, () => log.DisposeAsync()).Wait();
         group.Stop(TimeSpan.FromSeconds(10));

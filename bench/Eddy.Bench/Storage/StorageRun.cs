@@ -74,8 +74,12 @@ public static class StorageRun
         }
         group.InvokeAsync(0, () => log.DisposeAsync()).Wait();
         ratios.Sort();
-        Console.WriteLine($"cold sequential read: median ratio {ratios[ratios.Count / 2]:P0} (lowest {ratios[0]:P0}, highest {ratios[^1]:P0}) over {rounds} rounds");
+        Console.WriteLine($"cold sequential read: median ratio {Median(ratios):P0} (lowest {ratios[0]:P0}, highest {ratios[^1]:P0}) over {rounds} rounds");
     }
+
+    /// <summary>The middle of sorted values (the mean of the two middle ones for an even count).</summary>
+    internal static double Median(List<double> sorted)
+        => sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[(sorted.Count / 2) - 1] + sorted[sorted.Count / 2]) / 2;
 
     private static void Report(string what, double eddy, double fio)
         => Console.WriteLine(fio > 0
