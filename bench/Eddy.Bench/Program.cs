@@ -7,6 +7,7 @@ return args.FirstOrDefault() switch
     "tcp-echo" => await TcpEcho.Run(args[1..]),
     "file-append" => await FileAppend.Run(args[1..]),
     "storage" => Eddy.Bench.Storage.StorageRun.Run(args[1..]),
+    "storage-read" => Eddy.Bench.Storage.ReadComparison.Run(args[1..]),
     _ => RunBenchmarkDotNet(args),
 };
 

@@ -112,7 +112,7 @@ public sealed partial class PartitionLog
             {
                 var last = Active;
                 _segments.RemoveAt(_segments.Count - 1);
-                last.Retire(delete: true);
+                Retire(last);
                 removedFiles = true;
             }
             try
@@ -121,6 +121,7 @@ public sealed partial class PartitionLog
                 target.Size = position;
                 target.NextOffset = Math.Max(offset, target.BaseOffset);
                 target.Index.TruncateTo((int)position);
+                _reader.Invalidate(); // windows read before the cut may hold the removed batches
                 if (target.Sealed)
                 {
                     target.Sealed = false;

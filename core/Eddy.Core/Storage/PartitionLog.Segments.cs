@@ -46,7 +46,7 @@ public sealed partial class PartitionLog
             if (old.IsEmpty)
             {
                 _segments.Remove(old); // an empty segment of an older term is replaced, not kept
-                old.Retire(delete: true);
+                Retire(old);
             }
             _tail.Detach();
             await _tail.AttachAsync(next);
@@ -147,7 +147,7 @@ public sealed partial class PartitionLog
             }
             total -= oldest.Size;
             _segments.RemoveAt(0);
-            oldest.Retire(delete: true);
+            Retire(oldest);
             deleted++;
         }
         if (deleted > 0)
@@ -168,12 +168,20 @@ public sealed partial class PartitionLog
             return false;
         }
         _segments[i] = cleaned;
+        _reader.Forget(old);
         old.Retire(delete: false);
         _cache?.Truncate(long.MinValue); // cached copies may hold removed records: drop them
         return true;
     }
 
     internal SegmentReader Reader => _reader;
+
+    /// <summary>Deletes a segment taken out of the list (once no read is in flight on it).</summary>
+    private void Retire(Segment segment)
+    {
+        _reader.Forget(segment);
+        segment.Retire(delete: true);
+    }
 
     internal BufferPool Pool => _pool;
 
@@ -186,7 +194,7 @@ public sealed partial class PartitionLog
         {
             var oldest = _segments[0];
             _segments.RemoveAt(0);
-            oldest.Retire(delete: true);
+            Retire(oldest);
             dropped++;
         }
         _cache?.DropBefore(StartOffset);

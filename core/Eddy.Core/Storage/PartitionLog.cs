@@ -190,7 +190,8 @@ public sealed partial class PartitionLog : IAsyncDisposable
             }
             try
             {
-                var read = await _reader.ReadAsync(segment, offset, maxBytes);
+                // A pooled method that completes on this shard: resume inline (docs/runtime.md, "Awaiting on a shard").
+                var read = await _reader.ReadAsync(segment, offset, maxBytes).ConfigureAwait(false);
                 int index = _segments.IndexOf(segment);
                 if (read.IsEmpty && index >= 0 && index < _segments.Count - 1)
                 {
@@ -337,6 +338,7 @@ public sealed partial class PartitionLog : IAsyncDisposable
             }
             _closed = true;
             _cache?.Dispose();
+            _reader.Dispose();
             _tail.Dispose();
             foreach (var s in _segments)
             {

@@ -4,19 +4,52 @@ using Eddy.Buffers;
 namespace Eddy.Storage;
 
 /// <summary>
-/// Reads whole batches from a segment with O_DIRECT: from the sparse index's position, it walks batch headers to
-/// the batch that holds the wanted offset (or timestamp) and returns batches from there up to a byte limit, as a
-/// view over the page-aligned buffer it read into (no copy). Never reads past the segment's checked size.
+/// Reads whole batches from one log's segments with O_DIRECT and returns them as views over the page-aligned buffer
+/// they were read into (no copy). Disk reads go into windows (<see cref="ReadWindow"/>) of a few MiB that grow one
+/// <see cref="IoSize"/> block at a time, each read aligned to the block size and starting where the last ended, so a
+/// sequential consumer reads every byte of the segment once, in the same requests as a plain sequential read of the
+/// file. Between reads the reader keeps up to <see cref="MaxKept"/> windows (one per consumer reading through the
+/// log), remembering where the last read from each ended, so the next one needs neither the index nor a header walk;
+/// the memory kept is bounded per shard (<see cref="ReadWindowBudget"/>). When a window is full, the pages the
+/// unfinished batch already has (less than a block) are copied to the front of the next one, not read again; and
+/// when no view still holds the full window, the next one is the same buffer, so consecutive reads land in memory
+/// that was just used (docs/storage.md, "Reads from disk"). Owned by the log's shard.
 /// </summary>
-public sealed class SegmentReader
+public sealed partial class SegmentReader : IDisposable
 {
+    /// <summary>Bytes per disk read; reads are aligned to it in the file.</summary>
+    public const int IoSize = 1 << 20;
+
+    /// <summary>Bytes of a window's buffer (larger only for a batch that needs it).</summary>
+    public const int WindowSize = 4 << 20;
+
+    /// <summary>Windows kept between reads, per log: consumers at different places each keep theirs.</summary>
+    public const int MaxKept = 4;
+
     private const int Page = AlignedBuffer.Alignment;
-    private const int MinWindow = 64 << 10;
 
     private readonly BufferPool _pool;
-    private readonly Stack<DiskLease> _leases = new();
+    private readonly ReadWindowBudget _budget;
+    private readonly ReadWindow?[] _kept = new ReadWindow?[MaxKept];
+    private readonly Stack<ReadWindow> _spare = new();
+    private int _generation;
+    private long _uses;
+    private bool _disposed;
 
-    public SegmentReader(BufferPool pool) => _pool = pool;
+    /// <summary>Created on the log's shard.</summary>
+    public SegmentReader(BufferPool pool)
+        : this(pool, ReadWindowBudget.Current)
+    {
+    }
+
+    internal SegmentReader(BufferPool pool, ReadWindowBudget budget)
+    {
+        _pool = pool;
+        _budget = budget;
+    }
+
+    /// <summary>Bytes of read windows a shard keeps between reads, over all its logs, unless configured: 64 MiB.</summary>
+    public static long DefaultWindowBudget { get; set; } = 64L << 20;
 
     /// <summary>Batches from the one holding <paramref name="offset"/>, up to <paramref name="maxBytes"/> (at least one
     /// whole batch, however large). Empty when the segment has nothing at or after the offset.</summary>
@@ -24,142 +57,155 @@ public sealed class SegmentReader
     public async ValueTask<LogRead> ReadAsync(Segment segment, long offset, int maxBytes)
     {
         long position = segment.Index.FindPosition(offset - segment.BaseOffset);
-        var found = await WalkAsync(segment, position, offset, byTimestamp: false, MinWindow + maxBytes);
-        if (found.FilePosition < 0)
-        {
-            return default;
-        }
-        var buffer = found.Buffer!;
-        int skip = found.Skip;
-        int length = found.Length;
+        var window = Take(segment, offset, ref position, out bool atBatch);
         try
         {
-            if (skip + found.FirstSize > length)
+            if (!atBatch)
             {
-                // The first batch is cut by the window: read again from its start, big enough for it.
-                var first = buffer;
-                buffer = null!;
-                first.Return();
-                (buffer, skip, length) = await ReadWindowAsync(segment, found.FilePosition, Math.Max(maxBytes, found.FirstSize));
+                var lent = window;
+                window = null;
+                var found = await LocateAsync(lent, segment, position, offset, byTimestamp: false).ConfigureAwait(false);
+                window = found.Window;
+                position = found.Position;
             }
-            int total = 0;
-            long nextOffset = found.Next;
-            while (skip + total + BatchHeader.LogOverhead <= length)
+            if (window is null || position < 0 || position >= segment.Size)
             {
-                var batch = buffer.Span[(skip + total)..length];
-                var check = BatchHeader.Check(batch, verifyCrc: false, out int size);
-                if (check != BatchCheck.Ok || (total > 0 && total + size > maxBytes))
-                {
-                    break;
-                }
-                nextOffset = new BatchHeader(batch).LastOffset + 1;
-                total += size;
+                return default;
             }
-            var lease = _leases.Count > 0 ? _leases.Pop() : new DiskLease(_leases);
-            lease.Buffer = buffer;
-            return new LogRead(buffer.Memory.Slice(skip, total), found.FirstOffset, nextOffset, lease, fromCache: false);
+            var gathering = window;
+            window = null;
+            var gathered = await GatherAsync(gathering, segment, position, maxBytes).ConfigureAwait(false);
+            window = gathered.Window;
+            if (window is null || gathered.Bytes == 0)
+            {
+                return default;
+            }
+            window.NextOffset = gathered.NextOffset;
+            window.NextPosition = position + gathered.Bytes;
+            window.AddRef(); // the view's
+            return new LogRead(window.Slice(position, gathered.Bytes), gathered.FirstOffset, gathered.NextOffset, window, fromCache: false);
         }
-        catch
+        finally
         {
-            buffer?.Return();
-            throw;
+            Keep(window);
         }
     }
 
     /// <summary>File position, base offset and size of the batch that holds <paramref name="target"/> (an offset, or
-    /// with <paramref name="byTimestamp"/> the first batch whose max timestamp is at least it); position -1 if none.</summary>
+    /// with <paramref name="byTimestamp"/> the first batch whose max timestamp is at least it), walking from
+    /// <paramref name="from"/>, a batch start; position -1 if none.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<(long Position, long BaseOffset, int Size)> FindAsync(Segment segment, long from, long target, bool byTimestamp)
     {
-        var found = await WalkAsync(segment, from, target, byTimestamp, MinWindow);
-        found.Buffer?.Return();
-        return (found.FilePosition, found.FirstOffset, found.FirstSize);
+        var window = Take(segment, -1, ref from, out _);
+        var found = await LocateAsync(window, segment, from, target, byTimestamp).ConfigureAwait(false);
+        Keep(found.Window);
+        return (found.Position, found.BaseOffset, found.Size);
     }
 
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<Found> WalkAsync(Segment segment, long position, long target, bool byTimestamp, int window)
+    /// <summary>Drops every kept window: the log's files changed under them (a truncation).</summary>
+    public void Invalidate()
     {
-        long end = segment.Size;
-        while (position < end)
+        _generation++;
+        DropWhere(null);
+    }
+
+    /// <summary>Drops the windows kept for <paramref name="segment"/> (retired: no read will come back to it).</summary>
+    public void Forget(Segment segment) => DropWhere(segment);
+
+    public void Dispose()
+    {
+        _disposed = true;
+        DropWhere(null);
+    }
+
+    /// <summary>Stops keeping <paramref name="window"/> (the shard's window budget is over, or a slot is needed).</summary>
+    internal void Drop(ReadWindow window)
+    {
+        int i = Array.IndexOf(_kept, window);
+        _kept[i] = null;
+        _budget.Forget(window);
+        window.Release();
+    }
+
+    private void DropWhere(Segment? segment)
+    {
+        foreach (var window in _kept)
         {
-            var (buffer, skip, length) = await ReadWindowAsync(segment, position, window);
-            int at = skip;
-            while (at + BatchHeader.HeaderSize <= length)
+            if (window is not null && (segment is null || window.Segment == segment))
             {
-                var span = buffer.Span[at..length];
-                var check = BatchHeader.Check(span, verifyCrc: false, out int size);
-                if (check is not (BatchCheck.Ok or BatchCheck.Incomplete))
-                {
-                    buffer.Return();
-                    throw new LogCorruptedException($"{segment.DataPath}: batch at {position + at - skip} failed its check ({check})");
-                }
-                var header = new BatchHeader(span);
-                if (byTimestamp ? header.MaxTimestamp >= target : header.LastOffset >= target)
-                {
-                    return new Found(buffer, at, length, header.LastOffset + 1, position + at - skip, header.BaseOffset, size);
-                }
-                at += size;
+                Drop(window);
             }
-            buffer.Return();
-            if (at == skip)
+        }
+    }
+
+    /// <summary>A kept window for this read, taken out of the kept set while the read uses it: one whose last read
+    /// ended at <paramref name="offset"/> (then <paramref name="position"/> becomes that batch's position and
+    /// <paramref name="atBatch"/> is true), else one holding <paramref name="position"/>; null if none.</summary>
+    private ReadWindow? Take(Segment segment, long offset, ref long position, out bool atBatch)
+    {
+        atBatch = false;
+        int match = -1;
+        for (int i = 0; i < _kept.Length; i++)
+        {
+            var window = _kept[i];
+            if (window is null || window.Segment != segment)
             {
-                window *= 2; // one batch bigger than the window: widen it
-                if (window > BufferPool.MaxSize)
-                {
-                    throw new LogCorruptedException($"{segment.DataPath}: batch at {position} does not fit a read");
-                }
                 continue;
             }
-            position += at - skip;
+            if (offset >= 0 && window.NextOffset == offset)
+            {
+                match = i;
+                atBatch = true;
+                break;
+            }
+            if (match < 0 && window.Start <= position && position < window.End)
+            {
+                match = i;
+            }
         }
-        return new Found(null, 0, 0, 0, -1, -1, 0);
+        if (match < 0)
+        {
+            return null;
+        }
+        var taken = _kept[match]!;
+        _kept[match] = null;
+        _budget.Forget(taken);
+        if (atBatch)
+        {
+            position = taken.NextPosition;
+        }
+        return taken;
     }
 
-    /// <summary>Reads [position, position + length) of the segment's checked data from the enclosing pages.</summary>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<(AlignedBuffer Buffer, int Skip, int Length)> ReadWindowAsync(Segment segment, long position, int length)
+    /// <summary>Keeps a window after a read for the next one, unless it is stale. A window used up still serves: it
+    /// says where the next read starts, which then continues (block-aligned) in a new window.</summary>
+    private void Keep(ReadWindow? window)
     {
-        long start = position & ~(long)(Page - 1);
-        int skip = (int)(position - start);
-        long end = Math.Min(segment.Size, position + length);
-        int size = (int)Math.Min(BufferPool.MaxSize, (end - start + Page - 1) & ~(long)(Page - 1));
-        var buffer = _pool.Rent(size);
-        try
+        if (window is null)
         {
-            int done = 0;
-            while (done < size)
+            return;
+        }
+        if (_disposed || window.Generation != _generation)
+        {
+            window.Release();
+            return;
+        }
+        int slot = Array.IndexOf(_kept, null);
+        if (slot < 0)
+        {
+            slot = 0;
+            for (int i = 1; i < _kept.Length; i++)
             {
-                int n = await segment.File.ReadAsync(buffer, done, size - done, start + done);
-                if (n <= 0)
+                if (_kept[i]!.LastUse < _kept[slot]!.LastUse)
                 {
-                    break;
-                }
-                done += n;
-                if (n % Page != 0)
-                {
-                    break;
+                    slot = i;
                 }
             }
-            return (buffer, skip, (int)Math.Min(done, end - start));
+            Drop(_kept[slot]!);
         }
-        catch
-        {
-            buffer.Return();
-            throw;
-        }
-    }
-
-    private readonly record struct Found(AlignedBuffer? Buffer, int Skip, int Length, long Next, long FilePosition, long FirstOffset, int FirstSize);
-
-    /// <summary>Owns the buffer of a disk read until the reader is done; pooled per log.</summary>
-    private sealed class DiskLease(Stack<DiskLease> home) : ReadOwner
-    {
-        public AlignedBuffer? Buffer { get; set; }
-
-        public override void Release()
-        {
-            Buffer?.Return();
-            Buffer = null;
-            home.Push(this);
-        }
+        window.LastUse = ++_uses;
+        _kept[slot] = window;
+        _budget.Keep(window);
     }
 }
