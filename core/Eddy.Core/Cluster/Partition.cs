@@ -47,7 +47,8 @@ public sealed class Partition
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<ProducerAppendResult> AppendAsync(ReadOnlyMemory<byte> batch)
     {
-        var result = await Producers.AppendAsync(batch, LeaderEpoch);
+        // A pooled method completed on this shard: resume inline (docs/runtime.md, "Awaiting on a shard").
+        var result = await Producers.AppendAsync(batch, LeaderEpoch).ConfigureAwait(false);
         if (result.ErrorCode == 0 && !result.Duplicate)
         {
             WakeWaiters();

@@ -79,7 +79,8 @@ public sealed class ProduceHandler(Broker broker) : IKafkaApiHandler
         try
         {
             long appendTime = partition.Log.Options.TimestampType == TimestampType.LogAppendTime ? partition.Log.Options.WallClockMs() : -1;
-            var result = await partition.AppendAsync(records);
+            // Partition.AppendAsync is pooled and completes on this shard: resume inline rather than post.
+            var result = await partition.AppendAsync(records).ConfigureAwait(false);
             if (result.ErrorCode != KafkaErrors.None)
             {
                 return new AppendOutcome(result.ErrorCode, null, -1, -1, -1);
