@@ -7,7 +7,8 @@ namespace Eddy.Storage;
 /// Opens a partition directory's segments. Closed segments load their index, or are scanned in full when it is
 /// missing or stale (and the index rewritten). The last segment is always checked batch by batch: a torn tail is
 /// cut to the last valid batch (the log says how much went), a segment with no valid batch is set aside
-/// (renamed, never deleted), and damage followed by valid data is corruption, which keeps the partition closed.
+/// (renamed, never deleted), and damage followed by valid data is corruption, which keeps the partition closed,
+/// unless it lies where writes not yet fdatasynced could be (<see cref="PartitionLog.UnsyncedLimitBytes"/>).
 /// </summary>
 internal static class LogRecovery
 {
@@ -132,15 +133,18 @@ internal static class LogRecovery
         if (scan.DroppedBytes > 0 && scan.ValidBatchAfterDamageAt >= 0)
         {
             string what = $"{path}: batch at byte {scan.ValidSize} (offset {scan.NextOffset}) fails its check ({scan.Damage}) but a valid batch follows at byte {scan.ValidBatchAfterDamageAt}";
-            if (options.FlushEveryAppend)
+            // The disk may persist writes that no fdatasync covered yet in any order, so damage followed by valid
+            // data is a torn tail where unsynced writes can be: anywhere after the last flush with write caching,
+            // within the group commit's limit of the end otherwise. Further back it is corruption.
+            if (options.FlushEveryAppend && scan.FileSize - scan.ValidSize > PartitionLog.UnsyncedLimitBytes)
             {
                 scan.Index.Dispose();
                 file.Dispose();
                 throw new LogCorruptedException($"{what}: corruption before the tail; the partition stays closed until it is repaired from a replica");
             }
-            // With write caching the disk may persist unflushed pages out of order: everything after the last
-            // flush was at risk by contract, so the tail is cut as if torn, loudly.
-            Log.Warn(Subsystem, $"{what}; write caching is on, so the unflushed tail is cut");
+            Log.Warn(Subsystem, options.FlushEveryAppend
+                ? $"{what}, within the last {PartitionLog.UnsyncedLimitBytes} bytes that group commit may leave unsynced: cut as a torn tail"
+                : $"{what}; write caching is on, so the unflushed tail is cut");
         }
         if (scan.ValidBatches == 0 && scan.FileSize > 0)
         {

@@ -32,7 +32,7 @@ public sealed partial class PartitionLog
         {
             if (!old.IsEmpty)
             {
-                if (_unflushedBytes > 0)
+                if (DurableOffset < LogEndOffset)
                 {
                     await FlushCoreAsync(); // durability stays a prefix: the old segment is flushed first
                 }
@@ -43,6 +43,7 @@ public sealed partial class PartitionLog
             }
             var next = CreateSegment(Directory, Options, old.NextOffset, term, _shard.Clock.NowNanos);
             _segments.Add(next);
+            _durableBytes = 0;
             if (old.IsEmpty)
             {
                 _segments.Remove(old); // an empty segment of an older term is replaced, not kept

@@ -22,7 +22,6 @@ public sealed partial class PartitionLog : IAsyncDisposable
     private readonly SegmentReader _reader;
     private readonly AsyncGate _gate = new();
     private readonly CacheStream? _cache;
-    private long _unflushedBytes;
     private bool _flushTimerArmed;
     private Exception? _failure;
     private bool _closed;
@@ -39,6 +38,8 @@ public sealed partial class PartitionLog : IAsyncDisposable
         _cache = options.UseBatchCache ? BatchCache.Current.OpenStream() : null;
         StartOffset = Math.Max(startOffset, segments[0].BaseOffset);
         DurableOffset = LogEndOffset;
+        _durableBytes = Active.Size;
+        _onSyncDone = OnSyncDone;
     }
 
     public string Directory { get; }
@@ -96,12 +97,29 @@ public sealed partial class PartitionLog : IAsyncDisposable
     /// <summary>
     /// Appends one or more complete batches. With <paramref name="assignOffsets"/> (a leader), each batch gets the
     /// next offsets and <paramref name="leaderEpoch"/>; without it (a follower), the batches must start at the log
-    /// end and keep their offsets. Completes once written, and fdatasynced when the log flushes every append.
-    /// Returns the first batch's base offset. Throws <see cref="DiskFullException"/> (nothing written, retry later)
-    /// or <see cref="LogFailedException"/> (fail-stop).
+    /// end and keep their offsets. Completes once written, and durable when the log flushes every append (by group
+    /// commit: see <see cref="WaitDurableAsync"/>). Returns the first batch's base offset. Throws
+    /// <see cref="DiskFullException"/> (nothing written, retry later) or <see cref="LogFailedException"/> (fail-stop).
     /// </summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<long> AppendAsync(ReadOnlyMemory<byte> batches, int leaderEpoch = -1, bool assignOffsets = true)
+    {
+        // Both are pooled or shard-owned and complete on this shard: resume inline (docs/runtime.md, "Awaiting on a shard").
+        var written = await WriteAsync(batches, leaderEpoch, assignOffsets).ConfigureAwait(false);
+        if (Options.FlushEveryAppend)
+        {
+            await WaitDurableAsync(written.NextOffset).ConfigureAwait(false);
+        }
+        return written.BaseOffset;
+    }
+
+    /// <summary>
+    /// Writes batches as <see cref="AppendAsync"/> does, but completes once they are written and the log end has
+    /// moved past them, without waiting for durability: the caller waits with <see cref="WaitDurableAsync"/> for
+    /// <see cref="LogAppend.NextOffset"/> (outside whatever it holds, so that later appends join the same fdatasync).
+    /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    public async ValueTask<LogAppend> WriteAsync(ReadOnlyMemory<byte> batches, int leaderEpoch = -1, bool assignOffsets = true)
     {
         _shard.AssertCurrent();
         CheckBatches(batches.Span, assignOffsets);
@@ -113,6 +131,10 @@ public sealed partial class PartitionLog : IAsyncDisposable
             {
                 await RollAsync(Math.Max(leaderEpoch, Active.Term));
             }
+            else if (Options.FlushEveryAppend)
+            {
+                await KeepUnsyncedWithinLimitAsync(batches.Length).ConfigureAwait(false);
+            }
             var active = Active;
             long baseOffset = active.NextOffset;
             var staged = _tail.Stage(batches.Span);
@@ -120,8 +142,7 @@ public sealed partial class PartitionLog : IAsyncDisposable
             long position = active.Size;
             try
             {
-                // Completes on this shard: resume inline (docs/runtime.md, "Awaiting on a shard").
-                await _tail.WriteStagedAsync(Options.FlushEveryAppend).ConfigureAwait(false);
+                await _tail.WriteStagedAsync(sync: false).ConfigureAwait(false);
             }
             catch (NativeException e)
             {
@@ -129,15 +150,11 @@ public sealed partial class PartitionLog : IAsyncDisposable
             }
             active.NextOffset = next;
             IndexAndCache(active, position, _tail.Staged);
-            if (Options.FlushEveryAppend)
+            if (!Options.FlushEveryAppend)
             {
-                DurableOffset = next;
+                await AfterCachedWriteAsync();
             }
-            else
-            {
-                await AfterCachedWriteAsync(batches.Length);
-            }
-            return baseOffset;
+            return new LogAppend(baseOffset, next);
         }
         finally
         {
@@ -145,21 +162,13 @@ public sealed partial class PartitionLog : IAsyncDisposable
         }
     }
 
-    /// <summary>fdatasyncs what was appended; completes with <see cref="DurableOffset"/> at the log end.</summary>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    public async ValueTask FlushAsync()
+    /// <summary>fdatasyncs what was appended; completes with <see cref="DurableOffset"/> at least at the log end as it
+    /// was when called.</summary>
+    public ValueTask FlushAsync()
     {
         _shard.AssertCurrent();
-        await _gate.EnterAsync();
-        try
-        {
-            ThrowIfUnusable();
-            await FlushCoreAsync();
-        }
-        finally
-        {
-            _gate.Exit();
-        }
+        ThrowIfUnusable();
+        return FlushCoreAsync();
     }
 
     /// <summary>Reads whole batches from the one holding <paramref name="offset"/>, up to <paramref name="maxBytes"/>
@@ -299,7 +308,7 @@ public sealed partial class PartitionLog : IAsyncDisposable
         ObjectDisposedException.ThrowIf(_closed, this);
         if (_failure is not null)
         {
-            throw new LogFailedException($"{Directory}: the log stopped after a failed write or fdatasync and accepts no more writes", _failure);
+            throw Stopped();
         }
     }
 
@@ -325,15 +334,15 @@ public sealed partial class PartitionLog : IAsyncDisposable
         await _gate.EnterAsync();
         try
         {
-            if (_failure is null && _unflushedBytes > 0)
+            if (_failure is null && DurableOffset < LogEndOffset)
             {
                 try
                 {
-                    await Active.File.FlushDataAsync();
+                    await FlushCoreAsync(); // also waits out an fdatasync in flight, which uses the file
                 }
-                catch (NativeException e)
+                catch (LogFailedException e)
                 {
-                    Log.Error(Subsystem, $"{Directory}: fdatasync on close failed ({e.Message})");
+                    Log.Error(Subsystem, $"{Directory}: fdatasync on close failed ({e.InnerException?.Message})");
                 }
             }
             _closed = true;

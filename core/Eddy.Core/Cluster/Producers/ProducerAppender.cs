@@ -19,9 +19,9 @@ public readonly record struct ProducerAppendResult(short ErrorCode, long BaseOff
 
 /// <summary>
 /// Appends client batches to one partition's log with the idempotent-producer checks, on the partition's shard.
-/// Check, append and record run as one step per batch with a producer id (an <see cref="AsyncGate"/> keeps a
-/// second batch from being checked while the first is being written, as Kafka's log lock does); batches without a
-/// producer id go straight to the log. Also takes snapshots at a point where no checked batch is in flight.
+/// Check, write and record run as one step per batch with a producer id (an <see cref="AsyncGate"/> keeps a
+/// second batch from being checked while the first is being written, as Kafka's log lock does); the wait for the
+/// group commit comes after, outside the gate. Batches without a producer id go straight to the log. Also takes snapshots at a point where no checked batch is in flight.
 /// The caller has already validated the batch (CRC, magic, record count, no control bit) and the acks level.
 /// </summary>
 public sealed class ProducerAppender(PartitionLog log, ProducerStateTable table)
@@ -34,8 +34,9 @@ public sealed class ProducerAppender(PartitionLog log, ProducerStateTable table)
 
     /// <summary>
     /// Appends one client batch (Produce v3+ carries exactly one per partition) unless its producer state refuses it
-    /// or it is a retry of a batch already appended. Exceptions from the log (<see cref="DiskFullException"/>,
-    /// <see cref="LogFailedException"/>) pass through, with the producer state unchanged. Allocates nothing in
+    /// or it is a retry of a batch already appended. Exceptions from the log pass through: <see cref="DiskFullException"/> with the
+    /// producer state unchanged; <see cref="LogFailedException"/> when the write or its fdatasync failed, after which
+    /// the log takes no more batches, so a batch recorded but never made durable is never answered as a duplicate. Allocates nothing in
     /// steady state.
     /// </summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
@@ -48,6 +49,7 @@ public sealed class ProducerAppender(PartitionLog log, ProducerStateTable table)
             long offset = await Log.AppendAsync(batch, leaderEpoch).ConfigureAwait(false);
             return new ProducerAppendResult(0, offset, offset + header.LastOffsetDelta, -1, false);
         }
+        ProducerAppendResult result;
         await _gate.EnterAsync();
         try
         {
@@ -59,19 +61,29 @@ public sealed class ProducerAppender(PartitionLog log, ProducerStateTable table)
             if (check.Outcome == ProducerCheckOutcome.Duplicate)
             {
                 var original = check.Duplicate;
-                return new ProducerAppendResult(0, original.BaseOffset, original.LastOffset, original.MaxTimestamp, true);
+                result = new ProducerAppendResult(0, original.BaseOffset, original.LastOffset, original.MaxTimestamp, true);
             }
-            long baseOffset = await Log.AppendAsync(batch, leaderEpoch).ConfigureAwait(false);
-            // The log stamps LogAppendTime into its own copy and does not say which time it used; the wall clock just
-            // after the append is within milliseconds of it.
-            long maxTimestamp = Log.Options.TimestampType == TimestampType.LogAppendTime ? Log.Options.WallClockMs() : header.MaxTimestamp;
-            Table.Record(header.ProducerId, header.ProducerEpoch, header.BaseSequence, header.LastOffsetDelta, baseOffset, maxTimestamp);
-            return new ProducerAppendResult(0, baseOffset, baseOffset + header.LastOffsetDelta, -1, false);
+            else
+            {
+                var written = await Log.WriteAsync(batch, leaderEpoch).ConfigureAwait(false);
+                // The log stamps LogAppendTime into its own copy and does not say which time it used; the wall clock
+                // just after the write is within milliseconds of it.
+                long maxTimestamp = Log.Options.TimestampType == TimestampType.LogAppendTime ? Log.Options.WallClockMs() : header.MaxTimestamp;
+                Table.Record(header.ProducerId, header.ProducerEpoch, header.BaseSequence, header.LastOffsetDelta, written.BaseOffset, maxTimestamp);
+                result = new ProducerAppendResult(0, written.BaseOffset, written.BaseOffset + header.LastOffsetDelta, -1, false);
+            }
         }
         finally
         {
             _gate.Exit();
         }
+        // Outside the gate, so that the producer's next batches are checked and written while this one waits for its
+        // group commit. A duplicate waits too: its original may still be on its way to the disk.
+        if (Log.Options.FlushEveryAppend)
+        {
+            await Log.WaitDurableAsync(result.LastOffset + 1).ConfigureAwait(false);
+        }
+        return result;
     }
 
     /// <summary>Writes a snapshot of the table at the log end, with no checked batch in flight. Call it at a clean
