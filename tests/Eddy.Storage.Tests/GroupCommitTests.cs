@@ -4,37 +4,54 @@ using Eddy.Storage;
 
 namespace Eddy.Storage.Tests;
 
-/// <summary>Wraps the real file layer, counts fdatasyncs, and can hold them until released or fail them.</summary>
+/// <summary>Wraps the real file layer, counts writes and fdatasyncs, and can hold either until released, or fail the
+/// fdatasyncs.</summary>
 public sealed class HeldSyncFiles : IFileLayer
 {
-    private TaskCompletionSource? _hold;
+    private TaskCompletionSource? _syncHold;
+    private TaskCompletionSource? _writeHold;
 
     public int Syncs { get; private set; }
 
-    /// <summary>Syncs started while held wait; <see cref="Release"/> lets them (and later ones) run.</summary>
-    public void Hold() => _hold = new TaskCompletionSource();
+    public int Writes { get; private set; }
 
-    /// <summary>Lets the held syncs go on, failing them with EIO when <paramref name="fail"/>.</summary>
+    /// <summary>fdatasyncs started from now on wait until <see cref="Release"/>.</summary>
+    public void Hold() => _syncHold = new TaskCompletionSource();
+
+    /// <summary>Writes started from now on wait until <see cref="ReleaseWrites"/>.</summary>
+    public void HoldWrites() => _writeHold = new TaskCompletionSource();
+
+    /// <summary>Lets the held fdatasyncs go on, failing them with EIO when <paramref name="fail"/>.</summary>
     public void Release(bool fail = false)
     {
         Fail = fail;
-        var hold = _hold;
-        _hold = null;
-        hold?.SetResult();
+        Let(ref _syncHold);
     }
 
+    public void ReleaseWrites() => Let(ref _writeHold);
+
     public bool Fail { get; set; }
+
+    /// <summary>The next write to start fails with this errno (0: none).</summary>
+    public int FailNextWriteWith { get; set; }
 
     public IStorageFile Open(string path, bool create) => new File(DirectFileLayer.Instance.Open(path, create), this);
 
     public ValueTask SyncDirectoryAsync(string directory) => DirectFileLayer.Instance.SyncDirectoryAsync(directory);
+
+    private static void Let(ref TaskCompletionSource? hold)
+    {
+        var held = hold;
+        hold = null;
+        held?.SetResult();
+    }
 
     // Pooled, as IStorageFile's contract asks: the log resumes inline where an fdatasync completes.
     [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask SyncAsync(IStorageFile inner)
     {
         Syncs++;
-        if (_hold is { } hold)
+        if (_syncHold is { } hold)
         {
             await hold.Task; // released from the same shard: resumes there
         }
@@ -45,6 +62,23 @@ public sealed class HeldSyncFiles : IFileLayer
         await inner.FlushDataAsync();
     }
 
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask WriteAsync(IStorageFile inner, AlignedBuffer buffer, int bufferOffset, int length, long fileOffset)
+    {
+        Writes++;
+        int errno = FailNextWriteWith;
+        FailNextWriteWith = 0;
+        if (errno != 0)
+        {
+            throw new NativeException($"write({inner.Path})", errno);
+        }
+        if (_writeHold is { } hold)
+        {
+            await hold.Task;
+        }
+        await inner.WriteAsync(buffer, bufferOffset, length, fileOffset, false);
+    }
+
     private sealed class File(IStorageFile inner, HeldSyncFiles files) : IStorageFile
     {
         public string Path => inner.Path;
@@ -53,7 +87,7 @@ public sealed class HeldSyncFiles : IFileLayer
         public ValueTask<int> ReadAsync(AlignedBuffer buffer, int bufferOffset, int length, long fileOffset) => inner.ReadAsync(buffer, bufferOffset, length, fileOffset);
 
         public ValueTask WriteAsync(AlignedBuffer buffer, int bufferOffset, int length, long fileOffset, bool dataSync)
-            => dataSync ? throw new InvalidOperationException("the log syncs by group commit, not per write") : inner.WriteAsync(buffer, bufferOffset, length, fileOffset, false);
+            => dataSync ? throw new InvalidOperationException("the log syncs by group commit, not per write") : files.WriteAsync(inner, buffer, bufferOffset, length, fileOffset);
 
         public ValueTask FlushDataAsync() => files.SyncAsync(inner);
 
@@ -164,5 +198,112 @@ public sealed class GroupCommitTests
         Assert.Equal(4, result.endWhileHeld);
         Assert.Equal(6, result.DurableOffset);
         Assert.Equal(6, result.LogEndOffset);
+    }
+
+    [Fact]
+    public async Task AppendsQueuedBehindASlowWriteGoOutInOneWriteInOrder()
+    {
+        using var scope = new StorageScope();
+        var files = new HeldSyncFiles();
+        var result = await scope.Run(async () =>
+        {
+            await using var log = await PartitionLog.OpenAsync(scope.LogDir(), new LogOptions { Files = files });
+            await log.AppendAsync(Batches.Make(2, 100));
+            int writesBefore = files.Writes;
+            files.HoldWrites();
+            var first = log.AppendAsync(Batches.Make(1, 100)).AsTask();
+            await Settle();
+            var queued = new List<Task<long>>();
+            for (int i = 0; i < 10; i++)
+            {
+                queued.Add(log.AppendAsync(Batches.Make(1 + i % 3, 200)).AsTask());
+            }
+            await Settle();
+            var whileHeld = (queued.Any(t => t.IsCompleted), log.LogEndOffset, files.Writes - writesBefore);
+            files.ReleaseWrites();
+            await first;
+            var offsets = await Task.WhenAll(queued);
+            var all = await Batches.ReadAll(log, 0);
+            return (whileHeld, offsets, writes: files.Writes - writesBefore, all, log.LogEndOffset, log.DurableOffset);
+        });
+        Assert.False(result.whileHeld.Item1);
+        Assert.Equal(2, result.whileHeld.Item2); // nothing visible while the first write is held
+        Assert.Equal(1, result.whileHeld.Item3);
+        Assert.Equal(2, result.writes); // the held write, then one for all ten queued behind it
+        long expected = 3;
+        for (int i = 0; i < 10; i++)
+        {
+            Assert.Equal(expected, result.offsets[i]);
+            expected += 1 + i % 3;
+        }
+        Assert.Equal(expected, result.LogEndOffset);
+        Assert.Equal(expected, result.DurableOffset);
+        Assert.Equal(12, result.all.Count); // every batch reads back whole, in order
+        Assert.Equal(result.all.Select(b => b.Base).Order(), result.all.Select(b => b.Base));
+    }
+
+    [Fact]
+    public async Task AQueuedFollowerAppendNotAtTheLogEndIsRefusedAloneAndTheRestGoOn()
+    {
+        using var scope = new StorageScope();
+        var files = new HeldSyncFiles();
+        var result = await scope.Run(async () =>
+        {
+            await using var log = await PartitionLog.OpenAsync(scope.LogDir(), new LogOptions { Files = files });
+            await log.AppendAsync(Batches.Make(2, 100));
+            files.HoldWrites();
+            var first = log.AppendAsync(Batches.Make(1, 100)).AsTask();
+            await Settle();
+            // A follower-mode append in the queue is refused on its own at its turn (it does not start at the log end);
+            // the leader appends behind it still go out.
+            var wrong = log.AppendAsync(Batches.Make(1, 100), assignOffsets: false).AsTask();
+            var after = log.AppendAsync(Batches.Make(1, 100)).AsTask();
+            await Settle();
+            files.ReleaseWrites();
+            await first;
+            var error = await Assert.ThrowsAsync<ArgumentException>(() => wrong);
+            long afterOffset = await after;
+            return (error.Message, afterOffset, log.LogEndOffset);
+        });
+        Assert.Contains("but the log ends at", result.Message);
+        Assert.Equal(3, result.afterOffset);
+        Assert.Equal(4, result.LogEndOffset);
+    }
+
+    [Fact]
+    public async Task AFullDiskFailsEveryAppendInACoalescedWriteAndShowsNoneOfThem()
+    {
+        using var scope = new StorageScope();
+        var files = new HeldSyncFiles();
+        var result = await scope.Run(async () =>
+        {
+            await using var log = await PartitionLog.OpenAsync(scope.LogDir(), new LogOptions { Files = files });
+            await log.AppendAsync(Batches.Make(2, 100));
+            files.HoldWrites();
+            var first = log.AppendAsync(Batches.Make(1, 100)).AsTask();
+            await Settle();
+            var queued = new List<Task<long>>();
+            for (int i = 0; i < 5; i++)
+            {
+                queued.Add(log.AppendAsync(Batches.Make(1, 100)).AsTask());
+            }
+            await Settle();
+            files.FailNextWriteWith = Errno.ENOSPC; // the write that carries the five queued appends
+            files.ReleaseWrites();
+            long firstOffset = await first;
+            var errors = new List<DiskFullException>();
+            foreach (var t in queued)
+            {
+                errors.Add(await Assert.ThrowsAsync<DiskFullException>(() => t));
+            }
+            long endAfterFailure = log.LogEndOffset;
+            long retried = await log.AppendAsync(Batches.Make(1, 100)); // space is back: appends go on
+            return (firstOffset, errors, endAfterFailure, retried, (await Batches.ReadAll(log, 0)).Count);
+        });
+        Assert.Equal(2, result.firstOffset);
+        Assert.Equal(5, result.errors.Count);
+        Assert.Equal(3, result.endAfterFailure); // none of the five became visible
+        Assert.Equal(3, result.retried);
+        Assert.Equal(3, result.Item5);
     }
 }

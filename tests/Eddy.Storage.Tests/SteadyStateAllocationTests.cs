@@ -38,6 +38,52 @@ public class SteadyStateAllocationTests
     }
 
     [Fact]
+    public async Task ConcurrentAppendsAllocateOnlyTheirAsyncFrames()
+    {
+        using var scope = new StorageScope();
+        var batch = Batches.Make(records: 10, valueSize: 100);
+        var pending = new ValueTask<long>[16];
+        long allocated = await scope.Run(async () =>
+        {
+            await using var log = await PartitionLog.OpenAsync(scope.LogDir(), new LogOptions
+            {
+                SegmentBytes = 1L << 30,
+                RetentionTime = null,
+                UseBatchCache = false,
+            });
+            // 16 appends at a time: all but the first queue behind its write and wait for a shared fdatasync.
+            // Pooled, so that ConfigureAwait(false) resumes on the shard (docs/runtime.md).
+            [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder))]
+            async ValueTask Round()
+            {
+                for (int i = 0; i < pending.Length; i++)
+                {
+                    pending[i] = log.AppendAsync(batch);
+                }
+                for (int i = 0; i < pending.Length; i++)
+                {
+                    await pending[i].ConfigureAwait(false);
+                }
+            }
+            for (int r = 0; r < 20; r++)
+            {
+                await Round().ConfigureAwait(false);
+            }
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int r = 0; r < 60; r++)
+            {
+                await Round().ConfigureAwait(false);
+            }
+            return GC.GetAllocatedBytesForCurrentThread() - before;
+        });
+        // The log's queue nodes and durability waiters are pooled. What remains are the frames of the async methods
+        // suspended at once: the pooling builder keeps one per thread and one per core, so 16 appends in flight
+        // allocate most of theirs (AppendAsync's and WriteAsync's, about 150 B each). This bounds that, so anything
+        // more per append (a delegate, a TaskCompletionSource, a copy) fails here.
+        Assert.True(allocated < 960 * 400, $"960 concurrent appends allocated {allocated} B ({allocated / 960.0:F1} B per append)");
+    }
+
+    [Fact]
     public async Task DiskReadsAllocateNothingPerRead()
     {
         using var scope = new StorageScope();

@@ -42,8 +42,8 @@ public sealed class Partition
     public bool IsClosed { get; internal set; }
 
     /// <summary>Appends one client batch already validated by the caller, with the idempotent producer's checks (a
-    /// retried batch gets its original offset, nothing appended); completes once durable (the log fdatasyncs every
-    /// append) and wakes waiting fetches.</summary>
+    /// retried batch gets its original offset, nothing appended); completes once durable (the log's group commit) and
+    /// wakes waiting fetches.</summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<ProducerAppendResult> AppendAsync(ReadOnlyMemory<byte> batch)
     {

@@ -113,55 +113,6 @@ public sealed partial class PartitionLog : IAsyncDisposable
         return written.BaseOffset;
     }
 
-    /// <summary>
-    /// Writes batches as <see cref="AppendAsync"/> does, but completes once they are written and the log end has
-    /// moved past them, without waiting for durability: the caller waits with <see cref="WaitDurableAsync"/> for
-    /// <see cref="LogAppend.NextOffset"/> (outside whatever it holds, so that later appends join the same fdatasync).
-    /// </summary>
-    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    public async ValueTask<LogAppend> WriteAsync(ReadOnlyMemory<byte> batches, int leaderEpoch = -1, bool assignOffsets = true)
-    {
-        _shard.AssertCurrent();
-        CheckBatches(batches.Span, assignOffsets);
-        await _gate.EnterAsync();
-        try
-        {
-            ThrowIfUnusable();
-            if (NeedsRoll(batches.Length, leaderEpoch))
-            {
-                await RollAsync(Math.Max(leaderEpoch, Active.Term));
-            }
-            else if (Options.FlushEveryAppend)
-            {
-                await KeepUnsyncedWithinLimitAsync(batches.Length).ConfigureAwait(false);
-            }
-            var active = Active;
-            long baseOffset = active.NextOffset;
-            var staged = _tail.Stage(batches.Span);
-            long next = Assign(staged, baseOffset, leaderEpoch, assignOffsets);
-            long position = active.Size;
-            try
-            {
-                await _tail.WriteStagedAsync(sync: false).ConfigureAwait(false);
-            }
-            catch (NativeException e)
-            {
-                throw OnWriteFailure(e, "append");
-            }
-            active.NextOffset = next;
-            IndexAndCache(active, position, _tail.Staged);
-            if (!Options.FlushEveryAppend)
-            {
-                await AfterCachedWriteAsync();
-            }
-            return new LogAppend(baseOffset, next);
-        }
-        finally
-        {
-            _gate.Exit();
-        }
-    }
-
     /// <summary>fdatasyncs what was appended; completes with <see cref="DurableOffset"/> at least at the log end as it
     /// was when called.</summary>
     public ValueTask FlushAsync()
@@ -235,72 +186,6 @@ public sealed partial class PartitionLog : IAsyncDisposable
             }
         }
         return _segments[lo];
-    }
-
-    private void CheckBatches(ReadOnlySpan<byte> batches, bool assignOffsets)
-    {
-        if (batches.Length > BatchHeader.MaxBatchSize)
-        {
-            throw new ArgumentException($"an append of {batches.Length} bytes is larger than storage accepts ({BatchHeader.MaxBatchSize})", nameof(batches));
-        }
-        int count = 0;
-        for (int at = 0; at < batches.Length; count++)
-        {
-            var check = BatchHeader.Check(batches[at..], verifyCrc: false, out int size);
-            if (check != BatchCheck.Ok)
-            {
-                throw new ArgumentException($"batch {count} at byte {at} of the append fails its check ({check})", nameof(batches));
-            }
-            at += size;
-        }
-        if (count == 0)
-        {
-            throw new ArgumentException("an append needs at least one batch", nameof(batches));
-        }
-        if (!assignOffsets && new BatchHeader(batches).BaseOffset != LogEndOffset)
-        {
-            throw new ArgumentException($"batches start at offset {new BatchHeader(batches).BaseOffset}, but the log ends at {LogEndOffset}", nameof(batches));
-        }
-    }
-
-    /// <summary>Writes the leader-assigned fields into the staged copy; returns the offset after the last batch.</summary>
-    private long Assign(Span<byte> staged, long next, int leaderEpoch, bool assignOffsets)
-    {
-        long appendTime = Options.TimestampType == TimestampType.LogAppendTime ? Options.WallClockMs() : 0;
-        for (int at = 0; at < staged.Length;)
-        {
-            var batch = staged[at..];
-            var header = new BatchHeader(batch);
-            int size = header.TotalSize;
-            int delta = header.LastOffsetDelta;
-            if (assignOffsets)
-            {
-                BatchHeader.Assign(batch, next, leaderEpoch);
-                if (Options.TimestampType == TimestampType.LogAppendTime)
-                {
-                    BatchHeader.SetLogAppendTime(batch, appendTime);
-                }
-            }
-            else if (header.BaseOffset < next)
-            {
-                throw new ArgumentException($"batch at offset {header.BaseOffset} goes backwards (expected at least {next})");
-            }
-            next = new BatchHeader(batch).BaseOffset + delta + 1;
-            at += size;
-        }
-        return next;
-    }
-
-    private void IndexAndCache(Segment segment, long position, ReadOnlySpan<byte> staged)
-    {
-        for (int at = 0; at < staged.Length;)
-        {
-            var header = new BatchHeader(staged[at..]);
-            int size = header.TotalSize;
-            segment.Index.OnBatch((int)(header.BaseOffset - segment.BaseOffset), (int)(position + at), header.MaxTimestamp, Options.IndexIntervalBytes);
-            _cache?.Append(staged.Slice(at, size), header.BaseOffset, header.LastOffset + 1);
-            at += size;
-        }
     }
 
     private void ThrowIfUnusable()

@@ -31,7 +31,7 @@ public sealed class TailWriter : IDisposable
         _staging = pool.Rent(256 << 10);
     }
 
-    /// <summary>The staged batches of the last append, as written (valid until the next <see cref="Stage"/>): the
+    /// <summary>The staged batches of the last write, as written (valid until the next <see cref="Stage"/>): the
     /// log indexes and caches them from here once the write succeeded.</summary>
     public ReadOnlySpan<byte> Staged => _staging.Span.Slice(_tailLength, StagedLength);
 
@@ -71,17 +71,26 @@ public sealed class TailWriter : IDisposable
             _tailLength = newTail;
             _writtenEnd = -1;
         }
-        int need = _tailLength + batches.Length + Page;
+        StagedLength = 0;
+        return StageMore(batches);
+    }
+
+    /// <summary>Copies <paramref name="batches"/> after those staged since <see cref="Stage"/>, so that one write
+    /// carries several appends; returns the copy for patching (copies returned before may move: patch them first).</summary>
+    public Span<byte> StageMore(ReadOnlySpan<byte> batches)
+    {
+        int at = _tailLength + StagedLength;
+        int need = at + batches.Length + Page;
         if (need > _staging.Length)
         {
             var bigger = _pool.Rent(need);
-            _staging.Span[.._tailLength].CopyTo(bigger.Span);
+            _staging.Span[..at].CopyTo(bigger.Span);
             _staging.Return();
             _staging = bigger;
         }
-        var copy = _staging.Span.Slice(_tailLength, batches.Length);
+        var copy = _staging.Span.Slice(at, batches.Length);
         batches.CopyTo(copy);
-        StagedLength = batches.Length;
+        StagedLength += batches.Length;
         return copy;
     }
 

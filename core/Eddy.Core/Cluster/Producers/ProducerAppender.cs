@@ -34,10 +34,10 @@ public sealed class ProducerAppender(PartitionLog log, ProducerStateTable table)
 
     /// <summary>
     /// Appends one client batch (Produce v3+ carries exactly one per partition) unless its producer state refuses it
-    /// or it is a retry of a batch already appended. Exceptions from the log pass through: <see cref="DiskFullException"/> with the
-    /// producer state unchanged; <see cref="LogFailedException"/> when the write or its fdatasync failed, after which
-    /// the log takes no more batches, so a batch recorded but never made durable is never answered as a duplicate. Allocates nothing in
-    /// steady state.
+    /// or it is a retry of a batch already appended; completes once it (or a duplicate's original) is durable.
+    /// Exceptions from the log pass through: <see cref="DiskFullException"/> with the producer state unchanged;
+    /// <see cref="LogFailedException"/> when the write or its fdatasync failed, after which the log takes no more
+    /// batches, so a batch recorded but never made durable is never acknowledged. Allocates nothing in steady state.
     /// </summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<ProducerAppendResult> AppendAsync(ReadOnlyMemory<byte> batch, int leaderEpoch = -1)

@@ -1,0 +1,244 @@
+using System.Runtime.CompilerServices;
+using Eddy.Native;
+
+namespace Eddy.Storage;
+
+// The write path, with write coalescing. One append at a time is the log's writer: it writes inside the gate, and the
+// appends that arrive meanwhile queue (AppendQueue). When its write is done, the head of the queue becomes the writer
+// and takes everything queued behind it into one write with its own batches. Like group commit for fdatasync, this
+// keeps appends from queueing behind each other's writes: when one write is slow, the appends that piled up behind
+// it cost one more write, not one each.
+public sealed partial class PartitionLog
+{
+    /// <summary>The most bytes one write carries when it takes queued appends along (a single larger append is
+    /// written alone). 1 MiB: past that, larger writes gain the disk little.</summary>
+    public const int MaxCoalescedWriteBytes = 1 << 20;
+
+    private readonly AppendQueue _appends = new();
+    private bool _writerActive;
+
+    // The queued appends taken into the write in flight, in order.
+    private PendingAppend? _groupHead;
+    private PendingAppend? _groupTail;
+
+    /// <summary>
+    /// Writes batches as <see cref="AppendAsync"/> does, but completes once they are written and the log end has
+    /// moved past them, without waiting for durability: the caller waits with <see cref="WaitDurableAsync"/> for
+    /// <see cref="LogAppend.NextOffset"/> (outside whatever it holds, so that later appends join the same fdatasync).
+    /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    public async ValueTask<LogAppend> WriteAsync(ReadOnlyMemory<byte> batches, int leaderEpoch = -1, bool assignOffsets = true)
+    {
+        _shard.AssertCurrent();
+        CheckBatches(batches.Span);
+        if (_writerActive)
+        {
+            // Pooled and completed on this shard: resume inline (docs/runtime.md, "Awaiting on a shard").
+            var queued = await _appends.Enqueue(batches, leaderEpoch, assignOffsets).ConfigureAwait(false);
+            if (queued.BaseOffset >= 0)
+            {
+                return queued; // a writer ahead took it into its write
+            }
+            // The writer's turn was handed over: _writerActive stays set.
+        }
+        else
+        {
+            _writerActive = true;
+        }
+        try
+        {
+            return await WriteGroupAsync(batches, leaderEpoch, assignOffsets).ConfigureAwait(false);
+        }
+        finally
+        {
+            if (_appends.Head is not null)
+            {
+                _appends.Dequeue().Complete(AppendQueue.WriterTurn); // runs the next writer inline, up to its write
+            }
+            else
+            {
+                _writerActive = false;
+            }
+        }
+    }
+
+    /// <summary>Writes this append with the queued ones that can go in the same write; completes those.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<LogAppend> WriteGroupAsync(ReadOnlyMemory<byte> batches, int leaderEpoch, bool assignOffsets)
+    {
+        await _gate.EnterAsync();
+        try
+        {
+            ThrowIfUnusable();
+            if (!assignOffsets && new BatchHeader(batches.Span).BaseOffset != LogEndOffset)
+            {
+                throw new ArgumentException($"batches start at offset {new BatchHeader(batches.Span).BaseOffset}, but the log ends at {LogEndOffset}", nameof(batches));
+            }
+            if (NeedsRoll(batches.Length, leaderEpoch))
+            {
+                await RollAsync(Math.Max(leaderEpoch, Active.Term));
+            }
+            else if (Options.FlushEveryAppend)
+            {
+                await KeepUnsyncedWithinLimitAsync(batches.Length).ConfigureAwait(false);
+            }
+            var active = Active;
+            long position = active.Size;
+            long baseOffset = active.NextOffset;
+            long next = Assign(_tail.Stage(batches.Span), baseOffset, leaderEpoch, assignOffsets);
+            var own = new LogAppend(baseOffset, next);
+            if (assignOffsets)
+            {
+                next = TakeQueuedAppends(next, batches.Length, leaderEpoch);
+            }
+            try
+            {
+                await _tail.WriteStagedAsync(sync: false).ConfigureAwait(false);
+            }
+            catch (NativeException e)
+            {
+                throw OnWriteFailure(e, "append");
+            }
+            active.NextOffset = next;
+            IndexAndCache(active, position, _tail.Staged);
+            if (!Options.FlushEveryAppend)
+            {
+                await AfterCachedWriteAsync();
+            }
+            CompleteGroup();
+            return own;
+        }
+        catch (Exception e)
+        {
+            FailGroup(e); // nothing of the write is visible: the queued appends in it fail with the writer's
+            throw;
+        }
+        finally
+        {
+            _gate.Exit();
+        }
+    }
+
+    /// <summary>Stages the queued leader appends that fit in this write (same epoch, no roll, within the limits);
+    /// returns the log end after them.</summary>
+    private long TakeQueuedAppends(long next, int bytes, int leaderEpoch)
+    {
+        while (_appends.Head is { } queued
+            && queued.AssignOffsets
+            && queued.LeaderEpoch == leaderEpoch
+            && bytes + queued.Batches.Length <= MaxCoalescedWriteBytes
+            && !NeedsRoll(bytes + queued.Batches.Length, leaderEpoch)
+            && (!Options.FlushEveryAppend || UnsyncedBytes + bytes + queued.Batches.Length <= UnsyncedLimitBytes))
+        {
+            _appends.Dequeue();
+            long end = Assign(_tail.StageMore(queued.Batches.Span), next, leaderEpoch, assignOffsets: true);
+            queued.Result = new LogAppend(next, end);
+            if (_groupTail is null)
+            {
+                _groupHead = queued;
+            }
+            else
+            {
+                _groupTail.Next = queued;
+            }
+            _groupTail = queued;
+            next = end;
+            bytes += queued.Batches.Length;
+        }
+        return next;
+    }
+
+    private void CompleteGroup()
+    {
+        while (TakeFromGroup() is { } queued)
+        {
+            queued.Complete(queued.Result); // may run that append's continuation inline
+        }
+    }
+
+    private void FailGroup(Exception error)
+    {
+        while (TakeFromGroup() is { } queued)
+        {
+            queued.Fail(error);
+        }
+    }
+
+    private PendingAppend? TakeFromGroup()
+    {
+        var queued = _groupHead;
+        if (queued is not null)
+        {
+            _groupHead = queued.Next;
+            if (_groupHead is null)
+            {
+                _groupTail = null;
+            }
+            queued.Next = null;
+        }
+        return queued;
+    }
+
+    private static void CheckBatches(ReadOnlySpan<byte> batches)
+    {
+        if (batches.Length > BatchHeader.MaxBatchSize)
+        {
+            throw new ArgumentException($"an append of {batches.Length} bytes is larger than storage accepts ({BatchHeader.MaxBatchSize})", nameof(batches));
+        }
+        int count = 0;
+        for (int at = 0; at < batches.Length; count++)
+        {
+            var check = BatchHeader.Check(batches[at..], verifyCrc: false, out int size);
+            if (check != BatchCheck.Ok)
+            {
+                throw new ArgumentException($"batch {count} at byte {at} of the append fails its check ({check})", nameof(batches));
+            }
+            at += size;
+        }
+        if (count == 0)
+        {
+            throw new ArgumentException("an append needs at least one batch", nameof(batches));
+        }
+    }
+
+    /// <summary>Writes the leader-assigned fields into the staged copy; returns the offset after the last batch.</summary>
+    private long Assign(Span<byte> staged, long next, int leaderEpoch, bool assignOffsets)
+    {
+        long appendTime = Options.TimestampType == TimestampType.LogAppendTime ? Options.WallClockMs() : 0;
+        for (int at = 0; at < staged.Length;)
+        {
+            var batch = staged[at..];
+            var header = new BatchHeader(batch);
+            int size = header.TotalSize;
+            int delta = header.LastOffsetDelta;
+            if (assignOffsets)
+            {
+                BatchHeader.Assign(batch, next, leaderEpoch);
+                if (Options.TimestampType == TimestampType.LogAppendTime)
+                {
+                    BatchHeader.SetLogAppendTime(batch, appendTime);
+                }
+            }
+            else if (header.BaseOffset < next)
+            {
+                throw new ArgumentException($"batch at offset {header.BaseOffset} goes backwards (expected at least {next})");
+            }
+            next = new BatchHeader(batch).BaseOffset + delta + 1;
+            at += size;
+        }
+        return next;
+    }
+
+    private void IndexAndCache(Segment segment, long position, ReadOnlySpan<byte> staged)
+    {
+        for (int at = 0; at < staged.Length;)
+        {
+            var header = new BatchHeader(staged[at..]);
+            int size = header.TotalSize;
+            segment.Index.OnBatch((int)(header.BaseOffset - segment.BaseOffset), (int)(position + at), header.MaxTimestamp, Options.IndexIntervalBytes);
+            _cache?.Append(staged.Slice(at, size), header.BaseOffset, header.LastOffset + 1);
+            at += size;
+        }
+    }
+
+}
