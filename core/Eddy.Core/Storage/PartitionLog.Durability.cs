@@ -59,13 +59,18 @@ public sealed partial class PartitionLog
     /// <summary>Starts an fdatasync covering every completed write, unless one is running or nothing waits.</summary>
     private void StartSyncIfWaited()
     {
-        if (_syncing || _durabilityWaiters.IsEmpty || _failure is not null)
+        if (!_durabilityWaiters.IsEmpty)
+        {
+            StartSync();
+        }
+    }
+
+    /// <summary>Starts an fdatasync covering every completed write, unless one is running or all is durable.</summary>
+    private void StartSync()
+    {
+        if (_syncing || _failure is not null || DurableOffset >= LogEndOffset)
         {
             return;
-        }
-        if (DurableOffset >= LogEndOffset)
-        {
-            return; // every waiter is at or below the log end, so none is left once all of it is durable
         }
         _syncing = true;
         _syncTarget = LogEndOffset;

@@ -101,7 +101,13 @@ public sealed partial class PartitionLog
             }
             active.NextOffset = next;
             IndexAndCache(active, position, _tail.Staged);
-            if (!Options.FlushEveryAppend)
+            if (Options.FlushEveryAppend)
+            {
+                // Every append of this write will wait for it: start the fdatasync now, before the next writer's
+                // write goes out (the turn passes to it before this append's caller runs on).
+                StartSync();
+            }
+            else
             {
                 await AfterCachedWriteAsync();
             }
