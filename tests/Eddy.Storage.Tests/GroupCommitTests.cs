@@ -104,6 +104,18 @@ public sealed class GroupCommitTests
 {
     private static async Task Settle() => await Runtime.Shard.Current!.Delay(TimeSpan.FromMilliseconds(30));
 
+    /// <summary>Opens the log on the held files and appends two records, durable before anything is held.</summary>
+    private static async Task<PartitionLog> OpenWithTwoRecordsAsync(StorageScope scope, HeldSyncFiles files)
+    {
+        var log = await PartitionLog.OpenAsync(scope.LogDir(), new LogOptions { Files = files });
+        await log.AppendAsync(Batches.Make(2, 100));
+        return log;
+    }
+
+    /// <summary>Starts <paramref name="count"/> appends without waiting for any.</summary>
+    private static List<Task<long>> StartAppends(PartitionLog log, int count, Func<int, byte[]> make)
+        => Enumerable.Range(0, count).Select(i => log.AppendAsync(make(i)).AsTask()).ToList();
+
     [Fact]
     public async Task AppendsWrittenDuringAnFdatasyncCompleteTogetherAfterTheNextOne()
     {
@@ -111,17 +123,12 @@ public sealed class GroupCommitTests
         var files = new HeldSyncFiles();
         var result = await scope.Run(async () =>
         {
-            await using var log = await PartitionLog.OpenAsync(scope.LogDir(), new LogOptions { Files = files });
-            await log.AppendAsync(Batches.Make(2, 100));
+            await using var log = await OpenWithTwoRecordsAsync(scope, files);
             int syncsBefore = files.Syncs;
             files.Hold();
             var first = log.AppendAsync(Batches.Make(2, 100)).AsTask(); // written; its fdatasync is held
             await Settle();
-            var later = new List<Task<long>>();
-            for (int i = 0; i < 20; i++)
-            {
-                later.Add(log.AppendAsync(Batches.Make(1, 100)).AsTask()); // written while that fdatasync is held
-            }
+            var later = StartAppends(log, 20, _ => Batches.Make(1, 100)); // written while that fdatasync is held
             await Settle();
             var whileHeld = (first.IsCompleted, later.Any(t => t.IsCompleted), log.DurableOffset, log.LogEndOffset, files.Syncs - syncsBefore);
             files.Release();
@@ -148,14 +155,9 @@ public sealed class GroupCommitTests
         var files = new HeldSyncFiles();
         var result = await scope.Run(async () =>
         {
-            await using var log = await PartitionLog.OpenAsync(scope.LogDir(), new LogOptions { Files = files });
-            await log.AppendAsync(Batches.Make(2, 100));
+            await using var log = await OpenWithTwoRecordsAsync(scope, files);
             files.Hold();
-            var waiting = new List<Task<long>>();
-            for (int i = 0; i < 5; i++)
-            {
-                waiting.Add(log.AppendAsync(Batches.Make(1, 100)).AsTask());
-            }
+            var waiting = StartAppends(log, 5, _ => Batches.Make(1, 100));
             await Settle();
             files.Release(fail: true);
             var errors = new List<Exception>();
@@ -184,11 +186,7 @@ public sealed class GroupCommitTests
         {
             await using var log = await PartitionLog.OpenAsync(scope.LogDir(), new LogOptions { Files = files, UseBatchCache = false });
             files.Hold();
-            var appends = new List<Task<long>>();
-            for (int i = 0; i < 6; i++)
-            {
-                appends.Add(log.AppendAsync(Batches.Make(1, batchBytes)).AsTask());
-            }
+            var appends = StartAppends(log, 6, _ => Batches.Make(1, batchBytes));
             await Settle();
             long endWhileHeld = log.LogEndOffset;
             files.Release();
@@ -207,17 +205,12 @@ public sealed class GroupCommitTests
         var files = new HeldSyncFiles();
         var result = await scope.Run(async () =>
         {
-            await using var log = await PartitionLog.OpenAsync(scope.LogDir(), new LogOptions { Files = files });
-            await log.AppendAsync(Batches.Make(2, 100));
+            await using var log = await OpenWithTwoRecordsAsync(scope, files);
             int writesBefore = files.Writes;
             files.HoldWrites();
             var first = log.AppendAsync(Batches.Make(1, 100)).AsTask();
             await Settle();
-            var queued = new List<Task<long>>();
-            for (int i = 0; i < 10; i++)
-            {
-                queued.Add(log.AppendAsync(Batches.Make(1 + i % 3, 200)).AsTask());
-            }
+            var queued = StartAppends(log, 10, i => Batches.Make(1 + i % 3, 200));
             await Settle();
             var whileHeld = (queued.Any(t => t.IsCompleted), log.LogEndOffset, files.Writes - writesBefore);
             files.ReleaseWrites();
@@ -249,8 +242,7 @@ public sealed class GroupCommitTests
         var files = new HeldSyncFiles();
         var result = await scope.Run(async () =>
         {
-            await using var log = await PartitionLog.OpenAsync(scope.LogDir(), new LogOptions { Files = files });
-            await log.AppendAsync(Batches.Make(2, 100));
+            await using var log = await OpenWithTwoRecordsAsync(scope, files);
             files.HoldWrites();
             var first = log.AppendAsync(Batches.Make(1, 100)).AsTask();
             await Settle();
@@ -277,16 +269,11 @@ public sealed class GroupCommitTests
         var files = new HeldSyncFiles();
         var result = await scope.Run(async () =>
         {
-            await using var log = await PartitionLog.OpenAsync(scope.LogDir(), new LogOptions { Files = files });
-            await log.AppendAsync(Batches.Make(2, 100));
+            await using var log = await OpenWithTwoRecordsAsync(scope, files);
             files.HoldWrites();
             var first = log.AppendAsync(Batches.Make(1, 100)).AsTask();
             await Settle();
-            var queued = new List<Task<long>>();
-            for (int i = 0; i < 5; i++)
-            {
-                queued.Add(log.AppendAsync(Batches.Make(1, 100)).AsTask());
-            }
+            var queued = StartAppends(log, 5, _ => Batches.Make(1, 100));
             await Settle();
             files.FailNextWriteWith = Errno.ENOSPC; // the write that carries the five queued appends
             files.ReleaseWrites();
