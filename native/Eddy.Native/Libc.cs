@@ -97,6 +97,9 @@ public static unsafe partial class Libc
     [LibraryImport(Lib, EntryPoint = "getsockname", SetLastError = true)]
     internal static partial int Getsockname(int fd, void* addr, uint* addrlen);
 
+    [LibraryImport(Lib, EntryPoint = "getpeername", SetLastError = true)]
+    internal static partial int Getpeername(int fd, void* addr, uint* addrlen);
+
     [LibraryImport(Lib, EntryPoint = "recv", SetLastError = true)]
     internal static partial nint Recv(int fd, void* buf, nuint len, int flags);
 

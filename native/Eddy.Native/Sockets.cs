@@ -98,6 +98,21 @@ public static unsafe class Sockets
         return BinaryPrimitives.ReverseEndianness(addr.PortBigEndian);
     }
 
+    /// <summary>The peer's IPv4 address and port, or null when the socket has none (the peer already left, or it is
+    /// not IPv4).</summary>
+    public static IPEndPoint? PeerEndPoint(int fd)
+    {
+        SockAddrIn addr;
+        uint len = (uint)sizeof(SockAddrIn);
+        if (Libc.Getpeername(fd, &addr, &len) < 0 || addr.Family != AF_INET)
+        {
+            return null;
+        }
+        Span<byte> ip = stackalloc byte[4];
+        BinaryPrimitives.WriteUInt32LittleEndian(ip, addr.AddressBigEndian);
+        return new IPEndPoint(new IPAddress(ip), BinaryPrimitives.ReverseEndianness(addr.PortBigEndian));
+    }
+
     public static void SetNoDelay(int fd) => SetInt(fd, IPPROTO_TCP, TCP_NODELAY, 1, "setsockopt(TCP_NODELAY)");
 
     public static int AcceptFlags => SOCK_NONBLOCK | SOCK_CLOEXEC;

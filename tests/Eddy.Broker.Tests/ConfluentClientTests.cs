@@ -63,4 +63,32 @@ public class ConfluentClientTests(BrokerFixture node) : IClassFixture<BrokerFixt
         var broker = Assert.Single(cluster.Nodes);
         Assert.Equal(node.Server.Port, broker.Port);
     }
+
+    [Fact]
+    public async Task DescribeConsumerGroupsNamesEachMembersClientIdAndHost()
+    {
+        AssertBundledLibrdkafka();
+        const string topic = "describe-group-host";
+        const string group = "describe-group-host-group";
+        using var admin = Admin(node.Bootstrap);
+        await admin.CreateTopicsAsync([new TopicSpecification { Name = topic, NumPartitions = 2, ReplicationFactor = 1 }]);
+        using var consumer = new ConsumerBuilder<Ignore, string>(new ConsumerConfig
+        {
+            BootstrapServers = node.Bootstrap, GroupId = group, ClientId = "host-check", SessionTimeoutMs = 10000,
+        }).Build();
+        consumer.Subscribe(topic);
+        var deadline = DateTime.UtcNow + Timeout;
+        while (consumer.Assignment.Count == 0 && DateTime.UtcNow < deadline)
+        {
+            consumer.Consume(TimeSpan.FromMilliseconds(200)); // polls the group protocol until partitions are assigned
+        }
+        Assert.Equal(2, consumer.Assignment.Count);
+        var described = await admin.DescribeConsumerGroupsAsync([group], new DescribeConsumerGroupsOptions { RequestTimeout = Timeout });
+        var description = Assert.Single(described.ConsumerGroupDescriptions);
+        var member = Assert.Single(description.Members);
+        Assert.Equal("host-check", member.ClientId);
+        Assert.Equal("/127.0.0.1", member.Host); // Kafka's form: the peer address after a slash
+        Assert.Equal(2, member.Assignment.TopicPartitions.Count);
+        consumer.Close();
+    }
 }

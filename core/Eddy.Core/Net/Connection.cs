@@ -15,13 +15,17 @@ public sealed class Connection : IDisposable
     private readonly SocketIo _io;
     private bool _disposed;
 
-    internal Connection(Shard shard, SocketIo io)
+    internal Connection(Shard shard, SocketIo io, IPEndPoint? remoteEndPoint)
     {
         Shard = shard;
         _io = io;
+        RemoteEndPoint = remoteEndPoint;
     }
 
     public Shard Shard { get; }
+
+    /// <summary>The peer's address, or null when it could not be read (the peer left before it was asked).</summary>
+    public IPEndPoint? RemoteEndPoint { get; }
 
     /// <summary>Connects to <paramref name="endpoint"/> from the calling shard.</summary>
     public static async ValueTask<Connection> ConnectAsync(IPEndPoint endpoint)
@@ -32,7 +36,7 @@ public sealed class Connection : IDisposable
         {
             NativeException.ThrowIfError(await shard.Io.ConnectAsync(fd, endpoint), $"connect({endpoint})");
             Sockets.SetNoDelay(fd);
-            return new Connection(shard, shard.Io.OpenSocket(fd));
+            return new Connection(shard, shard.Io.OpenSocket(fd), endpoint);
         }
         catch
         {

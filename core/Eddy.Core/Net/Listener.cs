@@ -45,7 +45,7 @@ public sealed class Listener : IDisposable
             }
             NativeException.ThrowIfError(fd, "accept");
             Sockets.SetNoDelay(fd);
-            return new Connection(_shard, _shard.Io.OpenSocket(fd));
+            return new Connection(_shard, _shard.Io.OpenSocket(fd), Sockets.PeerEndPoint(fd));
         }
     }
 

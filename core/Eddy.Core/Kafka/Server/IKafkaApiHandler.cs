@@ -4,8 +4,9 @@ using Eddy.Kafka.Protocol.Messages;
 namespace Eddy.Kafka.Server;
 
 /// <summary>What a handler knows about the request besides its body; <see cref="Scope"/> holds what the response
-/// borrows until it is written.</summary>
-public readonly record struct RequestContext(RequestHeader Header, KafkaServer Server, ResponseScope Scope);
+/// borrows until it is written. <see cref="ClientHost"/> is the peer's address as Kafka reports it ("/127.0.0.1"),
+/// empty when unknown.</summary>
+public readonly record struct RequestContext(RequestHeader Header, KafkaServer Server, ResponseScope Scope, string ClientHost);
 
 /// <summary>
 /// Serves one API key over the versions it names; those versions are exactly what ApiVersions advertises.

@@ -19,7 +19,7 @@ public sealed class JoinGroupHandler(GroupRouter router) : IKafkaApiHandler
         var body = (JoinGroupRequest)request;
         short version = context.Header.RequestApiVersion;
         string clientId = context.Header.ClientId ?? "";
-        var response = await router.OnOwnerAsync(body.GroupId, c => c.JoinAsync(body, version, clientId, ""));
+        var response = await router.OnOwnerAsync(body.GroupId, c => c.JoinAsync(body, version, clientId, context.ClientHost));
         if (version < 7)
         {
             response.ProtocolName ??= ""; // nullable only from v7

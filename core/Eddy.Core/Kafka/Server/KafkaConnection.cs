@@ -30,6 +30,7 @@ internal sealed partial class KafkaConnection
     private readonly long _id;
     private readonly TaskCompletionSource _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Queue<PendingResponse> _pending = new();
+    private readonly string _clientHost;
     private ReceiveBuffer _buffer = null!;
     private int _start; // first unconsumed byte in _buffer
     private int _end;   // one past the last received byte
@@ -43,6 +44,8 @@ internal sealed partial class KafkaConnection
         _server = server;
         _connection = connection;
         _id = id;
+        // Kafka's form (InetAddress.toString() of an address without a name): what group tools show as the host.
+        _clientHost = connection.RemoteEndPoint is { } peer ? "/" + peer.Address : "";
     }
 
     /// <summary>Completes when the loop has ended.</summary>
@@ -203,7 +206,7 @@ internal sealed partial class KafkaConnection
         }
         _buffer.Acquire();
         var entry = new PendingResponse { Header = header, Handler = handler, Buffer = _buffer };
-        entry.Start(() => handler.HandleAsync(new RequestContext(header, _server, entry.Scope), request.Body));
+        entry.Start(() => handler.HandleAsync(new RequestContext(header, _server, entry.Scope, _clientHost), request.Body));
         Enqueue(entry);
     }
 
