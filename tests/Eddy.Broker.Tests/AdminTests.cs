@@ -240,10 +240,11 @@ public class AdminTests(BrokerFixture node) : IClassFixture<BrokerFixture>
             [TopicResource(topic)] = [new ConfigEntry { Name = "message.timestamp.type", Value = "LogAppendTime", IncrementalOperation = AlterConfigOpType.Set }],
         });
         long before = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        DeliveryResult<Null, string> delivered;
         using (var producer = new ProducerBuilder<Null, string>(new ProducerConfig { BootstrapServers = node.Bootstrap, MessageTimeoutMs = 10000 }).Build())
         {
             var old = new Timestamp(new DateTime(2001, 1, 1, 0, 0, 0, DateTimeKind.Utc));
-            await producer.ProduceAsync(topic, new Message<Null, string> { Value = "stamped by the broker", Timestamp = old });
+            delivered = await producer.ProduceAsync(topic, new Message<Null, string> { Value = "stamped by the broker", Timestamp = old });
         }
         long after = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
 
@@ -253,6 +254,9 @@ public class AdminTests(BrokerFixture node) : IClassFixture<BrokerFixture>
         Assert.NotNull(result);
         Assert.Equal(TimestampType.LogAppendTime, result.Message.Timestamp.Type);
         Assert.InRange(result.Message.Timestamp.UnixTimestampMs, before, after);
+        // The Produce response carries the very stamp the log wrote (librdkafka reports it on the delivery).
+        Assert.Equal(TimestampType.LogAppendTime, delivered.Timestamp.Type);
+        Assert.Equal(result.Message.Timestamp.UnixTimestampMs, delivered.Timestamp.UnixTimestampMs);
     }
 
     internal static async Task ProduceAsync(string bootstrap, string topic, int count)

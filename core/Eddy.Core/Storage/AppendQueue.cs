@@ -8,7 +8,7 @@ namespace Eddy.Storage;
 internal sealed class AppendQueue
 {
     /// <summary>What a queued append gets when it is its turn to write (no append has a negative base offset).</summary>
-    public static readonly LogAppend WriterTurn = new(-1, -1);
+    public static readonly LogAppend WriterTurn = new(-1, -1, -1);
 
     private PendingAppend? _head;
     private PendingAppend? _tail;

@@ -85,8 +85,8 @@ public sealed partial class PartitionLog
             var active = Active;
             long position = active.Size;
             long baseOffset = active.NextOffset;
-            long next = Assign(_tail.Stage(batches.Span), baseOffset, leaderEpoch, assignOffsets);
-            var own = new LogAppend(baseOffset, next);
+            var own = Assign(_tail.Stage(batches.Span), baseOffset, leaderEpoch, assignOffsets);
+            long next = own.NextOffset;
             if (assignOffsets)
             {
                 next = TakeQueuedAppends(next, batches.Length, leaderEpoch);
@@ -137,8 +137,7 @@ public sealed partial class PartitionLog
             && (!Options.FlushEveryAppend || UnsyncedBytes + bytes + queued.Batches.Length <= UnsyncedLimitBytes))
         {
             _appends.Dequeue();
-            long end = Assign(_tail.StageMore(queued.Batches.Span), next, leaderEpoch, assignOffsets: true);
-            queued.Result = new LogAppend(next, end);
+            queued.Result = Assign(_tail.StageMore(queued.Batches.Span), next, leaderEpoch, assignOffsets: true);
             if (_groupTail is null)
             {
                 _groupHead = queued;
@@ -148,7 +147,7 @@ public sealed partial class PartitionLog
                 _groupTail.Next = queued;
             }
             _groupTail = queued;
-            next = end;
+            next = queued.Result.NextOffset;
             bytes += queued.Batches.Length;
         }
         return next;
@@ -207,10 +206,12 @@ public sealed partial class PartitionLog
         }
     }
 
-    /// <summary>Writes the leader-assigned fields into the staged copy; returns the offset after the last batch.</summary>
-    private long Assign(Span<byte> staged, long next, int leaderEpoch, bool assignOffsets)
+    /// <summary>Writes the leader-assigned fields into the staged copy; returns where the batches go, with the
+    /// LogAppendTime stamped on them (-1 when the topic keeps the producers' times or offsets are kept).</summary>
+    private LogAppend Assign(Span<byte> staged, long next, int leaderEpoch, bool assignOffsets)
     {
-        long appendTime = Options.TimestampType == TimestampType.LogAppendTime ? Options.WallClockMs() : 0;
+        long first = next;
+        long appendTime = assignOffsets && Options.TimestampType == TimestampType.LogAppendTime ? Options.WallClockMs() : -1;
         for (int at = 0; at < staged.Length;)
         {
             var batch = staged[at..];
@@ -232,7 +233,7 @@ public sealed partial class PartitionLog
             next = new BatchHeader(batch).BaseOffset + delta + 1;
             at += size;
         }
-        return next;
+        return new LogAppend(first, next, appendTime);
     }
 
     private void IndexAndCache(Segment segment, long position, ReadOnlySpan<byte> staged)

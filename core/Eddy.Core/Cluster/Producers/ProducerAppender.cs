@@ -8,9 +8,9 @@ namespace Eddy.Cluster.Producers;
 /// <param name="ErrorCode">0, or the Kafka error for this partition (nothing was appended).</param>
 /// <param name="BaseOffset">The batch's first offset (the original's for a duplicate); -1 on error.</param>
 /// <param name="LastOffset">The batch's last offset: acks=all waits until the log is durable past it.</param>
-/// <param name="LogAppendTime">What Kafka puts in the response's log_append_time: -1 for an appended batch (the
-/// Produce path fills in the append time on LogAppendTime topics), and the original batch's max timestamp for a
-/// duplicate (Kafka answers a duplicate so whatever the topic's timestamp type).</param>
+/// <param name="LogAppendTime">What Kafka puts in the response's log_append_time: for an appended batch the time the
+/// log stamped on it on a LogAppendTime topic and -1 otherwise; for a duplicate the original batch's max timestamp
+/// (Kafka answers a duplicate so whatever the topic's timestamp type).</param>
 /// <param name="Duplicate">True when the batch was a retry of one already in the log and was not appended again.</param>
 public readonly record struct ProducerAppendResult(short ErrorCode, long BaseOffset, long LastOffset, long LogAppendTime, bool Duplicate)
 {
@@ -43,13 +43,34 @@ public sealed class ProducerAppender(PartitionLog log, ProducerStateTable table)
     public async ValueTask<ProducerAppendResult> AppendAsync(ReadOnlyMemory<byte> batch, int leaderEpoch = -1)
     {
         var header = RecordBatch.Parse(batch);
+        ProducerAppendResult result;
         if (header.ProducerId < 0)
         {
-            // Log appends are PoolingAsyncValueTaskMethodBuilder methods completed on this shard: resume inline.
-            long offset = await Log.AppendAsync(batch, leaderEpoch).ConfigureAwait(false);
-            return new ProducerAppendResult(0, offset, offset + header.LastOffsetDelta, -1, false);
+            // Log writes are PoolingAsyncValueTaskMethodBuilder methods completed on this shard: resume inline.
+            var appended = await Log.WriteAsync(batch, leaderEpoch).ConfigureAwait(false);
+            result = new ProducerAppendResult(0, appended.BaseOffset, appended.BaseOffset + header.LastOffsetDelta, appended.LogAppendTime, false);
         }
-        ProducerAppendResult result;
+        else
+        {
+            result = await CheckedWriteAsync(batch, header, leaderEpoch).ConfigureAwait(false);
+            if (result.ErrorCode != 0)
+            {
+                return result;
+            }
+        }
+        // Outside the gate, so that the producer's next batches are checked and written while this one waits for its
+        // group commit. A duplicate waits too: its original may still be on its way to the disk.
+        if (Log.Options.FlushEveryAppend)
+        {
+            await Log.WaitDurableAsync(result.LastOffset + 1).ConfigureAwait(false);
+        }
+        return result;
+    }
+
+    /// <summary>Check, write and record under the gate, for a batch with a producer id.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    private async ValueTask<ProducerAppendResult> CheckedWriteAsync(ReadOnlyMemory<byte> batch, RecordBatch header, int leaderEpoch)
+    {
         await _gate.EnterAsync();
         try
         {
@@ -61,29 +82,17 @@ public sealed class ProducerAppender(PartitionLog log, ProducerStateTable table)
             if (check.Outcome == ProducerCheckOutcome.Duplicate)
             {
                 var original = check.Duplicate;
-                result = new ProducerAppendResult(0, original.BaseOffset, original.LastOffset, original.MaxTimestamp, true);
+                return new ProducerAppendResult(0, original.BaseOffset, original.LastOffset, original.MaxTimestamp, true);
             }
-            else
-            {
-                var written = await Log.WriteAsync(batch, leaderEpoch).ConfigureAwait(false);
-                // The log stamps LogAppendTime into its own copy and does not say which time it used; the wall clock
-                // just after the write is within milliseconds of it.
-                long maxTimestamp = Log.Options.TimestampType == TimestampType.LogAppendTime ? Log.Options.WallClockMs() : header.MaxTimestamp;
-                Table.Record(header.ProducerId, header.ProducerEpoch, header.BaseSequence, header.LastOffsetDelta, written.BaseOffset, maxTimestamp);
-                result = new ProducerAppendResult(0, written.BaseOffset, written.BaseOffset + header.LastOffsetDelta, -1, false);
-            }
+            var written = await Log.WriteAsync(batch, leaderEpoch).ConfigureAwait(false);
+            long maxTimestamp = written.LogAppendTime >= 0 ? written.LogAppendTime : header.MaxTimestamp;
+            Table.Record(header.ProducerId, header.ProducerEpoch, header.BaseSequence, header.LastOffsetDelta, written.BaseOffset, maxTimestamp);
+            return new ProducerAppendResult(0, written.BaseOffset, written.BaseOffset + header.LastOffsetDelta, written.LogAppendTime, false);
         }
         finally
         {
             _gate.Exit();
         }
-        // Outside the gate, so that the producer's next batches are checked and written while this one waits for its
-        // group commit. A duplicate waits too: its original may still be on its way to the disk.
-        if (Log.Options.FlushEveryAppend)
-        {
-            await Log.WaitDurableAsync(result.LastOffset + 1).ConfigureAwait(false);
-        }
-        return result;
     }
 
     /// <summary>Writes a snapshot of the table at the log end, with no checked batch in flight. Call it at a clean

@@ -78,15 +78,14 @@ public sealed class ProduceHandler(Broker broker) : IKafkaApiHandler
         }
         try
         {
-            long appendTime = partition.Log.Options.TimestampType == TimestampType.LogAppendTime ? partition.Log.Options.WallClockMs() : -1;
             // Partition.AppendAsync is pooled and completes on this shard: resume inline rather than post.
             var result = await partition.AppendAsync(records).ConfigureAwait(false);
             if (result.ErrorCode != KafkaErrors.None)
             {
                 return new AppendOutcome(result.ErrorCode, null, -1, -1, -1);
             }
-            // A duplicate answers with the original batch's offset and timestamp, as Kafka does.
-            return new AppendOutcome(KafkaErrors.None, null, result.BaseOffset, partition.LogStartOffset, result.Duplicate ? result.LogAppendTime : appendTime);
+            // The time the log stamped (LogAppendTime topics), or a duplicate's original offset and timestamp, as Kafka.
+            return new AppendOutcome(KafkaErrors.None, null, result.BaseOffset, partition.LogStartOffset, result.LogAppendTime);
         }
         catch (ObjectDisposedException)
         {
