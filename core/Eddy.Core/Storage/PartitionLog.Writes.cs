@@ -137,7 +137,7 @@ public sealed partial class PartitionLog
             && (!Options.FlushEveryAppend || UnsyncedBytes + bytes + queued.Batches.Length <= UnsyncedLimitBytes))
         {
             _appends.Dequeue();
-            queued.Result = Assign(_tail.StageMore(queued.Batches.Span), next, leaderEpoch, assignOffsets: true);
+            queued.Placement = Assign(_tail.StageMore(queued.Batches.Span), next, leaderEpoch, assignOffsets: true);
             if (_groupTail is null)
             {
                 _groupHead = queued;
@@ -147,7 +147,7 @@ public sealed partial class PartitionLog
                 _groupTail.Next = queued;
             }
             _groupTail = queued;
-            next = queued.Result.NextOffset;
+            next = queued.Placement.NextOffset;
             bytes += queued.Batches.Length;
         }
         return next;
@@ -157,7 +157,7 @@ public sealed partial class PartitionLog
     {
         while (TakeFromGroup() is { } queued)
         {
-            queued.Complete(queued.Result); // may run that append's continuation inline
+            queued.Complete(queued.Placement); // may run that append's continuation inline
         }
     }
 

@@ -23,7 +23,7 @@ internal sealed class PendingAppend : IValueTaskSource<LogAppend>
     public bool AssignOffsets { get; set; }
 
     /// <summary>Where the writer put the batches, kept until the write succeeds.</summary>
-    public LogAppend Result { get; set; }
+    public LogAppend Placement { get; set; }
 
     /// <summary>The next append in the queue, in the writer's group, or in the pool.</summary>
     public PendingAppend? Next { get; set; }
