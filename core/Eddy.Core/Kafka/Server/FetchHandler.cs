@@ -40,7 +40,7 @@ public sealed class FetchHandler(Broker broker) : IKafkaApiHandler
             }
             Release(reads);
             var waiter = new FetchWaiter(shard);
-            await RegisterAsync(body, waiter);
+            await RegisterAsync(body, reads, waiter);
             await waiter.WaitAsync(deadline);
         }
     }
@@ -146,22 +146,30 @@ public sealed class FetchHandler(Broker broker) : IKafkaApiHandler
         return read.Take(keep, next);
     }
 
-    private async ValueTask RegisterAsync(FetchRequest body, FetchWaiter waiter)
+    /// <summary>Registers the waiter with every partition read, on their shards at once. It wakes when a partition's
+    /// high watermark moves past the one its read saw: comparing with the fetch offset instead would wake at once
+    /// whenever some data is there but less than min.bytes, and spin until max.wait.ms.</summary>
+    private async ValueTask RegisterAsync(FetchRequest body, Reads reads, FetchWaiter waiter)
     {
+        var registrations = new List<ValueTask>();
+        int i = 0;
         foreach (var fetchTopic in body.Topics)
         {
             foreach (var fetchPartition in fetchTopic.Partitions)
             {
-                string name = fetchTopic.Topic;
-                int index = fetchPartition.Partition;
-                long offset = fetchPartition.FetchOffset;
-                if (!broker.Topics.TryGet(name, out var topic) || index < 0 || index >= topic.PartitionCount)
+                var read = reads.Results[i++];
+                if (read.Error != KafkaErrors.None)
                 {
                     continue;
                 }
-                await Smp.SubmitTo(broker.ShardOf(name, index), () =>
+                string name = fetchTopic.Topic;
+                int index = fetchPartition.Partition;
+                long seen = read.HighWatermark;
+                // Started now, awaited below: the partitions' shards register in parallel.
+#pragma warning disable CA2012
+                registrations.Add(Smp.SubmitTo(broker.ShardOf(name, index), () =>
                 {
-                    if (!broker.TryGetLocal(name, index, out var partition) || partition.HighWatermark > offset)
+                    if (!broker.TryGetLocal(name, index, out var partition) || partition.HighWatermark > seen)
                     {
                         waiter.OnAppend(); // moved (or went away) since we read: look again now
                     }
@@ -169,8 +177,13 @@ public sealed class FetchHandler(Broker broker) : IKafkaApiHandler
                     {
                         partition.AddWaiter(waiter);
                     }
-                });
+                }));
+#pragma warning restore CA2012
             }
+        }
+        foreach (var registration in registrations)
+        {
+            await registration;
         }
     }
 
