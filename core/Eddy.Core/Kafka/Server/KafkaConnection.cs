@@ -231,7 +231,10 @@ internal sealed partial class KafkaConnection
         int needed = pending >= 4 ? 4 + BinaryPrimitives.ReadInt32BigEndian(_buffer.Array.AsSpan(_start)) : InitialBufferBytes;
         if (_buffer.InUse)
         {
-            if (_buffer.Array.Length - _end >= Math.Max(needed - pending, MinReceiveBytes))
+            // Room for the rest of the frame whose size is known, and at least MinReceiveBytes in any case (not a
+            // whole initial buffer when no prefix has arrived: that would move on at almost every receive).
+            int more = pending >= 4 ? needed - pending : 0;
+            if (_buffer.Array.Length - _end >= Math.Max(more, MinReceiveBytes))
             {
                 return;
             }
