@@ -293,4 +293,29 @@ public sealed class GroupCommitTests
         Assert.Equal(3, result.retried);
         Assert.Equal(3, result.Item5);
     }
+
+    [Fact]
+    public async Task AWriteFailingWhileAnFdatasyncRunsFailsTheAppendsWaitingForTheNextOne()
+    {
+        using var scope = new StorageScope();
+        var files = new HeldSyncFiles();
+        var result = await scope.Run(async () =>
+        {
+            await using var log = await OpenWithTwoRecordsAsync(scope, files);
+            files.Hold();
+            var covered = log.AppendAsync(Batches.Make(1, 100)).AsTask(); // its fdatasync is held
+            await Settle();
+            var waiting = log.AppendAsync(Batches.Make(1, 100)).AsTask(); // written, waits for the next fdatasync
+            await Settle();
+            files.FailNextWriteWith = Errno.EIO;
+            var failedWrite = await Assert.ThrowsAsync<LogFailedException>(async () => await log.AppendAsync(Batches.Make(1, 100)));
+            files.Release();
+            long coveredOffset = await covered;
+            var stranded = await Assert.ThrowsAsync<LogFailedException>(() => waiting); // not left waiting forever
+            return (coveredOffset, stranded.Message, log.DurableOffset);
+        });
+        Assert.Equal(2, result.coveredOffset);
+        Assert.Contains("stopped", result.Message);
+        Assert.Equal(3, result.DurableOffset);
+    }
 }

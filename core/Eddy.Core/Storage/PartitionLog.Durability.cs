@@ -68,7 +68,13 @@ public sealed partial class PartitionLog
     /// <summary>Starts an fdatasync covering every completed write, unless one is running or all is durable.</summary>
     private void StartSync()
     {
-        if (_syncing || _failure is not null || DurableOffset >= LogEndOffset)
+        if (_failure is not null)
+        {
+            // A write failed since these were written (or an fdatasync did): none of them can become durable now.
+            _durabilityWaiters.FailAll(Stopped());
+            return;
+        }
+        if (_syncing || DurableOffset >= LogEndOffset)
         {
             return;
         }

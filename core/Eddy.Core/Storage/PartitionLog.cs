@@ -219,16 +219,20 @@ public sealed partial class PartitionLog : IAsyncDisposable
         await _gate.EnterAsync();
         try
         {
-            if (_failure is null && DurableOffset < LogEndOffset)
+            try
             {
-                try
+                if (_failure is null && DurableOffset < LogEndOffset)
                 {
                     await FlushCoreAsync(); // also waits out an fdatasync in flight, which uses the file
                 }
-                catch (LogFailedException e)
+                else if (_syncing)
                 {
-                    Log.Error(Subsystem, $"{Directory}: fdatasync on close failed ({e.InnerException?.Message})");
+                    await _durabilityWaiters.Add(_syncTarget); // the log failed, but that fdatasync still uses the file
                 }
+            }
+            catch (LogFailedException e)
+            {
+                Log.Error(Subsystem, $"{Directory}: fdatasync on close failed ({e.InnerException?.Message})");
             }
             _closed = true;
             _cache?.Dispose();
