@@ -2,8 +2,8 @@ namespace Eddy.Storage;
 
 /// <summary>
 /// The appends of one log waiting for the write in flight to finish, in arrival order, with a pool of their
-/// awaitables. Single-threaded (the log's shard). The log's writer takes the ones behind its own append into its
-/// write (<see cref="PartitionLog"/>, "write coalescing"), and hands the writer's turn to the head when it is done.
+/// awaitables. Single-threaded (the log's shard). The log's writer takes the first ones into its write, dequeuing
+/// them when it ends (<see cref="PartitionLog"/>, "write coalescing"), and hands the writer's turn to the head then.
 /// </summary>
 internal sealed class AppendQueue
 {

@@ -117,7 +117,7 @@ public static class Compactor
                         {
                             long position = cleaned.Size;
                             writer.Stage(kept.Span);
-                            await writer.WriteStagedAsync(sync: false);
+                            await writer.WriteStagedAsync();
                             long baseOffset = new BatchHeader(kept.Span).BaseOffset;
                             long maxTimestamp = new BatchHeader(kept.Span).MaxTimestamp;
                             cleaned.NextOffset = new BatchHeader(kept.Span).LastOffset + 1;

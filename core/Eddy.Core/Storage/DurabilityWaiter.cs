@@ -1,17 +1,18 @@
 using System.Threading.Tasks.Sources;
+using Eddy.Runtime;
 
 namespace Eddy.Storage;
 
 /// <summary>
 /// One append (or flush) waiting until its offset is durable: a pooled awaitable, so a waiting append allocates
 /// nothing. It completes on the log's shard, where the fdatasync that covers it finished, and runs its continuation
-/// inline there (the awaiter passes ConfigureAwait(false), so no context is captured). After its result is read it
-/// goes back to the pool it came from; nothing may touch it after that.
+/// inline there (<see cref="ShardCompletionCore{T}"/>). After its result is read it goes back to the pool it came
+/// from; nothing may touch it after that.
 /// </summary>
 internal sealed class DurabilityWaiter : IValueTaskSource
 {
     private readonly DurabilityQueue _owner;
-    private ManualResetValueTaskSourceCore<bool> _core;
+    private ShardCompletionCore<bool> _core;
 
     public DurabilityWaiter(DurabilityQueue owner)
     {

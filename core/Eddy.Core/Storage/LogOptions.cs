@@ -19,7 +19,7 @@ public enum CleanupPolicy
 /// Per-log settings, mirroring the topic configs they come from. Defaults are Kafka's (write caching off:
 /// fdatasync after every append, as acks=all needs).
 /// </summary>
-public sealed class LogOptions
+public sealed record LogOptions
 {
     /// <summary>segment.bytes: roll when the active segment would grow past this. Default 128 MiB.</summary>
     public long SegmentBytes { get; init; } = 128L << 20;

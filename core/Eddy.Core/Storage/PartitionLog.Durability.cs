@@ -25,7 +25,6 @@ public sealed partial class PartitionLog
     private bool _syncing;
     private long _syncTarget;
     private long _syncTargetBytes;
-    private Segment? _syncSegment;
 
     /// <summary>Bytes of the active segment that fdatasync has covered.</summary>
     private long _durableBytes;
@@ -52,7 +51,7 @@ public sealed partial class PartitionLog
             throw new ArgumentOutOfRangeException(nameof(offset), $"offset {offset} is past the log end {LogEndOffset}");
         }
         var wait = _durabilityWaiters.Add(offset);
-        StartSyncIfWaited();
+        StartSync();
         return wait;
     }
 
@@ -79,15 +78,15 @@ public sealed partial class PartitionLog
             return;
         }
         _syncing = true;
+        // Roll and truncation wait for durability before the active segment changes: it is this one throughout.
         _syncTarget = LogEndOffset;
-        _syncSegment = Active;
         _syncTargetBytes = Active.Size;
         // Kept in a field and consumed exactly once, by OnSyncDone: a callback instead of an await, so that starting
         // a group commit allocates no state machine.
 #pragma warning disable CA2012
         try
         {
-            _sync = _syncSegment.File.FlushDataAsync();
+            _sync = Active.File.FlushDataAsync();
         }
         catch (Exception e)
         {
@@ -123,12 +122,8 @@ public sealed partial class PartitionLog
             _durabilityWaiters.FailAll(Stopped());
             return;
         }
-        DurableOffset = Math.Max(DurableOffset, _syncTarget);
-        if (ReferenceEquals(_syncSegment, Active))
-        {
-            _durableBytes = Math.Max(_durableBytes, _syncTargetBytes);
-        }
-        _syncSegment = null;
+        DurableOffset = _syncTarget;
+        _durableBytes = _syncTargetBytes;
         _durabilityWaiters.CompleteUpTo(DurableOffset);
         StartSyncIfWaited(); // the appends written while this fdatasync ran
     }

@@ -64,20 +64,13 @@ public sealed partial class PartitionLog
     public void Reconfigure(LogOptions options)
     {
         _shard.AssertCurrent();
-        Options = new LogOptions
+        // What stays as opened: the file layer, preallocation, flush policy, batch cache and clock.
+        Options = options with
         {
-            SegmentBytes = options.SegmentBytes,
-            SegmentAge = options.SegmentAge,
-            IndexIntervalBytes = options.IndexIntervalBytes,
             PreallocateBytes = Options.PreallocateBytes,
             FlushEveryAppend = Options.FlushEveryAppend,
             FlushBytes = Options.FlushBytes,
             FlushInterval = Options.FlushInterval,
-            TimestampType = options.TimestampType,
-            CleanupPolicy = options.CleanupPolicy,
-            RetentionBytes = options.RetentionBytes,
-            RetentionTime = options.RetentionTime,
-            DeleteRetention = options.DeleteRetention,
             UseBatchCache = Options.UseBatchCache,
             WallClockMs = Options.WallClockMs,
             Files = Options.Files,

@@ -17,9 +17,8 @@ public sealed partial class PartitionLog
     private readonly AppendQueue _appends = new();
     private bool _writerActive;
 
-    // The queued appends taken into the write in flight, in order.
-    private PendingAppend? _groupHead;
-    private PendingAppend? _groupTail;
+    // How many appends at the head of the queue the write in flight carries (only the writer dequeues).
+    private int _taken;
 
     /// <summary>
     /// Writes batches as <see cref="AppendAsync"/> does, but completes once they are written and the log end has
@@ -93,7 +92,7 @@ public sealed partial class PartitionLog
             }
             try
             {
-                await _tail.WriteStagedAsync(sync: false).ConfigureAwait(false);
+                await _tail.WriteStagedAsync().ConfigureAwait(false);
             }
             catch (NativeException e)
             {
@@ -125,63 +124,42 @@ public sealed partial class PartitionLog
         }
     }
 
-    /// <summary>Stages the queued leader appends that fit in this write (same epoch, no roll, within the limits);
-    /// returns the log end after them.</summary>
+    /// <summary>Stages the queued leader appends that fit in this write (same epoch, no roll, within the limits),
+    /// leaving them at the head of the queue until the write ends; returns the log end after them.</summary>
     private long TakeQueuedAppends(long next, int bytes, int leaderEpoch)
     {
-        while (_appends.Head is { } queued
+        for (var queued = _appends.Head;
+            queued is not null
             && queued.AssignOffsets
             && queued.LeaderEpoch == leaderEpoch
             && bytes + queued.Batches.Length <= MaxCoalescedWriteBytes
             && !NeedsRoll(bytes + queued.Batches.Length, leaderEpoch)
-            && (!Options.FlushEveryAppend || UnsyncedBytes + bytes + queued.Batches.Length <= UnsyncedLimitBytes))
+            && (!Options.FlushEveryAppend || UnsyncedBytes + bytes + queued.Batches.Length <= UnsyncedLimitBytes);
+            queued = queued.Next)
         {
-            _appends.Dequeue();
             queued.Placement = Assign(_tail.StageMore(queued.Batches.Span), next, leaderEpoch, assignOffsets: true);
-            if (_groupTail is null)
-            {
-                _groupHead = queued;
-            }
-            else
-            {
-                _groupTail.Next = queued;
-            }
-            _groupTail = queued;
             next = queued.Placement.NextOffset;
             bytes += queued.Batches.Length;
+            _taken++;
         }
         return next;
     }
 
     private void CompleteGroup()
     {
-        while (TakeFromGroup() is { } queued)
+        for (; _taken > 0; _taken--)
         {
-            queued.Complete(queued.Placement); // may run that append's continuation inline
+            var queued = _appends.Dequeue();
+            queued.Complete(queued.Placement); // may run that append's continuation inline, which may queue more
         }
     }
 
     private void FailGroup(Exception error)
     {
-        while (TakeFromGroup() is { } queued)
+        for (; _taken > 0; _taken--)
         {
-            queued.Fail(error);
+            _appends.Dequeue().Fail(error);
         }
-    }
-
-    private PendingAppend? TakeFromGroup()
-    {
-        var queued = _groupHead;
-        if (queued is not null)
-        {
-            _groupHead = queued.Next;
-            if (_groupHead is null)
-            {
-                _groupTail = null;
-            }
-            queued.Next = null;
-        }
-        return queued;
     }
 
     private static void CheckBatches(ReadOnlySpan<byte> batches)

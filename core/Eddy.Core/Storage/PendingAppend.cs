@@ -1,4 +1,5 @@
 using System.Threading.Tasks.Sources;
+using Eddy.Runtime;
 
 namespace Eddy.Storage;
 
@@ -11,7 +12,7 @@ namespace Eddy.Storage;
 internal sealed class PendingAppend : IValueTaskSource<LogAppend>
 {
     private readonly AppendQueue _owner;
-    private ManualResetValueTaskSourceCore<LogAppend> _core;
+    private ShardCompletionCore<LogAppend> _core;
 
     public PendingAppend(AppendQueue owner)
     {
@@ -25,7 +26,7 @@ internal sealed class PendingAppend : IValueTaskSource<LogAppend>
     /// <summary>Where the writer put the batches, kept until the write succeeds.</summary>
     public LogAppend Placement { get; set; }
 
-    /// <summary>The next append in the queue, in the writer's group, or in the pool.</summary>
+    /// <summary>The next append in the queue, or in the pool.</summary>
     public PendingAppend? Next { get; set; }
 
     public ValueTask<LogAppend> AsValueTask() => new(this, _core.Version);

@@ -94,10 +94,10 @@ public sealed class TailWriter : IDisposable
         return copy;
     }
 
-    /// <summary>Writes the staged bytes (with fdatasync when <paramref name="sync"/>); on success the segment grows by
+    /// <summary>Writes the staged bytes (the log makes them durable by group commit); on success the segment grows by
     /// them. Throws <see cref="NativeException"/> with the kernel's errno on failure, leaving everything as it was.</summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    public async ValueTask WriteStagedAsync(bool sync)
+    public async ValueTask WriteStagedAsync()
     {
         var segment = _segment ?? throw new InvalidOperationException("no active segment");
         int used = _tailLength + StagedLength;
@@ -109,7 +109,7 @@ public sealed class TailWriter : IDisposable
             await ReserveAsync(segment, pageStart + writeLength).ConfigureAwait(false);
         }
         // Shard-owned awaitables complete on this shard: resuming inline is the same thread and skips a post.
-        await segment.File.WriteAsync(_staging, 0, writeLength, pageStart, sync).ConfigureAwait(false);
+        await segment.File.WriteAsync(_staging, 0, writeLength, pageStart, dataSync: false).ConfigureAwait(false);
         segment.Size += StagedLength;
         _writtenEnd = used; // the tail moves on at the next Stage, so Staged stays readable until then
     }
