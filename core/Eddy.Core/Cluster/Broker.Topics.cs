@@ -72,7 +72,7 @@ public sealed partial class Broker
             int partitions = spec.Partitions == -1 ? Options.DefaultPartitions : spec.Partitions;
             if (partitions < 1 || partitions > Options.MaxPartitionsPerTopic)
             {
-                return TopicResult.Fail(TopicError.InvalidPartitions, $"number of partitions must be within [1, {Options.MaxPartitionsPerTopic}], not {spec.Partitions}");
+                return TopicResult.Fail(TopicError.InvalidPartitions, $"number of partitions must be within [1, {Options.MaxPartitionsPerTopic}], not {partitions}");
             }
             short replication = spec.ReplicationFactor == -1 ? Options.DefaultReplicationFactor : spec.ReplicationFactor;
             if (replication < 1)

@@ -62,7 +62,8 @@ public static class NodeProperties
         new NodeProperty<bool>("auto_create_topics", ValueSyntaxes.Bool, (c, v) => c.AutoCreateTopics = v,
             c => c.AutoCreateTopics ? "true" : "false",
             "create a topic when a client asks for one that does not exist (Kafka's auto.create.topics.enable)"),
-        new NodeProperty<int>("default_partitions", ValueSyntaxes.Int(1, 100_000), (c, v) => c.DefaultPartitions = v,
+        // At most the broker's partitions per topic (BrokerOptions.MaxPartitionsPerTopic), or every auto-create fails.
+        new NodeProperty<int>("default_partitions", ValueSyntaxes.Int(1, 10_000), (c, v) => c.DefaultPartitions = v,
             c => c.DefaultPartitions.ToString(System.Globalization.CultureInfo.InvariantCulture),
             "partitions of an automatically created topic (Kafka's num.partitions)"),
     ];
