@@ -61,7 +61,7 @@ internal sealed class ShardPartitions
     {
         foreach (var partition in _partitions.Values.Where(p => p.Topic.Name == topic.Name && p.Topic.Revision == topic.Revision).ToList())
         {
-            await CloseAsync(partition);
+            await CloseAsync(partition, snapshot: !delete); // a deleted partition's snapshot would go with its directory
             _partitions.Remove((topic.Name, partition.Index));
             if (delete)
             {
@@ -82,19 +82,19 @@ internal sealed class ShardPartitions
     {
         foreach (var partition in _partitions.Values)
         {
-            await CloseAsync(partition);
+            await CloseAsync(partition, snapshot: true);
         }
         _partitions.Clear();
     }
 
-    private static async ValueTask CloseAsync(Partition partition)
+    private static async ValueTask CloseAsync(Partition partition, bool snapshot)
     {
         partition.IsClosed = true;
         partition.WakeWaiters();
         try
         {
             // A snapshot at the log end spares the next start a replay.
-            if (partition.Log.Failure is null)
+            if (snapshot && partition.Log.Failure is null)
             {
                 await partition.Producers.SnapshotAsync();
             }
