@@ -11,7 +11,6 @@ namespace Eddy.Kafka.Server;
 /// </summary>
 public sealed class CreateTopicsHandler(Broker broker) : IKafkaApiHandler
 {
-    private const short InvalidReplicaAssignment = 39;
 
     public short ApiKey => CreateTopicsRequest.ApiKeyValue;
     public short MinVersion => 0;
@@ -43,7 +42,7 @@ public sealed class CreateTopicsHandler(Broker broker) : IKafkaApiHandler
                 }
                 if (wanted.Assignments.Any(a => a.BrokerIds.Any(id => id != context.Server.NodeId)))
                 {
-                    Fail(result, InvalidReplicaAssignment, $"assignments may only name node {context.Server.NodeId}, the only node");
+                    Fail(result, KafkaErrors.InvalidReplicaAssignment, $"assignments may only name node {context.Server.NodeId}, the only node");
                     continue;
                 }
                 partitions = wanted.Assignments.Count;

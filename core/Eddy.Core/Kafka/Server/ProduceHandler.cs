@@ -24,7 +24,11 @@ public sealed class ProduceHandler(Broker broker) : IKafkaApiHandler
     {
         var body = (ProduceRequest)request;
         var response = new ProduceResponse();
-        bool validAcks = body.Acks is 0 or 1 or -1;
+        // What refuses the whole request, per partition as Kafka answers it.
+        short requestError = LegacyMessageFormat.CheckProduceVersion(context.Header.RequestApiVersion) != KafkaErrors.None ? KafkaErrors.UnsupportedVersion
+            : body.Acks is not (0 or 1 or -1) ? KafkaErrors.InvalidRequiredAcks
+            : body.TransactionalId is not null ? KafkaErrors.TransactionalIdAuthorizationFailed
+            : KafkaErrors.None;
         // Start every append before awaiting any, so partitions on different shards write at the same time.
         var pending = new List<(ProduceResponse.PartitionProduceResponse Result, ValueTask<AppendOutcome> Append)>();
         foreach (var topicData in body.TopicData)
@@ -32,17 +36,16 @@ public sealed class ProduceHandler(Broker broker) : IKafkaApiHandler
             var topicResponse = new ProduceResponse.TopicProduceResponse { Name = topicData.Name };
             response.Responses.Add(topicResponse);
             broker.Topics.TryGet(topicData.Name, out var topic);
+            int maxMessageBytes = topic is null ? 0 : TopicConfigs.MaxMessageBytesOf(topic);
             foreach (var partitionData in topicData.PartitionData)
             {
                 var result = new ProduceResponse.PartitionProduceResponse { Index = partitionData.Index };
                 topicResponse.PartitionResponses.Add(result);
                 string? message = null;
-                short error = LegacyMessageFormat.CheckProduceVersion(context.Header.RequestApiVersion) != KafkaErrors.None ? KafkaErrors.UnsupportedVersion
-                    : !validAcks ? KafkaErrors.InvalidRequiredAcks
-                    : body.TransactionalId is not null ? KafkaErrors.TransactionalIdAuthorizationFailed
+                short error = requestError != KafkaErrors.None ? requestError
                     : topic is null || partitionData.Index < 0 || partitionData.Index >= topic.PartitionCount ? KafkaErrors.UnknownTopicOrPartition
                     : topic.IsInternal ? KafkaErrors.InvalidTopic // Kafka: clients may not append to internal topics
-                    : ProduceValidation.Check(partitionData.Records, TopicConfigs.MaxMessageBytesOf(topic), out message);
+                    : ProduceValidation.Check(partitionData.Records, maxMessageBytes, out message);
                 if (error != KafkaErrors.None)
                 {
                     result.ErrorCode = error;
