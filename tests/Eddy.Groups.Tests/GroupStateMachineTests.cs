@@ -215,4 +215,17 @@ public sealed class GroupStateMachineTests
         await syncB.Soon();
         return (ja, jb);
     }
+
+    [Fact]
+    public async Task AGroupThatCannotBeStoredFailsTheSyncInsteadOfLeavingItWaiting()
+    {
+        await using var scope = await GroupScope.StartAsync();
+        // A protocol type longer than the stored group record's strings can hold (32,767 bytes).
+        var join = scope.JoinAsync("g", instanceId: "i1", protocolType: new string('c', 40_000));
+        await scope.AdvanceAsync(InitialDelay);
+        var joined = await join.Soon();
+        Assert.Equal(0, joined.ErrorCode);
+        var synced = await scope.SyncAsync("g", joined.GenerationId, joined.MemberId, "i1", (joined.MemberId, [1])).Soon();
+        Assert.Equal(Eddy.Kafka.Server.KafkaErrors.UnknownServerError, synced.ErrorCode);
+    }
 }

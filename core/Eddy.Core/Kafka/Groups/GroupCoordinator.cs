@@ -182,7 +182,21 @@ public sealed partial class GroupCoordinator
     }
 
     private ValueTask<short> StoreGroupAsync(ClassicGroup group, Dictionary<string, byte[]>? assignments = null)
-        => StoreAsync(group.Partition, [(OffsetsRecords.GroupKey(group.GroupId), OffsetsRecords.GroupValue(group.Snapshot(assignments)))]);
+    {
+        (byte[] Key, byte[]? Value) record;
+        try
+        {
+            record = (OffsetsRecords.GroupKey(group.GroupId), OffsetsRecords.GroupValue(group.Snapshot(assignments)));
+        }
+        catch (Exception e)
+        {
+            // A field the record layout cannot hold (a string past 32,767 bytes): fails like a refused append, so the
+            // members waiting in SyncGroup are answered and the group rebalances instead of waiting forever.
+            Log.Error(Subsystem, $"group {group.GroupId}: generation {group.GenerationId} cannot be stored: {e.Message}");
+            return new ValueTask<short>(KafkaErrors.UnknownServerError);
+        }
+        return StoreAsync(group.Partition, [record]);
+    }
 
     /// <summary>Stores the group where nobody waits for the answer (it became empty); a failure is logged.</summary>
     private async Task StoreGroupInBackgroundAsync(ClassicGroup group)
