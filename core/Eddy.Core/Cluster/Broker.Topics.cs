@@ -168,7 +168,16 @@ public sealed partial class Broker
                 return TopicResult.Ok(grown);
             }
             await _store.PutTopicAsync(grown);
-            await OpenPartitionsAsync(grown, topic.PartitionCount, count);
+            try
+            {
+                await OpenPartitionsAsync(grown, topic.PartitionCount, count);
+            }
+            catch (StorageException e)
+            {
+                // As for a new topic: the new count is recorded and its partitions open at the next start.
+                Log.Error(Subsystem, $"topic '{name}': opening partitions {topic.PartitionCount}..{count - 1} failed: {e.Message}");
+                return TopicResult.Fail(TopicError.StorageError, $"topic '{name}' was recorded with {count} partitions but the new ones could not be opened: {e.Message}");
+            }
             Publish(topics =>
             {
                 topics[name] = grown;
@@ -221,13 +230,30 @@ public sealed partial class Broker
         }
     }
 
+    /// <summary>Opens partitions [<paramref name="from"/>, <paramref name="to"/>) of a new or grown topic on their
+    /// shards, the shards in parallel (each open reserves space and syncs a directory). If any fails, the partitions
+    /// this call opened are closed again on every shard and the first failure is thrown.</summary>
     private async ValueTask OpenPartitionsAsync(TopicInfo topic, int from, int to)
     {
-        for (int p = from; p < to; p++)
+        var byShard = Enumerable.Range(from, to - from).GroupBy(p => ShardOf(topic.Name, p)).Select(g => (Shard: g.Key, Indices: g.ToArray())).ToList();
+        var opening = new List<Task>();
+        foreach (var (shard, indices) in byShard)
         {
-            int index = p;
-            var partitions = _shards[ShardOf(topic.Name, p)];
-            await Smp.SubmitTo(ShardOf(topic.Name, p), () => partitions.OpenAsync(topic, index, 0));
+            var partitions = _shards[shard];
+            opening.Add(Smp.SubmitTo(shard, () => partitions.OpenNewAsync(topic, indices)).AsTask());
+        }
+        try
+        {
+            await Task.WhenAll(opening);
+        }
+        catch
+        {
+            foreach (var (shard, indices) in byShard)
+            {
+                var partitions = _shards[shard];
+                await Smp.SubmitTo(shard, () => partitions.CloseNewAsync(topic, indices));
+            }
+            throw;
         }
     }
 

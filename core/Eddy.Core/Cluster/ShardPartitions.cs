@@ -40,6 +40,37 @@ internal sealed class ShardPartitions
         _partitions[(topic.Name, index)] = new Partition(topic, index, log, producers.Table);
     }
 
+    /// <summary>Opens the given partitions of a new topic or of a topic that grew, one after another; if one fails,
+    /// those this call opened are closed again before the failure is thrown.</summary>
+    public async ValueTask OpenNewAsync(TopicInfo topic, int[] indices)
+    {
+        int opened = 0;
+        try
+        {
+            for (; opened < indices.Length; opened++)
+            {
+                await OpenAsync(topic, indices[opened], 0);
+            }
+        }
+        catch
+        {
+            await CloseNewAsync(topic, indices.AsMemory(0, opened));
+            throw;
+        }
+    }
+
+    /// <summary>Closes partitions that <see cref="OpenNewAsync"/> opened, when the change they were for failed.</summary>
+    public async ValueTask CloseNewAsync(TopicInfo topic, ReadOnlyMemory<int> indices)
+    {
+        for (int i = 0; i < indices.Length; i++)
+        {
+            if (_partitions.Remove((topic.Name, indices.Span[i]), out var partition))
+            {
+                await CloseAsync(partition, snapshot: false);
+            }
+        }
+    }
+
     public LogOptions LogOptionsFor(TopicInfo topic)
         => TopicConfigs.ToLogOptions(topic, topic.IsInternal ? _options.InternalPreallocateBytes : _options.PreallocateBytes);
 
