@@ -55,6 +55,11 @@ public sealed partial class Broker
         return _shards[shard.Id].TryGet(topic, partition, out found) && !found.IsClosed;
     }
 
+    /// <summary>Runs <paramref name="work"/> with the partition on its shard; <paramref name="missing"/> when that shard
+    /// does not have it open (deleted or closed since the caller looked the topic up).</summary>
+    public ValueTask<T> OnPartitionAsync<T>(string topic, int partition, Func<Partition, ValueTask<T>> work, T missing)
+        => Smp.SubmitTo(ShardOf(topic, partition), () => TryGetLocal(topic, partition, out var found) ? work(found) : new ValueTask<T>(missing));
+
     /// <summary>This shard's open partitions.</summary>
     public IEnumerable<Partition> LocalPartitions => _shards[Shard.Current!.Id].All;
 

@@ -1,7 +1,6 @@
 using Eddy.Cluster;
 using Eddy.Kafka.Protocol;
 using Eddy.Kafka.Protocol.Messages;
-using Eddy.Runtime;
 using Eddy.Storage;
 
 namespace Eddy.Kafka.Server;
@@ -45,7 +44,7 @@ public sealed class DeleteRecordsHandler(Broker broker) : IKafkaApiHandler
                 long offset = wanted.Offset;
                 // Started now, awaited once each below: the partitions' shards work in parallel.
 #pragma warning disable CA2012
-                pending.Add((result, Smp.SubmitTo(broker.ShardOf(name, index), () => DeleteOnOwnerAsync(name, index, offset))));
+                pending.Add((result, broker.OnPartitionAsync(name, index, p => DeleteOnOwnerAsync(p, offset), (KafkaErrors.UnknownTopicOrPartition, -1L))));
 #pragma warning restore CA2012
             }
         }
@@ -56,12 +55,8 @@ public sealed class DeleteRecordsHandler(Broker broker) : IKafkaApiHandler
         return response;
     }
 
-    private async ValueTask<(short Error, long LowWatermark)> DeleteOnOwnerAsync(string topic, int index, long offset)
+    private async ValueTask<(short Error, long LowWatermark)> DeleteOnOwnerAsync(Partition partition, long offset)
     {
-        if (!broker.TryGetLocal(topic, index, out var partition))
-        {
-            return (KafkaErrors.UnknownTopicOrPartition, -1);
-        }
         try
         {
             if ((partition.Log.Options.CleanupPolicy & CleanupPolicy.Delete) == 0)
@@ -76,7 +71,7 @@ public sealed class DeleteRecordsHandler(Broker broker) : IKafkaApiHandler
             if (target > partition.LogStartOffset)
             {
                 // Durable first: once the log drops segments, only the metadata store knows where the log starts.
-                await broker.SetStartOffsetAsync(partition.Topic, index, target);
+                await broker.SetStartOffsetAsync(partition.Topic, partition.Index, target);
                 await partition.Log.SetStartOffsetAsync(target);
             }
             return (KafkaErrors.None, partition.LogStartOffset);

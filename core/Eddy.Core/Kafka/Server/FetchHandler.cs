@@ -72,7 +72,7 @@ public sealed class FetchHandler(Broker broker) : IKafkaApiHandler
                 int maxBytes = Math.Max(0, Math.Min(fetchPartition.PartitionMaxBytes, body.MaxBytes));
                 // Started now, awaited once each below: the partitions' shards work in parallel.
 #pragma warning disable CA2012
-                pending.Add(Smp.SubmitTo(broker.ShardOf(name, index), () => ReadOnOwnerAsync(name, index, offset, maxBytes)));
+                pending.Add(broker.OnPartitionAsync(name, index, p => ReadOnOwnerAsync(p, offset, maxBytes), PartitionRead.Failed(KafkaErrors.UnknownTopicOrPartition)));
 #pragma warning restore CA2012
             }
         }
@@ -88,12 +88,8 @@ public sealed class FetchHandler(Broker broker) : IKafkaApiHandler
         return new Reads(results, bytes, anyError);
     }
 
-    private async ValueTask<PartitionRead> ReadOnOwnerAsync(string topic, int index, long offset, int maxBytes)
+    private async ValueTask<PartitionRead> ReadOnOwnerAsync(Partition partition, long offset, int maxBytes)
     {
-        if (!broker.TryGetLocal(topic, index, out var partition))
-        {
-            return PartitionRead.Failed(KafkaErrors.UnknownTopicOrPartition);
-        }
         var log = partition.Log;
         long highWatermark = partition.HighWatermark;
         if (offset < log.StartOffset || offset > log.LogEndOffset)

@@ -1,7 +1,6 @@
 using Eddy.Cluster;
 using Eddy.Kafka.Protocol;
 using Eddy.Kafka.Protocol.Messages;
-using Eddy.Runtime;
 using Eddy.Storage;
 
 namespace Eddy.Kafka.Server;
@@ -48,7 +47,7 @@ public sealed class ListOffsetsHandler(Broker broker) : IKafkaApiHandler
                 long timestamp = wanted.Timestamp;
                 // Started now, awaited once each below: the partitions' shards work in parallel.
 #pragma warning disable CA2012
-                pending.Add((result, Smp.SubmitTo(broker.ShardOf(name, index), () => LookupOnOwnerAsync(name, index, timestamp))));
+                pending.Add((result, broker.OnPartitionAsync(name, index, p => LookupOnOwnerAsync(p, timestamp), (KafkaErrors.UnknownTopicOrPartition, -1L, -1L))));
 #pragma warning restore CA2012
             }
         }
@@ -64,12 +63,8 @@ public sealed class ListOffsetsHandler(Broker broker) : IKafkaApiHandler
         return response;
     }
 
-    private async ValueTask<(short Error, long Offset, long Timestamp)> LookupOnOwnerAsync(string topic, int index, long timestamp)
+    private async ValueTask<(short Error, long Offset, long Timestamp)> LookupOnOwnerAsync(Partition partition, long timestamp)
     {
-        if (!broker.TryGetLocal(topic, index, out var partition))
-        {
-            return (KafkaErrors.UnknownTopicOrPartition, -1, -1);
-        }
         try
         {
             switch (timestamp)

@@ -1,7 +1,6 @@
 using Eddy.Cluster;
 using Eddy.Kafka.Protocol;
 using Eddy.Kafka.Protocol.Messages;
-using Eddy.Runtime;
 
 namespace Eddy.Kafka.Server;
 
@@ -49,7 +48,7 @@ public sealed class OffsetForLeaderEpochHandler(Broker broker) : IKafkaApiHandle
                 int index = wanted.Partition;
                 // Started now, awaited once each below: the partitions' shards work in parallel.
 #pragma warning disable CA2012
-                pending.Add((result, wanted.LeaderEpoch, Smp.SubmitTo(broker.ShardOf(name, index), () => OffsetsOnOwner(name, index))));
+                pending.Add((result, wanted.LeaderEpoch, broker.OnPartitionAsync(name, index, static p => new ValueTask<(bool, long, long)>((true, p.LogStartOffset, p.Log.LogEndOffset)), (false, -1L, -1L))));
 #pragma warning restore CA2012
             }
         }
@@ -85,8 +84,4 @@ public sealed class OffsetForLeaderEpochHandler(Broker broker) : IKafkaApiHandle
         _ => (NoEpoch, -1),
     };
 
-    private (bool Found, long LogStart, long LogEnd) OffsetsOnOwner(string topic, int index)
-        => broker.TryGetLocal(topic, index, out var partition)
-            ? (true, partition.LogStartOffset, partition.Log.LogEndOffset)
-            : (false, -1, -1);
 }

@@ -2,7 +2,6 @@ using Eddy.Cluster;
 using Eddy.Kafka.Protocol;
 using Eddy.Kafka.Protocol.Messages;
 using Eddy.Observability;
-using Eddy.Runtime;
 using Eddy.Storage;
 
 namespace Eddy.Kafka.Server;
@@ -57,7 +56,7 @@ public sealed class ProduceHandler(Broker broker) : IKafkaApiHandler
                 int index = partitionData.Index;
                 // Started now, awaited once each below: the partitions' shards work in parallel.
 #pragma warning disable CA2012
-                pending.Add((result, Smp.SubmitTo(broker.ShardOf(name, index), () => AppendOnOwnerAsync(name, index, records))));
+                pending.Add((result, broker.OnPartitionAsync(name, index, p => AppendOnOwnerAsync(p, records), new AppendOutcome(KafkaErrors.UnknownTopicOrPartition, null, -1, -1, -1))));
 #pragma warning restore CA2012
             }
         }
@@ -73,12 +72,8 @@ public sealed class ProduceHandler(Broker broker) : IKafkaApiHandler
         return body.Acks == 0 ? null : response;
     }
 
-    private async ValueTask<AppendOutcome> AppendOnOwnerAsync(string topic, int index, ReadOnlyMemory<byte> records)
+    private async ValueTask<AppendOutcome> AppendOnOwnerAsync(Partition partition, ReadOnlyMemory<byte> records)
     {
-        if (!broker.TryGetLocal(topic, index, out var partition))
-        {
-            return new AppendOutcome(KafkaErrors.UnknownTopicOrPartition, null, -1, -1, -1);
-        }
         try
         {
             // Partition.AppendAsync is pooled and completes on this shard: resume inline rather than post.
