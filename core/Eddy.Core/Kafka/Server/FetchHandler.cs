@@ -60,10 +60,10 @@ public sealed class FetchHandler(Broker broker) : IKafkaApiHandler
                     pending.Add(new ValueTask<PartitionRead>(PartitionRead.Failed(KafkaErrors.UnknownTopicOrPartition)));
                     continue;
                 }
-                if (fetchPartition.CurrentLeaderEpoch > 0)
+                short epochError = LeaderEpochCheck.Of(fetchPartition.CurrentLeaderEpoch);
+                if (epochError != KafkaErrors.None)
                 {
-                    // One node leads forever at epoch 0: a newer epoch is one we have not seen.
-                    pending.Add(new ValueTask<PartitionRead>(PartitionRead.Failed(KafkaErrors.UnknownLeaderEpoch)));
+                    pending.Add(new ValueTask<PartitionRead>(PartitionRead.Failed(epochError)));
                     continue;
                 }
                 string name = topic.Name;

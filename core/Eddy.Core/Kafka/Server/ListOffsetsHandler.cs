@@ -37,9 +37,10 @@ public sealed class ListOffsetsHandler(Broker broker) : IKafkaApiHandler
                     result.ErrorCode = KafkaErrors.UnknownTopicOrPartition;
                     continue;
                 }
-                if (wanted.CurrentLeaderEpoch > 0)
+                short epochError = LeaderEpochCheck.Of(wanted.CurrentLeaderEpoch);
+                if (epochError != KafkaErrors.None)
                 {
-                    result.ErrorCode = KafkaErrors.UnknownLeaderEpoch;
+                    result.ErrorCode = epochError;
                     continue;
                 }
                 string name = topic.Name;

@@ -38,7 +38,7 @@ public sealed class OffsetForLeaderEpochHandler(Broker broker) : IKafkaApiHandle
                     result.ErrorCode = KafkaErrors.UnknownTopicOrPartition;
                     continue;
                 }
-                short fenced = CheckCurrentEpoch(wanted.CurrentLeaderEpoch);
+                short fenced = LeaderEpochCheck.Of(wanted.CurrentLeaderEpoch);
                 if (fenced != KafkaErrors.None)
                 {
                     result.ErrorCode = fenced;
@@ -64,15 +64,6 @@ public sealed class OffsetForLeaderEpochHandler(Broker broker) : IKafkaApiHandle
         }
         return response;
     }
-
-    /// <summary>Kafka's check of the epoch the client believes current against the leader's (always 0).</summary>
-    private static short CheckCurrentEpoch(int current) => current switch
-    {
-        NoEpoch => KafkaErrors.None,
-        > 0 => KafkaErrors.UnknownLeaderEpoch,
-        < 0 => KafkaErrors.FencedLeaderEpoch,
-        _ => KafkaErrors.None,
-    };
 
     /// <summary>The epoch and end offset Kafka's leader-epoch cache gives for <paramref name="epoch"/> when its only
     /// entry is epoch 0 starting at <paramref name="logStart"/>.</summary>
