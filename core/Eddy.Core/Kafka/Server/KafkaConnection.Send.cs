@@ -11,11 +11,8 @@ internal sealed partial class KafkaConnection
     private TaskCompletionSource? _roomFreed;   // the receiver waits for an answered request
     private bool _closed; // the sender closed the connection: the receiver's error is expected
 
-    private void Enqueue(PendingResponse entry)
-    {
-        _pending.Enqueue(entry);
-        WakeSender();
-    }
+    /// <summary>Queues a response in request order; <see cref="DispatchFrames"/> wakes the sender after the batch.</summary>
+    private void Enqueue(PendingResponse entry) => _pending.Enqueue(entry);
 
     private void WakeSender()
     {
@@ -67,6 +64,10 @@ internal sealed partial class KafkaConnection
                 {
                     Log.Warn("kafka", $"{Describe()}: closing: {entry.CloseReason}");
                     Finish(_pending.Dequeue());
+                    if (responses.Length > 0)
+                    {
+                        await _connection.SendAsync(responses.WrittenMemory); // the answers before it go out first
+                    }
                     Close();
                     return;
                 }

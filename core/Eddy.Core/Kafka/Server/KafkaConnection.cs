@@ -135,8 +135,15 @@ internal sealed partial class KafkaConnection
         }
     }
 
-    /// <summary>Starts a handler for every complete frame in the buffer, up to the in-flight limit.</summary>
+    /// <summary>Starts a handler for every complete frame in the buffer, up to the in-flight limit, then wakes the
+    /// sender once: the responses of one receive that are ready together go out in one send.</summary>
     private void DispatchFrames()
+    {
+        StartHandlers();
+        WakeSender();
+    }
+
+    private void StartHandlers()
     {
         while (!_receiverDone && _pending.Count < MaxInFlight)
         {
