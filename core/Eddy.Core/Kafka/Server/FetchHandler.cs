@@ -218,7 +218,7 @@ public sealed class FetchHandler(Broker broker) : IKafkaApiHandler
                 if (read.Owner is not null)
                 {
                     // Included or not, the read's memory goes back to its shard once the response is written.
-                    scope.Defer(read.Owner, static state => ((LogReadBox)state!).Read.Dispose(), new LogReadBox(read.Read));
+                    scope.Defer(read.Owner, DisposeRead, new LogReadBox(read.Read));
                 }
             }
         }
@@ -231,18 +231,12 @@ public sealed class FetchHandler(Broker broker) : IKafkaApiHandler
         {
             if (read.Owner is { } owner)
             {
-                var box = new LogReadBox(read.Read);
-                if (owner == Shard.Current)
-                {
-                    box.Read.Dispose();
-                }
-                else
-                {
-                    owner.Post(static state => ((LogReadBox)state!).Read.Dispose(), box);
-                }
+                ResponseScope.RunOn(owner, DisposeRead, new LogReadBox(read.Read));
             }
         }
     }
+
+    private static readonly Action<object?> DisposeRead = static state => ((LogReadBox)state!).Read.Dispose();
 
     private sealed class LogReadBox(LogRead read)
     {

@@ -5,8 +5,7 @@ namespace Eddy.Kafka.Server;
 /// <summary>
 /// What a response borrows until it is written: a Fetch response points into log reads owned by other shards'
 /// buffers. The handler registers each release here; the connection runs them once the response bytes are in
-/// its send buffer (or the response is dropped), each on the shard that owns the memory. One per connection,
-/// reused for every request.
+/// its send buffer (or the response is dropped), each on the shard that owns the memory. One per request.
 /// </summary>
 public sealed class ResponseScope
 {
@@ -21,18 +20,23 @@ public sealed class ResponseScope
         {
             return;
         }
-        var current = Shard.Current;
         foreach (var (owner, release, state) in _releases)
         {
-            if (owner == current)
-            {
-                release(state);
-            }
-            else
-            {
-                owner.Post(release, state);
-            }
+            RunOn(owner, release, state);
         }
         _releases.Clear();
+    }
+
+    /// <summary>Runs <paramref name="release"/> now when this is <paramref name="owner"/>'s shard, else posts it there.</summary>
+    public static void RunOn(Shard owner, Action<object?> release, object? state)
+    {
+        if (owner == Shard.Current)
+        {
+            release(state);
+        }
+        else
+        {
+            owner.Post(release, state);
+        }
     }
 }
