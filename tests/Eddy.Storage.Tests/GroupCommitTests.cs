@@ -104,6 +104,18 @@ public sealed class GroupCommitTests
 {
     private static async Task Settle() => await Runtime.Shard.Current!.Delay(TimeSpan.FromMilliseconds(30));
 
+    /// <summary>Waits (on the shard) until the log end reaches <paramref name="end"/>, then a little more, so that
+    /// anything that could still be written would be: real writes take their time on a loaded machine.</summary>
+    private static async Task SettleAt(PartitionLog log, long end)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (log.LogEndOffset < end && DateTime.UtcNow < deadline)
+        {
+            await Runtime.Shard.Current!.Delay(TimeSpan.FromMilliseconds(5));
+        }
+        await Settle();
+    }
+
     /// <summary>Opens the log on the held files and appends two records, durable before anything is held.</summary>
     private static async Task<PartitionLog> OpenWithTwoRecordsAsync(StorageScope scope, HeldSyncFiles files)
     {
@@ -129,7 +141,7 @@ public sealed class GroupCommitTests
             var first = log.AppendAsync(Batches.Make(2, 100)).AsTask(); // written; its fdatasync is held
             await Settle();
             var later = StartAppends(log, 20, _ => Batches.Make(1, 100)); // written while that fdatasync is held
-            await Settle();
+            await SettleAt(log, 24);
             var whileHeld = (first.IsCompleted, later.Any(t => t.IsCompleted), log.DurableOffset, log.LogEndOffset, files.Syncs - syncsBefore);
             files.Release();
             long firstOffset = await first;
@@ -158,7 +170,7 @@ public sealed class GroupCommitTests
             await using var log = await OpenWithTwoRecordsAsync(scope, files);
             files.Hold();
             var waiting = StartAppends(log, 5, _ => Batches.Make(1, 100));
-            await Settle();
+            await SettleAt(log, 7);
             files.Release(fail: true);
             var errors = new List<Exception>();
             foreach (var t in waiting)
@@ -187,7 +199,7 @@ public sealed class GroupCommitTests
             await using var log = await PartitionLog.OpenAsync(scope.LogDir(), new LogOptions { Files = files, UseBatchCache = false });
             files.Hold();
             var appends = StartAppends(log, 6, _ => Batches.Make(1, batchBytes));
-            await Settle();
+            await SettleAt(log, 4);
             long endWhileHeld = log.LogEndOffset;
             files.Release();
             await Task.WhenAll(appends);
