@@ -1,5 +1,6 @@
 using Eddy.Buffers;
 using Eddy.Native;
+using Eddy.Runtime;
 using Eddy.Storage;
 
 namespace Eddy.Storage.Tests;
@@ -13,7 +14,16 @@ public sealed class HeldSyncFiles : IFileLayer
 
     public int Syncs { get; private set; }
 
+    /// <summary>Data writes; the zero fills the log writes ahead of its data pass straight through, counted apart.</summary>
     public int Writes { get; private set; }
+
+    public int ZeroFills { get; private set; }
+
+    /// <summary>Data writes that ended past the file's size when they started: the ones the zero fill did not reach.</summary>
+    public int ExtendingWrites { get; private set; }
+
+    /// <summary>Zero fills fail with this errno (0: none).</summary>
+    public int FailZeroFillsWith { get; set; }
 
     /// <summary>fdatasyncs started from now on wait until <see cref="Release"/>.</summary>
     public void Hold() => _syncHold = new TaskCompletionSource();
@@ -65,7 +75,21 @@ public sealed class HeldSyncFiles : IFileLayer
     [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask WriteAsync(IStorageFile inner, AlignedBuffer buffer, int bufferOffset, int length, long fileOffset)
     {
+        if (ReferenceEquals(buffer, Shard.Current!.Buffers.Zeros))
+        {
+            ZeroFills++;
+            if (FailZeroFillsWith != 0)
+            {
+                throw new NativeException($"write({inner.Path})", FailZeroFillsWith);
+            }
+            await inner.WriteAsync(buffer, bufferOffset, length, fileOffset, false);
+            return;
+        }
         Writes++;
+        if (fileOffset + length > inner.Size)
+        {
+            ExtendingWrites++;
+        }
         int errno = FailNextWriteWith;
         FailNextWriteWith = 0;
         if (errno != 0)

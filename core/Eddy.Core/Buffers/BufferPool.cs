@@ -19,6 +19,7 @@ public sealed class BufferPool : IDisposable
     private readonly Stack<AlignedBuffer>[] _free;
     private readonly Shard _shard;
     private bool _disposed;
+    private AlignedBuffer? _zeros;
 
     internal BufferPool(Shard shard)
     {
@@ -27,6 +28,25 @@ public sealed class BufferPool : IDisposable
         for (int i = 0; i < _free.Length; i++)
         {
             _free[i] = new Stack<AlignedBuffer>();
+        }
+    }
+
+    /// <summary>Length of <see cref="Zeros"/>: 1 MiB.</summary>
+    public const int ZerosLength = 1 << 20;
+
+    /// <summary>A buffer of zeros that nothing may write into, shared by the shard's logs as the source of the zero
+    /// fills they write ahead of their data. Allocated on first use, not counted in <see cref="Outstanding"/>.</summary>
+    public AlignedBuffer Zeros
+    {
+        get
+        {
+            _shard.AssertCurrent();
+            if (_zeros is null)
+            {
+                _zeros = new AlignedBuffer(this, ZerosLength);
+                _zeros.Span.Clear();
+            }
+            return _zeros;
         }
     }
 
@@ -87,6 +107,7 @@ public sealed class BufferPool : IDisposable
     public void Dispose()
     {
         _disposed = true;
+        _zeros?.Free();
         foreach (var stack in _free)
         {
             while (stack.Count > 0)

@@ -79,7 +79,7 @@ public static class Compactor
         var file = log.Options.Files.Open(tempPath, create: true);
         file.Truncate(0);
         var cleaned = new Segment(segment.Directory, segment.BaseOffset, segment.Term, file, new SegmentIndex(segment.Index.Count + 16), 0, segment.BaseOffset, log.Shard.Clock.NowNanos);
-        using var writer = new TailWriter(log.Pool, 1 << 20);
+        using var writer = new TailWriter(log.Pool, 1 << 20, zeroFillBytes: 0); // a copy written once: nothing to gain
         var builder = new BatchBuilder();
         long removed = 0;
         bool swapped = false;

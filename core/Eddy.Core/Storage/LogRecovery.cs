@@ -135,8 +135,9 @@ internal static class LogRecovery
             string what = $"{path}: batch at byte {scan.ValidSize} (offset {scan.NextOffset}) fails its check ({scan.Damage}) but a valid batch follows at byte {scan.ValidBatchAfterDamageAt}";
             // The disk may persist writes that no fdatasync covered yet in any order, so damage followed by valid
             // data is a torn tail where unsynced writes can be: anywhere after the last flush with write caching,
-            // within the group commit's limit of the end otherwise. Further back it is corruption.
-            if (options.FlushEveryAppend && scan.FileSize - scan.ValidSize > PartitionLog.UnsyncedLimitBytes)
+            // otherwise within the group commit's limit, which bounds how far non-zero bytes reach past the damage
+            // (not the file's end: the zeros written ahead of the data reach further). Further back it is corruption.
+            if (options.FlushEveryAppend && scan.DroppedBytes > PartitionLog.UnsyncedLimitBytes)
             {
                 scan.Index.Dispose();
                 file.Dispose();

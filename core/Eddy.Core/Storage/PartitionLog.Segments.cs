@@ -36,7 +36,8 @@ public sealed partial class PartitionLog
                 {
                     await FlushCoreAsync(); // durability stays a prefix: the old segment is flushed first
                 }
-                old.File.Truncate(old.Size); // drops the zero padding and the space reserved ahead
+                await _tail.SettleAsync();
+                old.File.Truncate(old.Size); // drops the zeros written and the space reserved ahead
                 old.Index.Seal();
                 await IndexFile.WriteAsync(Options.Files, old, _pool);
                 old.Sealed = true;

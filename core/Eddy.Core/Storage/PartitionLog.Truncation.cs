@@ -28,6 +28,7 @@ public sealed partial class PartitionLog
             }
             // Let the group commit finish first: afterwards no fdatasync is in flight and no append waits.
             await FlushCoreAsync();
+            await _tail.SettleAsync(); // and no zeros land after the cut
             var target = SegmentFor(offset);
             long position = 0;
             if (offset > target.BaseOffset && offset < target.NextOffset)

@@ -33,7 +33,7 @@ public sealed partial class PartitionLog : IAsyncDisposable
         _shard = shard;
         _pool = shard.Buffers;
         _segments = segments;
-        _tail = new TailWriter(_pool, options.PreallocateBytes);
+        _tail = new TailWriter(_pool, options.PreallocateBytes, options.ZeroFillBytes);
         _reader = new SegmentReader(_pool);
         _cache = options.UseBatchCache ? BatchCache.Current.OpenStream() : null;
         StartOffset = Math.Max(startOffset, segments[0].BaseOffset);
@@ -229,10 +229,19 @@ public sealed partial class PartitionLog : IAsyncDisposable
                 {
                     await _durabilityWaiters.Add(_syncTarget); // the log failed, but that fdatasync still uses the file
                 }
+                await _tail.SettleAsync();
+                if (_failure is null)
+                {
+                    Active.File.Truncate(Active.Size); // the zeros ahead go, so that a restart does not read them
+                }
             }
             catch (LogFailedException e)
             {
                 Log.Error(Subsystem, $"{Directory}: fdatasync on close failed ({e.InnerException?.Message})");
+            }
+            catch (NativeException e)
+            {
+                Log.Error(Subsystem, $"{Directory}: cutting the zeros after the data on close failed ({e.Message}); recovery skips them");
             }
             _closed = true;
             _cache?.Dispose();

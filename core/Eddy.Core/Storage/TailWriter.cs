@@ -8,9 +8,12 @@ namespace Eddy.Storage;
 /// Appends to the active segment with O_DIRECT. The partial last page of the file stays in a page-aligned
 /// staging buffer; an append copies its batches after it, patches the leader-assigned fields in the copy (never
 /// in the caller's memory), zero-fills to the page boundary and writes from the start of that page, so each
-/// append is one aligned write (plus a linked fdatasync when asked). Space is reserved ahead with fallocate in
-/// large steps. If the write fails nothing moves: the tail page is still at the start of the buffer and the
-/// segment's size is unchanged, so the failed bytes are never visible and the next append overwrites them.
+/// append is one aligned write. Space is reserved ahead with fallocate in large steps, and zeros are written a
+/// little ahead of the data (<see cref="LogOptions.ZeroFillBytes"/>) so that appends overwrite blocks that are
+/// already written and inside the file size: such a write completes without a kernel worker thread, and the
+/// fdatasync after it has no file metadata to write. If the write fails nothing moves: the tail page is still at
+/// the start of the buffer and the segment's size is unchanged, so the failed bytes are never visible and the next
+/// append overwrites them.
 /// </summary>
 public sealed class TailWriter : IDisposable
 {
@@ -18,16 +21,27 @@ public sealed class TailWriter : IDisposable
 
     private readonly BufferPool _pool;
     private readonly long _preallocate;
+    private readonly int _zeroFillChunk;
     private AlignedBuffer _staging;
     private Segment? _segment;
     private int _tailLength;
     private int _writtenEnd = -1;
     private long _allocatedEnd;
 
-    public TailWriter(BufferPool pool, long preallocateBytes)
+    // The file's bytes below _writtenSpaceEnd are written (data, padding or zeros) and inside its size. One zero
+    // fill at a time runs from _fillStart; an append reaching into it waits for it, so the two never overlap.
+    private long _writtenSpaceEnd;
+    private long _fillStart;
+    private bool _filling;
+    private bool _fillFailed;
+    private ValueTask _fill;
+
+    public TailWriter(BufferPool pool, long preallocateBytes, int zeroFillBytes)
     {
         _pool = pool;
         _preallocate = Math.Max(Page, preallocateBytes);
+        // Never more than the preallocation (which topics cap at segment.bytes): a small segment gets a small fill.
+        _zeroFillChunk = (int)Math.Min(Math.Min(zeroFillBytes, _preallocate), BufferPool.ZerosLength) & ~(Page - 1);
         _staging = pool.Rent(256 << 10);
     }
 
@@ -40,10 +54,16 @@ public sealed class TailWriter : IDisposable
     /// <summary>Points the writer at a segment, loading its partial last page from disk.</summary>
     public async ValueTask AttachAsync(Segment segment)
     {
+        if (_filling)
+        {
+            throw new InvalidOperationException("a zero fill is still running on the previous segment: SettleAsync first");
+        }
         _segment = segment;
         _tailLength = (int)(segment.Size % Page);
         _writtenEnd = -1;
         _allocatedEnd = 0;
+        _writtenSpaceEnd = segment.File.Size;
+        _fillFailed = false;
         StagedLength = 0;
         if (_tailLength > 0)
         {
@@ -55,7 +75,25 @@ public sealed class TailWriter : IDisposable
         }
     }
 
-    public void Detach() => _segment = null;
+    public void Detach()
+    {
+        if (_filling)
+        {
+            throw new InvalidOperationException("a zero fill is still running: SettleAsync first");
+        }
+        _segment = null;
+    }
+
+    /// <summary>Waits for a zero fill in flight: before the file is cut, closed or left for another segment.</summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    public async ValueTask SettleAsync()
+    {
+        if (_filling)
+        {
+            _filling = false;
+            await _fill.ConfigureAwait(false);
+        }
+    }
 
     /// <summary>Copies <paramref name="batches"/> after the tail page and returns the copy for patching.</summary>
     public Span<byte> Stage(ReadOnlySpan<byte> batches)
@@ -108,10 +146,57 @@ public sealed class TailWriter : IDisposable
         {
             await ReserveAsync(segment, pageStart + writeLength).ConfigureAwait(false);
         }
+        if (_filling && pageStart + writeLength > _fillStart)
+        {
+            await SettleAsync().ConfigureAwait(false); // never write data where zeros are still landing
+        }
         // Shard-owned awaitables complete on this shard: resuming inline is the same thread and skips a post.
         await segment.File.WriteAsync(_staging, 0, writeLength, pageStart, dataSync: false).ConfigureAwait(false);
         segment.Size += StagedLength;
         _writtenEnd = used; // the tail moves on at the next Stage, so Staged stays readable until then
+        _writtenSpaceEnd = Math.Max(_writtenSpaceEnd, pageStart + writeLength);
+        FillAhead(segment.File, pageStart + writeLength);
+    }
+
+    // Starts writing the next chunk of zeros once less than a chunk of written space is left after the data. The
+    // fill extends the file, which costs a kernel worker and a metadata write at the next fdatasync, but once per
+    // chunk instead of once per append.
+    private void FillAhead(IStorageFile file, long dataEnd)
+    {
+        if (_zeroFillChunk == 0 || _fillFailed || _writtenSpaceEnd - dataEnd >= _zeroFillChunk)
+        {
+            return;
+        }
+        if (_filling)
+        {
+            if (!_fill.IsCompleted)
+            {
+                return;
+            }
+            _filling = false;
+            _fill.GetAwaiter().GetResult();
+        }
+        _fillStart = Math.Max((_writtenSpaceEnd + Page - 1) & ~(long)(Page - 1), dataEnd);
+        _filling = true;
+#pragma warning disable CA2012 // consumed exactly once: by the append that reaches it, the next fill or SettleAsync
+        _fill = FillAsync(file, _fillStart);
+#pragma warning restore CA2012
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask FillAsync(IStorageFile file, long start)
+    {
+        try
+        {
+            await file.WriteAsync(_pool.Zeros, 0, _zeroFillChunk, start, dataSync: false).ConfigureAwait(false);
+            _writtenSpaceEnd = Math.Max(_writtenSpaceEnd, start + _zeroFillChunk);
+        }
+        catch (NativeException)
+        {
+            // A full disk or a failing device: appends go on as extending writes and meet the error themselves,
+            // where it is reported. Filling stops for this segment.
+            _fillFailed = true;
+        }
     }
 
     // Reserves in large steps so that the filesystem keeps the segment contiguous and appends rarely allocate.
