@@ -166,7 +166,7 @@ public class SnapshotTests
             public ValueTask<int> ReadAsync(Eddy.Buffers.AlignedBuffer buffer, int bufferOffset, int length, long fileOffset) => inner.ReadAsync(buffer, bufferOffset, length, fileOffset);
             public ValueTask WriteAsync(Eddy.Buffers.AlignedBuffer buffer, int bufferOffset, int length, long fileOffset, bool dataSync) => inner.WriteAsync(buffer, bufferOffset, length, fileOffset, dataSync);
             public ValueTask FlushDataAsync() => ValueTask.FromException(new IOException("injected fdatasync failure"));
-            public ValueTask AllocateAsync(long offset, long length) => inner.AllocateAsync(offset, length);
+            public ValueTask AllocateAsync(long offset, long length, bool extendSize) => inner.AllocateAsync(offset, length, extendSize);
             public void Truncate(long length) => inner.Truncate(length);
             public void Dispose() => inner.Dispose();
         }

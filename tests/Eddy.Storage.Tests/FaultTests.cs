@@ -37,7 +37,7 @@ public sealed class FaultyFiles : IFileLayer
         public ValueTask FlushDataAsync()
             => faults.FailSync(Path) ? ValueTask.FromException(new NativeException($"fdatasync({Path})", faults.SyncErrno)) : inner.FlushDataAsync();
 
-        public ValueTask AllocateAsync(long offset, long length) => inner.AllocateAsync(offset, length);
+        public ValueTask AllocateAsync(long offset, long length, bool extendSize) => inner.AllocateAsync(offset, length, extendSize);
 
         public void Truncate(long length) => inner.Truncate(length);
 

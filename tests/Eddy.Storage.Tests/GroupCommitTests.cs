@@ -115,7 +115,7 @@ public sealed class HeldSyncFiles : IFileLayer
 
         public ValueTask FlushDataAsync() => files.SyncAsync(inner);
 
-        public ValueTask AllocateAsync(long offset, long length) => inner.AllocateAsync(offset, length);
+        public ValueTask AllocateAsync(long offset, long length, bool extendSize) => inner.AllocateAsync(offset, length, extendSize);
 
         public void Truncate(long length) => inner.Truncate(length);
 

@@ -33,7 +33,7 @@ public sealed class CountingFiles : IFileLayer
 
         public ValueTask FlushDataAsync() => inner.FlushDataAsync();
 
-        public ValueTask AllocateAsync(long offset, long length) => inner.AllocateAsync(offset, length);
+        public ValueTask AllocateAsync(long offset, long length, bool extendSize) => inner.AllocateAsync(offset, length, extendSize);
 
         public void Truncate(long length) => inner.Truncate(length);
 

@@ -24,7 +24,7 @@ public static class StorageRun
         // that the other lacks (the machine is shared).
         s_fioCpu = Eddy.Native.Affinity.AllowedCpus()[0];
         Console.WriteLine($"io backend: {group[0].IoBackendName}, shard and fio on cpu {s_fioCpu}");
-        foreach (int size in new[] { 64 << 10, 1 << 20 })
+        foreach (int size in new[] { 4 << 10, 16 << 10, 64 << 10, 1 << 20 })
         {
             double eddy = group.InvokeAsync(0, () => AppendAsync(Path.Combine(root, $"append-{size}"), size, (long)mib << 20)).Result;
             string fioFile = Path.Combine(root, "fio.dat");

@@ -22,8 +22,9 @@ public interface IStorageFile : IDisposable
 
     ValueTask FlushDataAsync();
 
-    /// <summary>Reserves space without changing the size (fallocate KEEP_SIZE).</summary>
-    ValueTask AllocateAsync(long offset, long length);
+    /// <summary>Reserves space (fallocate): without changing the size (KEEP_SIZE), or moving it to the end of the
+    /// range when <paramref name="extendSize"/>.</summary>
+    ValueTask AllocateAsync(long offset, long length, bool extendSize);
 
     void Truncate(long length);
 }
@@ -59,7 +60,7 @@ public sealed class DirectFileLayer : IFileLayer
 
         public ValueTask FlushDataAsync() => file.FlushDataAsync();
 
-        public ValueTask AllocateAsync(long offset, long length) => file.AllocateAsync(offset, length);
+        public ValueTask AllocateAsync(long offset, long length, bool extendSize) => file.AllocateAsync(offset, length, extendSize);
 
         public void Truncate(long length) => file.Truncate(length);
 

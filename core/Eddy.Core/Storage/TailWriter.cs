@@ -19,6 +19,12 @@ public sealed class TailWriter : IDisposable
 {
     private const int Page = AlignedBuffer.Alignment;
 
+    // Zeros are written ahead only for writes smaller than this. A write into new space costs about the same fixed
+    // amount whatever its size (a kernel worker, a metadata write at the fdatasync), while the zeros cost their
+    // bytes: measured on a virtio disk, 16 KiB appends gain from the fill and 1 MiB appends lose a third of their
+    // throughput to it (bench/RESULTS.md, "Zero fill").
+    private const int FillBelowWriteBytes = 64 << 10;
+
     private readonly BufferPool _pool;
     private readonly long _preallocate;
     private readonly int _zeroFillChunk;
@@ -155,12 +161,16 @@ public sealed class TailWriter : IDisposable
         segment.Size += StagedLength;
         _writtenEnd = used; // the tail moves on at the next Stage, so Staged stays readable until then
         _writtenSpaceEnd = Math.Max(_writtenSpaceEnd, pageStart + writeLength);
-        FillAhead(segment.File, pageStart + writeLength);
+        if (writeLength < FillBelowWriteBytes)
+        {
+            FillAhead(segment.File, pageStart + writeLength);
+        }
     }
 
     // Starts writing the next chunk of zeros once less than a chunk of written space is left after the data. The
-    // fill extends the file, which costs a kernel worker and a metadata write at the next fdatasync, but once per
-    // chunk instead of once per append.
+    // fill costs kernel workers and a metadata write at the next fdatasync, but once per chunk instead of once per
+    // append. It moves the file size first (fallocate) and then writes inside it: a write past the size would hold
+    // the inode lock for the whole write, and every append meanwhile would wait for it in a kernel worker.
     private void FillAhead(IStorageFile file, long dataEnd)
     {
         if (_zeroFillChunk == 0 || _fillFailed || _writtenSpaceEnd - dataEnd >= _zeroFillChunk)
@@ -188,13 +198,14 @@ public sealed class TailWriter : IDisposable
     {
         try
         {
+            await file.AllocateAsync(start, _zeroFillChunk, extendSize: true).ConfigureAwait(false);
             await file.WriteAsync(_pool.Zeros, 0, _zeroFillChunk, start, dataSync: false).ConfigureAwait(false);
             _writtenSpaceEnd = Math.Max(_writtenSpaceEnd, start + _zeroFillChunk);
         }
         catch (NativeException)
         {
-            // A full disk or a failing device: appends go on as extending writes and meet the error themselves,
-            // where it is reported. Filling stops for this segment.
+            // A full disk, a filesystem without fallocate or a failing device: appends go on as extending writes and
+            // meet the error themselves, where it is reported. Filling stops for this segment.
             _fillFailed = true;
         }
     }
@@ -210,12 +221,12 @@ public sealed class TailWriter : IDisposable
         long from = Math.Max(_allocatedEnd, segment.Size - _tailLength);
         try
         {
-            await segment.File.AllocateAsync(from, Math.Max(end - from, _preallocate));
+            await segment.File.AllocateAsync(from, Math.Max(end - from, _preallocate), extendSize: false);
             _allocatedEnd = from + Math.Max(end - from, _preallocate);
         }
         catch (NativeException e) when (e.Errno == Errno.ENOSPC)
         {
-            await segment.File.AllocateAsync(from, end - from);
+            await segment.File.AllocateAsync(from, end - from, extendSize: false);
             _allocatedEnd = end;
         }
         catch (NativeException e) when (e.Errno == Errno.EOPNOTSUPP)
