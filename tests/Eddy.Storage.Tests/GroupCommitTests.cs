@@ -22,8 +22,10 @@ public sealed class HeldSyncFiles : IFileLayer
     /// <summary>Data writes that ended past the file's size when they started: the ones the zero fill did not reach.</summary>
     public int ExtendingWrites { get; private set; }
 
-    /// <summary>Zero fills fail with this errno (0: none).</summary>
+    /// <summary>Zero fills fail with this errno (0: none), at their first step: moving the file size.</summary>
     public int FailZeroFillsWith { get; set; }
+
+    public int FailedZeroFills { get; private set; }
 
     /// <summary>fdatasyncs started from now on wait until <see cref="Release"/>.</summary>
     public void Hold() => _syncHold = new TaskCompletionSource();
@@ -73,15 +75,22 @@ public sealed class HeldSyncFiles : IFileLayer
     }
 
     [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask ExtendAsync(IStorageFile inner, long offset, long length)
+    {
+        if (FailZeroFillsWith != 0)
+        {
+            FailedZeroFills++;
+            throw new NativeException($"fallocate({inner.Path})", FailZeroFillsWith);
+        }
+        await inner.AllocateAsync(offset, length, extendSize: true);
+    }
+
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask WriteAsync(IStorageFile inner, AlignedBuffer buffer, int bufferOffset, int length, long fileOffset)
     {
         if (ReferenceEquals(buffer, Shard.Current!.Buffers.Zeros))
         {
             ZeroFills++;
-            if (FailZeroFillsWith != 0)
-            {
-                throw new NativeException($"write({inner.Path})", FailZeroFillsWith);
-            }
             await inner.WriteAsync(buffer, bufferOffset, length, fileOffset, false);
             return;
         }
@@ -115,7 +124,8 @@ public sealed class HeldSyncFiles : IFileLayer
 
         public ValueTask FlushDataAsync() => files.SyncAsync(inner);
 
-        public ValueTask AllocateAsync(long offset, long length, bool extendSize) => inner.AllocateAsync(offset, length, extendSize);
+        public ValueTask AllocateAsync(long offset, long length, bool extendSize)
+            => extendSize ? files.ExtendAsync(inner, offset, length) : inner.AllocateAsync(offset, length, extendSize: false);
 
         public void Truncate(long length) => inner.Truncate(length);
 

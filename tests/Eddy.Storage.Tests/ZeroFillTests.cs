@@ -134,7 +134,8 @@ public sealed class ZeroFillTests
             return (log.LogEndOffset, log.DurableOffset, (await Batches.ReadAll(log, 0)).Count, newPages);
         });
         Assert.Equal((20L, 20L, 20), (result.LogEndOffset, result.DurableOffset, result.Count));
-        Assert.Equal(1, files.ZeroFills); // tried once, then not again for this segment
+        Assert.Equal(1, files.FailedZeroFills); // tried once, then not again for this segment
+        Assert.Equal(0, files.ZeroFills);
         Assert.Equal(result.newPages, files.ExtendingWrites); // every append that reaches a new page extends the file
     }
 }
