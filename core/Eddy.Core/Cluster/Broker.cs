@@ -95,7 +95,7 @@ public sealed partial class Broker
             }));
         }
         await Task.WhenAll(opening);
-        broker._topics = new TopicsSnapshot(topics, 1);
+        broker._topics = new TopicsSnapshot(topics);
         int partitions = topics.Sum(t => t.PartitionCount);
         Log.Info(Subsystem, $"opened {topics.Count} topics with {partitions} partitions from {Path.GetFullPath(options.DataDirectory)}");
         if (!broker._topics.TryGet(OffsetsTopic, out _))
@@ -137,7 +137,7 @@ public sealed partial class Broker
         var next = new Dictionary<string, TopicInfo>(current.ByName, StringComparer.Ordinal);
         if (change(next))
         {
-            _topics = new TopicsSnapshot(next.Values, current.Version + 1);
+            _topics = new TopicsSnapshot(next.Values);
         }
     }
 

@@ -8,20 +8,16 @@ namespace Eddy.Cluster;
 /// </summary>
 public sealed class TopicsSnapshot
 {
-    public static readonly TopicsSnapshot Empty = new([], 0);
+    public static readonly TopicsSnapshot Empty = new([]);
 
-    public TopicsSnapshot(IEnumerable<TopicInfo> topics, long version)
+    public TopicsSnapshot(IEnumerable<TopicInfo> topics)
     {
         ByName = topics.ToFrozenDictionary(t => t.Name, StringComparer.Ordinal);
         ById = ByName.Values.ToFrozenDictionary(t => t.Id);
-        Version = version;
     }
 
     public FrozenDictionary<string, TopicInfo> ByName { get; }
     public FrozenDictionary<Guid, TopicInfo> ById { get; }
-
-    /// <summary>Grows with every published change.</summary>
-    public long Version { get; }
 
     public bool TryGet(string name, out TopicInfo topic) => ByName.TryGetValue(name, out topic!);
 }

@@ -35,10 +35,6 @@ public abstract class NodeProperty
     /// <summary>The default, read off a fresh <see cref="NodeConfig"/>, in words where it is not a plain value.</summary>
     public abstract string Default { get; }
 
-    /// <summary>Node settings are read once, when the node starts: changing one takes a restart. (Settings that change at
-    /// run time are cluster properties, kept by the controller.)</summary>
-    public bool RequiresRestart => true;
-
     /// <summary>True for a list: comma-separated in a flag or variable, a YAML list or a comma-separated string in eddy.yaml.</summary>
     public abstract bool IsList { get; }
 

@@ -93,7 +93,7 @@ internal static class LogRecovery
                 }
                 if (scan.FileSize != scan.ValidSize)
                 {
-                    file.Truncate(scan.ValidSize); // zero padding left by a roll cut short
+                    file.Truncate(scan.ValidSize); // zeros left by a roll cut short
                 }
                 index = scan.Index;
                 next = scan.NextOffset;

@@ -221,6 +221,7 @@ public sealed partial class PartitionLog : IAsyncDisposable
         {
             try
             {
+                await _tail.SettleAsync(); // a zero fill in flight still uses the file
                 if (_failure is null && DurableOffset < LogEndOffset)
                 {
                     await FlushCoreAsync(); // also waits out an fdatasync in flight, which uses the file
@@ -229,7 +230,6 @@ public sealed partial class PartitionLog : IAsyncDisposable
                 {
                     await _durabilityWaiters.Add(_syncTarget); // the log failed, but that fdatasync still uses the file
                 }
-                await _tail.SettleAsync();
                 if (_failure is null)
                 {
                     Active.File.Truncate(Active.Size); // the zeros ahead go, so that a restart does not read them

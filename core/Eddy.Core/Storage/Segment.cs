@@ -5,8 +5,9 @@ namespace Eddy.Storage;
 /// <summary>
 /// One segment of a partition log: <c>BASEOFFSET-TERM.log</c> (record batches v2 as on the wire, with offsets
 /// and term assigned) and its sparse index. Data in [0, <see cref="Size"/>) is complete, checked batches; the
-/// file may be longer by zero padding while the segment is active (O_DIRECT writes whole pages). Owned by one
-/// shard; reads in flight hold it open, so retention can retire it without pulling the file from under them.
+/// file may be longer by zeros while the segment is active (O_DIRECT writes whole pages, and the tail writer fills
+/// ahead with zeros). Owned by one shard; reads in flight hold it open, so retention can retire it without pulling
+/// the file from under them.
 /// </summary>
 public sealed class Segment
 {
