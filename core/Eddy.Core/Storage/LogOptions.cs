@@ -33,10 +33,10 @@ public sealed record LogOptions
     /// <summary>Space reserved ahead of the write position with fallocate, in one step. Default 32 MiB.</summary>
     public long PreallocateBytes { get; init; } = 32L << 20;
 
-    /// <summary>Zeros written ahead of the active segment's data, one chunk of this size at a time, so that appends
-    /// overwrite blocks the file already has: with O_DIRECT such a write completes without a kernel worker thread
-    /// and its fdatasync has no file size or extent change to write. Capped at <see cref="PreallocateBytes"/>
-    /// and 1 MiB; 0 turns it off. Default 1 MiB.</summary>
+    /// <summary>The largest chunk of zeros written ahead of the active segment's data (chunks grow with the data, from
+    /// 64 KiB), so that appends overwrite blocks the file already has: with O_DIRECT such a write completes without a
+    /// kernel worker thread and its fdatasync has no file size or extent change to write. Capped at
+    /// <see cref="PreallocateBytes"/> and 1 MiB; 0 turns it off. Default 1 MiB.</summary>
     public int ZeroFillBytes { get; init; } = 1 << 20;
 
     /// <summary>fdatasync after every append (the default). When false, flush by <see cref="FlushBytes"/> or

@@ -25,9 +25,11 @@ public sealed class TailWriter : IDisposable
     // throughput to it (bench/RESULTS.md, "Zero fill").
     private const int FillBelowWriteBytes = 64 << 10;
 
+    private const int MinFillBytes = 64 << 10;
+
     private readonly BufferPool _pool;
     private readonly long _preallocate;
-    private readonly int _zeroFillChunk;
+    private readonly int _maxFillBytes;
     private AlignedBuffer _staging;
     private Segment? _segment;
     private int _tailLength;
@@ -47,7 +49,7 @@ public sealed class TailWriter : IDisposable
         _pool = pool;
         _preallocate = Math.Max(Page, preallocateBytes);
         // Never more than the preallocation (which topics cap at segment.bytes): a small segment gets a small fill.
-        _zeroFillChunk = (int)Math.Min(Math.Min(zeroFillBytes, _preallocate), BufferPool.ZerosLength) & ~(Page - 1);
+        _maxFillBytes = (int)Math.Min(Math.Min(zeroFillBytes, _preallocate), BufferPool.ZerosLength) & ~(Page - 1);
         _staging = pool.Rent(256 << 10);
     }
 
@@ -167,13 +169,16 @@ public sealed class TailWriter : IDisposable
         }
     }
 
-    // Starts writing the next chunk of zeros once less than a chunk of written space is left after the data. The
-    // fill costs kernel workers and a metadata write at the next fdatasync, but once per chunk instead of once per
-    // append. It moves the file size first (fallocate) and then writes inside it: a write past the size would hold
-    // the inode lock for the whole write, and every append meanwhile would wait for it in a kernel worker.
+    // Starts writing the next chunk of zeros once less than half a chunk of written space is left after the data. A
+    // chunk is as large as the data already in the segment, from 64 KiB up to ZeroFillBytes, so that a partition that
+    // sees little traffic writes few zeros. The fill costs kernel workers and a metadata write at the next fdatasync,
+    // but once per chunk instead of once per append. It moves the file size first (fallocate) and then writes inside
+    // it: a write past the size would hold the inode lock for the whole write, and every append meanwhile would
+    // wait for it in a kernel worker.
     private void FillAhead(IStorageFile file, long dataEnd)
     {
-        if (_zeroFillChunk == 0 || _fillFailed || _writtenSpaceEnd - dataEnd >= _zeroFillChunk)
+        int chunk = (int)Math.Min(Math.Max(dataEnd, MinFillBytes), _maxFillBytes) & ~(Page - 1);
+        if (chunk == 0 || _fillFailed || _writtenSpaceEnd - dataEnd >= chunk / 2)
         {
             return;
         }
@@ -189,18 +194,18 @@ public sealed class TailWriter : IDisposable
         _fillStart = Math.Max((_writtenSpaceEnd + Page - 1) & ~(long)(Page - 1), dataEnd);
         _filling = true;
 #pragma warning disable CA2012 // consumed exactly once: by the append that reaches it, the next fill or SettleAsync
-        _fill = FillAsync(file, _fillStart);
+        _fill = FillAsync(file, _fillStart, chunk);
 #pragma warning restore CA2012
     }
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
-    private async ValueTask FillAsync(IStorageFile file, long start)
+    private async ValueTask FillAsync(IStorageFile file, long start, int length)
     {
         try
         {
-            await file.AllocateAsync(start, _zeroFillChunk, extendSize: true).ConfigureAwait(false);
-            await file.WriteAsync(_pool.Zeros, 0, _zeroFillChunk, start, dataSync: false).ConfigureAwait(false);
-            _writtenSpaceEnd = Math.Max(_writtenSpaceEnd, start + _zeroFillChunk);
+            await file.AllocateAsync(start, length, extendSize: true).ConfigureAwait(false);
+            await file.WriteAsync(_pool.Zeros, 0, length, start, dataSync: false).ConfigureAwait(false);
+            _writtenSpaceEnd = Math.Max(_writtenSpaceEnd, start + length);
         }
         catch (NativeException)
         {
