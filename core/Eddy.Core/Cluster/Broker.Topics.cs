@@ -95,11 +95,12 @@ public sealed partial class Broker
             {
                 await OpenPartitionsAsync(topic, 0, partitions);
             }
-            catch (StorageException e)
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
-                // The topic is recorded: the partitions open at the next start. Say so rather than pretend.
-                Log.Error(Subsystem, $"topic '{topic.Name}': opening partitions failed: {e.Message}");
-                return TopicResult.Fail(TopicError.StorageError, $"topic '{topic.Name}' was recorded but its partitions could not be opened: {e.Message}");
+                // All or nothing: the record goes too, so that neither a restart nor a retry finds half a topic.
+                Log.Error(Subsystem, $"topic '{topic.Name}': opening partitions failed, the topic is not created: {e.Message}");
+                await _store.DeleteTopicAsync(topic);
+                return TopicResult.Fail(TopicError.StorageError, $"topic '{topic.Name}' was not created: its partitions could not be opened: {e.Message}");
             }
             Publish(topics =>
             {
@@ -172,11 +173,12 @@ public sealed partial class Broker
             {
                 await OpenPartitionsAsync(grown, topic.PartitionCount, count);
             }
-            catch (StorageException e)
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
-                // As for a new topic: the new count is recorded and its partitions open at the next start.
-                Log.Error(Subsystem, $"topic '{name}': opening partitions {topic.PartitionCount}..{count - 1} failed: {e.Message}");
-                return TopicResult.Fail(TopicError.StorageError, $"topic '{name}' was recorded with {count} partitions but the new ones could not be opened: {e.Message}");
+                // As for a new topic: all or nothing, so the old count is recorded again.
+                Log.Error(Subsystem, $"topic '{name}': opening partitions {topic.PartitionCount}..{count - 1} failed, it keeps {topic.PartitionCount}: {e.Message}");
+                await _store.PutTopicAsync(topic);
+                return TopicResult.Fail(TopicError.StorageError, $"topic '{name}' keeps {topic.PartitionCount} partitions: the new ones could not be opened: {e.Message}");
             }
             Publish(topics =>
             {
@@ -232,7 +234,7 @@ public sealed partial class Broker
 
     /// <summary>Opens partitions [<paramref name="from"/>, <paramref name="to"/>) of a new or grown topic on their
     /// shards, the shards in parallel (each open reserves space and syncs a directory). If any fails, the partitions
-    /// this call opened are closed again on every shard and the first failure is thrown.</summary>
+    /// this call opened are closed again on every shard, their directories removed, and the first failure is thrown.</summary>
     private async ValueTask OpenPartitionsAsync(TopicInfo topic, int from, int to)
     {
         var byShard = Enumerable.Range(from, to - from).GroupBy(p => ShardOf(topic.Name, p)).Select(g => (Shard: g.Key, Indices: g.ToArray())).ToList();

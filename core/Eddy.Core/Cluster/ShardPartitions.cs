@@ -59,7 +59,9 @@ internal sealed class ShardPartitions
         }
     }
 
-    /// <summary>Closes partitions that <see cref="OpenNewAsync"/> opened, when the change they were for failed.</summary>
+    /// <summary>Closes partitions that <see cref="OpenNewAsync"/> opened, when the change they were for failed, and
+    /// removes their directories: they were never published, so nothing in them was ever seen, and a retry of the
+    /// change must not find them.</summary>
     public async ValueTask CloseNewAsync(TopicInfo topic, ReadOnlyMemory<int> indices)
     {
         for (int i = 0; i < indices.Length; i++)
@@ -67,6 +69,18 @@ internal sealed class ShardPartitions
             if (_partitions.Remove((topic.Name, indices.Span[i]), out var partition))
             {
                 await CloseAsync(partition, snapshot: false);
+            }
+            string directory = DirectoryOf(_options.DataDirectory, topic, indices.Span[i]);
+            try
+            {
+                if (System.IO.Directory.Exists(directory))
+                {
+                    System.IO.Directory.Delete(directory, recursive: true);
+                }
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                Log.Warn(Subsystem, $"{directory}: left behind after a failed open ({e.Message})");
             }
         }
     }
