@@ -1,6 +1,5 @@
 using Eddy.Observability;
 using Eddy.Runtime;
-using Eddy.Storage;
 
 namespace Eddy.Cluster;
 
