@@ -233,7 +233,7 @@ public sealed partial class Broker
 
     /// <summary>Opens partitions [<paramref name="from"/>, <paramref name="to"/>) of a new or grown topic on their
     /// shards, the shards in parallel (each open reserves space and syncs a directory). If any fails, the partitions
-    /// this call opened are closed again on every shard, their directories removed, and the first failure is thrown.</summary>
+    /// opened are closed again on every shard, their directories removed, and the first failure is thrown.</summary>
     private async ValueTask OpenPartitionsAsync(TopicInfo topic, int from, int to)
     {
         var byShard = Enumerable.Range(from, to - from).GroupBy(p => ShardOf(topic.Name, p)).Select(g => (Shard: g.Key, Indices: g.ToArray())).ToList();

@@ -40,37 +40,28 @@ internal sealed class ShardPartitions
         _partitions[(topic.Name, index)] = new Partition(topic, index, log, producers.Table);
     }
 
-    /// <summary>Opens the given partitions of a new topic or of a topic that grew, one after another; if one fails,
-    /// those this call opened are closed again before the failure is thrown.</summary>
+    /// <summary>Opens the given partitions of a new topic or of a topic that grew, one after another. On failure the
+    /// caller undoes the whole change with <see cref="CloseNewAsync"/>, on every shard.</summary>
     public async ValueTask OpenNewAsync(TopicInfo topic, int[] indices)
     {
-        int opened = 0;
-        try
+        foreach (int index in indices)
         {
-            for (; opened < indices.Length; opened++)
-            {
-                await OpenAsync(topic, indices[opened], 0);
-            }
-        }
-        catch
-        {
-            await CloseNewAsync(topic, indices.AsMemory(0, opened));
-            throw;
+            await OpenAsync(topic, index, 0);
         }
     }
 
-    /// <summary>Closes partitions that <see cref="OpenNewAsync"/> opened, when the change they were for failed, and
-    /// removes their directories: they were never published, so nothing in them was ever seen, and a retry of the
-    /// change must not find them.</summary>
-    public async ValueTask CloseNewAsync(TopicInfo topic, ReadOnlyMemory<int> indices)
+    /// <summary>Closes those of the given partitions that <see cref="OpenNewAsync"/> opened, when the change they were
+    /// for failed, and removes their directories: they were never published, so nothing in them was ever seen, and a
+    /// retry of the change must not find them.</summary>
+    public async ValueTask CloseNewAsync(TopicInfo topic, int[] indices)
     {
-        for (int i = 0; i < indices.Length; i++)
+        foreach (int index in indices)
         {
-            if (_partitions.Remove((topic.Name, indices.Span[i]), out var partition))
+            if (_partitions.Remove((topic.Name, index), out var partition))
             {
                 await CloseAsync(partition, snapshot: false);
             }
-            string directory = DirectoryOf(_options.DataDirectory, topic, indices.Span[i]);
+            string directory = DirectoryOf(_options.DataDirectory, topic, index);
             try
             {
                 if (System.IO.Directory.Exists(directory))

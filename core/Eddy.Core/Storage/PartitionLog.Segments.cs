@@ -61,14 +61,15 @@ public sealed partial class PartitionLog
     }
 
     /// <summary>Applies changed topic configs (segment size and age, retention, cleanup policy, timestamp type) from the
-    /// next append or housekeeping pass on. The file layer, preallocation and flush policy stay as opened.</summary>
+    /// next append or housekeeping pass on. The file layer, preallocation, zero fill and flush policy stay as opened.</summary>
     public void Reconfigure(LogOptions options)
     {
         _shard.AssertCurrent();
-        // What stays as opened: the file layer, preallocation, flush policy, batch cache and clock.
+        // What stays as opened: the file layer, preallocation and zero fill, flush policy, batch cache and clock.
         Options = options with
         {
             PreallocateBytes = Options.PreallocateBytes,
+            ZeroFillBytes = Options.ZeroFillBytes,
             FlushEveryAppend = Options.FlushEveryAppend,
             FlushBytes = Options.FlushBytes,
             FlushInterval = Options.FlushInterval,

@@ -21,8 +21,9 @@ public readonly record struct ProducerAppendResult(short ErrorCode, long BaseOff
 /// Appends client batches to one partition's log with the idempotent-producer checks, on the partition's shard.
 /// Check, write and record run as one step per batch with a producer id (an <see cref="AsyncGate"/> keeps a
 /// second batch from being checked while the first is being written, as Kafka's log lock does); the wait for the
-/// group commit comes after, outside the gate. Batches without a producer id go straight to the log. Also takes snapshots at a point where no checked batch is in flight.
-/// The caller has already validated the batch (CRC, magic, record count, no control bit) and the acks level.
+/// group commit comes after, outside the gate. Batches without a producer id go straight to the log. Also takes
+/// snapshots at a point where no checked batch is in flight. The caller has already validated the batch (CRC, magic,
+/// record count, no control bit) and the acks level.
 /// </summary>
 public sealed class ProducerAppender(PartitionLog log, ProducerStateTable table)
 {

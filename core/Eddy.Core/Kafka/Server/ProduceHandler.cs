@@ -10,8 +10,9 @@ namespace Eddy.Kafka.Server;
 /// Produce (key 0). Each partition's records are checked here without copying (whole v2 batches, CRC32C,
 /// max.message.bytes), then appended on the partition's shard; the partitions of one request append in
 /// parallel. Every append is covered by an fdatasync before it completes (the log's group commit), so acks=1 and
-/// acks=all both answer once the data is durable; acks=0 gets no response. Version 0 is advertised because librdkafka needs it, but v0–v2 can only
-/// carry legacy message sets and get UNSUPPORTED_VERSION per partition, as in Kafka 4 (docs/protocol.md).
+/// acks=all both answer once the data is durable; acks=0 gets no response. Version 0 is advertised because
+/// librdkafka needs it, but v0–v2 can only carry legacy message sets and get UNSUPPORTED_VERSION per partition, as in
+/// Kafka 4 (docs/protocol.md).
 /// </summary>
 public sealed class ProduceHandler(Broker broker) : IKafkaApiHandler
 {
