@@ -37,14 +37,15 @@ public class AdminProtocolTests(BrokerFixture node) : IClassFixture<BrokerFixtur
     [InlineData(2)]
     [InlineData(3)]
     [InlineData(4)]
-    public async Task OffsetForLeaderEpochAnswersAsAnEpochZeroLeader(short version)
+    public async Task OffsetForLeaderEpochAnswersFromTheEpochHistory(short version)
     {
         string topic = $"epochs-v{version}";
         await CreateTopicAsync(topic, 2);
         await AdminTests.ProduceAsync(node.Bootstrap, topic, 5);
+        int e = node.Broker.Table.LeaderEpoch; // the fixture's node started once: its only epoch
         var asks = new (int Partition, int Epoch, int Current)[]
         {
-            (0, 0, -1), (0, 1, -1), (0, -1, -1), (0, 0, 0), (0, 0, 1), (0, 0, -2), (1, 0, -1), (2, 0, -1),
+            (0, e, -1), (0, e + 1, -1), (0, -1, -1), (0, e - 1, -1), (0, e, e), (0, e, e + 1), (0, e, e - 1), (1, e, -1), (2, e, -1),
         };
         var request = new OffsetForLeaderEpochRequest
         {
@@ -67,20 +68,21 @@ public class AdminProtocolTests(BrokerFixture node) : IClassFixture<BrokerFixtur
         };
         var response = await CallAsync<OffsetForLeaderEpochResponse>(version, request);
         var answers = response.Topics[0].Partitions.Select(p => (p.Partition, (int)p.ErrorCode, version >= 1 ? p.LeaderEpoch : -9, p.EndOffset)).ToList();
-        int noEpoch = version >= 1 ? -1 : -9, epochZero = version >= 1 ? 0 : -9;
+        int noEpoch = version >= 1 ? -1 : -9, current = version >= 1 ? e : -9, before = version >= 1 ? e - 1 : -9;
         var expected = new List<(int, int, int, long)>
         {
-            (0, 0, epochZero, 5), // epoch 0 ends at the log end offset
-            (0, 0, noEpoch, -1),  // a later epoch is unknown
-            (0, 0, noEpoch, -1),  // -1 is undefined
+            (0, 0, current, 5),  // the current epoch ends at the log end offset
+            (0, 0, noEpoch, -1), // a later epoch is unknown
+            (0, 0, noEpoch, -1), // -1 is undefined
+            (0, 0, before, 0),   // an epoch before the first known one ends where that one starts
         };
         if (version >= 2)
         {
-            expected.Add((0, 0, epochZero, 5));      // the current epoch matches
+            expected.Add((0, 0, current, 5));        // the current epoch matches
             expected.Add((0, 75, noEpoch, -1));      // UNKNOWN_LEADER_EPOCH: the client is ahead
             expected.Add((0, 74, noEpoch, -1));      // FENCED_LEADER_EPOCH: the client is behind
         }
-        expected.Add((1, 0, epochZero, 0));          // an empty partition
+        expected.Add((1, 0, current, 0));            // an empty partition
         expected.Add((2, 3, noEpoch, -1));           // no such partition
         Assert.Equal(expected, answers);
         Assert.Equal(3, Assert.Single(response.Topics[1].Partitions).ErrorCode);
@@ -97,17 +99,17 @@ public class AdminProtocolTests(BrokerFixture node) : IClassFixture<BrokerFixtur
         string topic = $"log-dirs-v{version}";
         await CreateTopicAsync(topic, 3);
         await AdminTests.ProduceAsync(node.Bootstrap, topic, 20);
-        long size = await node.Broker.Group.InvokeAsync(node.Broker.ShardOf(topic, 0), () =>
+        long size = await node.Broker.Group.InvokeAsync(node.Broker.Router.ShardOf(topic, 0), () =>
         {
-            Assert.True(node.Broker.TryGetLocal(topic, 0, out var partition));
-            return partition.Log.SizeBytes;
+            Assert.True(node.Broker.Router.TryGetLocal(topic, 0, out var partition));
+            return partition.SizeBytes;
         });
         Assert.True(size > 0);
 
         var all = await CallAsync<DescribeLogDirsResponse>(version, new DescribeLogDirsRequest { Topics = null });
         var dir = Assert.Single(all.Results);
         Assert.Equal((0, Path.GetFullPath(node.DataDirectory)), ((int)dir.ErrorCode, dir.LogDir));
-        Assert.Equal(node.Broker.Topics.ByName.Keys.Order(), dir.Topics.Select(t => t.Name).Order());
+        Assert.Equal(node.Broker.Table.Topics.ByName.Keys.Order(), dir.Topics.Select(t => t.Name).Order());
         var described = Assert.Single(dir.Topics, t => t.Name == topic);
         Assert.Equal([(0, size, 0L, false), (1, 0L, 0L, false), (2, 0L, 0L, false)],
             described.Partitions.Select(p => (p.PartitionIndex, p.PartitionSize, p.OffsetLag, p.IsFutureKey)));
@@ -232,7 +234,7 @@ public class AdminProtocolTests(BrokerFixture node) : IClassFixture<BrokerFixtur
         });
         Assert.Equal([42, 42, 42, 42, 42, 42, 0, 42, 17, 42], response.Responses.Select(r => (int)r.ErrorCode));
         Assert.Contains("log.retention.ms", response.Responses[3].ErrorMessage);
-        Assert.True(node.Broker.Topics.TryGet(topic, out var info));
+        Assert.True(node.Broker.Table.Topics.TryGet(topic, out var info));
         Assert.Empty(info.Configs);
     }
 
@@ -263,7 +265,7 @@ public class AdminProtocolTests(BrokerFixture node) : IClassFixture<BrokerFixtur
             ],
         });
         Assert.Equal([(2, topic, 0), (4, "7", 42), (2, "alter-configs-no-such-topic", 3)], response.Responses.Select(r => ((int)r.ResourceType, r.ResourceName, (int)r.ErrorCode)));
-        Assert.True(node.Broker.Topics.TryGet(topic, out var info));
+        Assert.True(node.Broker.Table.Topics.TryGet(topic, out var info));
         Assert.Equal([new KeyValuePair<string, string>("retention.bytes", "100000")], info.Configs);
     }
 
@@ -295,7 +297,7 @@ public class AdminProtocolTests(BrokerFixture node) : IClassFixture<BrokerFixtur
             ],
         });
         Assert.Equal(39, Assert.Single(assigned.Results).ErrorCode); // two new partitions, one assignment
-        Assert.True(node.Broker.Topics.TryGet(topic, out var info));
+        Assert.True(node.Broker.Table.Topics.TryGet(topic, out var info));
         Assert.Equal(1, info.PartitionCount);
     }
 

@@ -22,10 +22,10 @@ public class AdminTests(BrokerFixture node) : IClassFixture<BrokerFixture>
 
     /// <summary>The partition's log options as its shard has them: what a config change must reach.</summary>
     private Task<Storage.LogOptions> LogOptionsAsync(string topic, int partition)
-        => node.Broker.Group.InvokeAsync(node.Broker.ShardOf(topic, partition), () =>
+        => node.Broker.Group.InvokeAsync(node.Broker.Router.ShardOf(topic, partition), () =>
         {
-            Assert.True(node.Broker.TryGetLocal(topic, partition, out var found));
-            return found.Log.Options;
+            Assert.True(node.Broker.Router.TryGetLocal(topic, partition, out var found));
+            return found.LogOptions;
         });
 
     [Fact]
@@ -74,7 +74,7 @@ public class AdminTests(BrokerFixture node) : IClassFixture<BrokerFixture>
         Assert.Equal(("1000000", "delete", "1048588"), (configs["segment.ms"].Value, configs["cleanup.policy"].Value, configs["max.message.bytes"].Value));
         log = await LogOptionsAsync(topic, 0);
         Assert.Equal((TimeSpan.FromMilliseconds(1000000), Storage.CleanupPolicy.Delete), (log.SegmentAge, log.CleanupPolicy));
-        Assert.True(node.Broker.Topics.TryGet(topic, out var info));
+        Assert.True(node.Broker.Table.Topics.TryGet(topic, out var info));
         Assert.Equal([new KeyValuePair<string, string>("segment.ms", "1000000")], info.Configs);
 
         // validateOnly checks and changes nothing.
@@ -108,7 +108,7 @@ public class AdminTests(BrokerFixture node) : IClassFixture<BrokerFixture>
             [TopicResource(topic)] = [new ConfigEntry { Name = name, Value = value, IncrementalOperation = operation }],
         }));
         Assert.Equal(expected, Assert.Single(refused.Results).Error.Code);
-        Assert.True(node.Broker.Topics.TryGet(topic, out var info));
+        Assert.True(node.Broker.Table.Topics.TryGet(topic, out var info));
         Assert.Empty(info.Configs);
     }
 
@@ -179,7 +179,7 @@ public class AdminTests(BrokerFixture node) : IClassFixture<BrokerFixture>
         Assert.Equal(ErrorCode.InvalidReplicaAssignment, Assert.Single(elsewhere.Results).Error.Code);
         var unknown = await Assert.ThrowsAsync<CreatePartitionsException>(() => admin.CreatePartitionsAsync([new PartitionsSpecification { Topic = "admin-no-such-topic", IncreaseTo = 3 }]));
         Assert.Equal(ErrorCode.UnknownTopicOrPart, Assert.Single(unknown.Results).Error.Code);
-        Assert.True(node.Broker.Topics.TryGet(topic, out var info));
+        Assert.True(node.Broker.Table.Topics.TryGet(topic, out var info));
         Assert.Equal(5, info.PartitionCount);
     }
 

@@ -1,5 +1,5 @@
-using Confluent.Kafka.Admin;
 using Confluent.Kafka;
+using Confluent.Kafka.Admin;
 
 namespace Eddy.Broker.Tests;
 
@@ -36,7 +36,7 @@ public class ConfluentClientTests(BrokerFixture node) : IClassFixture<BrokerFixt
         // librdkafka names the connection that answered: the broker's id, or -1 when the answer came over the
         // bootstrap connection before the client learned that id (timing decides which).
         Assert.Contains(metadata.OriginatingBrokerId, new[] { BrokerFixture.NodeId, -1 });
-        Assert.Equal(node.Broker.Topics.ByName.Keys.Order(), metadata.Topics.Select(t => t.Topic).Order());
+        Assert.Equal(node.Broker.Table.Topics.ByName.Keys.Order(), metadata.Topics.Select(t => t.Topic).Order());
     }
 
     [Fact]

@@ -12,7 +12,7 @@ public class DataPathProtocolTests(BrokerFixture node) : IClassFixture<BrokerFix
 {
     private async Task<string> CreateTopicAsync(string name, int partitions)
     {
-        var created = await node.Broker.Group.InvokeAsync(0, () => node.Broker.CreateTopicAsync(new TopicSpec(name, partitions, 1, new Dictionary<string, string>()), false));
+        var created = await node.Broker.Group.InvokeAsync(0, () => node.Broker.Table.CreateTopicAsync(new TopicSpec(name, partitions, 1, new Dictionary<string, string>()), false));
         Assert.True(created.IsOk, created.Message);
         return name;
     }

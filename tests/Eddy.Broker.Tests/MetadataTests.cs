@@ -53,7 +53,7 @@ public class MetadataTests(BrokerFixture node) : IClassFixture<BrokerFixture>
         var partition = Assert.Single(response.Topics[0].Partitions);
         Assert.Equal((0, BrokerFixture.NodeId, 0), (partition.PartitionIndex, partition.LeaderId, partition.ErrorCode));
         Assert.Equal([BrokerFixture.NodeId], partition.IsrNodes);
-        Assert.True(node.Broker.Topics.TryGet(name, out _));
+        Assert.True(node.Broker.Table.Topics.TryGet(name, out _));
     }
 
     [Theory]
@@ -65,7 +65,7 @@ public class MetadataTests(BrokerFixture node) : IClassFixture<BrokerFixture>
         // v0 says "all" with an empty list; v1+ with null.
         var request = new MetadataRequest { Topics = version == 0 ? [] : null };
         var response = await client.CallAsync<MetadataResponse>(version, 4, request);
-        Assert.Equal(node.Broker.Topics.ByName.Keys.Order(), response.Topics.Select(t => t.Name!).Order());
+        Assert.Equal(node.Broker.Table.Topics.ByName.Keys.Order(), response.Topics.Select(t => t.Name!).Order());
         var offsets = Assert.Single(response.Topics, t => t.Name == "__consumer_offsets");
         Assert.Equal(4, offsets.Partitions.Count);
         if (version >= 1)

@@ -1,5 +1,6 @@
 using System.Net;
 using Eddy.Cluster;
+using Eddy.Errors;
 using Eddy.Kafka;
 using Eddy.Kafka.Groups;
 using Eddy.Kafka.Server;
@@ -45,8 +46,8 @@ public sealed class GroupBrokerFixture : IAsyncLifetime
     /// <summary>Creates a topic for offset commits to name; partitions default to 8.</summary>
     public async Task CreateTopicAsync(string name, int partitions = 8)
     {
-        var result = await _group!.InvokeAsync(0, () => Broker.CreateTopicAsync(new TopicSpec(name, partitions, 1, new Dictionary<string, string>()), validateOnly: false));
-        Assert.True(result.IsOk || result.Error == TopicError.TopicAlreadyExists, result.Message);
+        var result = await _group!.InvokeAsync(0, () => Broker.Table.CreateTopicAsync(new TopicSpec(name, partitions, 1, new Dictionary<string, string>()), validateOnly: false));
+        Assert.True(result.IsOk || result.Error == KafkaErrors.TopicAlreadyExists, result.Message);
     }
 
     /// <summary>A group id whose coordinator is on <paramref name="shard"/>.</summary>

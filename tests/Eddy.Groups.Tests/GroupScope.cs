@@ -1,3 +1,4 @@
+using Eddy.Cluster;
 using Eddy.Kafka.Groups;
 using Eddy.Kafka.Protocol;
 using Eddy.Kafka.Protocol.Messages;
@@ -20,7 +21,7 @@ public sealed class GroupScope : IAsyncDisposable
         RetentionTime = null,
     };
 
-    private readonly List<PartitionLog> _logs = [];
+    private readonly List<Partition> _partitions = [];
 
     public GroupScope(GroupCoordinatorOptions? options = null)
     {
@@ -39,7 +40,7 @@ public sealed class GroupScope : IAsyncDisposable
     public GroupCoordinatorOptions Options { get; }
     public GroupCoordinator Coordinator { get; private set; } = null!;
 
-    public IReadOnlyList<PartitionLog> Logs => _logs;
+    public IReadOnlyList<Partition> Partitions => _partitions;
 
     public static async Task<GroupScope> StartAsync(GroupCoordinatorOptions? options = null)
     {
@@ -48,17 +49,18 @@ public sealed class GroupScope : IAsyncDisposable
         return scope;
     }
 
-    /// <summary>A fresh coordinator over the partitions' logs, opened (and replayed) again.</summary>
+    /// <summary>A fresh coordinator over the partitions, opened (and their logs replayed) again.</summary>
     public async Task OpenAsync()
     {
         Coordinator = new GroupCoordinator(Group[0], Options);
+        var topic = new TopicInfo(GroupPlacement.OffsetsTopic, Guid.NewGuid(), Options.OffsetsPartitionCount, 1, new Dictionary<string, string>(), 0, IsInternal: true);
         await Run(async () =>
         {
             for (int p = 0; p < Options.OffsetsPartitionCount; p++)
             {
-                var log = await PartitionLog.OpenAsync(Path.Combine(Root, "kafka", GroupPlacement.OffsetsTopic, $"{p}_0"), OffsetsLogOptions);
-                _logs.Add(log);
-                await Coordinator.AddPartitionAsync(p, log);
+                var partition = await Partition.OpenAsync(topic, p, Path.Combine(Root, "kafka", GroupPlacement.OffsetsTopic, $"{p}_0"), OffsetsLogOptions, 0, leaderEpoch: 1);
+                _partitions.Add(partition);
+                await Coordinator.AddPartitionAsync(p, partition);
             }
             return true;
         });
@@ -70,11 +72,11 @@ public sealed class GroupScope : IAsyncDisposable
         await Run(async () =>
         {
             await Coordinator.StopAsync();
-            foreach (var log in _logs)
+            foreach (var partition in _partitions)
             {
-                await log.DisposeAsync();
+                await partition.CloseAsync(snapshot: false);
             }
-            _logs.Clear();
+            _partitions.Clear();
             return true;
         });
     }
@@ -158,7 +160,7 @@ public sealed class GroupScope : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        if (_logs.Count > 0)
+        if (_partitions.Count > 0)
         {
             await CloseAsync();
         }

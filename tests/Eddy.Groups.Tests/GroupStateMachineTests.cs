@@ -1,3 +1,4 @@
+using Eddy.Errors;
 using static Eddy.Groups.Tests.Entries;
 
 namespace Eddy.Groups.Tests;
@@ -226,6 +227,6 @@ public sealed class GroupStateMachineTests
         var joined = await join.Soon();
         Assert.Equal(0, joined.ErrorCode);
         var synced = await scope.SyncAsync("g", joined.GenerationId, joined.MemberId, "i1", (joined.MemberId, [1])).Soon();
-        Assert.Equal(Eddy.Kafka.Server.KafkaErrors.UnknownServerError, synced.ErrorCode);
+        Assert.Equal(Eddy.Errors.KafkaErrors.UnknownServerError, synced.ErrorCode);
     }
 }

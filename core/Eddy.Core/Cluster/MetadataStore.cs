@@ -3,8 +3,8 @@ using Eddy.Storage;
 namespace Eddy.Cluster;
 
 /// <summary>
-/// The node's durable metadata on shard 0: topics, the revision counter, and partition start offsets (moved by
-/// DeleteRecords). A kvstore in DATA/controller; with replication this becomes the controller's Raft log.
+/// The node's durable metadata on shard 0: topics, the revision counter, partition start offsets (moved by
+/// DeleteRecords) and the leader epoch of this node's partitions. A kvstore in DATA/controller; with replication this becomes the controller's Raft log.
 /// Shard 0 only; every change is durable when its call completes.
 /// </summary>
 internal sealed class MetadataStore : IAsyncDisposable
@@ -12,6 +12,7 @@ internal sealed class MetadataStore : IAsyncDisposable
     private const string TopicPrefix = "topic/";
     private const string StartOffsetPrefix = "start/";
     private const string RevisionKey = "next-revision";
+    private const string LeaderEpochKey = "leader-epoch";
 
     private readonly KvStore _store;
 
@@ -45,6 +46,19 @@ internal sealed class MetadataStore : IAsyncDisposable
         long next = _store.TryGetInt64(RevisionKey, out long stored) ? stored : 1;
         await _store.PutInt64Async(RevisionKey, next + 1);
         return next;
+    }
+
+    /// <summary>The leader epoch for the partitions this node leads from now on, one above the last start's, durable
+    /// before it is returned, so no two starts lead in the same epoch. The first start leads in epoch 1.</summary>
+    public async ValueTask<int> NextLeaderEpochAsync()
+    {
+        long next = _store.TryGetInt64(LeaderEpochKey, out long stored) ? stored + 1 : 1;
+        if (next > int.MaxValue)
+        {
+            throw new InvalidOperationException($"leader epoch {next} does not fit Kafka's int32 epoch");
+        }
+        await _store.PutInt64Async(LeaderEpochKey, next);
+        return (int)next;
     }
 
     public ValueTask PutTopicAsync(TopicInfo topic) => _store.PutAsync(TopicPrefix + topic.Name, TopicRecord.Encode(topic));

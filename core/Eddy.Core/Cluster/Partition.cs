@@ -1,59 +1,143 @@
 using System.Runtime.CompilerServices;
 using Eddy.Cluster.Producers;
+using Eddy.Errors;
+using Eddy.Observability;
 using Eddy.Storage;
 
 namespace Eddy.Cluster;
 
 /// <summary>
-/// One partition on its owning shard: its log, the high watermark readers may see up to, and the fetches
-/// waiting for it to move. On one node, an offset is committed once it is durable, so the high watermark is the
-/// log's durable offset. Every member is called on the owning shard.
+/// One partition on its owning shard, and the only door into its log: every append (clients' and the group
+/// coordinator's), read, start-offset move, housekeeping pass and close goes through here, so replication has one
+/// place to stand in front of them. It holds the leader epoch, the high watermark readers may see up to, and the
+/// fetches waiting for it to move. On one node, an offset is committed once it is durable, so the high watermark is
+/// the log's durable offset. Every member is called on the owning shard.
 /// </summary>
 public sealed class Partition
 {
-    private readonly List<IAppendWaiter> _waiters = [];
+    private const string Subsystem = "cluster";
 
-    public Partition(TopicInfo topic, int index, PartitionLog log, ProducerStateTable producers)
+    /// <summary>Idempotent batches after which housekeeping writes a producer snapshot, bounding the replay after a crash.</summary>
+    private const long SnapshotEveryBatches = 10_000;
+
+    private readonly List<IAppendWaiter> _waiters = [];
+    private readonly PartitionLog _log;
+    private readonly ProducerAppender _producers;
+    private readonly IStartOffsetStore? _starts;
+
+    private Partition(TopicInfo topic, int index, PartitionLog log, ProducerStateTable producers, int leaderEpoch, IStartOffsetStore? starts)
     {
         Topic = topic;
         Index = index;
-        Log = log;
-        Producers = new ProducerAppender(log, producers);
+        _log = log;
+        _producers = new ProducerAppender(log, producers);
+        _starts = starts;
+        LeaderEpoch = leaderEpoch;
+    }
+
+    /// <summary>Opens (recovering) the log in <paramref name="directory"/> and the producers' state, and makes this
+    /// node the partition's leader in <paramref name="leaderEpoch"/> (raised to the log's last epoch should the log
+    /// carry a later one). <paramref name="starts"/> records start-offset moves durably before the log drops
+    /// anything; without it (tests) DeleteRecords moves only the log.</summary>
+    public static async ValueTask<Partition> OpenAsync(TopicInfo topic, int index, string directory, LogOptions options, long startOffset,
+        int leaderEpoch, IStartOffsetStore? starts = null)
+    {
+        var log = await PartitionLog.OpenAsync(directory, options, startOffset);
+        try
+        {
+            var producers = await ProducerStateLoader.LoadAsync(log, options.WallClockMs());
+            int lastEpoch = LeaderEpochHistory.LastEpochOf(log);
+            if (lastEpoch > leaderEpoch)
+            {
+                Log.Warn(Subsystem, $"{topic.Name}-{index}: the log carries epoch {lastEpoch}, later than {leaderEpoch}; leading in {lastEpoch}");
+                leaderEpoch = lastEpoch;
+            }
+            return new Partition(topic, index, log, producers.Table, leaderEpoch, starts);
+        }
+        catch
+        {
+            await log.DisposeAsync();
+            throw;
+        }
     }
 
     /// <summary>The topic as it was when this partition was opened or last reconfigured.</summary>
-    public TopicInfo Topic { get; internal set; }
+    public TopicInfo Topic { get; private set; }
 
     public int Index { get; }
-    public PartitionLog Log { get; }
 
-    /// <summary>The idempotent producers' state for this partition; every client append goes through it.</summary>
-    public ProducerAppender Producers { get; }
-
-    /// <summary>Kafka's leader epoch. One node is leader forever: epoch 0, stamped on every batch.</summary>
-    public int LeaderEpoch => 0;
+    /// <summary>Kafka's leader epoch: raised each time this node becomes the partition's leader (on one node, at every
+    /// start), stamped on every batch appended, fenced against clients' current_leader_epoch.</summary>
+    public int LeaderEpoch { get; }
 
     /// <summary>Offsets below this are acknowledged and visible to consumers.</summary>
-    public long HighWatermark => Log.DurableOffset;
+    public long HighWatermark => _log.DurableOffset;
 
-    public long LogStartOffset => Log.StartOffset;
+    public long LogStartOffset => _log.StartOffset;
+
+    public long LogEndOffset => _log.LogEndOffset;
+
+    public long SizeBytes => _log.SizeBytes;
+
+    /// <summary>The log's settings from the topic's configs (cleanup policy, retention, segment size, ...).</summary>
+    public LogOptions LogOptions => _log.Options;
+
+    /// <summary>The idempotent producers' state (DescribeProducers, tests).</summary>
+    public ProducerStateTable Producers => _producers.Table;
 
     /// <summary>Set when the topic is deleted or the node stops: requests that still hold it get an error.</summary>
-    public bool IsClosed { get; internal set; }
+    public bool IsClosed { get; private set; }
 
-    /// <summary>Appends one client batch already validated by the caller, with the idempotent producer's checks (a
-    /// retried batch gets its original offset, nothing appended); completes once durable (the log's group commit) and
-    /// wakes waiting fetches.</summary>
+    /// <summary>Kafka's check of the epoch a client believes current: -1 skips it, an older one is fenced
+    /// (FENCED_LEADER_EPOCH), a newer one is not known here yet (UNKNOWN_LEADER_EPOCH).</summary>
+    public short CheckLeaderEpoch(int currentLeaderEpoch)
+        => currentLeaderEpoch == -1 || currentLeaderEpoch == LeaderEpoch ? KafkaErrors.None
+            : currentLeaderEpoch < LeaderEpoch ? KafkaErrors.FencedLeaderEpoch
+            : KafkaErrors.UnknownLeaderEpoch;
+
+    /// <summary>Appends one batch already validated by the caller, stamped with the leader epoch and through the
+    /// idempotent producer's checks (a retried batch gets its original offset, nothing appended); completes once
+    /// durable (the log's group commit) and wakes waiting fetches. Throws <see cref="StorageException"/>s.</summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<ProducerAppendResult> AppendAsync(ReadOnlyMemory<byte> batch)
     {
         // A pooled method completed on this shard: resume inline (docs/runtime.md, "Awaiting on a shard").
-        var result = await Producers.AppendAsync(batch, LeaderEpoch).ConfigureAwait(false);
-        if (result.ErrorCode == 0 && !result.Duplicate)
+        var result = await _producers.AppendAsync(batch, LeaderEpoch).ConfigureAwait(false);
+        if (result.ErrorCode == KafkaErrors.None && !result.Duplicate)
         {
             WakeWaiters();
         }
         return result;
+    }
+
+    /// <summary>Whole batches from the one holding <paramref name="offset"/>, up to <paramref name="maxBytes"/> (at least
+    /// one batch), as far as the log end: callers serving consumers stop at the high watermark. Dispose the result.</summary>
+    public ValueTask<LogRead> ReadAsync(long offset, int maxBytes) => _log.ReadAsync(offset, maxBytes);
+
+    /// <summary>The first batch whose max timestamp reaches <paramref name="timestamp"/>, or -1.</summary>
+    public ValueTask<long> FindOffsetByTimestampAsync(long timestamp) => _log.FindOffsetByTimestampAsync(timestamp);
+
+    /// <summary>Where a leader epoch ends, as Kafka's leader-epoch cache answers OffsetForLeaderEpoch.</summary>
+    public (int Epoch, long EndOffset) EndOffsetForEpoch(int epoch)
+        => LeaderEpochHistory.EndOffsetFor(LeaderEpochHistory.Of(_log, LeaderEpoch), epoch, _log.LogEndOffset);
+
+    /// <summary>The epoch of the batch holding <paramref name="offset"/> (the current epoch at the log end), or -1.</summary>
+    public int EpochOf(long offset) => LeaderEpochHistory.EpochOf(LeaderEpochHistory.Of(_log, LeaderEpoch), offset);
+
+    /// <summary>DeleteRecords: moves the log start offset forward to <paramref name="offset"/> (already checked against
+    /// the high watermark), recorded durably first: once the log drops segments, only that record knows where the log
+    /// starts. Never moves it back.</summary>
+    public async ValueTask MoveStartOffsetAsync(long offset)
+    {
+        if (offset <= _log.StartOffset)
+        {
+            return;
+        }
+        if (_starts is not null)
+        {
+            await _starts.RecordStartOffsetAsync(Topic, Index, offset);
+        }
+        await _log.SetStartOffsetAsync(offset);
     }
 
     /// <summary>Registers a fetch to hear of the next append, dropping waiters that have given up.</summary>
@@ -75,6 +159,60 @@ public sealed class Partition
             waiter.OnAppend();
         }
         _waiters.Clear();
+    }
+
+    /// <summary>New configs for the topic: the log takes the settings made from them.</summary>
+    internal void Reconfigure(TopicInfo topic, LogOptions options)
+    {
+        Topic = topic;
+        _log.Reconfigure(options);
+    }
+
+    /// <summary>Closes the active segment and starts the next (compaction rewrites closed segments only).</summary>
+    internal ValueTask RollAsync() => _log.RollAsync();
+
+    /// <summary>Retention, compaction, producer expiry and the periodic producer snapshot.</summary>
+    internal async ValueTask HousekeepAsync()
+    {
+        if ((_log.Options.CleanupPolicy & CleanupPolicy.Delete) != 0)
+        {
+            int deleted = await _log.ApplyRetentionAsync();
+            if (deleted > 0)
+            {
+                Log.Info(Subsystem, $"{this}: retention deleted {deleted} segments; log starts at {_log.StartOffset}");
+            }
+        }
+        if ((_log.Options.CleanupPolicy & CleanupPolicy.Compact) != 0)
+        {
+            await Compactor.CompactAsync(_log);
+        }
+        _producers.Table.RemoveExpired(_log.Options.WallClockMs());
+        if (_producers.Table.BatchesSinceSnapshot >= SnapshotEveryBatches)
+        {
+            await _producers.SnapshotAsync();
+        }
+    }
+
+    /// <summary>Closes the log after waking every waiter; with <paramref name="snapshot"/>, first writes a producer
+    /// snapshot at the log end, which spares the next start a replay. Returns the log's directory. Never throws: a
+    /// failed close is logged.</summary>
+    internal async ValueTask<string> CloseAsync(bool snapshot)
+    {
+        IsClosed = true;
+        WakeWaiters();
+        try
+        {
+            if (snapshot && _log.Failure is null)
+            {
+                await _producers.SnapshotAsync();
+            }
+            await _log.DisposeAsync();
+        }
+        catch (Exception e)
+        {
+            Log.Error(Subsystem, $"{this}: closing the log failed: {e.Message}");
+        }
+        return _log.Directory;
     }
 
     public override string ToString() => $"{Topic.Name}-{Index}";

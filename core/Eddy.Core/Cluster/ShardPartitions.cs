@@ -1,4 +1,3 @@
-using Eddy.Cluster.Producers;
 using Eddy.Observability;
 using Eddy.Runtime;
 using Eddy.Storage;
@@ -13,13 +12,15 @@ internal sealed class ShardPartitions
 {
     private const string Subsystem = "cluster";
 
-    /// <summary>Idempotent batches after which housekeeping writes a producer snapshot, bounding the replay after a crash.</summary>
-    private const long SnapshotEveryBatches = 10_000;
-
     private readonly Dictionary<(string Topic, int Index), Partition> _partitions = [];
     private readonly BrokerOptions _options;
+    private readonly IStartOffsetStore _starts;
 
-    public ShardPartitions(BrokerOptions options) => _options = options;
+    public ShardPartitions(BrokerOptions options, IStartOffsetStore starts)
+    {
+        _options = options;
+        _starts = starts;
+    }
 
     public int Count => _partitions.Count;
 
@@ -30,23 +31,21 @@ internal sealed class ShardPartitions
     public static string DirectoryOf(string dataDirectory, TopicInfo topic, int index)
         => Path.Combine(dataDirectory, "kafka", topic.Name, $"{index}_{topic.Revision}");
 
-    public async ValueTask OpenAsync(TopicInfo topic, int index, long startOffset)
+    /// <summary>Opens a partition (recovering its log) as its leader in <paramref name="leaderEpoch"/>.</summary>
+    public async ValueTask OpenAsync(TopicInfo topic, int index, long startOffset, int leaderEpoch)
     {
         string directory = DirectoryOf(_options.DataDirectory, topic, index);
         System.IO.Directory.CreateDirectory(directory);
-        var options = LogOptionsFor(topic);
-        var log = await PartitionLog.OpenAsync(directory, options, startOffset);
-        var producers = await ProducerStateLoader.LoadAsync(log, options.WallClockMs());
-        _partitions[(topic.Name, index)] = new Partition(topic, index, log, producers.Table);
+        _partitions[(topic.Name, index)] = await Partition.OpenAsync(topic, index, directory, LogOptionsFor(topic), startOffset, leaderEpoch, _starts);
     }
 
     /// <summary>Opens the given partitions of a new topic or of a topic that grew, one after another. On failure the
     /// caller undoes the whole change with <see cref="CloseNewAsync"/>, on every shard.</summary>
-    public async ValueTask OpenNewAsync(TopicInfo topic, int[] indices)
+    public async ValueTask OpenNewAsync(TopicInfo topic, int[] indices, int leaderEpoch)
     {
         foreach (int index in indices)
         {
-            await OpenAsync(topic, index, 0);
+            await OpenAsync(topic, index, 0, leaderEpoch);
         }
     }
 
@@ -59,7 +58,7 @@ internal sealed class ShardPartitions
         {
             if (_partitions.Remove((topic.Name, index), out var partition))
             {
-                await CloseAsync(partition, snapshot: false);
+                await partition.CloseAsync(snapshot: false);
             }
             string directory = DirectoryOf(_options.DataDirectory, topic, index);
             try
@@ -86,8 +85,7 @@ internal sealed class ShardPartitions
         {
             if (partition.Topic.Name == topic.Name)
             {
-                partition.Topic = topic;
-                partition.Log.Reconfigure(LogOptionsFor(topic));
+                partition.Reconfigure(topic, LogOptionsFor(topic));
             }
         }
     }
@@ -97,11 +95,12 @@ internal sealed class ShardPartitions
     {
         foreach (var partition in _partitions.Values.Where(p => p.Topic.Name == topic.Name && p.Topic.Revision == topic.Revision).ToList())
         {
-            await CloseAsync(partition, snapshot: !delete); // a deleted partition's snapshot would go with its directory
+            // A deleted partition's snapshot would go with its directory.
+            string directory = await partition.CloseAsync(snapshot: !delete);
             _partitions.Remove((topic.Name, partition.Index));
             if (delete)
             {
-                System.IO.Directory.Delete(partition.Log.Directory, recursive: true);
+                System.IO.Directory.Delete(directory, recursive: true);
             }
         }
         if (delete)
@@ -118,28 +117,9 @@ internal sealed class ShardPartitions
     {
         foreach (var partition in _partitions.Values)
         {
-            await CloseAsync(partition, snapshot: true);
+            await partition.CloseAsync(snapshot: true);
         }
         _partitions.Clear();
-    }
-
-    private static async ValueTask CloseAsync(Partition partition, bool snapshot)
-    {
-        partition.IsClosed = true;
-        partition.WakeWaiters();
-        try
-        {
-            // A snapshot at the log end spares the next start a replay.
-            if (snapshot && partition.Log.Failure is null)
-            {
-                await partition.Producers.SnapshotAsync();
-            }
-            await partition.Log.DisposeAsync();
-        }
-        catch (Exception e)
-        {
-            Log.Error(Subsystem, $"{partition}: closing the log failed: {e.Message}");
-        }
     }
 
     /// <summary>Retention and compaction for every partition on this shard, one at a time so appends keep going.</summary>
@@ -153,26 +133,9 @@ internal sealed class ShardPartitions
             }
             try
             {
-                var log = partition.Log;
-                if ((log.Options.CleanupPolicy & CleanupPolicy.Delete) != 0)
-                {
-                    int deleted = await log.ApplyRetentionAsync();
-                    if (deleted > 0)
-                    {
-                        Log.Info(Subsystem, $"{partition}: retention deleted {deleted} segments; log starts at {log.StartOffset}");
-                    }
-                }
-                if ((log.Options.CleanupPolicy & CleanupPolicy.Compact) != 0)
-                {
-                    await Compactor.CompactAsync(log);
-                }
-                partition.Producers.Table.RemoveExpired(log.Options.WallClockMs());
-                if (partition.Producers.Table.BatchesSinceSnapshot >= SnapshotEveryBatches)
-                {
-                    await partition.Producers.SnapshotAsync();
-                }
+                await partition.HousekeepAsync();
             }
-            catch (ObjectDisposedException)
+            catch (LogClosedException)
             {
                 // Deleted while we worked on it.
             }

@@ -31,9 +31,10 @@ public sealed class KafkaNode
         var broker = await Broker.StartAsync(shards, brokerOptions);
         try
         {
-            broker.Topics.TryGet(Broker.OffsetsTopic, out var offsets);
+            var router = broker.Router;
+            router.Topics.TryGet(Broker.OffsetsTopic, out var offsets);
             var defaults = groupOptions ?? new GroupCoordinatorOptions();
-            var groups = new GroupRouter(shards, partition => broker.ShardOf(Broker.OffsetsTopic, partition), new GroupCoordinatorOptions
+            var groups = new GroupRouter(shards, partition => router.ShardOf(Broker.OffsetsTopic, partition), new GroupCoordinatorOptions
             {
                 // The topic's partition count is fixed when it is first created; the stored one wins over the option.
                 OffsetsPartitionCount = offsets.PartitionCount,
@@ -43,20 +44,20 @@ public sealed class KafkaNode
                 MaxGroupSize = defaults.MaxGroupSize,
                 MaxOffsetMetadataBytes = defaults.MaxOffsetMetadataBytes,
                 WallClockMs = defaults.WallClockMs,
-                TopicPartitionExists = (topic, partition) => broker.Topics.TryGet(topic, out var t) && partition >= 0 && partition < t.PartitionCount,
+                TopicPartitionExists = (topic, partition) => router.Topics.TryGet(topic, out var t) && partition >= 0 && partition < t.PartitionCount,
             });
             var loading = new List<Task>();
             for (int p = 0; p < offsets.PartitionCount; p++)
             {
                 int partition = p;
-                int shard = broker.ShardOf(Broker.OffsetsTopic, partition);
+                int shard = router.ShardOf(Broker.OffsetsTopic, partition);
                 loading.Add(shards.InvokeAsync(shard, async () =>
                 {
-                    if (!broker.TryGetLocal(Broker.OffsetsTopic, partition, out var log))
+                    if (!router.TryGetLocal(Broker.OffsetsTopic, partition, out var opened))
                     {
                         throw new InvalidOperationException($"{Broker.OffsetsTopic}-{partition} is not open on shard {shard}");
                     }
-                    await groups.CoordinatorOn(shard).AddPartitionAsync(partition, log.Log);
+                    await groups.CoordinatorOn(shard).AddPartitionAsync(partition, opened);
                 }));
             }
             await Task.WhenAll(loading);

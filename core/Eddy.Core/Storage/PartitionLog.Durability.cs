@@ -41,7 +41,7 @@ public sealed partial class PartitionLog
         {
             return ValueTask.CompletedTask;
         }
-        ObjectDisposedException.ThrowIf(_closed, this);
+        ThrowIfClosed();
         if (_failure is not null)
         {
             return ValueTask.FromException(Stopped());

@@ -128,7 +128,7 @@ public sealed partial class PartitionLog : IAsyncDisposable
     public async ValueTask<LogRead> ReadAsync(long offset, int maxBytes)
     {
         _shard.AssertCurrent();
-        ObjectDisposedException.ThrowIf(_closed, this);
+        ThrowIfClosed();
         if (offset < StartOffset || offset > LogEndOffset)
         {
             throw new OffsetOutOfRangeException(offset, StartOffset, LogEndOffset);
@@ -188,9 +188,17 @@ public sealed partial class PartitionLog : IAsyncDisposable
         return _segments[lo];
     }
 
+    private void ThrowIfClosed()
+    {
+        if (_closed)
+        {
+            throw new LogClosedException(Directory);
+        }
+    }
+
     private void ThrowIfUnusable()
     {
-        ObjectDisposedException.ThrowIf(_closed, this);
+        ThrowIfClosed();
         if (_failure is not null)
         {
             throw Stopped();

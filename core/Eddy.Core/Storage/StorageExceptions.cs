@@ -24,3 +24,6 @@ public sealed class OffsetOutOfRangeException(long offset, long start, long end)
 {
     public long Offset { get; } = offset;
 }
+
+/// <summary>The log was closed (its partition deleted, or the node stopping) while the caller still held it.</summary>
+public sealed class LogClosedException(string directory) : StorageException($"{directory}: the log is closed");

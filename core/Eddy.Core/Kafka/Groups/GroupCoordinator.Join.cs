@@ -1,3 +1,4 @@
+using Eddy.Errors;
 using Eddy.Kafka.Protocol.Messages;
 using Eddy.Kafka.Server;
 

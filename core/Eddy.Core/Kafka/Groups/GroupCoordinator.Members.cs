@@ -1,3 +1,4 @@
+using Eddy.Errors;
 using Eddy.Kafka.Server;
 
 namespace Eddy.Kafka.Groups;

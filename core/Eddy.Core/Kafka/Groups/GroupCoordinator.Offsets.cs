@@ -1,4 +1,5 @@
 using System.Text;
+using Eddy.Errors;
 using Eddy.Kafka.Server;
 
 namespace Eddy.Kafka.Groups;

@@ -1,4 +1,5 @@
-using Eddy.Kafka.Server;
+using Eddy.Cluster;
+using Eddy.Errors;
 using Eddy.Observability;
 using Eddy.Runtime;
 using Eddy.Storage;
@@ -32,11 +33,12 @@ public sealed partial class GroupCoordinator
     public int ShardId => _shard.Id;
 
     /// <summary>
-    /// Takes over `__consumer_offsets` partition <paramref name="partition"/>, whose log the caller opened on this
-    /// shard: replays it to rebuild its groups and offsets, then serves them. Requests for its groups meanwhile get
-    /// COORDINATOR_LOAD_IN_PROGRESS. The caller keeps owning the log and closes it after <see cref="RemovePartitionAsync"/>.
+    /// Takes over `__consumer_offsets` partition <paramref name="partition"/>, which the caller opened on this shard as
+    /// <paramref name="opened"/>: replays its log to rebuild its groups and offsets, then serves them. Requests for its
+    /// groups meanwhile get COORDINATOR_LOAD_IN_PROGRESS. The caller keeps owning the partition and closes it after
+    /// <see cref="RemovePartitionAsync"/>.
     /// </summary>
-    public async ValueTask AddPartitionAsync(int partition, PartitionLog log)
+    public async ValueTask AddPartitionAsync(int partition, Partition opened)
     {
         _shard.AssertCurrent();
         ArgumentOutOfRangeException.ThrowIfNegative(partition);
@@ -45,7 +47,7 @@ public sealed partial class GroupCoordinator
         {
             throw new InvalidOperationException($"{GroupPlacement.OffsetsTopic} partition {partition} is already loaded on shard {_shard.Id}");
         }
-        var owned = new OffsetsPartition(partition, log);
+        var owned = new OffsetsPartition(partition, opened);
         _partitions[partition] = owned;
         var loader = new GroupLoader(partition);
         try
@@ -167,7 +169,7 @@ public sealed partial class GroupCoordinator
         {
             return KafkaErrors.CoordinatorNotAvailable; // retriable: the next commit may find space
         }
-        catch (Exception e) when (e is LogFailedException or ObjectDisposedException)
+        catch (Exception e) when (e is LogFailedException or LogClosedException)
         {
             // Kafka answers storage failures with NOT_COORDINATOR: the client looks for the coordinator again.
             Log.Warn(Subsystem, $"{GroupPlacement.OffsetsTopic}-{partition}: append failed: {e.Message}");

@@ -1,3 +1,5 @@
+using Eddy.Cluster;
+using Eddy.Errors;
 using Eddy.Kafka.Protocol;
 using Eddy.Storage;
 
@@ -7,8 +9,9 @@ namespace Eddy.Kafka.Groups;
 internal delegate void OffsetsRecordVisitor(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, bool hasValue);
 
 /// <summary>
-/// One `__consumer_offsets` partition on its coordinator's shard: the log the integrator opened, replay of it at
-/// load, and appends of the coordinator's state changes. Each change is one uncompressed batch, appended whole
+/// One `__consumer_offsets` partition on its coordinator's shard: the partition the integrator opened, replay of its
+/// log at load, and appends of the coordinator's state changes through the partition (the one door into its log, which
+/// stamps the leader epoch and wakes fetches of the topic). Each change is one uncompressed batch, appended whole
 /// (durable when the log flushes every append, the default) before the change takes effect or is answered.
 /// </summary>
 internal sealed class OffsetsPartition
@@ -20,14 +23,14 @@ internal sealed class OffsetsPartition
     private int _inFlight;
     private TaskCompletionSource? _drained;
 
-    public OffsetsPartition(int partition, PartitionLog log)
+    public OffsetsPartition(int index, Partition partition)
     {
+        Index = index;
         Partition = partition;
-        Log = log;
     }
 
-    public int Partition { get; }
-    public PartitionLog Log { get; }
+    public int Index { get; }
+    public Partition Partition { get; }
 
     /// <summary>False while the log is being replayed: requests for its groups get COORDINATOR_LOAD_IN_PROGRESS.</summary>
     public bool Loaded { get; set; }
@@ -45,7 +48,12 @@ internal sealed class OffsetsPartition
         _inFlight++;
         try
         {
-            await Log.AppendAsync(batch);
+            var appended = await Partition.AppendAsync(batch);
+            if (appended.ErrorCode != KafkaErrors.None)
+            {
+                // The batch has no producer id, so the producer checks have nothing to refuse: this is a bug.
+                throw new InvalidOperationException($"{Partition}: the coordinator's append was refused with error {appended.ErrorCode}");
+            }
         }
         finally
         {
@@ -71,10 +79,10 @@ internal sealed class OffsetsPartition
     /// <summary>Reads the whole log in order, handing every keyed record of every data batch to <paramref name="visitor"/>.</summary>
     public async ValueTask ReplayAsync(OffsetsRecordVisitor visitor)
     {
-        long offset = Log.StartOffset;
-        while (offset < Log.LogEndOffset)
+        long offset = Partition.LogStartOffset;
+        while (offset < Partition.LogEndOffset)
         {
-            using var read = await Log.ReadAsync(offset, ReplayReadBytes);
+            using var read = await Partition.ReadAsync(offset, ReplayReadBytes);
             if (read.IsEmpty)
             {
                 break;

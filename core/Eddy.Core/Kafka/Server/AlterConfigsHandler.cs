@@ -1,4 +1,5 @@
 using Eddy.Cluster;
+using Eddy.Errors;
 using Eddy.Kafka.Protocol;
 using Eddy.Kafka.Protocol.Messages;
 
@@ -10,7 +11,7 @@ namespace Eddy.Kafka.Server;
 /// only checks. Broker configs are read-only (<see cref="ConfigResources.AlterBroker"/>). A resource named twice, or a
 /// config named twice in one resource, is INVALID_REQUEST.
 /// </summary>
-public sealed class AlterConfigsHandler(Broker broker) : IKafkaApiHandler
+public sealed class AlterConfigsHandler(TopicTable table) : IKafkaApiHandler
 {
     public short ApiKey => AlterConfigsRequest.ApiKeyValue;
     public short MinVersion => 0;
@@ -51,8 +52,8 @@ public sealed class AlterConfigsHandler(Broker broker) : IKafkaApiHandler
                 {
                     return (KafkaErrors.InvalidTopic, $"'{resource.ResourceName}' is not a valid topic name");
                 }
-                var changed = await broker.SetTopicConfigsAsync(resource.ResourceName, setting, validateOnly);
-                return (KafkaErrors.Of(changed.Error), changed.Message);
+                var changed = await table.SetTopicConfigsAsync(resource.ResourceName, setting, validateOnly);
+                return (changed.Error, changed.Message);
             case ConfigResources.Broker:
                 return ConfigResources.AlterBroker(resource.ResourceName, nodeId, setting.Keys);
             default:

@@ -32,9 +32,9 @@ public static class BrokerConfigs
     public static string SynonymOf(string topicConfig) => TopicSynonyms[topicConfig];
 
     /// <summary>Every broker config reported, in name order.</summary>
-    public static List<BrokerConfig> Of(Broker broker, KafkaServer server)
+    public static List<BrokerConfig> Of(TopicTable table, KafkaServer server)
     {
-        var options = broker.Options;
+        var options = table.Options;
         var defaults = new BrokerOptions { DataDirectory = "" };
         var configs = new List<BrokerConfig>
         {
@@ -50,7 +50,7 @@ public static class BrokerConfigs
             Setting("default.replication.factor", Int(options.DefaultReplicationFactor), Int(defaults.DefaultReplicationFactor), ConfigValueType.Int,
                 "Replication factor of an auto-created topic, or of CreateTopics with -1."),
             Setting("offsets.topic.num.partitions", Int(options.OffsetsPartitions), Int(defaults.OffsetsPartitions), ConfigValueType.Int,
-                $"Partitions of {Broker.OffsetsTopic}, fixed when it is created."),
+                $"Partitions of {TopicTable.OffsetsTopic}, fixed when it is created."),
             Setting("log.retention.check.interval.ms", Long((long)options.HousekeepingInterval.TotalMilliseconds), Long((long)defaults.HousekeepingInterval.TotalMilliseconds),
                 ConfigValueType.Long, "How often retention and compaction run (ms)."),
             Setting("socket.request.max.bytes", Int(server.Options.MaxRequestBytes), Int(KafkaServerOptions.DefaultMaxRequestBytes), ConfigValueType.Int,

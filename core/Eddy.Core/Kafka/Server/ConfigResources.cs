@@ -1,4 +1,5 @@
 using System.Globalization;
+using Eddy.Errors;
 
 namespace Eddy.Kafka.Server;
 

@@ -1,4 +1,5 @@
 using Eddy.Cluster;
+using Eddy.Errors;
 using Eddy.Kafka.Protocol;
 using Eddy.Kafka.Protocol.Messages;
 
@@ -8,7 +9,7 @@ namespace Eddy.Kafka.Server;
 /// CreatePartitions (key 37), v0–v3: grows each topic to the count asked for (or, with validateOnly, checks that it
 /// could). Manual assignments are accepted when there is one per new partition and each names this node, the only one.
 /// </summary>
-public sealed class CreatePartitionsHandler(Broker broker) : IKafkaApiHandler
+public sealed class CreatePartitionsHandler(TopicTable table) : IKafkaApiHandler
 {
     public short ApiKey => CreatePartitionsRequest.ApiKeyValue;
     public short MinVersion => 0;
@@ -33,10 +34,10 @@ public sealed class CreatePartitionsHandler(Broker broker) : IKafkaApiHandler
                 Fail(result, KafkaErrors.InvalidReplicaAssignment, problem);
                 continue;
             }
-            var grown = await broker.CreatePartitionsAsync(wanted.Name, wanted.Count, body.ValidateOnly);
+            var grown = await table.CreatePartitionsAsync(wanted.Name, wanted.Count, body.ValidateOnly);
             if (!grown.IsOk)
             {
-                Fail(result, KafkaErrors.Of(grown.Error), grown.Message);
+                Fail(result, grown.Error, grown.Message);
             }
         }
         return response;
@@ -45,7 +46,7 @@ public sealed class CreatePartitionsHandler(Broker broker) : IKafkaApiHandler
     /// <summary>Null when the assignments fit: one per new partition, each a non-empty list naming only this node once.</summary>
     private string? AssignmentProblem(CreatePartitionsRequest.CreatePartitionsTopic wanted, List<CreatePartitionsRequest.CreatePartitionsAssignment> assignments, int nodeId)
     {
-        if (!broker.Topics.TryGet(wanted.Name, out var topic) || wanted.Count <= topic.PartitionCount)
+        if (!table.Topics.TryGet(wanted.Name, out var topic) || wanted.Count <= topic.PartitionCount)
         {
             return null; // the broker's own checks name these (unknown topic, not growing)
         }

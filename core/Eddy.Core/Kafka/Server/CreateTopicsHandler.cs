@@ -1,4 +1,5 @@
 using Eddy.Cluster;
+using Eddy.Errors;
 using Eddy.Kafka.Protocol;
 using Eddy.Kafka.Protocol.Messages;
 
@@ -9,7 +10,7 @@ namespace Eddy.Kafka.Server;
 /// above the node count is accepted and recorded, with one replica for now. Manual assignments may only name
 /// this node.
 /// </summary>
-public sealed class CreateTopicsHandler(Broker broker) : IKafkaApiHandler
+public sealed class CreateTopicsHandler(TopicTable table) : IKafkaApiHandler
 {
 
     public short ApiKey => CreateTopicsRequest.ApiKeyValue;
@@ -66,10 +67,10 @@ public sealed class CreateTopicsHandler(Broker broker) : IKafkaApiHandler
                 Fail(result, KafkaErrors.InvalidConfig, configProblem);
                 continue;
             }
-            var created = await broker.CreateTopicAsync(new TopicSpec(wanted.Name, partitions, replication, configs), body.validateOnly);
+            var created = await table.CreateTopicAsync(new TopicSpec(wanted.Name, partitions, replication, configs), body.validateOnly);
             if (!created.IsOk)
             {
-                Fail(result, KafkaErrors.Of(created.Error), created.Message);
+                Fail(result, created.Error, created.Message);
                 continue;
             }
             var topic = created.Topic!;

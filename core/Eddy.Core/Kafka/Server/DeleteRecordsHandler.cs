@@ -1,4 +1,5 @@
 using Eddy.Cluster;
+using Eddy.Errors;
 using Eddy.Kafka.Protocol;
 using Eddy.Kafka.Protocol.Messages;
 using Eddy.Storage;
@@ -12,9 +13,10 @@ namespace Eddy.Kafka.Server;
 /// OFFSET_OUT_OF_RANGE, and a topic whose cleanup.policy lacks delete is POLICY_VIOLATION. The new start offset is
 /// recorded in the metadata store before the log drops anything, so it holds after a crash at any point.
 /// </summary>
-public sealed class DeleteRecordsHandler(Broker broker) : IKafkaApiHandler
+public sealed class DeleteRecordsHandler(PartitionRouter router) : IKafkaApiHandler
 {
     private const long HighWatermark = -1;
+    private static readonly Func<short, string?, (short Error, long LowWatermark)> Failed = static (error, _) => (error, -1);
 
     public short ApiKey => DeleteRecordsRequest.ApiKeyValue;
     public short MinVersion => 0;
@@ -24,65 +26,44 @@ public sealed class DeleteRecordsHandler(Broker broker) : IKafkaApiHandler
     {
         var body = (DeleteRecordsRequest)request;
         var response = new DeleteRecordsResponse();
-        var pending = new List<(DeleteRecordsResponse.DeleteRecordsPartitionResult Result, ValueTask<(short, long)> Delete)>();
+        var deletes = router.FanOut(Failed);
+        var topics = router.Topics;
         foreach (var wantedTopic in body.Topics)
         {
             var topicResult = new DeleteRecordsResponse.DeleteRecordsTopicResult { Name = wantedTopic.Name };
             response.Topics.Add(topicResult);
-            broker.Topics.TryGet(wantedTopic.Name, out var topic);
+            topics.TryGet(wantedTopic.Name, out var topic);
             foreach (var wanted in wantedTopic.Partitions)
             {
-                var result = new DeleteRecordsResponse.DeleteRecordsPartitionResult { PartitionIndex = wanted.PartitionIndex, LowWatermark = -1 };
-                topicResult.Partitions.Add(result);
-                if (topic is null || wanted.PartitionIndex < 0 || wanted.PartitionIndex >= topic.PartitionCount)
-                {
-                    result.ErrorCode = KafkaErrors.UnknownTopicOrPartition;
-                    continue;
-                }
-                string name = topic.Name;
-                int index = wanted.PartitionIndex;
+                topicResult.Partitions.Add(new DeleteRecordsResponse.DeleteRecordsPartitionResult { PartitionIndex = wanted.PartitionIndex });
                 long offset = wanted.Offset;
-                // Started now, awaited once each below: the partitions' shards work in parallel.
-#pragma warning disable CA2012
-                pending.Add((result, broker.OnPartitionAsync(name, index, p => DeleteOnOwnerAsync(p, offset), (KafkaErrors.UnknownTopicOrPartition, -1L))));
-#pragma warning restore CA2012
+                deletes.Add(topic, wanted.PartitionIndex, p => DeleteOnOwnerAsync(p, offset));
             }
         }
-        foreach (var (result, delete) in pending)
+        var outcomes = await deletes.RunAsync();
+        int at = 0;
+        foreach (var topicResult in response.Topics)
         {
-            (result.ErrorCode, result.LowWatermark) = await delete;
+            foreach (var result in topicResult.Partitions)
+            {
+                (result.ErrorCode, result.LowWatermark) = outcomes[at++];
+            }
         }
         return response;
     }
 
-    private async ValueTask<(short Error, long LowWatermark)> DeleteOnOwnerAsync(Partition partition, long offset)
+    private static async ValueTask<(short Error, long LowWatermark)> DeleteOnOwnerAsync(Partition partition, long offset)
     {
-        try
+        if ((partition.LogOptions.CleanupPolicy & CleanupPolicy.Delete) == 0)
         {
-            if ((partition.Log.Options.CleanupPolicy & CleanupPolicy.Delete) == 0)
-            {
-                return (KafkaErrors.PolicyViolation, -1);
-            }
-            long target = offset == HighWatermark ? partition.HighWatermark : offset;
-            if (target < 0 || target > partition.HighWatermark)
-            {
-                return (KafkaErrors.OffsetOutOfRange, -1);
-            }
-            if (target > partition.LogStartOffset)
-            {
-                // Durable first: once the log drops segments, only the metadata store knows where the log starts.
-                await broker.SetStartOffsetAsync(partition.Topic, partition.Index, target);
-                await partition.Log.SetStartOffsetAsync(target);
-            }
-            return (KafkaErrors.None, partition.LogStartOffset);
+            return Failed(KafkaErrors.PolicyViolation, null);
         }
-        catch (ObjectDisposedException)
+        long target = offset == HighWatermark ? partition.HighWatermark : offset;
+        if (target < 0 || target > partition.HighWatermark)
         {
-            return (KafkaErrors.UnknownTopicOrPartition, -1);
+            return Failed(KafkaErrors.OffsetOutOfRange, null);
         }
-        catch (StorageException)
-        {
-            return (KafkaErrors.KafkaStorageError, -1);
-        }
+        await partition.MoveStartOffsetAsync(target);
+        return (KafkaErrors.None, partition.LogStartOffset);
     }
 }

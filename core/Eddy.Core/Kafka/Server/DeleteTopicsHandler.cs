@@ -1,11 +1,12 @@
 using Eddy.Cluster;
+using Eddy.Errors;
 using Eddy.Kafka.Protocol;
 using Eddy.Kafka.Protocol.Messages;
 
 namespace Eddy.Kafka.Server;
 
 /// <summary>DeleteTopics (key 20): by name (v0–v5) or by name or id (v6). Internal topics are refused.</summary>
-public sealed class DeleteTopicsHandler(Broker broker) : IKafkaApiHandler
+public sealed class DeleteTopicsHandler(TopicTable table) : IKafkaApiHandler
 {
     public short ApiKey => DeleteTopicsRequest.ApiKeyValue;
     public short MinVersion => 0;
@@ -25,7 +26,7 @@ public sealed class DeleteTopicsHandler(Broker broker) : IKafkaApiHandler
             string? resolved = name;
             if (resolved is null)
             {
-                if (!broker.Topics.ById.TryGetValue(id, out var byId))
+                if (!table.Topics.ById.TryGetValue(id, out var byId))
                 {
                     result.ErrorCode = KafkaErrors.UnknownTopicId;
                     result.ErrorMessage = $"no topic has id {id}";
@@ -34,8 +35,8 @@ public sealed class DeleteTopicsHandler(Broker broker) : IKafkaApiHandler
                 resolved = byId.Name;
                 result.Name = resolved;
             }
-            var deleted = await broker.DeleteTopicAsync(resolved);
-            result.ErrorCode = KafkaErrors.Of(deleted.Error);
+            var deleted = await table.DeleteTopicAsync(resolved);
+            result.ErrorCode = deleted.Error;
             result.ErrorMessage = deleted.Message;
             if (deleted.Topic is { } topic)
             {

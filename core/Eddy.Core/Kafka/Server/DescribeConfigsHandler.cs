@@ -1,4 +1,5 @@
 using Eddy.Cluster;
+using Eddy.Errors;
 using Eddy.Kafka.Protocol;
 using Eddy.Kafka.Protocol.Messages;
 using Entry = Eddy.Kafka.Protocol.Messages.DescribeConfigsResponse.DescribeConfigsResourceResult;
@@ -13,7 +14,7 @@ namespace Eddy.Kafka.Server;
 /// defaults) has none. Synonyms (v1+) list the topic override and the broker config behind its default, as Kafka does;
 /// documentation (v3+) only when asked; the type (v3+) always. ConfigurationKeys null or empty means every config.
 /// </summary>
-public sealed class DescribeConfigsHandler(Broker broker) : IKafkaApiHandler
+public sealed class DescribeConfigsHandler(TopicTable table) : IKafkaApiHandler
 {
     public short ApiKey => DescribeConfigsRequest.ApiKeyValue;
     public short MinVersion => 0;
@@ -63,7 +64,7 @@ public sealed class DescribeConfigsHandler(Broker broker) : IKafkaApiHandler
             result.ErrorMessage = $"'{name}' is not a valid topic name";
             return;
         }
-        if (!broker.Topics.TryGet(name, out var topic))
+        if (!table.Topics.TryGet(name, out var topic))
         {
             result.ErrorCode = KafkaErrors.UnknownTopicOrPartition;
             result.ErrorMessage = $"topic '{name}' does not exist";
@@ -111,7 +112,7 @@ public sealed class DescribeConfigsHandler(Broker broker) : IKafkaApiHandler
         {
             return; // no cluster-wide dynamic broker configs exist
         }
-        foreach (var config in BrokerConfigs.Of(broker, server))
+        foreach (var config in BrokerConfigs.Of(table, server))
         {
             if (keys is not null && !keys.Contains(config.Name))
             {

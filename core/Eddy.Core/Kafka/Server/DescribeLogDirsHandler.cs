@@ -21,7 +21,7 @@ public sealed class DescribeLogDirsHandler(Broker broker) : IKafkaApiHandler
     {
         var body = (DescribeLogDirsRequest)request;
         HashSet<(string, int)>? wanted = body.Topics?.SelectMany(t => t.Partitions.Select(p => (t.Topic, p))).ToHashSet();
-        var snapshot = broker.Topics;
+        var snapshot = broker.Table.Topics;
         // One call per shard, all started before any is awaited, each listing the partitions that shard owns.
         var perShard = new List<ValueTask<List<(string Topic, int Index, long Size)>>>();
         for (int shard = 0; shard < broker.Group.Count; shard++)
@@ -60,16 +60,16 @@ public sealed class DescribeLogDirsHandler(Broker broker) : IKafkaApiHandler
     private List<(string, int, long)> SizesOnShard(TopicsSnapshot snapshot, HashSet<(string, int)>? wanted)
     {
         var found = new List<(string, int, long)>();
-        foreach (var partition in broker.LocalPartitions)
+        foreach (var partition in broker.Router.LocalPartitions)
         {
             string name = partition.Topic.Name;
-            if (partition.IsClosed || !snapshot.TryGet(name, out var topic) || topic.Revision != partition.Topic.Revision)
+            if (!snapshot.TryGet(name, out var topic) || topic.Revision != partition.Topic.Revision)
             {
                 continue;
             }
             if (wanted is null || wanted.Contains((name, partition.Index)))
             {
-                found.Add((name, partition.Index, partition.Log.SizeBytes));
+                found.Add((name, partition.Index, partition.SizeBytes));
             }
         }
         return found;

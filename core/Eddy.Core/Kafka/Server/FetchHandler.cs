@@ -1,4 +1,5 @@
 using Eddy.Cluster;
+using Eddy.Errors;
 using Eddy.Kafka.Protocol;
 using Eddy.Kafka.Protocol.Messages;
 using Eddy.Runtime;
@@ -13,8 +14,10 @@ namespace Eddy.Kafka.Server;
 /// or for max.wait.ms, then reads again. Fetch sessions (KIP-227) are declined: the response's session id is 0, so
 /// clients send full fetches.
 /// </summary>
-public sealed class FetchHandler(Broker broker) : IKafkaApiHandler
+public sealed class FetchHandler(PartitionRouter router) : IKafkaApiHandler
 {
+    private static readonly Func<short, string?, PartitionRead> FailedRead = static (error, _) => PartitionRead.Failed(error);
+    private static readonly Func<short, string?, bool> NotRegistered = static (_, _) => false;
     private const short FetchSessionIdNotFound = 70;
 
     public short ApiKey => FetchRequest.ApiKeyValue;
@@ -47,82 +50,52 @@ public sealed class FetchHandler(Broker broker) : IKafkaApiHandler
 
     private async ValueTask<Reads> ReadAllAsync(FetchRequest body)
     {
-        var results = new List<PartitionRead>();
-        var pending = new List<ValueTask<PartitionRead>>();
-        var topics = broker.Topics;
+        var reads = router.FanOut(FailedRead);
+        var topics = router.Topics;
         foreach (var fetchTopic in body.Topics)
         {
             topics.TryGet(fetchTopic.Topic, out var topic);
             foreach (var fetchPartition in fetchTopic.Partitions)
             {
-                if (topic is null || fetchPartition.Partition < 0 || fetchPartition.Partition >= topic.PartitionCount)
-                {
-                    pending.Add(new ValueTask<PartitionRead>(PartitionRead.Failed(KafkaErrors.UnknownTopicOrPartition)));
-                    continue;
-                }
-                short epochError = LeaderEpochCheck.Of(fetchPartition.CurrentLeaderEpoch);
-                if (epochError != KafkaErrors.None)
-                {
-                    pending.Add(new ValueTask<PartitionRead>(PartitionRead.Failed(epochError)));
-                    continue;
-                }
-                string name = topic.Name;
-                int index = fetchPartition.Partition;
+                int currentEpoch = fetchPartition.CurrentLeaderEpoch;
                 long offset = fetchPartition.FetchOffset;
                 int maxBytes = Math.Max(0, Math.Min(fetchPartition.PartitionMaxBytes, body.MaxBytes));
-                // Started now, awaited once each below: the partitions' shards work in parallel.
-#pragma warning disable CA2012
-                pending.Add(broker.OnPartitionAsync(name, index, p => ReadOnOwnerAsync(p, offset, maxBytes), PartitionRead.Failed(KafkaErrors.UnknownTopicOrPartition)));
-#pragma warning restore CA2012
+                reads.Add(topic, fetchPartition.Partition, p => ReadOnOwnerAsync(p, currentEpoch, offset, maxBytes));
             }
         }
+        var results = await reads.RunAsync();
         long bytes = 0;
         bool anyError = false;
-        foreach (var read in pending)
+        foreach (var result in results)
         {
-            var result = await read;
-            results.Add(result);
             bytes += result.Read.Records.Length;
             anyError |= result.Error != KafkaErrors.None;
         }
         return new Reads(results, bytes, anyError);
     }
 
-    private async ValueTask<PartitionRead> ReadOnOwnerAsync(Partition partition, long offset, int maxBytes)
+    private static async ValueTask<PartitionRead> ReadOnOwnerAsync(Partition partition, int currentEpoch, long offset, int maxBytes)
     {
-        var log = partition.Log;
-        long highWatermark = partition.HighWatermark;
-        if (offset < log.StartOffset || offset > log.LogEndOffset)
+        short fenced = partition.CheckLeaderEpoch(currentEpoch);
+        if (fenced != KafkaErrors.None)
         {
-            return new PartitionRead(KafkaErrors.OffsetOutOfRange, highWatermark, log.StartOffset, default, null);
+            return PartitionRead.Failed(fenced);
+        }
+        long highWatermark = partition.HighWatermark;
+        if (offset < partition.LogStartOffset || offset > partition.LogEndOffset)
+        {
+            return new PartitionRead(KafkaErrors.OffsetOutOfRange, highWatermark, partition.LogStartOffset, default, null);
         }
         if (offset >= highWatermark || maxBytes == 0)
         {
-            return new PartitionRead(KafkaErrors.None, highWatermark, log.StartOffset, default, null);
+            return new PartitionRead(KafkaErrors.None, highWatermark, partition.LogStartOffset, default, null);
         }
-        LogRead read;
-        try
-        {
-            read = await log.ReadAsync(offset, maxBytes);
-        }
-        catch (OffsetOutOfRangeException)
-        {
-            return new PartitionRead(KafkaErrors.OffsetOutOfRange, highWatermark, log.StartOffset, default, null);
-        }
-        catch (ObjectDisposedException)
-        {
-            return PartitionRead.Failed(KafkaErrors.UnknownTopicOrPartition);
-        }
-        catch (StorageException e)
-        {
-            Observability.Log.Warn("kafka", $"{partition}: read at {offset} failed: {e.Message}");
-            return PartitionRead.Failed(KafkaErrors.KafkaStorageError);
-        }
+        var read = await partition.ReadAsync(offset, maxBytes);
         if (read.NextOffset > highWatermark)
         {
             read = TrimToHighWatermark(read, highWatermark);
         }
-        return new PartitionRead(KafkaErrors.None, highWatermark, log.StartOffset, read, Shard.Current);
+        return new PartitionRead(KafkaErrors.None, highWatermark, partition.LogStartOffset, read, Shard.Current);
     }
 
     /// <summary>Drops whole batches at or past the high watermark (only written, not yet durable).</summary>
@@ -147,10 +120,12 @@ public sealed class FetchHandler(Broker broker) : IKafkaApiHandler
     /// whenever some data is there but less than min.bytes, and spin until max.wait.ms.</summary>
     private async ValueTask RegisterAsync(FetchRequest body, Reads reads, FetchWaiter waiter)
     {
-        var registrations = new List<ValueTask>();
+        var registrations = router.FanOut(NotRegistered);
+        var topics = router.Topics;
         int i = 0;
         foreach (var fetchTopic in body.Topics)
         {
+            topics.TryGet(fetchTopic.Topic, out var topic);
             foreach (var fetchPartition in fetchTopic.Partitions)
             {
                 var read = reads.Results[i++];
@@ -158,28 +133,25 @@ public sealed class FetchHandler(Broker broker) : IKafkaApiHandler
                 {
                     continue;
                 }
-                string name = fetchTopic.Topic;
-                int index = fetchPartition.Partition;
                 long seen = read.HighWatermark;
-                // Started now, awaited below: the partitions' shards register in parallel.
-#pragma warning disable CA2012
-                registrations.Add(Smp.SubmitTo(broker.ShardOf(name, index), () =>
+                registrations.Add(topic, fetchPartition.Partition, p =>
                 {
-                    if (!broker.TryGetLocal(name, index, out var partition) || partition.HighWatermark > seen)
+                    if (p.HighWatermark > seen)
                     {
-                        waiter.OnAppend(); // moved (or went away) since we read: look again now
+                        return new ValueTask<bool>(false); // moved since we read: look again now
                     }
-                    else
-                    {
-                        partition.AddWaiter(waiter);
-                    }
-                }));
-#pragma warning restore CA2012
+                    p.AddWaiter(waiter);
+                    return new ValueTask<bool>(true);
+                });
             }
         }
-        foreach (var registration in registrations)
+        foreach (bool registered in await registrations.RunAsync())
         {
-            await registration;
+            if (!registered)
+            {
+                waiter.OnAppend(); // moved, or went away, since we read
+                break;
+            }
         }
     }
 
@@ -243,7 +215,7 @@ public sealed class FetchHandler(Broker broker) : IKafkaApiHandler
         public LogRead Read { get; } = read;
     }
 
-    private readonly record struct Reads(List<PartitionRead> Results, long Bytes, bool AnyError);
+    private readonly record struct Reads(PartitionRead[] Results, long Bytes, bool AnyError);
 
     /// <summary>One partition's answer; <see cref="Owner"/> is the shard whose memory <see cref="Read"/> borrows.</summary>
     private readonly record struct PartitionRead(short Error, long HighWatermark, long LogStartOffset, LogRead Read, Shard? Owner)

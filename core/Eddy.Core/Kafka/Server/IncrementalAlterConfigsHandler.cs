@@ -1,4 +1,5 @@
 using Eddy.Cluster;
+using Eddy.Errors;
 using Eddy.Kafka.Protocol;
 using Eddy.Kafka.Protocol.Messages;
 
@@ -14,7 +15,7 @@ namespace Eddy.Kafka.Server;
 /// a repeated resource or config, an unknown operation or a missing value is INVALID_REQUEST; an unknown config, a
 /// bad value, or APPEND/SUBTRACT on a config that is not a list is INVALID_CONFIG.
 /// </summary>
-public sealed class IncrementalAlterConfigsHandler(Broker broker) : IKafkaApiHandler
+public sealed class IncrementalAlterConfigsHandler(TopicTable table) : IKafkaApiHandler
 {
     private const sbyte Set = 0;
     private const sbyte Delete = 1;
@@ -93,8 +94,8 @@ public sealed class IncrementalAlterConfigsHandler(Broker broker) : IKafkaApiHan
                 return (KafkaErrors.InvalidConfig, $"{NameOf(operation.ConfigOperation)} works on list configs; '{operation.Name}' is not one");
             }
         }
-        var changed = await broker.ChangeTopicConfigsAsync(name, topic => Merge(topic.Configs, operations), validateOnly);
-        return (KafkaErrors.Of(changed.Error), changed.Message);
+        var changed = await table.ChangeTopicConfigsAsync(name, topic => Merge(topic.Configs, operations), validateOnly);
+        return (changed.Error, changed.Message);
     }
 
     /// <summary>The overrides after the operations, each naming a different config (checked above).</summary>

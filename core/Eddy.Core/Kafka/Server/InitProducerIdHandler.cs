@@ -1,4 +1,5 @@
 using Eddy.Cluster.Producers;
+using Eddy.Errors;
 using Eddy.Kafka.Protocol;
 using Eddy.Kafka.Protocol.Messages;
 using Eddy.Observability;

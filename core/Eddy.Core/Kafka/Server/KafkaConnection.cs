@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Buffers.Binary;
+using Eddy.Errors;
 using Eddy.Kafka.Protocol;
 using Eddy.Kafka.Protocol.Messages;
 using Eddy.Native;

@@ -1,7 +1,7 @@
 using Eddy.Cluster;
+using Eddy.Errors;
 using Eddy.Kafka.Protocol;
 using Eddy.Kafka.Protocol.Messages;
-using Eddy.Storage;
 
 namespace Eddy.Kafka.Server;
 
@@ -9,10 +9,11 @@ namespace Eddy.Kafka.Server;
 /// ListOffsets (key 2), v1–v6: the earliest offset (-2), the latest (-1: the high watermark, which is also the
 /// last stable offset without transactions), or the first offset whose record timestamp is at or after a time.
 /// </summary>
-public sealed class ListOffsetsHandler(Broker broker) : IKafkaApiHandler
+public sealed class ListOffsetsHandler(PartitionRouter router) : IKafkaApiHandler
 {
     private const long Latest = -1;
     private const long Earliest = -2;
+    private static readonly Func<short, string?, Found> Failed = static (error, _) => new Found(error, -1, -1, -1);
 
     public short ApiKey => ListOffsetsRequest.ApiKeyValue;
     public short MinVersion => 1;
@@ -22,83 +23,64 @@ public sealed class ListOffsetsHandler(Broker broker) : IKafkaApiHandler
     {
         var body = (ListOffsetsRequest)request;
         var response = new ListOffsetsResponse();
-        var pending = new List<(ListOffsetsResponse.ListOffsetsPartitionResponse Result, ValueTask<(short, long, long)> Lookup)>();
+        var lookups = router.FanOut(Failed);
+        var topics = router.Topics;
         foreach (var wantedTopic in body.Topics)
         {
             var topicResponse = new ListOffsetsResponse.ListOffsetsTopicResponse { Name = wantedTopic.Name };
             response.Topics.Add(topicResponse);
-            broker.Topics.TryGet(wantedTopic.Name, out var topic);
+            topics.TryGet(wantedTopic.Name, out var topic);
             foreach (var wanted in wantedTopic.Partitions)
             {
-                var result = new ListOffsetsResponse.ListOffsetsPartitionResponse { PartitionIndex = wanted.PartitionIndex };
-                topicResponse.Partitions.Add(result);
-                if (topic is null || wanted.PartitionIndex < 0 || wanted.PartitionIndex >= topic.PartitionCount)
-                {
-                    result.ErrorCode = KafkaErrors.UnknownTopicOrPartition;
-                    continue;
-                }
-                short epochError = LeaderEpochCheck.Of(wanted.CurrentLeaderEpoch);
-                if (epochError != KafkaErrors.None)
-                {
-                    result.ErrorCode = epochError;
-                    continue;
-                }
-                string name = topic.Name;
-                int index = wanted.PartitionIndex;
+                topicResponse.Partitions.Add(new ListOffsetsResponse.ListOffsetsPartitionResponse { PartitionIndex = wanted.PartitionIndex });
                 long timestamp = wanted.Timestamp;
-                // Started now, awaited once each below: the partitions' shards work in parallel.
-#pragma warning disable CA2012
-                pending.Add((result, broker.OnPartitionAsync(name, index, p => LookupOnOwnerAsync(p, timestamp), (KafkaErrors.UnknownTopicOrPartition, -1L, -1L))));
-#pragma warning restore CA2012
+                int currentEpoch = wanted.CurrentLeaderEpoch;
+                lookups.Add(topic, wanted.PartitionIndex, p => LookupOnOwnerAsync(p, currentEpoch, timestamp));
             }
         }
-        foreach (var (result, lookup) in pending)
+        var found = await lookups.RunAsync();
+        int at = 0;
+        foreach (var topicResponse in response.Topics)
         {
-            var (error, offset, timestamp) = await lookup;
-            result.ErrorCode = error;
-            result.Offset = offset;
-            result.Timestamp = timestamp;
-            // The epoch field exists from v4; the codec refuses a value it cannot encode.
-            result.LeaderEpoch = error == KafkaErrors.None && context.Header.RequestApiVersion >= 4 ? 0 : -1;
+            foreach (var result in topicResponse.Partitions)
+            {
+                var (error, offset, time, epoch) = found[at++];
+                result.ErrorCode = error;
+                result.Offset = offset;
+                result.Timestamp = time;
+                // The epoch field exists from v4; the codec refuses a value it cannot encode.
+                result.LeaderEpoch = context.Header.RequestApiVersion >= 4 ? epoch : -1;
+            }
         }
         return response;
     }
 
-    private async ValueTask<(short Error, long Offset, long Timestamp)> LookupOnOwnerAsync(Partition partition, long timestamp)
+    private static ValueTask<Found> LookupOnOwnerAsync(Partition partition, int currentEpoch, long timestamp)
     {
-        try
+        short fenced = partition.CheckLeaderEpoch(currentEpoch);
+        if (fenced != KafkaErrors.None)
         {
-            switch (timestamp)
-            {
-                case Latest:
-                    return (KafkaErrors.None, partition.HighWatermark, -1);
-                case Earliest:
-                    return (KafkaErrors.None, partition.LogStartOffset, -1);
-                case < 0:
-                    return (KafkaErrors.InvalidRequest, -1, -1);
-                default:
-                    return await FindByTimestampAsync(partition, timestamp);
-            }
+            return new ValueTask<Found>(Failed(fenced, null));
         }
-        catch (ObjectDisposedException)
+        // As Kafka: the latest offset carries the current epoch, the earliest the epoch of the batch it is in.
+        return timestamp switch
         {
-            return (KafkaErrors.UnknownTopicOrPartition, -1, -1);
-        }
-        catch (StorageException)
-        {
-            return (KafkaErrors.KafkaStorageError, -1, -1);
-        }
+            Latest => new ValueTask<Found>(new Found(KafkaErrors.None, partition.HighWatermark, -1, partition.LeaderEpoch)),
+            Earliest => new ValueTask<Found>(new Found(KafkaErrors.None, partition.LogStartOffset, -1, partition.EpochOf(partition.LogStartOffset))),
+            < 0 => new ValueTask<Found>(Failed(KafkaErrors.InvalidRequest, null)),
+            _ => FindByTimestampAsync(partition, timestamp),
+        };
     }
 
     /// <summary>The index finds the first batch whose max timestamp reaches the time; the record is found inside it.</summary>
-    private static async ValueTask<(short, long, long)> FindByTimestampAsync(Partition partition, long timestamp)
+    private static async ValueTask<Found> FindByTimestampAsync(Partition partition, long timestamp)
     {
-        long batchOffset = await partition.Log.FindOffsetByTimestampAsync(timestamp);
+        long batchOffset = await partition.FindOffsetByTimestampAsync(timestamp);
         if (batchOffset < 0 || batchOffset >= partition.HighWatermark)
         {
-            return (KafkaErrors.None, -1, -1); // no such record: Kafka answers offset -1
+            return new Found(KafkaErrors.None, -1, -1, -1); // no such record: Kafka answers offset -1
         }
-        using var read = await partition.Log.ReadAsync(batchOffset, 1);
+        using var read = await partition.ReadAsync(batchOffset, 1);
         foreach (var batch in RecordBatch.Enumerate(read.Records))
         {
             if (batch.MaxTimestamp < timestamp)
@@ -107,17 +89,19 @@ public sealed class ListOffsetsHandler(Broker broker) : IKafkaApiHandler
             }
             if (batch.IsLogAppendTime)
             {
-                return (KafkaErrors.None, Math.Max(batch.BaseOffset, partition.LogStartOffset), batch.MaxTimestamp);
+                return new Found(KafkaErrors.None, Math.Max(batch.BaseOffset, partition.LogStartOffset), batch.MaxTimestamp, batch.PartitionLeaderEpoch);
             }
             using var records = batch.OpenRecords();
             foreach (var record in records)
             {
                 if (record.Timestamp >= timestamp && record.Offset >= partition.LogStartOffset)
                 {
-                    return (KafkaErrors.None, record.Offset, record.Timestamp);
+                    return new Found(KafkaErrors.None, record.Offset, record.Timestamp, batch.PartitionLeaderEpoch);
                 }
             }
         }
-        return (KafkaErrors.None, -1, -1);
+        return new Found(KafkaErrors.None, -1, -1, -1);
     }
+
+    private readonly record struct Found(short Error, long Offset, long Timestamp, int LeaderEpoch);
 }

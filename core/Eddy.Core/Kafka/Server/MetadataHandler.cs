@@ -1,4 +1,5 @@
 using Eddy.Cluster;
+using Eddy.Errors;
 using Eddy.Kafka.Protocol;
 using Eddy.Kafka.Protocol.Messages;
 
@@ -9,7 +10,7 @@ namespace Eddy.Kafka.Server;
 /// asked for (all of them when none are named). An unknown topic with a valid name is created when the client
 /// allows it (v4+) and the broker does (auto.create.topics.enable), as Kafka does for development clusters.
 /// </summary>
-public sealed class MetadataHandler(Broker broker) : IKafkaApiHandler
+public sealed class MetadataHandler(TopicTable table) : IKafkaApiHandler
 {
     public short ApiKey => MetadataRequest.ApiKeyValue;
     public short MinVersion => 0;
@@ -31,13 +32,13 @@ public sealed class MetadataHandler(Broker broker) : IKafkaApiHandler
         // Null (v1+) or, in v0, empty means every topic.
         if (body.Topics is null || (version == 0 && body.Topics.Count == 0))
         {
-            foreach (var topic in broker.Topics.ByName.Values.OrderBy(t => t.Name, StringComparer.Ordinal))
+            foreach (var topic in table.Topics.ByName.Values.OrderBy(t => t.Name, StringComparer.Ordinal))
             {
-                response.Topics.Add(Describe(topic, server.NodeId));
+                response.Topics.Add(Describe(topic, server.NodeId, table.LeaderEpoch));
             }
             return response;
         }
-        bool mayCreate = broker.Options.AutoCreateTopics && (version < 4 || body.AllowAutoTopicCreation);
+        bool mayCreate = table.Options.AutoCreateTopics && (version < 4 || body.AllowAutoTopicCreation);
         foreach (var wanted in body.Topics)
         {
             response.Topics.Add(await DescribeAsync(wanted, version, mayCreate, server.NodeId));
@@ -50,13 +51,13 @@ public sealed class MetadataHandler(Broker broker) : IKafkaApiHandler
         if (wanted.Name is null)
         {
             // v10+ may ask by id alone. The response name may be null only from v12.
-            return broker.Topics.ById.TryGetValue(wanted.TopicId, out var byId)
-                ? Describe(byId, nodeId)
+            return table.Topics.ById.TryGetValue(wanted.TopicId, out var byId)
+                ? Describe(byId, nodeId, table.LeaderEpoch)
                 : new MetadataResponse.MetadataResponseTopic { ErrorCode = KafkaErrors.UnknownTopicId, Name = version >= 12 ? null : "", TopicId = wanted.TopicId };
         }
-        if (broker.Topics.TryGet(wanted.Name, out var topic))
+        if (table.Topics.TryGet(wanted.Name, out var topic))
         {
-            return Describe(topic, nodeId);
+            return Describe(topic, nodeId, table.LeaderEpoch);
         }
         if (!TopicNames.IsValid(wanted.Name))
         {
@@ -64,18 +65,18 @@ public sealed class MetadataHandler(Broker broker) : IKafkaApiHandler
         }
         if (mayCreate)
         {
-            var created = await broker.CreateTopicAsync(new TopicSpec(wanted.Name, -1, -1, new Dictionary<string, string>()), validateOnly: false);
+            var created = await table.CreateTopicAsync(new TopicSpec(wanted.Name, -1, -1, new Dictionary<string, string>()), validateOnly: false);
             // Another request may have created it meanwhile: either way, describe what is there now.
-            if (broker.Topics.TryGet(wanted.Name, out topic))
+            if (table.Topics.TryGet(wanted.Name, out topic))
             {
-                return Describe(topic, nodeId);
+                return Describe(topic, nodeId, table.LeaderEpoch);
             }
-            return new MetadataResponse.MetadataResponseTopic { ErrorCode = KafkaErrors.Of(created.Error), Name = wanted.Name };
+            return new MetadataResponse.MetadataResponseTopic { ErrorCode = created.Error, Name = wanted.Name };
         }
         return new MetadataResponse.MetadataResponseTopic { ErrorCode = KafkaErrors.UnknownTopicOrPartition, Name = wanted.Name };
     }
 
-    private static MetadataResponse.MetadataResponseTopic Describe(TopicInfo topic, int nodeId)
+    private static MetadataResponse.MetadataResponseTopic Describe(TopicInfo topic, int nodeId, int leaderEpoch)
     {
         var result = new MetadataResponse.MetadataResponseTopic
         {
@@ -90,7 +91,7 @@ public sealed class MetadataHandler(Broker broker) : IKafkaApiHandler
             {
                 PartitionIndex = p,
                 LeaderId = nodeId,
-                LeaderEpoch = 0,
+                LeaderEpoch = leaderEpoch,
                 ReplicaNodes = [nodeId],
                 IsrNodes = [nodeId],
             });

@@ -1,19 +1,19 @@
 using Eddy.Cluster;
+using Eddy.Errors;
 using Eddy.Kafka.Protocol;
 using Eddy.Kafka.Protocol.Messages;
 
 namespace Eddy.Kafka.Server;
 
 /// <summary>
-/// OffsetForLeaderEpoch (key 23), v0–v4: where a leader epoch ends, which clients use to detect log truncation. One
-/// node is leader forever in epoch 0, which starts at the log start offset, so Kafka's epoch cache answers:
-/// epoch 0 ends at the log end offset; a later epoch is unknown (-1, -1, no error); -1 is undefined (-1, -1); an
-/// earlier (negative) one gets the start of the first known epoch, the log start offset. CurrentLeaderEpoch (v2+) is
-/// checked first, as Kafka checks it: -1 skips the check, above 0 is UNKNOWN_LEADER_EPOCH, below 0 FENCED_LEADER_EPOCH.
+/// OffsetForLeaderEpoch (key 23), v0–v4: where a leader epoch ends, which clients use to detect log truncation
+/// (KIP-101, KIP-320), answered from the partition's epoch history as Kafka's leader-epoch cache answers
+/// (<see cref="LeaderEpochHistory.EndOffsetFor"/>). CurrentLeaderEpoch (v2+) is checked first, as Kafka checks it:
+/// -1 skips the check, an older epoch is FENCED_LEADER_EPOCH, a newer one UNKNOWN_LEADER_EPOCH.
 /// </summary>
-public sealed class OffsetForLeaderEpochHandler(Broker broker) : IKafkaApiHandler
+public sealed class OffsetForLeaderEpochHandler(PartitionRouter router) : IKafkaApiHandler
 {
-    private const int NoEpoch = -1;
+    private static readonly Func<short, string?, EpochEnd> Failed = static (error, _) => new EpochEnd(error, LeaderEpochHistory.UndefinedEpoch, LeaderEpochHistory.UndefinedOffset);
 
     public short ApiKey => OffsetForLeaderEpochRequest.ApiKeyValue;
     public short MinVersion => 0;
@@ -23,56 +23,43 @@ public sealed class OffsetForLeaderEpochHandler(Broker broker) : IKafkaApiHandle
     {
         var body = (OffsetForLeaderEpochRequest)request;
         var response = new OffsetForLeaderEpochResponse();
-        var pending = new List<(OffsetForLeaderEpochResponse.EpochEndOffset Result, int Epoch, ValueTask<(bool, long, long)> Offsets)>();
+        var lookups = router.FanOut(Failed);
+        var topics = router.Topics;
         foreach (var wantedTopic in body.Topics)
         {
             var topicResult = new OffsetForLeaderEpochResponse.OffsetForLeaderTopicResult { Topic = wantedTopic.Topic };
             response.Topics.Add(topicResult);
-            broker.Topics.TryGet(wantedTopic.Topic, out var topic);
+            topics.TryGet(wantedTopic.Topic, out var topic);
             foreach (var wanted in wantedTopic.Partitions)
             {
-                var result = new OffsetForLeaderEpochResponse.EpochEndOffset { Partition = wanted.Partition, LeaderEpoch = NoEpoch, EndOffset = -1 };
-                topicResult.Partitions.Add(result);
-                if (topic is null || wanted.Partition < 0 || wanted.Partition >= topic.PartitionCount)
-                {
-                    result.ErrorCode = KafkaErrors.UnknownTopicOrPartition;
-                    continue;
-                }
-                short fenced = LeaderEpochCheck.Of(wanted.CurrentLeaderEpoch);
-                if (fenced != KafkaErrors.None)
-                {
-                    result.ErrorCode = fenced;
-                    continue;
-                }
-                string name = topic.Name;
-                int index = wanted.Partition;
-                // Started now, awaited once each below: the partitions' shards work in parallel.
-#pragma warning disable CA2012
-                pending.Add((result, wanted.LeaderEpoch, broker.OnPartitionAsync(name, index, static p => new ValueTask<(bool, long, long)>((true, p.LogStartOffset, p.Log.LogEndOffset)), (false, -1L, -1L))));
-#pragma warning restore CA2012
+                topicResult.Partitions.Add(new OffsetForLeaderEpochResponse.EpochEndOffset { Partition = wanted.Partition });
+                int current = wanted.CurrentLeaderEpoch;
+                int epoch = wanted.LeaderEpoch;
+                lookups.Add(topic, wanted.Partition, p => new ValueTask<EpochEnd>(EndOf(p, current, epoch)));
             }
         }
-        foreach (var (result, epoch, offsets) in pending)
+        var ends = await lookups.RunAsync();
+        int at = 0;
+        foreach (var topicResult in response.Topics)
         {
-            var (found, start, end) = await offsets;
-            if (!found)
+            foreach (var result in topicResult.Partitions)
             {
-                result.ErrorCode = KafkaErrors.UnknownTopicOrPartition;
-                continue;
+                (result.ErrorCode, result.LeaderEpoch, result.EndOffset) = ends[at++];
             }
-            (result.LeaderEpoch, result.EndOffset) = EndOf(epoch, start, end);
         }
         return response;
     }
 
-    /// <summary>The epoch and end offset Kafka's leader-epoch cache gives for <paramref name="epoch"/> when its only
-    /// entry is epoch 0 starting at <paramref name="logStart"/>.</summary>
-    private static (int Epoch, long EndOffset) EndOf(int epoch, long logStart, long logEnd) => epoch switch
+    private static EpochEnd EndOf(Partition partition, int currentEpoch, int epoch)
     {
-        0 => (0, logEnd),
-        NoEpoch => (NoEpoch, -1),
-        < 0 => (epoch, logStart),
-        _ => (NoEpoch, -1),
-    };
+        short fenced = partition.CheckLeaderEpoch(currentEpoch);
+        if (fenced != KafkaErrors.None)
+        {
+            return Failed(fenced, null);
+        }
+        var (found, end) = partition.EndOffsetForEpoch(epoch);
+        return new EpochEnd(KafkaErrors.None, found, end);
+    }
 
+    private readonly record struct EpochEnd(short Error, int LeaderEpoch, long EndOffset);
 }

@@ -1,8 +1,7 @@
 using Eddy.Cluster;
+using Eddy.Errors;
 using Eddy.Kafka.Protocol;
 using Eddy.Kafka.Protocol.Messages;
-using Eddy.Observability;
-using Eddy.Storage;
 
 namespace Eddy.Kafka.Server;
 
@@ -14,8 +13,10 @@ namespace Eddy.Kafka.Server;
 /// librdkafka needs it, but v0–v2 can only carry legacy message sets and get UNSUPPORTED_VERSION per partition, as in
 /// Kafka 4 (docs/protocol.md).
 /// </summary>
-public sealed class ProduceHandler(Broker broker) : IKafkaApiHandler
+public sealed class ProduceHandler(PartitionRouter router) : IKafkaApiHandler
 {
+    private static readonly Func<short, string?, AppendOutcome> Failed = static (error, message) => new AppendOutcome(error, message, -1, -1, -1);
+
     public short ApiKey => ProduceRequest.ApiKeyValue;
     public short MinVersion => 0;
     public short MaxVersion => 11;
@@ -29,18 +30,17 @@ public sealed class ProduceHandler(Broker broker) : IKafkaApiHandler
             : body.Acks is not (0 or 1 or -1) ? KafkaErrors.InvalidRequiredAcks
             : body.TransactionalId is not null ? KafkaErrors.TransactionalIdAuthorizationFailed
             : KafkaErrors.None;
-        // Start every append before awaiting any, so partitions on different shards write at the same time.
-        var pending = new List<(ProduceResponse.PartitionProduceResponse Result, ValueTask<AppendOutcome> Append)>();
+        var appends = router.FanOut(Failed);
+        var topics = router.Topics;
         foreach (var topicData in body.TopicData)
         {
             var topicResponse = new ProduceResponse.TopicProduceResponse { Name = topicData.Name };
             response.Responses.Add(topicResponse);
-            broker.Topics.TryGet(topicData.Name, out var topic);
+            topics.TryGet(topicData.Name, out var topic);
             int maxMessageBytes = topic is null ? 0 : TopicConfigs.MaxMessageBytesOf(topic);
             foreach (var partitionData in topicData.PartitionData)
             {
-                var result = new ProduceResponse.PartitionProduceResponse { Index = partitionData.Index };
-                topicResponse.PartitionResponses.Add(result);
+                topicResponse.PartitionResponses.Add(new ProduceResponse.PartitionProduceResponse { Index = partitionData.Index });
                 string? message = null;
                 short error = requestError != KafkaErrors.None ? requestError
                     : topic is null || partitionData.Index < 0 || partitionData.Index >= topic.PartitionCount ? KafkaErrors.UnknownTopicOrPartition
@@ -48,62 +48,40 @@ public sealed class ProduceHandler(Broker broker) : IKafkaApiHandler
                     : ProduceValidation.Check(partitionData.Records, maxMessageBytes, out message);
                 if (error != KafkaErrors.None)
                 {
-                    result.ErrorCode = error;
-                    result.ErrorMessage = error == KafkaErrors.TransactionalIdAuthorizationFailed ? "transactions are not supported yet" : message;
+                    appends.AddFailed(error, error == KafkaErrors.TransactionalIdAuthorizationFailed ? "transactions are not supported yet" : message);
                     continue;
                 }
                 var records = partitionData.Records!.Value;
-                string name = topic!.Name;
-                int index = partitionData.Index;
-                // Started now, awaited once each below: the partitions' shards work in parallel.
-#pragma warning disable CA2012
-                pending.Add((result, broker.OnPartitionAsync(name, index, p => AppendOnOwnerAsync(p, records), new AppendOutcome(KafkaErrors.UnknownTopicOrPartition, null, -1, -1, -1))));
-#pragma warning restore CA2012
+                appends.Add(topic, partitionData.Index, p => AppendOnOwnerAsync(p, records));
             }
         }
-        foreach (var (result, append) in pending)
+        var outcomes = await appends.RunAsync();
+        int at = 0;
+        foreach (var topicResponse in response.Responses)
         {
-            var outcome = await append;
-            result.ErrorCode = outcome.Error;
-            result.ErrorMessage = outcome.Message;
-            result.BaseOffset = outcome.BaseOffset;
-            result.LogStartOffset = outcome.LogStartOffset;
-            result.LogAppendTimeMs = outcome.LogAppendTime;
+            foreach (var result in topicResponse.PartitionResponses)
+            {
+                var outcome = outcomes[at++];
+                result.ErrorCode = outcome.Error;
+                result.ErrorMessage = outcome.Message;
+                result.BaseOffset = outcome.BaseOffset;
+                result.LogStartOffset = outcome.LogStartOffset;
+                result.LogAppendTimeMs = outcome.LogAppendTime;
+            }
         }
         return body.Acks == 0 ? null : response;
     }
 
-    private async ValueTask<AppendOutcome> AppendOnOwnerAsync(Partition partition, ReadOnlyMemory<byte> records)
+    private static async ValueTask<AppendOutcome> AppendOnOwnerAsync(Partition partition, ReadOnlyMemory<byte> records)
     {
-        try
+        // Partition.AppendAsync is pooled and completes on this shard: resume inline rather than post.
+        var result = await partition.AppendAsync(records).ConfigureAwait(false);
+        if (result.ErrorCode != KafkaErrors.None)
         {
-            // Partition.AppendAsync is pooled and completes on this shard: resume inline rather than post.
-            var result = await partition.AppendAsync(records).ConfigureAwait(false);
-            if (result.ErrorCode != KafkaErrors.None)
-            {
-                return new AppendOutcome(result.ErrorCode, null, -1, -1, -1);
-            }
-            // The time the log stamped (LogAppendTime topics), or a duplicate's original offset and timestamp, as Kafka.
-            return new AppendOutcome(KafkaErrors.None, null, result.BaseOffset, partition.LogStartOffset, result.LogAppendTime);
+            return Failed(result.ErrorCode, null);
         }
-        catch (ObjectDisposedException)
-        {
-            return new AppendOutcome(KafkaErrors.UnknownTopicOrPartition, "the partition was deleted", -1, -1, -1);
-        }
-        catch (DiskFullException e)
-        {
-            return new AppendOutcome(KafkaErrors.KafkaStorageError, e.Message, -1, -1, -1);
-        }
-        catch (LogFailedException e)
-        {
-            return new AppendOutcome(KafkaErrors.KafkaStorageError, e.Message, -1, -1, -1);
-        }
-        catch (ArgumentException e)
-        {
-            // Storage's own check of the batches disagreed with ours: refuse the batch, keep the connection.
-            Log.Warn("kafka", $"{partition}: append refused: {e.Message}");
-            return new AppendOutcome(KafkaErrors.CorruptMessage, e.Message, -1, -1, -1);
-        }
+        // The time the log stamped (LogAppendTime topics), or a duplicate's original offset and timestamp, as Kafka.
+        return new AppendOutcome(KafkaErrors.None, null, result.BaseOffset, partition.LogStartOffset, result.LogAppendTime);
     }
 
     private readonly record struct AppendOutcome(short Error, string? Message, long BaseOffset, long LogStartOffset, long LogAppendTime);

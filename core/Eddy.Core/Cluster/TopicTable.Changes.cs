@@ -1,18 +1,19 @@
+using Eddy.Errors;
 using Eddy.Observability;
 using Eddy.Runtime;
 
 namespace Eddy.Cluster;
 
 /// <summary>Topic changes: each forwards to shard 0 and runs there, one at a time.</summary>
-public sealed partial class Broker
+public sealed partial class TopicTable
 {
     /// <summary>Creates a topic (or, with <paramref name="validateOnly"/>, only checks that it could be created).</summary>
     public ValueTask<TopicResult> CreateTopicAsync(TopicSpec spec, bool validateOnly)
-        => Smp.SubmitTo(ControllerShard, () => CreateTopicOnControllerAsync(spec, validateOnly, isInternal: false));
+        => Smp.SubmitTo(ControllerShard, () => CreateOnControllerAsync(spec, validateOnly, isInternal: false));
 
     /// <summary>Deletes a topic and its data. Internal topics are refused.</summary>
     public ValueTask<TopicResult> DeleteTopicAsync(string name)
-        => Smp.SubmitTo(ControllerShard, () => DeleteTopicOnControllerAsync(name));
+        => Smp.SubmitTo(ControllerShard, () => DeleteOnControllerAsync(name));
 
     /// <summary>Grows a topic to <paramref name="count"/> partitions (Kafka never shrinks one).</summary>
     public ValueTask<TopicResult> CreatePartitionsAsync(string name, int count, bool validateOnly)
@@ -28,59 +29,37 @@ public sealed partial class Broker
     public ValueTask<TopicResult> ChangeTopicConfigsAsync(string name, Func<TopicInfo, IReadOnlyDictionary<string, string>> change, bool validateOnly)
         => Smp.SubmitTo(ControllerShard, () => SetTopicConfigsOnControllerAsync(name, change, validateOnly));
 
-    /// <summary>Records a partition's new start offset (DeleteRecords) durably in the metadata store; the caller then
-    /// applies it to the log on the partition's shard, so a crash in between finds it at the next start. Never moves a
-    /// recorded start offset back (two DeleteRecords may arrive out of order), and records nothing for a topic deleted
-    /// meanwhile. <paramref name="offset"/> must already be checked against the log.</summary>
-    public ValueTask SetStartOffsetAsync(TopicInfo topic, int partition, long offset)
-        => Smp.SubmitTo(ControllerShard, async () =>
-        {
-            await _changes.EnterAsync();
-            try
-            {
-                bool current = _topics.TryGet(topic.Name, out var now) && now.Revision == topic.Revision;
-                if (current && offset > _store.StartOffset(topic, partition))
-                {
-                    await _store.PutStartOffsetAsync(topic, partition, offset);
-                }
-            }
-            finally
-            {
-                _changes.Exit();
-            }
-        });
-
-    private async ValueTask<TopicResult> CreateTopicOnControllerAsync(TopicSpec spec, bool validateOnly, bool isInternal)
+    private async ValueTask<TopicResult> CreateOnControllerAsync(TopicSpec spec, bool validateOnly, bool isInternal)
     {
         await _changes.EnterAsync();
         try
         {
             if (!TopicNames.IsValid(spec.Name))
             {
-                return TopicResult.Fail(TopicError.InvalidTopic, $"'{spec.Name}' is not a valid topic name: up to {TopicNames.MaxLength} characters of [a-zA-Z0-9._-], not '.' or '..'");
+                return TopicResult.Fail(KafkaErrors.InvalidTopic, $"'{spec.Name}' is not a valid topic name: up to {TopicNames.MaxLength} characters of [a-zA-Z0-9._-], not '.' or '..'");
             }
             if (_topics.TryGet(spec.Name, out _))
             {
-                return TopicResult.Fail(TopicError.TopicAlreadyExists, $"topic '{spec.Name}' already exists");
+                return TopicResult.Fail(KafkaErrors.TopicAlreadyExists, $"topic '{spec.Name}' already exists");
             }
             if (CollidesWith(spec.Name) is { } other)
             {
                 // Kafka refuses names that differ only in '.' versus '_': metric names would collide.
-                return TopicResult.Fail(TopicError.InvalidTopic, $"topic '{spec.Name}' collides with existing topic '{other}' ('.' and '_' are the same in metric names)");
+                return TopicResult.Fail(KafkaErrors.InvalidTopic, $"topic '{spec.Name}' collides with existing topic '{other}' ('.' and '_' are the same in metric names)");
             }
             int partitions = spec.Partitions == -1 ? Options.DefaultPartitions : spec.Partitions;
             if (partitions < 1 || partitions > Options.MaxPartitionsPerTopic)
             {
-                return TopicResult.Fail(TopicError.InvalidPartitions, $"number of partitions must be within [1, {Options.MaxPartitionsPerTopic}], not {partitions}");
+                return TopicResult.Fail(KafkaErrors.InvalidPartitions, $"number of partitions must be within [1, {Options.MaxPartitionsPerTopic}], not {partitions}");
             }
             short replication = spec.ReplicationFactor == -1 ? Options.DefaultReplicationFactor : spec.ReplicationFactor;
             if (replication < 1)
             {
-                return TopicResult.Fail(TopicError.InvalidReplicationFactor, $"replication factor must be at least 1, not {spec.ReplicationFactor}");
+                return TopicResult.Fail(KafkaErrors.InvalidReplicationFactor, $"replication factor must be at least 1, not {spec.ReplicationFactor}");
             }
             if (TopicConfigs.Validate(spec.Configs!) is { } problem)
             {
-                return TopicResult.Fail(TopicError.InvalidConfig, problem);
+                return TopicResult.Fail(KafkaErrors.InvalidConfig, problem);
             }
             var topic = new TopicInfo(spec.Name, Guid.NewGuid(), partitions, replication,
                 new Dictionary<string, string>(spec.Configs, StringComparer.Ordinal), 0, isInternal);
@@ -92,14 +71,14 @@ public sealed partial class Broker
             await _store.PutTopicAsync(topic);
             try
             {
-                await OpenPartitionsAsync(topic, 0, partitions);
+                await _reconciler.OpenNewAsync(topic, 0, partitions, LeaderEpoch);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
                 // All or nothing: the record goes too, so that neither a restart nor a retry finds half a topic.
                 Log.Error(Subsystem, $"topic '{topic.Name}': opening partitions failed, the topic is not created: {e.Message}");
                 await _store.DeleteTopicAsync(topic);
-                return TopicResult.Fail(TopicError.StorageError, $"topic '{topic.Name}' was not created: its partitions could not be opened: {e.Message}");
+                return TopicResult.Fail(KafkaErrors.KafkaStorageError, $"topic '{topic.Name}' was not created: its partitions could not be opened: {e.Message}");
             }
             Publish(topics =>
             {
@@ -115,23 +94,23 @@ public sealed partial class Broker
         }
     }
 
-    private async ValueTask<TopicResult> DeleteTopicOnControllerAsync(string name)
+    private async ValueTask<TopicResult> DeleteOnControllerAsync(string name)
     {
         await _changes.EnterAsync();
         try
         {
             if (!_topics.TryGet(name, out var topic))
             {
-                return TopicResult.Fail(TopicError.UnknownTopic, $"topic '{name}' does not exist");
+                return TopicResult.Fail(KafkaErrors.UnknownTopicOrPartition, $"topic '{name}' does not exist");
             }
             if (topic.IsInternal)
             {
-                return TopicResult.Fail(TopicError.TopicAuthorizationFailed, $"'{name}' is an internal topic and cannot be deleted");
+                return TopicResult.Fail(KafkaErrors.TopicAuthorizationFailed, $"'{name}' is an internal topic and cannot be deleted");
             }
             // Forget it first, so new requests stop finding it; then drop the record and the data.
             Publish(topics => topics.Remove(name));
             await _store.DeleteTopicAsync(topic);
-            await OnEveryShardAsync(shard => shard.CloseTopicAsync(topic, delete: true));
+            await _reconciler.CloseTopicAsync(topic, delete: true);
             Log.Info(Subsystem, $"deleted topic '{name}'");
             return TopicResult.Ok(topic);
         }
@@ -148,19 +127,19 @@ public sealed partial class Broker
         {
             if (!_topics.TryGet(name, out var topic))
             {
-                return TopicResult.Fail(TopicError.UnknownTopic, $"topic '{name}' does not exist");
+                return TopicResult.Fail(KafkaErrors.UnknownTopicOrPartition, $"topic '{name}' does not exist");
             }
             if (count <= topic.PartitionCount)
             {
-                return TopicResult.Fail(TopicError.InvalidPartitions, $"topic '{name}' has {topic.PartitionCount} partitions; the new count must be larger, not {count}");
+                return TopicResult.Fail(KafkaErrors.InvalidPartitions, $"topic '{name}' has {topic.PartitionCount} partitions; the new count must be larger, not {count}");
             }
             if (count > Options.MaxPartitionsPerTopic)
             {
-                return TopicResult.Fail(TopicError.InvalidPartitions, $"number of partitions must be at most {Options.MaxPartitionsPerTopic}, not {count}");
+                return TopicResult.Fail(KafkaErrors.InvalidPartitions, $"number of partitions must be at most {Options.MaxPartitionsPerTopic}, not {count}");
             }
             if (topic.IsInternal)
             {
-                return TopicResult.Fail(TopicError.TopicAuthorizationFailed, $"'{name}' is an internal topic; its partition count is fixed");
+                return TopicResult.Fail(KafkaErrors.TopicAuthorizationFailed, $"'{name}' is an internal topic; its partition count is fixed");
             }
             var grown = topic with { PartitionCount = count };
             if (validateOnly)
@@ -170,14 +149,14 @@ public sealed partial class Broker
             await _store.PutTopicAsync(grown);
             try
             {
-                await OpenPartitionsAsync(grown, topic.PartitionCount, count);
+                await _reconciler.OpenNewAsync(grown, topic.PartitionCount, count, LeaderEpoch);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
                 // As for a new topic: all or nothing, so the old count is recorded again.
                 Log.Error(Subsystem, $"topic '{name}': opening partitions {topic.PartitionCount}..{count - 1} failed, it keeps {topic.PartitionCount}: {e.Message}");
                 await _store.PutTopicAsync(topic);
-                return TopicResult.Fail(TopicError.StorageError, $"topic '{name}' keeps {topic.PartitionCount} partitions: the new ones could not be opened: {e.Message}");
+                return TopicResult.Fail(KafkaErrors.KafkaStorageError, $"topic '{name}' keeps {topic.PartitionCount} partitions: the new ones could not be opened: {e.Message}");
             }
             Publish(topics =>
             {
@@ -200,12 +179,12 @@ public sealed partial class Broker
         {
             if (!_topics.TryGet(name, out var topic))
             {
-                return TopicResult.Fail(TopicError.UnknownTopic, $"topic '{name}' does not exist");
+                return TopicResult.Fail(KafkaErrors.UnknownTopicOrPartition, $"topic '{name}' does not exist");
             }
             var configs = change(topic);
             if (TopicConfigs.Validate(configs!) is { } problem)
             {
-                return TopicResult.Fail(TopicError.InvalidConfig, problem);
+                return TopicResult.Fail(KafkaErrors.InvalidConfig, problem);
             }
             var changed = topic with { Configs = new Dictionary<string, string>(configs, StringComparer.Ordinal) };
             if (validateOnly)
@@ -218,43 +197,12 @@ public sealed partial class Broker
                 topics[name] = changed;
                 return true;
             });
-            await OnEveryShardAsync(shard =>
-            {
-                shard.Reconfigure(changed);
-                return default;
-            });
+            await _reconciler.ReconfigureAsync(changed);
             return TopicResult.Ok(changed);
         }
         finally
         {
             _changes.Exit();
-        }
-    }
-
-    /// <summary>Opens partitions [<paramref name="from"/>, <paramref name="to"/>) of a new or grown topic on their
-    /// shards, the shards in parallel (each open reserves space and syncs a directory). If any fails, the partitions
-    /// opened are closed again on every shard, their directories removed, and the first failure is thrown.</summary>
-    private async ValueTask OpenPartitionsAsync(TopicInfo topic, int from, int to)
-    {
-        var byShard = Enumerable.Range(from, to - from).GroupBy(p => ShardOf(topic.Name, p)).Select(g => (Shard: g.Key, Indices: g.ToArray())).ToList();
-        var opening = new List<Task>();
-        foreach (var (shard, indices) in byShard)
-        {
-            var partitions = _shards[shard];
-            opening.Add(Smp.SubmitTo(shard, () => partitions.OpenNewAsync(topic, indices)).AsTask());
-        }
-        try
-        {
-            await Task.WhenAll(opening);
-        }
-        catch
-        {
-            foreach (var (shard, indices) in byShard)
-            {
-                var partitions = _shards[shard];
-                await Smp.SubmitTo(shard, () => partitions.CloseNewAsync(topic, indices));
-            }
-            throw;
         }
     }
 

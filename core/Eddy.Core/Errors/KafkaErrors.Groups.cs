@@ -1,4 +1,4 @@
-namespace Eddy.Kafka.Server;
+namespace Eddy.Errors;
 
 /// <summary>The error codes of the group coordinator's APIs (Errors.java; NOTES.md sections 3.4 and 3.10).</summary>
 public static partial class KafkaErrors

@@ -1,8 +1,10 @@
-using Eddy.Cluster;
+namespace Eddy.Errors;
 
-namespace Eddy.Kafka.Server;
-
-/// <summary>The Kafka error codes the server answers with (Errors.java; NOTES.md section 3.10).</summary>
+/// <summary>
+/// The Kafka error codes (Errors.java; NOTES.md section 3.10). They are the outcomes of partition and topic operations
+/// in Cluster as well as what the Kafka server answers, so they live below both: Cluster returns them, handlers copy
+/// them into responses, and no layer maps one error enum onto another.
+/// </summary>
 public static partial class KafkaErrors
 {
     public const short UnknownServerError = -1;
@@ -38,19 +40,4 @@ public static partial class KafkaErrors
     public const short UnknownTopicId = 100;
     public const short MismatchedEndpointType = 114;
     public const short UnsupportedEndpointType = 115;
-
-    /// <summary>The Kafka code for a refused topic operation.</summary>
-    public static short Of(TopicError error) => error switch
-    {
-        TopicError.None => None,
-        TopicError.TopicAlreadyExists => TopicAlreadyExists,
-        TopicError.UnknownTopic => UnknownTopicOrPartition,
-        TopicError.InvalidTopic => InvalidTopic,
-        TopicError.InvalidPartitions => InvalidPartitions,
-        TopicError.InvalidReplicationFactor => InvalidReplicationFactor,
-        TopicError.InvalidConfig => InvalidConfig,
-        TopicError.TopicAuthorizationFailed => TopicAuthorizationFailed,
-        TopicError.StorageError => KafkaStorageError,
-        _ => UnknownServerError,
-    };
 }

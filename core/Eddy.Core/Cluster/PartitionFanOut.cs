@@ -1,0 +1,132 @@
+using Eddy.Errors;
+using Eddy.Runtime;
+
+namespace Eddy.Cluster;
+
+/// <summary>
+/// The per-partition part of one request, written once for every handler that has one: the handler adds the
+/// partitions in request order, each with the work to run on it; <see cref="RunAsync"/> groups them by owner shard,
+/// makes one cross-shard call per shard, where that shard's partitions are all started before any is awaited (so
+/// their appends share a group commit and their reads overlap), and returns the outcomes in the order they were added.
+/// A partition that is not in the topic, or no longer open on its shard, gets UNKNOWN_TOPIC_OR_PARTITION; storage
+/// failures become their Kafka codes (<see cref="PartitionErrors"/>). Created, run and read on one shard, once.
+/// </summary>
+public sealed class PartitionFanOut<TOutcome>
+{
+    private readonly PartitionRouter _router;
+    private readonly Func<short, string?, TOutcome> _failed;
+    private readonly List<Entry> _entries = [];
+    private TOutcome[]? _outcomes;
+
+    internal PartitionFanOut(PartitionRouter router, Func<short, string?, TOutcome> failed)
+    {
+        _router = router;
+        _failed = failed;
+    }
+
+    public int Count => _entries.Count;
+
+    /// <summary>Adds partition <paramref name="index"/> of <paramref name="topic"/> (null: not found) with its work.</summary>
+    public void Add(TopicInfo? topic, int index, Func<Partition, ValueTask<TOutcome>> work)
+    {
+        if (topic is null || index < 0 || index >= topic.PartitionCount)
+        {
+            AddFailed(KafkaErrors.UnknownTopicOrPartition);
+            return;
+        }
+        _entries.Add(new Entry(topic.Name, index, _router.ShardOf(topic.Name, index), work, KafkaErrors.None, null));
+    }
+
+    /// <summary>Adds a partition that the handler already refused, keeping its place in the request order.</summary>
+    public void AddFailed(short error, string? message = null)
+    {
+        Invariant(error != KafkaErrors.None, "a refused partition has an error");
+        _entries.Add(new Entry(null, -1, -1, null, error, message));
+    }
+
+    /// <summary>Runs every partition's work on its shard and returns the outcomes in the order they were added.</summary>
+    public async ValueTask<TOutcome[]> RunAsync()
+    {
+        Invariant(_outcomes is null, "a fan-out runs once");
+        var outcomes = _outcomes = new TOutcome[_entries.Count];
+        var byShard = new Dictionary<int, List<int>>();
+        for (int i = 0; i < _entries.Count; i++)
+        {
+            var entry = _entries[i];
+            if (entry.Work is null)
+            {
+                outcomes[i] = _failed(entry.Error, entry.Message);
+                continue;
+            }
+            if (!byShard.TryGetValue(entry.Shard, out var list))
+            {
+                byShard[entry.Shard] = list = [];
+            }
+            list.Add(i);
+        }
+        if (byShard.Count == 0)
+        {
+            return outcomes;
+        }
+        // Every shard's call is started before any is awaited, so the shards work at the same time. Each writes only
+        // its own entries' slots; the calls' completions carry those writes back to this shard.
+        var calls = new List<ValueTask>(byShard.Count);
+        foreach (var (shard, indices) in byShard)
+        {
+#pragma warning disable CA2012 // awaited once each below
+            calls.Add(Smp.SubmitTo(shard, () => RunOnShardAsync(indices)));
+#pragma warning restore CA2012
+        }
+        foreach (var call in calls)
+        {
+            await call;
+        }
+        return outcomes;
+    }
+
+    private async ValueTask RunOnShardAsync(List<int> indices)
+    {
+        var outcomes = _outcomes!;
+        var started = new ValueTask<TOutcome>[indices.Count];
+        for (int i = 0; i < indices.Count; i++)
+        {
+            var entry = _entries[indices[i]];
+            if (!_router.TryGetLocal(entry.Topic!, entry.Index, out var partition))
+            {
+                started[i] = new ValueTask<TOutcome>(_failed(KafkaErrors.UnknownTopicOrPartition, null));
+                continue;
+            }
+            try
+            {
+#pragma warning disable CA2012 // awaited once each below
+                started[i] = entry.Work!(partition);
+#pragma warning restore CA2012
+            }
+            catch (Exception e) when (PartitionErrors.TryMap(e, out short code, out string? message))
+            {
+                started[i] = new ValueTask<TOutcome>(_failed(code, message));
+            }
+        }
+        for (int i = 0; i < indices.Count; i++)
+        {
+            try
+            {
+                outcomes[indices[i]] = await started[i];
+            }
+            catch (Exception e) when (PartitionErrors.TryMap(e, out short code, out string? message))
+            {
+                outcomes[indices[i]] = _failed(code, message);
+            }
+        }
+    }
+
+    private static void Invariant(bool condition, string what)
+    {
+        if (!condition)
+        {
+            throw new InvalidOperationException($"fan-out invariant violated: {what}");
+        }
+    }
+
+    private readonly record struct Entry(string? Topic, int Index, int Shard, Func<Partition, ValueTask<TOutcome>>? Work, short Error, string? Message);
+}

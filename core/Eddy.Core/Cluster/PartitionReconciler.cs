@@ -1,0 +1,129 @@
+using Eddy.Runtime;
+
+namespace Eddy.Cluster;
+
+/// <summary>
+/// Brings each shard's partitions to what the <see cref="TopicTable"/> says: opens the partitions of every recorded
+/// topic at start, opens a new or grown topic's partitions on their shards (all of them or none), closes and deletes a
+/// deleted topic's, hands new configs to the partitions of a reconfigured topic, runs housekeeping on every shard and
+/// closes everything at stop. Each shard's partitions sit in that shard's <see cref="ShardPartitions"/>, touched only
+/// on that shard. With replication, this is where a node will start and stop its replicas as placement changes.
+/// </summary>
+public sealed class PartitionReconciler
+{
+    private readonly ShardGroup _group;
+    private readonly ShardPartitions[] _shards;
+    private readonly List<Task> _housekeeping = [];
+    private volatile bool _stopping;
+
+    internal PartitionReconciler(ShardGroup group, BrokerOptions options, IStartOffsetStore starts)
+    {
+        _group = group;
+        _shards = new ShardPartitions[group.Count];
+        for (int i = 0; i < _shards.Length; i++)
+        {
+            _shards[i] = new ShardPartitions(options, starts);
+        }
+    }
+
+    public int ShardOf(string topic, int partition) => PartitionPlacement.ShardOf(topic, partition, _group.Count);
+
+    /// <summary>The partitions of shard <paramref name="shard"/>; touch them on that shard only.</summary>
+    internal ShardPartitions On(int shard) => _shards[shard];
+
+    /// <summary>Opens every partition of <paramref name="topics"/> on its shard, the shards in parallel, recovering their
+    /// logs. Called from outside the shards, at start.</summary>
+    internal async Task OpenAllAsync(List<TopicInfo> topics, Dictionary<string, long[]> startOffsets, int leaderEpoch)
+    {
+        var opening = new List<Task>();
+        for (int shard = 0; shard < _group.Count; shard++)
+        {
+            int id = shard;
+            opening.Add(_group.InvokeAsync(id, async () =>
+            {
+                foreach (var topic in topics)
+                {
+                    for (int p = 0; p < topic.PartitionCount; p++)
+                    {
+                        if (ShardOf(topic.Name, p) == id)
+                        {
+                            await _shards[id].OpenAsync(topic, p, startOffsets[topic.Name][p], leaderEpoch);
+                        }
+                    }
+                }
+            }));
+        }
+        await Task.WhenAll(opening);
+    }
+
+    /// <summary>Opens partitions [<paramref name="from"/>, <paramref name="to"/>) of a new or grown topic on their
+    /// shards, the shards in parallel (each open reserves space and syncs a directory). If any fails, the partitions
+    /// opened are closed again on every shard, their directories removed, and the first failure is thrown. From shard code.</summary>
+    internal async ValueTask OpenNewAsync(TopicInfo topic, int from, int to, int leaderEpoch)
+    {
+        var byShard = Enumerable.Range(from, to - from).GroupBy(p => ShardOf(topic.Name, p)).Select(g => (Shard: g.Key, Indices: g.ToArray())).ToList();
+        var opening = new List<Task>();
+        foreach (var (shard, indices) in byShard)
+        {
+            var partitions = _shards[shard];
+            opening.Add(Smp.SubmitTo(shard, () => partitions.OpenNewAsync(topic, indices, leaderEpoch)).AsTask());
+        }
+        try
+        {
+            await Task.WhenAll(opening);
+        }
+        catch
+        {
+            foreach (var (shard, indices) in byShard)
+            {
+                var partitions = _shards[shard];
+                await Smp.SubmitTo(shard, () => partitions.CloseNewAsync(topic, indices));
+            }
+            throw;
+        }
+    }
+
+    /// <summary>Closes a topic's partitions on every shard; with <paramref name="delete"/>, removes their data. From shard code.</summary>
+    internal ValueTask CloseTopicAsync(TopicInfo topic, bool delete) => OnEveryShardAsync(shard => shard.CloseTopicAsync(topic, delete));
+
+    /// <summary>Gives a reconfigured topic's partitions their new settings on every shard. From shard code.</summary>
+    internal ValueTask ReconfigureAsync(TopicInfo topic) => OnEveryShardAsync(shard =>
+    {
+        shard.Reconfigure(topic);
+        return default;
+    });
+
+    /// <summary>Starts retention and compaction on every shard. Called from outside the shards.</summary>
+    internal void StartHousekeeping()
+    {
+        for (int shard = 0; shard < _group.Count; shard++)
+        {
+            int id = shard;
+            _housekeeping.Add(_group.InvokeAsync(id, () => _shards[id].HousekeepingLoopAsync(() => _stopping)).Unwrap());
+        }
+    }
+
+    /// <summary>Flushes and closes every partition. Called from outside the shards.</summary>
+    internal async Task CloseAllAsync()
+    {
+        _stopping = true;
+        var closing = new List<Task>();
+        for (int shard = 0; shard < _group.Count; shard++)
+        {
+            int id = shard;
+            closing.Add(_group.InvokeAsync(id, () => _shards[id].CloseAllAsync()));
+        }
+        await Task.WhenAll(closing);
+        // The housekeeping loops wake at their next interval, see the flag and end; nothing waits for them.
+    }
+
+    /// <summary>Runs <paramref name="work"/> on every shard, one shard after another.</summary>
+    private async ValueTask OnEveryShardAsync(Func<ShardPartitions, ValueTask> work)
+    {
+        for (int shard = 0; shard < _group.Count; shard++)
+        {
+            var partitions = _shards[shard];
+            await Smp.SubmitTo(shard, () => work(partitions));
+        }
+    }
+}
