@@ -1,4 +1,4 @@
-using Eddy.Kafka.Protocol;
+using Eddy.Records;
 using Eddy.Kafka.Server;
 
 namespace Eddy.Cluster.Producers;

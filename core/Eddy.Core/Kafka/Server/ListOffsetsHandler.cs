@@ -1,6 +1,7 @@
 using Eddy.Cluster;
 using Eddy.Kafka.Protocol;
 using Eddy.Kafka.Protocol.Messages;
+using Eddy.Records;
 using Eddy.Storage;
 
 namespace Eddy.Kafka.Server;
@@ -99,7 +100,7 @@ public sealed class ListOffsetsHandler(Broker broker) : IKafkaApiHandler
             return (KafkaErrors.None, -1, -1); // no such record: Kafka answers offset -1
         }
         using var read = await partition.Log.ReadAsync(batchOffset, 1);
-        foreach (var batch in RecordBatch.Enumerate(read.Records))
+        foreach (var batch in RecordBatch.Enumerate(read.Records.Span))
         {
             if (batch.MaxTimestamp < timestamp)
             {
@@ -109,8 +110,9 @@ public sealed class ListOffsetsHandler(Broker broker) : IKafkaApiHandler
             {
                 return (KafkaErrors.None, Math.Max(batch.BaseOffset, partition.LogStartOffset), batch.MaxTimestamp);
             }
-            using var records = batch.OpenRecords();
-            foreach (var record in records)
+            using var records = RecordsPayload.Open(batch);
+            var reader = records.ReadRecords();
+            while (reader.TryNext(out var record))
             {
                 if (record.Timestamp >= timestamp && record.Offset >= partition.LogStartOffset)
                 {
