@@ -1,4 +1,3 @@
-using Eddy.Kafka.Protocol;
 using Eddy.Kafka.Protocol.Messages;
 using Eddy.Records;
 

@@ -1,4 +1,3 @@
-using Eddy.Kafka.Protocol;
 using Eddy.Records;
 using Eddy.Runtime;
 

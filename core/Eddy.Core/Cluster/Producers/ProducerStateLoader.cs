@@ -1,4 +1,3 @@
-using Eddy.Kafka.Protocol;
 using Eddy.Native;
 using Eddy.Observability;
 using Eddy.Records;
