@@ -100,7 +100,7 @@ public class CompressionCodecTests(BrokerFixture node) : IClassFixture<BrokerFix
         }
 
         // What the broker stores: batches of several records, each with the client's codec.
-        var expected = (Kafka.Protocol.CompressionType)(int)codec;
+        var expected = (Records.CompressionType)(int)codec;
         for (int p = 0; p < Partitions; p++)
         {
             var batches = await RawBatches.FetchAsync(node.Server.Port, topic, p);
@@ -109,7 +109,7 @@ public class CompressionCodecTests(BrokerFixture node) : IClassFixture<BrokerFix
             // every batch of several records carries the codec, and there are such batches.
             Assert.Contains(batches, b => b.RecordCount > 1);
             Assert.All(batches.Where(b => b.RecordCount > 1), b => Assert.Equal(expected, b.Compression));
-            Assert.All(batches, b => Assert.True(b.Compression == expected || b.Compression == Kafka.Protocol.CompressionType.None));
+            Assert.All(batches, b => Assert.True(b.Compression == expected || b.Compression == Records.CompressionType.None));
         }
     }
 }

@@ -3,6 +3,7 @@ using System.Text;
 using Eddy.Cluster;
 using Eddy.Kafka.Protocol;
 using Eddy.Kafka.Protocol.Messages;
+using Eddy.Records;
 
 namespace Eddy.Broker.Tests;
 
@@ -19,9 +20,9 @@ public class DataPathProtocolTests(BrokerFixture node) : IClassFixture<BrokerFix
 
     private static byte[] Batch(string value)
     {
-        using var builder = new RecordBatchBuilder();
+        var builder = new RecordBatchBuilder();
         builder.Add(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), default, Encoding.UTF8.GetBytes(value), keyIsNull: true);
-        return builder.ToArray();
+        return builder.Finish().ToArray();
     }
 
     private static ProduceRequest Produce(string topic, int partition, string value) => new()
@@ -88,13 +89,11 @@ public class DataPathProtocolTests(BrokerFixture node) : IClassFixture<BrokerFix
         var response = (FetchResponse)KafkaFrames.DecodeResponse(frame, 1, 12, out _);
         var data = response.Responses.Single().Partitions.Single();
         Assert.Equal((0, 1L), ((int)data.ErrorCode, data.HighWatermark));
-        var batch = RecordBatch.Parse(data.Records!.Value);
+        var batch = new RecordBatch(data.Records!.Value.Span);
         Assert.Equal(0, batch.BaseOffset);
-        using var records = batch.OpenRecords();
-        foreach (var record in records)
-        {
-            Assert.Equal("wake up", Encoding.UTF8.GetString(record.Value));
-        }
+        var reader = batch.ReadRecords();
+        Assert.True(reader.TryNext(out var record));
+        Assert.Equal("wake up", Encoding.UTF8.GetString(record.Value));
     }
 
     [Fact]

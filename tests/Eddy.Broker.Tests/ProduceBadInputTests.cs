@@ -5,6 +5,7 @@ using Eddy.Errors;
 using Eddy.Kafka.Protocol;
 using Eddy.Kafka.Protocol.Messages;
 using Eddy.Kafka.Server;
+using Eddy.Records;
 
 namespace Eddy.Broker.Tests;
 
@@ -27,9 +28,9 @@ public class ProduceBadInputTests(BrokerFixture node) : IClassFixture<BrokerFixt
 
     private static byte[] Batch(string value)
     {
-        using var builder = new RecordBatchBuilder();
+        var builder = new RecordBatchBuilder();
         builder.Add(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), default, Encoding.UTF8.GetBytes(value), keyIsNull: true);
-        return builder.ToArray();
+        return builder.Finish().ToArray();
     }
 
     /// <summary>A valid batch with one bit of its last record flipped: the structure parses, the CRC32C does not match.</summary>
@@ -37,7 +38,7 @@ public class ProduceBadInputTests(BrokerFixture node) : IClassFixture<BrokerFixt
     {
         var batch = Batch(value);
         batch[^2] ^= 0x01;
-        Assert.False(RecordBatch.Parse(batch).IsCrcValid);
+        Assert.Equal(BatchCheck.BadCrc, RecordBatch.Check(batch, verifyCrc: true, out _));
         return batch;
     }
 

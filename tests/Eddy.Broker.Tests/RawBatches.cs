@@ -1,5 +1,5 @@
-using Eddy.Kafka.Protocol;
 using Eddy.Kafka.Protocol.Messages;
+using Eddy.Records;
 
 namespace Eddy.Broker.Tests;
 
@@ -18,9 +18,9 @@ internal static class RawBatches
         var data = Assert.Single(Assert.Single(response.Responses).Partitions);
         Assert.Equal(0, data.ErrorCode);
         var batches = new List<(CompressionType, int, int)>();
-        foreach (var batch in RecordBatch.Enumerate(data.Records ?? ReadOnlyMemory<byte>.Empty))
+        foreach (var batch in RecordBatch.Enumerate((data.Records ?? ReadOnlyMemory<byte>.Empty).Span))
         {
-            batches.Add((batch.Compression, batch.RecordCount, batch.Bytes.Length));
+            batches.Add((batch.Compression, batch.RecordCount, batch.TotalSize));
         }
         return batches;
     }

@@ -1,4 +1,5 @@
 using Eddy.Cluster.Producers;
+using Eddy.Records;
 
 namespace Eddy.Producers.Tests;
 
@@ -286,10 +287,10 @@ public class ProducerStateTableTests
         Assert.Equal(0, allocated);
     }
 
-    private static Kafka.Protocol.RecordBatch Batch(long pid, short epoch, int seq, int records, long baseOffset)
+    private static RecordBatch Batch(long pid, short epoch, int seq, int records, long baseOffset)
     {
         var bytes = ProducerBatches.Make(pid, epoch, seq, records);
         System.Buffers.Binary.BinaryPrimitives.WriteInt64BigEndian(bytes, baseOffset);
-        return Kafka.Protocol.RecordBatch.Parse(bytes);
+        return new RecordBatch(bytes);
     }
 }

@@ -1,4 +1,4 @@
-using Eddy.Kafka.Protocol;
+using Eddy.Records;
 using Eddy.Runtime;
 
 namespace Eddy.Producers.Tests;
@@ -40,12 +40,18 @@ public static class ProducerBatches
 {
     public static byte[] Make(long producerId, short epoch, int baseSequence, int records, long timestamp = 1_000, bool transactional = false)
     {
-        using var builder = new RecordBatchBuilder { ProducerId = producerId, ProducerEpoch = epoch, BaseSequence = baseSequence, IsTransactional = transactional };
+        var builder = new RecordBatchBuilder
+        {
+            ProducerId = producerId,
+            ProducerEpoch = epoch,
+            BaseSequence = baseSequence,
+            Attributes = transactional ? RecordBatch.TransactionalFlag : (short)0,
+        };
         for (int i = 0; i < records; i++)
         {
             builder.Add(timestamp + i, "key"u8, "value"u8);
         }
-        return builder.ToArray();
+        return builder.Finish().ToArray();
     }
 
     public static byte[] Plain(int records, long timestamp = 1_000) => Make(-1, -1, -1, records, timestamp);

@@ -1,6 +1,7 @@
 using System.Text;
 using Eddy.Kafka.Protocol;
 using Eddy.Kafka.Protocol.Messages;
+using Eddy.Records;
 
 namespace Eddy.Protocol.Tests;
 
@@ -28,7 +29,7 @@ public class CapturedFrameTests
     {
         var req = (ProduceRequest)KafkaFrames.DecodeRequest(frame).Body;
         var records = req.TopicData[0].PartitionData[0].Records!.Value;
-        return RecordBatch.Parse(records).Compression.ToString().ToLowerInvariant();
+        return new RecordBatch(records.Span).Compression.ToString().ToLowerInvariant();
     }
 
     internal static void AssertDecodes(string name, byte[] frame)
@@ -62,15 +63,17 @@ public class CapturedFrameTests
                 Assert.Null(p.TransactionalId);
                 var part = Assert.Single(Assert.Single(p.TopicData, t => t.Name == "t").PartitionData);
                 Assert.Equal(0, part.Index);
-                var batch = RecordBatch.Parse(part.Records!.Value);
-                batch.Validate();
+                Assert.Equal(BatchCheck.Ok, RecordBatch.Check(part.Records!.Value.Span, verifyCrc: true, out int size));
+                Assert.Equal(part.Records.Value.Length, size);
+                var batch = new RecordBatch(part.Records.Value.Span);
                 Assert.Equal(name["produce-".Length..], batch.Compression.ToString().ToLowerInvariant());
                 Assert.Equal(-1, batch.ProducerId);
                 Assert.Equal(batch.RecordCount - 1, batch.LastOffsetDelta);
-                using (var records = batch.OpenRecords())
+                using (var records = RecordsPayload.Open(batch))
                 {
                     int i = 0;
-                    foreach (var rec in records)
+                    var reader = records.ReadRecords();
+                    while (reader.TryNext(out var rec))
                     {
                         Assert.Equal($"key-{i}", Encoding.UTF8.GetString(rec.Key));
                         Assert.StartsWith($"{batch.Compression.ToString().ToLowerInvariant()} value {i} ", Encoding.UTF8.GetString(rec.Value));
@@ -81,6 +84,7 @@ public class CapturedFrameTests
                         }
                         i++;
                     }
+                    Assert.False(reader.Malformed);
                     Assert.Equal(batch.RecordCount, i);
                     Assert.True(i >= 1);
                 }

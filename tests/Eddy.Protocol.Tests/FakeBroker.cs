@@ -4,6 +4,7 @@ using System.Net;
 using System.Net.Sockets;
 using Eddy.Kafka.Protocol;
 using Eddy.Kafka.Protocol.Messages;
+using Eddy.Records;
 
 namespace Eddy.Protocol.Tests;
 
@@ -134,7 +135,7 @@ internal sealed class FakeBroker : IDisposable
         {
             var copy = (byte[])stored.Clone();
             BinaryPrimitives.WriteInt64BigEndian(copy, offset); // baseOffset is outside the CRC
-            offset += RecordBatch.Parse(copy).RecordCount;
+            offset += new RecordBatch(copy).RecordCount;
             w.WriteRaw(copy);
         }
         var response = new FetchResponse();

@@ -107,8 +107,6 @@ public class MalformedInputTests
     {
         AssertRejected(() => { var r = new KafkaReader(new byte[] { 0x80, 0x80, 0x80, 0x80, 0x80, 0x01 }); r.ReadUnsignedVarInt(); });
         AssertRejected(() => { var r = new KafkaReader(new byte[] { 0xFF, 0xFF, 0xFF, 0xFF, 0x1F }); r.ReadUnsignedVarInt(); });
-        AssertRejected(() => { var r = new KafkaReader(new byte[] { 0x80, 0x80, 0x80 }); r.ReadVarInt(); });
-        AssertRejected(() => { var r = new KafkaReader(Enumerable.Repeat((byte)0xFF, 11).ToArray()); r.ReadVarLong(); });
         // Compact array length as a 5-byte varint: far above what the frame holds.
         AssertRejected(() => Decode<MetadataRequest>([0xFF, 0xFF, 0xFF, 0xFF, 0x0F, 0x00], 9));
     }
@@ -124,31 +122,6 @@ public class MalformedInputTests
             for (int k = rng.Next(1, 4); k > 0; k--) frame[rng.Next(frame.Length)] = (byte)rng.Next(256);
             var ex = Xunit.Record.Exception(() => KafkaFrames.DecodeRequest(frame));
             Assert.True(ex is null or KafkaProtocolException, $"iteration {i}: {ex}");
-        }
-    }
-
-    [Fact]
-    public void CorruptedRecordsAndPayloadsFailOnlyWithTheProtocolException()
-    {
-        var rng = new Random(3);
-        foreach (var codec in new[] { CompressionType.None, CompressionType.Gzip, CompressionType.Snappy, CompressionType.Lz4, CompressionType.Zstd })
-        {
-            using var b = new RecordBatchBuilder(codec);
-            for (int i = 0; i < 20; i++) b.Add(i, [(byte)i], new byte[50], headers: [new("k", [1])]);
-            byte[] good = b.ToArray();
-            for (int i = 0; i < 1500; i++)
-            {
-                var bytes = (byte[])good.Clone();
-                int pos = rng.Next(RecordBatch.AttributesOffset + 2, bytes.Length); // keep the codec bits
-                bytes[pos] = (byte)rng.Next(256);
-                var ex = Xunit.Record.Exception(() =>
-                {
-                    var batch = RecordBatch.Parse(bytes);
-                    using var records = batch.OpenRecords(new ProtocolLimits { MaxDecompressedBytes = 1 << 20 });
-                    foreach (var r in records) foreach (var h in r.Headers) _ = h.Value.Length;
-                });
-                Assert.True(ex is null or KafkaProtocolException, $"{codec} byte {pos}: {ex}");
-            }
         }
     }
 

@@ -1,10 +1,13 @@
 using System.Buffers.Binary;
 using System.Text;
-using Eddy.Kafka.Protocol;
 using Eddy.Hashing;
+using Eddy.Kafka.Protocol;
+using Eddy.Records;
 
 namespace Eddy.Protocol.Tests;
 
+/// <summary>The record batch v2 codec (Eddy.Records) that storage and the Kafka layer share: building, checking,
+/// enumerating and reading batches, plain and compressed, and what it does with bad bytes.</summary>
 public class RecordBatchTests
 {
     public static TheoryData<CompressionType> Codecs() =>
@@ -12,24 +15,25 @@ public class RecordBatchTests
 
     private static byte[] Build(CompressionType codec, int count, int valueSize = 100)
     {
-        using var b = new RecordBatchBuilder(codec) { ProducerId = 42, ProducerEpoch = 3, BaseSequence = 7, BaseOffset = 1000 };
+        var b = new RecordBatchBuilder { ProducerId = 42, ProducerEpoch = 3, BaseSequence = 7, BaseOffset = 1000 };
         for (int i = 0; i < count; i++)
         {
             var value = Encoding.UTF8.GetBytes(new string((char)('a' + i % 26), valueSize));
             KeyValuePair<string, byte[]?>[] headers = i % 3 == 0 ? [new("h1", [1, 2]), new("h2", null)] : [];
             b.Add(1_700_000_000_000 + i, Encoding.UTF8.GetBytes("k" + i), value, keyIsNull: i == 1, valueIsNull: i == 2, headers);
         }
-        return b.ToArray();
+        var plain = b.Finish().Span;
+        return codec == CompressionType.None ? plain.ToArray() : Compressor.CompressBatch(plain, codec);
     }
 
     [Theory]
     [MemberData(nameof(Codecs))]
-    public void BuiltBatchParsesValidatesAndIterates(CompressionType codec)
+    public void BuiltBatchChecksAndReadsBackEveryFieldRecordAndHeader(CompressionType codec)
     {
         byte[] bytes = Build(codec, 50, 300);
-        var batch = RecordBatch.Parse(bytes);
-        batch.Validate();
-        Assert.Equal(bytes.Length, batch.Bytes.Length);
+        Assert.Equal(BatchCheck.Ok, RecordBatch.Check(bytes, verifyCrc: true, out int size));
+        Assert.Equal(bytes.Length, size);
+        var batch = new RecordBatch(bytes);
         Assert.Equal(1000, batch.BaseOffset);
         Assert.Equal(codec, batch.Compression);
         Assert.Equal(50, batch.RecordCount);
@@ -37,12 +41,14 @@ public class RecordBatchTests
         Assert.Equal(42, batch.ProducerId);
         Assert.Equal(3, batch.ProducerEpoch);
         Assert.Equal(7, batch.BaseSequence);
+        Assert.Equal(1_700_000_000_000, batch.BaseTimestamp);
         Assert.Equal(1_700_000_000_049, batch.MaxTimestamp);
         if (codec != CompressionType.None) Assert.True(batch.Payload.Length < 50 * 300 / 4, "compressed payload should be small");
 
-        using var records = batch.OpenRecords();
+        using var records = RecordsPayload.Open(batch);
+        var reader = records.ReadRecords();
         int i = 0;
-        foreach (var r in records)
+        while (reader.TryNext(out var r))
         {
             Assert.Equal(1000 + i, r.Offset);
             Assert.Equal(1_700_000_000_000 + i, r.Timestamp);
@@ -58,13 +64,15 @@ public class RecordBatchTests
                 Assert.Equal(h == 0, header.HasValue);
                 h++;
             }
+            Assert.Equal(r.HeaderCount, h);
             i++;
         }
+        Assert.False(reader.Malformed);
         Assert.Equal(50, i);
     }
 
     [Fact]
-    public void FlippingAnyCoveredByteBreaksTheCrcAndFramingBytesBreakParsing()
+    public void FlippingAnyCoveredByteFailsTheCheck()
     {
         byte[] bytes = Build(CompressionType.None, 5);
         for (int i = 0; i < bytes.Length; i++)
@@ -73,12 +81,40 @@ public class RecordBatchTests
             {
                 var copy = (byte[])bytes.Clone();
                 copy[i] ^= (byte)(1 << bit);
-                bool ok = RecordBatch.TryParse(copy, out var batch, out _) && batch.Bytes.Length == bytes.Length && batch.IsCrcValid;
+                bool ok = RecordBatch.Check(copy, verifyCrc: true, out int size) == BatchCheck.Ok && size == bytes.Length;
                 // baseOffset and partitionLeaderEpoch are outside the CRC by design: the leader rewrites them.
-                bool uncovered = i < RecordBatch.LengthOffset || (i >= RecordBatch.PartitionLeaderEpochOffset && i < RecordBatch.MagicOffset);
+                bool uncovered = i < RecordBatch.LengthAt || (i >= RecordBatch.LeaderEpochAt && i < RecordBatch.MagicAt);
                 Assert.True(ok == uncovered, $"byte {i} bit {bit}: detected={!ok}");
             }
         }
+    }
+
+    [Fact]
+    public void CheckNamesWhatIsWrong()
+    {
+        byte[] good = Build(CompressionType.None, 2);
+        Assert.Equal(BatchCheck.Incomplete, RecordBatch.Check(good.AsSpan(0, RecordBatch.LogOverhead - 1), verifyCrc: true, out _));
+        Assert.Equal(BatchCheck.Incomplete, RecordBatch.Check(good.AsSpan(0, good.Length - 1), verifyCrc: true, out int size));
+        Assert.Equal(good.Length, size);
+        Assert.Equal(BatchCheck.BadLength, RecordBatch.Check(good, verifyCrc: true, out _, maxSize: good.Length - 1));
+
+        var shortLength = (byte[])good.Clone();
+        BinaryPrimitives.WriteInt32BigEndian(shortLength.AsSpan(RecordBatch.LengthAt), RecordBatch.HeaderSize - RecordBatch.LogOverhead - 1);
+        Assert.Equal(BatchCheck.BadLength, RecordBatch.Check(shortLength, verifyCrc: false, out _));
+
+        var legacy = (byte[])good.Clone();
+        legacy[RecordBatch.MagicAt] = 1;
+        Assert.Equal(BatchCheck.BadMagic, RecordBatch.Check(legacy, verifyCrc: false, out _));
+
+        var negativeDelta = (byte[])good.Clone();
+        BinaryPrimitives.WriteInt32BigEndian(negativeDelta.AsSpan(RecordBatch.LastOffsetDeltaAt), -1);
+        Assert.Equal(BatchCheck.BadOffsets, RecordBatch.Check(negativeDelta, verifyCrc: false, out _));
+
+        var damaged = (byte[])good.Clone();
+        damaged[^1] ^= 1;
+        Assert.Equal(BatchCheck.Ok, RecordBatch.Check(damaged, verifyCrc: false, out _));
+        Assert.Equal(BatchCheck.BadCrc, RecordBatch.Check(damaged, verifyCrc: true, out _));
+        Assert.False(new RecordBatch(damaged).IsCrcValid);
     }
 
     [Fact]
@@ -109,84 +145,18 @@ public class RecordBatchTests
     [Fact]
     public void ControlBatchCarriesTheMarker()
     {
-        var batch = RecordBatch.Parse(RecordBatchBuilder.ControlBatch(ControlRecordType.Commit, 5, 99, 1, 1234));
-        batch.Validate();
+        byte[] bytes = ControlRecord.Marker(ControlRecordType.Commit, 5, 99, 1, 1234);
+        Assert.Equal(BatchCheck.Ok, RecordBatch.Check(bytes, verifyCrc: true, out _));
+        var batch = new RecordBatch(bytes);
         Assert.True(batch.IsControl);
         Assert.True(batch.IsTransactional);
-        using var records = batch.OpenRecords();
-        int n = 0;
-        foreach (var r in records)
-        {
-            Assert.Equal(ControlRecordType.Commit, RecordBatchBuilder.ReadControlType(r.Key));
-            Assert.Equal(5, BinaryPrimitives.ReadInt32BigEndian(r.Value[2..]));
-            n++;
-        }
-        Assert.Equal(1, n);
-    }
-
-    [Theory]
-    [MemberData(nameof(Codecs))]
-    public void DecompressionStopsAtTheConfiguredMaximum(CompressionType codec)
-    {
-        if (codec == CompressionType.None) return;
-        using var w = new KafkaWriter();
-        Compressor.Compress(codec, new byte[1 << 20], w); // 1 MiB of zeros compresses to almost nothing
-        Assert.True(w.Length < 64 * 1024);
-        var ex = Assert.Throws<KafkaProtocolException>(() => Compressor.Decompress(codec, w.WrittenSpan, 100_000));
-        Assert.Equal(KafkaProtocolException.CorruptMessage, ex.ErrorCode);
-        var (buf, len) = Compressor.Decompress(codec, w.WrittenSpan, 1 << 20);
-        Assert.Equal(1 << 20, len);
-        System.Buffers.ArrayPool<byte>.Shared.Return(buf);
-    }
-
-    [Fact]
-    public void XerialFramedSnappyIsAccepted()
-    {
-        byte[] plain = Encoding.UTF8.GetBytes(string.Concat(Enumerable.Repeat("xerial snappy ", 500)));
-        byte[] a = Snappier.Snappy.CompressToArray(plain.AsSpan(0, 3000)), b = Snappier.Snappy.CompressToArray(plain.AsSpan(3000));
-        using var w = new KafkaWriter();
-        w.WriteRaw([0x82, (byte)'S', (byte)'N', (byte)'A', (byte)'P', (byte)'P', (byte)'Y', 0, 0, 0, 0, 1, 0, 0, 0, 1]);
-        w.WriteInt32(a.Length); w.WriteRaw(a);
-        w.WriteInt32(b.Length); w.WriteRaw(b);
-        var (buf, len) = Compressor.Decompress(CompressionType.Snappy, w.WrittenSpan, 1 << 20);
-        Assert.Equal(plain, buf.AsSpan(0, len).ToArray());
-        System.Buffers.ArrayPool<byte>.Shared.Return(buf);
-    }
-
-    [Fact]
-    public void Lz4FrameWithLinkedBlocksAndChecksumsDecodes()
-    {
-        // Hand-made frame: FLG = version 01, linked blocks, block and content checksums; 64 KiB blocks.
-        byte[] first = Encoding.ASCII.GetBytes("0123456789abcdefghijklmnopqrst");
-        // Block 2 is one LZ4 sequence copying 20 bytes from 30 back (into block 1), then 5 literals.
-        byte[] second = [0x0F, 30, 0, 1, 0x50, (byte)'V', (byte)'W', (byte)'X', (byte)'Y', (byte)'Z'];
-        byte[] expected = [.. first, .. first.AsSpan(0, 20), .. "VWXYZ"u8];
-        using var w = new KafkaWriter();
-        byte[] descriptor = [0x54, 0x40];
-        w.WriteRaw([0x04, 0x22, 0x4D, 0x18, .. descriptor, (byte)(System.IO.Hashing.XxHash32.HashToUInt32(descriptor) >> 8)]);
-        void Block(byte[] data, bool stored)
-        {
-            var le = new byte[4];
-            BinaryPrimitives.WriteUInt32LittleEndian(le, (uint)data.Length | (stored ? 0x80000000u : 0));
-            w.WriteRaw(le);
-            w.WriteRaw(data);
-            BinaryPrimitives.WriteUInt32LittleEndian(le, System.IO.Hashing.XxHash32.HashToUInt32(data));
-            w.WriteRaw(le);
-        }
-        Block(first, stored: true);
-        Block(second, stored: false);
-        w.WriteRaw([0, 0, 0, 0]);
-        var sum = new byte[4];
-        BinaryPrimitives.WriteUInt32LittleEndian(sum, System.IO.Hashing.XxHash32.HashToUInt32(expected));
-        w.WriteRaw(sum);
-
-        var (buf, len) = Compressor.Decompress(CompressionType.Lz4, w.WrittenSpan, 1 << 20);
-        Assert.Equal(expected, buf.AsSpan(0, len).ToArray());
-        System.Buffers.ArrayPool<byte>.Shared.Return(buf);
-
-        byte[] damaged = w.ToArray();
-        damaged[^1] ^= 1; // content checksum
-        Assert.Throws<KafkaProtocolException>(() => Compressor.Decompress(CompressionType.Lz4, damaged, 1 << 20));
+        var reader = batch.ReadRecords();
+        Assert.True(reader.TryNext(out var r));
+        Assert.Equal(ControlRecord.KeySize, r.Key.Length);
+        Assert.Equal(ControlRecordType.Commit, ControlRecord.ReadType(r.Key));
+        Assert.Equal(5, BinaryPrimitives.ReadInt32BigEndian(r.Value[2..]));
+        Assert.False(reader.TryNext(out _));
+        Assert.False(reader.Malformed);
     }
 
     [Fact]
@@ -197,18 +167,133 @@ public class RecordBatchTests
         Assert.Equal(35, LegacyMessageFormat.CheckFetchVersion(3));
         byte[] bytes = Build(CompressionType.None, 1);
         Assert.Equal(0, LegacyMessageFormat.CheckProduceRecords(bytes));
-        bytes[RecordBatch.MagicOffset] = 1;
+        bytes[RecordBatch.MagicAt] = 1;
         Assert.Equal(87, LegacyMessageFormat.CheckProduceRecords(bytes));
-        Assert.Throws<KafkaProtocolException>(() => RecordBatch.Parse(bytes));
     }
 
     [Fact]
-    public void EnumerateStopsAtAPartialTrailingBatch()
+    public void EnumerateStopsAtAPartialTrailingBatchAndThrowsOnADamagedOne()
     {
         byte[] one = Build(CompressionType.None, 3), two = Build(CompressionType.Lz4, 4);
         byte[] all = [.. one, .. two, .. two.AsSpan(0, 30)];
         int n = 0;
-        foreach (var b in RecordBatch.Enumerate(all)) { b.Validate(); n++; }
+        foreach (var b in RecordBatch.Enumerate(all))
+        {
+            Assert.True(b.IsCrcValid);
+            n++;
+        }
         Assert.Equal(2, n);
+
+        byte[] damaged = [.. one, .. two];
+        damaged[one.Length + RecordBatch.MagicAt] = 1;
+        Assert.Throws<InvalidDataException>(() =>
+        {
+            foreach (var b in RecordBatch.Enumerate(damaged)) { }
+        });
+    }
+
+    [Fact]
+    public void CopiedRecordsKeepTheirOffsetsTimestampsAndHeaders()
+    {
+        byte[] original = Build(CompressionType.None, 6);
+        var source = new RecordBatch(original);
+        var builder = new RecordBatchBuilder { BaseOffset = source.BaseOffset, Attributes = source.Attributes };
+        builder.Reset(source.BaseTimestamp);
+        var reader = source.ReadRecords();
+        while (reader.TryNext(out var r))
+        {
+            if (r.OffsetDelta % 2 == 0) builder.Add(r);
+        }
+        byte[] copy = builder.Finish(source.LastOffsetDelta).ToArray();
+
+        Assert.Equal(BatchCheck.Ok, RecordBatch.Check(copy, verifyCrc: true, out _));
+        var batch = new RecordBatch(copy);
+        Assert.Equal(3, batch.RecordCount);
+        Assert.Equal(source.LastOffset, batch.LastOffset);
+        Assert.Equal(source.BaseTimestamp, batch.BaseTimestamp);
+        var kept = batch.ReadRecords();
+        var all = source.ReadRecords();
+        while (all.TryNext(out var expected))
+        {
+            if (expected.OffsetDelta % 2 != 0) continue;
+            Assert.True(kept.TryNext(out var r));
+            Assert.Equal(expected.Offset, r.Offset);
+            Assert.Equal(expected.Timestamp, r.Timestamp);
+            Assert.Equal(expected.HasKey, r.HasKey);
+            Assert.True(expected.Value.SequenceEqual(r.Value));
+            Assert.Equal(expected.HeaderCount, r.HeaderCount);
+            Assert.True(expected.HeaderBytes.SequenceEqual(r.HeaderBytes));
+        }
+        Assert.False(kept.TryNext(out _));
+        Assert.False(kept.Malformed);
+    }
+
+    [Fact]
+    public void RecordReaderFlagsRecordsThatDoNotAddUp()
+    {
+        var batch = new RecordBatch(Build(CompressionType.None, 3));
+        byte[] payload = batch.Payload.ToArray();
+
+        var tooMany = new RecordReader(payload, 4, 0, 0);
+        while (tooMany.TryNext(out _)) { }
+        Assert.True(tooMany.Malformed);
+
+        var trailing = new RecordReader([.. payload, 0], 3, 0, 0);
+        while (trailing.TryNext(out _)) { }
+        Assert.True(trailing.Malformed);
+
+        Assert.True(new RecordReader(payload, -1, 0, 0).Malformed);
+        Assert.True(new RecordReader(payload, payload.Length, 0, 0).Malformed);
+
+        // The first record's length prefix (one varint byte) claims more than the payload holds.
+        var lying = (byte[])payload.Clone();
+        lying[0] = 0x7E;
+        var reader = new RecordReader(lying, 3, 0, 0);
+        Assert.False(reader.TryNext(out _));
+        Assert.True(reader.Malformed);
+    }
+
+    [Fact]
+    public void VarintsRoundTripAndOverlongOnesAreRefused()
+    {
+        Span<byte> buffer = stackalloc byte[10];
+        foreach (long value in new[] { 0L, 1, -1, 63, -64, 64, int.MaxValue, int.MinValue, long.MaxValue, long.MinValue })
+        {
+            int n = Varint.Write(buffer, value);
+            Assert.Equal(Varint.Size(value), n);
+            Assert.True(Varint.TryRead(buffer[..n], out long read, out int size));
+            Assert.Equal((value, n), (read, size));
+        }
+        Assert.False(Varint.TryRead([0x80, 0x80, 0x80], out _, out _));
+        Assert.False(Varint.TryRead(Enumerable.Repeat((byte)0xFF, 11).ToArray(), out _, out _));
+        Assert.False(Varint.TryRead([.. Enumerable.Repeat((byte)0xFF, 9), 0x02], out _, out _));
+        int wide = Varint.Write(buffer, (long)int.MaxValue + 1);
+        Assert.False(Varint.TryReadInt(buffer[..wide], out _, out _));
+    }
+
+    [Fact]
+    public void CorruptedRecordsFailTheirCheckOrReadAsMalformedAndThrowNothingButTheProtocolException()
+    {
+        var rng = new Random(3);
+        foreach (var codec in new[] { CompressionType.None, CompressionType.Gzip, CompressionType.Snappy, CompressionType.Lz4, CompressionType.Zstd })
+        {
+            var b = new RecordBatchBuilder();
+            for (int i = 0; i < 20; i++) b.Add(i, [(byte)i], new byte[50], headers: [new("k", [1])]);
+            byte[] good = codec == CompressionType.None ? b.Finish().ToArray() : Compressor.CompressBatch(b.Finish().Span, codec);
+            for (int i = 0; i < 1500; i++)
+            {
+                var bytes = (byte[])good.Clone();
+                int pos = rng.Next(RecordBatch.AttributesAt + 2, bytes.Length); // keep the codec bits
+                bytes[pos] = (byte)rng.Next(256);
+                var ex = Xunit.Record.Exception(() =>
+                {
+                    if (RecordBatch.Check(bytes, verifyCrc: false, out _) != BatchCheck.Ok) return;
+                    using var records = RecordsPayload.Open(new RecordBatch(bytes), new ProtocolLimits { MaxDecompressedBytes = 1 << 20 });
+                    var reader = records.ReadRecords();
+                    while (reader.TryNext(out var r)) foreach (var h in r.Headers) _ = h.Value.Length;
+                });
+                Assert.True(ex is null or KafkaProtocolException, $"{codec} byte {pos}: {ex}");
+            }
+        }
     }
 }

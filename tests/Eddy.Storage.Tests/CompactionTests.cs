@@ -1,4 +1,5 @@
 using System.Text;
+using Eddy.Records;
 using Eddy.Storage;
 
 namespace Eddy.Storage.Tests;
@@ -7,11 +8,11 @@ public sealed class CompactionTests
 {
     private static byte[] Keyed(long timestamp, params (string Key, string? Value)[] records)
     {
-        var builder = new BatchBuilder();
+        var builder = new RecordBatchBuilder();
         builder.Reset(timestamp);
         foreach (var (key, value) in records)
         {
-            builder.Add(Encoding.UTF8.GetBytes(key), value is null ? [] : Encoding.UTF8.GetBytes(value), timestamp, nullValue: value is null);
+            builder.Add(timestamp, Encoding.UTF8.GetBytes(key), value is null ? [] : Encoding.UTF8.GetBytes(value), valueIsNull: value is null);
         }
         return builder.Finish().ToArray();
     }
@@ -27,12 +28,12 @@ public sealed class CompactionTests
             var span = read.Records.Span;
             for (int at = 0; at < span.Length;)
             {
-                Assert.Equal(BatchCheck.Ok, BatchHeader.Check(span[at..], verifyCrc: true, out int size));
-                var header = new BatchHeader(span[at..]);
-                var reader = new RecordReader(span.Slice(at, size));
+                Assert.Equal(BatchCheck.Ok, RecordBatch.Check(span[at..], verifyCrc: true, out int size));
+                var header = new RecordBatch(span[at..]);
+                var reader = header.ReadRecords();
                 while (reader.TryNext(out var r))
                 {
-                    all.Add((header.BaseOffset + r.OffsetDelta, Encoding.UTF8.GetString(r.Key), r.HasValue ? Encoding.UTF8.GetString(r.Value) : null));
+                    all.Add((r.Offset, Encoding.UTF8.GetString(r.Key), r.HasValue ? Encoding.UTF8.GetString(r.Value) : null));
                 }
                 at += size;
             }

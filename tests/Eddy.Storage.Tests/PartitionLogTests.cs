@@ -1,3 +1,4 @@
+using Eddy.Records;
 using Eddy.Storage;
 
 namespace Eddy.Storage.Tests;
@@ -47,7 +48,7 @@ public sealed class PartitionLogTests
             long a = await log.AppendAsync(batch, leaderEpoch: 7);
             long b = await log.AppendAsync(batch, leaderEpoch: 7);
             using var read = await log.ReadAsync(b, 1 << 20);
-            return (a, b, new BatchHeader(read.Records.Span).PartitionLeaderEpoch);
+            return (a, b, new RecordBatch(read.Records.Span).PartitionLeaderEpoch);
         });
         Assert.Equal(0, first);
         Assert.Equal(3, second);
@@ -158,11 +159,11 @@ public sealed class PartitionLogTests
             await using var log = await PartitionLog.OpenAsync(scope.LogDir(), new LogOptions { TimestampType = TimestampType.LogAppendTime, WallClockMs = () => 123_456 });
             await log.AppendAsync(Batches.Make(3, 10, timestamp: 5));
             using var read = await log.ReadAsync(0, 1000);
-            var h = new BatchHeader(read.Records.Span);
-            return (h.MaxTimestamp, h.Attributes, BatchHeader.Check(read.Records.Span, true, out _));
+            var h = new RecordBatch(read.Records.Span);
+            return (h.MaxTimestamp, h.Attributes, RecordBatch.Check(read.Records.Span, true, out _));
         });
         Assert.Equal(123_456, max);
-        Assert.Equal(BatchHeader.LogAppendTimeFlag, attributes & BatchHeader.LogAppendTimeFlag);
+        Assert.Equal(RecordBatch.LogAppendTimeFlag, attributes & RecordBatch.LogAppendTimeFlag);
         Assert.Equal(BatchCheck.Ok, check);
     }
 
@@ -197,11 +198,11 @@ public sealed class PartitionLogTests
         {
             await using var log = await PartitionLog.OpenAsync(scope.LogDir(), Small);
             var batch = Batches.Make(3, 10);
-            BatchHeader.Assign(batch, 0, 1);
+            RecordBatch.Assign(batch, 0, 1);
             Assert.Equal(0, await log.AppendAsync(batch, assignOffsets: false));
-            BatchHeader.Assign(batch, 5, 1);
+            RecordBatch.Assign(batch, 5, 1);
             await Assert.ThrowsAsync<ArgumentException>(async () => await log.AppendAsync(batch, assignOffsets: false));
-            BatchHeader.Assign(batch, 3, 1);
+            RecordBatch.Assign(batch, 3, 1);
             Assert.Equal(3, await log.AppendAsync(batch, assignOffsets: false));
             Assert.Equal(6, log.LogEndOffset);
         });

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using Eddy.Buffers;
+using Eddy.Records;
 using Eddy.Runtime;
 using Eddy.Storage;
 
@@ -80,8 +81,8 @@ public sealed class SegmentReaderTests
         Assert.True(index >= 0, $"no batch starts at {read.FirstOffset}");
         for (int at = 0; at < span.Length; index++)
         {
-            Assert.Equal(BatchCheck.Ok, BatchHeader.Check(span[at..], verifyCrc: true, out int size));
-            var header = new BatchHeader(span[at..]);
+            Assert.Equal(BatchCheck.Ok, RecordBatch.Check(span[at..], verifyCrc: true, out int size));
+            var header = new RecordBatch(span[at..]);
             Assert.Equal(batches[index].Base, header.BaseOffset);
             Assert.Equal(batches[index].Next, header.LastOffset + 1);
             Assert.Equal((byte)(fillFrom + index), span[at + size - 2]); // last value byte (then an empty header count)
@@ -133,7 +134,7 @@ public sealed class SegmentReaderTests
         {
             await using var log = await PartitionLog.OpenAsync(scope.LogDir(), Options());
             var batches = new List<(long Base, long Next)>();
-            int largest = BatchHeader.MaxBatchSize - 200;
+            int largest = PartitionLog.MaxBatchSize - 200;
             int[] sizes = [700_000, largest, 300, largest, 1_000_000, largest];
             for (int i = 0; i < sizes.Length; i++)
             {
@@ -251,7 +252,7 @@ public sealed class SegmentReaderTests
             using var after = await log.ReadAsync(cut, 30_000);
             Assert.Equal(cut, after.FirstOffset);
             var span = after.Records.Span;
-            Assert.Equal(BatchCheck.Ok, BatchHeader.Check(span, verifyCrc: true, out int size));
+            Assert.Equal(BatchCheck.Ok, RecordBatch.Check(span, verifyCrc: true, out int size));
             Assert.Equal(2, span[size - 2]);
         });
     }

@@ -1,3 +1,4 @@
+using Eddy.Records;
 using Eddy.Runtime;
 using Eddy.Storage;
 
@@ -42,7 +43,7 @@ public static class Batches
     /// <paramref name="fill"/>, timestamps from <paramref name="timestamp"/>.</summary>
     public static byte[] Make(int records, int valueSize, long timestamp = 1_000, byte fill = 0x5A, string? key = null)
     {
-        var builder = new BatchBuilder();
+        var builder = new RecordBatchBuilder();
         builder.Reset(timestamp);
         var value = new byte[valueSize];
         value.AsSpan().Fill(fill);
@@ -50,11 +51,11 @@ public static class Batches
         {
             if (key is null)
             {
-                builder.Add([], value, timestamp + i, nullKey: true);
+                builder.Add(timestamp + i, [], value, keyIsNull: true);
             }
             else
             {
-                builder.Add(System.Text.Encoding.UTF8.GetBytes(key), value, timestamp + i);
+                builder.Add(timestamp + i, System.Text.Encoding.UTF8.GetBytes(key), value);
             }
         }
         return builder.Finish().ToArray();
@@ -73,8 +74,8 @@ public static class Batches
             var span = read.Records.Span;
             for (int at = 0; at < span.Length;)
             {
-                Assert.Equal(BatchCheck.Ok, BatchHeader.Check(span[at..], verifyCrc: true, out int size));
-                var h = new BatchHeader(span[at..]);
+                Assert.Equal(BatchCheck.Ok, RecordBatch.Check(span[at..], verifyCrc: true, out int size));
+                var h = new RecordBatch(span[at..]);
                 if (h.LastOffset >= offset)
                 {
                     result.Add((h.BaseOffset, h.RecordCount, h.MaxTimestamp, size));

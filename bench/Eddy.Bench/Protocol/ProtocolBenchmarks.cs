@@ -1,6 +1,9 @@
 using BenchmarkDotNet.Attributes;
+using Eddy.Errors;
 using Eddy.Kafka.Protocol;
 using Eddy.Kafka.Protocol.Messages;
+using Eddy.Kafka.Server;
+using Eddy.Records;
 using Eddy.Hashing;
 
 namespace Eddy.Bench.Protocol;
@@ -42,11 +45,11 @@ public class ProtocolBenchmarks : IDisposable
 
     private static byte[] Batch(int records, int valueSize)
     {
-        using var b = new RecordBatchBuilder { ProducerId = 1, ProducerEpoch = 0, BaseSequence = 0 };
+        var b = new RecordBatchBuilder { ProducerId = 1, ProducerEpoch = 0, BaseSequence = 0 };
         var value = new byte[valueSize];
         new Random(records).NextBytes(value);
         for (int i = 0; i < records; i++) b.Add(1_700_000_000_000 + i, BitConverter.GetBytes(i), value);
-        return b.ToArray();
+        return b.Finish().ToArray();
     }
 
     private static ProduceRequest Produce(int partitions, byte[] batch)
@@ -63,7 +66,7 @@ public class ProtocolBenchmarks : IDisposable
         return w.WrittenSpan[4..].ToArray();
     }
 
-    /// <summary>Decode the frame, validate every batch's CRC, and walk every record and header.</summary>
+    /// <summary>Decode the frame, validate every batch as Produce does (CRC included), and walk every record.</summary>
     private static long DecodeAndIterate(byte[] frame)
     {
         var request = KafkaFrames.DecodeRequest(frame);
@@ -71,10 +74,10 @@ public class ProtocolBenchmarks : IDisposable
         foreach (var topic in ((ProduceRequest)request.Body).TopicData)
             foreach (var part in topic.PartitionData)
             {
-                var batch = RecordBatch.Parse(part.Records!.Value);
-                batch.Validate();
-                using var records = batch.OpenRecords();
-                foreach (var r in records) sum += r.Value.Length + r.Offset;
+                if (ProduceValidation.Check(part.Records, int.MaxValue, out string? error) != KafkaErrors.None) throw new InvalidDataException(error);
+                using var records = RecordsPayload.Open(new RecordBatch(part.Records!.Value.Span));
+                var reader = records.ReadRecords();
+                while (reader.TryNext(out var r)) sum += r.Value.Length + r.Offset;
             }
         return sum;
     }
@@ -92,10 +95,10 @@ public class ProtocolBenchmarks : IDisposable
     [Benchmark(Description = "Iterate 100 records of a parsed batch (no decode)")]
     public long IterateRecords()
     {
-        var batch = RecordBatch.Parse(_batch100);
         long sum = 0;
-        using var records = batch.OpenRecords();
-        foreach (var r in records) sum += r.Value.Length;
+        using var records = RecordsPayload.Open(new RecordBatch(_batch100));
+        var reader = records.ReadRecords();
+        while (reader.TryNext(out var r)) sum += r.Value.Length;
         return sum;
     }
 

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Eddy.Records;
 using Eddy.Runtime;
 using Eddy.Storage;
 
@@ -179,9 +180,8 @@ public static class StorageRun
     /// <summary>One uncompressed batch of about <paramref name="size"/> bytes (one record).</summary>
     internal static byte[] MakeBatch(int size)
     {
-        var builder = new BatchBuilder();
-        builder.Reset(1_700_000_000_000);
-        builder.Add([], new byte[size - 80], 1_700_000_000_000, nullKey: true);
+        var builder = new RecordBatchBuilder();
+        builder.Add(1_700_000_000_000, [], new byte[size - 80], keyIsNull: true);
         return builder.Finish().ToArray();
     }
 

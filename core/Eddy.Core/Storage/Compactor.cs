@@ -1,4 +1,5 @@
 using Eddy.Observability;
+using Eddy.Records;
 
 namespace Eddy.Storage;
 
@@ -7,7 +8,7 @@ namespace Eddy.Storage;
 /// <c>delete.retention.ms</c>, and keeps every surviving record's offset (rebuilt batches keep their base offset
 /// and last offset delta). Rewrites closed segments only, one at a time, each into a new file that replaces the
 /// old one by rename; it runs as ordinary async work on the owning shard, so appends go on between its I/O.
-/// Compressed batches are kept as they are (decompressing them is the codec's job, not storage's).
+/// Compressed batches are kept as they are: the codecs belong to the Kafka layer, above storage.
 /// </summary>
 public static class Compactor
 {
@@ -53,22 +54,20 @@ public static class Compactor
 
     private static void ForEachRecord(ReadOnlySpan<byte> batches, RecordAction action)
     {
-        for (int at = 0; at < batches.Length;)
+        foreach (var batch in RecordBatch.Enumerate(batches))
         {
-            var header = new BatchHeader(batches[at..]);
-            int size = header.TotalSize;
-            if ((header.Attributes & 0x7) == 0)
+            if (batch.Compression != CompressionType.None)
             {
-                var reader = new RecordReader(batches.Slice(at, size));
-                while (reader.TryNext(out var record))
+                continue;
+            }
+            var reader = batch.ReadRecords();
+            while (reader.TryNext(out var record))
+            {
+                if (record.HasKey)
                 {
-                    if (record.HasKey)
-                    {
-                        action(Convert.ToBase64String(record.Key), header.BaseOffset + record.OffsetDelta, header.FirstTimestamp + record.TimestampDelta, !record.HasValue);
-                    }
+                    action(Convert.ToBase64String(record.Key), record.Offset, record.Timestamp, !record.HasValue);
                 }
             }
-            at += size;
         }
     }
 
@@ -80,7 +79,7 @@ public static class Compactor
         file.Truncate(0);
         var cleaned = new Segment(segment.Directory, segment.BaseOffset, segment.Term, file, new SegmentIndex(segment.Index.Count + 16), 0, segment.BaseOffset, log.Shard.Clock.NowNanos);
         using var writer = new TailWriter(log.Pool, 1 << 20, zeroFillBytes: 0); // a copy written once: nothing to gain
-        var builder = new BatchBuilder();
+        var builder = new RecordBatchBuilder();
         long removed = 0;
         bool swapped = false;
         try
@@ -111,17 +110,16 @@ public static class Compactor
                     var records = read.Records;
                     for (int at = 0; at < records.Length;)
                     {
-                        int size = new BatchHeader(records.Span[at..]).TotalSize;
+                        int size = new RecordBatch(records.Span[at..]).TotalSize;
                         var kept = Rebuild(records.Slice(at, size), builder, latest, tombstoneCutoff, ref removed);
                         if (!kept.IsEmpty)
                         {
                             long position = cleaned.Size;
                             writer.Stage(kept.Span);
                             await writer.WriteStagedAsync();
-                            long baseOffset = new BatchHeader(kept.Span).BaseOffset;
-                            long maxTimestamp = new BatchHeader(kept.Span).MaxTimestamp;
-                            cleaned.NextOffset = new BatchHeader(kept.Span).LastOffset + 1;
-                            cleaned.Index.OnBatch((int)(baseOffset - cleaned.BaseOffset), (int)position, maxTimestamp, log.Options.IndexIntervalBytes);
+                            var written = new RecordBatch(kept.Span);
+                            cleaned.NextOffset = written.LastOffset + 1;
+                            cleaned.Index.OnBatch((int)(written.BaseOffset - cleaned.BaseOffset), (int)position, written.MaxTimestamp, log.Options.IndexIntervalBytes);
                         }
                         at += size;
                     }
@@ -161,27 +159,27 @@ public static class Compactor
     }
 
     /// <summary>The batch with only its surviving records (the original bytes when nothing goes), or empty.</summary>
-    private static ReadOnlyMemory<byte> Rebuild(ReadOnlyMemory<byte> original, BatchBuilder builder, Dictionary<string, long> latest, long tombstoneCutoff, ref long removed)
+    private static ReadOnlyMemory<byte> Rebuild(ReadOnlyMemory<byte> original, RecordBatchBuilder builder, Dictionary<string, long> latest, long tombstoneCutoff, ref long removed)
     {
-        var batch = original.Span;
-        var header = new BatchHeader(batch);
-        if ((header.Attributes & 0x7) != 0 || (header.Attributes & 0x20) != 0)
+        var batch = new RecordBatch(original.Span);
+        if (batch.Compression != CompressionType.None || batch.IsControl)
         {
             return original; // compressed or control batch: kept whole
         }
-        builder.Reset(header.FirstTimestamp);
+        builder.Reset(batch.BaseTimestamp);
+        builder.BaseOffset = batch.BaseOffset;
+        builder.PartitionLeaderEpoch = batch.PartitionLeaderEpoch;
+        builder.Attributes = batch.Attributes;
         int dropped = 0;
-        var reader = new RecordReader(batch);
+        var reader = batch.ReadRecords();
         while (reader.TryNext(out var record))
         {
-            long offset = header.BaseOffset + record.OffsetDelta;
-            long timestamp = header.FirstTimestamp + record.TimestampDelta;
             bool keep = !record.HasKey
-                || (latest.TryGetValue(Convert.ToBase64String(record.Key), out long newest) && newest == offset
-                    && (record.HasValue || timestamp >= tombstoneCutoff));
+                || (latest.TryGetValue(Convert.ToBase64String(record.Key), out long newest) && newest == record.Offset
+                    && (record.HasValue || record.Timestamp >= tombstoneCutoff));
             if (keep)
             {
-                builder.Add(record.Key, record.Value, timestamp, nullKey: !record.HasKey, nullValue: !record.HasValue, offsetDelta: record.OffsetDelta);
+                builder.Add(record);
             }
             else
             {
@@ -198,8 +196,6 @@ public static class Compactor
             return ReadOnlyMemory<byte>.Empty;
         }
         // The builder's buffer is reused for the next batch: the rebuilt batch gets its own copy.
-        var result = builder.Finish((short)(header.Attributes & ~0x7), header.LastOffsetDelta).ToArray();
-        BatchHeader.Assign(result, header.BaseOffset, header.PartitionLeaderEpoch);
-        return result;
+        return builder.Finish(batch.LastOffsetDelta).ToArray();
     }
 }

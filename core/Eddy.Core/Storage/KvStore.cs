@@ -1,4 +1,5 @@
 using System.Text;
+using Eddy.Records;
 
 namespace Eddy.Storage;
 
@@ -26,7 +27,7 @@ public sealed class KvStore : IAsyncDisposable
 
     private readonly PartitionLog _log;
     private readonly Dictionary<string, byte[]> _state = new(StringComparer.Ordinal);
-    private readonly BatchBuilder _builder = new();
+    private readonly RecordBatchBuilder _builder = new();
     private readonly AsyncGate _gate = new();
     private readonly long _snapshotMinBytes;
     private long _liveBytes;
@@ -118,7 +119,7 @@ public sealed class KvStore : IAsyncDisposable
         try
         {
             _builder.Reset(0);
-            _builder.Add(Encoding.UTF8.GetBytes(key), value, 0, nullValue: value is null);
+            _builder.Add(0, Encoding.UTF8.GetBytes(key), value, valueIsNull: value is null);
             await _log.AppendAsync(_builder.Finish());
             Apply(key, value);
             if (_log.SizeBytes > Math.Max(_snapshotMinBytes, 4 * _liveBytes))
@@ -136,10 +137,10 @@ public sealed class KvStore : IAsyncDisposable
     {
         await _log.RollAsync();
         _builder.Reset(0);
-        _builder.Add(Encoding.UTF8.GetBytes(SnapshotKey), [], 0, nullValue: true);
+        _builder.Add(0, Encoding.UTF8.GetBytes(SnapshotKey), [], valueIsNull: true);
         foreach (var (key, value) in _state)
         {
-            _builder.Add(Encoding.UTF8.GetBytes(key), value, 0);
+            _builder.Add(0, Encoding.UTF8.GetBytes(key), value);
         }
         long snapshotAt = await _log.AppendAsync(_builder.Finish());
         await _log.SetStartOffsetAsync(snapshotAt);
@@ -152,12 +153,9 @@ public sealed class KvStore : IAsyncDisposable
         while (offset < _log.LogEndOffset)
         {
             using var read = await _log.ReadAsync(offset, 1 << 20);
-            var span = read.Records.Span;
-            for (int at = 0; at < span.Length;)
+            foreach (var batch in RecordBatch.Enumerate(read.Records.Span))
             {
-                var header = new BatchHeader(span[at..]);
-                int size = header.TotalSize;
-                var reader = new RecordReader(span.Slice(at, size));
+                var reader = batch.ReadRecords();
                 while (reader.TryNext(out var record))
                 {
                     string key = Encoding.UTF8.GetString(record.Key);
@@ -171,9 +169,8 @@ public sealed class KvStore : IAsyncDisposable
                 }
                 if (reader.Malformed)
                 {
-                    throw new LogCorruptedException($"{_log.Directory}: kvstore batch at offset {header.BaseOffset} holds a malformed record");
+                    throw new LogCorruptedException($"{_log.Directory}: kvstore batch at offset {batch.BaseOffset} holds a malformed record");
                 }
-                at += size;
             }
             offset = read.NextOffset;
         }

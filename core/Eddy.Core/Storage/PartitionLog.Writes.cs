@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using Eddy.Native;
+using Eddy.Records;
 
 namespace Eddy.Storage;
 
@@ -13,6 +14,9 @@ public sealed partial class PartitionLog
     /// <summary>The most bytes one write carries when it takes queued appends along (a single larger append is
     /// written alone). 1 MiB: past that, larger writes gain the disk little.</summary>
     public const int MaxCoalescedWriteBytes = 1 << 20;
+
+    /// <summary>Largest batch storage accepts: the biggest pooled buffer less two pages of slack for the tail.</summary>
+    public const int MaxBatchSize = Buffers.BufferPool.MaxSize - 2 * 4096;
 
     private readonly AppendQueue _appends = new();
     private bool _writerActive;
@@ -69,9 +73,9 @@ public sealed partial class PartitionLog
         try
         {
             ThrowIfUnusable();
-            if (!assignOffsets && new BatchHeader(batches.Span).BaseOffset != LogEndOffset)
+            if (!assignOffsets && new RecordBatch(batches.Span).BaseOffset != LogEndOffset)
             {
-                throw new ArgumentException($"batches start at offset {new BatchHeader(batches.Span).BaseOffset}, but the log ends at {LogEndOffset}", nameof(batches));
+                throw new ArgumentException($"batches start at offset {new RecordBatch(batches.Span).BaseOffset}, but the log ends at {LogEndOffset}", nameof(batches));
             }
             if (NeedsRoll(batches.Length, leaderEpoch))
             {
@@ -164,14 +168,14 @@ public sealed partial class PartitionLog
 
     private static void CheckBatches(ReadOnlySpan<byte> batches)
     {
-        if (batches.Length > BatchHeader.MaxBatchSize)
+        if (batches.Length > MaxBatchSize)
         {
-            throw new ArgumentException($"an append of {batches.Length} bytes is larger than storage accepts ({BatchHeader.MaxBatchSize})", nameof(batches));
+            throw new ArgumentException($"an append of {batches.Length} bytes is larger than storage accepts ({MaxBatchSize})", nameof(batches));
         }
         int count = 0;
         for (int at = 0; at < batches.Length; count++)
         {
-            var check = BatchHeader.Check(batches[at..], verifyCrc: false, out int size);
+            var check = RecordBatch.Check(batches[at..], verifyCrc: false, out int size, MaxBatchSize);
             if (check != BatchCheck.Ok)
             {
                 throw new ArgumentException($"batch {count} at byte {at} of the append fails its check ({check})", nameof(batches));
@@ -193,22 +197,22 @@ public sealed partial class PartitionLog
         for (int at = 0; at < staged.Length;)
         {
             var batch = staged[at..];
-            var header = new BatchHeader(batch);
+            var header = new RecordBatch(batch);
             int size = header.TotalSize;
             int delta = header.LastOffsetDelta;
             if (assignOffsets)
             {
-                BatchHeader.Assign(batch, next, leaderEpoch);
+                RecordBatch.Assign(batch, next, leaderEpoch);
                 if (Options.TimestampType == TimestampType.LogAppendTime)
                 {
-                    BatchHeader.SetLogAppendTime(batch, appendTime);
+                    RecordBatch.SetLogAppendTime(batch, appendTime);
                 }
             }
             else if (header.BaseOffset < next)
             {
                 throw new ArgumentException($"batch at offset {header.BaseOffset} goes backwards (expected at least {next})");
             }
-            next = new BatchHeader(batch).BaseOffset + delta + 1;
+            next = new RecordBatch(batch).BaseOffset + delta + 1;
             at += size;
         }
         return new LogAppend(first, next, appendTime);
@@ -218,7 +222,7 @@ public sealed partial class PartitionLog
     {
         for (int at = 0; at < staged.Length;)
         {
-            var header = new BatchHeader(staged[at..]);
+            var header = new RecordBatch(staged[at..]);
             int size = header.TotalSize;
             segment.Index.OnBatch((int)(header.BaseOffset - segment.BaseOffset), (int)(position + at), header.MaxTimestamp, Options.IndexIntervalBytes);
             _cache?.Append(staged.Slice(at, size), header.BaseOffset, header.LastOffset + 1);

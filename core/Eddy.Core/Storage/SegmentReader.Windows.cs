@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using Eddy.Buffers;
+using Eddy.Records;
 
 namespace Eddy.Storage;
 
@@ -18,14 +19,14 @@ public sealed partial class SegmentReader
             {
                 var lent = window;
                 window = null;
-                var (held, ok) = await EnsureAsync(lent, segment, position, Math.Min(position + BatchHeader.HeaderSize, segment.Size), mayMove: true).ConfigureAwait(false);
+                var (held, ok) = await EnsureAsync(lent, segment, position, Math.Min(position + RecordBatch.HeaderSize, segment.Size), mayMove: true).ConfigureAwait(false);
                 window = held;
                 if (!ok || window is null)
                 {
                     break;
                 }
                 int size = CheckedSize(window, segment, position);
-                var header = new BatchHeader(window.From(position));
+                var header = new RecordBatch(window.From(position));
                 if (byTimestamp ? header.MaxTimestamp >= target : header.LastOffset >= target)
                 {
                     return new Located(window, position, header.BaseOffset, size);
@@ -54,10 +55,10 @@ public sealed partial class SegmentReader
             int total = 0;
             long firstOffset = -1;
             long next = 0;
-            while (at < segment.Size && (total == 0 || total + BatchHeader.HeaderSize <= maxBytes))
+            while (at < segment.Size && (total == 0 || total + RecordBatch.HeaderSize <= maxBytes))
             {
                 // Past the first batch the window may only grow in place: the batches returned are one run of memory.
-                long headerEnd = Math.Min(at + BatchHeader.HeaderSize, segment.Size);
+                long headerEnd = Math.Min(at + RecordBatch.HeaderSize, segment.Size);
                 if (holding.End < headerEnd)
                 {
                     var lent = holding;
@@ -84,12 +85,12 @@ public sealed partial class SegmentReader
                     }
                 }
                 var batch = holding.From(at);
-                var check = BatchHeader.Check(batch, verifyCrc: false, out _);
+                var check = RecordBatch.Check(batch, verifyCrc: false, out _, PartitionLog.MaxBatchSize);
                 if (check != BatchCheck.Ok)
                 {
                     throw new LogCorruptedException($"{segment.DataPath}: batch at {at} failed its check ({check})");
                 }
-                var header = new BatchHeader(batch);
+                var header = new RecordBatch(batch);
                 if (total == 0)
                 {
                     firstOffset = header.BaseOffset;
@@ -112,8 +113,8 @@ public sealed partial class SegmentReader
     private static int CheckedSize(ReadWindow window, Segment segment, long position)
     {
         var span = window.From(position);
-        var check = BatchHeader.Check(span, verifyCrc: false, out int size);
-        if (check is not (BatchCheck.Ok or BatchCheck.Incomplete) || span.Length < BatchHeader.HeaderSize)
+        var check = RecordBatch.Check(span, verifyCrc: false, out int size, PartitionLog.MaxBatchSize);
+        if (check is not (BatchCheck.Ok or BatchCheck.Incomplete) || span.Length < RecordBatch.HeaderSize)
         {
             throw new LogCorruptedException($"{segment.DataPath}: batch at {position} failed its check ({check})");
         }

@@ -1,4 +1,5 @@
 using Eddy.Buffers;
+using Eddy.Records;
 
 namespace Eddy.Storage;
 
@@ -52,11 +53,11 @@ public static class SegmentScanner
             while (position < fileSize)
             {
                 int at = (int)(position - bufferStart);
-                var check = BatchHeader.Check(buffer.Span[at..bufferLength], verifyCrc: true, out int size);
+                var check = RecordBatch.Check(buffer.Span[at..bufferLength], verifyCrc: true, out int size, PartitionLog.MaxBatchSize);
                 if (check == BatchCheck.Incomplete && bufferStart + bufferLength < fileSize)
                 {
                     bufferStart = position & ~(long)(Page - 1);
-                    int need = (int)(position - bufferStart) + Math.Max(size, BatchHeader.HeaderSize);
+                    int need = (int)(position - bufferStart) + Math.Max(size, RecordBatch.HeaderSize);
                     if (need > buffer.Length)
                     {
                         buffer.Return();
@@ -65,7 +66,7 @@ public static class SegmentScanner
                     bufferLength = await ReadFullyAsync(file, buffer, bufferStart, fileSize);
                     continue;
                 }
-                if (check == BatchCheck.Ok && new BatchHeader(buffer.Span[at..]).BaseOffset != next)
+                if (check == BatchCheck.Ok && new RecordBatch(buffer.Span[at..]).BaseOffset != next)
                 {
                     check = BatchCheck.BadOffsets;
                 }
@@ -74,7 +75,7 @@ public static class SegmentScanner
                     damage = check;
                     break;
                 }
-                var header = new BatchHeader(buffer.Span[at..]);
+                var header = new RecordBatch(buffer.Span[at..]);
                 index.OnBatch((int)(next - baseOffset), (int)position, header.MaxTimestamp, indexInterval);
                 next = header.LastOffset + 1;
                 position += size;
@@ -136,20 +137,20 @@ public static class SegmentScanner
                 int c = (int)(candidate - start);
                 for (; validAt < 0 && c < n; c++)
                 {
-                    if (c + BatchHeader.MagicAt >= n && start + n < fileSize)
+                    if (c + RecordBatch.MagicAt >= n && start + n < fileSize)
                     {
                         break; // the header straddles the window: the next window starts at its page
                     }
-                    if (c + BatchHeader.MagicAt >= n || window.Span[c + BatchHeader.MagicAt] != BatchHeader.CurrentMagic)
+                    if (c + RecordBatch.MagicAt >= n || window.Span[c + RecordBatch.MagicAt] != RecordBatch.CurrentMagic)
                     {
                         continue;
                     }
-                    var check = BatchHeader.Check(window.Span[c..n], verifyCrc: true, out int size);
+                    var check = RecordBatch.Check(window.Span[c..n], verifyCrc: true, out int size, PartitionLog.MaxBatchSize);
                     if (check == BatchCheck.Incomplete && size > 0 && start + c + size <= fileSize)
                     {
                         check = await CheckAtAsync(file, start + c, size, fileSize, pool);
                     }
-                    if (check == BatchCheck.Ok && new BatchHeader(window.Span[c..n]).BaseOffset >= next)
+                    if (check == BatchCheck.Ok && new RecordBatch(window.Span[c..n]).BaseOffset >= next)
                     {
                         validAt = start + c;
                     }
@@ -175,7 +176,7 @@ public static class SegmentScanner
         try
         {
             int n = await ReadFullyAsync(file, buffer, start, fileSize);
-            return n < skip + size ? BatchCheck.Incomplete : BatchHeader.Check(buffer.Span.Slice(skip, size), verifyCrc: true, out _);
+            return n < skip + size ? BatchCheck.Incomplete : RecordBatch.Check(buffer.Span.Slice(skip, size), verifyCrc: true, out _, PartitionLog.MaxBatchSize);
         }
         finally
         {

@@ -1,5 +1,5 @@
 using System.Runtime.CompilerServices;
-using Eddy.Kafka.Protocol;
+using Eddy.Records;
 using Eddy.Storage;
 
 namespace Eddy.Cluster.Producers;
@@ -43,17 +43,17 @@ public sealed class ProducerAppender(PartitionLog log, ProducerStateTable table)
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<ProducerAppendResult> AppendAsync(ReadOnlyMemory<byte> batch, int leaderEpoch = -1)
     {
-        var header = RecordBatch.Parse(batch);
         ProducerAppendResult result;
-        if (header.ProducerId < 0)
+        if (new RecordBatch(batch.Span).ProducerId < 0)
         {
+            int lastOffsetDelta = new RecordBatch(batch.Span).LastOffsetDelta;
             // Log writes are PoolingAsyncValueTaskMethodBuilder methods completed on this shard: resume inline.
             var appended = await Log.WriteAsync(batch, leaderEpoch).ConfigureAwait(false);
-            result = new ProducerAppendResult(0, appended.BaseOffset, appended.BaseOffset + header.LastOffsetDelta, appended.LogAppendTime, false);
+            result = new ProducerAppendResult(0, appended.BaseOffset, appended.BaseOffset + lastOffsetDelta, appended.LogAppendTime, false);
         }
         else
         {
-            result = await CheckedWriteAsync(batch, header, leaderEpoch).ConfigureAwait(false);
+            result = await CheckedWriteAsync(batch, leaderEpoch).ConfigureAwait(false);
             if (result.ErrorCode != 0)
             {
                 return result;
@@ -70,12 +70,12 @@ public sealed class ProducerAppender(PartitionLog log, ProducerStateTable table)
 
     /// <summary>Check, write and record under the gate, for a batch with a producer id.</summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    private async ValueTask<ProducerAppendResult> CheckedWriteAsync(ReadOnlyMemory<byte> batch, RecordBatch header, int leaderEpoch)
+    private async ValueTask<ProducerAppendResult> CheckedWriteAsync(ReadOnlyMemory<byte> batch, int leaderEpoch)
     {
         await _gate.EnterAsync();
         try
         {
-            var check = Table.Check(header);
+            var check = Table.Check(new RecordBatch(batch.Span));
             if (check.Outcome == ProducerCheckOutcome.Error)
             {
                 return ProducerAppendResult.Failed(check.ErrorCode);
@@ -86,6 +86,8 @@ public sealed class ProducerAppender(PartitionLog log, ProducerStateTable table)
                 return new ProducerAppendResult(0, original.BaseOffset, original.LastOffset, original.MaxTimestamp, true);
             }
             var written = await Log.WriteAsync(batch, leaderEpoch).ConfigureAwait(false);
+            // Read after the write: the header is a view over the batch, which no await may hold.
+            var header = new RecordBatch(batch.Span);
             long maxTimestamp = written.LogAppendTime >= 0 ? written.LogAppendTime : header.MaxTimestamp;
             Table.Record(header.ProducerId, header.ProducerEpoch, header.BaseSequence, header.LastOffsetDelta, written.BaseOffset, maxTimestamp);
             return new ProducerAppendResult(0, written.BaseOffset, written.BaseOffset + header.LastOffsetDelta, written.LogAppendTime, false);

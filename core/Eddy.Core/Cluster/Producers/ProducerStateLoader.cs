@@ -1,6 +1,6 @@
-using Eddy.Kafka.Protocol;
 using Eddy.Native;
 using Eddy.Observability;
+using Eddy.Records;
 using Eddy.Storage;
 
 namespace Eddy.Cluster.Producers;
@@ -94,7 +94,7 @@ public static class ProducerStateLoader
             {
                 break;
             }
-            foreach (var batch in RecordBatch.Enumerate(read.Records))
+            foreach (var batch in RecordBatch.Enumerate(read.Records.Span))
             {
                 // A read starts at the batch holding the offset asked for: skip what the state already has.
                 if (batch.LastOffset < offset)

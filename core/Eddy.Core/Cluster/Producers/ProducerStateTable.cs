@@ -1,6 +1,5 @@
 using Eddy.Errors;
-using Eddy.Kafka.Protocol;
-using Eddy.Kafka.Server;
+using Eddy.Records;
 
 namespace Eddy.Cluster.Producers;
 

@@ -1,6 +1,7 @@
 using Eddy.Cluster;
 using Eddy.Errors;
 using Eddy.Kafka.Protocol;
+using Eddy.Records;
 using Eddy.Storage;
 
 namespace Eddy.Kafka.Groups;
@@ -19,7 +20,7 @@ internal sealed class OffsetsPartition
     /// <summary>How much replay reads per call.</summary>
     private const int ReplayReadBytes = 1 << 20;
 
-    private readonly BatchBuilder _builder = new();
+    private readonly RecordBatchBuilder _builder = new();
     private int _inFlight;
     private TaskCompletionSource? _drained;
 
@@ -42,7 +43,7 @@ internal sealed class OffsetsPartition
         _builder.Reset(timestampMs);
         foreach (var (key, value) in records)
         {
-            _builder.Add(key, value, timestampMs, nullValue: value is null);
+            _builder.Add(timestampMs, key, value, valueIsNull: value is null);
         }
         byte[] batch = _builder.Finish().ToArray();
         _inFlight++;
@@ -92,21 +93,26 @@ internal sealed class OffsetsPartition
         }
     }
 
-    private static void Visit(ReadOnlyMemory<byte> batches, OffsetsRecordVisitor visitor)
+    private void Visit(ReadOnlyMemory<byte> batches, OffsetsRecordVisitor visitor)
     {
-        foreach (var batch in RecordBatch.Enumerate(batches))
+        foreach (var batch in RecordBatch.Enumerate(batches.Span))
         {
             if (batch.IsControl)
             {
                 continue; // transaction markers: offsets are committed outside transactions here
             }
-            using var records = batch.OpenRecords();
-            foreach (var record in records)
+            using var records = RecordsPayload.Open(batch);
+            var reader = records.ReadRecords();
+            while (reader.TryNext(out var record))
             {
                 if (record.HasKey)
                 {
                     visitor(record.Key, record.Value, record.HasValue);
                 }
+            }
+            if (reader.Malformed)
+            {
+                throw new LogCorruptedException($"{Partition}: offsets batch at offset {batch.BaseOffset} holds a malformed record");
             }
         }
     }

@@ -101,29 +101,6 @@ public ref struct KafkaReader
         return 0;
     }
 
-    /// <summary>Zig-zag varint (record fields).</summary>
-    public int ReadVarInt()
-    {
-        uint raw = ReadUnsignedVarInt();
-        return (int)(raw >> 1) ^ -(int)(raw & 1);
-    }
-
-    /// <summary>Zig-zag varlong: at most 10 bytes.</summary>
-    public long ReadVarLong()
-    {
-        ulong result = 0;
-        for (int shift = 0; shift < 70; shift += 7)
-        {
-            if (_pos >= _end) Truncated(1);
-            byte b = _span[_pos++];
-            if (shift == 63 && b > 0x01) Fail("varlong longer than 64 bits");
-            result |= (ulong)(b & 0x7F) << shift;
-            if (b < 0x80) return (long)(result >> 1) ^ -(long)(result & 1);
-        }
-        Fail("varlong longer than 10 bytes");
-        return 0;
-    }
-
     /// <summary>A length prefix: int16/int32 classic, or unsigned varint holding length+1 when compact. -1 is null.</summary>
     private int ReadLength(bool compact, bool shortLength)
     {

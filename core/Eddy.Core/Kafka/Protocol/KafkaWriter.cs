@@ -7,7 +7,7 @@ namespace Eddy.Kafka.Protocol;
 
 /// <summary>
 /// Writes Kafka wire primitives into one growable buffer rented from the array pool. It is also an
-/// <see cref="IBufferWriter{T}"/>, so compressors and batch builders write into it directly. Lengths
+/// <see cref="IBufferWriter{T}"/>, so compressors write into it directly. Lengths
 /// that are only known afterwards (frame size, tagged field size) are patched in place, so a message is
 /// encoded in one pass and a records field is copied exactly once, into this buffer.
 /// </summary>
@@ -92,15 +92,6 @@ public sealed class KafkaWriter : IBufferWriter<byte>, IDisposable
     {
         var s = Reserve(VarInts.SizeOfUnsigned(v));
         VarInts.WriteUnsigned(s, v);
-    }
-
-    public void WriteVarInt(int v) => WriteUnsignedVarInt((uint)((v << 1) ^ (v >> 31)));
-
-    public void WriteVarLong(long v)
-    {
-        ulong z = (ulong)((v << 1) ^ (v >> 63));
-        var s = Reserve(VarInts.SizeOfUnsigned(z));
-        VarInts.WriteUnsigned(s, z);
     }
 
     private void WriteNullLength(bool compact, bool shortLength)
@@ -212,7 +203,7 @@ public sealed class KafkaWriter : IBufferWriter<byte>, IDisposable
     }
 }
 
-/// <summary>Unsigned LEB128 helpers shared by the writer and the batch builder.</summary>
+/// <summary>Unsigned LEB128 helpers (compact lengths, tagged fields); record fields use zig-zag varints, <see cref="Eddy.Records.Varint"/>.</summary>
 public static class VarInts
 {
     public static int SizeOfUnsigned(ulong v)
@@ -229,7 +220,4 @@ public static class VarInts
         dst[i++] = (byte)v;
         return i;
     }
-
-    public static int SizeOfVarInt(int v) => SizeOfUnsigned((uint)((v << 1) ^ (v >> 31)));
-    public static int SizeOfVarLong(long v) => SizeOfUnsigned((ulong)((v << 1) ^ (v >> 63)));
 }

@@ -2,6 +2,7 @@ using Eddy.Cluster;
 using Eddy.Errors;
 using Eddy.Kafka.Protocol;
 using Eddy.Kafka.Protocol.Messages;
+using Eddy.Records;
 using Eddy.Runtime;
 using Eddy.Storage;
 
@@ -103,13 +104,13 @@ public sealed class FetchHandler(PartitionRouter router) : IKafkaApiHandler
     {
         int keep = 0;
         long next = read.FirstOffset;
-        foreach (var batch in RecordBatch.Enumerate(read.Records))
+        foreach (var batch in RecordBatch.Enumerate(read.Records.Span))
         {
             if (batch.LastOffset >= highWatermark)
             {
                 break;
             }
-            keep += batch.Bytes.Length;
+            keep += batch.TotalSize;
             next = batch.LastOffset + 1;
         }
         return read.Take(keep, next);

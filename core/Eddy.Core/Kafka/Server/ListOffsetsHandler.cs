@@ -2,6 +2,7 @@ using Eddy.Cluster;
 using Eddy.Errors;
 using Eddy.Kafka.Protocol;
 using Eddy.Kafka.Protocol.Messages;
+using Eddy.Records;
 
 namespace Eddy.Kafka.Server;
 
@@ -81,7 +82,7 @@ public sealed class ListOffsetsHandler(PartitionRouter router) : IKafkaApiHandle
             return new Found(KafkaErrors.None, -1, -1, -1); // no such record: Kafka answers offset -1
         }
         using var read = await partition.ReadAsync(batchOffset, 1);
-        foreach (var batch in RecordBatch.Enumerate(read.Records))
+        foreach (var batch in RecordBatch.Enumerate(read.Records.Span))
         {
             if (batch.MaxTimestamp < timestamp)
             {
@@ -91,8 +92,9 @@ public sealed class ListOffsetsHandler(PartitionRouter router) : IKafkaApiHandle
             {
                 return new Found(KafkaErrors.None, Math.Max(batch.BaseOffset, partition.LogStartOffset), batch.MaxTimestamp, batch.PartitionLeaderEpoch);
             }
-            using var records = batch.OpenRecords();
-            foreach (var record in records)
+            using var records = RecordsPayload.Open(batch);
+            var reader = records.ReadRecords();
+            while (reader.TryNext(out var record))
             {
                 if (record.Timestamp >= timestamp && record.Offset >= partition.LogStartOffset)
                 {

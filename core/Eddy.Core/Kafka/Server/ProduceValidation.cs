@@ -1,5 +1,7 @@
+using System.Buffers.Binary;
 using Eddy.Errors;
 using Eddy.Kafka.Protocol;
+using Eddy.Records;
 
 namespace Eddy.Kafka.Server;
 
@@ -21,15 +23,19 @@ public static class ProduceValidation
         var span = data.Span;
         if (LegacyMessageFormat.CheckProduceRecords(span) != KafkaErrors.None)
         {
-            message = $"message format v{span[RecordBatch.MagicOffset]} is not supported; send v2 record batches (Kafka 0.11+ clients)";
+            message = $"message format v{span[RecordBatch.MagicAt]} is not supported; send v2 record batches (Kafka 0.11+ clients)";
             return KafkaErrors.InvalidRecord;
         }
-        if (!RecordBatch.TryParse(data, out var batch, out string? error))
+        // The CRC and a negative last offset delta are answered below, in Kafka's order, once the framing holds.
+        var check = RecordBatch.Check(span, verifyCrc: false, out int size);
+        if (check is not (BatchCheck.Ok or BatchCheck.BadOffsets))
         {
-            message = error;
+            message = check == BatchCheck.Incomplete
+                ? $"record batch truncated: {span.Length} bytes, it needs {Math.Max(size, RecordBatch.HeaderSize)}"
+                : $"record batch length {BinaryPrimitives.ReadInt32BigEndian(span[RecordBatch.LengthAt..])} is shorter than its header or longer than any batch";
             return KafkaErrors.CorruptMessage;
         }
-        if (batch.Bytes.Length != data.Length)
+        if (size != data.Length)
         {
             message = "a produce request carries exactly one record batch per partition";
             return KafkaErrors.InvalidRecord;
@@ -39,6 +45,7 @@ public static class ProduceValidation
             message = $"the batch is {data.Length} bytes, larger than max.message.bytes ({maxMessageBytes})";
             return KafkaErrors.MessageTooLarge;
         }
+        var batch = new RecordBatch(span);
         if (!batch.IsCrcValid)
         {
             message = "record batch CRC32C mismatch";

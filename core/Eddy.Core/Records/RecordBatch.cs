@@ -1,28 +1,15 @@
 using System.Buffers.Binary;
 using Eddy.Hashing;
 
-namespace Eddy.Storage;
-
-/// <summary>What a batch check found.</summary>
-public enum BatchCheck
-{
-    Ok,
-    /// <summary>The bytes end before the batch does (a torn tail, or a read that stopped short).</summary>
-    Incomplete,
-    /// <summary>The length field is below the header size or above the largest batch storage accepts.</summary>
-    BadLength,
-    BadMagic,
-    /// <summary>lastOffsetDelta is negative.</summary>
-    BadOffsets,
-    BadCrc,
-}
+namespace Eddy.Records;
 
 /// <summary>
-/// The few fields of a record batch v2 header that the log needs, read in place (big-endian). Storage stores
-/// batches exactly as on the wire and never looks at records, so this is all it parses; the Kafka codec owns
-/// the full format.
+/// The record batch v2 (magic 2) at the start of a span, as clients send it and as the log stores it: header fields
+/// are read in place (big-endian) and nothing is copied. The span may run past the batch (a read buffer holding
+/// several); the batch is its first <see cref="TotalSize"/> bytes. Only <see cref="Check"/> trusts nothing: the
+/// other members assume a batch that passed it.
 /// </summary>
-public readonly ref struct BatchHeader
+public readonly ref struct RecordBatch
 {
     public const int BaseOffsetAt = 0;
     public const int LengthAt = 8;
@@ -31,8 +18,11 @@ public readonly ref struct BatchHeader
     public const int CrcAt = 17;
     public const int AttributesAt = 21;
     public const int LastOffsetDeltaAt = 23;
-    public const int FirstTimestampAt = 27;
+    public const int BaseTimestampAt = 27;
     public const int MaxTimestampAt = 35;
+    public const int ProducerIdAt = 43;
+    public const int ProducerEpochAt = 51;
+    public const int BaseSequenceAt = 53;
     public const int RecordCountAt = 57;
 
     /// <summary>Bytes before the length field's count starts (baseOffset, batchLength).</summary>
@@ -41,17 +31,17 @@ public readonly ref struct BatchHeader
     /// <summary>A batch with no records: the smallest a valid batch can be.</summary>
     public const int HeaderSize = 61;
 
-    /// <summary>Largest batch storage accepts: the biggest pooled buffer less two pages of slack for the tail.</summary>
-    public const int MaxBatchSize = Buffers.BufferPool.MaxSize - 2 * 4096;
-
     public const byte CurrentMagic = 2;
 
-    /// <summary>Attribute bit 3: timestamps are LogAppendTime.</summary>
-    public const short LogAppendTimeFlag = 1 << 3;
+    public const short CompressionMask = 0x07;
+    public const short LogAppendTimeFlag = 0x08;
+    public const short TransactionalFlag = 0x10;
+    public const short ControlFlag = 0x20;
+    public const short DeleteHorizonFlag = 0x40;
 
     private readonly ReadOnlySpan<byte> _data;
 
-    public BatchHeader(ReadOnlySpan<byte> batch) => _data = batch;
+    public RecordBatch(ReadOnlySpan<byte> data) => _data = data;
 
     public long BaseOffset => BinaryPrimitives.ReadInt64BigEndian(_data);
 
@@ -73,18 +63,54 @@ public readonly ref struct BatchHeader
 
     public long LastOffset => BaseOffset + LastOffsetDelta;
 
-    public long FirstTimestamp => BinaryPrimitives.ReadInt64BigEndian(_data[FirstTimestampAt..]);
+    public long BaseTimestamp => BinaryPrimitives.ReadInt64BigEndian(_data[BaseTimestampAt..]);
 
     public long MaxTimestamp => BinaryPrimitives.ReadInt64BigEndian(_data[MaxTimestampAt..]);
 
+    public long ProducerId => BinaryPrimitives.ReadInt64BigEndian(_data[ProducerIdAt..]);
+
+    public short ProducerEpoch => BinaryPrimitives.ReadInt16BigEndian(_data[ProducerEpochAt..]);
+
+    public int BaseSequence => BinaryPrimitives.ReadInt32BigEndian(_data[BaseSequenceAt..]);
+
     public int RecordCount => BinaryPrimitives.ReadInt32BigEndian(_data[RecordCountAt..]);
 
+    public CompressionType Compression => (CompressionType)(Attributes & CompressionMask);
+
+    public bool IsLogAppendTime => (Attributes & LogAppendTimeFlag) != 0;
+
+    public bool IsTransactional => (Attributes & TransactionalFlag) != 0;
+
+    /// <summary>A control batch (transaction markers, Raft's own entries): consumers skip it.</summary>
+    public bool IsControl => (Attributes & ControlFlag) != 0;
+
+    public bool HasDeleteHorizon => (Attributes & DeleteHorizonFlag) != 0;
+
+    /// <summary>The whole batch, header included: what the log stores and Fetch returns.</summary>
+    public ReadOnlySpan<byte> Bytes => _data[..TotalSize];
+
+    /// <summary>Everything after the header: the records, compressed as a whole when <see cref="Compression"/> is set.</summary>
+    public ReadOnlySpan<byte> Payload => _data[HeaderSize..TotalSize];
+
+    /// <summary>CRC-32C over attributes..end, the part the checksum covers (not offset, length, epoch, magic).</summary>
+    public uint ComputeCrc() => Crc32C.Compute(_data[AttributesAt..TotalSize]);
+
+    public bool IsCrcValid => ComputeCrc() == Crc;
+
+    /// <summary>Reads the records of an uncompressed batch; a compressed payload must be decompressed first and read
+    /// with a <see cref="RecordReader"/> of its own.</summary>
+    public RecordReader ReadRecords() => new(Payload, RecordCount, BaseOffset, BaseTimestamp);
+
+    /// <summary>The batches of a buffer in order; see <see cref="BatchEnumerator"/> for where it stops.</summary>
+    public static BatchEnumerator Enumerate(ReadOnlySpan<byte> batches) => new(batches);
+
     /// <summary>
-    /// Checks the batch at the start of <paramref name="data"/>: length bounds, magic, offsets and (when asked)
-    /// CRC-32C over attributes..end. <paramref name="size"/> is the batch's total size when the length field
-    /// could be read, else 0.
+    /// Checks the batch at the start of <paramref name="data"/>: length bounds (at least a header, at most
+    /// <paramref name="maxSize"/> bytes in all), magic, offsets and (when asked) CRC-32C over attributes..end.
+    /// <paramref name="size"/> is the batch's total size when the length field could be read, else 0. Reads nothing
+    /// outside <paramref name="data"/>, so it is safe on any bytes.
     /// </summary>
-    public static BatchCheck Check(ReadOnlySpan<byte> data, bool verifyCrc, out int size)
+    public static BatchCheck Check(ReadOnlySpan<byte> data, bool verifyCrc, out int size, int maxSize = int.MaxValue)
     {
         size = 0;
         if (data.Length < LogOverhead)
@@ -92,7 +118,7 @@ public readonly ref struct BatchHeader
             return BatchCheck.Incomplete;
         }
         int length = BinaryPrimitives.ReadInt32BigEndian(data[LengthAt..]);
-        if (length < HeaderSize - LogOverhead || length > MaxBatchSize - LogOverhead)
+        if (length < HeaderSize - LogOverhead || length > maxSize - LogOverhead)
         {
             return BatchCheck.BadLength;
         }

@@ -1,0 +1,37 @@
+using System.Buffers.Binary;
+
+namespace Eddy.Records;
+
+public enum ControlRecordType : short { Abort = 0, Commit = 1 }
+
+/// <summary>
+/// The records of control batches, in Kafka's key layout: key version 0 and the type, both int16 (librdkafka fails a
+/// whole fetch on any other key size). A transaction marker's value is version 0 and the coordinator epoch.
+/// </summary>
+public static class ControlRecord
+{
+    public const int KeySize = 4;
+
+    /// <summary>A transaction marker: a transactional control batch holding one record.</summary>
+    public static byte[] Marker(ControlRecordType type, int coordinatorEpoch, long producerId, short producerEpoch, long timestamp)
+    {
+        var builder = new RecordBatchBuilder
+        {
+            ProducerId = producerId,
+            ProducerEpoch = producerEpoch,
+            Attributes = RecordBatch.TransactionalFlag | RecordBatch.ControlFlag,
+        };
+        Span<byte> key = stackalloc byte[KeySize];
+        Span<byte> value = stackalloc byte[6];
+        BinaryPrimitives.WriteInt16BigEndian(key, 0);
+        BinaryPrimitives.WriteInt16BigEndian(key[2..], (short)type);
+        BinaryPrimitives.WriteInt16BigEndian(value, 0);
+        BinaryPrimitives.WriteInt32BigEndian(value[2..], coordinatorEpoch);
+        builder.Add(timestamp, key, value);
+        return builder.Finish().ToArray();
+    }
+
+    /// <summary>The type a control record's key names; null when the key is not a version 0 control key.</summary>
+    public static ControlRecordType? ReadType(ReadOnlySpan<byte> key) =>
+        key.Length >= KeySize && BinaryPrimitives.ReadInt16BigEndian(key) == 0 ? (ControlRecordType)BinaryPrimitives.ReadInt16BigEndian(key[2..]) : null;
+}
