@@ -6,7 +6,8 @@ namespace Eddy.TestSupport;
 /// The published NativeAOT `eddy`, the file users run, for the tests that run it as a process. EDDY_BINARY names it
 /// (CI publishes before the tests and sets it); when it is unset, the first test that asks publishes host/Eddy.Host
 /// into artifacts/test-eddy under the repository, and later runs reuse that binary while it is newer than every source
-/// it is built from. Test projects run in parallel, so the check and the publish happen under a file lock.
+/// it is built from. Test projects run in parallel, so the check and the publish happen under a file lock, and the
+/// publish builds in artifacts/test-eddy-build: `dotnet test` may still be building other projects' bin and obj.
 /// </summary>
 public static class EddyBinary
 {
@@ -44,7 +45,7 @@ public static class EddyBinary
         {
             if (!IsNewerThanSources(binary, repository))
             {
-                Publish(repository, folder, binary);
+                Publish(repository, folder, folder + "-build", binary);
             }
         }
         return binary;
@@ -96,7 +97,7 @@ public static class EddyBinary
         }
     }
 
-    private static void Publish(string repository, string folder, string binary)
+    private static void Publish(string repository, string folder, string build, string binary)
     {
         // A binary left by a publish that failed or was cut short must not pass for a fresh one next time.
         File.Delete(binary);
@@ -106,7 +107,9 @@ public static class EddyBinary
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
-        foreach (string a in new[] { "publish", "host/Eddy.Host/Eddy.Host.csproj", "-c", "Release", "-r", "linux-x64", "-o", folder, "--disable-build-servers", "-nologo" })
+        string[] args = ["publish", "host/Eddy.Host/Eddy.Host.csproj", "-c", "Release", "-r", "linux-x64", "-o", folder,
+            "--artifacts-path", build, "--disable-build-servers", "-nologo"];
+        foreach (string a in args)
         {
             info.ArgumentList.Add(a);
         }
