@@ -3,7 +3,7 @@ using System.Diagnostics;
 namespace Eddy.TestSupport;
 
 /// <summary>
-/// The published NativeAOT `eddy`, the file users run, for the tests that run it as a process. EDDY_BINARY names it
+/// The published NativeAOT `eddy`, the file users run, for the tests that run it as a process. EDDY names it
 /// (CI publishes before the tests and sets it); when it is unset, the first test that asks publishes host/Eddy.Host
 /// into artifacts/test-eddy under the repository, and later runs reuse that binary while it is newer than every source
 /// it is built from. Test projects run in parallel, so the check and the publish happen under a file lock, and the
@@ -11,7 +11,9 @@ namespace Eddy.TestSupport;
 /// </summary>
 public static class EddyBinary
 {
-    public const string Variable = "EDDY_BINARY";
+    // Named as KLOAD names kload. Not EDDY_*: those are node settings, and eddy (and any test that loads settings from
+    // this process's environment) refuses one it does not know.
+    public const string Variable = "EDDY";
 
     private static readonly TimeSpan PublishTimeout = TimeSpan.FromMinutes(20);
 
