@@ -36,6 +36,6 @@ public sealed class EddyStartTests : IDisposable
         eddy.Signal(2);
         Assert.True(await idle.ClosedByBrokerAsync());
         Assert.Equal(0, await eddy.WaitForExitAsync());
-        Assert.Contains("stopped", eddy.Output());
+        Assert.Contains("stopped", eddy.Output);
     }
 }

@@ -123,7 +123,7 @@ public sealed class IdempotentProducerTests(ITestOutputHelper output) : IDisposa
                 await Task.Delay(500); // reports for responses that arrived before the kill reach the queue
                 var acknowledged = reports.Where(r => !r.Error.IsError).GroupBy(r => r.Partition.Value).ToDictionary(g => g.Key, g => (long)g.Count());
                 eddy = await EddyProcess.StartAsync("--smp", "2", "--kafka-addr", $"127.0.0.1:{port}", "--data-dir", _data);
-                var recovered = RecoveredLogEnds(eddy.Output(), topic);
+                var recovered = RecoveredLogEnds(eddy.Output, topic);
                 output.WriteLine($"kill {kill}: {acknowledged.Values.Sum()} acknowledged, {recovered.Values.Sum()} in the recovered logs");
                 for (int p = 0; p < Partitions; p++)
                 {

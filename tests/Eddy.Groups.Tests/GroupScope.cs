@@ -8,8 +8,9 @@ using Eddy.Storage;
 namespace Eddy.Groups.Tests;
 
 /// <summary>
-/// One shard on a manual clock, a coordinator for every `__consumer_offsets` partition (their logs in a scratch
-/// directory), and helpers to call it from the test thread. Time moves only through <see cref="AdvanceAsync"/>.
+/// One shard on a manual clock (a <see cref="StorageScope"/>), a coordinator for every `__consumer_offsets` partition
+/// (their logs in its scratch directory), and helpers to call it from the test thread. Time moves only through
+/// <see cref="AdvanceAsync"/>.
 /// </summary>
 public sealed class GroupScope : IAsyncDisposable
 {
@@ -22,11 +23,11 @@ public sealed class GroupScope : IAsyncDisposable
     };
 
     private readonly List<Partition> _partitions = [];
+    private readonly StorageScope _storage;
 
     public GroupScope(GroupCoordinatorOptions? options = null)
     {
-        Root = Directory.CreateTempSubdirectory("eddy-groups-").FullName;
-        Group = ShardGroup.Start(new ShardGroupOptions { ShardCount = 1, PinThreads = false, Clock = Clock });
+        _storage = new StorageScope(clock: Clock);
         Options = options ?? new GroupCoordinatorOptions
         {
             OffsetsPartitionCount = 4,
@@ -35,8 +36,8 @@ public sealed class GroupScope : IAsyncDisposable
     }
 
     public ManualClock Clock { get; } = new();
-    public ShardGroup Group { get; }
-    public string Root { get; }
+    public ShardGroup Group => _storage.Group;
+    public string Root => _storage.Root;
     public GroupCoordinatorOptions Options { get; }
     public GroupCoordinator Coordinator { get; private set; } = null!;
 
@@ -164,14 +165,7 @@ public sealed class GroupScope : IAsyncDisposable
         {
             await CloseAsync();
         }
-        Group.Stop(TimeSpan.FromSeconds(20));
-        try
-        {
-            Directory.Delete(Root, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
+        _storage.Dispose();
     }
 }
 

@@ -6,17 +6,9 @@ namespace Eddy.Host.Tests;
 /// <summary>`eddy start` run as a process with eddy.yaml, EDDY_* variables and flags.</summary>
 public sealed class ConfigFileStartTests : IDisposable
 {
-    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
     private readonly ScratchDirectory _dir = new();
 
     public void Dispose() => _dir.Dispose();
-
-    private static int kill(int pid, int signal)
-    {
-        using var p = System.Diagnostics.Process.Start("kill", $"-{signal} {pid}");
-        p.WaitForExit();
-        return p.ExitCode;
-    }
 
     // A port nothing listens on right now (the kernel's pick; released before eddy binds it).
     private static int FreePort()
@@ -24,12 +16,6 @@ public sealed class ConfigFileStartTests : IDisposable
         using var probe = new TcpListener(IPAddress.Loopback, 0);
         probe.Start();
         return ((IPEndPoint)probe.LocalEndpoint).Port;
-    }
-
-    private static async Task StopAsync(EddyProcess eddy)
-    {
-        Assert.Equal(0, kill(eddy.Id, 15));
-        Assert.Equal(0, await eddy.WaitForExitAsync(Timeout));
     }
 
     [Fact]
@@ -45,7 +31,7 @@ public sealed class ConfigFileStartTests : IDisposable
             smp: 1
             """);
         using var eddy = new EddyProcess("start", "--config", file);
-        await eddy.WaitForOutputAsync("up: 1 shards", Timeout);
+        await eddy.WaitForOutputAsync("up: 1 shards");
         Assert.Contains($"settings read from {file}", eddy.Output);
         Assert.Contains($"listening on 127.0.0.1:{port}, advertised as broker.test:{port}", eddy.Output);
         Assert.Contains($"data in {data}", eddy.Output);
@@ -53,7 +39,7 @@ public sealed class ConfigFileStartTests : IDisposable
         {
             await client.ConnectAsync(IPAddress.Loopback, port);
         }
-        await StopAsync(eddy);
+        await eddy.StopAsync(15);
     }
 
     [Fact]
@@ -63,18 +49,18 @@ public sealed class ConfigFileStartTests : IDisposable
         _dir.Write("eddy.yaml", "kafka_addr: 127.0.0.1:1\nsmp: 1\nnode_id: 3\nio_backend: io_uring\n");
         using var eddy = new EddyProcess(["start", "--io-backend", "epoll"],
             new Dictionary<string, string> { ["EDDY_KAFKA_ADDR"] = $"127.0.0.1:{port}", ["EDDY_NODE_ID"] = "4" }, _dir.Path);
-        await eddy.WaitForOutputAsync("up: 1 shards on epoll", Timeout);
+        await eddy.WaitForOutputAsync("up: 1 shards on epoll");
         Assert.Contains("node 4 up", eddy.Output);
         Assert.Contains($"listening on 127.0.0.1:{port}", eddy.Output);
         Assert.Contains($"data in {Path.Combine(_dir.Path, "eddy-data")}", eddy.Output); // the default, relative to the working directory
-        await StopAsync(eddy);
+        await eddy.StopAsync(15);
     }
 
     [Fact]
     public async Task AMissingConfigFileStopsTheStartWithAClearMessage()
     {
         using var eddy = new EddyProcess(["start", "--config", "missing.yaml"], null, _dir.Path);
-        Assert.Equal(2, await eddy.WaitForExitAsync(Timeout));
+        Assert.Equal(2, await eddy.WaitForExitAsync());
         Assert.Contains("eddy start: --config: 'missing.yaml': no such file", eddy.Output);
         Assert.DoesNotContain("up:", eddy.Output);
     }
@@ -84,7 +70,7 @@ public sealed class ConfigFileStartTests : IDisposable
     {
         _dir.Write("eddy.yaml", "smp: 2\nkafka_adr: 127.0.0.1:9092\nsmp: 3\n");
         using var eddy = new EddyProcess(["start", "--log-level=loud"], new Dictionary<string, string> { ["EDDY_DATA_DIRR"] = "/tmp" }, _dir.Path);
-        Assert.Equal(2, await eddy.WaitForExitAsync(Timeout));
+        Assert.Equal(2, await eddy.WaitForExitAsync());
         string output = eddy.Output;
         Assert.Contains("eddy start: EDDY_DATA_DIRR: unknown variable", output);
         Assert.Contains("eddy start: eddy.yaml:2: unknown key 'kafka_adr'", output);
@@ -97,7 +83,7 @@ public sealed class ConfigFileStartTests : IDisposable
     public async Task HelpListsEveryFlag()
     {
         using var eddy = new EddyProcess("start", "--help");
-        Assert.Equal(0, await eddy.WaitForExitAsync(Timeout));
+        Assert.Equal(0, await eddy.WaitForExitAsync());
         foreach (var property in Eddy.Config.NodeProperties.All)
         {
             Assert.Contains(property.Flag, eddy.Output);

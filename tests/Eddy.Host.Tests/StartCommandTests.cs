@@ -1,26 +1,16 @@
 namespace Eddy.Host.Tests;
 
+/// <summary>`eddy start` and `eddy --version` run as a process: shards up, clean stops on signals, bad flags.</summary>
 public class StartCommandTests
 {
-    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
-
-    // The kill command rather than a P/Invoke: P/Invoke lives in native/ only.
-    private static int kill(int pid, int signal)
-    {
-        using var p = System.Diagnostics.Process.Start("kill", $"-{signal} {pid}");
-        p.WaitForExit();
-        return p.ExitCode;
-    }
-
     [Theory]
     [InlineData(15)] // SIGTERM
     [InlineData(2)]  // SIGINT
     public async Task StartsShardsAndStopsCleanlyOnSignal(int signal)
     {
         using var eddy = new EddyProcess("start", "--smp", "2", "--data-dir", Path.GetTempPath(), "--kafka-addr", "127.0.0.1:0");
-        await eddy.WaitForOutputAsync("up: 2 shards", Timeout);
-        Assert.Equal(0, kill(eddy.Id, signal));
-        Assert.Equal(0, await eddy.WaitForExitAsync(Timeout));
+        await eddy.WaitForOutputAsync("up: 2 shards");
+        await eddy.StopAsync(signal);
         Assert.Contains("stopped", eddy.Output);
     }
 
@@ -28,9 +18,8 @@ public class StartCommandTests
     public async Task ForcedEpollBackendIsUsed()
     {
         using var eddy = new EddyProcess("start", "--smp", "1", "--io-backend", "epoll", "--kafka-addr", "127.0.0.1:0");
-        await eddy.WaitForOutputAsync("1 shards on epoll", Timeout);
-        Assert.Equal(0, kill(eddy.Id, 15));
-        Assert.Equal(0, await eddy.WaitForExitAsync(Timeout));
+        await eddy.WaitForOutputAsync("1 shards on epoll");
+        await eddy.StopAsync(15);
     }
 
     [Theory]
@@ -43,7 +32,7 @@ public class StartCommandTests
     public async Task BadFlagsAreRefusedByName(string flag, string message)
     {
         using var eddy = new EddyProcess("start", flag);
-        Assert.Equal(2, await eddy.WaitForExitAsync(Timeout));
+        Assert.Equal(2, await eddy.WaitForExitAsync());
         Assert.Contains(message, eddy.Output);
     }
 
@@ -51,7 +40,7 @@ public class StartCommandTests
     public async Task VersionPrintsTheVersion()
     {
         using var eddy = new EddyProcess("--version");
-        Assert.Equal(0, await eddy.WaitForExitAsync(Timeout));
+        Assert.Equal(0, await eddy.WaitForExitAsync());
         Assert.Matches(@"^eddy \d+\.\d+\.\d+", eddy.Output);
     }
 }

@@ -10,7 +10,7 @@ public class AllocatorTests
     [Fact]
     public async Task IdsAreUniqueAcrossReopen()
     {
-        using var scope = new ShardScope();
+        using var scope = new StorageScope();
         string dir = Path.Combine(scope.Root, "kvstore", "shard-0");
         var first = await scope.Run(async () =>
         {
@@ -44,7 +44,7 @@ public class AllocatorTests
     [Fact]
     public async Task ConcurrentCallersFromEveryShardGetDistinctIds()
     {
-        using var scope = new ShardScope(shards: 3);
+        using var scope = new StorageScope(shards: 3);
         string dir = Path.Combine(scope.Root, "kvstore", "shard-0");
         var (kv, allocator) = await scope.Run(async () =>
         {

@@ -12,7 +12,7 @@ public class AppenderTests
     [Fact]
     public async Task RetryGetsTheOriginalOffsetAndIsNotAppended()
     {
-        using var scope = new ShardScope();
+        using var scope = new StorageScope();
         await scope.Run(async () =>
         {
             await using var log = await PartitionLog.OpenAsync(scope.LogDir(), Options);
@@ -39,7 +39,7 @@ public class AppenderTests
     [Fact]
     public async Task BatchesInFlightTogetherAreCheckedInOrder()
     {
-        using var scope = new ShardScope();
+        using var scope = new StorageScope();
         var results = await scope.Run(async () =>
         {
             await using var log = await PartitionLog.OpenAsync(scope.LogDir(), Options);
@@ -67,7 +67,7 @@ public class AppenderTests
     [Fact]
     public async Task LogAppendTimeIsWhatADuplicateReports()
     {
-        using var scope = new ShardScope();
+        using var scope = new StorageScope();
         await scope.Run(async () =>
         {
             var options = new LogOptions { RetentionTime = null, TimestampType = TimestampType.LogAppendTime, WallClockMs = () => 123_456 };
@@ -83,7 +83,7 @@ public class AppenderTests
     [Fact]
     public async Task AppendOfAKnownProducerAllocatesNothingPerBatch()
     {
-        using var scope = new ShardScope();
+        using var scope = new StorageScope();
         long allocated = await scope.Run(async () =>
         {
             await using var log = await PartitionLog.OpenAsync(scope.LogDir(), new LogOptions

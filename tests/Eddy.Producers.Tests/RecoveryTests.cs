@@ -66,7 +66,7 @@ public class RecoveryTests
     [InlineData(true)]  // clean close: a snapshot at the log end, nothing to replay
     public async Task StateSurvivesReopen(bool snapshotAtClose)
     {
-        using var scope = new ShardScope();
+        using var scope = new StorageScope();
         string dir = scope.LogDir();
         const int Batches = 40;
         var offsets = await scope.Run(async () =>
@@ -104,7 +104,7 @@ public class RecoveryTests
     [Fact]
     public async Task SnapshotPlusTailEqualsFullReplay()
     {
-        using var scope = new ShardScope();
+        using var scope = new StorageScope();
         string dir = scope.LogDir();
         var offsets = await scope.Run(async () =>
         {
@@ -134,7 +134,7 @@ public class RecoveryTests
     [Fact]
     public async Task DamagedSnapshotFallsBackToTheLog()
     {
-        using var scope = new ShardScope();
+        using var scope = new StorageScope();
         string dir = scope.LogDir();
         var offsets = await scope.Run(async () =>
         {
@@ -181,7 +181,7 @@ public class RecoveryTests
     [Fact]
     public async Task SnapshotBeyondTheLogEndIsDropped()
     {
-        using var scope = new ShardScope();
+        using var scope = new StorageScope();
         string dir = scope.LogDir();
         await scope.Run(async () =>
         {
@@ -208,7 +208,7 @@ public class RecoveryTests
     [Fact]
     public async Task ExpiredProducersAreNotRestored()
     {
-        using var scope = new ShardScope();
+        using var scope = new StorageScope();
         string dir = scope.LogDir();
         await scope.Run(async () =>
         {

@@ -43,7 +43,7 @@ public class SnapshotTests
     [Fact]
     public async Task RoundTripKeepsEveryRetainedBatch()
     {
-        using var scope = new ShardScope();
+        using var scope = new StorageScope();
         string dir = scope.LogDir();
         Directory.CreateDirectory(dir);
         var table = SampleTable();
@@ -65,7 +65,7 @@ public class SnapshotTests
     [Fact]
     public async Task LargeSnapshotSpansSeveralWriteChunks()
     {
-        using var scope = new ShardScope();
+        using var scope = new StorageScope();
         string dir = scope.LogDir();
         Directory.CreateDirectory(dir);
         var table = new ProducerStateTable();
@@ -90,7 +90,7 @@ public class SnapshotTests
     [Fact]
     public async Task KeepsTheNewestTwoAndDeletesAboveATruncation()
     {
-        using var scope = new ShardScope();
+        using var scope = new StorageScope();
         string dir = scope.LogDir();
         Directory.CreateDirectory(dir);
         var table = SampleTable();
@@ -113,7 +113,7 @@ public class SnapshotTests
     [InlineData("renamed")]  // a valid snapshot under another offset's name
     public async Task DamagedSnapshotIsRefused(string damage)
     {
-        using var scope = new ShardScope();
+        using var scope = new StorageScope();
         string dir = scope.LogDir();
         Directory.CreateDirectory(dir);
         var table = SampleTable();
@@ -144,7 +144,7 @@ public class SnapshotTests
     [Fact]
     public async Task WriteFailureLeavesNoSnapshotBehind()
     {
-        using var scope = new ShardScope();
+        using var scope = new StorageScope();
         string dir = scope.LogDir();
         Directory.CreateDirectory(dir);
         var files = new FailingFlushLayer();

@@ -98,7 +98,7 @@ public sealed class FaultTests
         Assert.True(Mount(mount), "mounting the tmpfs failed although the probe succeeded");
         try
         {
-            using var scope = new StorageScope(mount);
+            using var scope = new StorageScope(root: mount);
             var options = new LogOptions { PreallocateBytes = 256 << 10, RetentionTime = null };
             var result = await scope.Run(async () =>
             {

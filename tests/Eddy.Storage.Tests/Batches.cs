@@ -1,40 +1,7 @@
 using Eddy.Records;
-using Eddy.Runtime;
 using Eddy.Storage;
 
 namespace Eddy.Storage.Tests;
-
-/// <summary>A one-shard group on the backend CI chose (EDDY_IO_BACKEND) and a scratch directory, removed after.</summary>
-public sealed class StorageScope : IDisposable
-{
-    public StorageScope(string? root = null)
-    {
-        Root = root is null ? Directory.CreateTempSubdirectory("eddy-storage-").FullName : Directory.CreateDirectory(Path.Combine(root, Guid.NewGuid().ToString("n"))).FullName;
-        Group = ShardGroup.Start(new ShardGroupOptions { ShardCount = 1, PinThreads = false });
-    }
-
-    public string Root { get; }
-
-    public ShardGroup Group { get; }
-
-    public string LogDir(string name = "log") => Path.Combine(Root, "kafka", "topic", name);
-
-    public Task<T> Run<T>(Func<ValueTask<T>> work) => Group.InvokeAsync(0, work);
-
-    public Task Run(Func<ValueTask> work) => Group.InvokeAsync(0, work);
-
-    public void Dispose()
-    {
-        Group.Stop(TimeSpan.FromSeconds(20));
-        try
-        {
-            Directory.Delete(Root, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
-    }
-}
 
 /// <summary>Builds test batches and reads logs back.</summary>
 public static class Batches

@@ -1,0 +1,161 @@
+using System.Diagnostics;
+using System.Text;
+using System.Text.RegularExpressions;
+
+namespace Eddy.TestSupport;
+
+/// <summary>
+/// The published `eddy` (<see cref="EddyBinary"/>) as a child process, with its output captured. Started through
+/// env(1), which execs in place (same pid) and restores SIGINT's default disposition: a shell that starts the test run
+/// in the background ignores SIGINT for its children, and eddy (rightly) keeps an inherited ignore. Signals are sent
+/// with kill(1), since P/Invoke lives in native/ only.
+/// </summary>
+public sealed partial class EddyProcess : IDisposable
+{
+    public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
+
+    private readonly Process _process;
+    private readonly StringBuilder _output = new();
+
+    /// <summary>Runs eddy with <paramref name="args"/> (a command first: `start`, `--version`) and returns at once.</summary>
+    public EddyProcess(params string[] args)
+        : this(args, environment: null, workingDirectory: null)
+    {
+    }
+
+    /// <param name="args">eddy's arguments, a command first.</param>
+    /// <param name="environment">Variables to set for eddy (on top of this process's).</param>
+    /// <param name="workingDirectory">eddy's working directory; default: this process's.</param>
+    public EddyProcess(string[] args, IReadOnlyDictionary<string, string>? environment, string? workingDirectory)
+    {
+        var info = new ProcessStartInfo("env") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        {
+            info.Environment[name] = value;
+        }
+        if (workingDirectory is not null)
+        {
+            info.WorkingDirectory = workingDirectory;
+        }
+        info.ArgumentList.Add("--default-signal=INT");
+        info.ArgumentList.Add(EddyBinary.Path);
+        foreach (string a in args)
+        {
+            info.ArgumentList.Add(a);
+        }
+        _process = new Process { StartInfo = info };
+        _process.OutputDataReceived += (_, e) => Append(e.Data);
+        _process.ErrorDataReceived += (_, e) => Append(e.Data);
+        _process.Start();
+        _process.BeginOutputReadLine();
+        _process.BeginErrorReadLine();
+    }
+
+    /// <summary>The Kafka port, once <see cref="StartAsync"/> has seen eddy say where it listens.</summary>
+    public int Port { get; private set; }
+    public string AdvertisedHost { get; private set; } = "";
+    public int AdvertisedPort { get; private set; }
+    public string Bootstrap => $"127.0.0.1:{Port}";
+    public int Id => _process.Id;
+    public bool HasExited => _process.HasExited;
+    public int ExitCode => _process.ExitCode;
+
+    /// <summary>Everything eddy has written so far, stdout and stderr interleaved as read.</summary>
+    public string Output
+    {
+        get
+        {
+            lock (_output)
+            {
+                return _output.ToString();
+            }
+        }
+    }
+
+    [GeneratedRegex(@"kafka: listening on 127\.0\.0\.1:(\d+), advertised as ([^:\s]+):(\d+)")]
+    private static partial Regex Listening();
+
+    /// <summary>
+    /// Runs `eddy start` with <paramref name="args"/> and waits until it listens. Starting again with the same
+    /// --data-dir (and --kafka-addr on the old <see cref="Port"/>, for clients that must find it) is a restart.
+    /// </summary>
+    public static async Task<EddyProcess> StartAsync(params string[] args)
+    {
+        var eddy = new EddyProcess(["start", .. args]);
+        var deadline = DateTime.UtcNow + Timeout;
+        Match match;
+        while (!(match = Listening().Match(eddy.Output)).Success)
+        {
+            if (eddy.HasExited || DateTime.UtcNow > deadline)
+            {
+                string output = eddy.Output;
+                eddy.Dispose();
+                Assert.Fail($"eddy did not say where it listens:\n{output}");
+            }
+            await Task.Delay(20);
+        }
+        eddy.Port = int.Parse(match.Groups[1].Value);
+        eddy.AdvertisedHost = match.Groups[2].Value;
+        eddy.AdvertisedPort = int.Parse(match.Groups[3].Value);
+        return eddy;
+    }
+
+    /// <summary>Waits until eddy has printed <paramref name="text"/>; fails when it exits or the time is up first.</summary>
+    public async Task WaitForOutputAsync(string text, TimeSpan? timeout = null)
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? Timeout);
+        while (!Output.Contains(text, StringComparison.Ordinal))
+        {
+            if (DateTime.UtcNow > deadline || HasExited)
+            {
+                Assert.Fail($"eddy did not print '{text}'; output so far:\n{Output}");
+            }
+            await Task.Delay(20);
+        }
+    }
+
+    /// <summary>Sends a signal (2 = SIGINT, 9 = SIGKILL, 15 = SIGTERM) with kill(1).</summary>
+    public void Signal(int signal)
+    {
+        using var kill = Process.Start("kill", $"-{signal} {_process.Id}");
+        kill.WaitForExit();
+        Assert.Equal(0, kill.ExitCode);
+    }
+
+    public async Task<int> WaitForExitAsync(TimeSpan? timeout = null)
+    {
+        using var cts = new CancellationTokenSource(timeout ?? Timeout);
+        await _process.WaitForExitAsync(cts.Token);
+        _process.WaitForExit(); // drains the output readers
+        return _process.ExitCode;
+    }
+
+    /// <summary>Sends <paramref name="signal"/> (SIGINT unless named), then waits for a clean exit (code 0).</summary>
+    public async Task StopAsync(int signal = 2)
+    {
+        Signal(signal);
+        int code = await WaitForExitAsync();
+        Assert.True(code == 0, $"eddy exited with {code}:\n{Output}");
+    }
+
+    private void Append(string? line)
+    {
+        if (line is not null)
+        {
+            lock (_output)
+            {
+                _output.AppendLine(line);
+            }
+        }
+    }
+
+    public void Dispose()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill();
+            _process.WaitForExit();
+        }
+        _process.Dispose();
+    }
+}
