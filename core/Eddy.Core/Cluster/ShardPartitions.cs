@@ -18,6 +18,7 @@ internal sealed class ShardPartitions
 
     private readonly Dictionary<(string Topic, int Index), Partition> _partitions = [];
     private readonly BrokerOptions _options;
+    private ShardStorage? _storage;
 
     public ShardPartitions(BrokerOptions options) => _options = options;
 
@@ -77,7 +78,10 @@ internal sealed class ShardPartitions
     }
 
     public LogOptions LogOptionsFor(TopicInfo topic)
-        => TopicConfigs.ToLogOptions(topic, topic.IsInternal ? _options.InternalPreallocateBytes : _options.PreallocateBytes);
+        => TopicConfigs.ToLogOptions(topic, topic.IsInternal ? _options.InternalPreallocateBytes : _options.PreallocateBytes) with { Storage = Storage };
+
+    /// <summary>The batch cache and read windows this shard's logs share, made on the shard when the first opens.</summary>
+    private ShardStorage Storage => _storage ??= new ShardStorage(Shard.Current!, _options.BatchCacheBytes, _options.ReadWindowBytes);
 
     /// <summary>New configs for a topic's partitions on this shard.</summary>
     public void Reconfigure(TopicInfo topic)
@@ -121,6 +125,8 @@ internal sealed class ShardPartitions
             await CloseAsync(partition, snapshot: true);
         }
         _partitions.Clear();
+        _storage?.Dispose();
+        _storage = null;
     }
 
     private static async ValueTask CloseAsync(Partition partition, bool snapshot)

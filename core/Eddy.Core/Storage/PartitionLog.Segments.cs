@@ -65,7 +65,8 @@ public sealed partial class PartitionLog
     public void Reconfigure(LogOptions options)
     {
         _shard.AssertCurrent();
-        // What stays as opened: the file layer, preallocation and zero fill, flush policy, batch cache and clock.
+        // What stays as opened: the file layer, preallocation and zero fill, flush policy, batch cache, shard storage
+        // and clock.
         Options = options with
         {
             PreallocateBytes = Options.PreallocateBytes,
@@ -74,6 +75,7 @@ public sealed partial class PartitionLog
             FlushBytes = Options.FlushBytes,
             FlushInterval = Options.FlushInterval,
             UseBatchCache = Options.UseBatchCache,
+            Storage = Options.Storage,
             WallClockMs = Options.WallClockMs,
             Files = Options.Files,
         };
