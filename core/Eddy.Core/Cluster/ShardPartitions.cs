@@ -34,7 +34,7 @@ internal sealed class ShardPartitions
     public async ValueTask OpenAsync(TopicInfo topic, int index, long startOffset)
     {
         string directory = DirectoryOf(_options.DataDirectory, topic, index);
-        System.IO.Directory.CreateDirectory(directory);
+        await Shard.Current!.Files.CreateDirectoryAsync(directory);
         var options = LogOptionsFor(topic);
         var log = await PartitionLog.OpenAsync(directory, options, startOffset);
         var producers = await ProducerStateLoader.LoadAsync(log, options.WallClockMs());
@@ -65,10 +65,7 @@ internal sealed class ShardPartitions
             string directory = DirectoryOf(_options.DataDirectory, topic, index);
             try
             {
-                if (System.IO.Directory.Exists(directory))
-                {
-                    System.IO.Directory.Delete(directory, recursive: true);
-                }
+                await Shard.Current!.Files.DeleteDirectoryAsync(directory, recursive: true);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
@@ -105,15 +102,16 @@ internal sealed class ShardPartitions
             _partitions.Remove((topic.Name, partition.Index));
             if (delete)
             {
-                System.IO.Directory.Delete(partition.Log.Directory, recursive: true);
+                await Shard.Current!.Files.DeleteDirectoryAsync(partition.Log.Directory, recursive: true);
             }
         }
         if (delete)
         {
             string topicDirectory = Path.Combine(_options.DataDirectory, "kafka", topic.Name);
-            if (System.IO.Directory.Exists(topicDirectory) && !System.IO.Directory.EnumerateFileSystemEntries(topicDirectory).Any())
+            var files = Shard.Current!.Files;
+            if ((await files.EnumerateEntriesAsync(topicDirectory)).Length == 0)
             {
-                System.IO.Directory.Delete(topicDirectory);
+                await files.DeleteDirectoryAsync(topicDirectory, recursive: false);
             }
         }
     }

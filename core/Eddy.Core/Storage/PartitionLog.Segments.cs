@@ -118,6 +118,7 @@ public sealed partial class PartitionLog
         StartOffset = offset;
         if (DropSegmentsBelowStart() > 0)
         {
+            await _shard.Files.BarrierAsync(); // the unlinks, before the directory fsync that makes them durable
             await Options.Files.SyncDirectoryAsync(Directory);
         }
     }
@@ -152,6 +153,7 @@ public sealed partial class PartitionLog
         {
             StartOffset = Math.Max(StartOffset, _segments[0].BaseOffset);
             _cache?.DropBefore(StartOffset);
+            await _shard.Files.BarrierAsync(); // the unlinks, before the directory fsync that makes them durable
             await Options.Files.SyncDirectoryAsync(Directory);
         }
         return deleted;

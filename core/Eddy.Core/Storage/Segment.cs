@@ -1,4 +1,6 @@
 using System.Globalization;
+using Eddy.Observability;
+using Eddy.Runtime.Files;
 
 namespace Eddy.Storage;
 
@@ -112,8 +114,22 @@ public sealed class Segment
         Index.Dispose();
         if (_deleteWhenIdle)
         {
-            System.IO.File.Delete(IndexPath);
-            System.IO.File.Delete(DataPath);
+            // Unlinking waits on the filesystem, so the shard's file thread does it; a log that fsyncs the directory
+            // after retiring segments first waits for those calls (ShardFiles.BarrierAsync).
+            _ = DeleteFilesAsync(Runtime.Shard.Current!.Files, IndexPath, DataPath);
+        }
+    }
+
+    private static async Task DeleteFilesAsync(ShardFiles files, string indexPath, string dataPath)
+    {
+        try
+        {
+            await files.DeleteFileAsync(indexPath);
+            await files.DeleteFileAsync(dataPath);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            Log.Error("storage", $"{dataPath}: deleting a retired segment failed ({e.Message})");
         }
     }
 }
