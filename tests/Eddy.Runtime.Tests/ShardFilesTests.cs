@@ -31,7 +31,7 @@ public sealed class ShardFilesTests : IDisposable
             await files.DeleteDirectoryAsync(Path.Combine(_dir, "a"), recursive: true);
             await files.DeleteDirectoryAsync(Path.Combine(_dir, "a"), recursive: true); // nothing there: nothing to do
             bool gone = !await files.DirectoryExistsAsync(Path.Combine(_dir, "a"));
-            return (onShard, logs.Select(Path.GetFileName).ToArray(), moved, missing.Length, refused, stillOnShard, gone);
+            return (onShard, logs.Select(p => Path.GetFileName(p)!).ToArray(), moved, missing.Length, refused, stillOnShard, gone);
         });
         Assert.True(result.onShard);
         Assert.Equal(["2.log"], result.Item2);

@@ -40,10 +40,7 @@ public static class ValueSyntaxes
         public override string Syntax => "N";
         public override string Bounds => $"{min}..{max}";
 
-        public override int Parse(string text)
-            => int.TryParse(text.Trim(), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out int n) && n >= min && n <= max
-                ? n
-                : throw new FormatException($"'{text}' is not a whole number within [{min}, {max}]");
+        public override int Parse(string text) => (int)ParseWhole(text, min, max);
     }
 
     private sealed class LongSyntax(long min, long max) : ValueSyntax<long>
@@ -51,11 +48,13 @@ public static class ValueSyntaxes
         public override string Syntax => "N";
         public override string Bounds => $"{min}..{max}";
 
-        public override long Parse(string text)
-            => long.TryParse(text.Trim(), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out long n) && n >= min && n <= max
-                ? n
-                : throw new FormatException($"'{text}' is not a whole number within [{min}, {max}]");
+        public override long Parse(string text) => ParseWhole(text, min, max);
     }
+
+    private static long ParseWhole(string text, long min, long max)
+        => long.TryParse(text.Trim(), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out long n) && n >= min && n <= max
+            ? n
+            : throw new FormatException($"'{text}' is not a whole number within [{min}, {max}]");
 
     private sealed class BoolSyntax : ValueSyntax<bool>
     {

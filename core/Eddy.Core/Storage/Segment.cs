@@ -114,18 +114,25 @@ public sealed class Segment
         Index.Dispose();
         if (_deleteWhenIdle)
         {
-            // Unlinking waits on the filesystem, so the shard's file thread does it; a log that fsyncs the directory
-            // after retiring segments first waits for those calls (ShardFiles.BarrierAsync).
-            _ = DeleteFilesAsync(Runtime.Shard.Current!.Files, IndexPath, DataPath);
+            // Unlinking waits on the filesystem, so the shard's file thread does it. Both calls are made now, so that a
+            // log that fsyncs the directory after retiring segments covers them by waiting for what it made since
+            // (ShardFiles.BarrierAsync).
+            var files = Runtime.Shard.Current!.Files;
+            _ = AwaitDeletesAsync(files.DeleteFileAsync(IndexPath), files.DeleteFileAsync(DataPath), DataPath);
         }
     }
 
-    private static async Task DeleteFilesAsync(ShardFiles files, string indexPath, string dataPath)
+    private static async Task AwaitDeletesAsync(ValueTask index, ValueTask data, string dataPath)
+    {
+        await LogFailureAsync(index, dataPath);
+        await LogFailureAsync(data, dataPath); // awaited even after the first failed, so its call goes back to the pool
+    }
+
+    private static async Task LogFailureAsync(ValueTask delete, string dataPath)
     {
         try
         {
-            await files.DeleteFileAsync(indexPath);
-            await files.DeleteFileAsync(dataPath);
+            await delete;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

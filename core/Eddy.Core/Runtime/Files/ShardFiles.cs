@@ -1,5 +1,3 @@
-using Eddy.Native;
-
 namespace Eddy.Runtime.Files;
 
 /// <summary>
@@ -18,13 +16,10 @@ public sealed class ShardFiles : IDisposable
     private static readonly Action<object?> s_complete = static state => ((FileJob)state!).Complete();
 
     private readonly Shard _shard;
-    private readonly SpscQueue<FileJob> _requests = new(QueueCapacity);
-    private readonly Queue<FileJob> _overflow = new();
     private readonly Stack<FileJob> _pool = new();
-    private EventFd? _doorbell;
+    private WorkerQueue<FileJob>? _requests;
     private Thread? _thread;
-    private int _sleeping;
-    private volatile bool _stopping;
+    private bool _disposed;
 
     internal ShardFiles(Shard shard) => _shard = shard;
 
@@ -57,7 +52,7 @@ public sealed class ShardFiles : IDisposable
     private FileJob Submit(FileJobKind kind, string path, string? target = null, string? pattern = null, bool flag = false)
     {
         _shard.AssertCurrent();
-        ObjectDisposedException.ThrowIf(_stopping, this);
+        ObjectDisposedException.ThrowIf(_disposed, this);
         var job = _pool.Count > 0 ? _pool.Pop() : new FileJob(this);
         job.Reset();
         job.Kind = kind;
@@ -65,78 +60,35 @@ public sealed class ShardFiles : IDisposable
         job.Target = target;
         job.Pattern = pattern;
         job.Flag = flag;
-        if (_thread is null)
+        if (_requests is null)
         {
-            _doorbell = new EventFd(nonBlocking: false);
+            _requests = new WorkerQueue<FileJob>(QueueCapacity);
             _thread = new Thread(Run) { Name = $"eddy-shard-{_shard.Id}-meta", IsBackground = true };
             _thread.Start();
         }
-        if (_overflow.Count > 0 || !_requests.TryEnqueue(job))
-        {
-            _overflow.Enqueue(job); // the thread is behind: keep the order, move on as calls complete
-        }
-        else
-        {
-            Ring();
-        }
+        _requests.Enqueue(job);
         return job;
     }
 
     internal void Recycle(FileJob job) => _pool.Push(job);
 
     /// <summary>On the shard, as a call comes back: its place in the queue is free for the next that waits.</summary>
-    internal void Advance()
-    {
-        if (_overflow.Count > 0)
-        {
-            bool moved = false;
-            while (_overflow.TryPeek(out var next) && _requests.TryEnqueue(next))
-            {
-                _overflow.Dequeue();
-                moved = true;
-            }
-            if (moved)
-            {
-                Ring();
-            }
-        }
-    }
-
-    private void Ring()
-    {
-        // Pairs with the fence in Run: either the thread sees the request, or we see it asleep.
-        Interlocked.MemoryBarrier();
-        if (Volatile.Read(ref _sleeping) == 1 && Interlocked.Exchange(ref _sleeping, 0) == 1)
-        {
-            _doorbell!.Signal();
-        }
-    }
+    internal void Advance() => _requests!.MoveOverflow();
 
     private void Run()
     {
-        while (!_stopping)
+        var requests = _requests!;
+        while (requests.WaitForWork() && requests.TryDequeue(out var job))
         {
-            if (_requests.TryDequeue(out var job))
+            job.Run();
+            try
             {
-                job.Run();
-                try
-                {
-                    _shard.PostCore(s_complete, job);
-                }
-                catch (InvalidOperationException)
-                {
-                    return; // the shard has stopped: nobody waits for the answer
-                }
-                continue;
+                _shard.PostCore(s_complete, job);
             }
-            Volatile.Write(ref _sleeping, 1);
-            Interlocked.MemoryBarrier();
-            if (!_requests.IsEmpty || _stopping)
+            catch (InvalidOperationException)
             {
-                Volatile.Write(ref _sleeping, 0);
-                continue;
+                return; // the shard has stopped: nobody waits for the answer
             }
-            _doorbell!.Drain(); // blocks until rung: this thread has nothing else to do
         }
     }
 
@@ -144,12 +96,12 @@ public sealed class ShardFiles : IDisposable
     /// stopping). Called by the shard as its loop ends.</summary>
     public void Dispose()
     {
-        _stopping = true;
-        if (_thread is not null)
+        _disposed = true;
+        if (_requests is not null)
         {
-            _doorbell!.Signal();
-            _thread.Join();
-            _doorbell.Dispose();
+            _requests.Stop();
+            _thread!.Join();
+            _requests.Dispose();
         }
     }
 }
