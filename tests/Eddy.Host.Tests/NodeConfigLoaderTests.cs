@@ -24,6 +24,8 @@ public sealed class NodeConfigLoaderTests : IDisposable
         ["log_level"] = ("debug", "loud"),
         ["auto_create_topics"] = ("false", "yes"),
         ["default_partitions"] = ("6", "0"),
+        ["batch_cache_bytes"] = ("1048576", "-1"),
+        ["read_window_bytes"] = ("0", "1099511627777"),
     };
 
     private readonly ScratchDirectory _dir = new();

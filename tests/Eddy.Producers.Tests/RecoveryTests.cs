@@ -149,7 +149,7 @@ public class RecoveryTests
             await appender.SnapshotAsync();
             return offsets;
         });
-        var snapshots = ProducerSnapshot.List(dir);
+        var snapshots = await scope.Run(() => ProducerSnapshot.ListAsync(dir));
         Assert.Equal(2, snapshots.Count);
         string newest = Path.Combine(dir, ProducerSnapshot.FileName(snapshots[1]));
         var bytes = File.ReadAllBytes(newest);
@@ -201,7 +201,7 @@ public class RecoveryTests
             Assert.Equal(-1, load.SnapshotOffset);
             Assert.True(load.Table.TryGet(1, out var p1));
             Assert.Equal(19, p1.LastSequence); // batches 0..3 only
-            Assert.Empty(ProducerSnapshot.List(dir));
+            Assert.Empty(await ProducerSnapshot.ListAsync(dir));
         });
     }
 

@@ -101,9 +101,9 @@ public class SnapshotTests
                 await ProducerSnapshot.WriteAsync(dir, table, offset);
             }
         });
-        Assert.Equal([100L, 110L], ProducerSnapshot.List(dir));
-        ProducerSnapshot.DeleteAbove(dir, 105);
-        Assert.Equal([100L], ProducerSnapshot.List(dir));
+        Assert.Equal([100L, 110L], await scope.Run(() => ProducerSnapshot.ListAsync(dir)));
+        await scope.Run(() => ProducerSnapshot.DeleteAboveAsync(dir, 105));
+        Assert.Equal([100L], await scope.Run(() => ProducerSnapshot.ListAsync(dir)));
     }
 
     [Theory]
@@ -149,7 +149,7 @@ public class SnapshotTests
         Directory.CreateDirectory(dir);
         var files = new FailingFlushLayer();
         await Assert.ThrowsAnyAsync<Exception>(() => scope.Run(() => ProducerSnapshot.WriteAsync(dir, SampleTable(), 80, files)));
-        Assert.Empty(ProducerSnapshot.List(dir)); // only the temporary file, which the loader removes
+        Assert.Empty(await scope.Run(() => ProducerSnapshot.ListAsync(dir))); // only the temporary file, which the loader removes
     }
 
     /// <summary>The real file layer, except that fdatasync fails.</summary>

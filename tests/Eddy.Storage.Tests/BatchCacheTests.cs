@@ -26,6 +26,30 @@ public sealed class BatchCacheTests
     }
 
     [Fact]
+    public async Task LogsOnAShardShareItsConfiguredCache()
+    {
+        using var scope = new StorageScope();
+        var (cached, capacity, oldFromCache, tailFromCache) = await scope.Run(async () =>
+        {
+            using var storage = new ShardStorage(Shard.Current!, batchCacheBytes: 2 << 20, readWindowBytes: 0);
+            var options = new LogOptions { UseBatchCache = true, Storage = storage };
+            await using var first = await PartitionLog.OpenAsync(scope.LogDir("a"), options);
+            await using var second = await PartitionLog.OpenAsync(scope.LogDir("b"), options);
+            for (int i = 0; i < 40; i++)
+            {
+                await first.AppendAsync(Batches.Make(1, 60_000));
+                await second.AppendAsync(Batches.Make(1, 60_000));
+            }
+            using var old = await first.ReadAsync(0, 1 << 20);
+            using var tail = await second.ReadAsync(39, 1 << 20);
+            return (storage.BatchCache.Bytes, storage.BatchCache.Capacity, old.FromCache, tail.FromCache);
+        });
+        Assert.InRange(cached, 1, capacity); // 4.8 MB appended over both logs, 2 MiB kept
+        Assert.False(oldFromCache);
+        Assert.True(tailFromCache);
+    }
+
+    [Fact]
     public async Task EvictionNeverPullsMemoryFromUnderAReader()
     {
         using var scope = new StorageScope();

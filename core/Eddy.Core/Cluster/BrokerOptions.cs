@@ -1,4 +1,5 @@
 using Eddy.Config;
+using Eddy.Storage;
 
 namespace Eddy.Cluster;
 
@@ -32,10 +33,18 @@ public sealed class BrokerOptions
     /// <summary>log.retention.check.interval.ms: how often retention and compaction run. Default 5 minutes.</summary>
     public TimeSpan HousekeepingInterval { get; init; } = TimeSpan.FromMinutes(5);
 
+    /// <summary>Bytes of recently appended batches each shard keeps in memory for tailing readers. Default 64 MiB.</summary>
+    public long BatchCacheBytes { get; init; } = ShardStorage.DefaultBatchCacheBytes;
+
+    /// <summary>Bytes of disk-read windows each shard keeps between reads, over all its logs. Default 64 MiB.</summary>
+    public long ReadWindowBytes { get; init; } = ShardStorage.DefaultReadWindowBytes;
+
     public static BrokerOptions FromConfig(NodeConfig config) => new()
     {
         DataDirectory = config.DataDirectory,
         AutoCreateTopics = config.AutoCreateTopics,
         DefaultPartitions = config.DefaultPartitions,
+        BatchCacheBytes = config.BatchCacheBytes,
+        ReadWindowBytes = config.ReadWindowBytes,
     };
 }

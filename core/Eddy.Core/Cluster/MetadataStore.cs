@@ -1,3 +1,4 @@
+using Eddy.Runtime;
 using Eddy.Storage;
 
 namespace Eddy.Cluster;
@@ -23,7 +24,7 @@ internal sealed class MetadataStore : IAsyncDisposable
 
     public static async ValueTask<MetadataStore> OpenAsync(string directory)
     {
-        System.IO.Directory.CreateDirectory(directory);
+        await Shard.Current!.Files.CreateDirectoryAsync(directory);
         return new MetadataStore(await KvStore.OpenAsync(directory));
     }
 

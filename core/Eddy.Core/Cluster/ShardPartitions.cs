@@ -15,6 +15,7 @@ internal sealed class ShardPartitions
     private readonly Dictionary<(string Topic, int Index), Partition> _partitions = [];
     private readonly BrokerOptions _options;
     private readonly IStartOffsetStore _starts;
+    private ShardStorage? _storage;
 
     public ShardPartitions(BrokerOptions options, IStartOffsetStore starts)
     {
@@ -35,7 +36,7 @@ internal sealed class ShardPartitions
     public async ValueTask OpenAsync(TopicInfo topic, int index, long startOffset, int leaderEpoch)
     {
         string directory = DirectoryOf(_options.DataDirectory, topic, index);
-        System.IO.Directory.CreateDirectory(directory);
+        await Shard.Current!.Files.CreateDirectoryAsync(directory);
         _partitions[(topic.Name, index)] = await Partition.OpenAsync(topic, index, directory, LogOptionsFor(topic), startOffset, leaderEpoch, _starts);
     }
 
@@ -63,10 +64,7 @@ internal sealed class ShardPartitions
             string directory = DirectoryOf(_options.DataDirectory, topic, index);
             try
             {
-                if (System.IO.Directory.Exists(directory))
-                {
-                    System.IO.Directory.Delete(directory, recursive: true);
-                }
+                await Shard.Current!.Files.DeleteDirectoryAsync(directory, recursive: true);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
@@ -76,7 +74,10 @@ internal sealed class ShardPartitions
     }
 
     public LogOptions LogOptionsFor(TopicInfo topic)
-        => TopicConfigs.ToLogOptions(topic, topic.IsInternal ? _options.InternalPreallocateBytes : _options.PreallocateBytes);
+        => TopicConfigs.ToLogOptions(topic, topic.IsInternal ? _options.InternalPreallocateBytes : _options.PreallocateBytes) with { Storage = Storage };
+
+    /// <summary>The batch cache and read windows this shard's logs share, made on the shard when the first opens.</summary>
+    private ShardStorage Storage => _storage ??= new ShardStorage(Shard.Current!, _options.BatchCacheBytes, _options.ReadWindowBytes);
 
     /// <summary>New configs for a topic's partitions on this shard.</summary>
     public void Reconfigure(TopicInfo topic)
@@ -100,15 +101,16 @@ internal sealed class ShardPartitions
             _partitions.Remove((topic.Name, partition.Index));
             if (delete)
             {
-                System.IO.Directory.Delete(directory, recursive: true);
+                await Shard.Current!.Files.DeleteDirectoryAsync(directory, recursive: true);
             }
         }
         if (delete)
         {
             string topicDirectory = Path.Combine(_options.DataDirectory, "kafka", topic.Name);
-            if (System.IO.Directory.Exists(topicDirectory) && !System.IO.Directory.EnumerateFileSystemEntries(topicDirectory).Any())
+            var files = Shard.Current!.Files;
+            if ((await files.EnumerateEntriesAsync(topicDirectory)).Length == 0)
             {
-                System.IO.Directory.Delete(topicDirectory);
+                await files.DeleteDirectoryAsync(topicDirectory, recursive: false);
             }
         }
     }
@@ -120,6 +122,8 @@ internal sealed class ShardPartitions
             await partition.CloseAsync(snapshot: true);
         }
         _partitions.Clear();
+        _storage?.Dispose();
+        _storage = null;
     }
 
     /// <summary>Retention and compaction for every partition on this shard, one at a time so appends keep going.</summary>

@@ -50,6 +50,12 @@ public sealed class NodeConfig
     /// <summary>--default-partitions: partitions of an automatically created topic. Default: 1 (Kafka's num.partitions).</summary>
     public int DefaultPartitions { get; set; } = 1;
 
+    /// <summary>--batch-cache-bytes: memory each shard keeps recently appended batches in, for tailing readers. Default: 64 MiB.</summary>
+    public long BatchCacheBytes { get; set; } = Storage.ShardStorage.DefaultBatchCacheBytes;
+
+    /// <summary>--read-window-bytes: memory each shard keeps disk-read windows in between reads, over all its logs. Default: 64 MiB.</summary>
+    public long ReadWindowBytes { get; set; } = Storage.ShardStorage.DefaultReadWindowBytes;
+
     /// <summary>The configuration file the settings were read from (--config, EDDY_CONFIG or ./eddy.yaml); null when none was.</summary>
     public string? ConfigFile { get; set; }
 }

@@ -3,6 +3,7 @@ using System.Text;
 using Eddy.Observability;
 using Eddy.Runtime;
 using Eddy.Runtime.IO;
+using Eddy.Storage;
 
 namespace Eddy.Config;
 
@@ -66,6 +67,12 @@ public static class NodeProperties
         new NodeProperty<int>("default_partitions", ValueSyntaxes.Int(1, 10_000), (c, v) => c.DefaultPartitions = v,
             c => c.DefaultPartitions.ToString(System.Globalization.CultureInfo.InvariantCulture),
             "partitions of an automatically created topic (Kafka's num.partitions)"),
+        new NodeProperty<long>("batch_cache_bytes", ValueSyntaxes.Long(0, ShardStorage.MaxBytes), (c, v) => c.BatchCacheBytes = v,
+            c => c.BatchCacheBytes.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            "memory per shard for recently appended batches, so tailing consumers read no disk; below 1 MiB caches nothing", unit: "bytes"),
+        new NodeProperty<long>("read_window_bytes", ValueSyntaxes.Long(0, ShardStorage.MaxBytes), (c, v) => c.ReadWindowBytes = v,
+            c => c.ReadWindowBytes.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            "memory per shard for disk-read windows kept between reads, so a consumer reading from disk resumes where it stopped", unit: "bytes"),
     ];
 
     private static readonly Dictionary<string, NodeProperty> ByName = All.ToDictionary(p => p.Name, StringComparer.Ordinal);

@@ -24,6 +24,7 @@ public abstract class ValueSyntax<T>
 public static class ValueSyntaxes
 {
     public static ValueSyntax<int> Int(int min, int max) => new IntSyntax(min, max);
+    public static ValueSyntax<long> Long(long min, long max) => new LongSyntax(min, max);
     public static readonly ValueSyntax<bool> Bool = new BoolSyntax();
     public static readonly ValueSyntax<string> Path = new PathSyntax();
     /// <summary>An IPv4 address (or localhost) and port to listen on; port 0 picks a free one.</summary>
@@ -39,11 +40,21 @@ public static class ValueSyntaxes
         public override string Syntax => "N";
         public override string Bounds => $"{min}..{max}";
 
-        public override int Parse(string text)
-            => int.TryParse(text.Trim(), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out int n) && n >= min && n <= max
-                ? n
-                : throw new FormatException($"'{text}' is not a whole number within [{min}, {max}]");
+        public override int Parse(string text) => (int)ParseWhole(text, min, max);
     }
+
+    private sealed class LongSyntax(long min, long max) : ValueSyntax<long>
+    {
+        public override string Syntax => "N";
+        public override string Bounds => $"{min}..{max}";
+
+        public override long Parse(string text) => ParseWhole(text, min, max);
+    }
+
+    private static long ParseWhole(string text, long min, long max)
+        => long.TryParse(text.Trim(), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out long n) && n >= min && n <= max
+            ? n
+            : throw new FormatException($"'{text}' is not a whole number within [{min}, {max}]");
 
     private sealed class BoolSyntax : ValueSyntax<bool>
     {

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Eddy.Buffers;
+using Eddy.Runtime.Files;
 using Eddy.Runtime.IO;
 
 namespace Eddy.Runtime;
@@ -47,6 +48,9 @@ public sealed class Shard
 
     /// <summary>The I/O backend's name once the shard has started ("io_uring" or "epoll").</summary>
     public string IoBackendName => Io?.Name ?? "none";
+
+    /// <summary>The shard's filesystem metadata calls, made off its thread (create, delete, rename, list).</summary>
+    public ShardFiles Files { get; private set; } = null!;
 
     /// <summary>The shard's page-aligned buffer pool.</summary>
     public BufferPool Buffers { get; private set; } = null!;
@@ -146,6 +150,7 @@ public sealed class Shard
             }
             Io = IoBackendFactory.Create(backend, this);
             Buffers = new BufferPool(this);
+            Files = new ShardFiles(this);
             Outbox = Group.Mesh.CreateOutbox(Id);
         }
         catch (Exception e)
@@ -162,6 +167,7 @@ public sealed class Shard
         finally
         {
             _exited = true;
+            Files.Dispose();
             Buffers.Dispose();
             Io.Dispose();
             t_current = null;

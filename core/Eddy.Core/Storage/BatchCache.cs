@@ -1,5 +1,4 @@
 using Eddy.Buffers;
-using Eddy.Runtime;
 
 namespace Eddy.Storage;
 
@@ -8,36 +7,22 @@ namespace Eddy.Storage;
 /// page-aligned slabs (1 MiB by default) from the shard's buffer pool; each log fills its own slabs in order and
 /// keeps an ordered list of the batches in them, always a contiguous run of offsets ending at the log end. The
 /// cache is bounded in bytes and evicts whole slabs, least recently used first. Reads return views into a slab
-/// and hold a reference to it, so eviction never pulls memory from under a reader. Shard thread only.
+/// and hold a reference to it, so eviction never pulls memory from under a reader. Owned by the shard's
+/// <see cref="ShardStorage"/>; shard thread only.
 /// </summary>
 public sealed class BatchCache : IDisposable
 {
-    /// <summary>Bytes a shard's cache may hold, unless configured: 64 MiB.</summary>
-    public static long DefaultCapacity { get; set; } = 64L << 20;
-
-    [ThreadStatic]
-    private static BatchCache? t_current;
-
     private readonly BufferPool _pool;
     private readonly LinkedList<CacheSlab> _lru = new();
     private readonly Stack<CacheSlab> _free = new();
     private long _slabBytes;
+    private bool _disposed;
 
     public BatchCache(BufferPool pool, long capacityBytes, int slabSize = 1 << 20)
     {
         _pool = pool;
         Capacity = capacityBytes;
         SlabSize = slabSize;
-    }
-
-    /// <summary>The calling shard's cache (created on first use with <see cref="DefaultCapacity"/>).</summary>
-    public static BatchCache Current
-    {
-        get
-        {
-            var shard = Shard.Current ?? throw new InvalidOperationException("the batch cache belongs to a shard");
-            return t_current ??= new BatchCache(shard.Buffers, DefaultCapacity);
-        }
     }
 
     public long Capacity { get; }
@@ -193,7 +178,8 @@ public sealed class BatchCache : IDisposable
     internal void Recycle(CacheSlab slab)
     {
         _slabBytes -= SlabSize;
-        if (_free.Count * (long)SlabSize < Capacity / 8)
+        // A reader may let go of its slab after the cache was disposed: the buffer then goes straight home.
+        if (!_disposed && _free.Count * (long)SlabSize < Capacity / 8)
         {
             _free.Push(slab);
             return;
@@ -214,10 +200,7 @@ public sealed class BatchCache : IDisposable
             slab.Buffer?.Return();
             slab.Buffer = null;
         }
-        if (t_current == this)
-        {
-            t_current = null;
-        }
+        _disposed = true;
     }
 }
 

@@ -141,7 +141,7 @@ public static class Compactor
             }
             swapped = true;
             // Data first, then its index: a crash between leaves an index that no longer matches and is rebuilt.
-            File.Move(tempPath, segment.DataPath, overwrite: true);
+            await log.Shard.Files.MoveFileAsync(tempPath, segment.DataPath, overwrite: true);
             await log.Options.Files.SyncDirectoryAsync(segment.Directory);
             await IndexFile.WriteAsync(log.Options.Files, cleaned, log.Pool);
             Log.Info("storage", $"{segment.DataPath}: compacted, {removed} records removed");
@@ -153,7 +153,7 @@ public static class Compactor
             if (!swapped)
             {
                 cleaned.Retire(delete: false);
-                File.Delete(tempPath);
+                await log.Shard.Files.DeleteFileAsync(tempPath);
             }
         }
     }

@@ -29,7 +29,7 @@ public static class IndexFile
     /// <summary>The segment's index from its file, or null when missing, torn or stale (then the caller rebuilds it).</summary>
     public static async ValueTask<(SegmentIndex? Index, long NextOffset)> TryLoadAsync(IFileLayer files, string path, long baseOffset, long dataSize, BufferPool pool)
     {
-        if (!File.Exists(path))
+        if (!await Runtime.Shard.Current!.Files.FileExistsAsync(path))
         {
             return (null, -1);
         }

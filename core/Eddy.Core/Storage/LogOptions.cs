@@ -67,6 +67,10 @@ public sealed record LogOptions
     /// <summary>Put appended batches in the shard's batch cache so tailing readers stay in memory. Default true.</summary>
     public bool UseBatchCache { get; init; } = true;
 
+    /// <summary>The batch cache and read-window budget of the shard the log opens on, shared by its logs. Default
+    /// null: the log makes its own, with the default sizes (a log opened alone, as by tests and tools).</summary>
+    public ShardStorage? Storage { get; init; }
+
     /// <summary>Wall-clock milliseconds since the epoch (LogAppendTime, retention.ms, tombstone age). Injectable for
     /// tests and simulation; the monotonic shard clock measures segment age.</summary>
     public Func<long> WallClockMs { get; init; } = static () => DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();

@@ -1,5 +1,6 @@
 using Eddy.Buffers;
 using Eddy.Observability;
+using Eddy.Runtime.Files;
 
 namespace Eddy.Storage;
 
@@ -16,9 +17,10 @@ internal static class LogRecovery
 
     public static async ValueTask<List<Segment>> OpenAsync(string directory, LogOptions options, BufferPool pool, long nowNanos)
     {
-        Directory.CreateDirectory(directory);
+        var files = Runtime.Shard.Current!.Files;
+        await files.CreateDirectoryAsync(directory);
         var found = new List<(long Base, int Term, string Path)>();
-        foreach (var path in Directory.EnumerateFiles(directory, "*.log"))
+        foreach (var path in await files.EnumerateFilesAsync(directory, "*.log"))
         {
             if (Segment.TryParseName(Path.GetFileName(path), out long baseOffset, out int term))
             {
@@ -151,9 +153,10 @@ internal static class LogRecovery
         {
             scan.Index.Dispose();
             file.Dispose();
-            string aside = SetAsidePath(path);
-            File.Move(path, aside);
-            File.Delete(Path.ChangeExtension(path, ".index"));
+            var files = Runtime.Shard.Current!.Files;
+            string aside = await SetAsidePathAsync(files, path);
+            await files.MoveFileAsync(path, aside, overwrite: false);
+            await files.DeleteFileAsync(Path.ChangeExtension(path, ".index"));
             Log.Warn(Subsystem, $"{path}: no valid batch in {scan.FileSize} bytes ({scan.Damage}); set aside as {Path.GetFileName(aside)}");
             return null;
         }
@@ -165,14 +168,14 @@ internal static class LogRecovery
         {
             file.Truncate(scan.ValidSize);
         }
-        File.Delete(Path.ChangeExtension(path, ".index")); // the active segment's index lives in memory until it rolls
+        await Runtime.Shard.Current!.Files.DeleteFileAsync(Path.ChangeExtension(path, ".index")); // the active segment's index lives in memory until it rolls
         return new Segment(directory, baseOffset, term, file, scan.Index, scan.ValidSize, scan.NextOffset, nowNanos);
     }
 
-    private static string SetAsidePath(string path)
+    private static async ValueTask<string> SetAsidePathAsync(ShardFiles files, string path)
     {
         string aside = path + ".aside";
-        for (int n = 1; File.Exists(aside); n++)
+        for (int n = 1; await files.FileExistsAsync(aside); n++)
         {
             aside = $"{path}.aside.{n}";
         }

@@ -65,7 +65,8 @@ public sealed partial class PartitionLog
     public void Reconfigure(LogOptions options)
     {
         _shard.AssertCurrent();
-        // What stays as opened: the file layer, preallocation and zero fill, flush policy, batch cache and clock.
+        // What stays as opened: the file layer, preallocation and zero fill, flush policy, batch cache, shard storage
+        // and clock.
         Options = options with
         {
             PreallocateBytes = Options.PreallocateBytes,
@@ -74,6 +75,7 @@ public sealed partial class PartitionLog
             FlushBytes = Options.FlushBytes,
             FlushInterval = Options.FlushInterval,
             UseBatchCache = Options.UseBatchCache,
+            Storage = Options.Storage,
             WallClockMs = Options.WallClockMs,
             Files = Options.Files,
         };
@@ -116,6 +118,7 @@ public sealed partial class PartitionLog
         StartOffset = offset;
         if (DropSegmentsBelowStart() > 0)
         {
+            await _shard.Files.BarrierAsync(); // the unlinks, before the directory fsync that makes them durable
             await Options.Files.SyncDirectoryAsync(Directory);
         }
     }
@@ -150,6 +153,7 @@ public sealed partial class PartitionLog
         {
             StartOffset = Math.Max(StartOffset, _segments[0].BaseOffset);
             _cache?.DropBefore(StartOffset);
+            await _shard.Files.BarrierAsync(); // the unlinks, before the directory fsync that makes them durable
             await Options.Files.SyncDirectoryAsync(Directory);
         }
         return deleted;

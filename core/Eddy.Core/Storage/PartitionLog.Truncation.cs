@@ -62,7 +62,7 @@ public sealed partial class PartitionLog
                 if (target.Sealed)
                 {
                     target.Sealed = false;
-                    File.Delete(target.IndexPath);
+                    await _shard.Files.DeleteFileAsync(target.IndexPath);
                     removedFiles = true;
                 }
                 _tail.Detach();
@@ -70,6 +70,7 @@ public sealed partial class PartitionLog
                 await target.File.FlushDataAsync(); // makes the new size durable
                 if (removedFiles)
                 {
+                    await _shard.Files.BarrierAsync(); // the unlinks of retired segments, before the directory fsync
                     await Options.Files.SyncDirectoryAsync(Directory);
                 }
             }

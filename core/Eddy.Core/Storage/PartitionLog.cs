@@ -22,6 +22,7 @@ public sealed partial class PartitionLog : IAsyncDisposable
     private readonly SegmentReader _reader;
     private readonly AsyncGate _gate = new();
     private readonly CacheStream? _cache;
+    private readonly ShardStorage? _ownStorage; // made for a log opened without its shard's
     private bool _flushTimerArmed;
     private Exception? _failure;
     private bool _closed;
@@ -34,8 +35,17 @@ public sealed partial class PartitionLog : IAsyncDisposable
         _pool = shard.Buffers;
         _segments = segments;
         _tail = new TailWriter(_pool, options.PreallocateBytes, options.ZeroFillBytes);
-        _reader = new SegmentReader(_pool);
-        _cache = options.UseBatchCache ? BatchCache.Current.OpenStream() : null;
+        var storage = options.Storage;
+        if (storage is null)
+        {
+            storage = _ownStorage = new ShardStorage(shard);
+        }
+        else if (storage.Shard != shard)
+        {
+            throw new ArgumentException($"{directory}: the log's shard storage belongs to shard {storage.Shard.Id}, not {shard.Id}");
+        }
+        _reader = new SegmentReader(_pool, storage.ReadWindows);
+        _cache = options.UseBatchCache ? storage.BatchCache.OpenStream() : null;
         StartOffset = Math.Max(startOffset, segments[0].BaseOffset);
         DurableOffset = LogEndOffset;
         _durableBytes = Active.Size;
@@ -254,6 +264,7 @@ public sealed partial class PartitionLog : IAsyncDisposable
             _closed = true;
             _cache?.Dispose();
             _reader.Dispose();
+            _ownStorage?.Dispose();
             _tail.Dispose();
             foreach (var s in _segments)
             {

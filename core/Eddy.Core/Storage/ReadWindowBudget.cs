@@ -4,19 +4,17 @@ namespace Eddy.Storage;
 /// Bounds the memory a shard's logs keep in read windows between reads (<see cref="SegmentReader"/>): a window a
 /// reader keeps for its next sequential read counts here, least recently used first, and when the total passes the
 /// capacity the oldest is dropped by its reader. Windows that reads are using, or that views still hold, do not count:
-/// those are bounded by the reads in flight. Shard thread only.
+/// those are bounded by the reads in flight. Owned by the shard's <see cref="ShardStorage"/>; shard thread only.
 /// </summary>
 internal sealed class ReadWindowBudget
 {
-    [ThreadStatic]
-    private static ReadWindowBudget? t_current;
-
     private readonly LinkedList<ReadWindow> _lru = new();
 
-    internal ReadWindowBudget(long capacity) => Capacity = capacity;
-
-    /// <summary>The calling shard's budget (created on first use with <see cref="SegmentReader.DefaultWindowBudget"/>).</summary>
-    public static ReadWindowBudget Current => t_current ??= new ReadWindowBudget(SegmentReader.DefaultWindowBudget);
+    internal ReadWindowBudget(long capacity)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(capacity);
+        Capacity = capacity;
+    }
 
     public long Capacity { get; }
 

@@ -1,4 +1,6 @@
 using System.Globalization;
+using Eddy.Observability;
+using Eddy.Runtime.Files;
 
 namespace Eddy.Storage;
 
@@ -112,8 +114,29 @@ public sealed class Segment
         Index.Dispose();
         if (_deleteWhenIdle)
         {
-            System.IO.File.Delete(IndexPath);
-            System.IO.File.Delete(DataPath);
+            // Unlinking waits on the filesystem, so the shard's file thread does it. Both calls are made now, so that a
+            // log that fsyncs the directory after retiring segments covers them by waiting for what it made since
+            // (ShardFiles.BarrierAsync).
+            var files = Runtime.Shard.Current!.Files;
+            _ = AwaitDeletesAsync(files.DeleteFileAsync(IndexPath), files.DeleteFileAsync(DataPath), DataPath);
+        }
+    }
+
+    private static async Task AwaitDeletesAsync(ValueTask index, ValueTask data, string dataPath)
+    {
+        await LogFailureAsync(index, dataPath);
+        await LogFailureAsync(data, dataPath); // awaited even after the first failed, so its call goes back to the pool
+    }
+
+    private static async Task LogFailureAsync(ValueTask delete, string dataPath)
+    {
+        try
+        {
+            await delete;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            Log.Error("storage", $"{dataPath}: deleting a retired segment failed ({e.Message})");
         }
     }
 }

@@ -36,20 +36,12 @@ public sealed partial class SegmentReader : IDisposable
     private long _uses;
     private bool _disposed;
 
-    /// <summary>Created on the log's shard.</summary>
-    public SegmentReader(BufferPool pool)
-        : this(pool, ReadWindowBudget.Current)
-    {
-    }
-
+    /// <summary>Created on the log's shard; <paramref name="budget"/> is that shard's (<see cref="ShardStorage"/>).</summary>
     internal SegmentReader(BufferPool pool, ReadWindowBudget budget)
     {
         _pool = pool;
         _budget = budget;
     }
-
-    /// <summary>Bytes of read windows a shard keeps between reads, over all its logs, unless configured: 64 MiB.</summary>
-    public static long DefaultWindowBudget { get; set; } = 64L << 20;
 
     /// <summary>Batches from the one holding <paramref name="offset"/>, up to <paramref name="maxBytes"/> (at least one
     /// whole batch, however large). Empty when the segment has nothing at or after the offset.</summary>

@@ -1,6 +1,7 @@
 using System.Globalization;
 using Eddy.Buffers;
 using Eddy.Runtime;
+using Eddy.Runtime.Files;
 using Eddy.Storage;
 
 namespace Eddy.Cluster.Producers;
@@ -20,15 +21,11 @@ public static class ProducerSnapshot
 
     public static string FileName(long offset) => string.Create(CultureInfo.InvariantCulture, $"{offset}{Extension}");
 
-    /// <summary>The snapshot offsets present in <paramref name="directory"/>, ascending.</summary>
-    public static List<long> List(string directory)
+    /// <summary>The snapshot offsets present in <paramref name="directory"/>, ascending. Runs on a shard.</summary>
+    public static async ValueTask<List<long>> ListAsync(string directory)
     {
         var offsets = new List<long>();
-        if (!Directory.Exists(directory))
-        {
-            return offsets;
-        }
-        foreach (var path in Directory.EnumerateFiles(directory, "*" + Extension))
+        foreach (var path in await ShardFiles().EnumerateFilesAsync(directory, "*" + Extension))
         {
             if (TryParseName(Path.GetFileName(path), out long offset))
             {
@@ -83,13 +80,13 @@ public static class ProducerSnapshot
             file.Truncate(bytes.Length); // O_DIRECT wrote whole pages: cut the padding
             await file.FlushDataAsync(); // the data and the new size
         }
-        File.Move(temp, path, overwrite: true);
+        await ShardFiles().MoveFileAsync(temp, path, overwrite: true);
         await files.SyncDirectoryAsync(directory);
         table.BatchesSinceSnapshot = 0;
-        var all = List(directory);
+        var all = await ListAsync(directory);
         for (int i = 0; i < all.Count - keep; i++)
         {
-            File.Delete(Path.Combine(directory, FileName(all[i])));
+            await ShardFiles().DeleteFileAsync(Path.Combine(directory, FileName(all[i])));
         }
     }
 
@@ -132,29 +129,27 @@ public static class ProducerSnapshot
 
     /// <summary>Deletes snapshots above <paramref name="offset"/>: after the log is truncated to it they describe
     /// batches that are gone (Kafka's truncateAndReload does the same).</summary>
-    public static void DeleteAbove(string directory, long offset)
+    public static async ValueTask DeleteAboveAsync(string directory, long offset)
     {
-        foreach (long found in List(directory))
+        foreach (long found in await ListAsync(directory))
         {
             if (found > offset)
             {
-                File.Delete(Path.Combine(directory, FileName(found)));
+                await ShardFiles().DeleteFileAsync(Path.Combine(directory, FileName(found)));
             }
         }
     }
 
     /// <summary>Removes temporary files a crash during <see cref="WriteAsync"/> left behind.</summary>
-    internal static void DeleteTemporaries(string directory)
+    internal static async ValueTask DeleteTemporariesAsync(string directory)
     {
-        if (!Directory.Exists(directory))
+        foreach (var path in await ShardFiles().EnumerateFilesAsync(directory, "*" + Extension + TempSuffix))
         {
-            return;
-        }
-        foreach (var path in Directory.EnumerateFiles(directory, "*" + Extension + TempSuffix))
-        {
-            File.Delete(path);
+            await ShardFiles().DeleteFileAsync(path);
         }
     }
+
+    private static ShardFiles ShardFiles() => (Shard.Current ?? throw new InvalidOperationException("producer snapshots are kept on the partition's shard")).Files;
 
     private static int Align(int n) => (n + Page - 1) & ~(Page - 1);
 }

@@ -29,11 +29,11 @@ public static class ProducerStateLoader
     {
         string directory = log.Directory;
         var files = log.Options.Files;
-        ProducerSnapshot.DeleteTemporaries(directory);
+        await ProducerSnapshot.DeleteTemporariesAsync(directory);
         var table = new ProducerStateTable();
         long snapshotOffset = -1;
         int rejected = 0;
-        var offsets = ProducerSnapshot.List(directory);
+        var offsets = await ProducerSnapshot.ListAsync(directory);
         for (int i = offsets.Count - 1; i >= 0 && snapshotOffset < 0; i--)
         {
             long offset = offsets[i];
@@ -41,7 +41,7 @@ public static class ProducerStateLoader
             if (offset > log.LogEndOffset)
             {
                 Log.Warn(Subsystem, $"{name}: beyond the log end {log.LogEndOffset}; deleted");
-                File.Delete(name);
+                await log.Shard.Files.DeleteFileAsync(name);
                 rejected++;
                 continue;
             }
@@ -59,7 +59,7 @@ public static class ProducerStateLoader
             catch (CorruptSnapshotException e)
             {
                 Log.Warn(Subsystem, $"{name}: damaged ({e.Message}); deleted, falling back to an older snapshot or the log");
-                File.Delete(name);
+                await log.Shard.Files.DeleteFileAsync(name);
                 table.Clear();
                 rejected++;
             }

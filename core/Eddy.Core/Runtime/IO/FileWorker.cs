@@ -11,14 +11,10 @@ internal sealed unsafe class FileWorker : IDisposable
 {
     private const int QueueCapacity = 1024;
 
-    private readonly SpscQueue<IoOperation> _requests = new(QueueCapacity);
+    private readonly WorkerQueue<IoOperation> _requests = new(QueueCapacity);
     private readonly SpscQueue<IoOperation> _completions = new(QueueCapacity * 2);
-    private readonly Queue<IoOperation> _overflow = new();
-    private readonly EventFd _doorbell = new(nonBlocking: false);
     private readonly Shard _shard;
     private readonly Thread _thread;
-    private int _sleeping;
-    private volatile bool _stopping;
 
     public FileWorker(Shard shard)
     {
@@ -30,15 +26,7 @@ internal sealed unsafe class FileWorker : IDisposable
     public bool HasCompletions => !_completions.IsEmpty;
 
     /// <summary>Shard thread only.</summary>
-    public void Submit(IoOperation op)
-    {
-        if (_overflow.Count > 0 || !_requests.TryEnqueue(op))
-        {
-            _overflow.Enqueue(op); // the worker is behind: keep order, retry on the next poll
-            return;
-        }
-        Ring();
-    }
+    public void Submit(IoOperation op) => _requests.Enqueue(op);
 
     /// <summary>Shard thread only: completes finished operations and moves overflowed requests on.</summary>
     public int Drain()
@@ -49,54 +37,21 @@ internal sealed unsafe class FileWorker : IDisposable
             op.Complete(op.KernelResult);
             n++;
         }
-        if (_overflow.Count > 0)
-        {
-            bool moved = false;
-            while (_overflow.TryPeek(out var op) && _requests.TryEnqueue(op))
-            {
-                _overflow.Dequeue();
-                moved = true;
-            }
-            if (moved)
-            {
-                Ring();
-            }
-        }
+        _requests.MoveOverflow();
         return n;
-    }
-
-    private void Ring()
-    {
-        Interlocked.MemoryBarrier();
-        if (Volatile.Read(ref _sleeping) == 1 && Interlocked.Exchange(ref _sleeping, 0) == 1)
-        {
-            _doorbell.Signal();
-        }
     }
 
     private void Run()
     {
-        while (!_stopping)
+        while (_requests.WaitForWork() && _requests.TryDequeue(out var op))
         {
-            if (_requests.TryDequeue(out var op))
+            op.KernelResult = Execute(op);
+            var spin = new SpinWait();
+            while (!_completions.TryEnqueue(op))
             {
-                op.KernelResult = Execute(op);
-                var spin = new SpinWait();
-                while (!_completions.TryEnqueue(op))
-                {
-                    spin.SpinOnce();
-                }
-                _shard.WakeIfSleeping();
-                continue;
+                spin.SpinOnce();
             }
-            Volatile.Write(ref _sleeping, 1);
-            Interlocked.MemoryBarrier();
-            if (!_requests.IsEmpty || _stopping)
-            {
-                Volatile.Write(ref _sleeping, 0);
-                continue;
-            }
-            _doorbell.Drain(); // blocks until rung: this thread has nothing else to do
+            _shard.WakeIfSleeping();
         }
     }
 
@@ -127,9 +82,8 @@ internal sealed unsafe class FileWorker : IDisposable
 
     public void Dispose()
     {
-        _stopping = true;
-        _doorbell.Signal();
+        _requests.Stop();
         _thread.Join();
-        _doorbell.Dispose();
+        _requests.Dispose();
     }
 }
