@@ -19,6 +19,9 @@ public sealed class KloadDurabilityTests(ITestOutputHelper log) : IDisposable
     private const int MessageBytes = 512;
     /// <summary>Messages in the log before the kill: proof that the producer is well under way, not starting.</summary>
     private const long KillAfter = 20_000;
+    /// <summary>kload's pace: the whole run takes 6 s, so the kill lands mid-stream however fast the node is (unpaced,
+    /// a quiet machine delivered all 300,000 in 0.4 s, before the watcher had seen the first 20,000).</summary>
+    private const int MessagesPerSecond = 50_000;
 
     private readonly string _dir = Path.Combine(Path.GetTempPath(), $"eddy-kload-{Guid.NewGuid():N}");
     private string Data => Path.Combine(_dir, "data");
@@ -55,7 +58,7 @@ public sealed class KloadDurabilityTests(ITestOutputHelper log) : IDisposable
             var args = new List<string>
             {
                 "produce", "-b", eddy.Bootstrap, "-t", topic, "-n", $"{Count}", "-s", $"{MessageBytes}", "-a", "all", "-l", "5",
-                "-o", Acked, "-T", "60",
+                "-r", $"{MessagesPerSecond}", "-o", Acked, "-T", "60",
                 // Once the node is gone, undelivered messages fail within seconds instead of the default 5 minutes.
                 "-X", "message.timeout.ms=5000", "-X", "reconnect.backoff.max.ms=500",
             };
