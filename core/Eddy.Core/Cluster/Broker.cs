@@ -33,12 +33,8 @@ public sealed class Broker
     /// creates the offsets topic on first start.</summary>
     public static async Task<Broker> StartAsync(ShardGroup group, BrokerOptions options)
     {
-        // The table and the reconciler know each other: the table records where partitions start, the reconciler
-        // opens what the table records. The proxy breaks the cycle of construction.
-        var starts = new StartOffsetProxy();
-        var partitions = new PartitionReconciler(group, options, starts);
-        var (table, topics, startOffsets) = await TopicTable.LoadAsync(group, options, partitions);
-        starts.Table = table;
+        var (table, topics, startOffsets) = await TopicTable.LoadAsync(group, options);
+        var partitions = table.Reconciler;
         await partitions.OpenAllAsync(topics, startOffsets, table.LeaderEpoch);
         table.PublishLoaded(topics);
         Log.Info(Subsystem, $"opened {topics.Count} topics with {topics.Sum(t => t.PartitionCount)} partitions from {Path.GetFullPath(options.DataDirectory)}, leader epoch {table.LeaderEpoch}");
@@ -52,12 +48,5 @@ public sealed class Broker
     {
         await Partitions.CloseAllAsync();
         await Table.CloseAsync(Group);
-    }
-
-    private sealed class StartOffsetProxy : IStartOffsetStore
-    {
-        public TopicTable Table { get; set; } = null!;
-
-        public ValueTask RecordStartOffsetAsync(TopicInfo topic, int partition, long offset) => Table.RecordStartOffsetAsync(topic, partition, offset);
     }
 }

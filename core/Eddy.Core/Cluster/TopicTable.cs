@@ -25,13 +25,17 @@ public sealed partial class TopicTable : IStartOffsetStore
     private MetadataStore _store = null!;
     private volatile TopicsSnapshot _topics = TopicsSnapshot.Empty;
 
-    private TopicTable(BrokerOptions options, PartitionReconciler reconciler)
+    private TopicTable(ShardGroup group, BrokerOptions options)
     {
         Options = options;
-        _reconciler = reconciler;
+        // The reconciler records DeleteRecords' start offsets here; it only keeps the reference.
+        _reconciler = new PartitionReconciler(group, options, this);
     }
 
     public BrokerOptions Options { get; }
+
+    /// <summary>What brings the shards' partitions to this table.</summary>
+    internal PartitionReconciler Reconciler => _reconciler;
 
     /// <summary>Every topic now. Safe from any thread.</summary>
     public TopicsSnapshot Topics => _topics;
@@ -47,9 +51,9 @@ public sealed partial class TopicTable : IStartOffsetStore
     /// records (not yet published: <see cref="PublishLoaded"/> does that once their partitions are open) and each
     /// partition's start offset. Called from outside the shards.</summary>
     internal static async Task<(TopicTable Table, List<TopicInfo> Topics, Dictionary<string, long[]> StartOffsets)> LoadAsync(
-        ShardGroup group, BrokerOptions options, PartitionReconciler reconciler)
+        ShardGroup group, BrokerOptions options)
     {
-        var table = new TopicTable(options, reconciler);
+        var table = new TopicTable(group, options);
         var (topics, starts) = await group.InvokeAsync(ControllerShard, async () =>
         {
             table._store = await MetadataStore.OpenAsync(Path.Combine(options.DataDirectory, "controller"));
