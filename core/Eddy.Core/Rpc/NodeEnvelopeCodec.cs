@@ -1,0 +1,139 @@
+using Eddy.Raft;
+
+namespace Eddy.Rpc;
+
+/// <summary>
+/// A <see cref="NodeEnvelope"/> on the wire: one frame for everything one node has for another in one flush, so an
+/// idle cluster's heartbeats cost one frame per node pair per interval however many groups the two share.
+/// <code>
+/// int32 from, int32 to
+/// int32 n, n x (int64 group, int64 term, int64 commit, int64 sequence)       heartbeats
+/// int32 n, n x (the same)                                                    heartbeat responses
+/// int32 n, n x message: int64 group, byte type, int64 term, int64 index, int64 log term, int64 commit,
+///              byte flags (1 reject, 2 force), int64 reject hint, int64 sequence,
+///              int32 m, m x entry (int64 term, int64 index, byte type, int32 length, data)
+/// </code>
+/// Snapshot messages do not travel in envelopes: an image is streamed apart from the heartbeats it would hold up.
+/// </summary>
+public static class NodeEnvelopeCodec
+{
+    private const int BeatBytes = 32;
+    private const int MessageMinBytes = 8 + 1 + 8 * 4 + 1 + 8 * 2 + 4;
+    private const int EntryMinBytes = 8 + 8 + 1 + 4;
+    private const byte RejectFlag = 1, ForceFlag = 2;
+
+    public static void Write(NodeEnvelope envelope, RpcWriter writer)
+    {
+        writer.WriteInt32(envelope.From);
+        writer.WriteInt32(envelope.To);
+        WriteBeats(envelope.Heartbeats, writer);
+        WriteBeats(envelope.HeartbeatResponses, writer);
+        writer.WriteInt32(envelope.Messages.Count);
+        foreach (var (group, message) in envelope.Messages)
+        {
+            if (message.Type == MessageType.Snapshot)
+            {
+                throw new NotSupportedException($"group {group}: snapshot messages are streamed on their own, not in an envelope");
+            }
+            writer.WriteInt64(group);
+            writer.WriteByte((byte)message.Type);
+            writer.WriteInt64(message.Term);
+            writer.WriteInt64(message.Index);
+            writer.WriteInt64(message.LogTerm);
+            writer.WriteInt64(message.Commit);
+            writer.WriteByte((byte)((message.Reject ? RejectFlag : 0) | (message.Force ? ForceFlag : 0)));
+            writer.WriteInt64(message.RejectHint);
+            writer.WriteInt64(message.Sequence);
+            var entries = message.Entries ?? [];
+            writer.WriteInt32(entries.Length);
+            foreach (var entry in entries)
+            {
+                writer.WriteInt64(entry.Term);
+                writer.WriteInt64(entry.Index);
+                writer.WriteByte((byte)entry.Type);
+                writer.WriteBytes(entry.Data.Span);
+            }
+        }
+    }
+
+    /// <summary>Decodes an envelope; throws <see cref="RpcFormatException"/> on anything malformed, before allocating
+    /// for counts the payload cannot hold.</summary>
+    public static NodeEnvelope Read(ReadOnlySpan<byte> payload)
+    {
+        var reader = new RpcReader(payload);
+        var envelope = new NodeEnvelope();
+        envelope.Reset(reader.ReadInt32(), reader.ReadInt32());
+        ReadBeats(ref reader, envelope.Heartbeats);
+        ReadBeats(ref reader, envelope.HeartbeatResponses);
+        int messages = reader.ReadCount(MessageMinBytes);
+        for (int i = 0; i < messages; i++)
+        {
+            long group = reader.ReadInt64();
+            byte type = reader.ReadByte();
+            if (type > (byte)MessageType.TimeoutNow || type == (byte)MessageType.Snapshot)
+            {
+                throw new RpcFormatException($"group {group}: message type {type} cannot travel in an envelope");
+            }
+            var message = new Message
+            {
+                Type = (MessageType)type,
+                From = envelope.From,
+                To = envelope.To,
+                Term = reader.ReadInt64(),
+                Index = reader.ReadInt64(),
+                LogTerm = reader.ReadInt64(),
+                Commit = reader.ReadInt64(),
+            };
+            byte flags = reader.ReadByte();
+            message.Reject = (flags & RejectFlag) != 0;
+            message.Force = (flags & ForceFlag) != 0;
+            message.RejectHint = reader.ReadInt64();
+            message.Sequence = reader.ReadInt64();
+            int entries = reader.ReadCount(EntryMinBytes);
+            if (entries > 0)
+            {
+                message.Entries = new Entry[entries];
+                for (int e = 0; e < entries; e++)
+                {
+                    message.Entries[e] = ReadEntry(ref reader);
+                }
+            }
+            envelope.Messages.Add(new GroupMessage(group, message));
+        }
+        reader.End();
+        return envelope;
+    }
+
+    private static Entry ReadEntry(ref RpcReader reader)
+    {
+        long term = reader.ReadInt64();
+        long index = reader.ReadInt64();
+        byte type = reader.ReadByte();
+        if (term <= 0 || index <= 0 || type > (byte)EntryType.ConfigChange)
+        {
+            throw new RpcFormatException($"entry {index}@{term} of type {type} is not a valid entry");
+        }
+        return new Entry(term, index, (EntryType)type, reader.ReadBytes());
+    }
+
+    private static void WriteBeats(List<CoalescedBeat> beats, RpcWriter writer)
+    {
+        writer.WriteInt32(beats.Count);
+        foreach (var beat in beats)
+        {
+            writer.WriteInt64(beat.Group);
+            writer.WriteInt64(beat.Term);
+            writer.WriteInt64(beat.Commit);
+            writer.WriteInt64(beat.Sequence);
+        }
+    }
+
+    private static void ReadBeats(ref RpcReader reader, List<CoalescedBeat> beats)
+    {
+        int count = reader.ReadCount(BeatBytes);
+        for (int i = 0; i < count; i++)
+        {
+            beats.Add(new CoalescedBeat(reader.ReadInt64(), reader.ReadInt64(), reader.ReadInt64(), reader.ReadInt64()));
+        }
+    }
+}

@@ -1,0 +1,15 @@
+namespace Eddy.Rpc;
+
+/// <summary>What a node-to-node frame carries. Numbers are on the wire: never reuse one.</summary>
+public enum RpcMessageType : short
+{
+    /// <summary>The first frame a connecting node sends: its cluster id and node id (<see cref="Hello"/>).</summary>
+    Hello = 1,
+
+    /// <summary>The answer to <see cref="Hello"/>: accepted or refused, and the listening node's ids.</summary>
+    HelloReply = 2,
+
+    /// <summary>Every Raft message one node has for another in one flush, for all the groups they share
+    /// (<see cref="Raft.NodeEnvelope"/>).</summary>
+    RaftEnvelope = 3,
+}

@@ -1,0 +1,135 @@
+using System.Net;
+using Eddy.Net;
+using Eddy.Observability;
+using Eddy.Raft;
+using Eddy.Runtime;
+
+namespace Eddy.Rpc;
+
+/// <summary>
+/// The node-to-node listener, on every shard like the Kafka listener. A connection starts with a <see cref="Hello"/>:
+/// a peer of another cluster, with an invalid node id or claiming this node's own, is answered with a refusal and
+/// closed. After it, every frame must be a Raft envelope from that peer to this node. A frame that is not (garbage,
+/// a version this node does not speak, a bad checksum, a length past the limit, a payload that does not decode)
+/// closes that connection with one log line; every other connection goes on.
+/// </summary>
+public sealed class RpcServer : IAsyncDisposable
+{
+    private const string Subsystem = "rpc";
+
+    private readonly RpcOptions _options;
+    private readonly IRpcHandler _handler;
+    private TcpServer _tcp = null!;
+
+    private RpcServer(RpcOptions options, IRpcHandler handler)
+    {
+        _options = options;
+        _handler = handler;
+    }
+
+    public int Port => _tcp.Port;
+
+    public static async Task<RpcServer> StartAsync(ShardGroup group, IPEndPoint endpoint, RpcOptions options, IRpcHandler handler)
+    {
+        var server = new RpcServer(options, handler);
+        server._tcp = await TcpServer.StartAsync(group, endpoint, server.ServeAsync);
+        Log.Info(Subsystem, $"node {options.NodeId} of cluster {options.ClusterId} listening for nodes on {endpoint.Address}:{server.Port}");
+        return server;
+    }
+
+    private async ValueTask ServeAsync(Connection connection)
+    {
+        using var channel = new RpcChannel(connection, _options.MaxFrameBytes);
+        string peer = connection.RemoteEndPoint?.ToString() ?? "a peer";
+        var hello = await ReadHelloAsync(channel, peer);
+        if (hello is not { } from)
+        {
+            return;
+        }
+        peer = $"node {from.NodeId} at {peer}";
+        while (true)
+        {
+            var read = await channel.ReadAsync();
+            if (read.PeerClosed)
+            {
+                return;
+            }
+            if (!read.IsFrame)
+            {
+                Refuse(peer, Describe(read));
+                return;
+            }
+            if (read.Frame.Type != RpcMessageType.RaftEnvelope)
+            {
+                Refuse(peer, $"sent a frame of type {(short)read.Frame.Type} where Raft envelopes were expected");
+                return;
+            }
+            NodeEnvelope envelope;
+            try
+            {
+                envelope = NodeEnvelopeCodec.Read(channel.Payload(read.Frame));
+            }
+            catch (RpcFormatException e)
+            {
+                Refuse(peer, $"sent a malformed Raft envelope ({e.Message})");
+                return;
+            }
+            if (envelope.From != from.NodeId || envelope.To != _options.NodeId)
+            {
+                Refuse(peer, $"sent an envelope from node {envelope.From} to node {envelope.To} on the connection of node {from.NodeId} to node {_options.NodeId}");
+                return;
+            }
+            _handler.OnEnvelope(envelope);
+        }
+    }
+
+    /// <summary>The peer's hello when it is acceptable (and answered so), else null once the refusal is sent and logged.</summary>
+    private async ValueTask<Hello?> ReadHelloAsync(RpcChannel channel, string peer)
+    {
+        var read = await channel.ReadAsync();
+        if (read.PeerClosed)
+        {
+            return null;
+        }
+        if (!read.IsFrame || read.Frame.Type != RpcMessageType.Hello)
+        {
+            Refuse(peer, read.IsFrame ? $"sent a frame of type {(short)read.Frame.Type} before the hello" : Describe(read));
+            return null;
+        }
+        Hello hello;
+        try
+        {
+            hello = Hello.Read(channel.Payload(read.Frame));
+        }
+        catch (RpcFormatException e)
+        {
+            Refuse(peer, $"sent a malformed hello ({e.Message})");
+            return null;
+        }
+        string? refusal = hello.ClusterId != _options.ClusterId ? $"cluster '{hello.ClusterId}' is not this node's cluster '{_options.ClusterId}'"
+            : hello.NodeId <= 0 ? $"node id {hello.NodeId} is not valid (ids start at 1)"
+            : hello.NodeId == _options.NodeId ? $"node id {hello.NodeId} is this node's own"
+            : null;
+        var writer = new RpcWriter();
+        new HelloReply(refusal is null, _options.ClusterId, _options.NodeId, refusal ?? "").Write(writer);
+        await channel.SendAsync(RpcMessageType.HelloReply, read.Frame.Correlation, writer);
+        if (refusal is not null)
+        {
+            Refuse($"node {hello.NodeId} at {peer}", $"refused: {refusal}");
+            return null;
+        }
+        return hello;
+    }
+
+    private static string Describe(RpcRead read) => read.Status switch
+    {
+        RpcFrameStatus.BadLength => "sent a frame length outside the limits (not an Eddy node, or garbage)",
+        RpcFrameStatus.BadChecksum => "sent a frame whose checksum does not match",
+        RpcFrameStatus.UnsupportedVersion => $"speaks RPC version {read.Frame.Version}, this node {RpcFrame.CurrentVersion}",
+        _ => $"sent a frame that could not be read ({read.Status})",
+    };
+
+    private static void Refuse(string peer, string reason) => Log.Warn(Subsystem, $"{peer}: {reason}; connection closed");
+
+    public ValueTask DisposeAsync() => _tcp.DisposeAsync();
+}
