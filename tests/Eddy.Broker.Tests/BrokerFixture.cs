@@ -17,7 +17,7 @@ public sealed class BrokerFixture : IAsyncLifetime
     public Kafka.KafkaNode Node => _node!.Node;
     public string Bootstrap => $"127.0.0.1:{Server.Port}";
 
-    public async Task InitializeAsync() => _node = await InProcessNode.StartAsync(DataDirectory, NodeId, "test-cluster", MaxRequestBytes);
+    public async Task InitializeAsync() => _node = await InProcessNode.StartAsync(DataDirectory, NodeId, MaxRequestBytes);
 
     public async Task DisposeAsync()
     {

@@ -27,7 +27,7 @@ internal sealed class InProcessNode : IAsyncDisposable
     public KafkaServer Server => Node.Server;
     public string Bootstrap => $"127.0.0.1:{Server.Port}";
 
-    public static async Task<InProcessNode> StartAsync(string dataDirectory, int nodeId = BrokerFixture.NodeId, string clusterId = "test-cluster",
+    public static async Task<InProcessNode> StartAsync(string dataDirectory, int nodeId = BrokerFixture.NodeId,
         int maxRequestBytes = KafkaServerOptions.DefaultMaxRequestBytes, int port = 0)
     {
         var group = ShardGroup.Start(new ShardGroupOptions { ShardCount = 2, PinThreads = false });
@@ -36,7 +36,7 @@ internal sealed class InProcessNode : IAsyncDisposable
             var node = await KafkaNode.StartAsync(group,
                 new Cluster.BrokerOptions { DataDirectory = dataDirectory, OffsetsPartitions = 4, PreallocateBytes = 1 << 20 },
                 new IPEndPoint(IPAddress.Loopback, port),
-                new KafkaServerOptions { NodeId = nodeId, ClusterId = clusterId, MaxRequestBytes = maxRequestBytes },
+                new KafkaServerOptions { NodeId = nodeId, MaxRequestBytes = maxRequestBytes },
                 // Short delays so group tests do not wait Kafka's 3 s before the first rebalance.
                 new GroupCoordinatorOptions { InitialRebalanceDelay = TimeSpan.FromMilliseconds(200), MinSessionTimeout = TimeSpan.FromSeconds(1) });
             return new InProcessNode(group, node);

@@ -5,7 +5,7 @@ using Confluent.Kafka.Admin;
 namespace Eddy.Broker.Tests;
 
 /// <summary>
-/// What survives a restart of `eddy start`: after SIGINT, every topic and message; after SIGKILL in the middle of
+/// What survives a restart of `eddy start`: after SIGINT, the cluster id, every topic and message; after SIGKILL in the middle of
 /// an acks=all produce, every acknowledged message, at the offset it was acknowledged with, once.
 /// </summary>
 public sealed class RestartTests : IDisposable
@@ -27,11 +27,14 @@ public sealed class RestartTests : IDisposable
     {
         ConfluentClientTests.AssertBundledLibrdkafka();
         var sent = new List<(int Partition, long Offset, string Value)>();
-        string topicId;
+        string topicId, clusterId;
         using (var eddy = await StartAsync())
         {
             using (var admin = ConfluentClientTests.Admin(eddy.Bootstrap))
             {
+                // The cluster id is made at the first start: a UUID, not a fixed development string.
+                clusterId = (await admin.DescribeClusterAsync()).ClusterId;
+                Assert.True(Guid.TryParse(clusterId, out _), $"cluster id '{clusterId}' is not a UUID");
                 await admin.CreateTopicsAsync([new TopicSpecification
                 {
                     Name = "kept", NumPartitions = 4, ReplicationFactor = 1,
@@ -50,6 +53,7 @@ public sealed class RestartTests : IDisposable
         using (var eddy = await StartAsync())
         {
             using var admin = ConfluentClientTests.Admin(eddy.Bootstrap);
+            Assert.Equal(clusterId, (await admin.DescribeClusterAsync()).ClusterId);
             Assert.Equal(topicId, TopicId(admin, "kept"));
             var configs = await admin.DescribeConfigsAsync([new ConfigResource { Type = ResourceType.Topic, Name = "kept" }]);
             Assert.Equal("123456789", configs[0].Entries["retention.ms"].Value);

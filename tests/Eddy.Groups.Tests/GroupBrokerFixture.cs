@@ -34,7 +34,7 @@ public sealed class GroupBrokerFixture : IAsyncLifetime
         _node = await KafkaNode.StartAsync(_group,
             new BrokerOptions { DataDirectory = _root, OffsetsPartitions = 16, PreallocateBytes = 1 << 20 },
             new IPEndPoint(IPAddress.Loopback, 0),
-            new KafkaServerOptions { NodeId = NodeId, ClusterId = "group-tests" },
+            new KafkaServerOptions { NodeId = NodeId },
             new GroupCoordinatorOptions { InitialRebalanceDelay = TimeSpan.FromMilliseconds(200), MinSessionTimeout = TimeSpan.FromSeconds(1) });
         // The topics the tests commit offsets for: commits for topics that do not exist are refused.
         foreach (var topic in new[] { "orders", "t", "events", "py-topic" })

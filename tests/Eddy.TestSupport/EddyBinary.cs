@@ -101,7 +101,9 @@ public static class EddyBinary
 
     private static void Publish(string repository, string folder, string build, string binary)
     {
-        // A binary left by a publish that failed or was cut short must not pass for a fresh one next time.
+        // A binary left by a publish that failed or was cut short must not pass for a fresh one next time. On a fresh
+        // clone the folder is not there yet (File.Delete throws for a missing folder, not for a missing file).
+        Directory.CreateDirectory(folder);
         File.Delete(binary);
         var info = new ProcessStartInfo(DotnetHost())
         {

@@ -37,7 +37,7 @@ public sealed class Broker
         var partitions = table.Reconciler;
         await partitions.OpenAllAsync(topics, startOffsets, table.LeaderEpoch);
         table.PublishLoaded(topics);
-        Log.Info(Subsystem, $"opened {topics.Count} topics with {topics.Sum(t => t.PartitionCount)} partitions from {Path.GetFullPath(options.DataDirectory)}, leader epoch {table.LeaderEpoch}");
+        Log.Info(Subsystem, $"opened {topics.Count} topics with {topics.Sum(t => t.PartitionCount)} partitions from {Path.GetFullPath(options.DataDirectory)}, cluster {table.ClusterId}, leader epoch {table.LeaderEpoch}");
         await table.EnsureOffsetsTopicAsync(group);
         partitions.StartHousekeeping();
         return new Broker(group, options, table, partitions);

@@ -5,7 +5,7 @@ namespace Eddy.Cluster;
 
 /// <summary>
 /// The node's durable metadata on shard 0: topics, the revision counter, partition start offsets (moved by
-/// DeleteRecords) and the leader epoch of this node's partitions. A kvstore in DATA/controller; with replication this becomes the controller's Raft log.
+/// DeleteRecords), the leader epoch of this node's partitions and the cluster id. A kvstore in DATA/controller; with replication this becomes the controller's Raft log.
 /// Shard 0 only; every change is durable when its call completes.
 /// </summary>
 internal sealed class MetadataStore : IAsyncDisposable
@@ -14,6 +14,7 @@ internal sealed class MetadataStore : IAsyncDisposable
     private const string StartOffsetPrefix = "start/";
     private const string RevisionKey = "next-revision";
     private const string LeaderEpochKey = "leader-epoch";
+    private const string ClusterIdKey = "cluster-id";
 
     private readonly KvStore _store;
 
@@ -47,6 +48,18 @@ internal sealed class MetadataStore : IAsyncDisposable
         long next = _store.TryGetInt64(RevisionKey, out long stored) ? stored : 1;
         await _store.PutInt64Async(RevisionKey, next + 1);
         return next;
+    }
+
+    /// <summary>The cluster's id: made (a UUID) and stored at the first start, the same at every start after.</summary>
+    public async ValueTask<string> ClusterIdAsync()
+    {
+        if (_store.TryGet(ClusterIdKey, out var stored))
+        {
+            return System.Text.Encoding.UTF8.GetString(stored.Span);
+        }
+        string made = Guid.NewGuid().ToString("D");
+        await _store.PutAsync(ClusterIdKey, System.Text.Encoding.UTF8.GetBytes(made));
+        return made;
     }
 
     /// <summary>The leader epoch for the partitions this node leads from now on, one above the last start's, durable

@@ -62,7 +62,7 @@ public sealed class KafkaNode
             }
             await Task.WhenAll(loading);
             var handlers = ApiHandlerTable.Create(broker, groups);
-            var server = await KafkaServer.StartAsync(shards, endpoint, serverOptions, handlers);
+            var server = await KafkaServer.StartAsync(shards, endpoint, serverOptions, handlers, broker.Table.ClusterId);
             return new KafkaNode(broker, groups, server);
         }
         catch

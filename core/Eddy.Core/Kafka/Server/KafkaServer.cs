@@ -38,7 +38,8 @@ public sealed class KafkaServer
     public ApiHandlerTable Handlers { get; }
     public ProtocolLimits Limits { get; }
     public int NodeId => Options.NodeId;
-    public string ClusterId => Options.ClusterId;
+    /// <summary>The cluster's id (the topic table's), reported in Metadata and DescribeCluster.</summary>
+    public string ClusterId { get; private set; } = "";
 
     /// <summary>The port every shard listens on.</summary>
     public int Port { get; private set; }
@@ -48,9 +49,9 @@ public sealed class KafkaServer
 
     internal bool Stopping => _stopping;
 
-    public static async Task<KafkaServer> StartAsync(ShardGroup group, IPEndPoint endpoint, KafkaServerOptions options, ApiHandlerTable handlers)
+    public static async Task<KafkaServer> StartAsync(ShardGroup group, IPEndPoint endpoint, KafkaServerOptions options, ApiHandlerTable handlers, string clusterId)
     {
-        var server = new KafkaServer(group, options, handlers);
+        var server = new KafkaServer(group, options, handlers) { ClusterId = clusterId };
         server._tcp = await TcpServer.StartAsync(group, endpoint, server.ServeAsync);
         server.Port = server._tcp.Port;
         // A wildcard address cannot be dialled: advertise the host name instead, as Kafka does.

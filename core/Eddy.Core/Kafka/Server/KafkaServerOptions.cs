@@ -17,9 +17,6 @@ public sealed class KafkaServerOptions
     /// <summary>Port clients are told to connect to; 0: the bound port (which matters when listening on port 0).</summary>
     public int AdvertisedPort { get; init; }
 
-    /// <summary>Reported in Metadata. Until the controller stores one, a fixed development id.</summary>
-    public string ClusterId { get; init; } = "eddy-dev-cluster";
-
     /// <summary>Largest request frame (without its 4-byte size); a larger size prefix closes the connection.</summary>
     public int MaxRequestBytes { get; init; } = DefaultMaxRequestBytes;
 
