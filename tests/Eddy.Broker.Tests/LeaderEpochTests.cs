@@ -17,13 +17,15 @@ public sealed class LeaderEpochTests : IDisposable
     private const string Topic = "epochs", Group = "epoch-group";
     private const short FencedLeaderEpoch = 74, UnknownLeaderEpoch = 75;
 
-    private readonly string _data = Path.Combine(Path.GetTempPath(), $"eddy-epochs-{Guid.NewGuid():N}");
+    private readonly string _dir = Path.Combine(Path.GetTempPath(), $"eddy-epochs-{Guid.NewGuid():N}");
+
+    private string Data => Path.Combine(_dir, "data");
 
     public void Dispose()
     {
-        if (Directory.Exists(_data))
+        if (Directory.Exists(_dir))
         {
-            Directory.Delete(_data, recursive: true);
+            Directory.Delete(_dir, recursive: true);
         }
     }
 
@@ -32,7 +34,7 @@ public sealed class LeaderEpochTests : IDisposable
     {
         ConfluentClientTests.AssertBundledLibrdkafka();
         int port, first, second;
-        await using (var node = await InProcessNode.StartAsync(_data))
+        await using (var node = await InProcessNode.StartAsync(Data))
         {
             port = node.Server.Port;
             first = node.Broker.Table.LeaderEpoch;
@@ -47,7 +49,7 @@ public sealed class LeaderEpochTests : IDisposable
             Assert.Equal(first, await MetadataEpochAsync(port));
         }
 
-        await using (var node = await InProcessNode.StartAsync(_data, port: port))
+        await using (var node = await InProcessNode.StartAsync(Data, port: port))
         {
             second = node.Broker.Table.LeaderEpoch;
             Assert.Equal(first + 1, second);
@@ -59,7 +61,7 @@ public sealed class LeaderEpochTests : IDisposable
             Assert.Equal(Enumerable.Repeat(first, 10).Concat(Enumerable.Repeat(second, 10)).Select(e => (int?)e), ReadAll(node.Bootstrap, 20).Select(c => c.LeaderEpoch));
         }
 
-        await using (var node = await InProcessNode.StartAsync(_data, port: port))
+        await using (var node = await InProcessNode.StartAsync(Data, port: port))
         {
             int third = node.Broker.Table.LeaderEpoch;
             Assert.Equal(second + 1, third);
@@ -87,9 +89,56 @@ public sealed class LeaderEpochTests : IDisposable
         }
     }
 
-    private static async Task ProduceAsync(string bootstrap, int from, int count)
+    [Fact]
+    public async Task AMetadataStoreRestoredFromAnOlderCopyStillLeadsAboveTheLogsEpochs()
     {
-        using var producer = new ProducerBuilder<Null, string>(new ProducerConfig { BootstrapServers = bootstrap, Acks = Acks.All, EnableIdempotence = true }).Build();
+        ConfluentClientTests.AssertBundledLibrdkafka();
+        string controller = Path.Combine(Data, "controller"), older = Path.Combine(_dir, "controller-copy");
+        int port;
+        await using (var node = await InProcessNode.StartAsync(Data))
+        {
+            port = node.Server.Port;
+            using (var admin = ConfluentClientTests.Admin(node.Bootstrap))
+            {
+                await admin.CreateTopicsAsync([new TopicSpecification { Name = Topic, NumPartitions = 1, ReplicationFactor = 1 }]);
+            }
+            await ProduceAsync(node.Bootstrap, 0, 2, idempotent: false);
+        }
+        // Not idempotent: the older copy also remembers fewer producer ids handed out, so ids would be handed out again.
+        CopyDirectory(controller, older); // remembers leader epoch 1
+        for (int start = 2; start <= 3; start++)
+        {
+            await using var node = await InProcessNode.StartAsync(Data, port: port);
+            Assert.Equal(start, node.Broker.Table.LeaderEpoch);
+            await ProduceAsync(node.Bootstrap, (start - 1) * 2, 2, idempotent: false); // the log now carries epoch 3
+        }
+        Directory.Delete(controller, recursive: true);
+        CopyDirectory(older, controller);
+
+        await using (var node = await InProcessNode.StartAsync(Data, port: port))
+        {
+            // The restored store would lead in epoch 2, below the log's 3: every partition leads in 4 instead, and
+            // Metadata says so, so clients that fence with Metadata's epoch are served.
+            Assert.Equal(4, node.Broker.Table.LeaderEpoch);
+            Assert.Equal(4, await MetadataEpochAsync(port));
+            Assert.Equal(0, await FetchErrorAsync(port, current: 4));
+            await ProduceAsync(node.Bootstrap, 6, 1, idempotent: false);
+            Assert.Equal([1, 1, 2, 2, 3, 3, 4], ReadAll(node.Bootstrap, 7).Select(c => c.LeaderEpoch ?? -1));
+        }
+    }
+
+    private static void CopyDirectory(string from, string to)
+    {
+        Directory.CreateDirectory(to);
+        foreach (string file in Directory.EnumerateFiles(from))
+        {
+            File.Copy(file, Path.Combine(to, Path.GetFileName(file)));
+        }
+    }
+
+    private static async Task ProduceAsync(string bootstrap, int from, int count, bool idempotent = true)
+    {
+        using var producer = new ProducerBuilder<Null, string>(new ProducerConfig { BootstrapServers = bootstrap, Acks = Acks.All, EnableIdempotence = idempotent }).Build();
         for (int i = from; i < from + count; i++)
         {
             var result = await producer.ProduceAsync(new TopicPartition(Topic, 0), new Message<Null, string> { Value = $"m{i}" });

@@ -91,6 +91,8 @@ public sealed class RpcServerTests : IAsyncLifetime
     {
         { "http", "GET / HTTP/1.1\r\nHost: eddy\r\n\r\n"u8.ToArray() },
         { "a huge length", [0x7F, 0xFF, 0xFF, 0xFF, 1, 2, 3, 4] },
+        // Within the frame limit, but far more than a hello: refused before a buffer grows for it.
+        { "a 1 MiB first frame", [0x00, 0x10, 0x00, 0x00, 1, 2, 3, 4] },
         { "a damaged hello", Damaged(Frame(RpcMessageType.Hello, w => new Hello(Cluster, 2).Write(w))) },
         { "version 2", Frame(RpcMessageType.Hello, w => new Hello(Cluster, 2).Write(w), version: 2) },
         { "an envelope before the hello", Frame(RpcMessageType.RaftEnvelope, w => NodeEnvelopeCodec.Write(NodeEnvelopeCodecTests.Sample(), w)) },

@@ -36,6 +36,15 @@ public sealed class Broker
         var (table, topics, startOffsets) = await TopicTable.LoadAsync(group, options);
         var partitions = table.Reconciler;
         await partitions.OpenAllAsync(topics, startOffsets, table.LeaderEpoch);
+        int carried = await partitions.HighestLeaderEpochAsync();
+        if (carried > table.LeaderEpoch)
+        {
+            // A log carries a later epoch than the metadata store remembers (the store restored from an older copy, or
+            // lost): every partition leads in a fresh epoch above it, so that Metadata's epoch is each partition's.
+            Log.Warn(Subsystem, $"a log carries leader epoch {carried}, later than the metadata store's {table.LeaderEpoch}: leading in {carried + 1}");
+            await table.RaiseLeaderEpochAsync(group, carried + 1);
+            await partitions.LeadInAsync(carried + 1);
+        }
         table.PublishLoaded(topics);
         Log.Info(Subsystem, $"opened {topics.Count} topics with {topics.Sum(t => t.PartitionCount)} partitions from {Path.GetFullPath(options.DataDirectory)}, cluster {table.ClusterId}, leader epoch {table.LeaderEpoch}");
         await table.EnsureOffsetsTopicAsync(group);

@@ -75,6 +75,9 @@ internal sealed class MetadataStore : IAsyncDisposable
         return (int)next;
     }
 
+    /// <summary>Records <paramref name="epoch"/> as the last start's leader epoch (raised past one a log carries).</summary>
+    public ValueTask PutLeaderEpochAsync(int epoch) => _store.PutInt64Async(LeaderEpochKey, epoch);
+
     public ValueTask PutTopicAsync(TopicInfo topic) => _store.PutAsync(TopicPrefix + topic.Name, TopicRecord.Encode(topic));
 
     public async ValueTask DeleteTopicAsync(TopicInfo topic)

@@ -36,8 +36,8 @@ public sealed class Partition
     }
 
     /// <summary>Opens (recovering) the log in <paramref name="directory"/> and the producers' state, and makes this
-    /// node the partition's leader in <paramref name="leaderEpoch"/> (raised to the log's last epoch should the log
-    /// carry a later one). <paramref name="starts"/> records start-offset moves durably before the log drops
+    /// node the partition's leader in <paramref name="leaderEpoch"/>, or in the log's last epoch should the log carry a
+    /// later one (never below it: see <see cref="BecomeLeader"/>). <paramref name="starts"/> records start-offset moves durably before the log drops
     /// anything; without it (tests) DeleteRecords moves only the log.</summary>
     public static async ValueTask<Partition> OpenAsync(TopicInfo topic, int index, string directory, LogOptions options, long startOffset,
         int leaderEpoch, IStartOffsetStore? starts = null)
@@ -46,13 +46,7 @@ public sealed class Partition
         try
         {
             var producers = await ProducerStateLoader.LoadAsync(log, options.WallClockMs());
-            int lastEpoch = LeaderEpochHistory.LastEpochOf(log);
-            if (lastEpoch > leaderEpoch)
-            {
-                Log.Warn(Subsystem, $"{topic.Name}-{index}: the log carries epoch {lastEpoch}, later than {leaderEpoch}; leading in {lastEpoch}");
-                leaderEpoch = lastEpoch;
-            }
-            return new Partition(topic, index, log, producers.Table, leaderEpoch, starts);
+            return new Partition(topic, index, log, producers.Table, Math.Max(leaderEpoch, LeaderEpochHistory.LastEpochOf(log)), starts);
         }
         catch
         {
@@ -68,7 +62,18 @@ public sealed class Partition
 
     /// <summary>Kafka's leader epoch: raised each time this node becomes the partition's leader (on one node, at every
     /// start), stamped on every batch appended, fenced against clients' current_leader_epoch.</summary>
-    public int LeaderEpoch { get; }
+    public int LeaderEpoch { get; private set; }
+
+    /// <summary>Leads from now on in <paramref name="epoch"/>, which may not go back: a batch of a lower epoch after a
+    /// higher one would break the epoch history (and Raft's log matching).</summary>
+    internal void BecomeLeader(int epoch)
+    {
+        if (epoch < LeaderEpoch)
+        {
+            throw new InvalidOperationException($"{this}: leader epoch {epoch} is below the current {LeaderEpoch}");
+        }
+        LeaderEpoch = epoch;
+    }
 
     /// <summary>Offsets below this are acknowledged and visible to consumers.</summary>
     public long HighWatermark => _log.DurableOffset;

@@ -8,8 +8,9 @@ namespace Eddy.Cluster;
 /// partitions in request order, each with the work to run on it; <see cref="RunAsync"/> groups them by owner shard,
 /// makes one cross-shard call per shard, where that shard's partitions are all started before any is awaited (so
 /// their appends share a group commit and their reads overlap), and returns the outcomes in the order they were added.
-/// A partition that is not in the topic, or no longer open on its shard, gets UNKNOWN_TOPIC_OR_PARTITION; storage
-/// failures become their Kafka codes (<see cref="PartitionErrors"/>). Created, run and read on one shard, once.
+/// A partition that is not in the topic, or no longer open on its shard, gets UNKNOWN_TOPIC_OR_PARTITION; a failure
+/// of its work becomes a Kafka code (<see cref="PartitionErrors"/>), so every partition gets an outcome and every work
+/// started is awaited. Created, run and read on one shard, once.
 /// </summary>
 public sealed class PartitionFanOut<TOutcome>
 {
@@ -102,8 +103,9 @@ public sealed class PartitionFanOut<TOutcome>
                 started[i] = entry.Work!(partition);
 #pragma warning restore CA2012
             }
-            catch (Exception e) when (PartitionErrors.TryMap(e, out short code, out string? message))
+            catch (Exception e)
             {
+                var (code, message) = PartitionErrors.Map(e);
                 started[i] = new ValueTask<TOutcome>(_failed(code, message));
             }
         }
@@ -113,8 +115,10 @@ public sealed class PartitionFanOut<TOutcome>
             {
                 outcomes[indices[i]] = await started[i];
             }
-            catch (Exception e) when (PartitionErrors.TryMap(e, out short code, out string? message))
+            catch (Exception e)
             {
+                // Every started work is awaited whatever happened to the others: none is left running unobserved.
+                var (code, message) = PartitionErrors.Map(e);
                 outcomes[indices[i]] = _failed(code, message);
             }
         }

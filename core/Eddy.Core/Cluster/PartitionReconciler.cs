@@ -56,6 +56,36 @@ public sealed class PartitionReconciler
         await Task.WhenAll(opening);
     }
 
+    /// <summary>The highest leader epoch of any open partition (its log may carry a later one than the table gave it).
+    /// Called from outside the shards, at start.</summary>
+    internal async Task<int> HighestLeaderEpochAsync()
+    {
+        int highest = 0;
+        for (int shard = 0; shard < _group.Count; shard++)
+        {
+            int id = shard;
+            highest = Math.Max(highest, await _group.InvokeAsync(id, () => _shards[id].All.Select(p => p.LeaderEpoch).DefaultIfEmpty(0).Max()));
+        }
+        return highest;
+    }
+
+    /// <summary>Every open partition leads in <paramref name="epoch"/> from now on. Called from outside the shards, at start.</summary>
+    internal async Task LeadInAsync(int epoch)
+    {
+        for (int shard = 0; shard < _group.Count; shard++)
+        {
+            int id = shard;
+            await _group.InvokeAsync(id, () =>
+            {
+                foreach (var partition in _shards[id].All)
+                {
+                    partition.BecomeLeader(epoch);
+                }
+                return true;
+            });
+        }
+    }
+
     /// <summary>Opens partitions [<paramref name="from"/>, <paramref name="to"/>) of a new or grown topic on their
     /// shards, the shards in parallel (each open reserves space and syncs a directory). If any fails, the partitions
     /// opened are closed again on every shard, their directories removed, and the first failure is thrown. From shard code.</summary>

@@ -71,6 +71,14 @@ public sealed partial class TopicTable : IStartOffsetStore
         return (table, topics, starts);
     }
 
+    /// <summary>Raises the leader epoch to <paramref name="epoch"/>, durably, before the table is published. Called from
+    /// outside the shards, at start.</summary>
+    internal Task RaiseLeaderEpochAsync(ShardGroup group, int epoch) => group.InvokeAsync(ControllerShard, async () =>
+    {
+        await _store.PutLeaderEpochAsync(epoch);
+        LeaderEpoch = epoch;
+    });
+
     /// <summary>Publishes the topics loaded at start, once their partitions are open.</summary>
     internal void PublishLoaded(IEnumerable<TopicInfo> topics) => _topics = new TopicsSnapshot(topics);
 

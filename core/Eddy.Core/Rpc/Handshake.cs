@@ -10,6 +10,9 @@ public readonly record struct Hello(string ClusterId, int NodeId)
     /// <summary>Cluster ids are UUIDs today; the bound leaves room and keeps garbage from allocating.</summary>
     public const int MaxClusterIdBytes = 255;
 
+    /// <summary>The largest frame read before the handshake is done (a hello or its reply fits well inside).</summary>
+    public const int MaxHandshakeFrameBytes = 4 << 10;
+
     public void Write(RpcWriter writer)
     {
         writer.WriteString(ClusterId, MaxClusterIdBytes);

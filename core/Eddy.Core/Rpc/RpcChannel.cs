@@ -19,7 +19,6 @@ public sealed class RpcChannel : IDisposable
     private const int InitialBufferBytes = 16 << 10;
 
     private readonly Connection _connection;
-    private readonly int _maxFrameBytes;
     private byte[] _buffer = ArrayPool<byte>.Shared.Rent(InitialBufferBytes);
     private int _start;
     private int _end;
@@ -28,17 +27,21 @@ public sealed class RpcChannel : IDisposable
     public RpcChannel(Connection connection, int maxFrameBytes)
     {
         _connection = connection;
-        _maxFrameBytes = maxFrameBytes;
+        MaxFrameBytes = maxFrameBytes;
     }
 
     public Connection Connection => _connection;
+
+    /// <summary>The largest frame the next reads accept: small until the handshake is done, so that a stranger cannot
+    /// make the node hold a large buffer for it.</summary>
+    public int MaxFrameBytes { get; set; }
 
     /// <summary>The next frame, or why there is none (a bad frame, or the peer closed).</summary>
     public async ValueTask<RpcRead> ReadAsync()
     {
         while (true)
         {
-            var status = RpcFrame.TryRead(_buffer.AsSpan(_start, _end - _start), _maxFrameBytes, out var frame, out int consumed);
+            var status = RpcFrame.TryRead(_buffer.AsSpan(_start, _end - _start), MaxFrameBytes, out var frame, out int consumed);
             if (status == RpcFrameStatus.Ok)
             {
                 _frameStart = _start;

@@ -28,7 +28,7 @@ public sealed class RpcPeer : IDisposable
     public static async ValueTask<RpcPeer> ConnectAsync(IPEndPoint endpoint, RpcOptions options)
     {
         var connection = await Connection.ConnectAsync(endpoint);
-        var channel = new RpcChannel(connection, options.MaxFrameBytes);
+        var channel = new RpcChannel(connection, Math.Min(Hello.MaxHandshakeFrameBytes, options.MaxFrameBytes));
         try
         {
             var writer = new RpcWriter();
@@ -52,6 +52,7 @@ public sealed class RpcPeer : IDisposable
             {
                 throw new RpcRefusedException($"node {reply.NodeId} of cluster '{reply.ClusterId}' at {endpoint} refused this node: {reply.Reason}");
             }
+            channel.MaxFrameBytes = options.MaxFrameBytes;
             return new RpcPeer(channel, reply.NodeId);
         }
         catch

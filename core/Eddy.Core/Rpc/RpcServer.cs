@@ -39,7 +39,7 @@ public sealed class RpcServer : IAsyncDisposable
 
     private async ValueTask ServeAsync(Connection connection)
     {
-        using var channel = new RpcChannel(connection, _options.MaxFrameBytes);
+        using var channel = new RpcChannel(connection, Math.Min(Hello.MaxHandshakeFrameBytes, _options.MaxFrameBytes));
         string peer = connection.RemoteEndPoint?.ToString() ?? "a peer";
         var hello = await ReadHelloAsync(channel, peer);
         if (hello is not { } from)
@@ -47,6 +47,7 @@ public sealed class RpcServer : IAsyncDisposable
             return;
         }
         peer = $"node {from.NodeId} at {peer}";
+        channel.MaxFrameBytes = _options.MaxFrameBytes;
         while (true)
         {
             var read = await channel.ReadAsync();

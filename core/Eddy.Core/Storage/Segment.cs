@@ -15,7 +15,6 @@ public sealed class Segment
 {
     private int _readers;
     private bool _retired;
-    private bool _deleteWhenIdle;
 
     public Segment(string directory, long baseOffset, int term, IStorageFile file, SegmentIndex index, long size, long nextOffset, long createdNanos)
     {
@@ -97,11 +96,21 @@ public sealed class Segment
         }
     }
 
-    /// <summary>Takes the segment out of service; closes (and deletes, when asked) once no read is in flight.</summary>
+    /// <summary>Takes the segment out of service: with <paramref name="delete"/>, unlinks its files at once (reads in
+    /// flight keep reading through the open descriptor, as Linux allows), and closes it once no read is in flight.
+    /// Unlinking now rather than when idle means that a log which fsyncs its directory after retiring segments makes
+    /// their removal durable, even while a slow read still holds one.</summary>
     public void Retire(bool delete)
     {
         _retired = true;
-        _deleteWhenIdle = delete;
+        if (delete)
+        {
+            // Unlinking waits on the filesystem, so the shard's file thread does it. Both calls are made now, so that a
+            // log that fsyncs the directory after retiring segments covers them by waiting for what it made since
+            // (ShardFiles.BarrierAsync).
+            var files = Runtime.Shard.Current!.Files;
+            _ = AwaitDeletesAsync(files.DeleteFileAsync(IndexPath), files.DeleteFileAsync(DataPath), DataPath);
+        }
         if (_readers == 0)
         {
             Close();
@@ -112,14 +121,6 @@ public sealed class Segment
     {
         File.Dispose();
         Index.Dispose();
-        if (_deleteWhenIdle)
-        {
-            // Unlinking waits on the filesystem, so the shard's file thread does it. Both calls are made now, so that a
-            // log that fsyncs the directory after retiring segments covers them by waiting for what it made since
-            // (ShardFiles.BarrierAsync).
-            var files = Runtime.Shard.Current!.Files;
-            _ = AwaitDeletesAsync(files.DeleteFileAsync(IndexPath), files.DeleteFileAsync(DataPath), DataPath);
-        }
     }
 
     private static async Task AwaitDeletesAsync(ValueTask index, ValueTask data, string dataPath)

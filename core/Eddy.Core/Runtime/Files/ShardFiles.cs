@@ -92,8 +92,9 @@ public sealed class ShardFiles : IDisposable
         }
     }
 
-    /// <summary>Stops the thread once the call it is making returns; calls not started never complete (the shard is
-    /// stopping). Called by the shard as its loop ends.</summary>
+    /// <summary>Stops the thread once the call it is making returns, then makes here the calls it had not started:
+    /// nobody waits for their answers any more (the shard is stopping), but an unlink of a segment retired as the shard
+    /// stopped must still happen, or the segment is back at the next start. Called by the shard as its loop ends.</summary>
     public void Dispose()
     {
         _disposed = true;
@@ -101,6 +102,14 @@ public sealed class ShardFiles : IDisposable
         {
             _requests.Stop();
             _thread!.Join();
+            do
+            {
+                while (_requests.TryDequeue(out var job))
+                {
+                    job.Run();
+                }
+            }
+            while (_requests.MoveOverflow());
             _requests.Dispose();
         }
     }
