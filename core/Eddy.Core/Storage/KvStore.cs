@@ -106,22 +106,41 @@ public sealed class KvStore : IAsyncDisposable
     public ValueTask PutAsync(string key, ReadOnlyMemory<byte> value) => WriteAsync(key, value.ToArray());
 
     /// <summary>Removes <paramref name="key"/>; durable when this completes.</summary>
-    public ValueTask DeleteAsync(string key) => WriteAsync(key, null);
+    public ValueTask DeleteAsync(string key) => WriteAsync([(key, null)]);
 
-    private async ValueTask WriteAsync(string key, byte[]? value)
+    /// <summary>Stores (a null value: removes) every entry as one batch: all of them are durable when this completes,
+    /// and a crash keeps all or none (recovery drops a torn batch whole). One fdatasync however many entries.</summary>
+    public ValueTask PutManyAsync(IReadOnlyList<(string Key, byte[]? Value)> entries) => WriteAsync(entries);
+
+    private ValueTask WriteAsync(string key, byte[]? value) => WriteAsync([(key, value)]);
+
+    private async ValueTask WriteAsync(IReadOnlyList<(string Key, byte[]? Value)> entries)
     {
-        ArgumentException.ThrowIfNullOrEmpty(key);
-        if (key[0] == '\0')
+        foreach (var (key, _) in entries)
         {
-            throw new ArgumentException("kvstore keys may not start with NUL", nameof(key));
+            ArgumentException.ThrowIfNullOrEmpty(key);
+            if (key[0] == '\0')
+            {
+                throw new ArgumentException("kvstore keys may not start with NUL", nameof(entries));
+            }
+        }
+        if (entries.Count == 0)
+        {
+            return;
         }
         await _gate.EnterAsync();
         try
         {
             _builder.Reset(0);
-            _builder.Add(0, Encoding.UTF8.GetBytes(key), value, valueIsNull: value is null);
+            foreach (var (key, value) in entries)
+            {
+                _builder.Add(0, Encoding.UTF8.GetBytes(key), value, valueIsNull: value is null);
+            }
             await _log.AppendAsync(_builder.Finish());
-            Apply(key, value);
+            foreach (var (key, value) in entries)
+            {
+                Apply(key, value);
+            }
             if (_log.SizeBytes > Math.Max(_snapshotMinBytes, 4 * _liveBytes))
             {
                 await SnapshotAsync();
