@@ -128,6 +128,27 @@ public sealed class RpcServerTests : IAsyncLifetime
         Assert.Empty(_inbox.Received);
     }
 
+    [Fact]
+    public async Task APeerThatSaysNothingIsClosedAfterTheHandshakeTimeout()
+    {
+        await using var impatient = await RpcServer.StartAsync(_node1, new IPEndPoint(IPAddress.Loopback, 0),
+            new RpcOptions { ClusterId = Cluster, NodeId = 1, HandshakeTimeout = TimeSpan.FromMilliseconds(200) }, _inbox);
+        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        await socket.ConnectAsync(new IPEndPoint(IPAddress.Loopback, impatient.Port));
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        int received;
+        try
+        {
+            received = await socket.ReceiveAsync(new byte[16], SocketFlags.None, timeout.Token);
+        }
+        catch (SocketException)
+        {
+            received = 0; // reset: closed as well
+        }
+        Assert.Equal(0, received);
+        await AssertStillServingAsync();
+    }
+
     private static byte[] Frame(RpcMessageType type, Action<RpcWriter> write, short version = RpcFrame.CurrentVersion)
     {
         var writer = new RpcWriter();

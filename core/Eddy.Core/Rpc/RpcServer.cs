@@ -41,7 +41,12 @@ public sealed class RpcServer : IAsyncDisposable
     {
         using var channel = new RpcChannel(connection, Math.Min(Hello.MaxHandshakeFrameBytes, _options.MaxFrameBytes));
         string peer = connection.RemoteEndPoint?.ToString() ?? "a peer";
+        // A peer that connects and says nothing must not hold the connection: closing it ends the pending read.
+        var shard = connection.Shard;
+        var deadline = shard.Schedule(shard.Clock.NowNanos + _options.HandshakeTimeout.Ticks * 100, s_handshakeExpired,
+            new SilentPeer(connection, peer, _options.HandshakeTimeout));
         var hello = await ReadHelloAsync(channel, peer);
+        deadline.Cancel();
         if (hello is not { } from)
         {
             return;
@@ -129,6 +134,15 @@ public sealed class RpcServer : IAsyncDisposable
         RpcFrameStatus.UnsupportedVersion => $"speaks RPC version {read.Frame.Version}, this node {RpcFrame.CurrentVersion}",
         _ => $"sent a frame that could not be read ({read.Status})",
     };
+
+    private static readonly Action<object?> s_handshakeExpired = static state =>
+    {
+        var silent = (SilentPeer)state!;
+        Refuse(silent.Peer, $"said no hello within {silent.Timeout.TotalSeconds:0.###} s");
+        silent.Connection.Dispose();
+    };
+
+    private sealed record SilentPeer(Connection Connection, string Peer, TimeSpan Timeout);
 
     private static void Refuse(string peer, string reason) => Log.Warn(Subsystem, $"{peer}: {reason}; connection closed");
 
