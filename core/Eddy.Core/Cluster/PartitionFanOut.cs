@@ -50,7 +50,9 @@ public sealed class PartitionFanOut<TOutcome>
     {
         Invariant(_outcomes is null, "a fan-out runs once");
         var outcomes = _outcomes = new TOutcome[_entries.Count];
-        var byShard = new Dictionary<int, List<int>>();
+        // The routed entries grouped by shard, request order kept within each (a counting sort: no map per request).
+        var firstOfShard = new int[_router.ShardCount + 1];
+        int routed = 0;
         for (int i = 0; i < _entries.Count; i++)
         {
             var entry = _entries[i];
@@ -59,33 +61,50 @@ public sealed class PartitionFanOut<TOutcome>
                 outcomes[i] = _failed(entry.Error, entry.Message);
                 continue;
             }
-            if (!byShard.TryGetValue(entry.Shard, out var list))
-            {
-                byShard[entry.Shard] = list = [];
-            }
-            list.Add(i);
+            firstOfShard[entry.Shard + 1]++;
+            routed++;
         }
-        if (byShard.Count == 0)
+        if (routed == 0)
         {
             return outcomes;
         }
+        int shards = 0;
+        for (int shard = 0; shard < _router.ShardCount; shard++)
+        {
+            shards += firstOfShard[shard + 1] > 0 ? 1 : 0;
+            firstOfShard[shard + 1] += firstOfShard[shard];
+        }
+        var byShard = new int[routed];
+        var next = (int[])firstOfShard.Clone();
+        for (int i = 0; i < _entries.Count; i++)
+        {
+            if (_entries[i].Work is not null)
+            {
+                byShard[next[_entries[i].Shard]++] = i;
+            }
+        }
         // Every shard's call is started before any is awaited, so the shards work at the same time. Each writes only
         // its own entries' slots; the calls' completions carry those writes back to this shard.
-        var calls = new List<ValueTask>(byShard.Count);
-        foreach (var (shard, indices) in byShard)
+        var calls = new ValueTask[shards];
+        int call = 0;
+        for (int shard = 0; shard < _router.ShardCount; shard++)
         {
+            var indices = new ArraySegment<int>(byShard, firstOfShard[shard], firstOfShard[shard + 1] - firstOfShard[shard]);
+            if (indices.Count > 0)
+            {
 #pragma warning disable CA2012 // awaited once each below
-            calls.Add(Smp.SubmitTo(shard, () => RunOnShardAsync(indices)));
+                calls[call++] = Smp.SubmitTo(shard, () => RunOnShardAsync(indices));
 #pragma warning restore CA2012
+            }
         }
-        foreach (var call in calls)
+        foreach (var pending in calls)
         {
-            await call;
+            await pending;
         }
         return outcomes;
     }
 
-    private async ValueTask RunOnShardAsync(List<int> indices)
+    private async ValueTask RunOnShardAsync(ArraySegment<int> indices)
     {
         var outcomes = _outcomes!;
         var started = new ValueTask<TOutcome>[indices.Count];

@@ -28,6 +28,8 @@ public sealed class PartitionReconciler
 
     public int ShardOf(string topic, int partition) => PartitionPlacement.ShardOf(topic, partition, _group.Count);
 
+    public int ShardCount => _group.Count;
+
     /// <summary>The partitions of shard <paramref name="shard"/>; touch them on that shard only.</summary>
     internal ShardPartitions On(int shard) => _shards[shard];
 

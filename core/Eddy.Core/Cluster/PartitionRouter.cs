@@ -26,6 +26,9 @@ public sealed class PartitionRouter
 
     public int ShardOf(string topic, int partition) => _partitions.ShardOf(topic, partition);
 
+    /// <summary>The node's shards (partitions are placed on 0 to this less one).</summary>
+    public int ShardCount => _partitions.ShardCount;
+
     /// <summary>The partition when the calling shard owns it and it is open.</summary>
     public bool TryGetLocal(string topic, int partition, out Partition found)
     {
