@@ -11,7 +11,6 @@ namespace Eddy.Cluster;
 /// </summary>
 public sealed class Broker
 {
-    public const string OffsetsTopic = TopicTable.OffsetsTopic;
     private const string Subsystem = "cluster";
 
     private Broker(ShardGroup group, BrokerOptions options, TopicTable table, PartitionReconciler partitions)

@@ -61,32 +61,17 @@ public sealed class PartitionReconciler
     /// <summary>The highest leader epoch of any open partition (its log may carry a later one than the table gave it).
     /// Called from outside the shards, at start.</summary>
     internal async Task<int> HighestLeaderEpochAsync()
-    {
-        int highest = 0;
-        for (int shard = 0; shard < _group.Count; shard++)
-        {
-            int id = shard;
-            highest = Math.Max(highest, await _group.InvokeAsync(id, () => _shards[id].All.Select(p => p.LeaderEpoch).DefaultIfEmpty(0).Max()));
-        }
-        return highest;
-    }
+        => (await OnEveryShardFromOutsideAsync(shard => shard.All.Select(p => p.LeaderEpoch).DefaultIfEmpty(0).Max())).Max();
 
     /// <summary>Every open partition leads in <paramref name="epoch"/> from now on. Called from outside the shards, at start.</summary>
-    internal async Task LeadInAsync(int epoch)
+    internal Task LeadInAsync(int epoch) => OnEveryShardFromOutsideAsync(shard =>
     {
-        for (int shard = 0; shard < _group.Count; shard++)
+        foreach (var partition in shard.All)
         {
-            int id = shard;
-            await _group.InvokeAsync(id, () =>
-            {
-                foreach (var partition in _shards[id].All)
-                {
-                    partition.BecomeLeader(epoch);
-                }
-                return true;
-            });
+            partition.BecomeLeader(epoch);
         }
-    }
+        return true;
+    });
 
     /// <summary>Opens partitions [<paramref name="from"/>, <paramref name="to"/>) of a new or grown topic on their
     /// shards, the shards in parallel (each open reserves space and syncs a directory). If any fails, the partitions
@@ -149,7 +134,11 @@ public sealed class PartitionReconciler
         // The housekeeping loops wake at their next interval, see the flag and end; nothing waits for them.
     }
 
-    /// <summary>Runs <paramref name="work"/> on every shard, one shard after another.</summary>
+    /// <summary>Runs <paramref name="work"/> on every shard at once, from outside the shards, and returns each shard's answer.</summary>
+    private Task<T[]> OnEveryShardFromOutsideAsync<T>(Func<ShardPartitions, T> work)
+        => Task.WhenAll(Enumerable.Range(0, _group.Count).Select(id => _group.InvokeAsync(id, () => work(_shards[id]))));
+
+    /// <summary>Runs <paramref name="work"/> on every shard, one shard after another. From shard code.</summary>
     private async ValueTask OnEveryShardAsync(Func<ShardPartitions, ValueTask> work)
     {
         for (int shard = 0; shard < _group.Count; shard++)

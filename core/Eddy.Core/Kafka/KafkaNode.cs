@@ -32,9 +32,9 @@ public sealed class KafkaNode
         try
         {
             var router = broker.Router;
-            router.Topics.TryGet(Broker.OffsetsTopic, out var offsets);
+            router.Topics.TryGet(TopicTable.OffsetsTopic, out var offsets);
             var defaults = groupOptions ?? new GroupCoordinatorOptions();
-            var groups = new GroupRouter(shards, partition => router.ShardOf(Broker.OffsetsTopic, partition), new GroupCoordinatorOptions
+            var groups = new GroupRouter(shards, partition => router.ShardOf(TopicTable.OffsetsTopic, partition), new GroupCoordinatorOptions
             {
                 // The topic's partition count is fixed when it is first created; the stored one wins over the option.
                 OffsetsPartitionCount = offsets.PartitionCount,
@@ -50,12 +50,12 @@ public sealed class KafkaNode
             for (int p = 0; p < offsets.PartitionCount; p++)
             {
                 int partition = p;
-                int shard = router.ShardOf(Broker.OffsetsTopic, partition);
+                int shard = router.ShardOf(TopicTable.OffsetsTopic, partition);
                 loading.Add(shards.InvokeAsync(shard, async () =>
                 {
-                    if (!router.TryGetLocal(Broker.OffsetsTopic, partition, out var opened))
+                    if (!router.TryGetLocal(TopicTable.OffsetsTopic, partition, out var opened))
                     {
-                        throw new InvalidOperationException($"{Broker.OffsetsTopic}-{partition} is not open on shard {shard}");
+                        throw new InvalidOperationException($"{TopicTable.OffsetsTopic}-{partition} is not open on shard {shard}");
                     }
                     await groups.CoordinatorOn(shard).AddPartitionAsync(partition, opened);
                 }));

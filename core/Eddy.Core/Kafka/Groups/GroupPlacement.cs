@@ -1,3 +1,5 @@
+using Eddy.Cluster;
+
 namespace Eddy.Kafka.Groups;
 
 /// <summary>
@@ -6,8 +8,8 @@ namespace Eddy.Kafka.Groups;
 /// </summary>
 public static class GroupPlacement
 {
-    /// <summary>The internal topic that holds groups and committed offsets.</summary>
-    public const string OffsetsTopic = "__consumer_offsets";
+    /// <summary>The internal topic that holds groups and committed offsets (the topic table creates it).</summary>
+    public const string OffsetsTopic = TopicTable.OffsetsTopic;
 
     public static int PartitionFor(string groupId, int partitionCount)
     {
