@@ -44,7 +44,7 @@ internal static class StartCommand
         }
         catch (Exception e)
         {
-            Log.Error("node", $"could not start (data in {Path.GetFullPath(config.DataDirectory)}, Kafka listener on {config.KafkaAddress}): {e.Message}");
+            Log.Error("node", $"could not start (data in {Path.GetFullPath(config.DataDirectory)}, Kafka listener on {config.KafkaAddress}, RPC listener on {config.RpcAddress}): {e.Message}");
             group.Stop(TimeSpan.FromSeconds(5));
             return 1;
         }
@@ -60,7 +60,7 @@ internal static class StartCommand
         using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
         using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
         Log.Info("kafka", $"listening on {config.KafkaAddress.Address}:{kafka.Port}, advertised as {kafka.AdvertisedHost}:{kafka.AdvertisedPort}");
-        Log.Info("node", $"eddy {Cli.Version} node {config.NodeId} up: {group.Count} shards on {backend}, data in {Path.GetFullPath(config.DataDirectory)}, started in {startedAt.Elapsed.TotalMilliseconds:F1} ms");
+        Log.Info("node", $"eddy {Cli.Version} node {node.Broker.Controller.NodeId} up: {group.Count} shards on {backend}, data in {Path.GetFullPath(config.DataDirectory)}, started in {startedAt.Elapsed.TotalMilliseconds:F1} ms");
 
         stop.Wait();
         // Answer waiting group requests, stop accepting and drain connections while the shards still run, flush and

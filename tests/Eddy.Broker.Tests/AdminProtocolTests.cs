@@ -138,7 +138,7 @@ public class AdminProtocolTests(BrokerFixture node) : IClassFixture<BrokerFixtur
     public async Task DescribeClusterNamesThisNodeAsTheOnlyBrokerAndTheController(short version)
     {
         var response = await CallAsync<DescribeClusterResponse>(version, new DescribeClusterRequest { EndpointType = 1, IncludeFencedBrokers = version >= 2 });
-        Assert.Equal((0, node.Broker.Table.ClusterId, BrokerFixture.NodeId), ((int)response.ErrorCode, response.ClusterId, response.ControllerId));
+        Assert.Equal((0, node.Broker.Controller.ClusterId, BrokerFixture.NodeId), ((int)response.ErrorCode, response.ClusterId, response.ControllerId));
         var broker = Assert.Single(response.Brokers);
         Assert.Equal((BrokerFixture.NodeId, "127.0.0.1", node.Server.Port, false), (broker.BrokerId, broker.Host, broker.Port, broker.IsFenced));
         if (version >= 1)

@@ -58,7 +58,7 @@ public class ConfluentClientTests(BrokerFixture node) : IClassFixture<BrokerFixt
         AssertBundledLibrdkafka();
         using var admin = Admin(node.Bootstrap);
         var cluster = await admin.DescribeClusterAsync(new DescribeClusterOptions { RequestTimeout = Timeout });
-        Assert.Equal(node.Broker.Table.ClusterId, cluster.ClusterId);
+        Assert.Equal(node.Broker.Controller.ClusterId, cluster.ClusterId);
         Assert.Equal(BrokerFixture.NodeId, cluster.Controller?.Id);
         var broker = Assert.Single(cluster.Nodes);
         Assert.Equal(node.Server.Port, broker.Port);

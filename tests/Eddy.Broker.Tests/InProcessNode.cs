@@ -34,9 +34,9 @@ internal sealed class InProcessNode : IAsyncDisposable
         try
         {
             var node = await KafkaNode.StartAsync(group,
-                new Cluster.BrokerOptions { DataDirectory = dataDirectory, OffsetsPartitions = 4, PreallocateBytes = 1 << 20 },
+                new Cluster.BrokerOptions { DataDirectory = dataDirectory, OffsetsPartitions = 4, PreallocateBytes = 1 << 20, Controller = new Cluster.ControllerOptions { NodeId = nodeId } },
                 new IPEndPoint(IPAddress.Loopback, port),
-                new KafkaServerOptions { NodeId = nodeId, MaxRequestBytes = maxRequestBytes },
+                new KafkaServerOptions { MaxRequestBytes = maxRequestBytes },
                 // Short delays so group tests do not wait Kafka's 3 s before the first rebalance.
                 new GroupCoordinatorOptions { InitialRebalanceDelay = TimeSpan.FromMilliseconds(200), MinSessionTimeout = TimeSpan.FromSeconds(1) });
             return new InProcessNode(group, node);

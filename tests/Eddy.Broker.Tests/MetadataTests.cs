@@ -28,7 +28,7 @@ public class MetadataTests(BrokerFixture node) : IClassFixture<BrokerFixture>
         }
         if (version >= 2)
         {
-            Assert.Equal(node.Broker.Table.ClusterId, response.ClusterId);
+            Assert.Equal(node.Broker.Controller.ClusterId, response.ClusterId);
         }
         Assert.Equal(
             [("orders", 3), ("bad/name", 17), ("", 17), (new string('x', 250), 17), ("ok.name_2-x", 3)],

@@ -32,9 +32,9 @@ public sealed class GroupBrokerFixture : IAsyncLifetime
         _root = Directory.CreateTempSubdirectory("eddy-group-broker-").FullName;
         _group = ShardGroup.Start(new ShardGroupOptions { ShardCount = ShardCount, PinThreads = false });
         _node = await KafkaNode.StartAsync(_group,
-            new BrokerOptions { DataDirectory = _root, OffsetsPartitions = 16, PreallocateBytes = 1 << 20 },
+            new BrokerOptions { DataDirectory = _root, OffsetsPartitions = 16, PreallocateBytes = 1 << 20, Controller = new ControllerOptions { NodeId = NodeId } },
             new IPEndPoint(IPAddress.Loopback, 0),
-            new KafkaServerOptions { NodeId = NodeId },
+            new KafkaServerOptions(),
             new GroupCoordinatorOptions { InitialRebalanceDelay = TimeSpan.FromMilliseconds(200), MinSessionTimeout = TimeSpan.FromSeconds(1) });
         // The topics the tests commit offsets for: commits for topics that do not exist are refused.
         foreach (var topic in new[] { "orders", "t", "events", "py-topic" })

@@ -8,7 +8,7 @@ public class StartCommandTests
     [InlineData(2)]  // SIGINT
     public async Task StartsShardsAndStopsCleanlyOnSignal(int signal)
     {
-        using var eddy = new EddyProcess("start", "--smp", "2", "--data-dir", Path.GetTempPath(), "--kafka-addr", "127.0.0.1:0");
+        using var eddy = new EddyProcess("start", "--smp", "2", "--data-dir", Path.GetTempPath(), "--kafka-addr", "127.0.0.1:0", "--rpc-addr", "127.0.0.1:0");
         await eddy.WaitForOutputAsync("up: 2 shards");
         await eddy.StopAsync(signal);
         Assert.Contains("stopped", eddy.Output);
@@ -17,7 +17,7 @@ public class StartCommandTests
     [Fact]
     public async Task ForcedEpollBackendIsUsed()
     {
-        using var eddy = new EddyProcess("start", "--smp", "1", "--io-backend", "epoll", "--kafka-addr", "127.0.0.1:0");
+        using var eddy = new EddyProcess("start", "--smp", "1", "--io-backend", "epoll", "--kafka-addr", "127.0.0.1:0", "--rpc-addr", "127.0.0.1:0");
         await eddy.WaitForOutputAsync("1 shards on epoll");
         await eddy.StopAsync(15);
     }

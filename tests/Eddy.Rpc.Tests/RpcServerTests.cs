@@ -27,6 +27,10 @@ public sealed class RpcServerTests : IAsyncLifetime
         public BlockingCollection<NodeEnvelope> Received { get; } = [];
 
         public void OnEnvelope(NodeEnvelope envelope) => Received.Add(envelope);
+
+        /// <summary>Echoes the body back, reversed, so a test sees its own call answered.</summary>
+        public ValueTask<RpcReply> OnRequestAsync(int from, RpcMethod method, byte[] body)
+            => new(RpcReply.Success([.. body.Reverse()]));
     }
 
     public async Task InitializeAsync()

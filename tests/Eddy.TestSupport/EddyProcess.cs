@@ -76,12 +76,15 @@ public sealed partial class EddyProcess : IDisposable
     private static partial Regex Listening();
 
     /// <summary>
-    /// Runs `eddy start` with <paramref name="args"/> and waits until it listens. Starting again with the same
+    /// Runs `eddy start` with <paramref name="args"/> (and --rpc-addr 127.0.0.1:0 unless they name one) and waits until
+    /// it listens. Starting again with the same
     /// --data-dir (and --kafka-addr on the old <see cref="Port"/>, for clients that must find it) is a restart.
     /// </summary>
     public static async Task<EddyProcess> StartAsync(params string[] args)
     {
-        var eddy = new EddyProcess(["start", .. args]);
+        // Nodes of different tests run side by side: unless a test places it, RPC listens on an ephemeral port.
+        string[] rpc = args.Any(a => a.StartsWith("--rpc-addr", StringComparison.Ordinal)) ? [] : ["--rpc-addr", "127.0.0.1:0"];
+        var eddy = new EddyProcess(["start", .. rpc, .. args]);
         var deadline = DateTime.UtcNow + Timeout;
         Match match;
         while (!(match = Listening().Match(eddy.Output)).Success)

@@ -13,9 +13,10 @@ public sealed class Broker
 {
     private const string Subsystem = "cluster";
 
-    private Broker(ShardGroup group, BrokerOptions options, TopicTable table, PartitionReconciler partitions)
+    private Broker(ShardGroup group, BrokerOptions options, Controller controller, TopicTable table, PartitionReconciler partitions)
     {
         Group = group;
+        Controller = controller;
         Options = options;
         Table = table;
         Partitions = partitions;
@@ -24,15 +25,45 @@ public sealed class Broker
 
     public ShardGroup Group { get; }
     public BrokerOptions Options { get; }
+
+    /// <summary>The cluster's controller (Raft group 0) as seen from this node: members, cluster id, leader.</summary>
+    public Controller Controller { get; }
     public TopicTable Table { get; }
     public PartitionReconciler Partitions { get; }
     public PartitionRouter Router { get; }
 
-    /// <summary>Loads the topic table, opens every partition (recovering their logs) in the new leader epoch, and
-    /// creates the offsets topic on first start.</summary>
+    /// <summary>Loads the topic table, starts the controller and waits for the cluster to form (at once for a lone node
+    /// or a restart; a new cluster's seeds wait for a majority of each other), opens every partition (recovering their
+    /// logs) in the new leader epoch, and creates the offsets topic on first start.</summary>
     public static async Task<Broker> StartAsync(ShardGroup group, BrokerOptions options)
     {
         var (table, topics, startOffsets) = await TopicTable.LoadAsync(group, options);
+        Controller controller;
+        try
+        {
+            controller = await Controller.StartAsync(group, options.Controller, options.DataDirectory, table.StoredClusterId);
+        }
+        catch
+        {
+            await table.CloseAsync(group);
+            throw;
+        }
+        try
+        {
+            await controller.WaitFormedAsync(options.FormTimeout);
+            return await OpenAsync(group, options, controller, table, topics, startOffsets);
+        }
+        catch
+        {
+            await controller.StopAsync();
+            await table.CloseAsync(group);
+            throw;
+        }
+    }
+
+    private static async Task<Broker> OpenAsync(ShardGroup group, BrokerOptions options, Controller controller, TopicTable table,
+        List<TopicInfo> topics, Dictionary<string, long[]> startOffsets)
+    {
         var partitions = table.Reconciler;
         await partitions.OpenAllAsync(topics, startOffsets, table.LeaderEpoch);
         int carried = await partitions.HighestLeaderEpochAsync();
@@ -45,16 +76,18 @@ public sealed class Broker
             await partitions.LeadInAsync(carried + 1);
         }
         table.PublishLoaded(topics);
-        Log.Info(Subsystem, $"opened {topics.Count} topics with {topics.Sum(t => t.PartitionCount)} partitions from {Path.GetFullPath(options.DataDirectory)}, cluster {table.ClusterId}, leader epoch {table.LeaderEpoch}");
+        Log.Info(Subsystem, $"opened {topics.Count} topics with {topics.Sum(t => t.PartitionCount)} partitions from {Path.GetFullPath(options.DataDirectory)}, cluster {controller.ClusterId}, leader epoch {table.LeaderEpoch}");
         await table.EnsureOffsetsTopicAsync(group);
         partitions.StartHousekeeping();
-        return new Broker(group, options, table, partitions);
+        return new Broker(group, options, controller, table, partitions);
     }
 
-    /// <summary>Flushes and closes every partition and the metadata store. After the Kafka server stopped.</summary>
+    /// <summary>Flushes and closes every partition and the metadata store, then stops the controller. After the Kafka
+    /// server stopped.</summary>
     public async Task StopAsync()
     {
         await Partitions.CloseAllAsync();
         await Table.CloseAsync(Group);
+        await Controller.StopAsync();
     }
 }

@@ -39,8 +39,23 @@ public sealed class BrokerOptions
     /// <summary>Bytes of disk-read windows each shard keeps between reads, over all its logs. Default 64 MiB.</summary>
     public long ReadWindowBytes { get; init; } = ShardStorage.DefaultReadWindowBytes;
 
+    /// <summary>The node's part in the cluster: id, RPC listener, seeds. Default: a lone node, RPC on an ephemeral
+    /// loopback port.</summary>
+    public ControllerOptions Controller { get; init; } = new();
+
+    /// <summary>How long start waits for a new cluster to form before it gives up. Default: as long as it takes.</summary>
+    public TimeSpan FormTimeout { get; init; } = Timeout.InfiniteTimeSpan;
+
     public static BrokerOptions FromConfig(NodeConfig config) => new()
     {
+        Controller = new ControllerOptions
+        {
+            NodeId = config.NodeId,
+            RpcAddress = config.RpcAddress,
+            AdvertisedRpcAddress = config.AdvertisedRpcAddress,
+            Seeds = config.Seeds,
+            Rack = config.Rack ?? "",
+        },
         DataDirectory = config.DataDirectory,
         AutoCreateTopics = config.AutoCreateTopics,
         DefaultPartitions = config.DefaultPartitions,

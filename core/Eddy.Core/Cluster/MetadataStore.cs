@@ -5,7 +5,8 @@ namespace Eddy.Cluster;
 
 /// <summary>
 /// The node's durable metadata on shard 0: topics, the revision counter, partition start offsets (moved by
-/// DeleteRecords), the leader epoch of this node's partitions and the cluster id. A kvstore in DATA/controller; with replication this becomes the controller's Raft log.
+/// DeleteRecords), the leader epoch of this node's partitions, and the cluster id of a directory from before the
+/// controller. A kvstore in DATA/controller; with replication this becomes the controller's Raft log.
 /// Shard 0 only; every change is durable when its call completes.
 /// </summary>
 internal sealed class MetadataStore : IAsyncDisposable
@@ -50,17 +51,9 @@ internal sealed class MetadataStore : IAsyncDisposable
         return next;
     }
 
-    /// <summary>The cluster's id: made (a UUID) and stored at the first start, the same at every start after.</summary>
-    public async ValueTask<string> ClusterIdAsync()
-    {
-        if (_store.TryGet(ClusterIdKey, out var stored))
-        {
-            return System.Text.Encoding.UTF8.GetString(stored.Span);
-        }
-        string made = Guid.NewGuid().ToString("D");
-        await _store.PutAsync(ClusterIdKey, System.Text.Encoding.UTF8.GetBytes(made));
-        return made;
-    }
+    /// <summary>The cluster id a data directory from before the controller recorded (made at its first start), or null.
+    /// A cluster formed over such a directory keeps that id; the controller holds it from then on.</summary>
+    public string? StoredClusterId => _store.TryGet(ClusterIdKey, out var stored) ? System.Text.Encoding.UTF8.GetString(stored.Span) : null;
 
     /// <summary>The leader epoch for the partitions this node leads from now on, one above the last start's, durable
     /// before it is returned, so no two starts lead in the same epoch. The first start leads in epoch 1.</summary>

@@ -44,9 +44,9 @@ public sealed partial class TopicTable : IStartOffsetStore
     /// leader raises it). Safe from any thread: it is set before the table is published.</summary>
     public int LeaderEpoch { get; private set; }
 
-    /// <summary>The cluster's id, made when it formed (on one node: at the first start) and kept in the metadata store.
-    /// Metadata and DescribeCluster report it; nodes of another cluster are refused by RPC.</summary>
-    public string ClusterId { get; private set; } = "";
+    /// <summary>The cluster id a data directory from before the controller recorded, or null; the controller adopts it
+    /// when it forms the cluster.</summary>
+    internal string? StoredClusterId { get; private set; }
 
     /// <summary>Producer ids for InitProducerId, reserved in blocks in the metadata store (shard 0).</summary>
     public ProducerIdAllocator ProducerIds { get; private set; } = null!;
@@ -62,7 +62,7 @@ public sealed partial class TopicTable : IStartOffsetStore
         {
             table._store = await MetadataStore.OpenAsync(Path.Combine(options.DataDirectory, "controller"));
             table.ProducerIds = new ProducerIdAllocator(table._store.Store);
-            table.ClusterId = await table._store.ClusterIdAsync();
+            table.StoredClusterId = table._store.StoredClusterId;
             table.LeaderEpoch = await table._store.NextLeaderEpochAsync();
             var loaded = table._store.LoadTopics();
             var offsets = loaded.ToDictionary(t => t.Name, t => Enumerable.Range(0, t.PartitionCount).Select(p => table._store.StartOffset(t, p)).ToArray());

@@ -26,14 +26,23 @@ public sealed class NodeConfig
     /// <summary>--rpc-addr: node-to-node RPC. Default: 127.0.0.1:33145.</summary>
     public IPEndPoint RpcAddress { get; set; } = new(IPAddress.Loopback, 33145);
 
+    /// <summary>--advertise-rpc-addr: the RPC address other nodes are told to use (and find this node by in --seeds).
+    /// Default: the listener's; port 0 means the listener's port.</summary>
+    public string? AdvertisedRpcAddress { get; set; }
+
     /// <summary>--admin-addr: admin HTTP API. Default: 127.0.0.1:9644.</summary>
     public IPEndPoint AdminAddress { get; set; } = new(IPAddress.Loopback, 9644);
 
-    /// <summary>--node-id: this node's id in the cluster. Default: 0.</summary>
+    /// <summary>--node-id: this node's id in the cluster; 0 lets the node find it (its position in --seeds, 1 alone, or
+    /// the id its data directory recorded). Default: 0.</summary>
     public int NodeId { get; set; }
 
-    /// <summary>--seeds: other nodes to join, host:port of their RPC listeners. Default: none (a new cluster).</summary>
+    /// <summary>--seeds: the RPC addresses (host:port) of the nodes that form the cluster, this one included. Default: none
+    /// (a one-node cluster).</summary>
     public IReadOnlyList<string> Seeds { get; set; } = [];
+
+    /// <summary>--rack: the rack (or zone) this node is in, reported in Metadata. Default: none.</summary>
+    public string? Rack { get; set; }
 
     /// <summary>--smp: number of shards. Default: one per available core.</summary>
     public int? Shards { get; set; }

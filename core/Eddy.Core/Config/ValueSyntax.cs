@@ -27,6 +27,7 @@ public static class ValueSyntaxes
     public static ValueSyntax<long> Long(long min, long max) => new LongSyntax(min, max);
     public static readonly ValueSyntax<bool> Bool = new BoolSyntax();
     public static readonly ValueSyntax<string> Path = new PathSyntax();
+    public static readonly ValueSyntax<string> Name = new NameSyntax();
     /// <summary>An IPv4 address (or localhost) and port to listen on; port 0 picks a free one.</summary>
     public static readonly ValueSyntax<IPEndPoint> ListenAddress = new ListenAddressSyntax();
     /// <summary>A host name or address and a port that others connect to.</summary>
@@ -75,6 +76,18 @@ public static class ValueSyntaxes
         public override string Parse(string text)
             => text.Length == 0 ? throw new FormatException("the path is empty")
                 : text.Contains('\0', StringComparison.Ordinal) ? throw new FormatException("the path contains a NUL character")
+                : text;
+    }
+
+    /// <summary>A short label such as a rack: printable, up to 255 bytes (Kafka's rack limit).</summary>
+    private sealed class NameSyntax : ValueSyntax<string>
+    {
+        public override string Syntax => "NAME";
+
+        public override string Parse(string text)
+            => text.Length == 0 ? throw new FormatException("the name is empty")
+                : System.Text.Encoding.UTF8.GetByteCount(text) > 255 ? throw new FormatException("the name is longer than 255 bytes")
+                : text.Any(char.IsControl) ? throw new FormatException("the name contains a control character")
                 : text;
     }
 

@@ -2,6 +2,7 @@ using System.Net;
 using Eddy.Cluster;
 using Eddy.Kafka.Groups;
 using Eddy.Kafka.Server;
+using Eddy.Observability;
 using Eddy.Runtime;
 
 namespace Eddy.Kafka;
@@ -13,6 +14,9 @@ namespace Eddy.Kafka;
 /// </summary>
 public sealed class KafkaNode
 {
+    /// <summary>How long start waits for the controller to record this broker before it serves anyway.</summary>
+    private static readonly TimeSpan RegisterWait = TimeSpan.FromSeconds(5);
+
     private KafkaNode(Broker broker, GroupRouter groups, KafkaServer server)
     {
         Broker = broker;
@@ -62,7 +66,15 @@ public sealed class KafkaNode
             }
             await Task.WhenAll(loading);
             var handlers = ApiHandlerTable.Create(broker, groups);
-            var server = await KafkaServer.StartAsync(shards, endpoint, serverOptions, handlers, broker.Table.ClusterId);
+            var controller = broker.Controller;
+            var server = await KafkaServer.StartAsync(shards, endpoint, serverOptions.ForNode(controller.NodeId), handlers, controller.ClusterId);
+            // Other nodes learn this broker's Kafka address from the controller. A node of a cluster whose majority is
+            // down cannot register yet: it serves what it can meanwhile and keeps trying.
+            var registering = controller.RegisterAsync(server.AdvertisedHost, server.AdvertisedPort);
+            if (await Task.WhenAny(registering, Task.Delay(RegisterWait)) != registering)
+            {
+                Log.Warn("controller", $"not registered with the controller within {RegisterWait.TotalSeconds:0} s; serving meanwhile");
+            }
             return new KafkaNode(broker, groups, server);
         }
         catch

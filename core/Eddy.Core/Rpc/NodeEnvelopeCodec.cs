@@ -13,7 +13,14 @@ namespace Eddy.Rpc;
 ///              byte flags (1 reject, 2 force), int64 reject hint, int64 sequence,
 ///              int32 m, m x entry (int64 term, int64 index, byte type, int32 length, data)
 /// </code>
-/// Snapshot messages do not travel in envelopes: an image is streamed apart from the heartbeats it would hold up.
+/// Snapshot messages do not travel in envelopes, so an image does not hold up the heartbeats: each is a frame of its
+/// own (<see cref="RpcMessageType.RaftSnapshot"/>), read back as an envelope holding that one message:
+/// <code>
+/// int32 from, int32 to, int64 group, int64 term, int64 index, int64 snapshot term,
+/// int32 n, n x int32 voter, int32 n, n x int32 learner, int32 length, data
+/// </code>
+/// The whole image travels in one frame, within the frame limit: the controller's state, the one group with
+/// snapshots today, is far smaller. Streaming in chunks comes with partitions' snapshots.
 /// </summary>
 public static class NodeEnvelopeCodec
 {
@@ -135,5 +142,69 @@ public static class NodeEnvelopeCodec
         {
             beats.Add(new CoalescedBeat(reader.ReadInt64(), reader.ReadInt64(), reader.ReadInt64(), reader.ReadInt64()));
         }
+    }
+
+    public static void WriteSnapshot(long group, in Message message, RpcWriter writer)
+    {
+        var image = message.Snapshot ?? throw new ArgumentException("a snapshot message without an image", nameof(message));
+        writer.WriteInt32(message.From);
+        writer.WriteInt32(message.To);
+        writer.WriteInt64(group);
+        writer.WriteInt64(message.Term);
+        writer.WriteInt64(image.Index);
+        writer.WriteInt64(image.Term);
+        WriteIds(image.Membership.Voters, writer);
+        WriteIds(image.Membership.Learners, writer);
+        writer.WriteBytes(image.Data);
+    }
+
+    public static NodeEnvelope ReadSnapshot(ReadOnlySpan<byte> payload)
+    {
+        var reader = new RpcReader(payload);
+        var envelope = new NodeEnvelope();
+        envelope.Reset(reader.ReadInt32(), reader.ReadInt32());
+        long group = reader.ReadInt64();
+        long term = reader.ReadInt64();
+        long index = reader.ReadInt64();
+        long snapshotTerm = reader.ReadInt64();
+        var voters = ReadIds(ref reader);
+        var learners = ReadIds(ref reader);
+        var data = reader.ReadBytes();
+        reader.End();
+        if (term <= 0 || index <= 0 || snapshotTerm <= 0 || voters.Length == 0 || voters.Length + learners.Length > RaftOptions.MaxMembers
+            || voters.Concat(learners).Any(id => id <= 0) || voters.Intersect(learners).Any())
+        {
+            throw new RpcFormatException($"group {group}: snapshot {index}@{snapshotTerm} in term {term} with voters [{string.Join(',', voters)}] and learners [{string.Join(',', learners)}] is not valid");
+        }
+        var image = new SnapshotImage(index, snapshotTerm, new Membership(voters, learners), data);
+        envelope.Messages.Add(new GroupMessage(group, new Message
+        {
+            Type = MessageType.Snapshot, From = envelope.From, To = envelope.To, Term = term, Snapshot = image,
+        }));
+        return envelope;
+    }
+
+    private static void WriteIds(ReadOnlySpan<int> ids, RpcWriter writer)
+    {
+        writer.WriteInt32(ids.Length);
+        foreach (int id in ids)
+        {
+            writer.WriteInt32(id);
+        }
+    }
+
+    private static int[] ReadIds(ref RpcReader reader)
+    {
+        int count = reader.ReadCount(4);
+        if (count > RaftOptions.MaxMembers)
+        {
+            throw new RpcFormatException($"{count} members, at most {RaftOptions.MaxMembers}");
+        }
+        var ids = new int[count];
+        for (int i = 0; i < count; i++)
+        {
+            ids[i] = reader.ReadInt32();
+        }
+        return ids;
     }
 }

@@ -12,4 +12,14 @@ public enum RpcMessageType : short
     /// <summary>Every Raft message one node has for another in one flush, for all the groups they share
     /// (<see cref="Raft.NodeEnvelope"/>).</summary>
     RaftEnvelope = 3,
+
+    /// <summary>A call to the node at the other end (<see cref="RpcCall"/>): a method and its body; answered with a
+    /// <see cref="Response"/> carrying the same correlation.</summary>
+    Request = 4,
+
+    /// <summary>The answer to a <see cref="Request"/>: its outcome and body, or why it failed.</summary>
+    Response = 5,
+
+    /// <summary>One Raft snapshot message, apart from the envelopes so a large image does not hold heartbeats up.</summary>
+    RaftSnapshot = 6,
 }

@@ -3,13 +3,15 @@ using Eddy.Net;
 using Eddy.Observability;
 using Eddy.Raft;
 using Eddy.Runtime;
+using Eddy.Storage;
 
 namespace Eddy.Rpc;
 
 /// <summary>
 /// The node-to-node listener, on every shard like the Kafka listener. A connection starts with a <see cref="Hello"/>:
 /// a peer of another cluster, with an invalid node id or claiming this node's own, is answered with a refusal and
-/// closed. After it, every frame must be a Raft envelope from that peer to this node. A frame that is not (garbage,
+/// closed. After it, the peer sends Raft envelopes and snapshots from itself to this node, and calls, answered on the
+/// same connection. A frame that is anything else (garbage,
 /// a version this node does not speak, a bad checksum, a length past the limit, a payload that does not decode)
 /// closes that connection with one log line; every other connection goes on.
 /// </summary>
@@ -33,7 +35,7 @@ public sealed class RpcServer : IAsyncDisposable
     {
         var server = new RpcServer(options, handler);
         server._tcp = await TcpServer.StartAsync(group, endpoint, server.ServeAsync);
-        Log.Info(Subsystem, $"node {options.NodeId} of cluster {options.ClusterId} listening for nodes on {endpoint.Address}:{server.Port}");
+        Log.Info(Subsystem, $"listening for other nodes on {endpoint.Address}:{server.Port}");
         return server;
     }
 
@@ -53,6 +55,7 @@ public sealed class RpcServer : IAsyncDisposable
         }
         peer = $"node {from.NodeId} at {peer}";
         channel.MaxFrameBytes = _options.MaxFrameBytes;
+        var sends = new AsyncGate();
         while (true)
         {
             var read = await channel.ReadAsync();
@@ -65,27 +68,69 @@ public sealed class RpcServer : IAsyncDisposable
                 Refuse(peer, Describe(read));
                 return;
             }
-            if (read.Frame.Type != RpcMessageType.RaftEnvelope)
-            {
-                Refuse(peer, $"sent a frame of type {(short)read.Frame.Type} where Raft envelopes were expected");
-                return;
-            }
+            var payload = channel.Payload(read.Frame);
             NodeEnvelope envelope;
             try
             {
-                envelope = NodeEnvelopeCodec.Read(channel.Payload(read.Frame));
+                switch (read.Frame.Type)
+                {
+                    case RpcMessageType.RaftEnvelope:
+                        envelope = NodeEnvelopeCodec.Read(payload);
+                        break;
+                    case RpcMessageType.RaftSnapshot:
+                        envelope = NodeEnvelopeCodec.ReadSnapshot(payload);
+                        break;
+                    case RpcMessageType.Request:
+                        var (method, body) = RpcCall.ReadRequest(payload);
+                        _ = AnswerAsync(channel, sends, from.NodeId, read.Frame.Correlation, method, body);
+                        continue;
+                    default:
+                        Refuse(peer, $"sent a frame of type {(short)read.Frame.Type}, which a node does not send to a listener");
+                        return;
+                }
             }
             catch (RpcFormatException e)
             {
-                Refuse(peer, $"sent a malformed Raft envelope ({e.Message})");
+                Refuse(peer, $"sent a malformed {read.Frame.Type} frame ({e.Message})");
                 return;
             }
             if (envelope.From != from.NodeId || envelope.To != _options.NodeId)
             {
-                Refuse(peer, $"sent an envelope from node {envelope.From} to node {envelope.To} on the connection of node {from.NodeId} to node {_options.NodeId}");
+                Refuse(peer, $"sent Raft messages from node {envelope.From} to node {envelope.To} on the connection of node {from.NodeId} to node {_options.NodeId}");
                 return;
             }
             _handler.OnEnvelope(envelope);
+        }
+    }
+
+    /// <summary>Runs a call while the connection goes on reading, then sends its reply; replies leave one at a time.</summary>
+    private async Task AnswerAsync(RpcChannel channel, AsyncGate sends, int from, int correlation, RpcMethod method, byte[] body)
+    {
+        RpcReply reply;
+        try
+        {
+            reply = await _handler.OnRequestAsync(from, method, body);
+        }
+        catch (Exception e)
+        {
+            Log.Warn(Subsystem, $"call {method} from node {from} failed: {e.Message}");
+            reply = RpcReply.Failure(e.Message);
+        }
+        var writer = new RpcWriter();
+        RpcCall.WriteReply(writer, reply);
+        await sends.EnterAsync();
+        try
+        {
+            await channel.SendAsync(RpcMessageType.Response, correlation, writer);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // The caller went away; it times out or reconnects and asks again.
+            Log.Write(LogLevel.Debug, Subsystem, $"reply to node {from}'s call {method} not sent: {e.Message}");
+        }
+        finally
+        {
+            sends.Exit();
         }
     }
 
@@ -112,7 +157,7 @@ public sealed class RpcServer : IAsyncDisposable
             Refuse(peer, $"sent a malformed hello ({e.Message})");
             return null;
         }
-        string? refusal = hello.ClusterId != _options.ClusterId ? $"cluster '{hello.ClusterId}' is not this node's cluster '{_options.ClusterId}'"
+        string? refusal = !_options.SameCluster(hello.ClusterId) ? $"cluster '{hello.ClusterId}' is not this node's cluster '{_options.ClusterId}'"
             : hello.NodeId <= 0 ? $"node id {hello.NodeId} is not valid (ids start at 1)"
             : hello.NodeId == _options.NodeId ? $"node id {hello.NodeId} is this node's own"
             : null;

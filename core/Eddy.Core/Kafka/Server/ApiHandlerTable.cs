@@ -54,7 +54,7 @@ public sealed class ApiHandlerTable
     public static ApiHandlerTable Create(Broker broker, GroupRouter groups) => new(
     [
         new ApiVersionsHandler(),
-        new MetadataHandler(broker.Table),
+        new MetadataHandler(broker.Table, broker.Controller),
         new ProduceHandler(broker.Router),
         new FetchHandler(broker.Router),
         new ListOffsetsHandler(broker.Router),
@@ -64,7 +64,7 @@ public sealed class ApiHandlerTable
         new DescribeConfigsHandler(broker.Table),
         new AlterConfigsHandler(broker.Table),
         new IncrementalAlterConfigsHandler(broker.Table),
-        new DescribeClusterHandler(),
+        new DescribeClusterHandler(broker.Controller),
         new DescribeLogDirsHandler(broker),
         new DeleteRecordsHandler(broker.Router),
         new OffsetForLeaderEpochHandler(broker.Router),

@@ -1,3 +1,4 @@
+using Eddy.Cluster;
 using Eddy.Errors;
 using Eddy.Kafka.Protocol;
 using Eddy.Kafka.Protocol.Messages;
@@ -5,12 +6,13 @@ using Eddy.Kafka.Protocol.Messages;
 namespace Eddy.Kafka.Server;
 
 /// <summary>
-/// DescribeCluster (key 60), v0–v2: the cluster id, this node as the controller and as the only broker (never fenced).
+/// DescribeCluster (key 60), v0–v2: the cluster id, the controller and the brokers (<see cref="ClusterBrokers"/>; none
+/// fenced).
 /// A broker listener serves endpoint type 1 (brokers); asking it for controllers (2) is answered as Kafka's broker
 /// does, MISMATCHED_ENDPOINT_TYPE, and an unknown type UNSUPPORTED_ENDPOINT_TYPE (INVALID_REQUEST in v0, which
 /// has neither code). Authorized operations are not reported (INT32_MIN), as in Metadata.
 /// </summary>
-public sealed class DescribeClusterHandler : IKafkaApiHandler
+public sealed class DescribeClusterHandler(Controller controller) : IKafkaApiHandler
 {
     private const sbyte BrokerEndpoints = 1;
     private const sbyte ControllerEndpoints = 2;
@@ -31,7 +33,7 @@ public sealed class DescribeClusterHandler : IKafkaApiHandler
             {
                 ErrorCode = v0 ? KafkaErrors.InvalidRequest : controllers ? KafkaErrors.MismatchedEndpointType : KafkaErrors.UnsupportedEndpointType,
                 ErrorMessage = controllers
-                    ? "this is a broker endpoint; there is no separate controller endpoint (this node is the controller)"
+                    ? "this is a broker endpoint; there is no separate controller endpoint (every node is a controller member)"
                     : $"unsupported endpoint type {body.EndpointType}",
             });
         }
@@ -39,8 +41,8 @@ public sealed class DescribeClusterHandler : IKafkaApiHandler
         {
             EndpointType = BrokerEndpoints,
             ClusterId = server.ClusterId,
-            ControllerId = server.NodeId,
-            Brokers = [new DescribeClusterResponse.DescribeClusterBroker { BrokerId = server.NodeId, Host = server.AdvertisedHost, Port = server.AdvertisedPort }],
+            ControllerId = ClusterBrokers.ControllerId(controller),
+            Brokers = [.. ClusterBrokers.All(controller, server).Select(b => new DescribeClusterResponse.DescribeClusterBroker { BrokerId = b.NodeId, Host = b.Host, Port = b.Port, Rack = b.Rack })],
         });
     }
 }

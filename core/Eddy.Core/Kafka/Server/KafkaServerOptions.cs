@@ -8,8 +8,8 @@ public sealed class KafkaServerOptions
     /// <summary>Kafka's socket.request.max.bytes default: the largest request frame accepted.</summary>
     public const int DefaultMaxRequestBytes = 100 * 1024 * 1024;
 
-    /// <summary>This broker's id, also the controller id while there is one node.</summary>
-    public int NodeId { get; init; }
+    /// <summary>This broker's id: the node's id in the cluster (<see cref="ForNode"/>).</summary>
+    public int NodeId { get; private init; }
 
     /// <summary>Host clients are told to connect to; null: the listener's address (the host name when it listens on any).</summary>
     public string? AdvertisedHost { get; init; }
@@ -19,6 +19,15 @@ public sealed class KafkaServerOptions
 
     /// <summary>Largest request frame (without its 4-byte size); a larger size prefix closes the connection.</summary>
     public int MaxRequestBytes { get; init; } = DefaultMaxRequestBytes;
+
+    /// <summary>These options for node <paramref name="nodeId"/>: the id the cluster settled on.</summary>
+    public KafkaServerOptions ForNode(int nodeId) => new()
+    {
+        NodeId = nodeId,
+        AdvertisedHost = AdvertisedHost,
+        AdvertisedPort = AdvertisedPort,
+        MaxRequestBytes = MaxRequestBytes,
+    };
 
     public static KafkaServerOptions FromConfig(NodeConfig config)
     {
@@ -32,7 +41,6 @@ public sealed class KafkaServerOptions
         }
         return new KafkaServerOptions
         {
-            NodeId = config.NodeId,
             AdvertisedHost = host,
             AdvertisedPort = port,
             MaxRequestBytes = config.KafkaMaxRequestBytes,

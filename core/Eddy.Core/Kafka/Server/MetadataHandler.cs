@@ -6,11 +6,12 @@ using Eddy.Kafka.Protocol.Messages;
 namespace Eddy.Kafka.Server;
 
 /// <summary>
-/// Metadata (key 3): this node as the only broker, the controller and every partition's leader, and the topics
+/// Metadata (key 3): the cluster's brokers and controller (<see cref="ClusterBrokers"/>), this node as every partition's
+/// leader (until partitions are placed over the cluster's nodes), and the topics
 /// asked for (all of them when none are named). An unknown topic with a valid name is created when the client
 /// allows it (v4+) and the broker does (auto.create.topics.enable), as Kafka does for development clusters.
 /// </summary>
-public sealed class MetadataHandler(TopicTable table) : IKafkaApiHandler
+public sealed class MetadataHandler(TopicTable table, Controller controller) : IKafkaApiHandler
 {
     public short ApiKey => MetadataRequest.ApiKeyValue;
     public short MinVersion => 0;
@@ -25,9 +26,9 @@ public sealed class MetadataHandler(TopicTable table) : IKafkaApiHandler
         short version = context.Header.RequestApiVersion;
         var response = new MetadataResponse
         {
-            Brokers = [new MetadataResponse.MetadataResponseBroker { NodeId = server.NodeId, Host = server.AdvertisedHost, Port = server.AdvertisedPort }],
+            Brokers = [.. ClusterBrokers.All(controller, server).Select(b => new MetadataResponse.MetadataResponseBroker { NodeId = b.NodeId, Host = b.Host, Port = b.Port, Rack = b.Rack })],
             ClusterId = server.ClusterId,
-            ControllerId = server.NodeId,
+            ControllerId = ClusterBrokers.ControllerId(controller),
         };
         // Null (v1+) or, in v0, empty means every topic.
         if (body.Topics is null || (version == 0 && body.Topics.Count == 0))

@@ -1,0 +1,270 @@
+using Eddy.Observability;
+using Eddy.Raft;
+using Eddy.Rpc;
+using Eddy.Runtime;
+
+namespace Eddy.Cluster;
+
+/// <summary>The Raft driver of the controller group: the clock, the Ready loop (store, send, apply) and incoming traffic.</summary>
+public sealed partial class Controller
+{
+    private readonly List<NodeEnvelope> _envelopes = new();
+    private readonly List<GroupMessage> _incoming = new();
+    private EnvelopeBatcher _batcher = null!;
+    private TimerHandle _tick;
+    private Task? _pumping;
+    private bool _stopped;
+    private bool _failed;
+    private long _applied;
+    private long _snapshotIndex;
+    private Role _role;
+    private long _clusterIdProposedInTerm;
+
+    private async ValueTask StartOnShardAsync()
+    {
+        if (_store.NodeId == 0)
+        {
+            await _store.PutNodeIdAsync(_identity.NodeId);
+        }
+        if (_store.BootstrapVoters is null)
+        {
+            await _store.PutBootstrapVotersAsync(_identity.Voters);
+        }
+        var persisted = _store.Load();
+        var raftOptions = new RaftOptions
+        {
+            NodeId = _identity.NodeId,
+            ElectionTicks = _options.ElectionTicks,
+            HeartbeatTicks = _options.HeartbeatTicks,
+            RandomSeed = (ulong)Environment.TickCount64 ^ (ulong)Environment.ProcessId,
+        };
+        _raft = new RaftGroup(raftOptions, new Membership(_identity.Voters), persisted);
+        if (persisted.Snapshot is { } snapshot)
+        {
+            Publish(ClusterView.Decode(snapshot.Data));
+            _applied = _snapshotIndex = snapshot.Index;
+        }
+        _batcher = new EnvelopeBatcher(_identity.NodeId);
+        _links = new NodeLinks(_rpcOptions, AddressOf);
+        Log.Info(Subsystem, $"node {NodeId}, RPC advertised as {AdvertisedRpcHost}:{AdvertisedRpcPort}; controller voters [{string.Join(',', _identity.Voters)}], " +
+            $"term {persisted.HardState.Term}, {persisted.Entries.Count} log entries after snapshot {persisted.Snapshot?.Index ?? 0}");
+        // The first voter starts an election at once, so a new cluster (or a lone node) has a leader within a round
+        // trip of a majority being up, instead of after an election timeout; the others wait theirs.
+        if (_identity.Voters[0] == NodeId)
+        {
+            _raft.Campaign();
+        }
+        ScheduleTick();
+        Pump();
+    }
+
+    private ValueTask StopOnShardAsync()
+    {
+        _stopped = true;
+        _tick.Cancel();
+        _links.Dispose();
+        FailWaiters(new ControllerUnavailableException("the node is stopping"));
+        return _pumping is { IsCompleted: false } pumping ? new ValueTask(pumping) : ValueTask.CompletedTask;
+    }
+
+    private void ScheduleTick()
+    {
+        var shard = Runtime.Shard.Current!;
+        _tick = shard.Schedule(shard.Clock.NowNanos + _options.TickInterval.Ticks * 100, static state => ((Controller)state!).OnTick(), this);
+    }
+
+    private void OnTick()
+    {
+        if (_stopped || _failed)
+        {
+            return;
+        }
+        _raft.Tick();
+        ProposeClusterIdIfLeader();
+        Pump();
+        ScheduleTick();
+    }
+
+    /// <summary>A new cluster's first leader names it: the id a data directory from before the controller kept, or a new
+    /// UUID. Once per term until applied.</summary>
+    private void ProposeClusterIdIfLeader()
+    {
+        if (_raft.Role != Role.Leader || _view.ClusterId.Length != 0 || _clusterIdProposedInTerm == _raft.Term)
+        {
+            return;
+        }
+        string id = _storedClusterId ?? Guid.NewGuid().ToString("D");
+        if (_raft.Propose(ControllerCommand.CreateCluster(id).Encode()) == ProposeResult.Accepted)
+        {
+            _clusterIdProposedInTerm = _raft.Term;
+        }
+    }
+
+    /// <summary>Raft traffic from another node, on the shard that read it: handed to shard 0.</summary>
+    public void OnEnvelope(NodeEnvelope envelope)
+    {
+        if (Runtime.Shard.Current!.Id != Shard)
+        {
+            _ = Smp.SubmitTo(Shard, () => Step(envelope)).AsTask();
+            return;
+        }
+        Step(envelope);
+    }
+
+    private void Step(NodeEnvelope envelope)
+    {
+        if (_stopped || _failed)
+        {
+            return;
+        }
+        _incoming.Clear();
+        envelope.Unpack(_incoming);
+        foreach (var (group, message) in _incoming)
+        {
+            if (group == Group)
+            {
+                _raft.Step(message);
+            }
+        }
+        Pump();
+    }
+
+    private void Pump()
+    {
+        if (_pumping is { IsCompleted: false } || _stopped || _failed || !_raft.HasReady)
+        {
+            return;
+        }
+        _pumping = PumpAsync();
+    }
+
+    /// <summary>Handles Readies until there are none: store (one fdatasync), then send, apply and advance, in the order
+    /// docs/raft.md gives. A storage failure stops the controller on this node (fail-stop): nothing more leaves it that
+    /// would promise durability.</summary>
+    private async Task PumpAsync()
+    {
+        try
+        {
+            while (!_stopped && _raft.HasReady)
+            {
+                var ready = _raft.GetReady();
+                if (ready.Snapshot is { } image)
+                {
+                    await _store.SaveSnapshotAsync(image, replacesLog: true);
+                }
+                if (ready.Entries.Count > 0 || ready.HasHardState)
+                {
+                    await _store.SaveAsync(ready.Entries, ready.HasHardState ? ready.HardState : null);
+                }
+                Send(ready.Messages);
+                if (ready.Snapshot is { } installed)
+                {
+                    InstallSnapshot(installed);
+                }
+                foreach (var entry in ready.CommittedEntries)
+                {
+                    Apply(entry);
+                }
+                NoteLeadership(ready.Role, ready.Leader);
+                _raft.Advance();
+                await CompactIfDueAsync();
+            }
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            _failed = true;
+            _leaderId = 0;
+            Log.Error(Subsystem, $"the controller stopped on this node: {e.Message}");
+            FailWaiters(new ControllerUnavailableException($"the controller failed on this node: {e.Message}"));
+        }
+    }
+
+    private void Send(List<Message> messages)
+    {
+        foreach (var message in messages)
+        {
+            if (message.Type == MessageType.Snapshot)
+            {
+                _links.SendSnapshot(Group, message);
+            }
+            else
+            {
+                _batcher.Add(Group, message);
+            }
+        }
+        _batcher.Flush(_envelopes);
+        foreach (var envelope in _envelopes)
+        {
+            _links.Send(envelope);
+            _batcher.Recycle(envelope);
+        }
+        _envelopes.Clear();
+    }
+
+    private void NoteLeadership(Role role, int leader)
+    {
+        if (leader != _leaderId)
+        {
+            Log.Info(Subsystem, leader == 0 ? "no controller leader" : leader == NodeId ? $"this node leads the controller (term {_raft.Term})" : $"node {leader} leads the controller");
+        }
+        _leaderId = leader;
+        _role = role;
+    }
+
+    private void Apply(in Entry entry)
+    {
+        if (entry.Type == EntryType.Normal && !entry.Data.IsEmpty)
+        {
+            ControllerCommand command;
+            try
+            {
+                command = ControllerCommand.Decode(entry.Data.Span);
+                Publish(_view.Apply(command));
+            }
+            catch (RpcFormatException e)
+            {
+                // Every node of this version reads the same bytes the same way, so skipping keeps them in step.
+                Log.Error(Subsystem, $"controller log entry {entry.Index} skipped: {e.Message}");
+            }
+        }
+        _applied = entry.Index;
+        CompleteWaiters(entry.Index, entry.Term);
+    }
+
+    private void InstallSnapshot(SnapshotImage image)
+    {
+        Publish(ClusterView.Decode(image.Data));
+        _applied = _snapshotIndex = image.Index;
+        Log.Info(Subsystem, $"installed the leader's controller snapshot at {image.Index}");
+        CompleteWaiters(image.Index, term: 0);
+    }
+
+    private void Publish(ClusterView view)
+    {
+        if (ReferenceEquals(view, _view))
+        {
+            return;
+        }
+        bool formed = _view.ClusterId.Length == 0 && view.ClusterId.Length > 0;
+        _view = view;
+        if (formed)
+        {
+            _rpcOptions.ClusterId = view.ClusterId;
+            Log.Info(Subsystem, $"cluster {view.ClusterId} formed with voters [{string.Join(',', _identity.Voters)}]");
+            _formed.TrySetResult();
+        }
+    }
+
+    private async ValueTask CompactIfDueAsync()
+    {
+        if (_applied - _snapshotIndex < _options.SnapshotEveryEntries)
+        {
+            return;
+        }
+        if (_raft.Compact(_applied, _view.Encode()) is { } image)
+        {
+            await _store.SaveSnapshotAsync(image, replacesLog: false);
+            _snapshotIndex = image.Index;
+        }
+    }
+}

@@ -1,0 +1,205 @@
+using System.Buffers.Binary;
+using System.Globalization;
+using Eddy.Raft;
+using Eddy.Rpc;
+using Eddy.Storage;
+
+namespace Eddy.Cluster;
+
+/// <summary>
+/// The controller's durable Raft state on shard 0, in a kvstore of its own (DATA/controller/raft): this node's id, the
+/// voters the cluster formed with, the hard state (term, vote, commit), the log after the last snapshot (one key per
+/// entry) and that snapshot. Everything one Ready asks for is one kvstore batch, so one fdatasync, and a crash keeps
+/// all of it or none. The log stays short because the controller snapshots its state every few hundred commands;
+/// everything is read into memory at open. Shard 0 only.
+/// </summary>
+internal sealed class ControllerStore : IAsyncDisposable
+{
+    private const string NodeIdKey = "node-id";
+    private const string BootstrapKey = "bootstrap-voters";
+    private const string HardStateKey = "hard-state";
+    private const string SnapshotKey = "snapshot";
+    private const string EntryPrefix = "entry/";
+
+    private readonly KvStore _store;
+    private long _firstIndex = 1; // the first entry kept (after the snapshot)
+    private long _lastIndex;      // the last entry kept; _firstIndex - 1 when none
+
+    private ControllerStore(KvStore store) => _store = store;
+
+    public static async ValueTask<ControllerStore> OpenAsync(string directory)
+    {
+        await Runtime.Shard.Current!.Files.CreateDirectoryAsync(directory);
+        return new ControllerStore(await KvStore.OpenAsync(directory));
+    }
+
+    /// <summary>The node id this data directory belongs to, 0 before the first start recorded one.</summary>
+    public int NodeId => _store.TryGetInt64(NodeIdKey, out long id) ? (int)id : 0;
+
+    public ValueTask PutNodeIdAsync(int nodeId) => _store.PutInt64Async(NodeIdKey, nodeId);
+
+    /// <summary>The voters the controller group started with (before any membership change in its log); null before
+    /// the first start recorded them.</summary>
+    public int[]? BootstrapVoters
+    {
+        get
+        {
+            if (!_store.TryGet(BootstrapKey, out var value))
+            {
+                return null;
+            }
+            var reader = new RpcReader(value.Span);
+            var voters = new int[reader.ReadCount(4)];
+            for (int i = 0; i < voters.Length; i++)
+            {
+                voters[i] = reader.ReadInt32();
+            }
+            reader.End();
+            return voters;
+        }
+    }
+
+    public ValueTask PutBootstrapVotersAsync(IReadOnlyList<int> voters)
+    {
+        var writer = new RpcWriter();
+        writer.WriteInt32(voters.Count);
+        foreach (int voter in voters)
+        {
+            writer.WriteInt32(voter);
+        }
+        return _store.PutAsync(BootstrapKey, writer.Written.ToArray());
+    }
+
+    /// <summary>What the group restarts from: hard state, snapshot and the entries after it (contiguous).</summary>
+    public PersistedState Load()
+    {
+        var hard = default(HardState);
+        if (_store.TryGet(HardStateKey, out var h))
+        {
+            var span = h.Span;
+            hard = new HardState(BinaryPrimitives.ReadInt64BigEndian(span), BinaryPrimitives.ReadInt32BigEndian(span[8..]), BinaryPrimitives.ReadInt64BigEndian(span[12..]));
+        }
+        SnapshotImage? snapshot = _store.TryGet(SnapshotKey, out var s) ? DecodeSnapshot(s.Span) : null;
+        var entries = new List<Entry>();
+        _firstIndex = (snapshot?.Index ?? 0) + 1;
+        for (long index = _firstIndex; _store.TryGet(EntryKey(index), out var e); index++)
+        {
+            entries.Add(DecodeEntry(index, e.Span));
+        }
+        _lastIndex = _firstIndex + entries.Count - 1;
+        return new PersistedState(hard, snapshot, entries);
+    }
+
+    /// <summary>Writes a Ready's entries (replacing the log from the first of them on) and hard state, in one batch.</summary>
+    public ValueTask SaveAsync(List<Entry> entries, HardState? hard)
+    {
+        var batch = new List<(string, byte[]?)>(entries.Count + 1);
+        long newLast = _lastIndex;
+        if (entries.Count > 0)
+        {
+            foreach (var entry in entries)
+            {
+                batch.Add((EntryKey(entry.Index), EncodeEntry(entry)));
+            }
+            newLast = entries[^1].Index;
+            // A replaced suffix longer than the new entries: its tail is no longer the log's.
+            for (long stale = newLast + 1; stale <= _lastIndex; stale++)
+            {
+                batch.Add((EntryKey(stale), null));
+            }
+        }
+        if (hard is { } state)
+        {
+            var value = new byte[20];
+            BinaryPrimitives.WriteInt64BigEndian(value, state.Term);
+            BinaryPrimitives.WriteInt32BigEndian(value.AsSpan(8), state.Vote);
+            BinaryPrimitives.WriteInt64BigEndian(value.AsSpan(12), state.Commit);
+            batch.Add((HardStateKey, value));
+        }
+        _lastIndex = newLast;
+        return batch.Count == 0 ? ValueTask.CompletedTask : _store.PutManyAsync(batch);
+    }
+
+    /// <summary>Records a snapshot and drops the entries it covers: this node's own compaction (entries after it stay),
+    /// or a leader's image installed over the whole log (<paramref name="replacesLog"/>).</summary>
+    public ValueTask SaveSnapshotAsync(SnapshotImage image, bool replacesLog)
+    {
+        var batch = new List<(string, byte[]?)> { (SnapshotKey, EncodeSnapshot(image)) };
+        long dropThrough = replacesLog ? _lastIndex : image.Index;
+        for (long index = _firstIndex; index <= dropThrough; index++)
+        {
+            batch.Add((EntryKey(index), null));
+        }
+        _firstIndex = image.Index + 1;
+        _lastIndex = replacesLog ? image.Index : Math.Max(_lastIndex, image.Index);
+        return _store.PutManyAsync(batch);
+    }
+
+    private static string EntryKey(long index) => EntryPrefix + index.ToString("D19", CultureInfo.InvariantCulture);
+
+    private static byte[] EncodeEntry(in Entry entry)
+    {
+        var value = new byte[9 + entry.Data.Length];
+        BinaryPrimitives.WriteInt64BigEndian(value, entry.Term);
+        value[8] = (byte)entry.Type;
+        entry.Data.Span.CopyTo(value.AsSpan(9));
+        return value;
+    }
+
+    private static Entry DecodeEntry(long index, ReadOnlySpan<byte> value)
+    {
+        if (value.Length < 9 || value[8] > (byte)EntryType.ConfigChange || BinaryPrimitives.ReadInt64BigEndian(value) <= 0)
+        {
+            throw new LogCorruptedException($"controller log entry {index} is damaged ({value.Length} bytes)");
+        }
+        return new Entry(BinaryPrimitives.ReadInt64BigEndian(value), index, (EntryType)value[8], value[9..].ToArray());
+    }
+
+    private static byte[] EncodeSnapshot(SnapshotImage image)
+    {
+        var writer = new RpcWriter();
+        writer.WriteInt64(image.Index);
+        writer.WriteInt64(image.Term);
+        writer.WriteInt32(image.Membership.Voters.Length);
+        foreach (int id in image.Membership.Voters)
+        {
+            writer.WriteInt32(id);
+        }
+        writer.WriteInt32(image.Membership.Learners.Length);
+        foreach (int id in image.Membership.Learners)
+        {
+            writer.WriteInt32(id);
+        }
+        writer.WriteBytes(image.Data);
+        return writer.Written.ToArray();
+    }
+
+    private static SnapshotImage DecodeSnapshot(ReadOnlySpan<byte> value)
+    {
+        try
+        {
+            var reader = new RpcReader(value);
+            long index = reader.ReadInt64();
+            long term = reader.ReadInt64();
+            var voters = new int[reader.ReadCount(4)];
+            for (int i = 0; i < voters.Length; i++)
+            {
+                voters[i] = reader.ReadInt32();
+            }
+            var learners = new int[reader.ReadCount(4)];
+            for (int i = 0; i < learners.Length; i++)
+            {
+                learners[i] = reader.ReadInt32();
+            }
+            var data = reader.ReadBytes();
+            reader.End();
+            return new SnapshotImage(index, term, new Membership(voters, learners), data);
+        }
+        catch (Exception e) when (e is RpcFormatException or RaftInvariantException)
+        {
+            throw new LogCorruptedException($"the controller snapshot is damaged: {e.Message}");
+        }
+    }
+
+    public ValueTask DisposeAsync() => _store.DisposeAsync();
+}

@@ -1,0 +1,214 @@
+using System.Net;
+using Eddy.Observability;
+using Eddy.Raft;
+using Eddy.Runtime;
+
+namespace Eddy.Rpc;
+
+/// <summary>
+/// This node's outgoing connections to the other nodes, on the one shard that uses them (the controller's). Raft
+/// frames are queued per node and sent in order over one connection, made when first needed and made again after it
+/// fails, at most every <see cref="RetryInterval"/>. Frames for a node that cannot be reached are dropped: Raft sends
+/// again whatever still matters, and a bounded queue (<see cref="MaxQueuedFrames"/>) keeps a dead node from holding
+/// memory. Calls (<see cref="CallAsync"/>) share the connection.
+/// </summary>
+public sealed class NodeLinks : IDisposable
+{
+    private const string Subsystem = "rpc";
+
+    /// <summary>Frames waiting for one node; past it the oldest is dropped.</summary>
+    public const int MaxQueuedFrames = 256;
+
+    /// <summary>How long after a failed connect the next one to the same node is tried.</summary>
+    public static readonly TimeSpan RetryInterval = TimeSpan.FromMilliseconds(250);
+
+    private readonly RpcOptions _options;
+    private readonly Func<int, IPEndPoint?> _addressOf;
+    private readonly Dictionary<int, Link> _links = new();
+    private readonly RpcWriter _writer = new();
+    private bool _disposed;
+
+    /// <param name="options">This node's ids.</param>
+    /// <param name="addressOf">Where a node's RPC listener is, or null when it is not known (yet).</param>
+    public NodeLinks(RpcOptions options, Func<int, IPEndPoint?> addressOf)
+    {
+        _options = options;
+        _addressOf = addressOf;
+    }
+
+    /// <summary>Frames sent since start (envelopes and snapshots), for the idle-traffic figures.</summary>
+    public long FramesSent { get; private set; }
+
+    /// <summary>Queues one node's envelope; it is encoded at once, so the caller may reuse it.</summary>
+    public void Send(NodeEnvelope envelope)
+    {
+        _writer.Clear();
+        NodeEnvelopeCodec.Write(envelope, _writer);
+        Enqueue(envelope.To, RpcFrame.Encode(RpcMessageType.RaftEnvelope, 0, _writer.Written));
+    }
+
+    /// <summary>Queues a snapshot message for its node.</summary>
+    public void SendSnapshot(long group, in Message message)
+    {
+        _writer.Clear();
+        NodeEnvelopeCodec.WriteSnapshot(group, message, _writer);
+        Enqueue(message.To, RpcFrame.Encode(RpcMessageType.RaftSnapshot, 0, _writer.Written));
+    }
+
+    /// <summary>Calls <paramref name="method"/> on node <paramref name="node"/>; throws <see cref="RpcUnavailableException"/>
+    /// when it cannot be reached or does not answer within <paramref name="timeout"/>.</summary>
+    public async ValueTask<RpcReply> CallAsync(int node, RpcMethod method, ReadOnlyMemory<byte> body, TimeSpan timeout)
+    {
+        var link = LinkTo(node);
+        var peer = await ConnectAsync(link, waitForRetry: false)
+            ?? throw new RpcUnavailableException($"node {node} cannot be reached ({link.LastError ?? "no address known"})");
+        return await peer.CallAsync(method, body, timeout);
+    }
+
+    private void Enqueue(int node, byte[] frame)
+    {
+        if (_disposed)
+        {
+            return;
+        }
+        var link = LinkTo(node);
+        if (link.Queue.Count >= MaxQueuedFrames)
+        {
+            link.Queue.Dequeue();
+        }
+        link.Queue.Enqueue(frame);
+        if (!link.Draining)
+        {
+            _ = DrainAsync(link);
+        }
+    }
+
+    private Link LinkTo(int node)
+    {
+        if (!_links.TryGetValue(node, out var link))
+        {
+            _links[node] = link = new Link(node);
+        }
+        return link;
+    }
+
+    private async Task DrainAsync(Link link)
+    {
+        link.Draining = true;
+        try
+        {
+            while (link.Queue.Count > 0 && !_disposed)
+            {
+                var peer = await ConnectAsync(link, waitForRetry: true);
+                if (peer is null)
+                {
+                    link.Queue.Clear();
+                    return;
+                }
+                var frame = link.Queue.Dequeue();
+                try
+                {
+                    await peer.SendFrameAsync(frame);
+                    FramesSent++;
+                }
+                catch (RpcUnavailableException e)
+                {
+                    Lost(link, e.Message);
+                }
+            }
+        }
+        finally
+        {
+            link.Draining = false;
+        }
+    }
+
+    /// <summary>The link's open connection, connecting when there is none; null when the node cannot be reached now (no
+    /// address, refused, or a failed attempt too recent when <paramref name="waitForRetry"/>).</summary>
+    private async ValueTask<RpcPeer?> ConnectAsync(Link link, bool waitForRetry)
+    {
+        if (link.Peer is { IsClosed: false } open)
+        {
+            return open;
+        }
+        if (link.Connecting is { } pending)
+        {
+            await pending;
+            return link.Peer is { IsClosed: false } made ? made : null;
+        }
+        var shard = Shard.Current!;
+        if (waitForRetry && shard.Clock.NowNanos < link.RetryAtNanos)
+        {
+            return null;
+        }
+        var address = _addressOf(link.Node);
+        if (address is null)
+        {
+            link.LastError = "no address known";
+            return null;
+        }
+        var connecting = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        link.Connecting = connecting.Task;
+        try
+        {
+            var peer = await RpcPeer.ConnectAsync(address, _options);
+            if (peer.RemoteNodeId != link.Node)
+            {
+                peer.Dispose();
+                throw new RpcRefusedException($"node {peer.RemoteNodeId} answered at {address}, where node {link.Node} was expected");
+            }
+            link.Peer?.Dispose();
+            link.Peer = peer;
+            if (link.LastError is not null)
+            {
+                Log.Info(Subsystem, $"connected to node {link.Node} at {address}");
+            }
+            link.LastError = null;
+            return peer;
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            Lost(link, $"{address}: {e.Message}");
+            return null;
+        }
+        finally
+        {
+            link.Connecting = null;
+            connecting.SetResult();
+        }
+    }
+
+    private void Lost(Link link, string reason)
+    {
+        link.Peer?.Dispose();
+        link.Peer = null;
+        link.RetryAtNanos = Shard.Current!.Clock.NowNanos + RetryInterval.Ticks * 100;
+        if (link.LastError is null)
+        {
+            // One line when a node goes away, not one per retry while it stays away.
+            Log.Warn(Subsystem, $"node {link.Node} unreachable ({reason}); retrying every {RetryInterval.TotalMilliseconds:0} ms");
+        }
+        link.LastError = reason;
+    }
+
+    public void Dispose()
+    {
+        _disposed = true;
+        foreach (var (_, link) in _links)
+        {
+            link.Queue.Clear();
+            link.Peer?.Dispose();
+        }
+    }
+
+    private sealed class Link(int node)
+    {
+        public int Node { get; } = node;
+        public Queue<byte[]> Queue { get; } = new();
+        public RpcPeer? Peer { get; set; }
+        public Task? Connecting { get; set; }
+        public bool Draining { get; set; }
+        public long RetryAtNanos { get; set; }
+        public string? LastError { get; set; }
+    }
+}
