@@ -25,7 +25,24 @@ public sealed class RpcOptions
     /// <summary>The largest frame accepted, header included; a longer one closes the connection. Default 16 MiB.</summary>
     public int MaxFrameBytes { get; init; } = RpcFrame.DefaultMaxFrameBytes;
 
-    /// <summary>Whether a peer naming <paramref name="clusterId"/> belongs with this node: the same cluster, or one of
-    /// the two has none yet.</summary>
-    public bool SameCluster(string clusterId) => clusterId.Length == 0 || _clusterId.Length == 0 || clusterId == _clusterId;
+    /// <summary>Whether a node id is a member of this node's cluster (the controller's registered brokers). Default: none is.</summary>
+    public Func<int, bool> IsMember { get; set; } = static _ => false;
+
+    /// <summary>Why a peer saying it is node <paramref name="nodeId"/> of <paramref name="clusterId"/> must not take part,
+    /// or null when it may: it names another cluster, or it has no cluster while its id belongs to a member of this
+    /// one (a node whose data directory was lost: taking its old id back would forget the votes it cast).</summary>
+    public string? RefusalFor(string clusterId, int nodeId)
+    {
+        string own = _clusterId;
+        if (clusterId.Length > 0 && own.Length > 0 && clusterId != own)
+        {
+            return $"cluster '{clusterId}' is not this node's cluster '{own}'";
+        }
+        if (clusterId.Length == 0 && own.Length > 0 && IsMember(nodeId))
+        {
+            return $"node id {nodeId} belongs to a member of cluster '{own}', and the node claiming it has no cluster: " +
+                "a node whose data directory was lost cannot take its old id back";
+        }
+        return null;
+    }
 }

@@ -64,9 +64,9 @@ public sealed class RpcPeer : IDisposable
             {
                 throw new RpcRefusedException($"node {reply.NodeId} of cluster '{reply.ClusterId}' at {endpoint} refused this node: {reply.Reason}");
             }
-            if (!options.SameCluster(reply.ClusterId))
+            if (options.RefusalFor(reply.ClusterId, reply.NodeId) is { } refusal)
             {
-                throw new RpcRefusedException($"node {reply.NodeId} at {endpoint} is in cluster '{reply.ClusterId}', this node in '{options.ClusterId}'");
+                throw new RpcRefusedException($"node {reply.NodeId} at {endpoint} is refused: {refusal}");
             }
             channel.MaxFrameBytes = options.MaxFrameBytes;
             var peer = new RpcPeer(channel, reply.NodeId, endpoint.ToString());

@@ -157,7 +157,7 @@ public sealed class RpcServer : IAsyncDisposable
             Refuse(peer, $"sent a malformed hello ({e.Message})");
             return null;
         }
-        string? refusal = !_options.SameCluster(hello.ClusterId) ? $"cluster '{hello.ClusterId}' is not this node's cluster '{_options.ClusterId}'"
+        string? refusal = _options.RefusalFor(hello.ClusterId, hello.NodeId) is { } why ? why
             : hello.NodeId <= 0 ? $"node id {hello.NodeId} is not valid (ids start at 1)"
             : hello.NodeId == _options.NodeId ? $"node id {hello.NodeId} is this node's own"
             : null;

@@ -105,6 +105,7 @@ public sealed partial class Controller : IRpcHandler, IAsyncDisposable
                 throw;
             }
             rpcOptions.NodeId = identity.NodeId;
+            rpcOptions.IsMember = nodeId => controller?.View.Broker(nodeId) is not null;
             controller = new Controller(shards, options, identity, rpcOptions, storedClusterId) { _store = store, _server = server };
             pending.Target = controller;
             await shards.InvokeAsync(Shard, controller.StartOnShardAsync);

@@ -1,0 +1,180 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text.Json;
+
+namespace Eddy.TestSupport;
+
+/// <summary>
+/// Several `eddy` processes on loopback forming one cluster: each node has its own data directory, Kafka port and RPC
+/// port, and all are started with the same --seeds. Nodes can be killed, stopped and started again on the same
+/// directory and ports. <see cref="MetadataAsync"/> asks one node (and only it) for Metadata with kcat.
+/// </summary>
+public sealed class EddyCluster : IAsyncDisposable
+{
+    private readonly string _root = Path.Combine(Path.GetTempPath(), $"eddy-cluster-{Guid.NewGuid():N}");
+    private readonly string[] _extraArgs;
+
+    private EddyCluster(int size, string[] extraArgs)
+    {
+        _extraArgs = extraArgs;
+        var ports = FreePorts(2 * size);
+        Nodes = [.. Enumerable.Range(1, size).Select(id => new Node(id, ports[2 * (id - 1)], ports[2 * (id - 1) + 1], Path.Combine(_root, $"node{id}")))];
+        Seeds = string.Join(',', Nodes.Select(n => $"127.0.0.1:{n.RpcPort}"));
+    }
+
+    public sealed class Node(int id, int kafkaPort, int rpcPort, string dataDirectory)
+    {
+        public int Id { get; } = id;
+        public int KafkaPort { get; } = kafkaPort;
+        public int RpcPort { get; } = rpcPort;
+        public string DataDirectory { get; } = dataDirectory;
+        public string Bootstrap => $"127.0.0.1:{KafkaPort}";
+        public EddyProcess? Process { get; internal set; }
+        public bool IsRunning => Process is { HasExited: false };
+    }
+
+    public IReadOnlyList<Node> Nodes { get; }
+
+    public string Seeds { get; }
+
+    /// <summary>Every running node's bootstrap address, comma-separated, for clients.</summary>
+    public string Bootstrap => string.Join(',', Nodes.Where(n => n.IsRunning).Select(n => n.Bootstrap));
+
+    public Node this[int id] => Nodes[id - 1];
+
+    /// <summary>Starts <paramref name="size"/> nodes at once (each listed in --seeds) and waits until each listens for
+    /// Kafka, which it does once the cluster has formed.</summary>
+    public static async Task<EddyCluster> StartAsync(int size, params string[] extraArgs)
+    {
+        var cluster = new EddyCluster(size, extraArgs);
+        try
+        {
+            await Task.WhenAll(cluster.Nodes.Select(n => cluster.StartNodeAsync(n.Id)));
+        }
+        catch
+        {
+            await cluster.DisposeAsync();
+            throw;
+        }
+        return cluster;
+    }
+
+    /// <summary>Starts (or restarts) node <paramref name="id"/> on its directory and ports; waits until it listens.</summary>
+    public async Task StartNodeAsync(int id)
+    {
+        var node = this[id];
+        Assert.False(node.IsRunning, $"node {id} is already running");
+        node.Process?.Dispose();
+        node.Process = await EddyProcess.StartAsync(["--smp", "1", "--data-dir", node.DataDirectory, "--kafka-addr", node.Bootstrap,
+            "--rpc-addr", $"127.0.0.1:{node.RpcPort}", "--seeds", Seeds, .. _extraArgs]);
+    }
+
+    /// <summary>SIGKILL: the node stops at once, as in a crash.</summary>
+    public async Task KillAsync(int id)
+    {
+        var process = this[id].Process!;
+        process.Signal(9);
+        await process.WaitForExitAsync();
+    }
+
+    /// <summary>SIGTERM, and a clean exit.</summary>
+    public Task StopNodeAsync(int id) => this[id].Process!.StopAsync(15);
+
+    /// <summary>The cluster as node <paramref name="id"/> describes it in Metadata (asked through kcat, bootstrapped to
+    /// that node alone); null when it does not answer.</summary>
+    public async Task<ClusterMetadata?> MetadataAsync(int id)
+    {
+        var (code, output) = await RunAsync("kcat", "-L", "-J", "-b", this[id].Bootstrap, "-m", "3");
+        if (code != 0)
+        {
+            return null;
+        }
+        using var json = JsonDocument.Parse(output);
+        var root = json.RootElement;
+        return new ClusterMetadata(
+            root.GetProperty("originating_broker").GetProperty("id").GetInt32(),
+            root.GetProperty("controllerid").GetInt32(),
+            [.. root.GetProperty("brokers").EnumerateArray().Select(b => (b.GetProperty("id").GetInt32(), b.GetProperty("name").GetString()!)).OrderBy(b => b.Item1)],
+            [.. root.GetProperty("topics").EnumerateArray().Select(t => t.GetProperty("topic").GetString()!)]);
+    }
+
+    /// <summary>Polls <paramref name="probe"/> until it holds or <paramref name="timeout"/> passes; returns how long it took.</summary>
+    public static async Task<TimeSpan> WaitUntilAsync(Func<Task<bool>> probe, TimeSpan timeout, string what)
+    {
+        var clock = Stopwatch.StartNew();
+        while (!await probe())
+        {
+            Assert.True(clock.Elapsed < timeout, $"not within {timeout.TotalSeconds:0.#} s: {what}");
+            await Task.Delay(20);
+        }
+        return clock.Elapsed;
+    }
+
+    /// <summary>Every running node lists every node of the cluster as a broker and names the same live controller.</summary>
+    public async Task<bool> AgreesAsync()
+    {
+        int? controller = null;
+        foreach (var node in Nodes.Where(n => n.IsRunning))
+        {
+            var metadata = await MetadataAsync(node.Id);
+            if (metadata is null || metadata.ControllerId <= 0 || !this[metadata.ControllerId].IsRunning
+                || !metadata.Brokers.Select(b => b.Id).SequenceEqual(Nodes.Select(n => n.Id))
+                || (controller is not null && controller != metadata.ControllerId))
+            {
+                return false;
+            }
+            controller = metadata.ControllerId;
+        }
+        return controller is not null;
+    }
+
+    public string Output(int id) => this[id].Process?.Output ?? "";
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var node in Nodes)
+        {
+            node.Process?.Dispose();
+        }
+        await Task.Yield();
+        if (Directory.Exists(_root))
+        {
+            Directory.Delete(_root, recursive: true);
+        }
+    }
+
+    private static int[] FreePorts(int count)
+    {
+        var listeners = Enumerable.Range(0, count).Select(_ => new TcpListener(IPAddress.Loopback, 0)).ToArray();
+        foreach (var listener in listeners)
+        {
+            listener.Start();
+        }
+        var ports = listeners.Select(l => ((IPEndPoint)l.LocalEndpoint).Port).ToArray();
+        foreach (var listener in listeners)
+        {
+            listener.Stop();
+        }
+        return ports;
+    }
+
+    public static async Task<(int ExitCode, string Output)> RunAsync(string program, params string[] args)
+    {
+        var info = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in args)
+        {
+            info.ArgumentList.Add(a);
+        }
+        using var process = Process.Start(info)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await process.WaitForExitAsync(cts.Token);
+        string stdout = await output;
+        return (process.ExitCode, process.ExitCode == 0 ? stdout : stdout + await error);
+    }
+}
+
+/// <summary>One node's answer to Metadata: who answered, the controller it names, the brokers and the topics.</summary>
+public sealed record ClusterMetadata(int AnsweredBy, int ControllerId, IReadOnlyList<(int Id, string Address)> Brokers, IReadOnlyList<string> Topics);
