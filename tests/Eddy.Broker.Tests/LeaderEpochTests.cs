@@ -127,12 +127,17 @@ public sealed class LeaderEpochTests : IDisposable
         }
     }
 
+    /// <summary>A whole copy, the controller's log under it included (DATA/controller/raft).</summary>
     private static void CopyDirectory(string from, string to)
     {
         Directory.CreateDirectory(to);
         foreach (string file in Directory.EnumerateFiles(from))
         {
             File.Copy(file, Path.Combine(to, Path.GetFileName(file)));
+        }
+        foreach (string directory in Directory.EnumerateDirectories(from))
+        {
+            CopyDirectory(directory, Path.Combine(to, Path.GetFileName(directory)));
         }
     }
 

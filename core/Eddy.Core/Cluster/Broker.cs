@@ -32,12 +32,13 @@ public sealed class Broker
     public PartitionReconciler Partitions { get; }
     public PartitionRouter Router { get; }
 
-    /// <summary>Loads the topic table, starts the controller and waits for the cluster to form (at once for a lone node
-    /// or a restart; a new cluster's seeds wait for a majority of each other), opens every partition (recovering their
-    /// logs) in the new leader epoch, and creates the offsets topic on first start.</summary>
+    /// <summary>Loads the node's metadata store, starts the controller and waits for the cluster to form (at once for a
+    /// lone node or a restart; a new cluster's seeds wait for a majority of each other), opens this node's partitions
+    /// of the controller's topics (recovering their logs) in the new leader epoch, and creates the offsets topic when
+    /// the cluster has none.</summary>
     public static async Task<Broker> StartAsync(ShardGroup group, BrokerOptions options)
     {
-        var (table, topics, startOffsets) = await TopicTable.LoadAsync(group, options);
+        var table = await TopicTable.LoadAsync(group, options);
         Controller controller;
         try
         {
@@ -51,21 +52,21 @@ public sealed class Broker
         try
         {
             await controller.WaitFormedAsync(options.FormTimeout);
-            return await OpenAsync(group, options, controller, table, topics, startOffsets);
+            return await OpenAsync(group, options, controller, table);
         }
         catch
         {
+            await table.Reconciler.CloseAllAsync();
             await controller.StopAsync();
             await table.CloseAsync(group);
             throw;
         }
     }
 
-    private static async Task<Broker> OpenAsync(ShardGroup group, BrokerOptions options, Controller controller, TopicTable table,
-        List<TopicInfo> topics, Dictionary<string, long[]> startOffsets)
+    private static async Task<Broker> OpenAsync(ShardGroup group, BrokerOptions options, Controller controller, TopicTable table)
     {
         var partitions = table.Reconciler;
-        await partitions.OpenAllAsync(topics, startOffsets, table.LeaderEpoch);
+        await table.AttachAsync(group, controller);
         int carried = await partitions.HighestLeaderEpochAsync();
         if (carried > table.LeaderEpoch)
         {
@@ -75,8 +76,9 @@ public sealed class Broker
             await table.RaiseLeaderEpochAsync(group, carried + 1);
             await partitions.LeadInAsync(carried + 1);
         }
-        table.PublishLoaded(topics);
-        Log.Info(Subsystem, $"opened {topics.Count} topics with {topics.Sum(t => t.PartitionCount)} partitions from {Path.GetFullPath(options.DataDirectory)}, cluster {controller.ClusterId}, leader epoch {table.LeaderEpoch}");
+        var topics = table.Topics.ByName.Values;
+        Log.Info(Subsystem, $"opened {topics.Sum(t => Enumerable.Range(0, t.PartitionCount).Count(p => t.LeaderOf(p) == controller.NodeId))} partitions of {topics.Length} topics " +
+            $"from {Path.GetFullPath(options.DataDirectory)}, cluster {controller.ClusterId}, node {controller.NodeId}, leader epoch {table.LeaderEpoch}");
         await table.EnsureOffsetsTopicAsync(group);
         partitions.StartHousekeeping();
         return new Broker(group, options, controller, table, partitions);

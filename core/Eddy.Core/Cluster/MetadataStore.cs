@@ -4,16 +4,14 @@ using Eddy.Storage;
 namespace Eddy.Cluster;
 
 /// <summary>
-/// The node's durable metadata on shard 0: topics, the revision counter, partition start offsets (moved by
+/// The node's own durable metadata on shard 0 (the cluster's is the controller's): partition start offsets (moved by
 /// DeleteRecords), the leader epoch of this node's partitions, and the cluster id of a directory from before the
-/// controller. A kvstore in DATA/controller; with replication this becomes the controller's Raft log.
+/// controller. A kvstore in DATA/controller.
 /// Shard 0 only; every change is durable when its call completes.
 /// </summary>
 internal sealed class MetadataStore : IAsyncDisposable
 {
-    private const string TopicPrefix = "topic/";
     private const string StartOffsetPrefix = "start/";
-    private const string RevisionKey = "next-revision";
     private const string LeaderEpochKey = "leader-epoch";
     private const string ClusterIdKey = "cluster-id";
 
@@ -28,27 +26,6 @@ internal sealed class MetadataStore : IAsyncDisposable
     {
         await Shard.Current!.Files.CreateDirectoryAsync(directory);
         return new MetadataStore(await KvStore.OpenAsync(directory));
-    }
-
-    public List<TopicInfo> LoadTopics()
-    {
-        var topics = new List<TopicInfo>();
-        foreach (string key in _store.Keys)
-        {
-            if (key.StartsWith(TopicPrefix, StringComparison.Ordinal) && _store.TryGet(key, out var value))
-            {
-                topics.Add(TopicRecord.Decode(value.Span));
-            }
-        }
-        return topics;
-    }
-
-    /// <summary>A revision never handed out before, durable before it is returned.</summary>
-    public async ValueTask<long> NextRevisionAsync()
-    {
-        long next = _store.TryGetInt64(RevisionKey, out long stored) ? stored : 1;
-        await _store.PutInt64Async(RevisionKey, next + 1);
-        return next;
     }
 
     /// <summary>The cluster id a data directory from before the controller recorded (made at its first start), or null.
@@ -71,9 +48,8 @@ internal sealed class MetadataStore : IAsyncDisposable
     /// <summary>Records <paramref name="epoch"/> as the last start's leader epoch (raised past one a log carries).</summary>
     public ValueTask PutLeaderEpochAsync(int epoch) => _store.PutInt64Async(LeaderEpochKey, epoch);
 
-    public ValueTask PutTopicAsync(TopicInfo topic) => _store.PutAsync(TopicPrefix + topic.Name, TopicRecord.Encode(topic));
-
-    public async ValueTask DeleteTopicAsync(TopicInfo topic)
+    /// <summary>Forgets the start offsets of a deleted topic's partitions.</summary>
+    public async ValueTask DeleteStartOffsetsAsync(TopicInfo topic)
     {
         for (int p = 0; p < topic.PartitionCount; p++)
         {
@@ -83,7 +59,6 @@ internal sealed class MetadataStore : IAsyncDisposable
                 await _store.DeleteAsync(key);
             }
         }
-        await _store.DeleteAsync(TopicPrefix + topic.Name);
     }
 
     public long StartOffset(TopicInfo topic, int partition) => _store.TryGetInt64(StartOffsetKey(topic, partition), out long offset) ? offset : 0;

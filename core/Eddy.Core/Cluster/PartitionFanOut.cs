@@ -8,7 +8,8 @@ namespace Eddy.Cluster;
 /// partitions in request order, each with the work to run on it; <see cref="RunAsync"/> groups them by owner shard,
 /// makes one cross-shard call per shard, where that shard's partitions are all started before any is awaited (so
 /// their appends share a group commit and their reads overlap), and returns the outcomes in the order they were added.
-/// A partition that is not in the topic, or no longer open on its shard, gets UNKNOWN_TOPIC_OR_PARTITION; a failure
+/// A partition that is not in the topic, or no longer open on its shard, gets UNKNOWN_TOPIC_OR_PARTITION; one led by
+/// another node, NOT_LEADER_OR_FOLLOWER; a failure
 /// of its work becomes a Kafka code (<see cref="PartitionErrors"/>), so every partition gets an outcome and every work
 /// started is awaited. Created, run and read on one shard, once.
 /// </summary>
@@ -33,6 +34,12 @@ public sealed class PartitionFanOut<TOutcome>
         if (topic is null || index < 0 || index >= topic.PartitionCount)
         {
             AddFailed(KafkaErrors.UnknownTopicOrPartition);
+            return;
+        }
+        if (topic.LeaderOf(index) is int leader && leader != _router.NodeId)
+        {
+            // The client's metadata is stale or it chose the wrong node: it refreshes and goes to the leader.
+            AddFailed(KafkaErrors.NotLeaderOrFollower, $"partition {index} of '{topic.Name}' is led by node {leader}");
             return;
         }
         _entries.Add(new Entry(topic.Name, index, _router.ShardOf(topic.Name, index), work, KafkaErrors.None, null));

@@ -30,10 +30,15 @@ public sealed class PartitionReconciler
 
     public int ShardCount => _group.Count;
 
+    /// <summary>This node's id: only the partitions the controller placed here are opened. Set once, before any opens.</summary>
+    internal int NodeId { get; set; }
+
+    private bool IsHere(TopicInfo topic, int partition) => topic.LeaderOf(partition) == NodeId;
+
     /// <summary>The partitions of shard <paramref name="shard"/>; touch them on that shard only.</summary>
     internal ShardPartitions On(int shard) => _shards[shard];
 
-    /// <summary>Opens every partition of <paramref name="topics"/> on its shard, the shards in parallel, recovering their
+    /// <summary>Opens every partition of <paramref name="topics"/> placed on this node on its shard, the shards in parallel, recovering their
     /// logs. Called from outside the shards, at start.</summary>
     internal async Task OpenAllAsync(List<TopicInfo> topics, Dictionary<string, long[]> startOffsets, int leaderEpoch)
     {
@@ -47,7 +52,7 @@ public sealed class PartitionReconciler
                 {
                     for (int p = 0; p < topic.PartitionCount; p++)
                     {
-                        if (ShardOf(topic.Name, p) == id)
+                        if (ShardOf(topic.Name, p) == id && IsHere(topic, p))
                         {
                             await _shards[id].OpenAsync(topic, p, startOffsets[topic.Name][p], leaderEpoch);
                         }
@@ -73,12 +78,13 @@ public sealed class PartitionReconciler
         return true;
     });
 
-    /// <summary>Opens partitions [<paramref name="from"/>, <paramref name="to"/>) of a new or grown topic on their
+    /// <summary>Opens those of partitions [<paramref name="from"/>, <paramref name="to"/>) of a new or grown topic placed on
+    /// this node on their
     /// shards, the shards in parallel (each open reserves space and syncs a directory). If any fails, the partitions
     /// opened are closed again on every shard, their directories removed, and the first failure is thrown. From shard code.</summary>
     internal async ValueTask OpenNewAsync(TopicInfo topic, int from, int to, int leaderEpoch)
     {
-        var byShard = Enumerable.Range(from, to - from).GroupBy(p => ShardOf(topic.Name, p)).Select(g => (Shard: g.Key, Indices: g.ToArray())).ToList();
+        var byShard = Enumerable.Range(from, to - from).Where(p => IsHere(topic, p)).GroupBy(p => ShardOf(topic.Name, p)).Select(g => (Shard: g.Key, Indices: g.ToArray())).ToList();
         var opening = new List<Task>();
         foreach (var (shard, indices) in byShard)
         {

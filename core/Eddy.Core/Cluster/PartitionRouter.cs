@@ -26,6 +26,12 @@ public sealed class PartitionRouter
 
     public int ShardOf(string topic, int partition) => _partitions.ShardOf(topic, partition);
 
+    /// <summary>This node's id: a partition whose leader is another node is not served here.</summary>
+    public int NodeId => _table.NodeId;
+
+    /// <summary>The cluster's brokers and controller, for answers that name other nodes.</summary>
+    public Controller Controller => _table.Controller;
+
     /// <summary>The node's shards (partitions are placed on 0 to this less one).</summary>
     public int ShardCount => _partitions.ShardCount;
 

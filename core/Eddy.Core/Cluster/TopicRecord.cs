@@ -4,13 +4,16 @@ using System.Text;
 namespace Eddy.Cluster;
 
 /// <summary>
-/// The stored form of a <see cref="TopicInfo"/> in the metadata store: a version byte, then fixed-width integers
-/// (big-endian) and length-prefixed UTF-8 strings. A record this code cannot read stops the node at start
-/// rather than dropping a topic.
+/// The stored form of a <see cref="TopicInfo"/> in controller commands and snapshots: a version byte, then fixed-width integers
+/// (big-endian) and length-prefixed UTF-8 strings. A record this code cannot read is refused
+/// (<see cref="InvalidDataException"/>) rather than read as something else.
 /// </summary>
 internal static class TopicRecord
 {
-    private const byte Version = 1;
+    private const byte Version = 2;
+
+    /// <summary>Bounds a record's replica lists before they allocate.</summary>
+    private const int MaxReplicas = 16;
 
     public static byte[] Encode(TopicInfo topic)
     {
@@ -26,6 +29,15 @@ internal static class TopicRecord
         {
             PutString(buffer, name);
             PutString(buffer, value);
+        }
+        PutInt64(buffer, topic.Replicas.Count);
+        foreach (var replicas in topic.Replicas)
+        {
+            PutInt64(buffer, replicas.Length);
+            foreach (int node in replicas)
+            {
+                PutInt64(buffer, node);
+            }
         }
         return [.. buffer];
     }
@@ -54,7 +66,30 @@ internal static class TopicRecord
             string key = GetString(data, ref at);
             configs[key] = GetString(data, ref at);
         }
-        return new TopicInfo(name, id, partitions, replication, configs, revision, isInternal);
+        long placed = GetInt64(data, ref at);
+        if (placed < 0 || placed > partitions)
+        {
+            throw new InvalidDataException($"topic record for '{name}' places {placed} of its {partitions} partitions");
+        }
+        var replicas = new int[placed][];
+        for (long p = 0; p < placed; p++)
+        {
+            long count2 = GetInt64(data, ref at);
+            if (count2 < 0 || count2 > MaxReplicas)
+            {
+                throw new InvalidDataException($"topic record for '{name}' gives partition {p} {count2} replicas");
+            }
+            replicas[p] = new int[count2];
+            for (long r = 0; r < count2; r++)
+            {
+                replicas[p][r] = checked((int)GetInt64(data, ref at));
+            }
+        }
+        if (at != data.Length)
+        {
+            throw new InvalidDataException($"topic record for '{name}' has {data.Length - at} bytes after its end");
+        }
+        return new TopicInfo(name, id, partitions, replication, configs, revision, isInternal) { Replicas = replicas };
     }
 
     private static void PutInt64(List<byte> buffer, long value)

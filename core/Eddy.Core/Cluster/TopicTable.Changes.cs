@@ -1,12 +1,20 @@
 using Eddy.Errors;
-using Eddy.Observability;
 using Eddy.Runtime;
+using Eddy.Storage;
 
 namespace Eddy.Cluster;
 
-/// <summary>Topic changes: each forwards to shard 0 and runs there, one at a time.</summary>
+/// <summary>
+/// Topic changes, from any node: each runs on shard 0, is checked against the topics as this node has them, then
+/// proposed to the controller (<see cref="Controller.ExecuteAsync"/>) and answered once this node has applied it and
+/// brought its partitions to it. A change that lost a race (the name taken meanwhile, the topic deleted) is answered
+/// from what the controller applied. This node's changes go one at a time, so an incremental config change reads and
+/// writes the configs as one step here.
+/// </summary>
 public sealed partial class TopicTable
 {
+    private readonly AsyncGate _proposals = new(); // shard 0: one of this node's topic changes at a time
+
     /// <summary>Creates a topic (or, with <paramref name="validateOnly"/>, only checks that it could be created).</summary>
     public ValueTask<TopicResult> CreateTopicAsync(TopicSpec spec, bool validateOnly)
         => Smp.SubmitTo(ControllerShard, () => CreateOnControllerAsync(spec, validateOnly, isInternal: false));
@@ -23,26 +31,27 @@ public sealed partial class TopicTable
     public ValueTask<TopicResult> SetTopicConfigsAsync(string name, IReadOnlyDictionary<string, string> configs, bool validateOnly)
         => Smp.SubmitTo(ControllerShard, () => SetTopicConfigsOnControllerAsync(name, _ => configs, validateOnly));
 
-    /// <summary>Replaces a topic's config overrides with what <paramref name="change"/> makes of the topic as it is on
-    /// shard 0 when the change runs (IncrementalAlterConfigs): reading and writing inside one change, so two concurrent
-    /// incremental changes cannot lose each other's updates.</summary>
+    /// <summary>Replaces a topic's config overrides with what <paramref name="change"/> makes of the topic as this node
+    /// has it when the change runs (IncrementalAlterConfigs): this node's changes go one at a time, so two concurrent
+    /// incremental changes through it cannot lose each other's updates.</summary>
     public ValueTask<TopicResult> ChangeTopicConfigsAsync(string name, Func<TopicInfo, IReadOnlyDictionary<string, string>> change, bool validateOnly)
         => Smp.SubmitTo(ControllerShard, () => SetTopicConfigsOnControllerAsync(name, change, validateOnly));
 
     private async ValueTask<TopicResult> CreateOnControllerAsync(TopicSpec spec, bool validateOnly, bool isInternal)
     {
-        await _changes.EnterAsync();
+        await _proposals.EnterAsync();
         try
         {
             if (!TopicNames.IsValid(spec.Name))
             {
                 return TopicResult.Fail(KafkaErrors.InvalidTopic, $"'{spec.Name}' is not a valid topic name: up to {TopicNames.MaxLength} characters of [a-zA-Z0-9._-], not '.' or '..'");
             }
-            if (_topics.TryGet(spec.Name, out _))
+            var view = _controller.View;
+            if (view.Topics.ContainsKey(spec.Name))
             {
                 return TopicResult.Fail(KafkaErrors.TopicAlreadyExists, $"topic '{spec.Name}' already exists");
             }
-            if (CollidesWith(spec.Name) is { } other)
+            if (view.CollidesWith(spec.Name) is { } other)
             {
                 // Kafka refuses names that differ only in '.' versus '_': metric names would collide.
                 return TopicResult.Fail(KafkaErrors.InvalidTopic, $"topic '{spec.Name}' collides with existing topic '{other}' ('.' and '_' are the same in metric names)");
@@ -53,9 +62,12 @@ public sealed partial class TopicTable
                 return TopicResult.Fail(KafkaErrors.InvalidPartitions, $"number of partitions must be within [1, {Options.MaxPartitionsPerTopic}], not {partitions}");
             }
             short replication = spec.ReplicationFactor == -1 ? Options.DefaultReplicationFactor : spec.ReplicationFactor;
-            if (replication < 1)
+            int nodes = view.PlacementNodes(_controller.Voters).Length;
+            if (replication < 1 || replication > nodes)
             {
-                return TopicResult.Fail(KafkaErrors.InvalidReplicationFactor, $"replication factor must be at least 1, not {spec.ReplicationFactor}");
+                return TopicResult.Fail(KafkaErrors.InvalidReplicationFactor, replication < 1
+                    ? $"replication factor must be at least 1, not {spec.ReplicationFactor}"
+                    : $"replication factor {replication} is larger than the {nodes} nodes of the cluster");
             }
             if (TopicConfigs.Validate(spec.Configs!) is { } problem)
             {
@@ -67,36 +79,31 @@ public sealed partial class TopicTable
             {
                 return TopicResult.Ok(topic);
             }
-            topic = topic with { Revision = await _store.NextRevisionAsync() };
-            await _store.PutTopicAsync(topic);
-            try
+            if (await ProposeAsync(ControllerCommandType.CreateTopic, topic) is { } unavailable)
             {
-                await _reconciler.OpenNewAsync(topic, 0, partitions, LeaderEpoch);
+                return unavailable;
             }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            if (!_topics.TryGet(spec.Name, out var created) || created.Id != topic.Id)
             {
-                // All or nothing: the record goes too, so that neither a restart nor a retry finds half a topic.
-                Log.Error(Subsystem, $"topic '{topic.Name}': opening partitions failed, the topic is not created: {e.Message}");
-                await _store.DeleteTopicAsync(topic);
-                return TopicResult.Fail(KafkaErrors.KafkaStorageError, $"topic '{topic.Name}' was not created: its partitions could not be opened: {e.Message}");
+                return TopicResult.Fail(KafkaErrors.TopicAlreadyExists, $"topic '{spec.Name}' already exists");
             }
-            Publish(topics =>
+            if (_openFailures.Remove((created.Name, created.Id), out string? why))
             {
-                topics[topic.Name] = topic;
-                return true;
-            });
-            Log.Info(Subsystem, $"created topic '{topic.Name}' ({partitions} partitions, replication factor {replication}{(replication > 1 ? ", one replica on this single node" : "")})");
-            return TopicResult.Ok(topic);
+                // All or nothing where the client can see it: the topic goes again, so no retry finds half of it.
+                await ProposeAsync(ControllerCommandType.DeleteTopic, created);
+                return TopicResult.Fail(KafkaErrors.KafkaStorageError, $"topic '{spec.Name}' was not created: its partitions could not be opened: {why}");
+            }
+            return TopicResult.Ok(created);
         }
         finally
         {
-            _changes.Exit();
+            _proposals.Exit();
         }
     }
 
     private async ValueTask<TopicResult> DeleteOnControllerAsync(string name)
     {
-        await _changes.EnterAsync();
+        await _proposals.EnterAsync();
         try
         {
             if (!_topics.TryGet(name, out var topic))
@@ -107,22 +114,17 @@ public sealed partial class TopicTable
             {
                 return TopicResult.Fail(KafkaErrors.TopicAuthorizationFailed, $"'{name}' is an internal topic and cannot be deleted");
             }
-            // Forget it first, so new requests stop finding it; then drop the record and the data.
-            Publish(topics => topics.Remove(name));
-            await _store.DeleteTopicAsync(topic);
-            await _reconciler.CloseTopicAsync(topic, delete: true);
-            Log.Info(Subsystem, $"deleted topic '{name}'");
-            return TopicResult.Ok(topic);
+            return await ProposeAsync(ControllerCommandType.DeleteTopic, topic) ?? TopicResult.Ok(topic);
         }
         finally
         {
-            _changes.Exit();
+            _proposals.Exit();
         }
     }
 
     private async ValueTask<TopicResult> CreatePartitionsOnControllerAsync(string name, int count, bool validateOnly)
     {
-        await _changes.EnterAsync();
+        await _proposals.EnterAsync();
         try
         {
             if (!_topics.TryGet(name, out var topic))
@@ -146,35 +148,31 @@ public sealed partial class TopicTable
             {
                 return TopicResult.Ok(grown);
             }
-            await _store.PutTopicAsync(grown);
-            try
+            if (await ProposeAsync(ControllerCommandType.CreatePartitions, grown) is { } unavailable)
             {
-                await _reconciler.OpenNewAsync(grown, topic.PartitionCount, count, LeaderEpoch);
+                return unavailable;
             }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            if (!_topics.TryGet(name, out var now) || now.Id != topic.Id)
             {
-                // As for a new topic: all or nothing, so the old count is recorded again.
-                Log.Error(Subsystem, $"topic '{name}': opening partitions {topic.PartitionCount}..{count - 1} failed, it keeps {topic.PartitionCount}: {e.Message}");
-                await _store.PutTopicAsync(topic);
-                return TopicResult.Fail(KafkaErrors.KafkaStorageError, $"topic '{name}' keeps {topic.PartitionCount} partitions: the new ones could not be opened: {e.Message}");
+                return TopicResult.Fail(KafkaErrors.UnknownTopicOrPartition, $"topic '{name}' was deleted meanwhile");
             }
-            Publish(topics =>
+            if (_openFailures.Remove((now.Name, now.Id), out string? why))
             {
-                topics[name] = grown;
-                return true;
-            });
-            Log.Info(Subsystem, $"topic '{name}' grew from {topic.PartitionCount} to {count} partitions");
-            return TopicResult.Ok(grown);
+                // Kafka never shrinks a topic, so the count stays; the partitions that could not be opened here are
+                // unavailable until they can be (a restart tries again).
+                return TopicResult.Fail(KafkaErrors.KafkaStorageError, $"topic '{name}' has {now.PartitionCount} partitions, but some placed on this node could not be opened: {why}");
+            }
+            return TopicResult.Ok(now);
         }
         finally
         {
-            _changes.Exit();
+            _proposals.Exit();
         }
     }
 
     private async ValueTask<TopicResult> SetTopicConfigsOnControllerAsync(string name, Func<TopicInfo, IReadOnlyDictionary<string, string>> change, bool validateOnly)
     {
-        await _changes.EnterAsync();
+        await _proposals.EnterAsync();
         try
         {
             if (!_topics.TryGet(name, out var topic))
@@ -191,31 +189,33 @@ public sealed partial class TopicTable
             {
                 return TopicResult.Ok(changed);
             }
-            await _store.PutTopicAsync(changed);
-            Publish(topics =>
+            if (await ProposeAsync(ControllerCommandType.AlterTopicConfigs, changed) is { } unavailable)
             {
-                topics[name] = changed;
-                return true;
-            });
-            await _reconciler.ReconfigureAsync(changed);
-            return TopicResult.Ok(changed);
+                return unavailable;
+            }
+            return _topics.TryGet(name, out var now) && now.Id == topic.Id
+                ? TopicResult.Ok(now)
+                : TopicResult.Fail(KafkaErrors.UnknownTopicOrPartition, $"topic '{name}' was deleted meanwhile");
         }
         finally
         {
-            _changes.Exit();
+            _proposals.Exit();
         }
     }
 
-    private string? CollidesWith(string name)
+    /// <summary>Has the controller apply a topic command and waits until this node reflects it; a failure to reach the
+    /// controller comes back as REQUEST_TIMED_OUT (the client retries), otherwise null.</summary>
+    private async ValueTask<TopicResult?> ProposeAsync(ControllerCommandType type, TopicInfo topic)
     {
-        string normalized = name.Replace('.', '_');
-        foreach (var existing in _topics.ByName.Keys)
+        try
         {
-            if (existing != name && existing.Replace('.', '_') == normalized)
-            {
-                return existing;
-            }
+            long index = await _controller.ExecuteAsync(ControllerCommand.ForTopic(type, topic));
+            await WaitReconciledAsync(index);
+            return null;
         }
-        return null;
+        catch (ControllerUnavailableException e)
+        {
+            return TopicResult.Fail(KafkaErrors.RequestTimedOut, $"the change to topic '{topic.Name}' was not applied: {e.Message}");
+        }
     }
 }

@@ -5,12 +5,13 @@ using Eddy.Storage;
 namespace Eddy.Cluster;
 
 /// <summary>
-/// The node's topic table: which topics exist, their partition counts, configs and revisions, the partitions' start
-/// offsets and leader epoch, durable in the metadata store on shard 0. This is the state machine the controller will
-/// replicate: every change runs on shard 0, one at a time, is validated, recorded, and then published as a new
-/// <see cref="TopicsSnapshot"/> that readers on any shard see without locks. Bringing the shards' partitions to what
-/// the table says is <see cref="PartitionReconciler"/>'s job; the table asks it to before it publishes a new or grown
-/// topic (so a request that finds a partition in the snapshot finds it open) and after it drops a deleted one.
+/// The node's topic table: which topics exist, their partition counts, configs, revisions and placement, as the
+/// controller has them (<see cref="Controller"/>, whose log holds every change), with this node's partitions open to
+/// match. Changes are proposed to the controller from any node (TopicTable.Changes.cs); once the controller has applied
+/// one here, the table brings this node's partitions to it (TopicTable.Reconcile.cs) and publishes a new
+/// <see cref="TopicsSnapshot"/> that readers on any shard see without locks: a request that finds a partition placed
+/// here finds it open. Node-local state stays in the metadata store on shard 0: partitions' start offsets, the leader
+/// epoch and producer id blocks.
 /// </summary>
 public sealed partial class TopicTable : IStartOffsetStore
 {
@@ -20,9 +21,10 @@ public sealed partial class TopicTable : IStartOffsetStore
     /// <summary>Where the table lives and its changes run.</summary>
     public const int ControllerShard = 0;
 
-    private readonly AsyncGate _changes = new(); // shard 0: one topic change at a time
+    private readonly AsyncGate _changes = new(); // shard 0: one reconciliation step or start-offset record at a time
     private readonly PartitionReconciler _reconciler;
     private MetadataStore _store = null!;
+    private Controller _controller = null!;
     private volatile TopicsSnapshot _topics = TopicsSnapshot.Empty;
 
     private TopicTable(ShardGroup group, BrokerOptions options)
@@ -40,6 +42,12 @@ public sealed partial class TopicTable : IStartOffsetStore
     /// <summary>Every topic now. Safe from any thread.</summary>
     public TopicsSnapshot Topics => _topics;
 
+    /// <summary>This node's id in the cluster.</summary>
+    public int NodeId => _controller.NodeId;
+
+    /// <summary>The cluster's controller, which holds the topics.</summary>
+    public Controller Controller => _controller;
+
     /// <summary>The epoch in which this node leads its partitions since it started (raised at every start, as a new
     /// leader raises it). Safe from any thread: it is set before the table is published.</summary>
     public int LeaderEpoch { get; private set; }
@@ -51,24 +59,19 @@ public sealed partial class TopicTable : IStartOffsetStore
     /// <summary>Producer ids for InitProducerId, reserved in blocks in the metadata store (shard 0).</summary>
     public ProducerIdAllocator ProducerIds { get; private set; } = null!;
 
-    /// <summary>Opens the metadata store on shard 0, raises the leader epoch and returns the table with the topics it
-    /// records (not yet published: <see cref="PublishLoaded"/> does that once their partitions are open) and each
-    /// partition's start offset. Called from outside the shards.</summary>
-    internal static async Task<(TopicTable Table, List<TopicInfo> Topics, Dictionary<string, long[]> StartOffsets)> LoadAsync(
-        ShardGroup group, BrokerOptions options)
+    /// <summary>Opens the metadata store on shard 0 and raises the leader epoch. The topics come from the controller
+    /// (<see cref="AttachAsync"/>). Called from outside the shards.</summary>
+    internal static async Task<TopicTable> LoadAsync(ShardGroup group, BrokerOptions options)
     {
         var table = new TopicTable(group, options);
-        var (topics, starts) = await group.InvokeAsync(ControllerShard, async () =>
+        await group.InvokeAsync(ControllerShard, async () =>
         {
             table._store = await MetadataStore.OpenAsync(Path.Combine(options.DataDirectory, "controller"));
             table.ProducerIds = new ProducerIdAllocator(table._store.Store);
             table.StoredClusterId = table._store.StoredClusterId;
             table.LeaderEpoch = await table._store.NextLeaderEpochAsync();
-            var loaded = table._store.LoadTopics();
-            var offsets = loaded.ToDictionary(t => t.Name, t => Enumerable.Range(0, t.PartitionCount).Select(p => table._store.StartOffset(t, p)).ToArray());
-            return (loaded, offsets);
         });
-        return (table, topics, starts);
+        return table;
     }
 
     /// <summary>Raises the leader epoch to <paramref name="epoch"/>, durably, before the table is published. Called from
@@ -78,24 +81,6 @@ public sealed partial class TopicTable : IStartOffsetStore
         await _store.PutLeaderEpochAsync(epoch);
         LeaderEpoch = epoch;
     });
-
-    /// <summary>Publishes the topics loaded at start, once their partitions are open.</summary>
-    internal void PublishLoaded(IEnumerable<TopicInfo> topics) => _topics = new TopicsSnapshot(topics);
-
-    /// <summary>Creates the offsets topic on the first start.</summary>
-    internal async Task EnsureOffsetsTopicAsync(ShardGroup group)
-    {
-        if (_topics.TryGet(OffsetsTopic, out _))
-        {
-            return;
-        }
-        var created = await group.InvokeAsync(ControllerShard, () => CreateOnControllerAsync(new TopicSpec(OffsetsTopic, Options.OffsetsPartitions, 1,
-            new Dictionary<string, string> { [TopicConfigs.CleanupPolicy] = "compact" }), validateOnly: false, isInternal: true));
-        if (!created.IsOk)
-        {
-            throw new InvalidOperationException($"could not create {OffsetsTopic}: {created.Message}");
-        }
-    }
 
     /// <summary>Closes the metadata store. Called from outside the shards, after the partitions closed.</summary>
     internal Task CloseAsync(ShardGroup group) => group.InvokeAsync(ControllerShard, () => _store.DisposeAsync());

@@ -53,6 +53,10 @@ public sealed class KafkaNode
             var loading = new List<Task>();
             for (int p = 0; p < offsets.PartitionCount; p++)
             {
+                if (offsets.LeaderOf(p) != broker.Controller.NodeId)
+                {
+                    continue; // another node coordinates the groups of that partition
+                }
                 int partition = p;
                 int shard = router.ShardOf(TopicTable.OffsetsTopic, partition);
                 loading.Add(shards.InvokeAsync(shard, async () =>
@@ -70,7 +74,7 @@ public sealed class KafkaNode
             var server = await KafkaServer.StartAsync(shards, endpoint, serverOptions.ForNode(controller.NodeId), handlers, controller.ClusterId);
             // Other nodes learn this broker's Kafka address from the controller. A node of a cluster whose majority is
             // down cannot register yet: it serves what it can meanwhile and keeps trying.
-            var registering = controller.RegisterAsync(server.AdvertisedHost, server.AdvertisedPort);
+            var registering = controller.RegisterAsync(server.AdvertisedHost, server.AdvertisedPort, broker.Table.LeaderEpoch);
             if (await Task.WhenAny(registering, Task.Delay(RegisterWait)) != registering)
             {
                 Log.Warn("controller", $"not registered with the controller within {RegisterWait.TotalSeconds:0} s; serving meanwhile");

@@ -1,3 +1,4 @@
+using System.Collections.Frozen;
 using Eddy.Rpc;
 
 namespace Eddy.Cluster;
@@ -7,19 +8,21 @@ namespace Eddy.Cluster;
 /// published after each applied command, so request handlers on any shard read it without locks. It is also the
 /// controller's snapshot: <see cref="Encode"/> and <see cref="Decode"/>.
 /// </summary>
-public sealed class ClusterView
+public sealed partial class ClusterView
 {
     private const byte SnapshotVersion = 0;
 
     /// <summary>Brokers a cluster may have; bounds a snapshot's count before it allocates.</summary>
     public const int MaxBrokers = 1024;
 
-    public static readonly ClusterView Empty = new("", []);
+    public static readonly ClusterView Empty = new("", [], FrozenDictionary<string, TopicInfo>.Empty, 1);
 
-    public ClusterView(string clusterId, IReadOnlyList<BrokerInfo> brokers)
+    public ClusterView(string clusterId, IReadOnlyList<BrokerInfo> brokers, FrozenDictionary<string, TopicInfo> topics, long nextRevision)
     {
         ClusterId = clusterId;
         Brokers = brokers;
+        Topics = topics;
+        NextRevision = nextRevision;
     }
 
     /// <summary>Empty until the cluster has formed.</summary>
@@ -39,16 +42,30 @@ public sealed class ClusterView
         return null;
     }
 
-    /// <summary>The view after <paramref name="command"/>; the same view when it changes nothing.</summary>
-    public ClusterView Apply(ControllerCommand command)
+    /// <summary>Every topic, by name, with its placement.</summary>
+    public FrozenDictionary<string, TopicInfo> Topics { get; }
+
+    /// <summary>The revision the next created topic gets: unique per creation, so a topic deleted and created again
+    /// under its name gets new partition directories.</summary>
+    public long NextRevision { get; }
+
+    /// <summary>The view after <paramref name="command"/>; the same view when it changes nothing. Deterministic: every
+    /// node applies the same commands to the same view and gets the same result, placement included.
+    /// <paramref name="voters"/> are the controller's voters, which partitions may be placed on before they register.</summary>
+    public ClusterView Apply(ControllerCommand command, IReadOnlyList<int> voters)
     {
         switch (command.Type)
         {
             case ControllerCommandType.CreateCluster when ClusterId.Length == 0:
-                return new ClusterView(command.ClusterId, Brokers);
+                return new ClusterView(command.ClusterId, Brokers, Topics, NextRevision);
             case ControllerCommandType.RegisterBroker when Broker(command.Broker!.NodeId) != command.Broker && Brokers.Count < MaxBrokers:
                 var brokers = Brokers.Where(b => b.NodeId != command.Broker.NodeId).Append(command.Broker).OrderBy(b => b.NodeId).ToArray();
-                return new ClusterView(ClusterId, brokers);
+                return new ClusterView(ClusterId, brokers, Topics, NextRevision);
+            case ControllerCommandType.CreateTopic:
+            case ControllerCommandType.DeleteTopic:
+            case ControllerCommandType.CreatePartitions:
+            case ControllerCommandType.AlterTopicConfigs:
+                return ApplyTopicChange(command.Type, command.Topic!, voters);
             default:
                 return this;
         }
@@ -64,6 +81,12 @@ public sealed class ClusterView
         {
             broker.Write(writer);
         }
+        writer.WriteInt64(NextRevision);
+        writer.WriteInt32(Topics.Count);
+        foreach (var topic in Topics.Values.OrderBy(t => t.Name, StringComparer.Ordinal))
+        {
+            writer.WriteBytes(TopicRecord.Encode(topic));
+        }
         return writer.Written.ToArray();
     }
 
@@ -77,7 +100,7 @@ public sealed class ClusterView
             throw new RpcFormatException($"controller snapshot version {version}, this node reads {SnapshotVersion}");
         }
         string clusterId = reader.ReadString(Hello.MaxClusterIdBytes);
-        int count = reader.ReadCount(4 * 4 + 2 * 3);
+        int count = reader.ReadCount(5 * 4 + 2 * 3);
         if (count > MaxBrokers)
         {
             throw new RpcFormatException($"{count} brokers in a controller snapshot, at most {MaxBrokers}");
@@ -87,7 +110,14 @@ public sealed class ClusterView
         {
             brokers[i] = BrokerInfo.Read(ref reader);
         }
+        long nextRevision = reader.ReadInt64();
+        int topicCount = reader.ReadCount(4);
+        var topics = new List<TopicInfo>(topicCount);
+        for (int i = 0; i < topicCount; i++)
+        {
+            topics.Add(DecodeTopic(reader.ReadBytes()));
+        }
         reader.End();
-        return new ClusterView(clusterId, brokers);
+        return new ClusterView(clusterId, brokers, topics.ToFrozenDictionary(t => t.Name, StringComparer.Ordinal), nextRevision);
     }
 }

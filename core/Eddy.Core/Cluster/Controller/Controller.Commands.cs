@@ -24,11 +24,12 @@ public sealed partial class Controller
 
     /// <summary>
     /// Makes <paramref name="command"/> part of the cluster's metadata: proposes it on the leader (forwarding it there
-    /// from another node, retrying while leadership moves) and completes once this node has applied it. Throws
+    /// from another node, retrying while leadership moves) and completes, with its log index, once this node has applied
+    /// it. Throws
     /// <see cref="ControllerUnavailableException"/> when no leader took it within the command timeout. Shard 0.
     /// A retry after an unknown outcome may apply a command twice; commands are written so that twice is once.
     /// </summary>
-    public async ValueTask ExecuteAsync(ControllerCommand command)
+    public async ValueTask<long> ExecuteAsync(ControllerCommand command)
     {
         var shard = Runtime.Shard.Current!;
         if (shard.Id != Shard)
@@ -65,7 +66,7 @@ public sealed partial class Controller
                     await shard.Delay(RetryPause);
                     continue;
                 }
-                return;
+                return index;
             }
             catch (Exception e) when (e is RpcUnavailableException or ControllerUnavailableException)
             {
@@ -186,9 +187,9 @@ public sealed partial class Controller
 
     /// <summary>Records this node in the cluster's brokers (or updates it), retrying until the controller takes it.
     /// Called from outside the shards once the Kafka listener is up.</summary>
-    public Task RegisterAsync(string kafkaHost, int kafkaPort) => _shards.InvokeAsync(Shard, async () =>
+    public Task RegisterAsync(string kafkaHost, int kafkaPort, int leaderEpoch) => _shards.InvokeAsync(Shard, async () =>
     {
-        var me = new BrokerInfo(NodeId, kafkaHost, kafkaPort, AdvertisedRpcHost, AdvertisedRpcPort, _options.Rack, _shards.Count);
+        var me = new BrokerInfo(NodeId, kafkaHost, kafkaPort, AdvertisedRpcHost, AdvertisedRpcPort, _options.Rack, _shards.Count, leaderEpoch);
         while (!_stopped && _view.Broker(NodeId) != me)
         {
             try

@@ -19,6 +19,18 @@ public sealed partial class Controller
     private long _snapshotIndex;
     private Role _role;
     private long _clusterIdProposedInTerm;
+    private long _replayTarget;
+    private readonly TaskCompletionSource _replayed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Told, on shard 0, each time commands were applied: the view after them and the last index applied.</summary>
+    internal Action<ClusterView, long>? Applied { get; set; }
+
+    /// <summary>The last log index applied here. Shard 0.</summary>
+    public long AppliedIndex => _applied;
+
+    /// <summary>Completes once this node has applied what its own log held as committed when it started: the state it
+    /// had before it stopped, without waiting for a leader. Called from outside the shards.</summary>
+    public Task WaitReplayedAsync() => _replayed.Task;
 
     private async ValueTask StartOnShardAsync()
     {
@@ -43,6 +55,11 @@ public sealed partial class Controller
         {
             Publish(ClusterView.Decode(snapshot.Data));
             _applied = _snapshotIndex = snapshot.Index;
+        }
+        _replayTarget = Math.Max(persisted.HardState.Commit, _applied);
+        if (_applied >= _replayTarget)
+        {
+            _replayed.TrySetResult();
         }
         _batcher = new EnvelopeBatcher(_identity.NodeId);
         _links = new NodeLinks(_rpcOptions, AddressOf);
@@ -165,6 +182,14 @@ public sealed partial class Controller
                 {
                     Apply(entry);
                 }
+                if (ready.CommittedEntries.Count > 0 || ready.Snapshot is not null)
+                {
+                    Applied?.Invoke(_view, _applied);
+                    if (_applied >= _replayTarget)
+                    {
+                        _replayed.TrySetResult();
+                    }
+                }
                 NoteLeadership(ready.Role, ready.Leader);
                 _raft.Advance();
                 await CompactIfDueAsync();
@@ -176,6 +201,7 @@ public sealed partial class Controller
             _leaderId = 0;
             Log.Error(Subsystem, $"the controller stopped on this node: {e.Message}");
             FailWaiters(new ControllerUnavailableException($"the controller failed on this node: {e.Message}"));
+            _replayed.TrySetException(new ControllerUnavailableException($"the controller failed on this node: {e.Message}"));
         }
     }
 
@@ -219,7 +245,7 @@ public sealed partial class Controller
             try
             {
                 command = ControllerCommand.Decode(entry.Data.Span);
-                Publish(_view.Apply(command));
+                Publish(_view.Apply(command, _identity.Voters));
             }
             catch (RpcFormatException e)
             {

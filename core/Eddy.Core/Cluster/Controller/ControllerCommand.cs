@@ -10,6 +10,19 @@ public enum ControllerCommandType : byte
 
     /// <summary>A node joined, or its addresses, rack or shard count changed.</summary>
     RegisterBroker = 2,
+
+    /// <summary>A new topic (name, id, partition count, replication factor, configs); applying it assigns its revision
+    /// and places its partitions. Ignored when the name is taken.</summary>
+    CreateTopic = 3,
+
+    /// <summary>The topic of that name and id goes, with its data.</summary>
+    DeleteTopic = 4,
+
+    /// <summary>The topic of that name and id grows to the given partition count; the new partitions are placed.</summary>
+    CreatePartitions = 5,
+
+    /// <summary>The topic of that name and id gets the given config overrides in place of its old ones.</summary>
+    AlterTopicConfigs = 6,
 }
 
 /// <summary>
@@ -17,13 +30,17 @@ public enum ControllerCommandType : byte
 /// Encoded as a type byte, a version byte (0) and the type's fields; a command this version does not know is skipped
 /// by every node of this version alike, with an error logged.
 /// </summary>
-public readonly record struct ControllerCommand(ControllerCommandType Type, string ClusterId, BrokerInfo? Broker)
+public readonly record struct ControllerCommand(ControllerCommandType Type, string ClusterId, BrokerInfo? Broker, TopicInfo? Topic)
 {
     private const byte Version = 0;
 
-    public static ControllerCommand CreateCluster(string clusterId) => new(ControllerCommandType.CreateCluster, clusterId, null);
+    public static ControllerCommand CreateCluster(string clusterId) => new(ControllerCommandType.CreateCluster, clusterId, null, null);
 
-    public static ControllerCommand RegisterBroker(BrokerInfo broker) => new(ControllerCommandType.RegisterBroker, "", broker);
+    public static ControllerCommand RegisterBroker(BrokerInfo broker) => new(ControllerCommandType.RegisterBroker, "", broker, null);
+
+    /// <summary>A topic command: <paramref name="topic"/> names the topic (name and id) and carries what the command
+    /// sets (the new topic, the new partition count, the new configs).</summary>
+    public static ControllerCommand ForTopic(ControllerCommandType type, TopicInfo topic) => new(type, "", null, topic);
 
     public byte[] Encode()
     {
@@ -37,6 +54,9 @@ public readonly record struct ControllerCommand(ControllerCommandType Type, stri
                 break;
             case ControllerCommandType.RegisterBroker:
                 Broker!.Write(writer);
+                break;
+            case ControllerCommandType.CreateTopic or ControllerCommandType.DeleteTopic or ControllerCommandType.CreatePartitions or ControllerCommandType.AlterTopicConfigs:
+                writer.WriteBytes(TopicRecord.Encode(Topic!));
                 break;
             default:
                 throw new InvalidOperationException($"unknown controller command {Type}");
@@ -58,9 +78,28 @@ public readonly record struct ControllerCommand(ControllerCommandType Type, stri
         {
             ControllerCommandType.CreateCluster => CreateCluster(reader.ReadString(Hello.MaxClusterIdBytes)),
             ControllerCommandType.RegisterBroker => RegisterBroker(BrokerInfo.Read(ref reader)),
+            ControllerCommandType.CreateTopic or ControllerCommandType.DeleteTopic or ControllerCommandType.CreatePartitions or ControllerCommandType.AlterTopicConfigs
+                => ForTopic(type, ReadTopic(reader.ReadBytes())),
             _ => throw new RpcFormatException($"unknown controller command type {(byte)type}"),
         };
         reader.End();
         return command;
+    }
+
+    private static TopicInfo ReadTopic(byte[] record)
+    {
+        try
+        {
+            var topic = TopicRecord.Decode(record);
+            if (!TopicNames.IsValid(topic.Name))
+            {
+                throw new RpcFormatException($"'{topic.Name}' is not a valid topic name");
+            }
+            return topic;
+        }
+        catch (Exception e) when (e is InvalidDataException or OverflowException)
+        {
+            throw new RpcFormatException($"the topic in a controller command cannot be read: {e.Message}");
+        }
     }
 }

@@ -69,6 +69,6 @@ public sealed class ApiHandlerTable
         new DeleteRecordsHandler(broker.Router),
         new OffsetForLeaderEpochHandler(broker.Router),
         new InitProducerIdHandler(broker.Table.ProducerIds),
-        .. GroupHandlers.Create(groups),
+        .. GroupHandlers.Create(groups, broker.Router),
     ]);
 }

@@ -1,3 +1,4 @@
+using Eddy.Cluster;
 using Eddy.Errors;
 using Eddy.Kafka.Groups;
 using Eddy.Kafka.Protocol;
@@ -6,11 +7,12 @@ using Eddy.Kafka.Protocol.Messages;
 namespace Eddy.Kafka.Server;
 
 /// <summary>
-/// FindCoordinator (key 10): for a group (key type 0), this node once the group's `__consumer_offsets` partition is
-/// loaded here, COORDINATOR_NOT_AVAILABLE (retriable) before. There is no transaction coordinator yet (key type 1:
+/// FindCoordinator (key 10): for a group (key type 0), the node leading the group's `__consumer_offsets` partition:
+/// this node once that partition is loaded here, another once it has registered with the controller,
+/// COORDINATOR_NOT_AVAILABLE (retriable) before. There is no transaction coordinator yet (key type 1:
 /// COORDINATOR_NOT_AVAILABLE) and no share groups (INVALID_REQUEST). v4+ asks for several keys at once (KIP-699).
 /// </summary>
-public sealed class FindCoordinatorHandler(GroupRouter router) : IKafkaApiHandler
+public sealed class FindCoordinatorHandler(GroupRouter router, PartitionRouter partitions) : IKafkaApiHandler
 {
     private const sbyte GroupKeyType = 0;
     private const sbyte TransactionKeyType = 1;
@@ -52,6 +54,14 @@ public sealed class FindCoordinatorHandler(GroupRouter router) : IKafkaApiHandle
         if (keyType == GroupKeyType)
         {
             int partition = router.PartitionFor(key);
+            int leader = partitions.Topics.TryGet(TopicTable.OffsetsTopic, out var offsets) ? offsets.LeaderOf(partition) : 0;
+            if (leader != context.Server.NodeId)
+            {
+                // Another node leads that offsets partition, so it coordinates the group: name it, once it registered.
+                return partitions.Controller.View.Broker(leader) is { } coordinator
+                    ? (KafkaErrors.None, coordinator.NodeId, coordinator.KafkaHost, coordinator.KafkaPort)
+                    : (KafkaErrors.CoordinatorNotAvailable, -1, "", -1);
+            }
             bool held = await router.OnShardAsync(router.ShardForPartition(partition), c => c.HoldsPartition(partition));
             if (held)
             {

@@ -1,3 +1,4 @@
+using Eddy.Cluster;
 using Eddy.Kafka.Groups;
 
 namespace Eddy.Kafka.Server;
@@ -5,10 +6,11 @@ namespace Eddy.Kafka.Server;
 /// <summary>The classic consumer group APIs, for the node's <see cref="ApiHandlerTable"/>.</summary>
 public static class GroupHandlers
 {
-    /// <summary>One handler per group API, all routing through <paramref name="router"/>.</summary>
-    public static IKafkaApiHandler[] Create(GroupRouter router) =>
+    /// <summary>One handler per group API, all routing through <paramref name="router"/>; FindCoordinator also names
+    /// coordinators on other nodes (<paramref name="partitions"/>).</summary>
+    public static IKafkaApiHandler[] Create(GroupRouter router, PartitionRouter partitions) =>
     [
-        new FindCoordinatorHandler(router),
+        new FindCoordinatorHandler(router, partitions),
         new JoinGroupHandler(router),
         new SyncGroupHandler(router),
         new HeartbeatHandler(router),

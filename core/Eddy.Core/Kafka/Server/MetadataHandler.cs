@@ -6,8 +6,8 @@ using Eddy.Kafka.Protocol.Messages;
 namespace Eddy.Kafka.Server;
 
 /// <summary>
-/// Metadata (key 3): the cluster's brokers and controller (<see cref="ClusterBrokers"/>), this node as every partition's
-/// leader (until partitions are placed over the cluster's nodes), and the topics
+/// Metadata (key 3): the cluster's brokers and controller (<see cref="ClusterBrokers"/>), each partition's leader as the
+/// controller placed it, and the topics
 /// asked for (all of them when none are named). An unknown topic with a valid name is created when the client
 /// allows it (v4+) and the broker does (auto.create.topics.enable), as Kafka does for development clusters.
 /// </summary>
@@ -35,7 +35,7 @@ public sealed class MetadataHandler(TopicTable table, Controller controller) : I
         {
             foreach (var topic in table.Topics.ByName.Values.OrderBy(t => t.Name, StringComparer.Ordinal))
             {
-                response.Topics.Add(Describe(topic, server.NodeId, table.LeaderEpoch));
+                response.Topics.Add(Describe(topic, server.NodeId));
             }
             return response;
         }
@@ -53,12 +53,12 @@ public sealed class MetadataHandler(TopicTable table, Controller controller) : I
         {
             // v10+ may ask by id alone. The response name may be null only from v12.
             return table.Topics.ById.TryGetValue(wanted.TopicId, out var byId)
-                ? Describe(byId, nodeId, table.LeaderEpoch)
+                ? Describe(byId, nodeId)
                 : new MetadataResponse.MetadataResponseTopic { ErrorCode = KafkaErrors.UnknownTopicId, Name = version >= 12 ? null : "", TopicId = wanted.TopicId };
         }
         if (table.Topics.TryGet(wanted.Name, out var topic))
         {
-            return Describe(topic, nodeId, table.LeaderEpoch);
+            return Describe(topic, nodeId);
         }
         if (!TopicNames.IsValid(wanted.Name))
         {
@@ -70,14 +70,16 @@ public sealed class MetadataHandler(TopicTable table, Controller controller) : I
             // Another request may have created it meanwhile: either way, describe what is there now.
             if (table.Topics.TryGet(wanted.Name, out topic))
             {
-                return Describe(topic, nodeId, table.LeaderEpoch);
+                return Describe(topic, nodeId);
             }
             return new MetadataResponse.MetadataResponseTopic { ErrorCode = created.Error, Name = wanted.Name };
         }
         return new MetadataResponse.MetadataResponseTopic { ErrorCode = KafkaErrors.UnknownTopicOrPartition, Name = wanted.Name };
     }
 
-    private static MetadataResponse.MetadataResponseTopic Describe(TopicInfo topic, int nodeId, int leaderEpoch)
+    /// <summary>Each partition with the leader the controller placed it on, and that leader's epoch: this node's own, or
+    /// the one another node registered with the controller at its start (-1, unknown, until it has).</summary>
+    private MetadataResponse.MetadataResponseTopic Describe(TopicInfo topic, int nodeId)
     {
         var result = new MetadataResponse.MetadataResponseTopic
         {
@@ -86,15 +88,19 @@ public sealed class MetadataHandler(TopicTable table, Controller controller) : I
             IsInternal = topic.IsInternal,
             Partitions = new List<MetadataResponse.MetadataResponsePartition>(topic.PartitionCount),
         };
+        var view = controller.View;
         for (int p = 0; p < topic.PartitionCount; p++)
         {
+            int leader = topic.LeaderOf(p);
+            int epoch = leader == nodeId ? table.LeaderEpoch : view.Broker(leader)?.LeaderEpoch ?? -1;
+            var replicas = p < topic.Replicas.Count ? topic.Replicas[p] : [];
             result.Partitions.Add(new MetadataResponse.MetadataResponsePartition
             {
                 PartitionIndex = p,
-                LeaderId = nodeId,
-                LeaderEpoch = leaderEpoch,
-                ReplicaNodes = [nodeId],
-                IsrNodes = [nodeId],
+                LeaderId = leader,
+                LeaderEpoch = epoch,
+                ReplicaNodes = [.. replicas],
+                IsrNodes = [.. replicas],
             });
         }
         return result;

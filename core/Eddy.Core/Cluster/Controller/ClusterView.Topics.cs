@@ -1,0 +1,142 @@
+using System.Collections.Frozen;
+using Eddy.Rpc;
+
+namespace Eddy.Cluster;
+
+/// <summary>Topic commands applied to the view, and the placement of new partitions on the cluster's nodes.</summary>
+public sealed partial class ClusterView
+{
+    /// <summary>Partitions one topic may have, whatever a proposer allowed: bounds the work of one command.</summary>
+    public const int MaxPartitionsPerTopic = 100_000;
+
+    private ClusterView ApplyTopicChange(ControllerCommandType type, TopicInfo proposed, IReadOnlyList<int> voters)
+    {
+        Topics.TryGetValue(proposed.Name, out var current);
+        bool same = current is not null && current.Id == proposed.Id;
+        TopicInfo? next;
+        switch (type)
+        {
+            case ControllerCommandType.CreateTopic when current is null && CollidesWith(proposed.Name) is null
+                && proposed.PartitionCount is > 0 and <= MaxPartitionsPerTopic:
+                next = proposed with { Revision = NextRevision, Replicas = Place(proposed.Name, 0, proposed.PartitionCount, [], voters) };
+                return With(next, NextRevision + 1);
+            case ControllerCommandType.DeleteTopic when same:
+                return Without(proposed.Name);
+            case ControllerCommandType.CreatePartitions when same && proposed.PartitionCount > current!.PartitionCount
+                && proposed.PartitionCount <= MaxPartitionsPerTopic:
+                next = current with
+                {
+                    PartitionCount = proposed.PartitionCount,
+                    Replicas = Place(current.Name, current.PartitionCount, proposed.PartitionCount, current.Replicas, voters),
+                };
+                return With(next, NextRevision);
+            case ControllerCommandType.AlterTopicConfigs when same:
+                return With(current! with { Configs = proposed.Configs }, NextRevision);
+            default:
+                // A change to a topic that is gone, was recreated, or already exists: the proposer finds out by looking.
+                return this;
+        }
+    }
+
+    /// <summary>An existing topic whose name differs from <paramref name="name"/> only in '.' versus '_' (Kafka refuses
+    /// such names: their metric names collide).</summary>
+    public string? CollidesWith(string name)
+    {
+        string normalized = name.Replace('.', '_');
+        foreach (var existing in Topics.Keys)
+        {
+            if (existing != name && existing.Replace('.', '_') == normalized)
+            {
+                return existing;
+            }
+        }
+        return null;
+    }
+
+    /// <summary>The nodes partitions may be placed on: the controller's voters and every registered broker.</summary>
+    public int[] PlacementNodes(IReadOnlyList<int> voters) => [.. voters.Concat(Brokers.Select(b => b.NodeId)).Distinct().Order()];
+
+    /// <summary>
+    /// Replicas for partitions [from, to) of a topic, keeping those before: each on the node leading the fewest
+    /// partitions now, ties broken by a rotation that starts at a point derived from the topic name and partition, so
+    /// that many small topics do not all start on the same node. One replica per partition until partitions are
+    /// replicated.
+    /// </summary>
+    private int[][] Place(string topic, int from, int to, IReadOnlyList<int[]> existing, IReadOnlyList<int> voters)
+    {
+        var nodes = PlacementNodes(voters);
+        var load = new Dictionary<int, int>();
+        foreach (int node in nodes)
+        {
+            load[node] = 0;
+        }
+        foreach (var other in Topics.Values)
+        {
+            for (int p = 0; p < other.PartitionCount; p++)
+            {
+                int leader = other.LeaderOf(p);
+                if (load.TryGetValue(leader, out int n))
+                {
+                    load[leader] = n + 1;
+                }
+            }
+        }
+        var replicas = new int[to][];
+        for (int p = 0; p < from; p++)
+        {
+            replicas[p] = existing[p];
+        }
+        uint start = Fnv(topic);
+        for (int p = from; p < to; p++)
+        {
+            int best = -1;
+            for (int i = 0; i < nodes.Length; i++)
+            {
+                int node = nodes[(int)((start + (uint)p + (uint)i) % (uint)nodes.Length)];
+                if (best < 0 || load[node] < load[best])
+                {
+                    best = node;
+                }
+            }
+            load[best]++;
+            replicas[p] = [best];
+        }
+        return replicas;
+    }
+
+    private ClusterView With(TopicInfo topic, long nextRevision)
+    {
+        var topics = new Dictionary<string, TopicInfo>(Topics, StringComparer.Ordinal) { [topic.Name] = topic };
+        return new ClusterView(ClusterId, Brokers, topics.ToFrozenDictionary(StringComparer.Ordinal), nextRevision);
+    }
+
+    private ClusterView Without(string name)
+    {
+        var topics = new Dictionary<string, TopicInfo>(Topics, StringComparer.Ordinal);
+        topics.Remove(name);
+        return new ClusterView(ClusterId, Brokers, topics.ToFrozenDictionary(StringComparer.Ordinal), NextRevision);
+    }
+
+    private static TopicInfo DecodeTopic(byte[] record)
+    {
+        try
+        {
+            return TopicRecord.Decode(record);
+        }
+        catch (Exception e) when (e is InvalidDataException or OverflowException)
+        {
+            throw new RpcFormatException($"a topic in the controller's state cannot be read: {e.Message}");
+        }
+    }
+
+    // FNV-1a: the same on every node (string.GetHashCode is randomized per process).
+    private static uint Fnv(string text)
+    {
+        uint hash = 2166136261;
+        foreach (char c in text)
+        {
+            hash = (hash ^ c) * 16777619;
+        }
+        return hash;
+    }
+}
