@@ -96,7 +96,8 @@ public sealed class EddyCluster : IAsyncDisposable
             root.GetProperty("originating_broker").GetProperty("id").GetInt32(),
             root.GetProperty("controllerid").GetInt32(),
             [.. root.GetProperty("brokers").EnumerateArray().Select(b => (b.GetProperty("id").GetInt32(), b.GetProperty("name").GetString()!)).OrderBy(b => b.Item1)],
-            [.. root.GetProperty("topics").EnumerateArray().Select(t => t.GetProperty("topic").GetString()!)]);
+            root.GetProperty("topics").EnumerateArray().ToDictionary(t => t.GetProperty("topic").GetString()!,
+                t => t.GetProperty("partitions").EnumerateArray().OrderBy(p => p.GetProperty("partition").GetInt32()).Select(p => p.GetProperty("leader").GetInt32()).ToArray()));
     }
 
     /// <summary>Polls <paramref name="probe"/> until it holds or <paramref name="timeout"/> passes; returns how long it took.</summary>
@@ -176,5 +177,6 @@ public sealed class EddyCluster : IAsyncDisposable
     }
 }
 
-/// <summary>One node's answer to Metadata: who answered, the controller it names, the brokers and the topics.</summary>
-public sealed record ClusterMetadata(int AnsweredBy, int ControllerId, IReadOnlyList<(int Id, string Address)> Brokers, IReadOnlyList<string> Topics);
+/// <summary>One node's answer to Metadata: who answered, the controller it names, the brokers, and each topic's
+/// partition leaders in partition order.</summary>
+public sealed record ClusterMetadata(int AnsweredBy, int ControllerId, IReadOnlyList<(int Id, string Address)> Brokers, IReadOnlyDictionary<string, int[]> Leaders);

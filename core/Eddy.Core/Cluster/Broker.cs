@@ -56,9 +56,17 @@ public sealed class Broker
         }
         catch
         {
-            await table.Reconciler.CloseAllAsync();
-            await controller.StopAsync();
-            await table.CloseAsync(group);
+            try
+            {
+                await table.DetachAsync(group);
+                await table.Reconciler.CloseAllAsync();
+                await controller.StopAsync();
+                await table.CloseAsync(group);
+            }
+            catch (Exception cleanup) when (cleanup is not OutOfMemoryException)
+            {
+                Log.Warn(Subsystem, $"after a failed start, closing failed too: {cleanup.Message}");
+            }
             throw;
         }
     }
@@ -84,10 +92,11 @@ public sealed class Broker
         return new Broker(group, options, controller, table, partitions);
     }
 
-    /// <summary>Flushes and closes every partition and the metadata store, then stops the controller. After the Kafka
-    /// server stopped.</summary>
+    /// <summary>Stops following the controller, flushes and closes every partition and the metadata store, then stops
+    /// the controller. After the Kafka server stopped.</summary>
     public async Task StopAsync()
     {
+        await Table.DetachAsync(Group);
         await Partitions.CloseAllAsync();
         await Table.CloseAsync(Group);
         await Controller.StopAsync();

@@ -46,6 +46,18 @@ public sealed partial class TopicTable
         });
     }
 
+    /// <summary>Stops following the controller and waits for the step in progress. Called from outside the shards,
+    /// before the partitions close.</summary>
+    internal async Task DetachAsync(ShardGroup group)
+    {
+        var reconciling = await group.InvokeAsync(ControllerShard, () =>
+        {
+            _attached = false;
+            return _reconciling ?? Task.CompletedTask;
+        });
+        await reconciling;
+    }
+
     /// <summary>The controller applied through <paramref name="index"/>; shard 0.</summary>
     private void OnApplied(ClusterView view, long index)
     {
@@ -174,19 +186,24 @@ public sealed partial class TopicTable
         return count;
     }
 
-    /// <summary>Creates the offsets topic when the cluster has none (the first node to ask wins; the others find it).
-    /// Called from outside the shards, at start.</summary>
+    /// <summary>Creates the offsets topic when the cluster has none (the first node to ask wins; the others find it),
+    /// and waits until this node has it. Called from outside the shards, at start.</summary>
     internal async Task EnsureOffsetsTopicAsync(ShardGroup group)
     {
         var result = await group.InvokeAsync(ControllerShard, async () =>
         {
-            if (_topics.TryGet(OffsetsTopic, out var existing))
+            if (!_controller.View.Topics.ContainsKey(OffsetsTopic))
             {
-                return TopicResult.Ok(existing);
+                var created = await CreateOnControllerAsync(new TopicSpec(OffsetsTopic, Options.OffsetsPartitions, 1,
+                    new Dictionary<string, string> { [TopicConfigs.CleanupPolicy] = "compact" }), validateOnly: false, isInternal: true);
+                if (!created.IsOk && created.Error != Errors.KafkaErrors.TopicAlreadyExists)
+                {
+                    return created;
+                }
             }
-            var created = await CreateOnControllerAsync(new TopicSpec(OffsetsTopic, Options.OffsetsPartitions, 1,
-                new Dictionary<string, string> { [TopicConfigs.CleanupPolicy] = "compact" }), validateOnly: false, isInternal: true);
-            return _topics.TryGet(OffsetsTopic, out var now) ? TopicResult.Ok(now) : created;
+            // Another node's creation may be applied here but not yet reflected in the table.
+            await WaitReconciledAsync(_controller.AppliedIndex);
+            return _topics.TryGet(OffsetsTopic, out var now) ? TopicResult.Ok(now) : TopicResult.Fail(Errors.KafkaErrors.UnknownTopicOrPartition, "not reflected here");
         });
         if (!result.IsOk)
         {

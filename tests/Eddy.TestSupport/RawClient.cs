@@ -4,10 +4,10 @@ using System.Net.Sockets;
 using Eddy.Kafka.Protocol;
 using Eddy.Kafka.Protocol.Messages;
 
-namespace Eddy.Broker.Tests;
+namespace Eddy.TestSupport;
 
 /// <summary>A plain socket that speaks Kafka frames, so tests control every byte the broker sees.</summary>
-internal sealed class RawClient : IDisposable
+public sealed class RawClient : IDisposable
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
     private readonly Socket _socket = new(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
