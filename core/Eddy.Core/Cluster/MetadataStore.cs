@@ -19,9 +19,6 @@ internal sealed class MetadataStore : IAsyncDisposable
 
     private MetadataStore(KvStore store) => _store = store;
 
-    /// <summary>The kvstore itself, for the producer id allocator's key (producers/next-id-block).</summary>
-    public KvStore Store => _store;
-
     public static async ValueTask<MetadataStore> OpenAsync(string directory)
     {
         await Shard.Current!.Files.CreateDirectoryAsync(directory);

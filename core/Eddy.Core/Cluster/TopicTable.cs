@@ -56,7 +56,7 @@ public sealed partial class TopicTable : IStartOffsetStore
     /// when it forms the cluster.</summary>
     internal string? StoredClusterId { get; private set; }
 
-    /// <summary>Producer ids for InitProducerId, reserved in blocks in the metadata store (shard 0).</summary>
+    /// <summary>Producer ids for InitProducerId, reserved in blocks through the controller (shard 0).</summary>
     public ProducerIdAllocator ProducerIds { get; private set; } = null!;
 
     /// <summary>Opens the metadata store on shard 0 and raises the leader epoch. The topics come from the controller
@@ -67,11 +67,19 @@ public sealed partial class TopicTable : IStartOffsetStore
         await group.InvokeAsync(ControllerShard, async () =>
         {
             table._store = await MetadataStore.OpenAsync(Path.Combine(options.DataDirectory, "controller"));
-            table.ProducerIds = new ProducerIdAllocator(table._store.Store);
+            table.ProducerIds = new ProducerIdAllocator(table.ReserveProducerIdsAsync);
             table.StoredClusterId = table._store.StoredClusterId;
             table.LeaderEpoch = await table._store.NextLeaderEpochAsync();
         });
         return table;
+    }
+
+    /// <summary>Has the controller reserve this node's next block of <paramref name="count"/> producer ids. Shard 0.</summary>
+    private async ValueTask<long> ReserveProducerIdsAsync(int count)
+    {
+        await _controller.ExecuteAsync(ControllerCommand.ReserveProducerIds(NodeId, count));
+        // This node reserves one block at a time (the allocator's gate), so the block recorded for it is the new one.
+        return _controller.View.ProducerIdBlocks[NodeId];
     }
 
     /// <summary>Raises the leader epoch to <paramref name="epoch"/>, durably, before the table is published. Called from

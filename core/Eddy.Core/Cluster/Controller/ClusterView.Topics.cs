@@ -107,14 +107,14 @@ public sealed partial class ClusterView
     private ClusterView With(TopicInfo topic, long nextRevision)
     {
         var topics = new Dictionary<string, TopicInfo>(Topics, StringComparer.Ordinal) { [topic.Name] = topic };
-        return new ClusterView(ClusterId, Brokers, topics.ToFrozenDictionary(StringComparer.Ordinal), nextRevision);
+        return new ClusterView(ClusterId, Brokers, topics.ToFrozenDictionary(StringComparer.Ordinal), nextRevision, NextProducerId, ProducerIdBlocks);
     }
 
     private ClusterView Without(string name)
     {
         var topics = new Dictionary<string, TopicInfo>(Topics, StringComparer.Ordinal);
         topics.Remove(name);
-        return new ClusterView(ClusterId, Brokers, topics.ToFrozenDictionary(StringComparer.Ordinal), NextRevision);
+        return new ClusterView(ClusterId, Brokers, topics.ToFrozenDictionary(StringComparer.Ordinal), NextRevision, NextProducerId, ProducerIdBlocks);
     }
 
     private static TopicInfo DecodeTopic(byte[] record)

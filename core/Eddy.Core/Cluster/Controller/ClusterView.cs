@@ -15,15 +15,24 @@ public sealed partial class ClusterView
     /// <summary>Brokers a cluster may have; bounds a snapshot's count before it allocates.</summary>
     public const int MaxBrokers = 1024;
 
-    public static readonly ClusterView Empty = new("", [], FrozenDictionary<string, TopicInfo>.Empty, 1);
+    public static readonly ClusterView Empty = new("", [], FrozenDictionary<string, TopicInfo>.Empty, 1, 0, FrozenDictionary<int, long>.Empty);
 
-    public ClusterView(string clusterId, IReadOnlyList<BrokerInfo> brokers, FrozenDictionary<string, TopicInfo> topics, long nextRevision)
+    public ClusterView(string clusterId, IReadOnlyList<BrokerInfo> brokers, FrozenDictionary<string, TopicInfo> topics, long nextRevision,
+        long nextProducerId, FrozenDictionary<int, long> producerIdBlocks)
     {
         ClusterId = clusterId;
         Brokers = brokers;
         Topics = topics;
         NextRevision = nextRevision;
+        NextProducerId = nextProducerId;
+        ProducerIdBlocks = producerIdBlocks;
     }
+
+    /// <summary>The first producer id no node has reserved yet.</summary>
+    public long NextProducerId { get; }
+
+    /// <summary>Each node's last reserved block of producer ids: its first id (the block's size is the node's to know).</summary>
+    public FrozenDictionary<int, long> ProducerIdBlocks { get; }
 
     /// <summary>Empty until the cluster has formed.</summary>
     public string ClusterId { get; }
@@ -57,15 +66,18 @@ public sealed partial class ClusterView
         switch (command.Type)
         {
             case ControllerCommandType.CreateCluster when ClusterId.Length == 0:
-                return new ClusterView(command.ClusterId, Brokers, Topics, NextRevision);
+                return new ClusterView(command.ClusterId, Brokers, Topics, NextRevision, NextProducerId, ProducerIdBlocks);
             case ControllerCommandType.RegisterBroker when Broker(command.Broker!.NodeId) != command.Broker && Brokers.Count < MaxBrokers:
                 var brokers = Brokers.Where(b => b.NodeId != command.Broker.NodeId).Append(command.Broker).OrderBy(b => b.NodeId).ToArray();
-                return new ClusterView(ClusterId, brokers, Topics, NextRevision);
+                return new ClusterView(ClusterId, brokers, Topics, NextRevision, NextProducerId, ProducerIdBlocks);
             case ControllerCommandType.CreateTopic:
             case ControllerCommandType.DeleteTopic:
             case ControllerCommandType.CreatePartitions:
             case ControllerCommandType.AlterTopicConfigs:
                 return ApplyTopicChange(command.Type, command.Topic!, voters);
+            case ControllerCommandType.ReserveProducerIds when NextProducerId <= long.MaxValue - command.Count:
+                var blocks = new Dictionary<int, long>(ProducerIdBlocks) { [command.NodeId] = NextProducerId };
+                return new ClusterView(ClusterId, Brokers, Topics, NextRevision, NextProducerId + command.Count, blocks.ToFrozenDictionary());
             default:
                 return this;
         }
@@ -82,6 +94,13 @@ public sealed partial class ClusterView
             broker.Write(writer);
         }
         writer.WriteInt64(NextRevision);
+        writer.WriteInt64(NextProducerId);
+        writer.WriteInt32(ProducerIdBlocks.Count);
+        foreach (var (node, first) in ProducerIdBlocks.OrderBy(b => b.Key))
+        {
+            writer.WriteInt32(node);
+            writer.WriteInt64(first);
+        }
         writer.WriteInt32(Topics.Count);
         foreach (var topic in Topics.Values.OrderBy(t => t.Name, StringComparer.Ordinal))
         {
@@ -111,6 +130,13 @@ public sealed partial class ClusterView
             brokers[i] = BrokerInfo.Read(ref reader);
         }
         long nextRevision = reader.ReadInt64();
+        long nextProducerId = reader.ReadInt64();
+        int blockCount = reader.ReadCount(12);
+        var blocks = new Dictionary<int, long>(blockCount);
+        for (int i = 0; i < blockCount; i++)
+        {
+            blocks[reader.ReadInt32()] = reader.ReadInt64();
+        }
         int topicCount = reader.ReadCount(4);
         var topics = new List<TopicInfo>(topicCount);
         for (int i = 0; i < topicCount; i++)
@@ -118,6 +144,6 @@ public sealed partial class ClusterView
             topics.Add(DecodeTopic(reader.ReadBytes()));
         }
         reader.End();
-        return new ClusterView(clusterId, brokers, topics.ToFrozenDictionary(t => t.Name, StringComparer.Ordinal), nextRevision);
+        return new ClusterView(clusterId, brokers, topics.ToFrozenDictionary(t => t.Name, StringComparer.Ordinal), nextRevision, nextProducerId, blocks.ToFrozenDictionary());
     }
 }

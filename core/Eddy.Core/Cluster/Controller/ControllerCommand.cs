@@ -23,6 +23,10 @@ public enum ControllerCommandType : byte
 
     /// <summary>The topic of that name and id gets the given config overrides in place of its old ones.</summary>
     AlterTopicConfigs = 6,
+
+    /// <summary>A node reserves the next block of producer ids (of the given size) for InitProducerId: blocks are
+    /// cluster-wide, so no two nodes ever hand out the same id.</summary>
+    ReserveProducerIds = 7,
 }
 
 /// <summary>
@@ -30,8 +34,11 @@ public enum ControllerCommandType : byte
 /// Encoded as a type byte, a version byte (0) and the type's fields; a command this version does not know is skipped
 /// by every node of this version alike, with an error logged.
 /// </summary>
-public readonly record struct ControllerCommand(ControllerCommandType Type, string ClusterId, BrokerInfo? Broker, TopicInfo? Topic)
+public readonly record struct ControllerCommand(ControllerCommandType Type, string ClusterId, BrokerInfo? Broker, TopicInfo? Topic, int NodeId = 0, int Count = 0)
 {
+    /// <summary>The largest producer id block one command reserves.</summary>
+    public const int MaxProducerIdBlock = 1_000_000;
+
     private const byte Version = 0;
 
     public static ControllerCommand CreateCluster(string clusterId) => new(ControllerCommandType.CreateCluster, clusterId, null, null);
@@ -41,6 +48,8 @@ public readonly record struct ControllerCommand(ControllerCommandType Type, stri
     /// <summary>A topic command: <paramref name="topic"/> names the topic (name and id) and carries what the command
     /// sets (the new topic, the new partition count, the new configs).</summary>
     public static ControllerCommand ForTopic(ControllerCommandType type, TopicInfo topic) => new(type, "", null, topic);
+
+    public static ControllerCommand ReserveProducerIds(int nodeId, int count) => new(ControllerCommandType.ReserveProducerIds, "", null, null, nodeId, count);
 
     public byte[] Encode()
     {
@@ -57,6 +66,10 @@ public readonly record struct ControllerCommand(ControllerCommandType Type, stri
                 break;
             case ControllerCommandType.CreateTopic or ControllerCommandType.DeleteTopic or ControllerCommandType.CreatePartitions or ControllerCommandType.AlterTopicConfigs:
                 writer.WriteBytes(TopicRecord.Encode(Topic!));
+                break;
+            case ControllerCommandType.ReserveProducerIds:
+                writer.WriteInt32(NodeId);
+                writer.WriteInt32(Count);
                 break;
             default:
                 throw new InvalidOperationException($"unknown controller command {Type}");
@@ -80,10 +93,22 @@ public readonly record struct ControllerCommand(ControllerCommandType Type, stri
             ControllerCommandType.RegisterBroker => RegisterBroker(BrokerInfo.Read(ref reader)),
             ControllerCommandType.CreateTopic or ControllerCommandType.DeleteTopic or ControllerCommandType.CreatePartitions or ControllerCommandType.AlterTopicConfigs
                 => ForTopic(type, ReadTopic(reader.ReadBytes())),
+            ControllerCommandType.ReserveProducerIds => ReadReservation(ref reader),
             _ => throw new RpcFormatException($"unknown controller command type {(byte)type}"),
         };
         reader.End();
         return command;
+    }
+
+    private static ControllerCommand ReadReservation(ref RpcReader reader)
+    {
+        int node = reader.ReadInt32();
+        int count = reader.ReadInt32();
+        if (node <= 0 || count is <= 0 or > MaxProducerIdBlock)
+        {
+            throw new RpcFormatException($"a reservation of {count} producer ids for node {node} is not valid");
+        }
+        return ReserveProducerIds(node, count);
     }
 
     private static TopicInfo ReadTopic(byte[] record)

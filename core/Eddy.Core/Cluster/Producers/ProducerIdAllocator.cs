@@ -4,34 +4,30 @@ using Eddy.Storage;
 namespace Eddy.Cluster.Producers;
 
 /// <summary>
-/// Hands out producer ids that are never reused, also across restarts: ids are reserved in blocks (1000 by default,
-/// as Kafka's producer id manager does), and the end of the reserved range is made durable in a
-/// <see cref="KvStore"/> before any id from the block is handed out. A restart continues after the last reserved
-/// block, so the unused rest of it is skipped, never repeated. Lives on the kvstore's shard (shard 0 on a node);
-/// other shards reach it with <see cref="Smp.SubmitTo{T}(int, Func{ValueTask{T}})"/>.
+/// Hands out producer ids that are never reused, on any node, also across restarts: ids come in blocks (1000 by
+/// default, as Kafka's producer id manager reserves them) that the controller reserves for this node in its log, so a
+/// block is durable and no other node's before any id from it is handed out. A restart reserves a new block, so the
+/// unused rest of the last one is skipped, never repeated. Lives on the controller's shard (shard 0 on a node); other
+/// shards reach it with <see cref="Smp.SubmitTo{T}(int, Func{ValueTask{T}})"/>.
 /// </summary>
 public sealed class ProducerIdAllocator
 {
-    /// <summary>The kvstore key holding the first id not yet reserved.</summary>
-    public const string ReservedEndKey = "producers/next-id-block";
-
     public const int DefaultBlockSize = 1000;
 
-    private readonly KvStore _store;
+    private readonly Func<int, ValueTask<long>> _reserve;
     private readonly AsyncGate _gate = new();
     private readonly Shard _shard;
     private long _next;
     private long _reservedEnd;
 
-    /// <summary>Created on the store's shard, after the store is open (its state is in memory, so this does no I/O).</summary>
-    public ProducerIdAllocator(KvStore store, int blockSize = DefaultBlockSize)
+    /// <param name="reserve">Reserves a block of the given size and returns its first id; durable when it completes.</param>
+    /// <param name="blockSize">Ids per reservation.</param>
+    public ProducerIdAllocator(Func<int, ValueTask<long>> reserve, int blockSize = DefaultBlockSize)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(blockSize, 1);
-        _shard = Shard.Current ?? throw new InvalidOperationException("the producer id allocator is created on its kvstore's shard");
-        _store = store;
+        _shard = Shard.Current ?? throw new InvalidOperationException("the producer id allocator is created on the shard it runs on");
+        _reserve = reserve;
         BlockSize = blockSize;
-        _reservedEnd = store.TryGetInt64(ReservedEndKey, out long end) ? end : 0;
-        _next = _reservedEnd;
     }
 
     /// <summary>The shard this allocator runs on.</summary>
@@ -39,7 +35,7 @@ public sealed class ProducerIdAllocator
 
     public int BlockSize { get; }
 
-    /// <summary>The next id; durable before it is returned. Runs on <see cref="ShardId"/>.</summary>
+    /// <summary>The next id; its block is durable before it is returned. Runs on <see cref="ShardId"/>.</summary>
     public async ValueTask<long> AllocateAsync()
     {
         _shard.AssertCurrent();
@@ -53,13 +49,13 @@ public sealed class ProducerIdAllocator
         {
             if (_next >= _reservedEnd)
             {
-                if (_reservedEnd > long.MaxValue - BlockSize)
+                long first = await _reserve(BlockSize);
+                if (first < 0 || first > long.MaxValue - BlockSize)
                 {
                     throw new InvalidOperationException("producer ids are exhausted");
                 }
-                long end = _reservedEnd + BlockSize;
-                await _store.PutInt64Async(ReservedEndKey, end);
-                _reservedEnd = end;
+                _next = first;
+                _reservedEnd = first + BlockSize;
             }
             return _next++;
         }

@@ -1,0 +1,101 @@
+using Eddy.Cluster;
+
+namespace Eddy.Cluster.Tests;
+
+/// <summary>
+/// The controller's state machine on its own: commands applied in log order give the same view on every node
+/// (placement included), repeated or stale commands change nothing, a snapshot reads back as the view it was taken
+/// from, and producer id blocks never overlap.
+/// </summary>
+public class ClusterViewTests
+{
+    private static readonly int[] Voters = [1, 2, 3];
+
+    private static TopicInfo Topic(string name, int partitions, Guid? id = null)
+        => new(name, id ?? Guid.NewGuid(), partitions, 1, new Dictionary<string, string>(), 0, false);
+
+    private static ClusterView Formed()
+        => ClusterView.Empty.Apply(ControllerCommand.CreateCluster("c0ffee00-0000-4000-8000-000000000001"), Voters);
+
+    private static ClusterView Create(ClusterView view, TopicInfo topic) => view.Apply(ControllerCommand.ForTopic(ControllerCommandType.CreateTopic, topic), Voters);
+
+    [Fact]
+    public void TheSameCommandsGiveTheSamePlacementAndSpreadItEvenly()
+    {
+        var topics = Enumerable.Range(0, 20).Select(i => Topic($"t{i}", 1 + i % 7)).ToList();
+        var first = topics.Aggregate(Formed(), Create);
+        var second = topics.Aggregate(Formed(), Create);
+        foreach (var topic in topics)
+        {
+            Assert.Equal(first.Topics[topic.Name].Replicas.Select(r => r[0]), second.Topics[topic.Name].Replicas.Select(r => r[0]));
+        }
+        var led = first.Topics.Values.SelectMany(t => Enumerable.Range(0, t.PartitionCount).Select(t.LeaderOf)).GroupBy(n => n).ToDictionary(g => g.Key, g => g.Count());
+        Assert.Equal(Voters, led.Keys.Order());
+        Assert.True(led.Values.Max() - led.Values.Min() <= 1, string.Join(',', led));
+        Assert.Equal(21, first.NextRevision); // one revision per creation
+    }
+
+    [Fact]
+    public void ACreateForATakenNameAndChangesToAnotherIncarnationChangeNothing()
+    {
+        var topic = Topic("orders", 3);
+        var view = Create(Formed(), topic);
+        Assert.Same(view, Create(view, Topic("orders", 5)));
+        var withUnderscore = Create(view, Topic("ord_ers", 1));
+        Assert.Same(withUnderscore, Create(withUnderscore, Topic("ord.ers", 1))); // metric names would collide
+        // Another incarnation's id (the topic was deleted and created again meanwhile) touches nothing.
+        Assert.Same(view, view.Apply(ControllerCommand.ForTopic(ControllerCommandType.DeleteTopic, Topic("orders", 3)), Voters));
+
+        var grown = view.Apply(ControllerCommand.ForTopic(ControllerCommandType.CreatePartitions, view.Topics["orders"] with { PartitionCount = 6 }), Voters);
+        Assert.Equal(6, grown.Topics["orders"].PartitionCount);
+        Assert.Equal(view.Topics["orders"].Replicas.Take(3).Select(r => r[0]), grown.Topics["orders"].Replicas.Take(3).Select(r => r[0]));
+        Assert.Same(grown, grown.Apply(ControllerCommand.ForTopic(ControllerCommandType.CreatePartitions, view.Topics["orders"] with { PartitionCount = 4 }), Voters));
+
+        var deleted = grown.Apply(ControllerCommand.ForTopic(ControllerCommandType.DeleteTopic, topic), Voters);
+        Assert.False(deleted.Topics.ContainsKey("orders"));
+        Assert.Same(deleted, deleted.Apply(ControllerCommand.ForTopic(ControllerCommandType.DeleteTopic, topic), Voters));
+    }
+
+    [Fact]
+    public void ASnapshotReadsBackAsTheViewItWasTakenFrom()
+    {
+        var view = Create(Formed(), Topic("events", 4) with { Configs = new Dictionary<string, string> { ["cleanup.policy"] = "compact" } })
+            .Apply(ControllerCommand.RegisterBroker(new BrokerInfo(2, "b2.example", 9092, "b2.example", 33145, "rack-b", 4, 3)), Voters)
+            .Apply(ControllerCommand.ReserveProducerIds(2, 1000), Voters);
+        var back = ClusterView.Decode(view.Encode());
+        Assert.Equal(view.ClusterId, back.ClusterId);
+        Assert.Equal(view.Brokers, back.Brokers);
+        Assert.Equal((view.NextRevision, view.NextProducerId), (back.NextRevision, back.NextProducerId));
+        Assert.Equal(view.ProducerIdBlocks, back.ProducerIdBlocks);
+        var (was, now) = (view.Topics["events"], back.Topics["events"]);
+        Assert.Equal((was.Id, was.PartitionCount, was.Revision, was.Config("cleanup.policy")), (now.Id, now.PartitionCount, now.Revision, now.Config("cleanup.policy")));
+        Assert.Equal(was.Replicas.Select(r => r[0]), now.Replicas.Select(r => r[0]));
+        Assert.Throws<Rpc.RpcFormatException>(() => ClusterView.Decode(view.Encode().AsSpan(0, 20)));
+    }
+
+    [Fact]
+    public void ProducerIdBlocksOfDifferentNodesNeverOverlap()
+    {
+        var view = Formed();
+        var blocks = new List<(long First, int Size)>();
+        foreach (var (node, size) in new[] { (1, 1000), (2, 1000), (1, 500), (3, 7), (2, 1000) })
+        {
+            view = view.Apply(ControllerCommand.ReserveProducerIds(node, size), Voters);
+            blocks.Add((view.ProducerIdBlocks[node], size));
+        }
+        var ids = blocks.SelectMany(b => Enumerable.Range(0, b.Size).Select(i => b.First + i)).ToList();
+        Assert.Equal(ids.Count, ids.Distinct().Count());
+        Assert.Equal(ids.Count, view.NextProducerId);
+    }
+
+    [Fact]
+    public void ACommandOfAnotherVersionOrDamagedIsRefusedNotMisread()
+    {
+        var bytes = ControllerCommand.ReserveProducerIds(1, 10).Encode();
+        var future = (byte[])bytes.Clone();
+        future[1] = 9; // a version this node does not read
+        Assert.Throws<Rpc.RpcFormatException>(() => ControllerCommand.Decode(future));
+        Assert.Throws<Rpc.RpcFormatException>(() => ControllerCommand.Decode(bytes.AsSpan(0, bytes.Length - 1)));
+        Assert.Equal(ControllerCommand.ReserveProducerIds(1, 10), ControllerCommand.Decode(bytes));
+    }
+}
