@@ -116,7 +116,9 @@ public sealed class IdempotentProducerTests(ITestOutputHelper output) : IDisposa
             int resentWritten = 0;
             for (int kill = 1; kill <= 3 && resentWritten == 0; kill++)
             {
-                await UntilAsync(() => reports.Count >= 3000 * kill, "deliveries before the kill");
+                // 3000 more deliveries since the last restart: the stream is flowing again, not still catching up.
+                int since = reports.Count;
+                await UntilAsync(() => reports.Count >= since + 3000, "deliveries before the kill");
                 eddy.Signal(9);
                 await eddy.WaitForExitAsync();
                 eddy.Dispose();

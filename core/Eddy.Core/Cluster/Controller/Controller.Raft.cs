@@ -32,8 +32,11 @@ public sealed partial class Controller
     /// had before it stopped, without waiting for a leader. Called from outside the shards.</summary>
     public Task WaitReplayedAsync() => _replayed.Task;
 
+    private long _startedNanos;
+
     private async ValueTask StartOnShardAsync()
     {
+        _startedNanos = Runtime.Shard.Current!.Clock.NowNanos;
         if (_store.NodeId == 0)
         {
             await _store.PutNodeIdAsync(_identity.NodeId);
@@ -77,6 +80,8 @@ public sealed partial class Controller
 
     private ValueTask StopOnShardAsync()
     {
+        var shard = Runtime.Shard.Current!;
+        Log.Info(Subsystem, $"stopping: sent {_links.FramesSent} RPC frames to other nodes in {(shard.Clock.NowNanos - _startedNanos) / 1e9:0.0} s");
         _stopped = true;
         _tick.Cancel();
         _links.Dispose();
