@@ -8,33 +8,45 @@ namespace Eddy.TestSupport;
 /// <summary>
 /// Several `eddy` processes on loopback forming one cluster: each node has its own data directory, Kafka port and RPC
 /// port, and all are started with the same --seeds. Nodes can be killed, stopped and started again on the same
-/// directory and ports. <see cref="MetadataAsync"/> asks one node (and only it) for Metadata with kcat.
+/// directory and ports. <see cref="MetadataAsync"/> asks one node (and only it) for Metadata with kcat. With
+/// <see cref="StartInNamespacesAsync"/>, each node runs in a network namespace of its own (<see cref="NetworkNamespaces"/>),
+/// on Eddy's default ports at its own address, so a test can cut a node's link.
 /// </summary>
 public sealed class EddyCluster : IAsyncDisposable
 {
+    private static readonly int[] DefaultPorts = [9092, 33145];
+
     private readonly string _root = Path.Combine(Path.GetTempPath(), $"eddy-cluster-{Guid.NewGuid():N}");
     private readonly string[] _extraArgs;
 
-    private EddyCluster(int size, string[] extraArgs)
+    private EddyCluster(int size, string[] extraArgs, NetworkNamespaces? namespaces)
     {
         _extraArgs = extraArgs;
-        var ports = FreePorts(2 * size);
-        Nodes = [.. Enumerable.Range(1, size).Select(id => new Node(id, ports[2 * (id - 1)], ports[2 * (id - 1) + 1], Path.Combine(_root, $"node{id}")))];
-        Seeds = string.Join(',', Nodes.Select(n => $"127.0.0.1:{n.RpcPort}"));
+        Namespaces = namespaces;
+        // In namespaces every node has the ports to itself, so it listens where Eddy listens by default.
+        var ports = namespaces is null ? FreePorts(2 * size) : [.. Enumerable.Repeat(DefaultPorts, size).SelectMany(p => p)];
+        Nodes = [.. Enumerable.Range(1, size).Select(id => new Node(id, namespaces?.Address(id) ?? "127.0.0.1", ports[2 * (id - 1)], ports[2 * (id - 1) + 1],
+            Path.Combine(_root, $"node{id}"), namespaces?.Launcher(id)))];
+        Seeds = string.Join(',', Nodes.Select(n => $"{n.Address}:{n.RpcPort}"));
     }
 
-    public sealed class Node(int id, int kafkaPort, int rpcPort, string dataDirectory)
+    public sealed class Node(int id, string address, int kafkaPort, int rpcPort, string dataDirectory, string[]? launcher)
     {
         public int Id { get; } = id;
+        public string Address { get; } = address;
         public int KafkaPort { get; } = kafkaPort;
         public int RpcPort { get; } = rpcPort;
         public string DataDirectory { get; } = dataDirectory;
-        public string Bootstrap => $"127.0.0.1:{KafkaPort}";
+        internal string[]? Launcher { get; } = launcher;
+        public string Bootstrap => $"{Address}:{KafkaPort}";
         public EddyProcess? Process { get; internal set; }
         public bool IsRunning => Process is { HasExited: false };
     }
 
     public IReadOnlyList<Node> Nodes { get; }
+
+    /// <summary>The nodes' network namespaces, when they run in some.</summary>
+    public NetworkNamespaces? Namespaces { get; }
 
     public string Seeds { get; }
 
@@ -45,9 +57,14 @@ public sealed class EddyCluster : IAsyncDisposable
 
     /// <summary>Starts <paramref name="size"/> nodes at once (each listed in --seeds) and waits until each listens for
     /// Kafka, which it does once the cluster has formed.</summary>
-    public static async Task<EddyCluster> StartAsync(int size, params string[] extraArgs)
+    public static Task<EddyCluster> StartAsync(int size, params string[] extraArgs) => StartAsync(new EddyCluster(size, extraArgs, null));
+
+    /// <summary>As <see cref="StartAsync(int, string[])"/>, each node in a network namespace of its own.</summary>
+    public static Task<EddyCluster> StartInNamespacesAsync(int size, params string[] extraArgs)
+        => StartAsync(new EddyCluster(size, extraArgs, new NetworkNamespaces(size)));
+
+    private static async Task<EddyCluster> StartAsync(EddyCluster cluster)
     {
-        var cluster = new EddyCluster(size, extraArgs);
         try
         {
             await Task.WhenAll(cluster.Nodes.Select(n => cluster.StartNodeAsync(n.Id)));
@@ -67,7 +84,7 @@ public sealed class EddyCluster : IAsyncDisposable
         Assert.False(node.IsRunning, $"node {id} is already running");
         node.Process?.Dispose();
         node.Process = await EddyProcess.StartAsync(["--smp", "1", "--data-dir", node.DataDirectory, "--kafka-addr", node.Bootstrap,
-            "--rpc-addr", $"127.0.0.1:{node.RpcPort}", "--seeds", Seeds, .. _extraArgs]);
+            "--rpc-addr", $"{node.Address}:{node.RpcPort}", "--seeds", Seeds, .. _extraArgs], node.Launcher);
     }
 
     /// <summary>SIGKILL: the node stops at once, as in a crash.</summary>
@@ -138,6 +155,7 @@ public sealed class EddyCluster : IAsyncDisposable
         {
             node.Process?.Dispose();
         }
+        Namespaces?.Dispose();
         await Task.Yield();
         if (Directory.Exists(_root))
         {

@@ -26,9 +26,19 @@ public sealed partial class EddyProcess : IDisposable
     /// <param name="args">eddy's arguments, a command first.</param>
     /// <param name="environment">Variables to set for eddy (on top of this process's).</param>
     /// <param name="workingDirectory">eddy's working directory; default: this process's.</param>
-    public EddyProcess(string[] args, IReadOnlyDictionary<string, string>? environment, string? workingDirectory)
+    /// <param name="launcher">A command that runs eddy for us, with its arguments (`ip netns exec NAME`); it must exec
+    /// in place so that signals reach eddy. Default: none.</param>
+    public EddyProcess(string[] args, IReadOnlyDictionary<string, string>? environment, string? workingDirectory, string[]? launcher = null)
     {
-        var info = new ProcessStartInfo("env") { RedirectStandardOutput = true, RedirectStandardError = true };
+        var info = new ProcessStartInfo(launcher?[0] ?? "env") { RedirectStandardOutput = true, RedirectStandardError = true };
+        if (launcher is not null)
+        {
+            foreach (string a in launcher.Skip(1))
+            {
+                info.ArgumentList.Add(a);
+            }
+            info.ArgumentList.Add("env");
+        }
         foreach (var (name, value) in environment ?? new Dictionary<string, string>())
         {
             info.Environment[name] = value;
@@ -51,11 +61,13 @@ public sealed partial class EddyProcess : IDisposable
         _process.BeginErrorReadLine();
     }
 
-    /// <summary>The Kafka port, once <see cref="StartAsync"/> has seen eddy say where it listens.</summary>
+    /// <summary>The Kafka listener's address and port, once <see cref="StartAsync"/> has seen eddy say where it listens.</summary>
+    public string Address { get; private set; } = "127.0.0.1";
+
     public int Port { get; private set; }
     public string AdvertisedHost { get; private set; } = "";
     public int AdvertisedPort { get; private set; }
-    public string Bootstrap => $"127.0.0.1:{Port}";
+    public string Bootstrap => $"{Address}:{Port}";
     public int Id => _process.Id;
     public bool HasExited => _process.HasExited;
     public int ExitCode => _process.ExitCode;
@@ -72,7 +84,7 @@ public sealed partial class EddyProcess : IDisposable
         }
     }
 
-    [GeneratedRegex(@"kafka: listening on 127\.0\.0\.1:(\d+), advertised as ([^:\s]+):(\d+)")]
+    [GeneratedRegex(@"kafka: listening on ([^:\s]+):(\d+), advertised as ([^:\s]+):(\d+)")]
     private static partial Regex Listening();
 
     /// <summary>
@@ -80,11 +92,14 @@ public sealed partial class EddyProcess : IDisposable
     /// it listens. Starting again with the same
     /// --data-dir (and --kafka-addr on the old <see cref="Port"/>, for clients that must find it) is a restart.
     /// </summary>
-    public static async Task<EddyProcess> StartAsync(params string[] args)
+    public static Task<EddyProcess> StartAsync(params string[] args) => StartAsync(args, launcher: null);
+
+    /// <summary>As <see cref="StartAsync(string[])"/>, through <paramref name="launcher"/> (see the constructor).</summary>
+    public static async Task<EddyProcess> StartAsync(string[] args, string[]? launcher)
     {
         // Nodes of different tests run side by side: unless a test places it, RPC listens on an ephemeral port.
         string[] rpc = args.Any(a => a.StartsWith("--rpc-addr", StringComparison.Ordinal)) ? [] : ["--rpc-addr", "127.0.0.1:0"];
-        var eddy = new EddyProcess(["start", .. rpc, .. args]);
+        var eddy = new EddyProcess(["start", .. rpc, .. args], environment: null, workingDirectory: null, launcher);
         var deadline = DateTime.UtcNow + Timeout;
         Match match;
         while (!(match = Listening().Match(eddy.Output)).Success)
@@ -97,9 +112,10 @@ public sealed partial class EddyProcess : IDisposable
             }
             await Task.Delay(20);
         }
-        eddy.Port = int.Parse(match.Groups[1].Value);
-        eddy.AdvertisedHost = match.Groups[2].Value;
-        eddy.AdvertisedPort = int.Parse(match.Groups[3].Value);
+        eddy.Address = match.Groups[1].Value;
+        eddy.Port = int.Parse(match.Groups[2].Value);
+        eddy.AdvertisedHost = match.Groups[3].Value;
+        eddy.AdvertisedPort = int.Parse(match.Groups[4].Value);
         return eddy;
     }
 

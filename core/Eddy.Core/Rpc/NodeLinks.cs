@@ -8,9 +8,11 @@ namespace Eddy.Rpc;
 /// <summary>
 /// This node's outgoing connections to the other nodes, on the one shard that uses them (the controller's). Raft
 /// frames are queued per node and sent in order over one connection, made when first needed and made again after it
-/// fails, at most every <see cref="RetryInterval"/>. Frames for a node that cannot be reached are dropped: Raft sends
-/// again whatever still matters, and a bounded queue (<see cref="MaxQueuedFrames"/>) keeps a dead node from holding
-/// memory. Calls (<see cref="CallAsync"/>) share the connection.
+/// fails: first after <see cref="RetryInterval"/>, then twice as long after each failure in a row, up to
+/// <see cref="MaxRetryInterval"/>. A connect that takes longer than <see cref="ConnectTimeout"/> (a peer behind a cut
+/// link) counts as failed. Frames for a node that cannot be reached are dropped: Raft sends again whatever still
+/// matters, and a bounded queue (<see cref="MaxQueuedFrames"/>) keeps a dead node from holding memory. Calls
+/// (<see cref="CallAsync"/>) share the connection.
 /// </summary>
 public sealed class NodeLinks : IDisposable
 {
@@ -19,8 +21,14 @@ public sealed class NodeLinks : IDisposable
     /// <summary>Frames waiting for one node; past it the oldest is dropped.</summary>
     public const int MaxQueuedFrames = 256;
 
-    /// <summary>How long after a failed connect the next one to the same node is tried.</summary>
+    /// <summary>How long after a first failed connect the next one to the same node is tried.</summary>
     public static readonly TimeSpan RetryInterval = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>The longest wait between connects to a node that keeps failing.</summary>
+    public static readonly TimeSpan MaxRetryInterval = TimeSpan.FromSeconds(4);
+
+    /// <summary>How long a connect (and its hello) may take.</summary>
+    public static readonly TimeSpan ConnectTimeout = TimeSpan.FromSeconds(1);
 
     private readonly RpcOptions _options;
     private readonly Func<int, IPEndPoint?> _addressOf;
@@ -151,7 +159,14 @@ public sealed class NodeLinks : IDisposable
         link.Connecting = connecting.Task;
         try
         {
-            var peer = await RpcPeer.ConnectAsync(address, _options);
+            var attempt = RpcPeer.ConnectAsync(address, _options).AsTask();
+            if (await Task.WhenAny(attempt, shard.Delay(ConnectTimeout).AsTask()) != attempt)
+            {
+                // The kernel may go on trying for minutes: give up on this attempt, and close it if it ever connects.
+                _ = CloseWhenConnectedAsync(attempt);
+                throw new RpcUnavailableException($"no connection within {ConnectTimeout.TotalSeconds:0.###} s");
+            }
+            var peer = await attempt;
             if (peer.RemoteNodeId != link.Node)
             {
                 peer.Dispose();
@@ -159,6 +174,7 @@ public sealed class NodeLinks : IDisposable
             }
             link.Peer?.Dispose();
             link.Peer = peer;
+            link.Failures = 0;
             if (link.LastError is not null)
             {
                 Log.Info(Subsystem, $"connected to node {link.Node} at {address}");
@@ -182,13 +198,27 @@ public sealed class NodeLinks : IDisposable
     {
         link.Peer?.Dispose();
         link.Peer = null;
-        link.RetryAtNanos = Shard.Current!.Clock.NowNanos + RetryInterval.Ticks * 100;
+        var wait = TimeSpan.FromTicks(Math.Min(MaxRetryInterval.Ticks, RetryInterval.Ticks << Math.Min(link.Failures, 8)));
+        link.Failures++;
+        link.RetryAtNanos = Shard.Current!.Clock.NowNanos + wait.Ticks * 100;
         if (link.LastError is null)
         {
             // One line when a node goes away, not one per retry while it stays away.
-            Log.Warn(Subsystem, $"node {link.Node} unreachable ({reason}); retrying every {RetryInterval.TotalMilliseconds:0} ms");
+            Log.Warn(Subsystem, $"node {link.Node} unreachable ({reason}); retrying, at most every {MaxRetryInterval.TotalSeconds:0} s");
         }
         link.LastError = reason;
+    }
+
+    private static async Task CloseWhenConnectedAsync(Task<RpcPeer> attempt)
+    {
+        try
+        {
+            (await attempt).Dispose();
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // It failed after all: nothing to close.
+        }
     }
 
     public void Dispose()
@@ -210,5 +240,6 @@ public sealed class NodeLinks : IDisposable
         public bool Draining { get; set; }
         public long RetryAtNanos { get; set; }
         public string? LastError { get; set; }
+        public int Failures { get; set; }
     }
 }
