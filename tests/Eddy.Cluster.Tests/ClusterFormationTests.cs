@@ -98,6 +98,65 @@ public sealed partial class ClusterFormationTests(ITestOutputHelper output)
         Assert.Equal(cluster.Nodes.Select(n => n.Id), (await cluster.MetadataAsync(1))!.Brokers.Select(b => b.Id));
     }
 
+    [Fact]
+    public async Task ANodeNotAmongTheSeedsJoinsGetsTheNextIdAndVotes()
+    {
+        await using var cluster = await EddyCluster.StartAsync(3);
+        await EddyCluster.WaitUntilAsync(cluster.AgreesAsync, Settle, "3 nodes agree");
+        var joined = await cluster.JoinNodeAsync();
+        Assert.Contains("as node 4", joined.Process!.Output);
+        await EddyCluster.WaitUntilAsync(cluster.AgreesAsync, Settle, "4 nodes agree");
+        int leader = (await cluster.MetadataAsync(1))!.ControllerId;
+        await cluster[leader].Process!.WaitForOutputAsync("node 4 caught up: it becomes a controller voter");
+        Assert.Equal(ClusterId(cluster, 1), ClusterId(cluster, 4));
+
+        // Four voters: with the leader gone, a majority is three, and node 4 must be one of them.
+        output.WriteLine($"schedule: node 4 joins; SIGKILL controller leader node {leader}; SIGTERM node 4 and start it again");
+        await cluster.KillAsync(leader);
+        await EddyCluster.WaitUntilAsync(async () =>
+        {
+            foreach (var node in cluster.Nodes.Where(n => n.IsRunning))
+            {
+                var seen = await cluster.MetadataAsync(node.Id);
+                if (seen is null || seen.ControllerId <= 0 || seen.ControllerId == leader)
+                {
+                    return false;
+                }
+            }
+            return true;
+        }, Settle, "the three others, node 4 among them, elect a new controller leader");
+
+        // A restarted joiner is who it was.
+        await cluster.StopNodeAsync(4);
+        await cluster.StartNodeAsync(4);
+        Assert.Contains("node 4 up", cluster.Output(4));
+        Assert.DoesNotContain("joined the cluster through seed", cluster.Output(4));
+    }
+
+    [Fact]
+    public async Task ANodeAskingToJoinWithAnIdInUseIsRefused()
+    {
+        await using var cluster = await EddyCluster.StartAsync(3);
+        await EddyCluster.WaitUntilAsync(cluster.AgreesAsync, Settle, "3 nodes agree");
+        string data = Path.Combine(Path.GetTempPath(), $"eddy-join-{Guid.NewGuid():N}");
+        try
+        {
+            using var impostor = new EddyProcess("start", "--smp", "1", "--data-dir", data, "--kafka-addr", "127.0.0.1:0", "--rpc-addr", "127.0.0.1:0",
+                "--seeds", cluster.Seeds, "--node-id", "2");
+            Assert.Equal(1, await impostor.WaitForExitAsync());
+            Assert.Contains("the cluster refused this node", impostor.Output);
+            Assert.Contains("node id 2 belongs to", impostor.Output);
+        }
+        finally
+        {
+            if (Directory.Exists(data))
+            {
+                Directory.Delete(data, recursive: true);
+            }
+        }
+        Assert.True(await cluster.AgreesAsync());
+    }
+
     private static string ClusterId(EddyCluster cluster, int node)
     {
         var match = Formed().Matches(cluster.Output(node));

@@ -79,9 +79,39 @@ public sealed class RpcServerTests : IAsyncLifetime
         }
     }
 
+    [Fact]
+    public async Task ACallIsAnsweredOnTheSameConnection()
+    {
+        var replies = await _node2.InvokeAsync(0, async () =>
+        {
+            using var peer = await RpcPeer.ConnectAsync(Endpoint, new RpcOptions { ClusterId = Cluster, NodeId = 2 });
+            var first = await peer.CallAsync(RpcMethod.ControllerCommand, new byte[] { 1, 2, 3 }, TimeSpan.FromSeconds(10));
+            var second = await peer.CallAsync(RpcMethod.ControllerCommand, new byte[] { 9 }, TimeSpan.FromSeconds(10));
+            return (first, second);
+        });
+        Assert.Equal([3, 2, 1], replies.first.Body);
+        Assert.Equal([9], replies.second.Body);
+        Assert.True(replies.first.Ok && replies.second.Ok);
+    }
+
+    [Fact]
+    public async Task ANodeWithoutAnIdMayCallButSendsNoRaftTraffic()
+    {
+        // Node id 0: a node asking to join. Its call is answered; an envelope from it closes its connection.
+        var reply = await _node2.InvokeAsync(0, async () =>
+        {
+            using var peer = await RpcPeer.ConnectAsync(Endpoint, new RpcOptions { ClusterId = "", NodeId = 0 });
+            return await peer.CallAsync(RpcMethod.Join, new byte[] { 7, 8 }, TimeSpan.FromSeconds(10));
+        });
+        Assert.Equal([8, 7], reply.Body);
+        await ConnectAndSendAsync("", 0, NodeEnvelopeCodecTests.Sample());
+        Assert.False(_inbox.Received.TryTake(out _, TimeSpan.FromMilliseconds(500)), "Raft traffic from a node without an id was handed on");
+        await AssertStillServingAsync();
+    }
+
     [Theory]
     [InlineData("another-cluster", 2, "is not this node's cluster")]
-    [InlineData(Cluster, 0, "is not valid")]
+    [InlineData(Cluster, -1, "is not valid")]
     [InlineData(Cluster, 1, "is this node's own")]
     public async Task AHelloThatDoesNotBelongIsRefusedWithTheReason(string cluster, int nodeId, string reason)
     {

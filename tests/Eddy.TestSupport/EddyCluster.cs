@@ -25,7 +25,7 @@ public sealed class EddyCluster : IAsyncDisposable
         Namespaces = namespaces;
         // In namespaces every node has the ports to itself, so it listens where Eddy listens by default.
         var ports = namespaces is null ? FreePorts(2 * size) : [.. Enumerable.Repeat(DefaultPorts, size).SelectMany(p => p)];
-        Nodes = [.. Enumerable.Range(1, size).Select(id => new Node(id, namespaces?.Address(id) ?? "127.0.0.1", ports[2 * (id - 1)], ports[2 * (id - 1) + 1],
+        _nodes = [.. Enumerable.Range(1, size).Select(id => new Node(id, namespaces?.Address(id) ?? "127.0.0.1", ports[2 * (id - 1)], ports[2 * (id - 1) + 1],
             Path.Combine(_root, $"node{id}"), namespaces?.Launcher(id)))];
         Seeds = string.Join(',', Nodes.Select(n => $"{n.Address}:{n.RpcPort}"));
     }
@@ -43,7 +43,10 @@ public sealed class EddyCluster : IAsyncDisposable
         public bool IsRunning => Process is { HasExited: false };
     }
 
-    public IReadOnlyList<Node> Nodes { get; }
+    private readonly List<Node> _nodes;
+
+    /// <summary>The seeds first (ids 1 to the cluster's size), then the nodes that joined through them.</summary>
+    public IReadOnlyList<Node> Nodes => _nodes;
 
     /// <summary>The nodes' network namespaces, when they run in some.</summary>
     public NetworkNamespaces? Namespaces { get; }
@@ -85,6 +88,20 @@ public sealed class EddyCluster : IAsyncDisposable
         node.Process?.Dispose();
         node.Process = await EddyProcess.StartAsync(["--smp", "1", "--data-dir", node.DataDirectory, "--kafka-addr", node.Bootstrap,
             "--rpc-addr", $"{node.Address}:{node.RpcPort}", "--seeds", Seeds, .. _extraArgs], node.Launcher);
+    }
+
+    /// <summary>Starts a node that is not among the seeds, with the same --seeds and <paramref name="args"/>, and waits
+    /// until it listens; it joins the cluster through them. It is expected to get the next id.</summary>
+    public async Task<Node> JoinNodeAsync(params string[] args)
+    {
+        Assert.Null(Namespaces); // a joining node on loopback only
+        int id = _nodes.Count + 1;
+        var ports = FreePorts(2);
+        var node = new Node(id, "127.0.0.1", ports[0], ports[1], Path.Combine(_root, $"node{id}"), null);
+        _nodes.Add(node);
+        node.Process = await EddyProcess.StartAsync(["--smp", "1", "--data-dir", node.DataDirectory, "--kafka-addr", node.Bootstrap,
+            "--rpc-addr", $"{node.Address}:{node.RpcPort}", "--seeds", Seeds, .. _extraArgs, .. args]);
+        return node;
     }
 
     /// <summary>SIGKILL: the node stops at once, as in a crash.</summary>

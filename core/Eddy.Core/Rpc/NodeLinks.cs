@@ -209,7 +209,8 @@ public sealed class NodeLinks : IDisposable
         link.LastError = reason;
     }
 
-    private static async Task CloseWhenConnectedAsync(Task<RpcPeer> attempt)
+    /// <summary>Closes a connection given up on, if it ever connects.</summary>
+    internal static async Task CloseWhenConnectedAsync(Task<RpcPeer> attempt)
     {
         try
         {

@@ -6,6 +6,10 @@ public enum RpcMethod : short
     /// <summary>Propose a controller command to the controller leader and answer once it is applied there
     /// (body: the command; answer: the index it was applied at).</summary>
     ControllerCommand = 1,
+
+    /// <summary>A node not among the seeds asks to join the cluster (body: <see cref="JoinRequest"/>; answer:
+    /// <see cref="JoinReply"/>). Any node takes it and has the controller record the newcomer.</summary>
+    Join = 2,
 }
 
 /// <summary>The answer to a call: a body, or the reason it failed (no leader, refused, ...).</summary>

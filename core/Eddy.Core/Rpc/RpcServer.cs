@@ -68,6 +68,11 @@ public sealed class RpcServer : IAsyncDisposable
                 Refuse(peer, Describe(read));
                 return;
             }
+            if (from.NodeId == 0 && read.Frame.Type != RpcMessageType.Request)
+            {
+                Refuse(peer, "sent Raft traffic before it has a node id (a node asking to join may only call)");
+                return;
+            }
             var payload = channel.Payload(read.Frame);
             NodeEnvelope envelope;
             try
@@ -84,6 +89,7 @@ public sealed class RpcServer : IAsyncDisposable
                         var (method, body) = RpcCall.ReadRequest(payload);
                         _ = AnswerAsync(channel, sends, from.NodeId, read.Frame.Correlation, method, body);
                         continue;
+
                     default:
                         Refuse(peer, $"sent a frame of type {(short)read.Frame.Type}, which a node does not send to a listener");
                         return;
@@ -158,7 +164,7 @@ public sealed class RpcServer : IAsyncDisposable
             return null;
         }
         string? refusal = _options.RefusalFor(hello.ClusterId, hello.NodeId) is { } why ? why
-            : hello.NodeId <= 0 ? $"node id {hello.NodeId} is not valid (ids start at 1)"
+            : hello.NodeId < 0 ? $"node id {hello.NodeId} is not valid (ids start at 1; 0 is a node asking to join)"
             : hello.NodeId == _options.NodeId ? $"node id {hello.NodeId} is this node's own"
             : null;
         var writer = new RpcWriter();

@@ -7,14 +7,19 @@ namespace Eddy.Cluster;
 /// Works out, at start and off the shards, who this node is in the cluster: its id, the voters the controller forms
 /// with, and where the seeds listen. A seed's id is its position in --seeds (1, 2, 3, ...), so nodes started with the
 /// same list agree on every id without talking first; without seeds the node is a one-node cluster, id 1 unless
-/// --node-id says otherwise. A data directory keeps the id it was first started with.
+/// --node-id says otherwise. A node not in --seeds joins through them and gets its id from the cluster (or keeps the
+/// one --node-id asks for, if free). A data directory keeps the id it was first started with.
 /// </summary>
 internal static class ClusterBootstrap
 {
     /// <summary>Seeds a cluster may form with (the controller's voters).</summary>
     public const int MaxSeeds = 11;
 
-    public sealed record Identity(int NodeId, int[] Voters, Dictionary<int, IPEndPoint> SeedAddresses, string AdvertisedRpcHost, int AdvertisedRpcPort);
+    /// <param name="MustJoin">The node is not among the seeds and has not joined yet: it asks a seed to let it in
+    /// before it starts its part of the controller (its id, 0 to take any, and <paramref name="Voters"/> are then
+    /// what the cluster answers).</param>
+    public sealed record Identity(int NodeId, int[] Voters, Dictionary<int, IPEndPoint> SeedAddresses, string AdvertisedRpcHost, int AdvertisedRpcPort,
+        bool MustJoin = false);
 
     /// <exception cref="InvalidOperationException">The settings and the data directory disagree, or name no way to form.</exception>
     public static Identity Resolve(ControllerOptions options, int listeningPort, int storedNodeId, int[]? storedVoters)
@@ -41,13 +46,21 @@ internal static class ClusterBootstrap
             }
         }
         int nodeId;
+        if (seeds.Count > 0 && position == 0)
+        {
+            // Not a seed: a node that joins through them. Once it has, its data directory says who it is.
+            if (storedVoters is not null)
+            {
+                if (options.NodeId != 0 && options.NodeId != storedNodeId)
+                {
+                    throw new InvalidOperationException($"the data directory belongs to node {storedNodeId}, and --node-id says {options.NodeId}");
+                }
+                return new Identity(storedNodeId, storedVoters, seeds, advertisedHost, advertisedPort);
+            }
+            return new Identity(options.NodeId, [], seeds, advertisedHost, advertisedPort, MustJoin: true);
+        }
         if (seeds.Count > 0)
         {
-            if (position == 0)
-            {
-                throw new InvalidOperationException($"this node's RPC address {advertisedHost}:{advertisedPort} is not in --seeds ({string.Join(',', options.Seeds)}); " +
-                    "joining a formed cluster through a seed is not supported yet: start every node with the same --seeds, each listed in it");
-            }
             if (options.NodeId != 0 && options.NodeId != position)
             {
                 throw new InvalidOperationException($"--node-id {options.NodeId}, but this node is seed {position} in --seeds, and a seed's id is its position there");

@@ -107,14 +107,14 @@ public sealed partial class ClusterView
     private ClusterView With(TopicInfo topic, long nextRevision)
     {
         var topics = new Dictionary<string, TopicInfo>(Topics, StringComparer.Ordinal) { [topic.Name] = topic };
-        return new ClusterView(ClusterId, Brokers, topics.ToFrozenDictionary(StringComparer.Ordinal), nextRevision, NextProducerId, ProducerIdBlocks);
+        return new ClusterView(ClusterId, Brokers, topics.ToFrozenDictionary(StringComparer.Ordinal), nextRevision, NextProducerId, ProducerIdBlocks, Joined);
     }
 
     private ClusterView Without(string name)
     {
         var topics = new Dictionary<string, TopicInfo>(Topics, StringComparer.Ordinal);
         topics.Remove(name);
-        return new ClusterView(ClusterId, Brokers, topics.ToFrozenDictionary(StringComparer.Ordinal), NextRevision, NextProducerId, ProducerIdBlocks);
+        return new ClusterView(ClusterId, Brokers, topics.ToFrozenDictionary(StringComparer.Ordinal), NextRevision, NextProducerId, ProducerIdBlocks, Joined);
     }
 
     private static TopicInfo DecodeTopic(byte[] record)

@@ -15,11 +15,13 @@ public sealed partial class ClusterView
     /// <summary>Brokers a cluster may have; bounds a snapshot's count before it allocates.</summary>
     public const int MaxBrokers = 1024;
 
-    public static readonly ClusterView Empty = new("", [], FrozenDictionary<string, TopicInfo>.Empty, 1, 0, FrozenDictionary<int, long>.Empty);
+    public static readonly ClusterView Empty = new("", [], FrozenDictionary<string, TopicInfo>.Empty, 1, 0, FrozenDictionary<int, long>.Empty,
+        FrozenDictionary<int, JoinRequest>.Empty);
 
     public ClusterView(string clusterId, IReadOnlyList<BrokerInfo> brokers, FrozenDictionary<string, TopicInfo> topics, long nextRevision,
-        long nextProducerId, FrozenDictionary<int, long> producerIdBlocks)
+        long nextProducerId, FrozenDictionary<int, long> producerIdBlocks, FrozenDictionary<int, JoinRequest> joined)
     {
+        Joined = joined;
         ClusterId = clusterId;
         Brokers = brokers;
         Topics = topics;
@@ -27,6 +29,10 @@ public sealed partial class ClusterView
         NextProducerId = nextProducerId;
         ProducerIdBlocks = producerIdBlocks;
     }
+
+    /// <summary>The nodes that joined after the cluster formed, by the id they got: where their RPC listener is, and
+    /// the token they joined with.</summary>
+    public FrozenDictionary<int, JoinRequest> Joined { get; }
 
     /// <summary>The first producer id no node has reserved yet.</summary>
     public long NextProducerId { get; }
@@ -66,10 +72,10 @@ public sealed partial class ClusterView
         switch (command.Type)
         {
             case ControllerCommandType.CreateCluster when ClusterId.Length == 0:
-                return new ClusterView(command.ClusterId, Brokers, Topics, NextRevision, NextProducerId, ProducerIdBlocks);
+                return new ClusterView(command.ClusterId, Brokers, Topics, NextRevision, NextProducerId, ProducerIdBlocks, Joined);
             case ControllerCommandType.RegisterBroker when Broker(command.Broker!.NodeId) != command.Broker && Brokers.Count < MaxBrokers:
                 var brokers = Brokers.Where(b => b.NodeId != command.Broker.NodeId).Append(command.Broker).OrderBy(b => b.NodeId).ToArray();
-                return new ClusterView(ClusterId, brokers, Topics, NextRevision, NextProducerId, ProducerIdBlocks);
+                return new ClusterView(ClusterId, brokers, Topics, NextRevision, NextProducerId, ProducerIdBlocks, Joined);
             case ControllerCommandType.CreateTopic:
             case ControllerCommandType.DeleteTopic:
             case ControllerCommandType.CreatePartitions:
@@ -77,10 +83,34 @@ public sealed partial class ClusterView
                 return ApplyTopicChange(command.Type, command.Topic!, voters);
             case ControllerCommandType.ReserveProducerIds when NextProducerId <= long.MaxValue - command.Count:
                 var blocks = new Dictionary<int, long>(ProducerIdBlocks) { [command.NodeId] = NextProducerId };
-                return new ClusterView(ClusterId, Brokers, Topics, NextRevision, NextProducerId + command.Count, blocks.ToFrozenDictionary());
+                return new ClusterView(ClusterId, Brokers, Topics, NextRevision, NextProducerId + command.Count, blocks.ToFrozenDictionary(), Joined);
+            case ControllerCommandType.JoinNode:
+                return ApplyJoin(command.Join!, voters);
             default:
                 return this;
         }
+    }
+
+    /// <summary>Every node id in use: the controller's voters, the nodes that joined and the registered brokers.</summary>
+    public IEnumerable<int> NodeIds(IReadOnlyList<int> voters) => voters.Concat(Joined.Keys).Concat(Brokers.Select(b => b.NodeId)).Distinct();
+
+    /// <summary>The id a join with <paramref name="token"/> got, or 0.</summary>
+    public int JoinedAs(Guid token) => Joined.Values.FirstOrDefault(j => j.Token == token)?.NodeId ?? 0;
+
+    private ClusterView ApplyJoin(JoinRequest join, IReadOnlyList<int> voters)
+    {
+        if (JoinedAs(join.Token) != 0)
+        {
+            return this; // asked again after a lost answer: it keeps the id it got
+        }
+        var used = NodeIds(voters).ToHashSet();
+        if (join.NodeId != 0 && used.Contains(join.NodeId))
+        {
+            return this; // owned by another node
+        }
+        int id = join.NodeId != 0 ? join.NodeId : used.Max() + 1;
+        var joined = new Dictionary<int, JoinRequest>(Joined) { [id] = join with { NodeId = id } };
+        return new ClusterView(ClusterId, Brokers, Topics, NextRevision, NextProducerId, ProducerIdBlocks, joined.ToFrozenDictionary());
     }
 
     public byte[] Encode()
@@ -100,6 +130,11 @@ public sealed partial class ClusterView
         {
             writer.WriteInt32(node);
             writer.WriteInt64(first);
+        }
+        writer.WriteInt32(Joined.Count);
+        foreach (var (_, joined) in Joined.OrderBy(j => j.Key))
+        {
+            joined.Write(writer);
         }
         writer.WriteInt32(Topics.Count);
         foreach (var topic in Topics.Values.OrderBy(t => t.Name, StringComparer.Ordinal))
@@ -137,6 +172,13 @@ public sealed partial class ClusterView
         {
             blocks[reader.ReadInt32()] = reader.ReadInt64();
         }
+        int joinedCount = reader.ReadCount(4 + 2 + 4 + 4 + 16);
+        var joined = new Dictionary<int, JoinRequest>(joinedCount);
+        for (int i = 0; i < joinedCount; i++)
+        {
+            var node = JoinRequest.Read(ref reader);
+            joined[node.NodeId] = node;
+        }
         int topicCount = reader.ReadCount(4);
         var topics = new List<TopicInfo>(topicCount);
         for (int i = 0; i < topicCount; i++)
@@ -144,6 +186,7 @@ public sealed partial class ClusterView
             topics.Add(DecodeTopic(reader.ReadBytes()));
         }
         reader.End();
-        return new ClusterView(clusterId, brokers, topics.ToFrozenDictionary(t => t.Name, StringComparer.Ordinal), nextRevision, nextProducerId, blocks.ToFrozenDictionary());
+        return new ClusterView(clusterId, brokers, topics.ToFrozenDictionary(t => t.Name, StringComparer.Ordinal), nextRevision, nextProducerId, blocks.ToFrozenDictionary(),
+            joined.ToFrozenDictionary());
     }
 }

@@ -80,9 +80,23 @@ public sealed partial class Controller
     /// <summary>A call from another node: controller commands are proposed here when this node leads.</summary>
     public ValueTask<RpcReply> OnRequestAsync(int from, RpcMethod method, byte[] body)
     {
-        if (method != RpcMethod.ControllerCommand)
+        if (method == RpcMethod.Join)
         {
-            return new(RpcReply.Failure($"method {(short)method} is not served"));
+            return Smp.SubmitTo(Shard, async () =>
+            {
+                try
+                {
+                    return await JoinOnControllerAsync(body);
+                }
+                catch (RpcFormatException e)
+                {
+                    return RpcReply.Failure($"a malformed join: {e.Message}");
+                }
+            });
+        }
+        if (method != RpcMethod.ControllerCommand || from == 0)
+        {
+            return new(RpcReply.Failure($"method {(short)method} is not served to node {from}"));
         }
         return Smp.SubmitTo(Shard, async () =>
         {

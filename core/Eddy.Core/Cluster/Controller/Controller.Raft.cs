@@ -103,6 +103,7 @@ public sealed partial class Controller
         }
         _raft.Tick();
         ProposeClusterIdIfLeader();
+        GrowMembership();
         Pump();
         ScheduleTick();
     }

@@ -27,7 +27,7 @@ public sealed partial class Controller : IRpcHandler, IAsyncDisposable
     private readonly ShardGroup _shards;
     private readonly ControllerOptions _options;
     private readonly RpcOptions _rpcOptions;
-    private readonly ClusterBootstrap.Identity _identity;
+    private ClusterBootstrap.Identity _identity;
     private readonly string? _storedClusterId;
     private ControllerStore _store = null!;
     private RaftGroup _raft = null!;
@@ -106,6 +106,18 @@ public sealed partial class Controller : IRpcHandler, IAsyncDisposable
             }
             rpcOptions.NodeId = identity.NodeId;
             rpcOptions.IsMember = nodeId => controller?.View.Broker(nodeId) is not null;
+            if (identity.MustJoin)
+            {
+                try
+                {
+                    identity = await shards.InvokeAsync(Shard, () => JoinAsync(store, identity, rpcOptions));
+                }
+                catch
+                {
+                    await server.DisposeAsync();
+                    throw;
+                }
+            }
             controller = new Controller(shards, options, identity, rpcOptions, storedClusterId) { _store = store, _server = server };
             pending.Target = controller;
             await shards.InvokeAsync(Shard, controller.StartOnShardAsync);
@@ -161,12 +173,17 @@ public sealed partial class Controller : IRpcHandler, IAsyncDisposable
 
     public async ValueTask DisposeAsync() => await StopAsync();
 
-    /// <summary>Where node <paramref name="nodeId"/> listens for RPC: as it registered, else as --seeds says.</summary>
+    /// <summary>Where node <paramref name="nodeId"/> listens for RPC: as it registered, else as it joined, else as --seeds says.</summary>
     private IPEndPoint? AddressOf(int nodeId)
     {
-        if (_view.Broker(nodeId) is { } broker && IPAddress.TryParse(broker.RpcHost, out var registered))
+        var view = _view;
+        if (view.Broker(nodeId) is { } broker && IPAddress.TryParse(broker.RpcHost, out var registered))
         {
             return new IPEndPoint(registered, broker.RpcPort);
+        }
+        if (view.Joined.TryGetValue(nodeId, out var joined) && IPAddress.TryParse(joined.RpcHost, out var address))
+        {
+            return new IPEndPoint(address, joined.RpcPort);
         }
         return _identity.SeedAddresses.GetValueOrDefault(nodeId);
     }

@@ -27,6 +27,10 @@ public enum ControllerCommandType : byte
     /// <summary>A node reserves the next block of producer ids (of the given size) for InitProducerId: blocks are
     /// cluster-wide, so no two nodes ever hand out the same id.</summary>
     ReserveProducerIds = 7,
+
+    /// <summary>A node not among the seeds joins: it gets the id it asked for, or the next free one, unless the id is
+    /// owned by another node (<see cref="JoinRequest"/>).</summary>
+    JoinNode = 8,
 }
 
 /// <summary>
@@ -34,7 +38,8 @@ public enum ControllerCommandType : byte
 /// Encoded as a type byte, a version byte (0) and the type's fields; a command this version does not know is skipped
 /// by every node of this version alike, with an error logged.
 /// </summary>
-public readonly record struct ControllerCommand(ControllerCommandType Type, string ClusterId, BrokerInfo? Broker, TopicInfo? Topic, int NodeId = 0, int Count = 0)
+public readonly record struct ControllerCommand(ControllerCommandType Type, string ClusterId, BrokerInfo? Broker, TopicInfo? Topic, int NodeId = 0, int Count = 0,
+    JoinRequest? Join = null)
 {
     /// <summary>The largest producer id block one command reserves.</summary>
     public const int MaxProducerIdBlock = 1_000_000;
@@ -50,6 +55,8 @@ public readonly record struct ControllerCommand(ControllerCommandType Type, stri
     public static ControllerCommand ForTopic(ControllerCommandType type, TopicInfo topic) => new(type, "", null, topic);
 
     public static ControllerCommand ReserveProducerIds(int nodeId, int count) => new(ControllerCommandType.ReserveProducerIds, "", null, null, nodeId, count);
+
+    public static ControllerCommand JoinNode(JoinRequest join) => new(ControllerCommandType.JoinNode, "", null, null, Join: join);
 
     public byte[] Encode()
     {
@@ -70,6 +77,9 @@ public readonly record struct ControllerCommand(ControllerCommandType Type, stri
             case ControllerCommandType.ReserveProducerIds:
                 writer.WriteInt32(NodeId);
                 writer.WriteInt32(Count);
+                break;
+            case ControllerCommandType.JoinNode:
+                Join!.Write(writer);
                 break;
             default:
                 throw new InvalidOperationException($"unknown controller command {Type}");
@@ -94,6 +104,7 @@ public readonly record struct ControllerCommand(ControllerCommandType Type, stri
             ControllerCommandType.CreateTopic or ControllerCommandType.DeleteTopic or ControllerCommandType.CreatePartitions or ControllerCommandType.AlterTopicConfigs
                 => ForTopic(type, ReadTopic(reader.ReadBytes())),
             ControllerCommandType.ReserveProducerIds => ReadReservation(ref reader),
+            ControllerCommandType.JoinNode => JoinNode(JoinRequest.Read(ref reader)),
             _ => throw new RpcFormatException($"unknown controller command type {(byte)type}"),
         };
         reader.End();

@@ -33,6 +33,10 @@ public sealed class ControllerOptions
     /// <summary>Applied commands between two snapshots of the controller's state; the log holds about this many. Default 500.</summary>
     public int SnapshotEveryEntries { get; init; } = 500;
 
+    /// <summary>Voters the controller grows to as nodes join (the seeds are voters whatever their number); nodes beyond
+    /// it follow the controller's log as learners. Default 5.</summary>
+    public int MaxVoters { get; init; } = 5;
+
     /// <summary>How long a metadata change waits for the controller (a leader, a commit, the local apply). Default 10 s.</summary>
     public TimeSpan CommandTimeout { get; init; } = TimeSpan.FromSeconds(10);
 }

@@ -20,6 +20,7 @@ internal sealed class ControllerStore : IAsyncDisposable
     private const string HardStateKey = "hard-state";
     private const string SnapshotKey = "snapshot";
     private const string EntryPrefix = "entry/";
+    private const string JoinTokenKey = "join-token";
 
     private readonly KvStore _store;
     private long _firstIndex = 1; // the first entry kept (after the snapshot)
@@ -37,6 +38,11 @@ internal sealed class ControllerStore : IAsyncDisposable
     public int NodeId => _store.TryGetInt64(NodeIdKey, out long id) ? (int)id : 0;
 
     public ValueTask PutNodeIdAsync(int nodeId) => _store.PutInt64Async(NodeIdKey, nodeId);
+
+    /// <summary>The token this node asks to join with, kept before it asks so that asking again gets the same id.</summary>
+    public Guid? JoinToken => _store.TryGet(JoinTokenKey, out var value) ? new Guid(value.Span, bigEndian: true) : null;
+
+    public ValueTask PutJoinTokenAsync(Guid token) => _store.PutAsync(JoinTokenKey, token.ToByteArray(bigEndian: true));
 
     /// <summary>The voters the controller group started with (before any membership change in its log); null before
     /// the first start recorded them.</summary>

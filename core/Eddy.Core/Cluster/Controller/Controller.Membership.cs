@@ -1,0 +1,149 @@
+using System.Net;
+using Eddy.Observability;
+using Eddy.Raft;
+using Eddy.Rpc;
+using Eddy.Runtime;
+
+namespace Eddy.Cluster;
+
+/// <summary>
+/// Nodes beyond the seeds: joining (the newcomer asks any seed; the controller records it and gives it an id), and the
+/// leader making every recorded node a member of the controller group, first a learner, then, once caught up and
+/// while the voters are fewer than <see cref="ControllerOptions.MaxVoters"/>, a voter.
+/// </summary>
+public sealed partial class Controller
+{
+    private static readonly TimeSpan JoinRetry = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>Asks the seeds, one after another until one answers, to let this node in; records the id and the
+    /// controller's voters it got. The token is made durable before the first ask. Shard 0, before the group starts.</summary>
+    private static async ValueTask<ClusterBootstrap.Identity> JoinAsync(ControllerStore store, ClusterBootstrap.Identity identity, RpcOptions rpcOptions)
+    {
+        var shard = Runtime.Shard.Current!;
+        if (store.JoinToken is not { } token)
+        {
+            token = Guid.NewGuid();
+            await store.PutJoinTokenAsync(token);
+        }
+        var request = new JoinRequest(identity.NodeId, identity.AdvertisedRpcHost, identity.AdvertisedRpcPort, token).Encode();
+        long reportAt = shard.Clock.NowNanos;
+        while (true)
+        {
+            foreach (var (seed, address) in identity.SeedAddresses)
+            {
+                string why;
+                try
+                {
+                    var reply = await CallOnceAsync(address, rpcOptions, RpcMethod.Join, request);
+                    if (reply.Ok)
+                    {
+                        var joined = JoinReply.Decode(reply.Body);
+                        await store.PutNodeIdAsync(joined.NodeId);
+                        await store.PutBootstrapVotersAsync(joined.BootstrapVoters);
+                        rpcOptions.NodeId = joined.NodeId;
+                        Log.Info(Subsystem, $"joined the cluster through seed {seed} at {address} as node {joined.NodeId}");
+                        return identity with { NodeId = joined.NodeId, Voters = joined.BootstrapVoters, MustJoin = false };
+                    }
+                    if (reply.Error.StartsWith(RefusedPrefix, StringComparison.Ordinal))
+                    {
+                        throw new InvalidOperationException($"the cluster refused this node: {reply.Error[RefusedPrefix.Length..]}");
+                    }
+                    why = reply.Error;
+                }
+                catch (RpcRefusedException e)
+                {
+                    throw new InvalidOperationException($"the cluster refused this node: {e.Message}");
+                }
+                catch (Exception e) when (e is RpcUnavailableException or RpcFormatException or IOException)
+                {
+                    why = e.Message;
+                }
+                if (shard.Clock.NowNanos >= reportAt)
+                {
+                    Log.Info(Subsystem, $"asking to join through seed {seed} at {address}: {why}; trying the seeds again");
+                    reportAt = shard.Clock.NowNanos + 5_000_000_000L;
+                }
+            }
+            await shard.Delay(JoinRetry);
+        }
+    }
+
+    private const string RefusedPrefix = "refused: ";
+
+    /// <summary>One call on a connection of its own, given up after <see cref="NodeLinks.ConnectTimeout"/> to connect.</summary>
+    private static async ValueTask<RpcReply> CallOnceAsync(IPEndPoint address, RpcOptions options, RpcMethod method, byte[] body)
+    {
+        var shard = Runtime.Shard.Current!;
+        var connecting = RpcPeer.ConnectAsync(address, options).AsTask();
+        if (await Task.WhenAny(connecting, shard.Delay(NodeLinks.ConnectTimeout).AsTask()) != connecting)
+        {
+            _ = NodeLinks.CloseWhenConnectedAsync(connecting);
+            throw new RpcUnavailableException($"no connection to {address} within {NodeLinks.ConnectTimeout.TotalSeconds:0.###} s");
+        }
+        using var peer = await connecting;
+        return await peer.CallAsync(method, body, TimeSpan.FromSeconds(10));
+    }
+
+    /// <summary>A node asking to join, through this one. Shard 0.</summary>
+    private async ValueTask<RpcReply> JoinOnControllerAsync(byte[] body)
+    {
+        var join = JoinRequest.Decode(body);
+        if (_view.ClusterId.Length == 0)
+        {
+            return RpcReply.Failure("the cluster has not formed yet");
+        }
+        if (_view.JoinedAs(join.Token) == 0 && join.NodeId != 0 && _view.NodeIds(_identity.Voters).Contains(join.NodeId))
+        {
+            return RpcReply.Failure($"{RefusedPrefix}node id {join.NodeId} belongs to another node of cluster '{_view.ClusterId}'");
+        }
+        try
+        {
+            await ExecuteAsync(ControllerCommand.JoinNode(join));
+        }
+        catch (ControllerUnavailableException e)
+        {
+            return RpcReply.Failure(e.Message);
+        }
+        int id = _view.JoinedAs(join.Token);
+        return id == 0
+            ? RpcReply.Failure($"{RefusedPrefix}node id {join.NodeId} was taken by another node meanwhile")
+            : RpcReply.Success(new JoinReply(id, _identity.Voters).Encode());
+    }
+
+    /// <summary>On the leader, each tick: one membership step at a time, a recorded node that is not a member becomes a
+    /// learner, then a caught-up learner a voter while there are fewer than the cap.</summary>
+    private void GrowMembership()
+    {
+        if (_raft.Role != Role.Leader)
+        {
+            return;
+        }
+        var members = _raft.Membership;
+        foreach (int node in _view.NodeIds(_identity.Voters))
+        {
+            if (!members.Contains(node))
+            {
+                if (_raft.ProposeConfigChange(new ConfigChange(ConfigChangeKind.AddLearner, node)) == ProposeResult.Accepted)
+                {
+                    Log.Info(Subsystem, $"node {node} joins the controller as a learner");
+                    Pump();
+                }
+                return;
+            }
+        }
+        if (members.Voters.Length >= _options.MaxVoters)
+        {
+            return;
+        }
+        foreach (int learner in members.Learners)
+        {
+            if (_raft.Progress.TryGetValue(learner, out var progress) && progress.Match >= _raft.Committed
+                && _raft.ProposeConfigChange(new ConfigChange(ConfigChangeKind.PromoteLearner, learner)) == ProposeResult.Accepted)
+            {
+                Log.Info(Subsystem, $"node {learner} caught up: it becomes a controller voter");
+                Pump();
+                return;
+            }
+        }
+    }
+}
