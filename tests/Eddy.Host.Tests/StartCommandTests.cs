@@ -1,14 +1,25 @@
 namespace Eddy.Host.Tests;
 
 /// <summary>`eddy start` and `eddy --version` run as a process: shards up, clean stops on signals, bad flags.</summary>
-public class StartCommandTests
+public sealed class StartCommandTests : IDisposable
 {
+    // Each start gets a data directory of its own: one left by another run (or another version) is not this test's.
+    private readonly string _data = Path.Combine(Path.GetTempPath(), $"eddy-start-{Guid.NewGuid():N}");
+
+    public void Dispose()
+    {
+        if (Directory.Exists(_data))
+        {
+            Directory.Delete(_data, recursive: true);
+        }
+    }
+
     [Theory]
     [InlineData(15)] // SIGTERM
     [InlineData(2)]  // SIGINT
     public async Task StartsShardsAndStopsCleanlyOnSignal(int signal)
     {
-        using var eddy = new EddyProcess("start", "--smp", "2", "--data-dir", Path.GetTempPath(), "--kafka-addr", "127.0.0.1:0", "--rpc-addr", "127.0.0.1:0");
+        using var eddy = new EddyProcess("start", "--smp", "2", "--data-dir", _data, "--kafka-addr", "127.0.0.1:0", "--rpc-addr", "127.0.0.1:0");
         await eddy.WaitForOutputAsync("up: 2 shards");
         await eddy.StopAsync(signal);
         Assert.Contains("stopped", eddy.Output);
@@ -17,7 +28,7 @@ public class StartCommandTests
     [Fact]
     public async Task ForcedEpollBackendIsUsed()
     {
-        using var eddy = new EddyProcess("start", "--smp", "1", "--io-backend", "epoll", "--kafka-addr", "127.0.0.1:0", "--rpc-addr", "127.0.0.1:0");
+        using var eddy = new EddyProcess("start", "--smp", "1", "--io-backend", "epoll", "--data-dir", _data, "--kafka-addr", "127.0.0.1:0", "--rpc-addr", "127.0.0.1:0");
         await eddy.WaitForOutputAsync("1 shards on epoll");
         await eddy.StopAsync(15);
     }

@@ -42,7 +42,7 @@ public sealed class Broker
         Controller controller;
         try
         {
-            controller = await Controller.StartAsync(group, options.Controller, options.DataDirectory, table.StoredClusterId);
+            controller = await Controller.StartAsync(group, options.Controller, options.DataDirectory);
         }
         catch
         {

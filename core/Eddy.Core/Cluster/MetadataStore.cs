@@ -5,15 +5,15 @@ namespace Eddy.Cluster;
 
 /// <summary>
 /// The node's own durable metadata on shard 0 (the cluster's is the controller's): partition start offsets (moved by
-/// DeleteRecords), the leader epoch of this node's partitions, and the cluster id of a directory from before the
-/// controller. A kvstore in DATA/controller.
+/// DeleteRecords) and the leader epoch of this node's partitions. A kvstore in DATA/controller.
 /// Shard 0 only; every change is durable when its call completes.
 /// </summary>
 internal sealed class MetadataStore : IAsyncDisposable
 {
     private const string StartOffsetPrefix = "start/";
     private const string LeaderEpochKey = "leader-epoch";
-    private const string ClusterIdKey = "cluster-id";
+    private const string LegacyClusterIdKey = "cluster-id";
+    private const string LegacyTopicPrefix = "topic/";
 
     private readonly KvStore _store;
 
@@ -25,9 +25,20 @@ internal sealed class MetadataStore : IAsyncDisposable
         return new MetadataStore(await KvStore.OpenAsync(directory));
     }
 
-    /// <summary>The cluster id a data directory from before the controller recorded (made at its first start), or null.
-    /// A cluster formed over such a directory keeps that id; the controller holds it from then on.</summary>
-    public string? StoredClusterId => _store.TryGet(ClusterIdKey, out var stored) ? System.Text.Encoding.UTF8.GetString(stored.Span) : null;
+    /// <summary>Refuses a data directory written before the controller held the topics (its topics, revisions and
+    /// cluster id were kept here): this version does not read them, and starting over them would reuse their partition
+    /// directories.</summary>
+    public void RefuseBeforeTheController()
+    {
+        foreach (string key in _store.Keys)
+        {
+            if (key.StartsWith(LegacyTopicPrefix, StringComparison.Ordinal) || key == LegacyClusterIdKey)
+            {
+                throw new InvalidOperationException("the data directory was written by an Eddy from before the controller held the topics; " +
+                    "this version does not read it: start on an empty data directory");
+            }
+        }
+    }
 
     /// <summary>The leader epoch for the partitions this node leads from now on, one above the last start's, durable
     /// before it is returned, so no two starts lead in the same epoch. The first start leads in epoch 1.</summary>

@@ -17,6 +17,7 @@ public sealed partial class TopicTable
     private long _targetIndex;
     private long _reconciledIndex;
     private bool _attached;
+    private bool _detached;
     private Task? _reconciling;
 
     /// <summary>Opens this node's partitions of every topic the controller holds once it has replayed its log, then
@@ -53,6 +54,12 @@ public sealed partial class TopicTable
         var reconciling = await group.InvokeAsync(ControllerShard, () =>
         {
             _attached = false;
+            _detached = true;
+            foreach (var (_, done) in _reconcileWaiters)
+            {
+                done.TrySetException(new ControllerUnavailableException("the node is stopping"));
+            }
+            _reconcileWaiters.Clear();
             return _reconciling ?? Task.CompletedTask;
         });
         await reconciling;
@@ -80,6 +87,10 @@ public sealed partial class TopicTable
         if (_reconciledIndex >= index)
         {
             return Task.CompletedTask;
+        }
+        if (_detached)
+        {
+            return Task.FromException(new ControllerUnavailableException("the node is stopping"));
         }
         var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         _reconcileWaiters.Add((index, done));
@@ -142,6 +153,11 @@ public sealed partial class TopicTable
             {
                 await OpenLocalAsync(topic, old.PartitionCount);
                 Log.Info(Subsystem, $"topic '{topic.Name}' grew from {old.PartitionCount} to {topic.PartitionCount} partitions ({LocalCount(topic, old.PartitionCount)} new on this node)");
+                if (!ReferenceEquals(topic.Configs, old.Configs))
+                {
+                    // One step may cover several commands: the configs may have changed too.
+                    await _reconciler.ReconfigureAsync(topic);
+                }
             }
             else if (!ReferenceEquals(topic, old))
             {

@@ -52,10 +52,6 @@ public sealed partial class TopicTable : IStartOffsetStore
     /// leader raises it). Safe from any thread: it is set before the table is published.</summary>
     public int LeaderEpoch { get; private set; }
 
-    /// <summary>The cluster id a data directory from before the controller recorded, or null; the controller adopts it
-    /// when it forms the cluster.</summary>
-    internal string? StoredClusterId { get; private set; }
-
     /// <summary>Producer ids for InitProducerId, reserved in blocks through the controller (shard 0).</summary>
     public ProducerIdAllocator ProducerIds { get; private set; } = null!;
 
@@ -68,7 +64,7 @@ public sealed partial class TopicTable : IStartOffsetStore
         {
             table._store = await MetadataStore.OpenAsync(Path.Combine(options.DataDirectory, "controller"));
             table.ProducerIds = new ProducerIdAllocator(table.ReserveProducerIdsAsync);
-            table.StoredClusterId = table._store.StoredClusterId;
+            table._store.RefuseBeforeTheController();
             table.LeaderEpoch = await table._store.NextLeaderEpochAsync();
         });
         return table;

@@ -12,6 +12,7 @@ public static partial class KafkaErrors
     public const short OffsetOutOfRange = 1;
     public const short CorruptMessage = 2;
     public const short UnknownTopicOrPartition = 3;
+    public const short LeaderNotAvailable = 5;
     public const short NotLeaderOrFollower = 6;
     public const short RequestTimedOut = 7;
     public const short MessageTooLarge = 10;

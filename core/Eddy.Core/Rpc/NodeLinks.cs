@@ -31,14 +31,15 @@ public sealed class NodeLinks : IDisposable
     public static readonly TimeSpan ConnectTimeout = TimeSpan.FromSeconds(1);
 
     private readonly RpcOptions _options;
-    private readonly Func<int, IPEndPoint?> _addressOf;
+    private readonly Func<int, (string Host, int Port)?> _addressOf;
     private readonly Dictionary<int, Link> _links = new();
     private readonly RpcWriter _writer = new();
     private bool _disposed;
 
     /// <param name="options">This node's ids.</param>
-    /// <param name="addressOf">Where a node's RPC listener is, or null when it is not known (yet).</param>
-    public NodeLinks(RpcOptions options, Func<int, IPEndPoint?> addressOf)
+    /// <param name="addressOf">Where a node's RPC listener is (an address or a host name, resolved at each connect), or
+    /// null when it is not known (yet).</param>
+    public NodeLinks(RpcOptions options, Func<int, (string Host, int Port)?> addressOf)
     {
         _options = options;
         _addressOf = addressOf;
@@ -67,6 +68,10 @@ public sealed class NodeLinks : IDisposable
     /// when it cannot be reached or does not answer within <paramref name="timeout"/>.</summary>
     public async ValueTask<RpcReply> CallAsync(int node, RpcMethod method, ReadOnlyMemory<byte> body, TimeSpan timeout)
     {
+        if (_disposed)
+        {
+            throw new RpcUnavailableException("this node's connections are closed");
+        }
         var link = LinkTo(node);
         var peer = await ConnectAsync(link, waitForRetry: false)
             ?? throw new RpcUnavailableException($"node {node} cannot be reached ({link.LastError ?? "no address known"})");
@@ -113,7 +118,10 @@ public sealed class NodeLinks : IDisposable
                     link.Queue.Clear();
                     return;
                 }
-                var frame = link.Queue.Dequeue();
+                if (!link.Queue.TryDequeue(out var frame))
+                {
+                    return; // cleared while the connect was in flight (the links are closing)
+                }
                 try
                 {
                     await peer.SendFrameAsync(frame);
@@ -149,17 +157,18 @@ public sealed class NodeLinks : IDisposable
         {
             return null;
         }
-        var address = _addressOf(link.Node);
-        if (address is null)
+        if (_addressOf(link.Node) is not { } where)
         {
             link.LastError = "no address known";
             return null;
         }
         var connecting = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         link.Connecting = connecting.Task;
+        string address = $"{where.Host}:{where.Port}";
         try
         {
-            var attempt = RpcPeer.ConnectAsync(address, _options).AsTask();
+            var endpoint = await ResolveAsync(where.Host, where.Port);
+            var attempt = RpcPeer.ConnectAsync(endpoint, _options).AsTask();
             if (await Task.WhenAny(attempt, shard.Delay(ConnectTimeout).AsTask()) != attempt)
             {
                 // The kernel may go on trying for minutes: give up on this attempt, and close it if it ever connects.
@@ -167,6 +176,11 @@ public sealed class NodeLinks : IDisposable
                 throw new RpcUnavailableException($"no connection within {ConnectTimeout.TotalSeconds:0.###} s");
             }
             var peer = await attempt;
+            if (_disposed)
+            {
+                peer.Dispose();
+                return null;
+            }
             if (peer.RemoteNodeId != link.Node)
             {
                 peer.Dispose();
@@ -192,6 +206,19 @@ public sealed class NodeLinks : IDisposable
             link.Connecting = null;
             connecting.SetResult();
         }
+    }
+
+    /// <summary>An address, or a host name looked up off the shard (only when a connection is made, never per frame).</summary>
+    private static async ValueTask<IPEndPoint> ResolveAsync(string host, int port)
+    {
+        if (IPAddress.TryParse(host, out var literal))
+        {
+            return new IPEndPoint(literal, port);
+        }
+        var addresses = await Dns.GetHostAddressesAsync(host);
+        var chosen = addresses.FirstOrDefault(a => a.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork) ?? addresses.FirstOrDefault()
+            ?? throw new RpcUnavailableException($"host '{host}' has no address");
+        return new IPEndPoint(chosen, port);
     }
 
     private void Lost(Link link, string reason)

@@ -214,6 +214,11 @@ public sealed partial class Controller
             {
                 Log.Warn(Subsystem, $"registering this node with the controller: {e.Message}; trying again");
             }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                Log.Error(Subsystem, $"this node cannot register with the controller: {e.Message}");
+                return;
+            }
         }
     });
 }

@@ -41,6 +41,7 @@ public sealed partial class Controller
                         await store.PutNodeIdAsync(joined.NodeId);
                         await store.PutBootstrapVotersAsync(joined.BootstrapVoters);
                         rpcOptions.NodeId = joined.NodeId;
+                        rpcOptions.ClusterId = joined.ClusterId;
                         Log.Info(Subsystem, $"joined the cluster through seed {seed} at {address} as node {joined.NodeId}");
                         return identity with { NodeId = joined.NodeId, Voters = joined.BootstrapVoters, MustJoin = false };
                     }
@@ -92,6 +93,11 @@ public sealed partial class Controller
         {
             return RpcReply.Failure("the cluster has not formed yet");
         }
+        if (_view.JoinedAs(join.Token) == 0 && _view.NodeIds(_identity.Voters).Count() >= RaftOptions.MaxMembers)
+        {
+            // Every node is a member of the controller group, which has room for this many.
+            return RpcReply.Failure($"{RefusedPrefix}the cluster has {RaftOptions.MaxMembers} nodes, as many as it can hold for now");
+        }
         if (_view.JoinedAs(join.Token) == 0 && join.NodeId != 0 && _view.NodeIds(_identity.Voters).Contains(join.NodeId))
         {
             return RpcReply.Failure($"{RefusedPrefix}node id {join.NodeId} belongs to another node of cluster '{_view.ClusterId}'");
@@ -107,7 +113,7 @@ public sealed partial class Controller
         int id = _view.JoinedAs(join.Token);
         return id == 0
             ? RpcReply.Failure($"{RefusedPrefix}node id {join.NodeId} was taken by another node meanwhile")
-            : RpcReply.Success(new JoinReply(id, _identity.Voters).Encode());
+            : RpcReply.Success(new JoinReply(id, _view.ClusterId, _identity.Voters).Encode());
     }
 
     /// <summary>On the leader, each tick: one membership step at a time, a recorded node that is not a member becomes a

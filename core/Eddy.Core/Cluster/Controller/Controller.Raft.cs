@@ -46,6 +46,11 @@ public sealed partial class Controller
             await _store.PutBootstrapVotersAsync(_identity.Voters);
         }
         var persisted = _store.Load();
+        if (ClusterIdIn(persisted) is { } known)
+        {
+            // Said in hellos from the first message on: a member that says no cluster is taken for one that lost its data.
+            _rpcOptions.ClusterId = known;
+        }
         var raftOptions = new RaftOptions
         {
             NodeId = _identity.NodeId,
@@ -78,6 +83,34 @@ public sealed partial class Controller
         Pump();
     }
 
+    /// <summary>The cluster id a restarting node's own state holds: its snapshot's, or the first committed CreateCluster.</summary>
+    private static string? ClusterIdIn(PersistedState persisted)
+    {
+        if (persisted.Snapshot is { } snapshot)
+        {
+            return ClusterView.Decode(snapshot.Data).ClusterId is { Length: > 0 } id ? id : null;
+        }
+        foreach (var entry in persisted.Entries)
+        {
+            if (entry.Index > persisted.HardState.Commit)
+            {
+                break;
+            }
+            if (entry.Type == EntryType.Normal && !entry.Data.IsEmpty && entry.Data.Span[0] == (byte)ControllerCommandType.CreateCluster)
+            {
+                try
+                {
+                    return ControllerCommand.Decode(entry.Data.Span).ClusterId;
+                }
+                catch (RpcFormatException)
+                {
+                    return null;
+                }
+            }
+        }
+        return null;
+    }
+
     private ValueTask StopOnShardAsync()
     {
         var shard = Runtime.Shard.Current!;
@@ -108,15 +141,14 @@ public sealed partial class Controller
         ScheduleTick();
     }
 
-    /// <summary>A new cluster's first leader names it: the id a data directory from before the controller kept, or a new
-    /// UUID. Once per term until applied.</summary>
+    /// <summary>A new cluster's first leader names it with a new UUID. Once per term until applied.</summary>
     private void ProposeClusterIdIfLeader()
     {
         if (_raft.Role != Role.Leader || _view.ClusterId.Length != 0 || _clusterIdProposedInTerm == _raft.Term)
         {
             return;
         }
-        string id = _storedClusterId ?? Guid.NewGuid().ToString("D");
+        string id = Guid.NewGuid().ToString("D");
         if (_raft.Propose(ControllerCommand.CreateCluster(id).Encode()) == ProposeResult.Accepted)
         {
             _clusterIdProposedInTerm = _raft.Term;
@@ -142,12 +174,24 @@ public sealed partial class Controller
         }
         _incoming.Clear();
         envelope.Unpack(_incoming);
-        foreach (var (group, message) in _incoming)
+        try
         {
-            if (group == Group)
+            foreach (var (group, message) in _incoming)
             {
-                _raft.Step(message);
+                if (group == Group)
+                {
+                    _raft.Step(message);
+                }
             }
+        }
+        catch (RaftInvariantException e)
+        {
+            // A broken invariant is a bug: stop the controller here rather than go on from a state that cannot be trusted.
+            _failed = true;
+            _leaderId = 0;
+            Log.Error(Subsystem, $"the controller stopped on this node: {e.Message}");
+            FailWaiters(new ControllerUnavailableException($"the controller failed on this node: {e.Message}"));
+            return;
         }
         Pump();
     }

@@ -28,7 +28,6 @@ public sealed partial class Controller : IRpcHandler, IAsyncDisposable
     private readonly ControllerOptions _options;
     private readonly RpcOptions _rpcOptions;
     private ClusterBootstrap.Identity _identity;
-    private readonly string? _storedClusterId;
     private ControllerStore _store = null!;
     private RaftGroup _raft = null!;
     private NodeLinks _links = null!;
@@ -38,13 +37,12 @@ public sealed partial class Controller : IRpcHandler, IAsyncDisposable
     private int _stopCalls;
     private readonly TaskCompletionSource _formed = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    private Controller(ShardGroup shards, ControllerOptions options, ClusterBootstrap.Identity identity, RpcOptions rpcOptions, string? storedClusterId)
+    private Controller(ShardGroup shards, ControllerOptions options, ClusterBootstrap.Identity identity, RpcOptions rpcOptions)
     {
         _shards = shards;
         _options = options;
         _identity = identity;
         _rpcOptions = rpcOptions;
-        _storedClusterId = storedClusterId;
     }
 
     /// <summary>This node's id.</summary>
@@ -76,10 +74,8 @@ public sealed partial class Controller : IRpcHandler, IAsyncDisposable
     /// <summary>
     /// Opens the controller's store, restarts the group from it (or forms it with the seeds), starts the RPC listener
     /// on every shard and the group's clock. Returns at once: <see cref="WaitFormedAsync"/> waits for the cluster id.
-    /// <paramref name="storedClusterId"/> is the id a data directory from before the controller recorded: a cluster
-    /// formed over it keeps it.
     /// </summary>
-    public static async Task<Controller> StartAsync(ShardGroup shards, ControllerOptions options, string dataDirectory, string? storedClusterId)
+    public static async Task<Controller> StartAsync(ShardGroup shards, ControllerOptions options, string dataDirectory)
     {
         string directory = Path.Combine(dataDirectory, "controller", "raft");
         var (store, storedNodeId, storedVoters) = await shards.InvokeAsync(Shard, async () =>
@@ -91,7 +87,8 @@ public sealed partial class Controller : IRpcHandler, IAsyncDisposable
         try
         {
             // The listener binds first: with --rpc-addr on port 0 the advertised port is the bound one.
-            var rpcOptions = new RpcOptions { ClusterId = "", NodeId = Math.Max(1, options.NodeId) };
+            // Node id 0 until the identity is known: peers take this node for one that is still joining meanwhile.
+            var rpcOptions = new RpcOptions { ClusterId = "", NodeId = 0 };
             var pending = new PendingHandler();
             var server = await RpcServer.StartAsync(shards, options.RpcAddress, rpcOptions, pending);
             ClusterBootstrap.Identity identity;
@@ -105,7 +102,7 @@ public sealed partial class Controller : IRpcHandler, IAsyncDisposable
                 throw;
             }
             rpcOptions.NodeId = identity.NodeId;
-            rpcOptions.IsMember = nodeId => controller?.View.Broker(nodeId) is not null;
+            rpcOptions.IsMember = nodeId => controller?.View is { } view && (view.Broker(nodeId) is not null || view.Joined.ContainsKey(nodeId));
             if (identity.MustJoin)
             {
                 try
@@ -118,17 +115,23 @@ public sealed partial class Controller : IRpcHandler, IAsyncDisposable
                     throw;
                 }
             }
-            controller = new Controller(shards, options, identity, rpcOptions, storedClusterId) { _store = store, _server = server };
+            controller = new Controller(shards, options, identity, rpcOptions) { _store = store, _server = server };
+            try
+            {
+                await shards.InvokeAsync(Shard, controller.StartOnShardAsync);
+            }
+            catch
+            {
+                await server.DisposeAsync();
+                throw;
+            }
+            // Only now is there a group to hand Raft traffic to; what peers sent before is lost, and Raft sends it again.
             pending.Target = controller;
-            await shards.InvokeAsync(Shard, controller.StartOnShardAsync);
             return controller;
         }
         catch
         {
-            if (controller is null)
-            {
-                await shards.InvokeAsync(Shard, () => store.DisposeAsync());
-            }
+            await shards.InvokeAsync(Shard, () => store.DisposeAsync());
             throw;
         }
     }
@@ -174,18 +177,18 @@ public sealed partial class Controller : IRpcHandler, IAsyncDisposable
     public async ValueTask DisposeAsync() => await StopAsync();
 
     /// <summary>Where node <paramref name="nodeId"/> listens for RPC: as it registered, else as it joined, else as --seeds says.</summary>
-    private IPEndPoint? AddressOf(int nodeId)
+    private (string Host, int Port)? AddressOf(int nodeId)
     {
         var view = _view;
-        if (view.Broker(nodeId) is { } broker && IPAddress.TryParse(broker.RpcHost, out var registered))
+        if (view.Broker(nodeId) is { } broker)
         {
-            return new IPEndPoint(registered, broker.RpcPort);
+            return (broker.RpcHost, broker.RpcPort);
         }
-        if (view.Joined.TryGetValue(nodeId, out var joined) && IPAddress.TryParse(joined.RpcHost, out var address))
+        if (view.Joined.TryGetValue(nodeId, out var joined))
         {
-            return new IPEndPoint(address, joined.RpcPort);
+            return (joined.RpcHost, joined.RpcPort);
         }
-        return _identity.SeedAddresses.GetValueOrDefault(nodeId);
+        return _identity.SeedAddresses.TryGetValue(nodeId, out var seed) ? (seed.Address.ToString(), seed.Port) : null;
     }
 
     /// <summary>Lets the listener start before the controller exists (its port decides the node's identity); nothing is

@@ -46,14 +46,16 @@ public sealed record JoinRequest(int NodeId, string RpcHost, int RpcPort, Guid T
     }
 }
 
-/// <summary>The answer to a <see cref="JoinRequest"/>: the newcomer's id, and the voters the controller formed with, which
-/// its copy of the controller's log starts from.</summary>
-public sealed record JoinReply(int NodeId, int[] BootstrapVoters)
+/// <summary>The answer to a <see cref="JoinRequest"/>: the newcomer's id, the cluster's id (which it says in its hellos
+/// from then on, before its log has caught up: a member that says none is taken for one that lost its data), and the
+/// voters the controller formed with, which its copy of the controller's log starts from.</summary>
+public sealed record JoinReply(int NodeId, string ClusterId, int[] BootstrapVoters)
 {
     public byte[] Encode()
     {
         var writer = new RpcWriter();
         writer.WriteInt32(NodeId);
+        writer.WriteString(ClusterId, Hello.MaxClusterIdBytes);
         writer.WriteInt32(BootstrapVoters.Length);
         foreach (int voter in BootstrapVoters)
         {
@@ -66,16 +68,17 @@ public sealed record JoinReply(int NodeId, int[] BootstrapVoters)
     {
         var reader = new RpcReader(data);
         int nodeId = reader.ReadInt32();
+        string clusterId = reader.ReadString(Hello.MaxClusterIdBytes);
         var voters = new int[reader.ReadCount(4)];
         for (int i = 0; i < voters.Length; i++)
         {
             voters[i] = reader.ReadInt32();
         }
         reader.End();
-        if (nodeId <= 0 || voters.Length == 0 || voters.Any(v => v <= 0))
+        if (nodeId <= 0 || clusterId.Length == 0 || voters.Length == 0 || voters.Any(v => v <= 0))
         {
-            throw new RpcFormatException($"a join answer naming node {nodeId} and voters [{string.Join(',', voters)}] is not valid");
+            throw new RpcFormatException($"a join answer naming node {nodeId} of cluster '{clusterId}' and voters [{string.Join(',', voters)}] is not valid");
         }
-        return new JoinReply(nodeId, voters);
+        return new JoinReply(nodeId, clusterId, voters);
     }
 }

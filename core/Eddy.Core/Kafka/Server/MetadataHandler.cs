@@ -92,13 +92,16 @@ public sealed class MetadataHandler(TopicTable table, Controller controller) : I
         for (int p = 0; p < topic.PartitionCount; p++)
         {
             int leader = topic.LeaderOf(p);
-            int epoch = leader == nodeId ? table.LeaderEpoch : view.Broker(leader)?.LeaderEpoch ?? -1;
+            var registered = leader == nodeId ? null : view.Broker(leader);
+            // A leader that has not registered yet has no address a client could use: Kafka says LEADER_NOT_AVAILABLE.
+            bool known = leader == nodeId || registered is not null;
             var replicas = p < topic.Replicas.Count ? topic.Replicas[p] : [];
             result.Partitions.Add(new MetadataResponse.MetadataResponsePartition
             {
+                ErrorCode = known ? KafkaErrors.None : KafkaErrors.LeaderNotAvailable,
                 PartitionIndex = p,
-                LeaderId = leader,
-                LeaderEpoch = epoch,
+                LeaderId = known ? leader : -1,
+                LeaderEpoch = leader == nodeId ? table.LeaderEpoch : registered?.LeaderEpoch ?? -1,
                 ReplicaNodes = [.. replicas],
                 IsrNodes = [.. replicas],
             });
