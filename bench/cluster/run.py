@@ -8,6 +8,8 @@ Measures, each beside a reference taken in the same run:
     controller; reference: one node alone, from launch to answering Metadata;
   - controller failover: from SIGKILL of the controller's leader to both other nodes naming a new one; reference:
     the election timeout the controller is configured with (0.5 to 1 s);
+  - a clean stop: from SIGTERM of the controller's leader (which hands leadership over first) to both other nodes
+    naming a new one; reference: the SIGKILL failover above;
   - an idle 3-node cluster holding 1,000 partitions: CPU per node (utime+stime from /proc over the idle window) and
     RPC frames per second per node (each node logs the frames it sent when it stops); reference: one idle node
     holding the same partitions.
@@ -132,7 +134,7 @@ def main():
     subprocess.run(["rm", "-rf", a.dir + "/runs"], check=True)
     os.makedirs(a.dir + "/runs", exist_ok=True)
 
-    lone, formed, failover = [], [], []
+    lone, formed, failover, handoff = [], [], [], []
     for r in range(a.rounds):
         base = f"{a.dir}/runs/lone{r}"
         start = time.monotonic()
@@ -157,6 +159,20 @@ def main():
         failover.append(time.monotonic() - start)
         victim.stop()
         for n in rest:
+            n.stop()
+
+        base = f"{a.dir}/runs/handoff{r}"
+        os.makedirs(base, exist_ok=True)
+        nodes = cluster(eddy, base)
+        wait(lambda: agreed(nodes, 3))
+        leader = metadata(nodes[0].kafka)[1]
+        victim = nodes[leader - 1]
+        rest = [n for n in nodes if n is not victim]
+        start = time.monotonic()
+        victim.proc.send_signal(signal.SIGTERM)
+        wait(lambda: all((m := metadata(n.kafka)) and m[1] > 0 and m[1] != leader for n in rest))
+        handoff.append(time.monotonic() - start)
+        for n in nodes:
             n.stop()
 
     # Idle: one node holding 1,000 partitions, then 3 nodes holding them between them.
@@ -188,6 +204,7 @@ def main():
     print("|---|---|---|---|")
     print(f"| 3 nodes launched to all agreeing (Metadata: 3 brokers, one controller), median of {a.rounds} | {ms(formed)} | one node launched to answering Metadata: {ms(lone)} | {statistics.median(formed) / statistics.median(lone):.1f}x |")
     print(f"| SIGKILL of the controller leader to both others naming a new one, median of {a.rounds} | {ms(failover)} | election timeout 500 to 1000 ms | {statistics.median(failover) / 0.75:.2f}x of its middle |")
+    print(f"| SIGTERM of the controller leader (it hands leadership over, then stops) to both others naming a new one, median of {a.rounds} | {ms(handoff)} | the SIGKILL failover above: {ms(failover)} | {statistics.median(handoff) / statistics.median(failover):.2f}x |")
     print(f"| idle 3-node cluster with 1,000 partitions: CPU per node over {a.idle_seconds} s | {', '.join(f'{c * 100:.2f}%' for c in cpu)} of a core | one idle node with the same partitions: {lone_cpu * 100:.2f}% | {statistics.mean(cpu) / lone_cpu if lone_cpu else float('nan'):.2f}x |")
     print(f"| idle 3-node cluster: RPC frames sent per node per second (over each node's life) | {', '.join(f'{f[0] / f[1]:.1f}' for f in frames if f)} | heartbeats every 100 ms: 20/s from the leader (to 2 followers), 10/s from each follower (answers) | |")
 

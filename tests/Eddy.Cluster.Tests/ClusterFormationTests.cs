@@ -63,6 +63,25 @@ public sealed partial class ClusterFormationTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task AControllerLeaderStoppedWithSigtermHandsLeadershipToAnotherNodeFirst()
+    {
+        await using var cluster = await EddyCluster.StartAsync(3);
+        await EddyCluster.WaitUntilAsync(cluster.AgreesAsync, Settle, "3 nodes agree");
+        int leader = (await cluster.MetadataAsync(1))!.ControllerId;
+        output.WriteLine($"schedule: SIGTERM controller leader node {leader}");
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        await cluster.StopNodeAsync(leader);
+        Assert.Contains("stopping: handed controller leadership to node", cluster.Output(leader));
+        var rest = cluster.Nodes.Where(n => n.Id != leader).ToList();
+        foreach (var node in rest)
+        {
+            var seen = await cluster.MetadataAsync(node.Id);
+            Assert.True(seen is { ControllerId: > 0 } && seen.ControllerId != leader, $"node {node.Id} names controller {seen?.ControllerId}");
+        }
+        output.WriteLine($"the others named the new controller leader {clock.ElapsedMilliseconds} ms after the SIGTERM, the node's stop included");
+    }
+
+    [Fact]
     public async Task EachNodeRestartedInTurnRejoinsWithItsIdAndTheClusterKeepsItsId()
     {
         await using var cluster = await EddyCluster.StartAsync(3);

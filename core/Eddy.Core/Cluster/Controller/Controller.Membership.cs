@@ -116,6 +116,42 @@ public sealed partial class Controller
             : RpcReply.Success(new JoinReply(id, _view.ClusterId, _identity.Voters).Encode());
     }
 
+    /// <summary>How long a stopping leader waits for another voter to take over before it stops anyway.</summary>
+    private static readonly TimeSpan HandOffTimeout = TimeSpan.FromSeconds(1);
+
+    /// <summary>A leader that stops first hands leadership to the most caught-up other voter, so the cluster does not wait
+    /// out an election timeout (a rolling restart loses no controller time). Shard 0.</summary>
+    private async ValueTask HandOffLeadershipAsync()
+    {
+        if (_raft.Role != Role.Leader || _failed || _raft.Membership.Voters.Length < 2)
+        {
+            return;
+        }
+        int target = 0;
+        long best = -1;
+        foreach (int voter in _raft.Membership.Voters)
+        {
+            if (voter != NodeId && _raft.Progress.TryGetValue(voter, out var progress) && progress.Match > best)
+            {
+                (target, best) = (voter, progress.Match);
+            }
+        }
+        if (target == 0 || _raft.TransferLeadership(target) != ProposeResult.Accepted)
+        {
+            return;
+        }
+        Pump();
+        var shard = Runtime.Shard.Current!;
+        long deadline = shard.Clock.NowNanos + HandOffTimeout.Ticks * 100;
+        while ((_leaderId == NodeId || _leaderId == 0) && shard.Clock.NowNanos < deadline)
+        {
+            await shard.Delay(TimeSpan.FromMilliseconds(5));
+        }
+        Log.Info(Subsystem, _leaderId == NodeId || _leaderId == 0
+            ? $"stopping while leading the controller: node {target} did not take over within {HandOffTimeout.TotalSeconds:0} s"
+            : $"stopping: handed controller leadership to node {_leaderId}");
+    }
+
     /// <summary>On the leader, each tick: one membership step at a time, a recorded node that is not a member becomes a
     /// learner, then a caught-up learner a voter while there are fewer than the cap.</summary>
     private void GrowMembership()

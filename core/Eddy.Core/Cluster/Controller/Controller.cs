@@ -169,6 +169,7 @@ public sealed partial class Controller : IRpcHandler, IAsyncDisposable
         {
             return;
         }
+        await _shards.InvokeAsync(Shard, HandOffLeadershipAsync);
         await _shards.InvokeAsync(Shard, StopOnShardAsync);
         await _server.DisposeAsync();
         await _shards.InvokeAsync(Shard, () => _store.DisposeAsync());
