@@ -64,7 +64,15 @@ public sealed partial class TopicTable : IStartOffsetStore
         {
             table._store = await MetadataStore.OpenAsync(Path.Combine(options.DataDirectory, "controller"));
             table.ProducerIds = new ProducerIdAllocator(table.ReserveProducerIdsAsync);
-            table._store.RefuseBeforeTheController();
+            try
+            {
+                table._store.RefuseBeforeTheController();
+            }
+            catch
+            {
+                await table._store.DisposeAsync();
+                throw;
+            }
             table.LeaderEpoch = await table._store.NextLeaderEpochAsync();
         });
         return table;
