@@ -71,6 +71,9 @@ public sealed partial class Controller
         }
         _batcher = new EnvelopeBatcher(_identity.NodeId);
         _links = new NodeLinks(_rpcOptions, AddressOf);
+        // From here on there is a group to hand Raft traffic to (what peers sent before is lost, and Raft sends it
+        // again); set before the first campaign, or the answers to it would be dropped.
+        _listener.Target = this;
         Log.Info(Subsystem, $"node {NodeId}, RPC advertised as {AdvertisedRpcHost}:{AdvertisedRpcPort}; controller voters [{string.Join(',', _identity.Voters)}], " +
             $"term {persisted.HardState.Term}, {persisted.Entries.Count} log entries after snapshot {persisted.Snapshot?.Index ?? 0}");
         // The first voter starts an election at once, so a new cluster (or a lone node) has a leader within a round

@@ -32,6 +32,7 @@ public sealed partial class Controller : IRpcHandler, IAsyncDisposable
     private RaftGroup _raft = null!;
     private NodeLinks _links = null!;
     private RpcServer _server = null!;
+    private PendingHandler _listener = null!;
     private volatile ClusterView _view = ClusterView.Empty;
     private volatile int _leaderId;
     private int _stopCalls;
@@ -115,7 +116,7 @@ public sealed partial class Controller : IRpcHandler, IAsyncDisposable
                     throw;
                 }
             }
-            controller = new Controller(shards, options, identity, rpcOptions) { _store = store, _server = server };
+            controller = new Controller(shards, options, identity, rpcOptions) { _store = store, _server = server, _listener = pending };
             try
             {
                 await shards.InvokeAsync(Shard, controller.StartOnShardAsync);
@@ -125,8 +126,6 @@ public sealed partial class Controller : IRpcHandler, IAsyncDisposable
                 await server.DisposeAsync();
                 throw;
             }
-            // Only now is there a group to hand Raft traffic to; what peers sent before is lost, and Raft sends it again.
-            pending.Target = controller;
             return controller;
         }
         catch
