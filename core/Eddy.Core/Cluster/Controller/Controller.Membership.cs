@@ -38,8 +38,7 @@ public sealed partial class Controller
                     if (reply.Ok)
                     {
                         var joined = JoinReply.Decode(reply.Body);
-                        await store.PutNodeIdAsync(joined.NodeId);
-                        await store.PutBootstrapVotersAsync(joined.BootstrapVoters);
+                        await store.PutIdentityAsync(joined.NodeId, joined.BootstrapVoters);
                         rpcOptions.NodeId = joined.NodeId;
                         rpcOptions.ClusterId = joined.ClusterId;
                         Log.Info(Subsystem, $"joined the cluster through seed {seed} at {address} as node {joined.NodeId}");

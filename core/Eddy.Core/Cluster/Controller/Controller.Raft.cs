@@ -37,13 +37,9 @@ public sealed partial class Controller
     private async ValueTask StartOnShardAsync()
     {
         _startedNanos = Runtime.Shard.Current!.Clock.NowNanos;
-        if (_store.NodeId == 0)
+        if (_store.NodeId == 0 || _store.BootstrapVoters is null)
         {
-            await _store.PutNodeIdAsync(_identity.NodeId);
-        }
-        if (_store.BootstrapVoters is null)
-        {
-            await _store.PutBootstrapVotersAsync(_identity.Voters);
+            await _store.PutIdentityAsync(_identity.NodeId, _identity.Voters);
         }
         var persisted = _store.Load();
         if (ClusterIdIn(persisted) is { } known)
@@ -288,6 +284,8 @@ public sealed partial class Controller
         }
         _leaderId = leader;
         _role = role;
+        // A new cluster's first leader names it at once, not at the next tick: a lone node's start waits for it.
+        ProposeClusterIdIfLeader();
     }
 
     private void Apply(in Entry entry)

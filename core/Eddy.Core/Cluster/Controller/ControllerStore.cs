@@ -37,7 +37,13 @@ internal sealed class ControllerStore : IAsyncDisposable
     /// <summary>The node id this data directory belongs to, 0 before the first start recorded one.</summary>
     public int NodeId => _store.TryGetInt64(NodeIdKey, out long id) ? (int)id : 0;
 
-    public ValueTask PutNodeIdAsync(int nodeId) => _store.PutInt64Async(NodeIdKey, nodeId);
+    /// <summary>Records the node id and the bootstrap voters at a first start, in one write.</summary>
+    public ValueTask PutIdentityAsync(int nodeId, IReadOnlyList<int> voters)
+    {
+        var id = new byte[8];
+        System.Buffers.Binary.BinaryPrimitives.WriteInt64BigEndian(id, nodeId); // as KvStore.PutInt64Async writes it
+        return _store.PutManyAsync([(NodeIdKey, id), (BootstrapKey, EncodeVoters(voters))]);
+    }
 
     /// <summary>The token this node asks to join with, kept before it asks so that asking again gets the same id.</summary>
     public Guid? JoinToken => _store.TryGet(JoinTokenKey, out var value) ? new Guid(value.Span, bigEndian: true) : null;
@@ -65,7 +71,7 @@ internal sealed class ControllerStore : IAsyncDisposable
         }
     }
 
-    public ValueTask PutBootstrapVotersAsync(IReadOnlyList<int> voters)
+    private static byte[] EncodeVoters(IReadOnlyList<int> voters)
     {
         var writer = new RpcWriter();
         writer.WriteInt32(voters.Count);
@@ -73,7 +79,7 @@ internal sealed class ControllerStore : IAsyncDisposable
         {
             writer.WriteInt32(voter);
         }
-        return _store.PutAsync(BootstrapKey, writer.Written.ToArray());
+        return writer.Written.ToArray();
     }
 
     /// <summary>What the group restarts from: hard state, snapshot and the entries after it (contiguous).</summary>
