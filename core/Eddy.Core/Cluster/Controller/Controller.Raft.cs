@@ -17,7 +17,6 @@ public sealed partial class Controller
     private bool _failed;
     private long _applied;
     private long _snapshotIndex;
-    private Role _role;
     private long _clusterIdProposedInTerm;
     private long _replayTarget;
     private readonly TaskCompletionSource _replayed = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -239,7 +238,7 @@ public sealed partial class Controller
                         _replayed.TrySetResult();
                     }
                 }
-                NoteLeadership(ready.Role, ready.Leader);
+                NoteLeadership(ready.Leader);
                 _raft.Advance();
                 await CompactIfDueAsync();
             }
@@ -276,14 +275,13 @@ public sealed partial class Controller
         _envelopes.Clear();
     }
 
-    private void NoteLeadership(Role role, int leader)
+    private void NoteLeadership(int leader)
     {
         if (leader != _leaderId)
         {
             Log.Info(Subsystem, leader == 0 ? "no controller leader" : leader == NodeId ? $"this node leads the controller (term {_raft.Term})" : $"node {leader} leads the controller");
         }
         _leaderId = leader;
-        _role = role;
         // A new cluster's first leader names it at once, not at the next tick: a lone node's start waits for it.
         ProposeClusterIdIfLeader();
     }
