@@ -22,6 +22,8 @@ public sealed class RpcServer : IAsyncDisposable
     private readonly RpcOptions _options;
     private readonly IRpcHandler _handler;
     private TcpServer _tcp = null!;
+    private ShardGroup _group = null!;
+    private HashSet<Connection>[] _open = []; // per shard, touched on that shard only
 
     private RpcServer(RpcOptions options, IRpcHandler handler)
     {
@@ -33,13 +35,27 @@ public sealed class RpcServer : IAsyncDisposable
 
     public static async Task<RpcServer> StartAsync(ShardGroup group, IPEndPoint endpoint, RpcOptions options, IRpcHandler handler)
     {
-        var server = new RpcServer(options, handler);
+        var server = new RpcServer(options, handler) { _group = group, _open = [.. Enumerable.Range(0, group.Count).Select(_ => new HashSet<Connection>())] };
         server._tcp = await TcpServer.StartAsync(group, endpoint, server.ServeAsync);
         Log.Info(Subsystem, $"listening for other nodes on {endpoint.Address}:{server.Port}");
         return server;
     }
 
     private async ValueTask ServeAsync(Connection connection)
+    {
+        var open = _open[connection.Shard.Id];
+        open.Add(connection);
+        try
+        {
+            await ServeConnectionAsync(connection);
+        }
+        finally
+        {
+            open.Remove(connection);
+        }
+    }
+
+    private async ValueTask ServeConnectionAsync(Connection connection)
     {
         using var channel = new RpcChannel(connection, Math.Min(Hello.MaxHandshakeFrameBytes, _options.MaxFrameBytes));
         string peer = connection.RemoteEndPoint?.ToString() ?? "a peer";
@@ -197,5 +213,22 @@ public sealed class RpcServer : IAsyncDisposable
 
     private static void Refuse(string peer, string reason) => Log.Warn(Subsystem, $"{peer}: {reason}; connection closed");
 
-    public ValueTask DisposeAsync() => _tcp.DisposeAsync();
+    /// <summary>Stops accepting, then closes every connection still open: a stopped node hears nothing more, and its
+    /// peers see their connections end (and connect again to whoever listens next).</summary>
+    public async ValueTask DisposeAsync()
+    {
+        await _tcp.DisposeAsync();
+        for (int shard = 0; shard < _open.Length; shard++)
+        {
+            var open = _open[shard];
+            await _group.InvokeAsync(shard, () =>
+            {
+                foreach (var connection in open.ToList())
+                {
+                    connection.Dispose();
+                }
+                return default(ValueTask);
+            });
+        }
+    }
 }
