@@ -25,9 +25,8 @@ public sealed partial class Controller
     /// <summary>
     /// Makes <paramref name="command"/> part of the cluster's metadata: proposes it on the leader (forwarding it there
     /// from another node, retrying while leadership moves) and completes, with its log index, once this node has applied
-    /// it. Throws
-    /// <see cref="ControllerUnavailableException"/> when no leader took it within the command timeout. Shard 0.
-    /// A retry after an unknown outcome may apply a command twice; commands are written so that twice is once.
+    /// it. Throws <see cref="ControllerUnavailableException"/> when no leader took it within the command timeout.
+    /// Shard 0. A retry after an unknown outcome may apply a command twice; commands are written so that twice is once.
     /// </summary>
     public async ValueTask<long> ExecuteAsync(ControllerCommand command)
     {
