@@ -18,6 +18,8 @@ Needs python3-confluent-kafka (to create the topics). Prints a table; raw logs s
 import argparse, os, signal, socket, statistics, struct, subprocess, sys, time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(ROOT, "bench", "broker"))
+from probe import recv_exactly  # noqa: E402  (the broker benchmark's, one way to read a frame)
 TICKS = os.sysconf("SC_CLK_TCK")
 
 
@@ -28,8 +30,8 @@ def metadata(port):
             client = b"bench"
             body = struct.pack(">hhih", 3, 1, 7, len(client)) + client + struct.pack(">i", 0)  # no topics
             s.sendall(struct.pack(">i", len(body)) + body)
-            size = struct.unpack(">i", recv(s, 4))[0]
-            data = recv(s, size)
+            size = struct.unpack(">i", recv_exactly(s, 4))[0]
+            data = recv_exactly(s, size)
     except OSError:
         return None
     at = 4
@@ -43,16 +45,6 @@ def metadata(port):
         brokers.append(node)
     controller = struct.unpack_from(">i", data, at)[0]
     return sorted(brokers), controller
-
-
-def recv(s, n):
-    out = b""
-    while len(out) < n:
-        chunk = s.recv(n - len(out))
-        if not chunk:
-            raise OSError("closed")
-        out += chunk
-    return out
 
 
 def free_ports(n):

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Confluent.Kafka.Admin;
 
 namespace Eddy.Broker.Tests;
@@ -10,32 +9,11 @@ namespace Eddy.Broker.Tests;
 /// </summary>
 public class DebianClientTests(BrokerFixture node) : IClassFixture<BrokerFixture>
 {
+    /// <summary>The program's exit code and everything it wrote, standard output then standard error.</summary>
     internal static async Task<(int ExitCode, string Output)> RunAsync(string program, string? stdin, params string[] args)
     {
-        var info = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = stdin is not null };
-        foreach (var a in args)
-        {
-            info.ArgumentList.Add(a);
-        }
-        using var process = Process.Start(info)!;
-        if (stdin is not null)
-        {
-            await process.StandardInput.WriteAsync(stdin);
-            process.StandardInput.Close();
-        }
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(120));
-        try
-        {
-            await process.WaitForExitAsync(cts.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(); // do not leave a client running after the test gave up on it
-            throw;
-        }
-        return (process.ExitCode, await output + await error);
+        var (code, output, error) = await ChildProcess.RunAsync(program, stdin, args);
+        return (code, output + error);
     }
 
     private async Task CreateTopicAsync(string name, int partitions)

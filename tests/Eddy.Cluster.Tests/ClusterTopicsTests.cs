@@ -89,7 +89,7 @@ public sealed class ClusterTopicsTests(ITestOutputHelper output) : IAsyncLifetim
         Assert.Equal(Count, seen.Count);
 
         // kcat, bootstrapped to node 2 alone, reads every partition from its leader.
-        var (code, read) = await EddyCluster.RunAsync("kcat", "-C", "-b", _cluster[2].Bootstrap, "-t", "spread", "-o", "beginning", "-e", "-q", "-f", "%s\n");
+        var (code, read, _) = await ChildProcess.RunAsync("kcat", null, "-C", "-b", _cluster[2].Bootstrap, "-t", "spread", "-o", "beginning", "-e", "-q", "-f", "%s\n");
         Assert.Equal(0, code);
         Assert.Equal(Count, read.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
     }

@@ -119,7 +119,7 @@ public sealed class EddyCluster : IAsyncDisposable
     /// that node alone); null when it does not answer.</summary>
     public async Task<ClusterMetadata?> MetadataAsync(int id)
     {
-        var (code, output) = await RunAsync("kcat", "-L", "-J", "-b", this[id].Bootstrap, "-m", "3");
+        var (code, output, _) = await ChildProcess.RunAsync("kcat", null, "-L", "-J", "-b", this[id].Bootstrap, "-m", "3");
         if (code != 0)
         {
             return null;
@@ -194,22 +194,6 @@ public sealed class EddyCluster : IAsyncDisposable
             listener.Stop();
         }
         return ports;
-    }
-
-    public static async Task<(int ExitCode, string Output)> RunAsync(string program, params string[] args)
-    {
-        var info = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in args)
-        {
-            info.ArgumentList.Add(a);
-        }
-        using var process = Process.Start(info)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        await process.WaitForExitAsync(cts.Token);
-        string stdout = await output;
-        return (process.ExitCode, process.ExitCode == 0 ? stdout : stdout + await error);
     }
 }
 

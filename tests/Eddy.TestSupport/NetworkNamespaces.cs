@@ -1,5 +1,3 @@
-using System.Diagnostics;
-
 namespace Eddy.TestSupport;
 
 /// <summary>
@@ -77,16 +75,10 @@ public sealed class NetworkNamespaces : IDisposable
 
     private static void TryIp(string arguments) => Run(arguments);
 
+    // Called from the constructor and Dispose, so it waits here; ip(8) returns at once.
     private static (int, string) Run(string arguments)
     {
-        var info = new ProcessStartInfo("ip") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (string a in arguments.Split(' '))
-        {
-            info.ArgumentList.Add(a);
-        }
-        using var process = Process.Start(info)!;
-        string output = process.StandardOutput.ReadToEnd() + process.StandardError.ReadToEnd();
-        process.WaitForExit();
-        return (process.ExitCode, output);
+        var (code, output, error) = ChildProcess.RunAsync("ip", null, arguments.Split(' ')).GetAwaiter().GetResult();
+        return (code, output + error);
     }
 }

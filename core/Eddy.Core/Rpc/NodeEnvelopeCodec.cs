@@ -151,11 +151,7 @@ public static class NodeEnvelopeCodec
         writer.WriteInt32(message.To);
         writer.WriteInt64(group);
         writer.WriteInt64(message.Term);
-        writer.WriteInt64(image.Index);
-        writer.WriteInt64(image.Term);
-        WriteIds(image.Membership.Voters, writer);
-        WriteIds(image.Membership.Learners, writer);
-        writer.WriteBytes(image.Data);
+        WriteImage(image, writer);
     }
 
     public static NodeEnvelope ReadSnapshot(ReadOnlySpan<byte> payload)
@@ -165,18 +161,12 @@ public static class NodeEnvelopeCodec
         envelope.Reset(reader.ReadInt32(), reader.ReadInt32());
         long group = reader.ReadInt64();
         long term = reader.ReadInt64();
-        long index = reader.ReadInt64();
-        long snapshotTerm = reader.ReadInt64();
-        var voters = ReadIds(ref reader);
-        var learners = ReadIds(ref reader);
-        var data = reader.ReadBytes();
-        reader.End();
-        if (term <= 0 || index <= 0 || snapshotTerm <= 0 || voters.Length == 0 || voters.Length + learners.Length > RaftOptions.MaxMembers
-            || voters.Concat(learners).Any(id => id <= 0) || voters.Intersect(learners).Any())
+        if (term <= 0)
         {
-            throw new RpcFormatException($"group {group}: snapshot {index}@{snapshotTerm} in term {term} with voters [{string.Join(',', voters)}] and learners [{string.Join(',', learners)}] is not valid");
+            throw new RpcFormatException($"group {group}: a snapshot sent in term {term}");
         }
-        var image = new SnapshotImage(index, snapshotTerm, new Membership(voters, learners), data);
+        var image = ReadImage(ref reader);
+        reader.End();
         envelope.Messages.Add(new GroupMessage(group, new Message
         {
             Type = MessageType.Snapshot, From = envelope.From, To = envelope.To, Term = term, Snapshot = image,
@@ -184,27 +174,31 @@ public static class NodeEnvelopeCodec
         return envelope;
     }
 
-    private static void WriteIds(ReadOnlySpan<int> ids, RpcWriter writer)
+    /// <summary>A snapshot image: int64 index, int64 term, voters, learners (int32 count and ids each), then the data.
+    /// The same bytes travel in a snapshot frame and rest in a store.</summary>
+    public static void WriteImage(SnapshotImage image, RpcWriter writer)
     {
-        writer.WriteInt32(ids.Length);
-        foreach (int id in ids)
-        {
-            writer.WriteInt32(id);
-        }
+        writer.WriteInt64(image.Index);
+        writer.WriteInt64(image.Term);
+        writer.WriteInt32s(image.Membership.Voters);
+        writer.WriteInt32s(image.Membership.Learners);
+        writer.WriteBytes(image.Data);
     }
 
-    private static int[] ReadIds(ref RpcReader reader)
+    /// <summary>Reads what <see cref="WriteImage"/> wrote; throws <see cref="RpcFormatException"/> for an image that is not
+    /// a valid one (ids, counts, a membership without voters) before anything is built from it.</summary>
+    public static SnapshotImage ReadImage(ref RpcReader reader)
     {
-        int count = reader.ReadCount(4);
-        if (count > RaftOptions.MaxMembers)
+        long index = reader.ReadInt64();
+        long term = reader.ReadInt64();
+        var voters = reader.ReadInt32s(RaftOptions.MaxMembers);
+        var learners = reader.ReadInt32s(RaftOptions.MaxMembers);
+        var data = reader.ReadBytes();
+        if (index <= 0 || term <= 0 || voters.Length == 0 || voters.Length + learners.Length > RaftOptions.MaxMembers
+            || voters.Concat(learners).Any(id => id <= 0) || voters.Intersect(learners).Any())
         {
-            throw new RpcFormatException($"{count} members, at most {RaftOptions.MaxMembers}");
+            throw new RpcFormatException($"snapshot {index}@{term} with voters [{string.Join(',', voters)}] and learners [{string.Join(',', learners)}] is not valid");
         }
-        var ids = new int[count];
-        for (int i = 0; i < count; i++)
-        {
-            ids[i] = reader.ReadInt32();
-        }
-        return ids;
+        return new SnapshotImage(index, term, new Membership(voters, learners), data);
     }
 }

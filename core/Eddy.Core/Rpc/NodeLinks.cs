@@ -167,15 +167,7 @@ public sealed class NodeLinks : IDisposable
         string address = $"{where.Host}:{where.Port}";
         try
         {
-            var endpoint = await ResolveAsync(where.Host, where.Port);
-            var attempt = RpcPeer.ConnectAsync(endpoint, _options).AsTask();
-            if (await Task.WhenAny(attempt, shard.Delay(ConnectTimeout).AsTask()) != attempt)
-            {
-                // The kernel may go on trying for minutes: give up on this attempt, and close it if it ever connects.
-                _ = CloseWhenConnectedAsync(attempt);
-                throw new RpcUnavailableException($"no connection within {ConnectTimeout.TotalSeconds:0.###} s");
-            }
-            var peer = await attempt;
+            var peer = await ConnectWithinTimeoutAsync(await ResolveAsync(where.Host, where.Port), _options);
             if (_disposed)
             {
                 peer.Dispose();
@@ -236,8 +228,21 @@ public sealed class NodeLinks : IDisposable
         link.LastError = reason;
     }
 
-    /// <summary>Closes a connection given up on, if it ever connects.</summary>
-    internal static async Task CloseWhenConnectedAsync(Task<RpcPeer> attempt)
+    /// <summary>A connection and its hello within <see cref="ConnectTimeout"/>, or <see cref="RpcUnavailableException"/>.
+    /// The kernel may go on trying for minutes (a peer behind a cut link): the attempt is given up on, and closed if it
+    /// ever connects. On the calling shard.</summary>
+    internal static async ValueTask<RpcPeer> ConnectWithinTimeoutAsync(IPEndPoint endpoint, RpcOptions options)
+    {
+        var attempt = RpcPeer.ConnectAsync(endpoint, options).AsTask();
+        if (await Task.WhenAny(attempt, Shard.Current!.Delay(ConnectTimeout).AsTask()) != attempt)
+        {
+            _ = CloseWhenConnectedAsync(attempt);
+            throw new RpcUnavailableException($"no connection to {endpoint} within {ConnectTimeout.TotalSeconds:0.###} s");
+        }
+        return await attempt;
+    }
+
+    private static async Task CloseWhenConnectedAsync(Task<RpcPeer> attempt)
     {
         try
         {

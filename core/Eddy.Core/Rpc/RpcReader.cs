@@ -38,6 +38,22 @@ public ref struct RpcReader(ReadOnlySpan<byte> payload)
         return count;
     }
 
+    /// <summary>Values after an int32 count of at most <paramref name="maxCount"/> (node ids).</summary>
+    public int[] ReadInt32s(int maxCount)
+    {
+        int count = ReadCount(4);
+        if (count > maxCount)
+        {
+            throw new RpcFormatException($"{count} values, at most {maxCount}");
+        }
+        var values = new int[count];
+        for (int i = 0; i < count; i++)
+        {
+            values[i] = ReadInt32();
+        }
+        return values;
+    }
+
     /// <summary>A UTF-8 string of at most <paramref name="maxBytes"/> bytes, after an int16 length.</summary>
     public string ReadString(int maxBytes)
     {

@@ -51,6 +51,16 @@ public sealed class RpcWriter
         _buffer.Advance(Encoding.UTF8.GetBytes(value, _buffer.GetSpan(length)));
     }
 
+    /// <summary>An int32 count, then the values (node ids).</summary>
+    public void WriteInt32s(ReadOnlySpan<int> values)
+    {
+        WriteInt32(values.Length);
+        foreach (int value in values)
+        {
+            WriteInt32(value);
+        }
+    }
+
     public void WriteBytes(ReadOnlySpan<byte> value)
     {
         WriteInt32(value.Length);

@@ -70,17 +70,10 @@ public sealed partial class Controller
 
     private const string RefusedPrefix = "refused: ";
 
-    /// <summary>One call on a connection of its own, given up after <see cref="NodeLinks.ConnectTimeout"/> to connect.</summary>
+    /// <summary>One call on a connection of its own (this node has no id for the links yet).</summary>
     private static async ValueTask<RpcReply> CallOnceAsync(IPEndPoint address, RpcOptions options, RpcMethod method, byte[] body)
     {
-        var shard = Runtime.Shard.Current!;
-        var connecting = RpcPeer.ConnectAsync(address, options).AsTask();
-        if (await Task.WhenAny(connecting, shard.Delay(NodeLinks.ConnectTimeout).AsTask()) != connecting)
-        {
-            _ = NodeLinks.CloseWhenConnectedAsync(connecting);
-            throw new RpcUnavailableException($"no connection to {address} within {NodeLinks.ConnectTimeout.TotalSeconds:0.###} s");
-        }
-        using var peer = await connecting;
+        using var peer = await NodeLinks.ConnectWithinTimeoutAsync(address, options);
         return await peer.CallAsync(method, body, TimeSpan.FromSeconds(10));
     }
 

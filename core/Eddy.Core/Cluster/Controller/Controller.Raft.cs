@@ -185,10 +185,7 @@ public sealed partial class Controller
         catch (RaftInvariantException e)
         {
             // A broken invariant is a bug: stop the controller here rather than go on from a state that cannot be trusted.
-            _failed = true;
-            _leaderId = 0;
-            Log.Error(Subsystem, $"the controller stopped on this node: {e.Message}");
-            FailWaiters(new ControllerUnavailableException($"the controller failed on this node: {e.Message}"));
+            FailStop(e.Message);
             return;
         }
         Pump();
@@ -245,12 +242,20 @@ public sealed partial class Controller
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
-            _failed = true;
-            _leaderId = 0;
-            Log.Error(Subsystem, $"the controller stopped on this node: {e.Message}");
-            FailWaiters(new ControllerUnavailableException($"the controller failed on this node: {e.Message}"));
-            _replayed.TrySetException(new ControllerUnavailableException($"the controller failed on this node: {e.Message}"));
+            FailStop(e.Message);
         }
+    }
+
+    /// <summary>Stops the controller on this node for good: nothing more leaves it that would promise durability, and
+    /// everyone waiting on it hears why.</summary>
+    private void FailStop(string why)
+    {
+        _failed = true;
+        _leaderId = 0;
+        Log.Error(Subsystem, $"the controller stopped on this node: {why}");
+        var failure = new ControllerUnavailableException($"the controller failed on this node: {why}");
+        FailWaiters(failure);
+        _replayed.TrySetException(failure);
     }
 
     private void Send(List<Message> messages)

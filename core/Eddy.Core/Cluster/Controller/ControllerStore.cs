@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Globalization;
 using Eddy.Raft;
+using Eddy.Raft.Driver;
 using Eddy.Rpc;
 using Eddy.Storage;
 
@@ -38,7 +39,7 @@ internal sealed class ControllerStore : IAsyncDisposable
     public int NodeId => _store.TryGetInt64(NodeIdKey, out long id) ? (int)id : 0;
 
     /// <summary>Records the node id and the bootstrap voters at a first start, in one write.</summary>
-    public ValueTask PutIdentityAsync(int nodeId, IReadOnlyList<int> voters)
+    public ValueTask PutIdentityAsync(int nodeId, int[] voters)
     {
         var id = new byte[8];
         System.Buffers.Binary.BinaryPrimitives.WriteInt64BigEndian(id, nodeId); // as KvStore.PutInt64Async writes it
@@ -61,36 +62,23 @@ internal sealed class ControllerStore : IAsyncDisposable
                 return null;
             }
             var reader = new RpcReader(value.Span);
-            var voters = new int[reader.ReadCount(4)];
-            for (int i = 0; i < voters.Length; i++)
-            {
-                voters[i] = reader.ReadInt32();
-            }
+            var voters = reader.ReadInt32s(ClusterBootstrap.MaxSeeds);
             reader.End();
             return voters;
         }
     }
 
-    private static byte[] EncodeVoters(IReadOnlyList<int> voters)
+    private static byte[] EncodeVoters(int[] voters)
     {
         var writer = new RpcWriter();
-        writer.WriteInt32(voters.Count);
-        foreach (int voter in voters)
-        {
-            writer.WriteInt32(voter);
-        }
+        writer.WriteInt32s(voters);
         return writer.Written.ToArray();
     }
 
     /// <summary>What the group restarts from: hard state, snapshot and the entries after it (contiguous).</summary>
     public PersistedState Load()
     {
-        var hard = default(HardState);
-        if (_store.TryGet(HardStateKey, out var h))
-        {
-            var span = h.Span;
-            hard = new HardState(BinaryPrimitives.ReadInt64BigEndian(span), BinaryPrimitives.ReadInt32BigEndian(span[8..]), BinaryPrimitives.ReadInt64BigEndian(span[12..]));
-        }
+        var hard = _store.TryGet(HardStateKey, out var h) ? RaftStateStore.Decode(h.Span, "the controller") : default;
         SnapshotImage? snapshot = _store.TryGet(SnapshotKey, out var s) ? DecodeSnapshot(s.Span) : null;
         var entries = new List<Entry>();
         _firstIndex = (snapshot?.Index ?? 0) + 1;
@@ -122,11 +110,7 @@ internal sealed class ControllerStore : IAsyncDisposable
         }
         if (hard is { } state)
         {
-            var value = new byte[20];
-            BinaryPrimitives.WriteInt64BigEndian(value, state.Term);
-            BinaryPrimitives.WriteInt32BigEndian(value.AsSpan(8), state.Vote);
-            BinaryPrimitives.WriteInt64BigEndian(value.AsSpan(12), state.Commit);
-            batch.Add((HardStateKey, value));
+            batch.Add((HardStateKey, RaftStateStore.Encode(state)));
         }
         _lastIndex = newLast;
         return batch.Count == 0 ? ValueTask.CompletedTask : _store.PutManyAsync(batch);
@@ -170,19 +154,7 @@ internal sealed class ControllerStore : IAsyncDisposable
     private static byte[] EncodeSnapshot(SnapshotImage image)
     {
         var writer = new RpcWriter();
-        writer.WriteInt64(image.Index);
-        writer.WriteInt64(image.Term);
-        writer.WriteInt32(image.Membership.Voters.Length);
-        foreach (int id in image.Membership.Voters)
-        {
-            writer.WriteInt32(id);
-        }
-        writer.WriteInt32(image.Membership.Learners.Length);
-        foreach (int id in image.Membership.Learners)
-        {
-            writer.WriteInt32(id);
-        }
-        writer.WriteBytes(image.Data);
+        NodeEnvelopeCodec.WriteImage(image, writer);
         return writer.Written.ToArray();
     }
 
@@ -191,23 +163,11 @@ internal sealed class ControllerStore : IAsyncDisposable
         try
         {
             var reader = new RpcReader(value);
-            long index = reader.ReadInt64();
-            long term = reader.ReadInt64();
-            var voters = new int[reader.ReadCount(4)];
-            for (int i = 0; i < voters.Length; i++)
-            {
-                voters[i] = reader.ReadInt32();
-            }
-            var learners = new int[reader.ReadCount(4)];
-            for (int i = 0; i < learners.Length; i++)
-            {
-                learners[i] = reader.ReadInt32();
-            }
-            var data = reader.ReadBytes();
+            var image = NodeEnvelopeCodec.ReadImage(ref reader);
             reader.End();
-            return new SnapshotImage(index, term, new Membership(voters, learners), data);
+            return image;
         }
-        catch (Exception e) when (e is RpcFormatException or RaftInvariantException)
+        catch (RpcFormatException e)
         {
             throw new LogCorruptedException($"the controller snapshot is damaged: {e.Message}");
         }

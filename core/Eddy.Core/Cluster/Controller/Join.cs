@@ -56,11 +56,7 @@ public sealed record JoinReply(int NodeId, string ClusterId, int[] BootstrapVote
         var writer = new RpcWriter();
         writer.WriteInt32(NodeId);
         writer.WriteString(ClusterId, Hello.MaxClusterIdBytes);
-        writer.WriteInt32(BootstrapVoters.Length);
-        foreach (int voter in BootstrapVoters)
-        {
-            writer.WriteInt32(voter);
-        }
+        writer.WriteInt32s(BootstrapVoters);
         return writer.Written.ToArray();
     }
 
@@ -69,11 +65,7 @@ public sealed record JoinReply(int NodeId, string ClusterId, int[] BootstrapVote
         var reader = new RpcReader(data);
         int nodeId = reader.ReadInt32();
         string clusterId = reader.ReadString(Hello.MaxClusterIdBytes);
-        var voters = new int[reader.ReadCount(4)];
-        for (int i = 0; i < voters.Length; i++)
-        {
-            voters[i] = reader.ReadInt32();
-        }
+        var voters = reader.ReadInt32s(ClusterBootstrap.MaxSeeds);
         reader.End();
         if (nodeId <= 0 || clusterId.Length == 0 || voters.Length == 0 || voters.Any(v => v <= 0))
         {

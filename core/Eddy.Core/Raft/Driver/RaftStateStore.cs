@@ -33,16 +33,26 @@ public sealed class RaftStateStore : IAsyncDisposable
     /// <summary>The stored hard state of <paramref name="group"/>; a group never saved starts at term 0, no vote.</summary>
     public HardState Load(long group)
     {
-        if (!_store.TryGet(Key(group), out var value))
-        {
-            return default;
-        }
+        return _store.TryGet(Key(group), out var value) ? Decode(value.Span, $"group {group}") : default;
+    }
+
+    /// <summary>A hard state as stored: int64 term, int32 vote, int64 commit, big-endian (also the controller's store).</summary>
+    internal static byte[] Encode(HardState state)
+    {
+        var value = new byte[ValueBytes];
+        BinaryPrimitives.WriteInt64BigEndian(value, state.Term);
+        BinaryPrimitives.WriteInt32BigEndian(value.AsSpan(8), state.Vote);
+        BinaryPrimitives.WriteInt64BigEndian(value.AsSpan(12), state.Commit);
+        return value;
+    }
+
+    internal static HardState Decode(ReadOnlySpan<byte> value, string whose)
+    {
         if (value.Length != ValueBytes)
         {
-            throw new LogCorruptedException($"raft state of group {group}: {value.Length} bytes, expected {ValueBytes}");
+            throw new LogCorruptedException($"raft state of {whose}: {value.Length} bytes, expected {ValueBytes}");
         }
-        var span = value.Span;
-        return new HardState(BinaryPrimitives.ReadInt64BigEndian(span), BinaryPrimitives.ReadInt32BigEndian(span[8..]), BinaryPrimitives.ReadInt64BigEndian(span[12..]));
+        return new HardState(BinaryPrimitives.ReadInt64BigEndian(value), BinaryPrimitives.ReadInt32BigEndian(value[8..]), BinaryPrimitives.ReadInt64BigEndian(value[12..]));
     }
 
     /// <summary>Makes every given hard state durable in one write; completes once fdatasynced. A term or a commit that
@@ -57,11 +67,7 @@ public sealed class RaftStateStore : IAsyncDisposable
             {
                 throw new InvalidOperationException($"group {group}: hard state {state} would go back from {stored}");
             }
-            var value = new byte[ValueBytes];
-            BinaryPrimitives.WriteInt64BigEndian(value, state.Term);
-            BinaryPrimitives.WriteInt32BigEndian(value.AsSpan(8), state.Vote);
-            BinaryPrimitives.WriteInt64BigEndian(value.AsSpan(12), state.Commit);
-            entries.Add((Key(group), value));
+            entries.Add((Key(group), Encode(state)));
         }
         return _store.PutManyAsync(entries);
     }
