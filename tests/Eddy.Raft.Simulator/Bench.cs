@@ -59,6 +59,7 @@ internal static class Bench
     private sealed class BenchCluster
     {
         private readonly RaftGroup[,] groups = new RaftGroup[Nodes + 1, Groups];
+        private readonly MemoryLogStorage[,] storages = new MemoryLogStorage[Nodes + 1, Groups];
         private readonly EnvelopeBatcher[] batchers = new EnvelopeBatcher[Nodes + 1];
         private List<NodeEnvelope> inFlight = new();
         private List<NodeEnvelope> next = new();
@@ -72,7 +73,8 @@ internal static class Bench
                 batchers[n] = new EnvelopeBatcher(n);
                 for (int g = 0; g < Groups; g++)
                 {
-                    groups[n, g] = new RaftGroup(new RaftOptions { NodeId = n, RandomSeed = (ulong)(g * 7 + n), MaxEntriesPerMessage = 256 }, members);
+                    storages[n, g] = new MemoryLogStorage();
+                    groups[n, g] = new RaftGroup(new RaftOptions { NodeId = n, RandomSeed = (ulong)(g * 7 + n), MaxEntriesPerMessage = 256 }, members, storages[n, g]);
                 }
             }
         }
@@ -116,6 +118,7 @@ internal static class Bench
                     if (!core.HasReady) continue;
                     // Instant disk: persisting is free, so the figures are the core's own cost.
                     var ready = core.GetReady();
+                    storages[n, g].Write(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(ready.Entries));
                     foreach (var m in ready.Messages) batchers[n].Add(g, m);
                     core.Advance();
                 }

@@ -3,54 +3,83 @@ using Eddy.Raft;
 namespace Eddy.Raft.Simulator;
 
 /// <summary>
-/// One group's log as a disk holds it: snapshot, entries after it, hard state. Each entry carries
-/// a chain hash of its whole prefix, which the checkers use to compare logs in O(1).
+/// One group's log as a disk holds it: snapshot, entries after it (in the log storage the core reads), hard state.
+/// Each entry carries a chain hash of its whole prefix, which the checkers use to compare logs in O(1); a chain is
+/// known only at an entry's last index, so asking for one inside an entry (a commit, snapshot or write that cuts a
+/// record batch) fails the run.
 /// </summary>
 internal sealed class LogImage
 {
     public HardState HardState;
     public SnapshotImage? Snapshot;
     public ulong SnapshotChain;
-    public readonly List<Entry> Entries = new();
-    public readonly List<ulong> Chains = new();
+    public readonly MemoryLogStorage Log = new();
+    // Parallel to Log's entries: (last index, chain) of each.
+    public readonly List<(long LastIndex, ulong Chain)> Chains = new();
 
     public long BaseIndex => Snapshot?.Index ?? 0;
-    public long LastIndex => BaseIndex + Entries.Count;
+    public long LastIndex => Log.LastIndex;
 
     public ulong ChainAt(long index)
     {
         if (index == BaseIndex) return SnapshotChain;
-        if (index < BaseIndex || index > LastIndex) throw new InvalidOperationException($"no chain at {index} (base {BaseIndex}, last {LastIndex})");
-        return Chains[(int)(index - BaseIndex - 1)];
+        int at = FindEnd(index);
+        if (at < 0) throw new InvalidOperationException($"no entry ends at {index} (base {BaseIndex}, last {LastIndex})");
+        return Chains[at].Chain;
     }
 
-    public long TermAt(long index) => index == BaseIndex ? Snapshot?.Term ?? 0 : Entries[(int)(index - BaseIndex - 1)].Term;
+    public bool EndsEntry(long index) => index == BaseIndex || FindEnd(index) >= 0;
+
+    public long TermAt(long index) => index == BaseIndex ? Snapshot?.Term ?? 0 : Log.Term(index);
+
+    public IEnumerable<Entry> Entries()
+    {
+        var all = new List<Entry>();
+        Log.Read(BaseIndex + 1, LastIndex, int.MaxValue, all);
+        return all;
+    }
+
+    /// <summary>The position of the entry ending at index, or -1.</summary>
+    private int FindEnd(long index)
+    {
+        int lo = 0, hi = Chains.Count - 1;
+        while (lo <= hi)
+        {
+            int mid = (lo + hi) >>> 1;
+            long end = Chains[mid].LastIndex;
+            if (end == index) return mid;
+            if (end < index) lo = mid + 1;
+            else hi = mid - 1;
+        }
+        return -1;
+    }
 
     public void Write(ReadOnlySpan<Entry> entries, ReadOnlySpan<ulong> chains)
     {
         if (entries.Length == 0) return;
         long first = entries[0].Index;
         if (first <= BaseIndex || first > LastIndex + 1) throw new InvalidOperationException($"write at {first} leaves a gap (base {BaseIndex}, last {LastIndex})");
-        int keep = (int)(first - BaseIndex - 1);
-        Entries.RemoveRange(keep, Entries.Count - keep);
+        int keep = first == BaseIndex + 1 ? 0 : FindEnd(first - 1) + 1;
+        if (keep == 0 && first != BaseIndex + 1) throw new InvalidOperationException($"write at {first} starts inside an entry");
         Chains.RemoveRange(keep, Chains.Count - keep);
-        foreach (var e in entries) Entries.Add(e);
-        foreach (var c in chains) Chains.Add(c);
+        Log.Write(entries);
+        for (int i = 0; i < entries.Length; i++) Chains.Add((entries[i].LastIndex, chains[i]));
     }
 
     public void Install(SnapshotImage snapshot, ulong chain)
     {
         Snapshot = snapshot;
         SnapshotChain = chain;
-        Entries.Clear();
+        Log.Reset(snapshot.Index);
         Chains.Clear();
     }
 
     public void Compact(SnapshotImage snapshot, ulong chain)
     {
-        int drop = (int)(snapshot.Index - BaseIndex);
-        if (drop <= 0) return;
-        Entries.RemoveRange(0, drop);
+        if (snapshot.Index <= BaseIndex) return;
+        int drop = FindEnd(snapshot.Index) + 1;
+        if (drop == 0) throw new InvalidOperationException($"compaction at {snapshot.Index} inside an entry");
+        Log.Compact(snapshot.Index);
         Chains.RemoveRange(0, drop);
         Snapshot = snapshot;
         SnapshotChain = chain;
@@ -59,7 +88,8 @@ internal sealed class LogImage
     public LogImage Clone()
     {
         var copy = new LogImage { HardState = HardState, Snapshot = Snapshot, SnapshotChain = SnapshotChain };
-        copy.Entries.AddRange(Entries);
+        copy.Log.Reset(BaseIndex);
+        copy.Log.Write([.. Entries()]);
         copy.Chains.AddRange(Chains);
         return copy;
     }

@@ -55,6 +55,7 @@ internal sealed class FaultProfile
         MembershipRate = random.OneOf(0.0, 0.002, 0.01);
         TransferRate = random.OneOf(0.0, 0.002, 0.01);
         CompactEvery = random.OneOf(16, 100, 500);
+        MaxEntrySpan = random.OneOf(1, 4, 16);
     }
 
     public int ElectionTicks { get; }
@@ -81,6 +82,8 @@ internal sealed class FaultProfile
     public double MembershipRate { get; }
     public double TransferRate { get; }
     public int CompactEvery { get; }
+    /// <summary>Proposals cover 1 to this many indices, as a partition's record batches cover their records' offsets.</summary>
+    public int MaxEntrySpan { get; }
 
     /// <summary>
     /// After the faults stop: a leader and full replication are due within this many ticks. Time to

@@ -55,9 +55,9 @@ internal sealed partial class Simulation
         node.ClockDebt = 0;
         foreach (var rep in node.Replicas)
         {
-            var disk = rep.Disk.Durable;
-            var persisted = new PersistedState(disk.HardState, disk.Snapshot, disk.Entries.ToArray());
-            rep.Core = new RaftGroup(CoreOptions(node.Id), bootstrap, persisted);
+            // After a crash what was written is what was durable; the core reads the entries the disk goes on writing.
+            var disk = rep.Disk.Written;
+            rep.Core = new RaftGroup(CoreOptions(node.Id), bootstrap, disk.Log, new PersistedState(disk.HardState, disk.Snapshot));
             (rep.AppliedIndex, rep.StateHash) = disk.Snapshot is { } snap ? (snap.Index, Replica.ReadSnapshot(snap.Data).State) : (0, 0UL);
             rep.KnownCommit = disk.BaseIndex;
         }
@@ -123,7 +123,7 @@ internal sealed partial class Simulation
     {
         if (LeaderOf(group) is not var (node, core)) return;
         long id = ++nextCommand;
-        var result = core.Propose(BitConverter.GetBytes(id));
+        var result = core.Propose(BitConverter.GetBytes(id), random.Between(1, profile.MaxEntrySpan));
         events.Add(13, node.Id, group, id, (long)result);
         AfterInput(node, node.Replicas[group]);
     }

@@ -180,27 +180,42 @@ internal sealed partial class Simulation
     private void WriteEntries(SimNode node, Replica rep, List<Entry> entries)
     {
         var copy = entries.ToArray();
+        if (!rep.Disk.Written.EndsEntry(copy[0].Index - 1))
+        {
+            // The log would be cut inside a record batch: only a follower that took entries after the wrong prefix does it.
+            Fail($"node {node.Id} group {rep.Group} writes from {copy[0].Index}, inside an entry it holds");
+            return;
+        }
         var chains = new ulong[copy.Length];
         ulong prev = rep.Disk.Written.ChainAt(copy[0].Index - 1);
         for (int i = 0; i < copy.Length; i++)
         {
             ref readonly var e = ref copy[i];
-            prev = EventLog.Mix(EventLog.Mix(EventLog.Mix(prev, e.Index), e.Term), (long)EventLog.HashBytes(e.Data.Span) ^ (long)e.Type);
+            prev = EventLog.Mix(EventLog.Mix(EventLog.Mix(EventLog.Mix(prev, e.Index), e.LastIndex), e.Term), (long)EventLog.HashBytes(e.Data.Span) ^ (long)e.Type);
             chains[i] = prev;
-            Check(truth[rep.Group].ObserveWritten(node.Id, e.Index, e.Term, prev));
+            Check(truth[rep.Group].ObserveWritten(node.Id, e.LastIndex, e.Term, prev));
         }
         rep.Disk.WriteEntries(copy, chains);
-        events.Add(24, node.Id, rep.Group, copy[^1].Index, copy[^1].Term);
+        events.Add(24, node.Id, rep.Group, copy[^1].LastIndex, copy[^1].Term);
     }
 
     private void ObserveCommit(SimNode node, Replica rep, long commit)
     {
         var written = rep.Disk.Written;
-        for (long i = Math.Max(rep.KnownCommit, written.BaseIndex) + 1; i <= commit; i++)
+        long from = Math.Max(rep.KnownCommit, written.BaseIndex) + 1;
+        if (commit < from) return;
+        if (!written.EndsEntry(commit))
         {
-            Check(truth[rep.Group].ObserveCommitted(node.Id, i, written.TermAt(i), written.ChainAt(i)));
+            Fail($"node {node.Id} group {rep.Group} committed {commit}, inside an entry");
+            return;
         }
-        rep.KnownCommit = Math.Max(rep.KnownCommit, commit);
+        var entries = new List<Entry>();
+        written.Log.Read(from, commit, int.MaxValue, entries);
+        foreach (var e in entries)
+        {
+            Check(truth[rep.Group].ObserveCommitted(node.Id, e.LastIndex, e.Term, written.ChainAt(e.LastIndex)));
+        }
+        rep.KnownCommit = commit;
     }
 
     /// <summary>The fsync completed: now messages may leave and committed entries apply.</summary>
@@ -237,9 +252,9 @@ internal sealed partial class Simulation
         foreach (var e in ready.CommittedEntries)
         {
             if (e.Index != rep.AppliedIndex + 1) Fail($"node {node.Id} applied {e.Index} after {rep.AppliedIndex}");
-            rep.StateHash = EventLog.Mix(EventLog.Mix(EventLog.Mix(rep.StateHash, e.Index), e.Term), (long)EventLog.HashBytes(e.Data.Span));
-            rep.AppliedIndex = e.Index;
-            Check(groupTruth.ObserveApplied(node.Id, e.Index, rep.StateHash));
+            rep.StateHash = EventLog.Mix(EventLog.Mix(EventLog.Mix(EventLog.Mix(rep.StateHash, e.Index), e.LastIndex), e.Term), (long)EventLog.HashBytes(e.Data.Span));
+            rep.AppliedIndex = e.LastIndex;
+            Check(groupTruth.ObserveApplied(node.Id, e.LastIndex, rep.StateHash));
         }
         foreach (var read in ready.ReadStates)
         {

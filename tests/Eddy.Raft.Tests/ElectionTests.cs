@@ -21,7 +21,7 @@ public class ElectionTests
         var timeouts = new HashSet<int>();
         for (ulong seed = 1; seed <= 50; seed++)
         {
-            var g = new RaftGroup(new RaftOptions { NodeId = 1, ElectionTicks = 10, RandomSeed = seed }, new Membership([1, 2, 3]));
+            var g = new RaftGroup(new RaftOptions { NodeId = 1, ElectionTicks = 10, RandomSeed = seed }, new Membership([1, 2, 3]), new MemoryLogStorage());
             int ticks = 0;
             while (g.Role == Role.Follower) { g.Tick(); ticks++; }
             Assert.Equal(Role.PreCandidate, g.Role);
@@ -91,7 +91,7 @@ public class ElectionTests
     [Fact]
     public void VoteIsGrantedOncePerTerm()
     {
-        var g = new RaftGroup(new RaftOptions { NodeId = 1, CheckQuorum = false }, new Membership([1, 2, 3]));
+        var g = new RaftGroup(new RaftOptions { NodeId = 1, CheckQuorum = false }, new Membership([1, 2, 3]), new MemoryLogStorage());
         g.Step(new Message { Type = MessageType.Vote, From = 2, To = 1, Term = 5, Index = 0, LogTerm = 0 });
         g.Step(new Message { Type = MessageType.Vote, From = 3, To = 1, Term = 5, Index = 0, LogTerm = 0 });
         var ready = g.GetReady();
@@ -104,8 +104,8 @@ public class ElectionTests
     [Fact]
     public void VoteGoesOnlyToCandidatesWithUpToDateLogs()
     {
-        var persisted = new PersistedState(new HardState(2, 0, 0), null, [new Entry(1, 1, EntryType.Normal, default), new Entry(2, 2, EntryType.Normal, default)]);
-        var g = new RaftGroup(new RaftOptions { NodeId = 1, CheckQuorum = false }, new Membership([1, 2, 3]), persisted);
+        var (g, _) = TestCluster.Solo(new RaftOptions { NodeId = 1, CheckQuorum = false }, new Membership([1, 2, 3]), new HardState(2, 0, 0), null,
+            new Entry(1, 1, EntryType.Normal, default), new Entry(2, 2, EntryType.Normal, default));
         g.Step(new Message { Type = MessageType.Vote, From = 2, To = 1, Term = 3, Index = 5, LogTerm = 1 });
         Assert.True(g.GetReady().Messages.Single().Reject);
         g.Advance();

@@ -105,8 +105,8 @@ public class MembershipTests
         // Follower 2 holds an uncommitted change from term 1; the term-2 leader's log replaces it.
         var members = new Membership([1, 2, 3]);
         var cc = new ConfigChange(ConfigChangeKind.Remove, 3).Encode();
-        var followerLog = new List<Entry> { new(1, 1, EntryType.Normal, default), new(1, 2, EntryType.ConfigChange, cc) };
-        var follower = new RaftGroup(new RaftOptions { NodeId = 2 }, members, new PersistedState(new HardState(1, 0, 1), null, followerLog));
+        var (follower, _) = TestCluster.Solo(new RaftOptions { NodeId = 2 }, members, new HardState(1, 0, 1), null,
+            new Entry(1, 1, EntryType.Normal, default), new Entry(1, 2, EntryType.ConfigChange, cc));
         Assert.Equal(2, follower.Membership.Voters.Length);
         follower.Step(new Message
         {

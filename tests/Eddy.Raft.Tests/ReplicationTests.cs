@@ -42,32 +42,32 @@ public class ReplicationTests
         var followerLog = new List<Entry> { E(1, 1) };
         for (long i = 2; i <= 51; i++) followerLog.Add(E(2, i));
         var members = new Membership([1, 2]);
-        var leader = new RaftGroup(new RaftOptions { NodeId = 1 }, members, new PersistedState(new HardState(3, 0, 1), null, leaderLog));
-        var follower = new RaftGroup(new RaftOptions { NodeId = 2 }, members, new PersistedState(new HardState(3, 0, 1), null, followerLog));
-        leader.Campaign();
+        var leader = TestCluster.Solo(new RaftOptions { NodeId = 1 }, members, new HardState(3, 0, 1), null, [.. leaderLog]);
+        var follower = TestCluster.Solo(new RaftOptions { NodeId = 2 }, members, new HardState(3, 0, 1), null, [.. followerLog]);
+        leader.Group.Campaign();
         int rejections = 0;
         for (int round = 0; round < 20; round++)
         {
             Pump(leader, follower, ref rejections);
             Pump(follower, leader, ref rejections);
         }
-        Assert.Equal(Role.Leader, leader.Role);
-        Assert.Equal(leader.LastIndex, follower.LastIndex);
-        Assert.Equal(leader.Log.Term(10), follower.Log.Term(10));
+        Assert.Equal(Role.Leader, leader.Group.Role);
+        Assert.Equal(leader.Group.LastIndex, follower.Group.LastIndex);
+        Assert.Equal(leader.Group.Log.Term(10), follower.Group.Log.Term(10));
         // One term of conflict costs one rejection (plus the first probe), not one per entry.
         Assert.InRange(rejections, 1, 3);
     }
 
-    private static void Pump(RaftGroup from, RaftGroup to, ref int rejections)
+    private static void Pump((RaftGroup Group, MemoryLogStorage Storage) from, (RaftGroup Group, MemoryLogStorage) to, ref int rejections)
     {
-        if (!from.HasReady) return;
-        var ready = from.GetReady();
+        if (!from.Group.HasReady) return;
+        var ready = TestCluster.ReadyOf(from);
         var messages = ready.Messages.ToArray();
-        from.Advance();
+        from.Group.Advance();
         foreach (var m in messages)
         {
             if (m.Type == MessageType.AppendResponse && m.Reject) rejections++;
-            to.Step(m);
+            to.Group.Step(m);
         }
     }
 
@@ -80,11 +80,12 @@ public class ReplicationTests
         // before the term-3 no-op at index 3: a majority holds 2@2, yet it must not commit.
         var log = new List<Entry> { E(1, 1), E(2, 2) };
         var options = new RaftOptions { NodeId = 1, PreVote = false, Bug = plantBug ? PlantedBug.CommitOldTerm : PlantedBug.None };
-        var g = new RaftGroup(options, new Membership([1, 2, 3]), new PersistedState(new HardState(2, 0, 1), null, log));
+        var solo = TestCluster.Solo(options, new Membership([1, 2, 3]), new HardState(2, 0, 1), null, [.. log]);
+        var g = solo.Group;
         g.Campaign();
         g.Step(new Message { Type = MessageType.VoteResponse, From = 2, To = 1, Term = 3 });
         Assert.Equal(Role.Leader, g.Role);
-        g.GetReady();
+        TestCluster.ReadyOf(solo);
         g.Advance();
         g.Step(new Message { Type = MessageType.AppendResponse, From = 2, To = 1, Term = 3, Index = 2 });
         Assert.Equal(plantBug ? 2 : 1, g.Committed);
@@ -95,10 +96,11 @@ public class ReplicationTests
     [Fact]
     public void LeaderCountsItselfOnlyOnceItsEntriesAreDurable()
     {
-        var g = new RaftGroup(new RaftOptions { NodeId = 1, PreVote = false }, new Membership([1, 2, 3]));
+        var solo = TestCluster.Solo(new RaftOptions { NodeId = 1, PreVote = false }, new Membership([1, 2, 3]));
+        var g = solo.Group;
         g.Campaign();
         g.Step(new Message { Type = MessageType.VoteResponse, From = 2, To = 1, Term = 1 });
-        var ready = g.GetReady();
+        var ready = TestCluster.ReadyOf(solo);
         Assert.Single(ready.Entries);
         // Follower acks before the leader's own write completes: 1 of 3 durable, no commit.
         g.Step(new Message { Type = MessageType.AppendResponse, From = 2, To = 1, Term = 1, Index = 1 });
@@ -110,7 +112,7 @@ public class ReplicationTests
     [Fact]
     public void HardStateIsInTheSameReadyAsTheVoteItPromises()
     {
-        var g = new RaftGroup(new RaftOptions { NodeId = 1 }, new Membership([1, 2, 3]));
+        var g = new RaftGroup(new RaftOptions { NodeId = 1 }, new Membership([1, 2, 3]), new MemoryLogStorage());
         g.Step(new Message { Type = MessageType.Vote, From = 2, To = 1, Term = 4 });
         var ready = g.GetReady();
         Assert.True(ready.HasHardState);
@@ -121,7 +123,7 @@ public class ReplicationTests
     [Fact]
     public void ForgetVoteBugDropsTheVoteFromTheHardState()
     {
-        var g = new RaftGroup(new RaftOptions { NodeId = 1, Bug = PlantedBug.ForgetVote }, new Membership([1, 2, 3]));
+        var g = new RaftGroup(new RaftOptions { NodeId = 1, Bug = PlantedBug.ForgetVote }, new Membership([1, 2, 3]), new MemoryLogStorage());
         g.Step(new Message { Type = MessageType.Vote, From = 2, To = 1, Term = 4 });
         Assert.Equal(0, g.GetReady().HardState.Vote);
     }

@@ -43,7 +43,7 @@ public class SnapshotAndReadTests
         var members = new Membership([1]);
         var snap = new SnapshotImage(10, 2, members, [1]);
         var entries = new[] { new Entry(3, 11, EntryType.Normal, new byte[] { 1 }), new Entry(3, 12, EntryType.Normal, default) };
-        var g = new RaftGroup(new RaftOptions { NodeId = 1 }, members, new PersistedState(new HardState(3, 1, 11), snap, entries));
+        var (g, _) = TestCluster.Solo(new RaftOptions { NodeId = 1 }, members, new HardState(3, 1, 11), snap, entries);
         Assert.Equal(12, g.LastIndex);
         Assert.Equal(11, g.Committed);
         Assert.Equal(10, g.Applied);
@@ -72,11 +72,12 @@ public class SnapshotAndReadTests
     [Fact]
     public void ReadIndexWaitsForTheFirstCommitOfTheTerm()
     {
-        var g = new RaftGroup(new RaftOptions { NodeId = 1, PreVote = false }, new Membership([1, 2, 3]));
+        var solo = TestCluster.Solo(new RaftOptions { NodeId = 1, PreVote = false }, new Membership([1, 2, 3]));
+        var g = solo.Group;
         g.Campaign();
         g.Step(new Message { Type = MessageType.VoteResponse, From = 2, To = 1, Term = 1 });
         Assert.Equal(ProposeResult.Accepted, g.ReadIndex(1));
-        g.GetReady();
+        TestCluster.ReadyOf(solo);
         g.Advance();
         // A heartbeat round is answered, but the no-op is not committed: no answer yet.
         for (int i = 0; i < 2; i++) g.Tick();

@@ -9,6 +9,7 @@ namespace Eddy.Raft.Tests;
 internal sealed class TestCluster
 {
     private readonly Dictionary<(int, long), RaftGroup> groups = new();
+    private readonly Dictionary<(int, long), MemoryLogStorage> storages = new();
     private readonly HashSet<(int From, int To)> cut = new();
     private readonly Dictionary<int, EnvelopeBatcher> batchers = new();
     private readonly Dictionary<(int, long), List<Entry>> applied = new();
@@ -24,7 +25,8 @@ internal sealed class TestCluster
             foreach (long g in GroupIds)
             {
                 var o = options?.Invoke(n) ?? new RaftOptions { NodeId = n, RandomSeed = (ulong)(n * 31 + g) };
-                groups[(n, g)] = new RaftGroup(o, members);
+                storages[(n, g)] = new MemoryLogStorage();
+                groups[(n, g)] = new RaftGroup(o, members, storages[(n, g)]);
                 applied[(n, g)] = new();
             }
         }
@@ -46,7 +48,8 @@ internal sealed class TestCluster
 
     public void AddNode(int node, Membership bootstrap, long group = 0)
     {
-        groups[(node, group)] = new RaftGroup(new RaftOptions { NodeId = node, RandomSeed = (ulong)node }, bootstrap);
+        storages[(node, group)] = new MemoryLogStorage();
+        groups[(node, group)] = new RaftGroup(new RaftOptions { NodeId = node, RandomSeed = (ulong)node }, bootstrap, storages[(node, group)]);
         applied[(node, group)] = new();
         batchers.TryAdd(node, new EnvelopeBatcher(node));
     }
@@ -70,6 +73,7 @@ internal sealed class TestCluster
             {
                 if (!g.HasReady) continue;
                 var ready = g.GetReady();
+                Persist(storages[(node, groupId)], ready);
                 foreach (var m in ready.Messages) batchers[node].Add(groupId, m);
                 applied[(node, groupId)].AddRange(ready.CommittedEntries);
                 ReadStates.AddRange(ready.ReadStates);
@@ -91,6 +95,29 @@ internal sealed class TestCluster
             }
         }
         throw new InvalidOperationException("cluster did not settle");
+    }
+
+    /// <summary>What a driver does with a Ready's snapshot and entries before Advance (no crash here, so no fsync).</summary>
+    public static void Persist(MemoryLogStorage storage, Ready ready)
+    {
+        if (ready.Snapshot is { } snap) storage.Reset(snap.Index);
+        storage.Write(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(ready.Entries));
+    }
+
+    /// <summary>A lone group over in-memory storage holding <paramref name="entries"/> after the snapshot.</summary>
+    public static (RaftGroup Group, MemoryLogStorage Storage) Solo(
+        RaftOptions options, Membership members, HardState hard = default, SnapshotImage? snapshot = null, params Entry[] entries)
+    {
+        var storage = new MemoryLogStorage(snapshot?.Index ?? 0, entries);
+        return (new RaftGroup(options, members, storage, new PersistedState(hard, snapshot)), storage);
+    }
+
+    /// <summary>Takes a lone group's Ready and writes it to its storage, as a driver would before Advance.</summary>
+    public static Ready ReadyOf((RaftGroup Group, MemoryLogStorage Storage) solo)
+    {
+        var ready = solo.Group.GetReady();
+        Persist(solo.Storage, ready);
+        return ready;
     }
 
     public int ElectLeader(int maxTicks = 500, long group = 0)

@@ -18,9 +18,9 @@ public class NodeEnvelopeCodecTests
         batcher.Add(1, new Message
         {
             Type = MessageType.Append, From = from, To = to, Term = 4, Index = 10, LogTerm = 3, Commit = 9,
-            Entries = [new Entry(4, 11, EntryType.Normal, new byte[] { 1, 2, 3 }), new Entry(4, 12, EntryType.ConfigChange, Array.Empty<byte>())],
+            Entries = [new Entry(4, 11, 15, EntryType.Normal, new byte[] { 1, 2, 3 }), new Entry(4, 16, EntryType.ConfigChange, Array.Empty<byte>())],
         });
-        batcher.Add(2, new Message { Type = MessageType.AppendResponse, From = from, To = to, Term = 4, Index = 12, Reject = true, RejectHint = 5, LogTerm = 2 });
+        batcher.Add(2, new Message { Type = MessageType.AppendResponse, From = from, To = to, Term = 4, Index = 16, Reject = true, RejectHint = 5, LogTerm = 2 });
         batcher.Add(3, new Message { Type = MessageType.Vote, From = from, To = to, Term = 5, Index = 40, LogTerm = 4, Force = true });
         var flushed = new List<NodeEnvelope>();
         batcher.Flush(flushed);
@@ -63,6 +63,34 @@ public class NodeEnvelopeCodecTests
         batcher.Flush(flushed);
         // One frame of 32 bytes a group, against a full message of at least 66 bytes a group.
         Assert.Equal(4 + 4 + 4 + 20 * 32 + 4 + 4, Encode(Assert.Single(flushed)).Length);
+    }
+
+    [Theory]
+    [InlineData(11, 10, EntryType.Normal)]
+    [InlineData(11, 12, EntryType.ConfigChange)]
+    [InlineData(0, 0, EntryType.Normal)]
+    public void AnEntryWithAnImpossibleRangeIsRefused(long index, long lastIndex, EntryType type)
+    {
+        var writer = new RpcWriter();
+        writer.WriteInt32(2);
+        writer.WriteInt32(1);
+        writer.WriteInt32(0); // heartbeats
+        writer.WriteInt32(0); // heartbeat answers
+        writer.WriteInt32(1);
+        writer.WriteInt64(1); // group
+        writer.WriteByte((byte)MessageType.Append);
+        foreach (long field in new long[] { 4, 10, 3, 9 }) writer.WriteInt64(field); // term, index, log term, commit
+        writer.WriteByte(0);
+        writer.WriteInt64(0); // hint
+        writer.WriteInt64(0); // sequence
+        writer.WriteInt32(1);
+        writer.WriteInt64(4);
+        writer.WriteInt64(index);
+        writer.WriteInt64(lastIndex);
+        writer.WriteByte((byte)type);
+        writer.WriteBytes([1]);
+        var error = Assert.Throws<RpcFormatException>(() => NodeEnvelopeCodec.Read(writer.Written.ToArray()));
+        Assert.Contains("is not a valid entry", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]

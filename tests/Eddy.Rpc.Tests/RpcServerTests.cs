@@ -128,7 +128,7 @@ public sealed class RpcServerTests : IAsyncLifetime
         // Within the frame limit, but far more than a hello: refused before a buffer grows for it.
         { "a 1 MiB first frame", [0x00, 0x10, 0x00, 0x00, 1, 2, 3, 4] },
         { "a damaged hello", Damaged(Frame(RpcMessageType.Hello, w => new Hello(Cluster, 2).Write(w))) },
-        { "version 2", Frame(RpcMessageType.Hello, w => new Hello(Cluster, 2).Write(w), version: 2) },
+        { "the next version", Frame(RpcMessageType.Hello, w => new Hello(Cluster, 2).Write(w), version: (short)(RpcFrame.CurrentVersion + 1)) },
         { "an envelope before the hello", Frame(RpcMessageType.RaftEnvelope, w => NodeEnvelopeCodec.Write(NodeEnvelopeCodecTests.Sample(), w)) },
         { "a hello with trailing bytes", Frame(RpcMessageType.Hello, w => { new Hello(Cluster, 2).Write(w); w.WriteByte(0); }) },
     };

@@ -8,7 +8,8 @@ public enum MessageType : byte
     VoteResponse,
     /// <summary>Entries after (Index, LogTerm), and the leader's commit.</summary>
     Append,
-    /// <summary>Index is the follower's durable match, or on Reject the rejected Index with a (RejectHint, LogTerm) hint.</summary>
+    /// <summary>Index is the follower's durable match, or on Reject the rejected Index with a hint: the follower holds
+    /// term LogTerm through RejectHint.</summary>
     AppendResponse,
     /// <summary>Commit (capped at the follower's match) and a read-index Sequence; coalesced across groups.</summary>
     Heartbeat,
@@ -31,7 +32,7 @@ public struct Message
     public long Term;
     /// <summary>Append: index before the entries. Vote/PreVote: candidate's last index. AppendResponse: see type.</summary>
     public long Index;
-    /// <summary>Append: term at Index. Vote/PreVote: candidate's last term. Rejection: term at RejectHint.</summary>
+    /// <summary>Append: term at Index. Vote/PreVote: candidate's last term. Rejection: the hint's term.</summary>
     public long LogTerm;
     public long Commit;
     public Entry[]? Entries;

@@ -59,10 +59,13 @@ public sealed partial class RaftGroup
 
     private void HandleAppendRejection(Progress pr, in Message m)
     {
-        long hint = m.RejectHint;
-        // The follower's term at its hint lets us skip every entry of a newer term in one round trip.
-        if (m.LogTerm > 0) hint = log.FindConflictByTerm(m.RejectHint, m.LogTerm);
-        if (pr.MaybeDecreaseTo(m.Index, hint)) SendAppend(pr, allowEmpty: true);
+        // The follower holds term LogTerm through RejectHint, its last index of that term. Both logs got that
+        // term's entries from its one leader, so where both hold the term they agree through the shorter run; where
+        // we lack it, probe from the end of our last older term. Either point ends an entry in both logs, so an
+        // append never starts inside a record batch (Kafka's leader-epoch truncation, KIP-101).
+        long agreed = log.LastIndexWithTermAtMost(log.LastIndex, m.LogTerm);
+        if (log.Term(agreed) == m.LogTerm) agreed = Math.Min(agreed, m.RejectHint);
+        if (pr.MaybeDecreaseTo(m.Index, agreed)) SendAppend(pr, allowEmpty: true);
     }
 
     private void HandleAppendAck(Progress pr, long index)
@@ -145,7 +148,7 @@ public sealed partial class RaftGroup
             Type = MessageType.Append, To = pr.Id, Index = prevIndex, LogTerm = prevTerm,
             Entries = entries, Commit = log.Committed,
         });
-        if (pr.State == ReplicationState.Replicate && entries.Length > 0) pr.SentEntries(entries[^1].Index);
+        if (pr.State == ReplicationState.Replicate && entries.Length > 0) pr.SentEntries(entries[^1].LastIndex);
         else if (pr.State == ReplicationState.Probe) pr.ProbeSent = true;
         return true;
     }

@@ -36,10 +36,9 @@ public sealed partial class RaftGroup
 
         ready.Clear();
         ready.Snapshot = snapshotToInstall;
-        long firstUnstable = Math.Max(log.Stable, log.SnapshotIndex) + 1;
-        if (firstUnstable <= log.LastIndex)
+        if (log.Stable < log.LastIndex)
         {
-            log.CopyTo(firstUnstable, log.LastIndex, ready.Entries);
+            log.CopyTo(log.Stable + 1, log.LastIndex, int.MaxValue, ready.Entries);
             ready.PersistIndex = log.LastIndex;
             ready.PersistTerm = log.LastTerm;
         }
@@ -54,8 +53,7 @@ public sealed partial class RaftGroup
         (readStates, ready.ReadStates) = (ready.ReadStates, readStates);
         if (snapshotToInstall is null && log.Applied < ApplyLimit())
         {
-            long to = Math.Min(ApplyLimit(), log.Applied + MaxCommittedPerReady);
-            log.CopyTo(log.Applied + 1, to, ready.CommittedEntries);
+            log.CopyTo(log.Applied + 1, ApplyLimit(), MaxCommittedPerReady, ready.CommittedEntries);
         }
         ready.Role = Role;
         ready.Leader = Leader;
@@ -81,7 +79,7 @@ public sealed partial class RaftGroup
         if (ready.HasHardState) lastHardState = ready.HardState;
         if (ready.CommittedEntries.Count > 0)
         {
-            long appliedThrough = ready.CommittedEntries[^1].Index;
+            long appliedThrough = ready.CommittedEntries[^1].LastIndex;
             // A snapshot that arrived meanwhile already moved past these entries.
             if (appliedThrough > log.Applied) log.AppliedTo(appliedThrough);
         }

@@ -124,11 +124,14 @@ public sealed partial class RaftGroup
             Send(new Message { Type = MessageType.AppendResponse, To = m.From, Index = last });
             return;
         }
-        long hint = log.FindConflictByTerm(Math.Min(m.Index, log.LastIndex), m.LogTerm);
+        // The hint: our newest term not after the leader's at the rejected index, and where our run of it ends. The
+        // leader skips a whole term per round trip, and lands on an entry boundary of both logs.
+        long hint = log.LastIndexWithTermAtMost(Math.Min(m.Index, log.LastIndex), m.LogTerm);
+        Invariant.True(hint >= log.SnapshotIndex, "the leader's log disagrees with our snapshot");
         Send(new Message
         {
             Type = MessageType.AppendResponse, To = m.From, Reject = true, Index = m.Index,
-            RejectHint = hint, LogTerm = log.Term(hint),
+            RejectHint = log.EndOfTerm(hint), LogTerm = log.Term(hint),
         });
     }
 

@@ -10,7 +10,7 @@ public sealed partial class RaftGroup
     private const int MaxCommittedPerReady = 1024;
 
     private readonly RaftOptions options;
-    private readonly RaftLog log = new();
+    private readonly RaftLog log;
     private readonly Dictionary<int, Progress> progress = new();
     private readonly Dictionary<int, bool> votes = new();
     private readonly long[] quorumScratch = new long[RaftOptions.MaxMembers];
@@ -35,22 +35,30 @@ public sealed partial class RaftGroup
     private bool readyInFlight;
     private HardState lastHardState;
 
-    public RaftGroup(RaftOptions options, Membership bootstrap, PersistedState? persisted = null)
+    /// <summary>
+    /// A member over <paramref name="storage"/>, which holds the durable entries after the snapshot. A first start
+    /// passes empty storage and no <paramref name="persisted"/> state.
+    /// </summary>
+    public RaftGroup(RaftOptions options, Membership bootstrap, IRaftLogStorage storage, PersistedState? persisted = null)
     {
         options.Validate();
         this.options = options;
+        log = new RaftLog(storage);
         Id = options.NodeId;
         randomState = options.RandomSeed ^ ((ulong)Id * 0x9E3779B97F4A7C15UL);
         baseMembership = persisted?.Snapshot?.Membership ?? bootstrap;
-        if (persisted is not null)
+        var snap = persisted?.Snapshot;
+        latestSnapshot = snap;
+        var hard = persisted?.HardState ?? default;
+        log.Load(snap?.Index ?? 0, snap?.Term ?? 0, hard.Commit);
+        Term = hard.Term;
+        vote = hard.Vote;
+        lastHardState = new HardState(Term, vote, log.Committed);
+        if (log.LastIndex > log.SnapshotIndex)
         {
-            var snap = persisted.Snapshot;
-            latestSnapshot = snap;
-            log.Load(snap?.Index ?? 0, snap?.Term ?? 0, persisted.Entries, persisted.HardState.Commit);
-            Term = persisted.HardState.Term;
-            vote = persisted.HardState.Vote;
-            lastHardState = new HardState(Term, vote, log.Committed);
-            RecordConfigEntries(persisted.Entries.ToArray());
+            var durable = new List<Entry>();
+            log.CopyTo(log.FirstIndex, log.LastIndex, int.MaxValue, durable);
+            RecordConfigEntries(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(durable));
         }
         ResetElectionTimer();
     }
@@ -78,7 +86,15 @@ public sealed partial class RaftGroup
     /// <summary>Starts an election now (tests and operators); a no-op for a non-voter or a leader.</summary>
     public void Campaign() { if (Role != Role.Leader && Membership.IsVoter(Id)) Campaign(CampaignKind.PreElection); }
 
-    public ProposeResult Propose(ReadOnlyMemory<byte> data) => Append(EntryType.Normal, data);
+    public ProposeResult Propose(ReadOnlyMemory<byte> data) => Append(EntryType.Normal, data, 1);
+
+    /// <summary>Proposes an entry covering <paramref name="span"/> indices (a record batch of that many records); on
+    /// success it holds LastIndex - span + 1 through LastIndex.</summary>
+    public ProposeResult Propose(ReadOnlyMemory<byte> data, int span)
+    {
+        Invariant.True(span > 0, "an entry covers at least one index");
+        return Append(EntryType.Normal, data, span);
+    }
 
     public ProposeResult ProposeConfigChange(ConfigChange change)
     {
@@ -88,22 +104,22 @@ public sealed partial class RaftGroup
         if (pendingConfigIndex > log.Committed || log.Term(log.Committed) != Term) return ProposeResult.ConfigChangePending;
         // The leader leaves by transferring leadership first, so it never manages a group it is not in.
         if (!Membership.Allows(change) || change.NodeId == Id) return ProposeResult.InvalidConfigChange;
-        return Append(EntryType.ConfigChange, change.Encode());
+        return Append(EntryType.ConfigChange, change.Encode(), 1);
     }
 
-    private ProposeResult Append(EntryType type, ReadOnlyMemory<byte> data)
+    private ProposeResult Append(EntryType type, ReadOnlyMemory<byte> data, int span)
     {
         if (Role != Role.Leader) return ProposeResult.NotLeader;
         if (leadTransferee != 0) return ProposeResult.TransferInProgress;
         if (log.LastIndex - log.Committed >= options.MaxUncommittedEntries) return ProposeResult.Overloaded;
-        AppendEntry(type, data);
+        AppendEntry(type, data, span);
         return ProposeResult.Accepted;
     }
 
-    private void AppendEntry(EntryType type, ReadOnlyMemory<byte> data)
+    private void AppendEntry(EntryType type, ReadOnlyMemory<byte> data, int span)
     {
         Invariant.True(Role == Role.Leader, "only a leader appends");
-        var entry = new Entry(Term, log.LastIndex + 1, type, data);
+        var entry = new Entry(Term, log.LastIndex + 1, log.LastIndex + span, type, data);
         log.Append(entry);
         if (type == EntryType.ConfigChange)
         {
@@ -192,7 +208,7 @@ public sealed partial class RaftGroup
         SyncProgressWithMembership();
         // The no-op: entries of earlier terms commit only under an entry of this term. It bypasses
         // the uncommitted limit, or a full tail inherited from earlier terms could never commit.
-        AppendEntry(EntryType.Normal, ReadOnlyMemory<byte>.Empty);
+        AppendEntry(EntryType.Normal, ReadOnlyMemory<byte>.Empty, 1);
     }
 
     private void Reset(long term)

@@ -1,25 +1,29 @@
 namespace Eddy.Raft;
 
 /// <summary>
-/// The in-memory log of one group: a snapshot prefix (index and term only) and the entries after
-/// it. Stable marks how far the driver has made entries durable; Committed and Applied follow Raft.
-/// Holds no I/O: the driver persists what Ready hands it and reports back through Advance.
+/// One group's log as the core sees it: a snapshot prefix (index and term only), the durable entries after it in the
+/// driver's <see cref="IRaftLogStorage"/> (through Stable), and the entries not yet durable in memory (after Stable).
+/// Entries cover ranges of indices; the log is only ever cut between them. Committed and Applied follow Raft. Holds no
+/// I/O: the driver persists what Ready hands it and reports back through Advance.
 /// </summary>
 internal sealed class RaftLog
 {
-    private readonly List<Entry> entries = new();
+    private readonly IRaftLogStorage storage;
+    // Entries after Stable, contiguous from Stable + 1; they shadow whatever storage still holds past Stable.
+    private readonly List<Entry> unstable = new();
+
+    public RaftLog(IRaftLogStorage storage) => this.storage = storage;
 
     public long SnapshotIndex { get; private set; }
     public long SnapshotTerm { get; private set; }
     public long Committed { get; private set; }
     public long Applied { get; private set; }
-    /// <summary>Entries up to here are durable on this node (0 when nothing is).</summary>
+    /// <summary>Entries up to here are durable on this node and readable from storage.</summary>
     public long Stable { get; private set; }
 
     public long FirstIndex => SnapshotIndex + 1;
-    public long LastIndex => SnapshotIndex + entries.Count;
+    public long LastIndex => unstable.Count > 0 ? unstable[^1].LastIndex : Stable;
     public long LastTerm => Term(LastIndex);
-    public int Count => entries.Count;
 
     /// <summary>Term at index; 0 for an index past the end, -1 for one compacted away (unknowable).</summary>
     public long Term(long index)
@@ -27,16 +31,8 @@ internal sealed class RaftLog
         if (index == SnapshotIndex) return SnapshotTerm;
         if (index < SnapshotIndex) return -1;
         if (index > LastIndex) return 0;
-        return entries[(int)(index - FirstIndex)].Term;
-    }
-
-    public ref readonly Entry this[long index]
-    {
-        get
-        {
-            Invariant.True(index >= FirstIndex && index <= LastIndex, "log index out of range");
-            return ref System.Runtime.InteropServices.CollectionsMarshal.AsSpan(entries)[(int)(index - FirstIndex)];
-        }
+        if (index > Stable) return unstable[EntrySearch.Find(unstable, index)].Term;
+        return storage.Term(index);
     }
 
     public bool MatchTerm(long index, long term) => term >= 0 && Term(index) == term && index <= LastIndex;
@@ -49,32 +45,33 @@ internal sealed class RaftLog
     {
         Invariant.True(entry.Index == LastIndex + 1, "appended entry must follow the last one");
         Invariant.True(entry.Term >= LastTerm, "terms never decrease along a log");
-        entries.Add(entry);
+        unstable.Add(entry);
     }
 
     /// <summary>
-    /// A follower's append: if the log has (prevIndex, prevTerm), overwrite from the first conflicting
-    /// entry and return the index of the last entry that came in; otherwise -1.
+    /// A follower's append: if the log has (prevIndex, prevTerm), overwrite from the first conflicting entry and
+    /// return the last index that came in; otherwise -1.
     /// </summary>
     public long TryAppend(long prevIndex, long prevTerm, ReadOnlySpan<Entry> incoming)
     {
         // The caller answers appends below its commit itself; everything below commit matches.
         Invariant.True(prevIndex >= Committed, "append below commit reached the log");
         if (!MatchTerm(prevIndex, prevTerm)) return -1;
-        long last = prevIndex + incoming.Length;
+        long expected = prevIndex + 1;
         for (int i = 0; i < incoming.Length; i++)
         {
             ref readonly var e = ref incoming[i];
-            Invariant.True(e.Index == prevIndex + 1 + i, "incoming entries must be contiguous");
-            long existing = Term(e.Index);
-            if (existing == e.Term) continue;
+            Invariant.True(e.Index == expected, "incoming entries must be contiguous");
+            expected = e.LastIndex + 1;
+            // The same index and term is the same entry: one leader wrote it, once (so also the same range).
+            if (Term(e.Index) == e.Term) continue;
             // A conflict (or the end): everything from here on is replaced by the leader's entries.
             Invariant.True(e.Index > Committed, "a committed entry would be overwritten");
             TruncateFrom(e.Index);
             for (int j = i; j < incoming.Length; j++) Append(incoming[j]);
             break;
         }
-        return last;
+        return incoming.Length > 0 ? incoming[^1].LastIndex : prevIndex;
     }
 
     /// <summary>Drop entries from index on (an uncommitted suffix that lost to a leader's log).</summary>
@@ -82,35 +79,69 @@ internal sealed class RaftLog
     {
         if (index > LastIndex) return;
         Invariant.True(index > Committed && index > SnapshotIndex, "truncation below commit");
-        entries.RemoveRange((int)(index - FirstIndex), (int)(LastIndex - index + 1));
-        if (Stable >= index) Stable = index - 1;
+        if (index <= Stable)
+        {
+            // Storage keeps the old entries until the driver overwrites them; they are past Stable, so unread.
+            Stable = index - 1;
+            unstable.Clear();
+            return;
+        }
+        int at = EntrySearch.FindStart(unstable, index);
+        unstable.RemoveRange(at, unstable.Count - at);
     }
 
     /// <summary>
-    /// The fast back-off hint: the largest index at or below `index` whose term is at most `term`.
-    /// Every entry after it is known not to match, so the leader can skip a whole term per round trip.
+    /// The largest index at or below <paramref name="index"/> whose term is at most <paramref name="term"/>; below the
+    /// snapshot (SnapshotIndex - 1) when even the snapshot's term is newer. Terms never decrease along a log, so this
+    /// is a binary search, and when the found index's term is below <paramref name="term"/> it is the end of that
+    /// term's entries: an entry boundary.
     /// </summary>
-    public long FindConflictByTerm(long index, long term)
+    public long LastIndexWithTermAtMost(long index, long term)
     {
         index = Math.Min(index, LastIndex);
-        while (index > SnapshotIndex && Term(index) > term) index--;
-        return index;
+        if (SnapshotTerm > term) return SnapshotIndex - 1;
+        long lo = SnapshotIndex, hi = index;
+        while (lo < hi)
+        {
+            long mid = lo + (hi - lo + 1) / 2;
+            if (Term(mid) <= term) lo = mid;
+            else hi = mid - 1;
+        }
+        return lo;
     }
 
-    /// <summary>Copies entries [from, to] (at most max) for a message; the copy keeps messages immutable.</summary>
+    /// <summary>The last index of the run of entries of <paramref name="index"/>'s term (an entry boundary).</summary>
+    public long EndOfTerm(long index) => LastIndexWithTermAtMost(LastIndex, Term(index));
+
+    /// <summary>Copies whole entries from the one starting at from, ending at or before to, at most max of them.</summary>
     public Entry[] Slice(long from, long to, int max)
     {
         if (from > to) return [];
-        Invariant.True(from >= FirstIndex && to <= LastIndex, "slice out of range");
-        int count = (int)Math.Min(to - from + 1, max);
-        var slice = new Entry[count];
-        entries.CopyTo((int)(from - FirstIndex), slice, 0, count);
-        return slice;
+        var list = new List<Entry>();
+        CopyTo(from, to, max, list);
+        return [.. list];
     }
 
-    public void CopyTo(long from, long to, List<Entry> into)
+    /// <summary>Adds whole entries from the one starting at from, ending at or before to (at most max) to into.</summary>
+    public void CopyTo(long from, long to, int max, List<Entry> into)
     {
-        for (long i = from; i <= to; i++) into.Add(this[i]);
+        if (from > to) return;
+        Invariant.True(from >= FirstIndex && to <= LastIndex, "slice out of range");
+        int before = into.Count;
+        if (from <= Stable)
+        {
+            storage.Read(from, Math.Min(to, Stable), max, into);
+            Invariant.True(into.Count > before && into[before].Index == from, "storage did not return the entry asked for");
+            max -= into.Count - before;
+            from = into[^1].LastIndex + 1;
+        }
+        if (from > Stable && from <= to && max > 0)
+        {
+            for (int i = EntrySearch.FindStart(unstable, from); i < unstable.Count && max > 0 && unstable[i].LastIndex <= to; i++, max--)
+            {
+                into.Add(unstable[i]);
+            }
+        }
     }
 
     public void CommitTo(long index)
@@ -126,11 +157,15 @@ internal sealed class RaftLog
         Applied = index;
     }
 
-    /// <summary>Durability notice: entries through (index, term) are on disk, if the log still holds them.</summary>
+    /// <summary>Durability notice: entries through (index, term) are in storage, if the log still holds them.</summary>
     public void StableTo(long index, long term)
     {
         // A suffix replaced while the write was in flight: the old bytes do not count as these.
-        if (index > Stable && Term(index) == term) Stable = index;
+        if (index <= Stable || Term(index) != term) return;
+        int through = EntrySearch.Find(unstable, index);
+        Invariant.True(unstable[through].LastIndex == index, "durable through the middle of an entry");
+        unstable.RemoveRange(0, through + 1);
+        Stable = index;
     }
 
     /// <summary>Drop the prefix through index, which the application has captured in a snapshot.</summary>
@@ -138,31 +173,28 @@ internal sealed class RaftLog
     {
         if (index <= SnapshotIndex) return;
         Invariant.True(index <= Applied && index <= Stable, "compaction beyond applied or durable entries");
-        long term = Term(index);
-        entries.RemoveRange(0, (int)(index - SnapshotIndex));
+        SnapshotTerm = Term(index);
         SnapshotIndex = index;
-        SnapshotTerm = term;
     }
 
     /// <summary>Replace the whole log with a snapshot (a lagging follower installing the leader's).</summary>
     public void RestoreSnapshot(long index, long term)
     {
         Invariant.True(index > Committed, "restoring a snapshot older than the commit");
-        entries.Clear();
+        unstable.Clear();
         SnapshotIndex = index;
         SnapshotTerm = term;
         Committed = index;
         Stable = index;
     }
 
-    /// <summary>Rebuild after a restart from what was durable.</summary>
-    public void Load(long snapshotIndex, long snapshotTerm, IReadOnlyList<Entry> durable, long commit)
+    /// <summary>Rebuild after a restart from what storage holds after the snapshot.</summary>
+    public void Load(long snapshotIndex, long snapshotTerm, long commit)
     {
-        Invariant.True(entries.Count == 0 && SnapshotIndex == 0, "load into an empty log only");
+        Invariant.True(unstable.Count == 0 && SnapshotIndex == 0 && Stable == 0, "load into an empty log only");
         SnapshotIndex = snapshotIndex;
         SnapshotTerm = snapshotTerm;
-        foreach (var e in durable) Append(e);
-        Stable = LastIndex;
+        Stable = Math.Max(storage.LastIndex, snapshotIndex);
         Invariant.True(commit <= LastIndex, "durable commit beyond durable entries");
         Committed = Math.Max(commit, snapshotIndex);
         Applied = snapshotIndex;

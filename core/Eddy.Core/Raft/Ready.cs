@@ -1,8 +1,8 @@
 namespace Eddy.Raft;
 
 /// <summary>
-/// One batch of work for the driver, in this order: install Snapshot (if any), write Entries
-/// (overwriting the log from Entries[0].Index on) and HardState, fsync; then send Messages, apply
+/// One batch of work for the driver, in this order: install Snapshot (if any), write Entries to the
+/// log storage (overwriting the log from Entries[0].Index on) and HardState, fsync; then send Messages, apply
 /// CommittedEntries, answer ReadStates, and call Advance. The lists belong to the group and are
 /// reused: they are valid until Advance.
 /// </summary>
@@ -37,18 +37,16 @@ public sealed class Ready
     }
 }
 
-/// <summary>What a restarting node read back from its disk.</summary>
+/// <summary>What a restarting node read back from its disk besides the entries, which its
+/// <see cref="IRaftLogStorage"/> holds.</summary>
 public sealed class PersistedState
 {
-    public PersistedState(HardState hardState, SnapshotImage? snapshot, IReadOnlyList<Entry> entries)
+    public PersistedState(HardState hardState, SnapshotImage? snapshot)
     {
         HardState = hardState;
         Snapshot = snapshot;
-        Entries = entries;
     }
 
     public HardState HardState { get; }
     public SnapshotImage? Snapshot { get; }
-    /// <summary>The durable entries after the snapshot, contiguous.</summary>
-    public IReadOnlyList<Entry> Entries { get; }
 }

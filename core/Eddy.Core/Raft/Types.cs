@@ -18,24 +18,42 @@ public enum EntryType : byte
     ConfigChange,
 }
 
-/// <summary>One log entry. The data is the application's; the core never looks inside Normal entries.</summary>
+/// <summary>
+/// One log entry, covering the indices Index..LastIndex. The controller's commands take one index each; a partition's
+/// entry is a record batch, whose indices are its records' end offsets (offset + 1), so an entry spans as many indices
+/// as the batch holds records. Terms and commits are per index, and the core only ever cuts the log between entries.
+/// The data is the application's; the core never looks inside Normal entries.
+/// </summary>
 public readonly struct Entry
 {
     public readonly long Term;
     public readonly long Index;
+    public readonly long LastIndex;
     public readonly EntryType Type;
     public readonly ReadOnlyMemory<byte> Data;
 
     public Entry(long term, long index, EntryType type, ReadOnlyMemory<byte> data)
+        : this(term, index, index, type, data)
+    {
+    }
+
+    public Entry(long term, long index, long lastIndex, EntryType type, ReadOnlyMemory<byte> data)
     {
         Invariant.True(term > 0 && index > 0, "entry term and index start at 1");
+        Invariant.True(lastIndex >= index, "an entry covers at least one index");
+        Invariant.True(type == EntryType.Normal || lastIndex == index, "a config change covers one index");
         Term = term;
         Index = index;
+        LastIndex = lastIndex;
         Type = type;
         Data = data;
     }
 
-    public override string ToString() => $"{Index}@{Term}{(Type == EntryType.ConfigChange ? "/cc" : "")}";
+    /// <summary>How many indices the entry covers (a record batch's record count).</summary>
+    public long Span => LastIndex - Index + 1;
+
+    public override string ToString() =>
+        $"{Index}{(LastIndex != Index ? $"-{LastIndex}" : "")}@{Term}{(Type == EntryType.ConfigChange ? "/cc" : "")}";
 }
 
 /// <summary>What must survive a crash, written and fsynced before the messages of the same Ready are sent.</summary>

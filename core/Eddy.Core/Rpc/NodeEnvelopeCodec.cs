@@ -26,7 +26,7 @@ public static class NodeEnvelopeCodec
 {
     private const int BeatBytes = 32;
     private const int MessageMinBytes = 8 + 1 + 8 * 4 + 1 + 8 * 2 + 4;
-    private const int EntryMinBytes = 8 + 8 + 1 + 4;
+    private const int EntryMinBytes = 8 + 8 + 8 + 1 + 4;
     private const byte RejectFlag = 1, ForceFlag = 2;
 
     public static void Write(NodeEnvelope envelope, RpcWriter writer)
@@ -57,6 +57,7 @@ public static class NodeEnvelopeCodec
             {
                 writer.WriteInt64(entry.Term);
                 writer.WriteInt64(entry.Index);
+                writer.WriteInt64(entry.LastIndex);
                 writer.WriteByte((byte)entry.Type);
                 writer.WriteBytes(entry.Data.Span);
             }
@@ -115,12 +116,14 @@ public static class NodeEnvelopeCodec
     {
         long term = reader.ReadInt64();
         long index = reader.ReadInt64();
+        long lastIndex = reader.ReadInt64();
         byte type = reader.ReadByte();
-        if (term <= 0 || index <= 0 || type > (byte)EntryType.ConfigChange)
+        if (term <= 0 || index <= 0 || lastIndex < index || type > (byte)EntryType.ConfigChange
+            || (type == (byte)EntryType.ConfigChange && lastIndex != index))
         {
-            throw new RpcFormatException($"entry {index}@{term} of type {type} is not a valid entry");
+            throw new RpcFormatException($"entry {index}-{lastIndex}@{term} of type {type} is not a valid entry");
         }
-        return new Entry(term, index, (EntryType)type, reader.ReadBytes());
+        return new Entry(term, index, lastIndex, (EntryType)type, reader.ReadBytes());
     }
 
     private static void WriteBeats(List<CoalescedBeat> beats, RpcWriter writer)

@@ -32,7 +32,7 @@ public enum RpcFrameStatus
 /// </summary>
 public readonly record struct RpcFrame(short Version, RpcMessageType Type, int Correlation, int PayloadOffset, int PayloadLength)
 {
-    public const short CurrentVersion = 1;
+    public const short CurrentVersion = 2;
     public const int HeaderBytes = 16;
     private const int LengthBytes = 4;
     private const int ChecksumOffset = 4;

@@ -41,7 +41,7 @@ public sealed partial class Controller
             await _store.PutIdentityAsync(_identity.NodeId, _identity.Voters);
         }
         var persisted = _store.Load();
-        if (ClusterIdIn(persisted) is { } known)
+        if (ClusterIdIn(persisted, _store.Log) is { } known)
         {
             // Said in hellos from the first message on: a member that says no cluster is taken for one that lost its data.
             _rpcOptions.ClusterId = known;
@@ -53,7 +53,7 @@ public sealed partial class Controller
             HeartbeatTicks = _options.HeartbeatTicks,
             RandomSeed = (ulong)Environment.TickCount64 ^ (ulong)Environment.ProcessId,
         };
-        _raft = new RaftGroup(raftOptions, new Membership(_identity.Voters), persisted);
+        _raft = new RaftGroup(raftOptions, new Membership(_identity.Voters), _store.Log, persisted);
         if (persisted.Snapshot is { } snapshot)
         {
             Publish(ClusterView.Decode(snapshot.Data));
@@ -70,7 +70,7 @@ public sealed partial class Controller
         // again); set before the first campaign, or the answers to it would be dropped.
         _listener.Target = this;
         Log.Info(Subsystem, $"node {NodeId}, RPC advertised as {AdvertisedRpcHost}:{AdvertisedRpcPort}; controller voters [{string.Join(',', _identity.Voters)}], " +
-            $"term {persisted.HardState.Term}, {persisted.Entries.Count} log entries after snapshot {persisted.Snapshot?.Index ?? 0}");
+            $"term {persisted.HardState.Term}, {_store.Log.Count} log entries after snapshot {persisted.Snapshot?.Index ?? 0}");
         // The first voter starts an election at once, so a new cluster (or a lone node) has a leader within a round
         // trip of a majority being up, instead of after an election timeout; the others wait theirs.
         if (_identity.Voters[0] == NodeId)
@@ -82,13 +82,15 @@ public sealed partial class Controller
     }
 
     /// <summary>The cluster id a restarting node's own state holds: its snapshot's, or the first committed CreateCluster.</summary>
-    private static string? ClusterIdIn(PersistedState persisted)
+    private static string? ClusterIdIn(PersistedState persisted, MemoryLogStorage log)
     {
         if (persisted.Snapshot is { } snapshot)
         {
             return ClusterView.Decode(snapshot.Data).ClusterId is { Length: > 0 } id ? id : null;
         }
-        foreach (var entry in persisted.Entries)
+        var entries = new List<Entry>();
+        log.Read(log.SnapshotIndex + 1, log.LastIndex, int.MaxValue, entries);
+        foreach (var entry in entries)
         {
             if (entry.Index > persisted.HardState.Commit)
             {

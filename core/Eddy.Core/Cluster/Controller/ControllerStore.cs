@@ -12,7 +12,8 @@ namespace Eddy.Cluster;
 /// voters the cluster formed with, the hard state (term, vote, commit), the log after the last snapshot (one key per
 /// entry) and that snapshot. Everything one Ready asks for is one kvstore batch, so one fdatasync, and a crash keeps
 /// all of it or none. The log stays short because the controller snapshots its state every few hundred commands;
-/// everything is read into memory at open. Shard 0 only.
+/// its entries are read into memory at open and kept there (<see cref="Log"/>), which is what the Raft core reads.
+/// Every controller command covers one index. Shard 0 only.
 /// </summary>
 internal sealed class ControllerStore : IAsyncDisposable
 {
@@ -75,7 +76,10 @@ internal sealed class ControllerStore : IAsyncDisposable
         return writer.Written.ToArray();
     }
 
-    /// <summary>What the group restarts from: hard state, snapshot and the entries after it (contiguous).</summary>
+    /// <summary>The entries after the snapshot, as the kvstore holds them (written here as they are saved).</summary>
+    public MemoryLogStorage Log { get; private set; } = new();
+
+    /// <summary>What the group restarts from: hard state and snapshot; the entries after it go to <see cref="Log"/>.</summary>
     public PersistedState Load()
     {
         var hard = _store.TryGet(HardStateKey, out var h) ? RaftStateStore.Decode(h.Span, "the controller") : default;
@@ -87,7 +91,8 @@ internal sealed class ControllerStore : IAsyncDisposable
             entries.Add(DecodeEntry(index, e.Span));
         }
         _lastIndex = _firstIndex + entries.Count - 1;
-        return new PersistedState(hard, snapshot, entries);
+        Log = new MemoryLogStorage(_firstIndex - 1, entries);
+        return new PersistedState(hard, snapshot);
     }
 
     /// <summary>Writes a Ready's entries (replacing the log from the first of them on) and hard state, in one batch.</summary>
@@ -99,6 +104,10 @@ internal sealed class ControllerStore : IAsyncDisposable
         {
             foreach (var entry in entries)
             {
+                if (entry.Span != 1)
+                {
+                    throw new InvalidOperationException($"controller entry {entry} covers more than one index");
+                }
                 batch.Add((EntryKey(entry.Index), EncodeEntry(entry)));
             }
             newLast = entries[^1].Index;
@@ -107,6 +116,7 @@ internal sealed class ControllerStore : IAsyncDisposable
             {
                 batch.Add((EntryKey(stale), null));
             }
+            Log.Write(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(entries));
         }
         if (hard is { } state)
         {
@@ -128,6 +138,14 @@ internal sealed class ControllerStore : IAsyncDisposable
         }
         _firstIndex = image.Index + 1;
         _lastIndex = replacesLog ? image.Index : Math.Max(_lastIndex, image.Index);
+        if (replacesLog)
+        {
+            Log.Reset(image.Index);
+        }
+        else
+        {
+            Log.Compact(image.Index);
+        }
         return _store.PutManyAsync(batch);
     }
 
