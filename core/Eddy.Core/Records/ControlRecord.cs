@@ -2,7 +2,9 @@ using System.Buffers.Binary;
 
 namespace Eddy.Records;
 
-public enum ControlRecordType : short { Abort = 0, Commit = 1 }
+/// <summary>Control record types, as Kafka numbers them: transaction markers, and KRaft's leader change (a new
+/// Raft leader's first entry in a partition log).</summary>
+public enum ControlRecordType : short { Abort = 0, Commit = 1, LeaderChange = 2 }
 
 /// <summary>
 /// The records of control batches, in Kafka's key layout: key version 0 and the type, both int16 (librdkafka fails a
@@ -27,6 +29,29 @@ public static class ControlRecord
         BinaryPrimitives.WriteInt16BigEndian(key[2..], (short)type);
         BinaryPrimitives.WriteInt16BigEndian(value, 0);
         BinaryPrimitives.WriteInt32BigEndian(value[2..], coordinatorEpoch);
+        builder.Add(timestamp, key, value);
+        return builder.Finish().ToArray();
+    }
+
+    /// <summary>
+    /// A new Raft leader's first entry (the no-op that commits earlier terms' entries) as a partition log holds it: a
+    /// non-transactional control batch of one record, which consumers skip as they skip KRaft's leader changes. The
+    /// value is version 0 and the leader's node id.
+    /// </summary>
+    public static byte[] LeaderChange(long offset, int term, int leaderId, long timestamp)
+    {
+        var builder = new RecordBatchBuilder
+        {
+            BaseOffset = offset,
+            PartitionLeaderEpoch = term,
+            Attributes = RecordBatch.ControlFlag,
+        };
+        Span<byte> key = stackalloc byte[KeySize];
+        Span<byte> value = stackalloc byte[6];
+        BinaryPrimitives.WriteInt16BigEndian(key, 0);
+        BinaryPrimitives.WriteInt16BigEndian(key[2..], (short)ControlRecordType.LeaderChange);
+        BinaryPrimitives.WriteInt16BigEndian(value, 0);
+        BinaryPrimitives.WriteInt32BigEndian(value[2..], leaderId);
         builder.Add(timestamp, key, value);
         return builder.Finish().ToArray();
     }

@@ -20,6 +20,12 @@ public sealed partial class PartitionLog
         {
             return true; // a new term starts a new segment, as its name carries the term
         }
+        if (active.IsEmpty && leaderEpoch >= 0 && leaderEpoch != active.Term)
+        {
+            // Raft cut a diverged tail back to this segment's start, and the leader's batches here are of an older
+            // term: the segment is renamed by replacing it, or its name would claim them for the newer term.
+            return true;
+        }
         return !active.IsEmpty
             && (active.Size + bytes > Options.SegmentBytes || _shard.Clock.NowNanos - active.CreatedNanos >= Options.SegmentAge.Ticks * 100);
     }

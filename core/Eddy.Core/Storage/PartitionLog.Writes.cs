@@ -79,7 +79,7 @@ public sealed partial class PartitionLog
             }
             if (NeedsRoll(batches.Length, leaderEpoch))
             {
-                await RollAsync(Math.Max(leaderEpoch, Active.Term));
+                await RollAsync(Active.IsEmpty && leaderEpoch >= 0 ? leaderEpoch : Math.Max(leaderEpoch, Active.Term));
             }
             else if (Options.FlushEveryAppend)
             {

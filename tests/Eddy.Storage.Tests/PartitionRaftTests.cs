@@ -1,0 +1,253 @@
+using System.Collections.Concurrent;
+using Eddy.Raft;
+using Eddy.Raft.Driver;
+using Eddy.Records;
+using Xunit.Abstractions;
+
+namespace Eddy.Storage.Tests;
+
+/// <summary>
+/// Raft over the partition log itself: three replicas of one partition on three shards, each with its own log files
+/// and hard-state store, exchanging messages in memory. The Raft log is the Kafka log: the same batches at the same
+/// offsets in every replica's segments, terms as leader epochs and segment names, the commit index as the high
+/// watermark, a diverged tail cut back by the next leader.
+/// </summary>
+public sealed class PartitionRaftTests(ITestOutputHelper output)
+{
+    private const long Group = 7;
+
+    [Fact]
+    public async Task ProposedBatchesCommitAndEveryReplicaHoldsTheSameBytesAtTheSameOffsets()
+    {
+        using var scope = new StorageScope(shards: 3);
+        var set = new ReplicaSet(scope);
+        for (int node = 1; node <= 3; node++) await set.StartAsync(node);
+        int leader = await set.ElectAsync(1);
+        var sizes = Enumerable.Range(0, 40).Select(i => 1 + i % 5).ToArray();
+        var proposals = new List<Task<long>>();
+        foreach (int records in sizes) proposals.Add(await set.ProposeAsync(leader, Batches.Make(records, 100)));
+        await set.UntilAsync(() => Task.FromResult(proposals.All(p => p.IsCompleted)), "every proposal settles");
+        // The new leader's leader-change batch takes offset 0; the batches follow, each at the log end.
+        long expected = 1;
+        for (int i = 0; i < sizes.Length; i++)
+        {
+            Assert.Equal(expected, await proposals[i]);
+            expected += sizes[i];
+        }
+        await set.UntilAsync(async () => (await set.HighWatermarksAsync()).All(hw => hw == expected), "every replica learns the high watermark");
+        var logs = await set.ReadLogsAsync();
+        Assert.Equal(logs[0], logs[1]);
+        Assert.Equal(logs[0], logs[2]);
+        long term = await set.OnAsync(leader, r => r.Term);
+        var first = new RecordBatch(logs[0]);
+        Assert.True(first.IsControl);
+        Assert.Equal((0L, 0L), (first.BaseOffset, first.LastOffset));
+        Assert.Equal(term, first.PartitionLeaderEpoch);
+        await set.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task ANewLeaderCutsTheOldLeadersUncommittedTailAndTermsSurviveARestart()
+    {
+        using var scope = new StorageScope(shards: 3);
+        var set = new ReplicaSet(scope);
+        for (int node = 1; node <= 3; node++) await set.StartAsync(node);
+        int first = await set.ElectAsync(1);
+        for (int i = 0; i < 5; i++) await set.CommitAsync(first, Batches.Make(2, 50));
+        long committed = await set.OnAsync(first, r => r.HighWatermark);
+
+        output.WriteLine($"schedule: node {first} leads term {await set.OnAsync(first, r => r.Term)} with {committed} offsets committed; " +
+            $"cut off from both others; 3 batches proposed to it; the others elect a leader and commit 4 batches; the link heals; " +
+            $"node {first} restarts from its files");
+        set.Isolate(first);
+        var stranded = new List<Task<long>>();
+        for (int i = 0; i < 3; i++) stranded.Add(await set.ProposeAsync(first, Batches.Make(3, 50, fill: 0x11)));
+        await set.RoundsAsync(5);
+        Assert.Equal(committed, await set.OnAsync(first, r => r.HighWatermark)); // no majority: nothing more commits
+        Assert.Equal(committed + 9, await set.OnAsync(first, r => r.LogEndOffset));
+
+        int second = await set.ElectAsync(first == 1 ? 2 : 1);
+        for (int i = 0; i < 4; i++) await set.CommitAsync(second, Batches.Make(1, 50, fill: 0x22));
+        set.Heal();
+        await set.UntilAsync(() => Task.FromResult(stranded.All(p => p.IsCompleted)), "the stranded proposals fail");
+        foreach (var p in stranded) await Assert.ThrowsAsync<ProposalLostException>(() => p);
+        long end = await set.OnAsync(second, r => r.HighWatermark);
+        await set.UntilAsync(async () => (await set.HighWatermarksAsync()).All(hw => hw == end), "the old leader catches up");
+        var logs = await set.ReadLogsAsync();
+        Assert.Equal(logs[second - 1], logs[first - 1]);
+        var strandedValue = Enumerable.Repeat((byte)0x11, 50).ToArray();
+        Assert.True(logs[first - 1].AsSpan().IndexOf(strandedValue) < 0, "the stranded batches are gone");
+
+        // Terms come back from the segment names after a restart, and the replica rejoins with them.
+        await set.RestartAsync(first);
+        var epochs = await set.TermsAsync(first, logs[first - 1]);
+        var batchEpochs = ReplicaSet.EpochsOf(logs[first - 1]);
+        Assert.Equal(batchEpochs, epochs);
+        Assert.True(epochs.Distinct().Count() >= 2, "two leaders' terms in the log");
+        await set.CommitAsync(second, Batches.Make(1, 10));
+        long final = await set.OnAsync(second, r => r.HighWatermark);
+        await set.UntilAsync(async () => (await set.HighWatermarksAsync()).All(hw => hw == final), "the restarted replica follows again");
+        await set.DisposeAsync();
+    }
+
+    /// <summary>Three replicas of group 7 on shards 0 to 2 (node n on shard n - 1), and the wire between them.</summary>
+    private sealed class ReplicaSet(StorageScope scope)
+    {
+        private readonly PartitionLog?[] _logs = new PartitionLog?[4];
+        private readonly RaftStateStore?[] _states = new RaftStateStore?[4];
+        private readonly PartitionRaft?[] _replicas = new PartitionRaft?[4];
+        private readonly ConcurrentQueue<(int From, Message Message)> _wire = new();
+        private int _isolated;
+
+        private string Dir(int node, string what) => Path.Combine(scope.Root, $"n{node}", what);
+
+        public Task StartAsync(int node) => scope.Run(async () =>
+        {
+            _logs[node] = await PartitionLog.OpenAsync(Dir(node, "log"));
+            _states[node] = await RaftStateStore.OpenAsync(Dir(node, "raft"));
+            var options = new RaftOptions { NodeId = node, RandomSeed = (ulong)node * 977 };
+            _replicas[node] = PartitionRaft.Open(Group, options, new Membership([1, 2, 3]), _logs[node]!, _states[node]!,
+                (_, message) => _wire.Enqueue((node, message)));
+        }, node - 1);
+
+        public async Task RestartAsync(int node)
+        {
+            await scope.Run(async () =>
+            {
+                _replicas[node] = null;
+                await _logs[node]!.DisposeAsync();
+                await _states[node]!.DisposeAsync();
+            }, node - 1);
+            await StartAsync(node);
+        }
+
+        public void Isolate(int node) => _isolated = node;
+        public void Heal() => _isolated = 0;
+
+        public Task<T> OnAsync<T>(int node, Func<PartitionRaft, T> read) => scope.Run(() => new ValueTask<T>(read(_replicas[node]!)), node - 1);
+
+        public Task<Task<long>> ProposeAsync(int node, byte[] batch) => OnAsync(node, r => r.ProposeAsync(batch));
+
+        /// <summary>Proposes and runs rounds until the batch is committed; its base offset.</summary>
+        public async Task<long> CommitAsync(int node, byte[] batch)
+        {
+            var proposal = await ProposeAsync(node, batch);
+            await UntilAsync(() => Task.FromResult(proposal.IsCompleted), $"a batch proposed to node {node} settles");
+            return await proposal;
+        }
+
+        /// <summary>One round: every replica ticks, then everything sent is delivered (or dropped across a cut link).</summary>
+        public async Task RoundAsync()
+        {
+            for (int node = 1; node <= 3; node++)
+            {
+                if (_replicas[node] is not null) await OnAsync(node, r => { r.Tick(); return 0; });
+            }
+            await Task.Delay(1); // the replicas' fdatasyncs, then their sends
+            while (_wire.TryDequeue(out var sent))
+            {
+                int to = sent.Message.To;
+                if (sent.From == _isolated || to == _isolated || _replicas[to] is null) continue;
+                var message = sent.Message;
+                await OnAsync(to, r => { r.Step(message); return 0; });
+            }
+        }
+
+        public async Task RoundsAsync(int count)
+        {
+            for (int i = 0; i < count; i++) await RoundAsync();
+        }
+
+        public async Task UntilAsync(Func<Task<bool>> done, string what, int maxRounds = 3000)
+        {
+            for (int round = 0; round < maxRounds; round++)
+            {
+                if (await done()) return;
+                await RoundAsync();
+            }
+            Assert.Fail($"not within {maxRounds} rounds: {what}");
+        }
+
+        public async Task<int> ElectAsync(int candidate)
+        {
+            await OnAsync(candidate, r => { r.Campaign(); return 0; });
+            await UntilAsync(async () => await OnAsync(candidate, r => r.Role) == Role.Leader, $"node {candidate} leads");
+            // Its leader-change batch committed: everything in its log is.
+            await UntilAsync(() => OnAsync(candidate, r => r.HighWatermark == r.LogEndOffset), $"node {candidate} commits its leader change");
+            return candidate;
+        }
+
+        public async Task<long[]> HighWatermarksAsync()
+        {
+            var marks = new long[3];
+            for (int node = 1; node <= 3; node++) marks[node - 1] = await OnAsync(node, r => r.HighWatermark);
+            return marks;
+        }
+
+        /// <summary>Each replica's whole log, as bytes read back through the log.</summary>
+        public async Task<byte[][]> ReadLogsAsync()
+        {
+            var logs = new byte[3][];
+            for (int node = 1; node <= 3; node++)
+            {
+                logs[node - 1] = await scope.Run(async () =>
+                {
+                    var log = _logs[node]!;
+                    var bytes = new List<byte>();
+                    for (long offset = 0; offset < log.LogEndOffset;)
+                    {
+                        using var read = await log.ReadAsync(offset, 1 << 20);
+                        bytes.AddRange(read.Records.ToArray());
+                        offset = read.NextOffset;
+                    }
+                    return bytes.ToArray();
+                }, node - 1);
+            }
+            return logs;
+        }
+
+        /// <summary>The term the log gives each batch's base offset (from its segment).</summary>
+        public Task<List<long>> TermsAsync(int node, byte[] bytes) => scope.Run(() =>
+        {
+            var log = _logs[node]!;
+            return new ValueTask<List<long>>(BaseOffsets(bytes).Select(o => (long)log.TermAt(o)).ToList());
+        }, node - 1);
+
+        public static List<long> EpochsOf(byte[] log)
+        {
+            var epochs = new List<long>();
+            for (int at = 0; at < log.Length;)
+            {
+                var batch = new RecordBatch(log.AsSpan(at));
+                epochs.Add(batch.PartitionLeaderEpoch);
+                at += batch.TotalSize;
+            }
+            return epochs;
+        }
+
+        private static IEnumerable<long> BaseOffsets(byte[] log)
+        {
+            var offsets = new List<long>();
+            for (int at = 0; at < log.Length;)
+            {
+                var batch = new RecordBatch(log.AsSpan(at));
+                offsets.Add(batch.BaseOffset);
+                at += batch.TotalSize;
+            }
+            return offsets;
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            for (int node = 1; node <= 3; node++)
+            {
+                await scope.Run(async () =>
+                {
+                    _replicas[node] = null;
+                    if (_logs[node] is { } log) await log.DisposeAsync();
+                    if (_states[node] is { } states) await states.DisposeAsync();
+                }, node - 1);
+            }
+        }
+    }
+}
