@@ -61,8 +61,10 @@ public class ClusterViewTests
     {
         var view = Create(Formed(), Topic("events", 4) with { Configs = new Dictionary<string, string> { ["cleanup.policy"] = "compact" } })
             .Apply(ControllerCommand.RegisterBroker(new BrokerInfo(2, "b2.example", 9092, "b2.example", 33145, "rack-b", 4, 3)), Voters)
-            .Apply(ControllerCommand.ReserveProducerIds(2, 1000), Voters);
+            .Apply(ControllerCommand.ReserveProducerIds(2, 1000), Voters)
+            .Apply(ControllerCommand.RemoveNode(3), Voters);
         var back = ClusterView.Decode(view.Encode());
+        Assert.Equal([3], back.Removed);
         Assert.Equal(view.ClusterId, back.ClusterId);
         Assert.Equal(view.Brokers, back.Brokers);
         Assert.Equal((view.NextRevision, view.NextProducerId), (back.NextRevision, back.NextProducerId));
@@ -71,6 +73,28 @@ public class ClusterViewTests
         Assert.Equal((was.Id, was.PartitionCount, was.Revision, was.Config("cleanup.policy")), (now.Id, now.PartitionCount, now.Revision, now.Config("cleanup.policy")));
         Assert.Equal(was.Replicas.Select(r => r[0]), now.Replicas.Select(r => r[0]));
         Assert.Throws<Rpc.RpcFormatException>(() => ClusterView.Decode(view.Encode().AsSpan(0, 20)));
+    }
+
+    [Fact]
+    public void ARemovedNodeLeavesBrokersAndPlacementAndItsIdIsNeverGivenOutAgain()
+    {
+        var view = Formed()
+            .Apply(ControllerCommand.RegisterBroker(new BrokerInfo(3, "b3", 9092, "b3", 33145, "", 1, 1)), Voters)
+            .Apply(ControllerCommand.JoinNode(new JoinRequest(0, "n4", 33145, Guid.NewGuid())), Voters)
+            .Apply(ControllerCommand.RemoveNode(3), Voters);
+        Assert.Equal([1, 2, 4], view.NodeIds(Voters).Order());
+        Assert.Null(view.Broker(3));
+        Assert.Equal([1, 2], view.PlacementNodes(Voters)); // node 4 joined but has not registered yet
+        Assert.DoesNotContain(3, Create(view, Topic("after", 12)).Topics["after"].Replicas.Select(r => r[0]));
+        // It cannot register again, nor be joined as, and a newcomer gets an id after it.
+        Assert.Same(view, view.Apply(ControllerCommand.RegisterBroker(new BrokerInfo(3, "b3", 9092, "b3", 33145, "", 1, 2)), Voters));
+        Assert.Same(view, view.Apply(ControllerCommand.JoinNode(new JoinRequest(3, "n3", 33145, Guid.NewGuid())), Voters));
+        var joined = view.Apply(ControllerCommand.JoinNode(new JoinRequest(0, "n5", 33145, Guid.NewGuid())), Voters);
+        Assert.Equal([1, 2, 4, 5], joined.NodeIds(Voters).Order());
+        // Removing an unknown node, or the last one, changes nothing.
+        Assert.Same(view, view.Apply(ControllerCommand.RemoveNode(9), Voters));
+        var lone = ClusterView.Empty.Apply(ControllerCommand.CreateCluster("c0ffee00-0000-4000-8000-000000000002"), [1]);
+        Assert.Same(lone, lone.Apply(ControllerCommand.RemoveNode(1), [1]));
     }
 
     [Fact]

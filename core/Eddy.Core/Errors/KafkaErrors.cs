@@ -39,6 +39,7 @@ public static partial class KafkaErrors
     public const short TransactionalIdAuthorizationFailed = 53;
     public const short InvalidRecord = 87;
     public const short UnknownTopicId = 100;
+    public const short BrokerIdNotRegistered = 102;
     public const short MismatchedEndpointType = 114;
     public const short UnsupportedEndpointType = 115;
 }

@@ -28,15 +28,23 @@ public sealed class RpcOptions
     /// <summary>Whether a node id is a member of this node's cluster (the controller's registered brokers). Default: none is.</summary>
     public Func<int, bool> IsMember { get; set; } = static _ => false;
 
+    /// <summary>Whether a node id belongs to a node removed from this node's cluster. Default: none does.</summary>
+    public Func<int, bool> IsRemoved { get; set; } = static _ => false;
+
     /// <summary>Why a peer saying it is node <paramref name="nodeId"/> of <paramref name="clusterId"/> must not take part,
     /// or null when it may: it names another cluster, or it has no cluster while its id belongs to a member of this
-    /// one (a node whose data directory was lost: taking its old id back would forget the votes it cast).</summary>
+    /// one (a node whose data directory was lost: taking its old id back would forget the votes it cast), or it was
+    /// removed from this cluster.</summary>
     public string? RefusalFor(string clusterId, int nodeId)
     {
         string own = _clusterId;
         if (clusterId.Length > 0 && own.Length > 0 && clusterId != own)
         {
             return $"cluster '{clusterId}' is not this node's cluster '{own}'";
+        }
+        if (own.Length > 0 && IsRemoved(nodeId))
+        {
+            return $"node {nodeId} was removed from cluster '{own}'";
         }
         if (clusterId.Length == 0 && own.Length > 0 && IsMember(nodeId))
         {

@@ -84,6 +84,12 @@ public sealed class RpcServer : IAsyncDisposable
                 Refuse(peer, Describe(read));
                 return;
             }
+            if (_options.IsRemoved(from.NodeId))
+            {
+                // Removed while connected: its hello passed before, so its connections are closed as they speak.
+                Refuse(peer, $"node {from.NodeId} was removed from cluster '{_options.ClusterId}'");
+                return;
+            }
             if (from.NodeId == 0 && read.Frame.Type != RpcMessageType.Request)
             {
                 Refuse(peer, "sent Raft traffic before it has a node id (a node asking to join may only call)");

@@ -4,7 +4,7 @@ using Eddy.Rpc;
 namespace Eddy.Cluster;
 
 /// <summary>Topic commands applied to the view, and the placement of new partitions on the cluster's nodes.</summary>
-public sealed partial class ClusterView
+public sealed partial record ClusterView
 {
     /// <summary>Partitions one topic may have, whatever a proposer allowed: bounds the work of one command.</summary>
     public const int MaxPartitionsPerTopic = 100_000;
@@ -54,7 +54,7 @@ public sealed partial class ClusterView
     }
 
     /// <summary>The nodes partitions may be placed on: the controller's voters and every registered broker.</summary>
-    public int[] PlacementNodes(IReadOnlyList<int> voters) => [.. voters.Concat(Brokers.Select(b => b.NodeId)).Distinct().Order()];
+    public int[] PlacementNodes(IReadOnlyList<int> voters) => [.. voters.Concat(Brokers.Select(b => b.NodeId)).Distinct().Where(id => !Removed.Contains(id)).Order()];
 
     /// <summary>
     /// Replicas for partitions [from, to) of a topic, keeping those before: each on the node leading the fewest
@@ -107,14 +107,14 @@ public sealed partial class ClusterView
     private ClusterView With(TopicInfo topic, long nextRevision)
     {
         var topics = new Dictionary<string, TopicInfo>(Topics, StringComparer.Ordinal) { [topic.Name] = topic };
-        return new ClusterView(ClusterId, Brokers, topics.ToFrozenDictionary(StringComparer.Ordinal), nextRevision, NextProducerId, ProducerIdBlocks, Joined);
+        return this with { Topics = topics.ToFrozenDictionary(StringComparer.Ordinal), NextRevision = nextRevision };
     }
 
     private ClusterView Without(string name)
     {
         var topics = new Dictionary<string, TopicInfo>(Topics, StringComparer.Ordinal);
         topics.Remove(name);
-        return new ClusterView(ClusterId, Brokers, topics.ToFrozenDictionary(StringComparer.Ordinal), NextRevision, NextProducerId, ProducerIdBlocks, Joined);
+        return this with { Topics = topics.ToFrozenDictionary(StringComparer.Ordinal) };
     }
 
     private static TopicInfo DecodeTopic(byte[] record)

@@ -8,9 +8,10 @@ namespace Eddy.Cluster;
 /// published after each applied command, so request handlers on any shard read it without locks. It is also the
 /// controller's snapshot: <see cref="Encode"/> and <see cref="Decode"/>.
 /// </summary>
-public sealed partial class ClusterView
+public sealed partial record ClusterView
 {
-    private const byte SnapshotVersion = 0;
+    // Version 1 added the removed nodes; version 0 snapshots are read as having none.
+    private const byte SnapshotVersion = 1;
 
     /// <summary>Brokers a cluster may have; bounds a snapshot's count before it allocates.</summary>
     public const int MaxBrokers = 1024;
@@ -32,18 +33,18 @@ public sealed partial class ClusterView
 
     /// <summary>The nodes that joined after the cluster formed, by the id they got: where their RPC listener is, and
     /// the token they joined with.</summary>
-    public FrozenDictionary<int, JoinRequest> Joined { get; }
+    public FrozenDictionary<int, JoinRequest> Joined { get; init; }
 
     /// <summary>The first producer id no node has reserved yet.</summary>
-    public long NextProducerId { get; }
+    public long NextProducerId { get; init; }
 
     /// <summary>Each node's last reserved block of producer ids: its first id (the block's size is the node's to know).</summary>
-    public FrozenDictionary<int, long> ProducerIdBlocks { get; }
+    public FrozenDictionary<int, long> ProducerIdBlocks { get; init; }
 
     /// <summary>Empty until the cluster has formed.</summary>
-    public string ClusterId { get; }
+    public string ClusterId { get; init; }
 
-    public IReadOnlyList<BrokerInfo> Brokers { get; }
+    public IReadOnlyList<BrokerInfo> Brokers { get; init; }
 
     public BrokerInfo? Broker(int nodeId)
     {
@@ -57,12 +58,15 @@ public sealed partial class ClusterView
         return null;
     }
 
+    /// <summary>Nodes removed from the cluster (<see cref="ControllerCommandType.RemoveNode"/>): their ids stay taken.</summary>
+    public FrozenSet<int> Removed { get; init; } = FrozenSet<int>.Empty;
+
     /// <summary>Every topic, by name, with its placement.</summary>
-    public FrozenDictionary<string, TopicInfo> Topics { get; }
+    public FrozenDictionary<string, TopicInfo> Topics { get; init; }
 
     /// <summary>The revision the next created topic gets: unique per creation, so a topic deleted and created again
     /// under its name gets new partition directories.</summary>
-    public long NextRevision { get; }
+    public long NextRevision { get; init; }
 
     /// <summary>The view after <paramref name="command"/>; the same view when it changes nothing. Deterministic: every
     /// node applies the same commands to the same view and gets the same result, placement included.
@@ -72,10 +76,11 @@ public sealed partial class ClusterView
         switch (command.Type)
         {
             case ControllerCommandType.CreateCluster when ClusterId.Length == 0:
-                return new ClusterView(command.ClusterId, Brokers, Topics, NextRevision, NextProducerId, ProducerIdBlocks, Joined);
-            case ControllerCommandType.RegisterBroker when Broker(command.Broker!.NodeId) != command.Broker && Brokers.Count < MaxBrokers:
+                return this with { ClusterId = command.ClusterId };
+            case ControllerCommandType.RegisterBroker when Broker(command.Broker!.NodeId) != command.Broker && Brokers.Count < MaxBrokers
+                && !Removed.Contains(command.Broker.NodeId):
                 var brokers = Brokers.Where(b => b.NodeId != command.Broker.NodeId).Append(command.Broker).OrderBy(b => b.NodeId).ToArray();
-                return new ClusterView(ClusterId, brokers, Topics, NextRevision, NextProducerId, ProducerIdBlocks, Joined);
+                return this with { Brokers = brokers };
             case ControllerCommandType.CreateTopic:
             case ControllerCommandType.DeleteTopic:
             case ControllerCommandType.CreatePartitions:
@@ -83,16 +88,24 @@ public sealed partial class ClusterView
                 return ApplyTopicChange(command.Type, command.Topic!, voters);
             case ControllerCommandType.ReserveProducerIds when NextProducerId <= long.MaxValue - command.Count:
                 var blocks = new Dictionary<int, long>(ProducerIdBlocks) { [command.NodeId] = NextProducerId };
-                return new ClusterView(ClusterId, Brokers, Topics, NextRevision, NextProducerId + command.Count, blocks.ToFrozenDictionary(), Joined);
+                return this with { NextProducerId = NextProducerId + command.Count, ProducerIdBlocks = blocks.ToFrozenDictionary() };
             case ControllerCommandType.JoinNode:
                 return ApplyJoin(command.Join!, voters);
+            case ControllerCommandType.RemoveNode when NodeIds(voters).Contains(command.NodeId) && NodeIds(voters).Count() > 1:
+                return this with
+                {
+                    Removed = Removed.Append(command.NodeId).ToFrozenSet(),
+                    Brokers = Brokers.Where(b => b.NodeId != command.NodeId).ToArray(),
+                };
             default:
                 return this;
         }
     }
 
-    /// <summary>Every node id in use: the controller's voters, the nodes that joined and the registered brokers.</summary>
-    public IEnumerable<int> NodeIds(IReadOnlyList<int> voters) => voters.Concat(Joined.Keys).Concat(Brokers.Select(b => b.NodeId)).Distinct();
+    /// <summary>Every node of the cluster: the controller's first voters, the nodes that joined and the registered
+    /// brokers, less the removed ones.</summary>
+    public IEnumerable<int> NodeIds(IReadOnlyList<int> voters) =>
+        voters.Concat(Joined.Keys).Concat(Brokers.Select(b => b.NodeId)).Distinct().Where(id => !Removed.Contains(id));
 
     /// <summary>The id a join with <paramref name="token"/> got, or 0.</summary>
     public int JoinedAs(Guid token) => Joined.Values.FirstOrDefault(j => j.Token == token)?.NodeId ?? 0;
@@ -103,14 +116,14 @@ public sealed partial class ClusterView
         {
             return this; // asked again after a lost answer: it keeps the id it got
         }
-        var used = NodeIds(voters).ToHashSet();
+        var used = NodeIds(voters).Concat(Removed).ToHashSet(); // a removed node's id is never given out again
         if (join.NodeId != 0 && used.Contains(join.NodeId))
         {
             return this; // owned by another node
         }
         int id = join.NodeId != 0 ? join.NodeId : used.Max() + 1;
         var joined = new Dictionary<int, JoinRequest>(Joined) { [id] = join with { NodeId = id } };
-        return new ClusterView(ClusterId, Brokers, Topics, NextRevision, NextProducerId, ProducerIdBlocks, joined.ToFrozenDictionary());
+        return this with { Joined = joined.ToFrozenDictionary() };
     }
 
     public byte[] Encode()
@@ -136,6 +149,7 @@ public sealed partial class ClusterView
         {
             joined.Write(writer);
         }
+        writer.WriteInt32s([.. Removed.Order()]);
         writer.WriteInt32(Topics.Count);
         foreach (var topic in Topics.Values.OrderBy(t => t.Name, StringComparer.Ordinal))
         {
@@ -149,7 +163,7 @@ public sealed partial class ClusterView
     {
         var reader = new RpcReader(data);
         byte version = reader.ReadByte();
-        if (version != SnapshotVersion)
+        if (version > SnapshotVersion)
         {
             throw new RpcFormatException($"controller snapshot version {version}, this node reads {SnapshotVersion}");
         }
@@ -179,6 +193,7 @@ public sealed partial class ClusterView
             var node = JoinRequest.Read(ref reader);
             joined[node.NodeId] = node;
         }
+        var removed = version >= 1 ? reader.ReadInt32s(MaxBrokers) : [];
         int topicCount = reader.ReadCount(4);
         var topics = new List<TopicInfo>(topicCount);
         for (int i = 0; i < topicCount; i++)
@@ -187,6 +202,6 @@ public sealed partial class ClusterView
         }
         reader.End();
         return new ClusterView(clusterId, brokers, topics.ToFrozenDictionary(t => t.Name, StringComparer.Ordinal), nextRevision, nextProducerId, blocks.ToFrozenDictionary(),
-            joined.ToFrozenDictionary());
+            joined.ToFrozenDictionary()) { Removed = removed.ToFrozenSet() };
     }
 }

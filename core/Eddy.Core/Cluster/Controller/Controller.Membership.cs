@@ -7,9 +7,10 @@ using Eddy.Runtime;
 namespace Eddy.Cluster;
 
 /// <summary>
-/// Nodes beyond the seeds: joining (the newcomer asks any seed; the controller records it and gives it an id), and the
-/// leader making every recorded node a member of the controller group, first a learner, then, once caught up and
-/// while the voters are fewer than <see cref="ControllerOptions.MaxVoters"/>, a voter.
+/// Nodes beyond the seeds: joining (the newcomer asks any seed; the controller records it and gives it an id), leaving
+/// (<see cref="RemoveNodeAsync"/>), and the leader keeping the controller group to the recorded nodes: a removed node
+/// is dropped, a new one becomes a learner, and a caught-up learner a voter while the voters are fewer than
+/// <see cref="ControllerOptions.MaxVoters"/> (so one takes the place of a voter that left).
 /// </summary>
 public sealed partial class Controller
 {
@@ -119,15 +120,7 @@ public sealed partial class Controller
         {
             return;
         }
-        int target = 0;
-        long best = -1;
-        foreach (int voter in _raft.Membership.Voters)
-        {
-            if (voter != NodeId && _raft.Progress.TryGetValue(voter, out var progress) && progress.Match > best)
-            {
-                (target, best) = (voter, progress.Match);
-            }
-        }
+        int target = MostCaughtUpOtherVoter();
         if (target == 0 || _raft.TransferLeadership(target) != ProposeResult.Accepted)
         {
             return;
@@ -144,15 +137,93 @@ public sealed partial class Controller
             : $"stopping: handed controller leadership to node {_leaderId}");
     }
 
-    /// <summary>On the leader, each tick: one membership step at a time, a recorded node that is not a member becomes a
-    /// learner, then a caught-up learner a voter while there are fewer than the cap.</summary>
-    private void GrowMembership()
+    /// <summary>The other voter whose log is furthest along, or 0 when there is none. Leader only.</summary>
+    private int MostCaughtUpOtherVoter()
+    {
+        int target = 0;
+        long best = -1;
+        foreach (int voter in _raft.Membership.Voters)
+        {
+            if (voter != NodeId && _raft.Progress.TryGetValue(voter, out var progress) && progress.Match > best)
+            {
+                (target, best) = (voter, progress.Match);
+            }
+        }
+        return target;
+    }
+
+    /// <summary>
+    /// Removes a node from the cluster for good (Kafka's UnregisterBroker): a Kafka error code, 0 when it is done. The
+    /// node must be one of the cluster's, and not its last. Its partitions are not moved (with one replica each they
+    /// are unavailable until the node's data comes back under a reassignment). Any shard.
+    /// </summary>
+    public Task<short> RemoveNodeAsync(int nodeId) => _shards.InvokeAsync(Shard, async () =>
+    {
+        try
+        {
+            return await RemoveNodeOnShardAsync(nodeId);
+        }
+        catch (ControllerUnavailableException e)
+        {
+            Log.Warn(Subsystem, $"removing node {nodeId}: {e.Message}");
+            return Errors.KafkaErrors.RequestTimedOut;
+        }
+    });
+
+    private async ValueTask<short> RemoveNodeOnShardAsync(int nodeId)
+    {
+        var nodes = _view.NodeIds(_identity.Voters).ToArray();
+        if (!nodes.Contains(nodeId))
+        {
+            return Errors.KafkaErrors.BrokerIdNotRegistered;
+        }
+        if (nodes.Length == 1)
+        {
+            return Errors.KafkaErrors.InvalidRequest;
+        }
+        await ExecuteAsync(ControllerCommand.RemoveNode(nodeId));
+        Log.Info(Subsystem, $"node {nodeId} was removed from the cluster");
+        return _view.Removed.Contains(nodeId) ? (short)0 : Errors.KafkaErrors.InvalidRequest;
+    }
+
+    /// <summary>On the leader, each tick, one membership step at a time: a removed member leaves the group (a leader
+    /// that was removed hands leadership over first), a recorded node that is not a member becomes a learner, then a
+    /// caught-up learner a voter while there are fewer than the cap.</summary>
+    private void ReconcileMembership()
     {
         if (_raft.Role != Role.Leader)
         {
             return;
         }
         var members = _raft.Membership;
+        foreach (int node in members.Voters.ToArray().Concat(members.Learners.ToArray()))
+        {
+            if (!_view.Removed.Contains(node))
+            {
+                continue;
+            }
+            if (node == NodeId)
+            {
+                // A leader never removes itself: another voter takes over and removes it. With no other voter yet, a
+                // learner is promoted first (below).
+                int target = MostCaughtUpOtherVoter();
+                if (target == 0)
+                {
+                    continue;
+                }
+                if (_raft.LeadTransferee == 0 && _raft.TransferLeadership(target) == ProposeResult.Accepted)
+                {
+                    Log.Info(Subsystem, $"this node was removed: it hands controller leadership to node {target}");
+                    Pump();
+                }
+            }
+            else if (_raft.ProposeConfigChange(new ConfigChange(ConfigChangeKind.Remove, node)) == ProposeResult.Accepted)
+            {
+                Log.Info(Subsystem, $"node {node} was removed: it leaves the controller group");
+                Pump();
+            }
+            return;
+        }
         foreach (int node in _view.NodeIds(_identity.Voters))
         {
             if (!members.Contains(node))

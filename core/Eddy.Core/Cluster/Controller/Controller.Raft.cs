@@ -136,7 +136,7 @@ public sealed partial class Controller
         }
         _raft.Tick();
         ProposeClusterIdIfLeader();
-        GrowMembership();
+        ReconcileMembership();
         Pump();
         ScheduleTick();
     }
@@ -302,6 +302,10 @@ public sealed partial class Controller
             {
                 command = ControllerCommand.Decode(entry.Data.Span);
                 Publish(_view.Apply(command, _identity.Voters));
+                if (command.Type == ControllerCommandType.RemoveNode && command.NodeId == NodeId)
+                {
+                    Log.Error(Subsystem, "this node was removed from the cluster: its peers refuse it from now on, and it should be stopped");
+                }
             }
             catch (RpcFormatException e)
             {

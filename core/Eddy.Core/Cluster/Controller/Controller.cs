@@ -104,6 +104,7 @@ public sealed partial class Controller : IRpcHandler, IAsyncDisposable
             }
             rpcOptions.NodeId = identity.NodeId;
             rpcOptions.IsMember = nodeId => controller?.View is { } view && (view.Broker(nodeId) is not null || view.Joined.ContainsKey(nodeId));
+            rpcOptions.IsRemoved = nodeId => controller?.View is { } view && view.Removed.Contains(nodeId);
             if (identity.MustJoin)
             {
                 try

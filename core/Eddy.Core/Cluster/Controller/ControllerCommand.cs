@@ -31,6 +31,10 @@ public enum ControllerCommandType : byte
     /// <summary>A node not among the seeds joins: it gets the id it asked for, or the next free one, unless the id is
     /// owned by another node (<see cref="JoinRequest"/>).</summary>
     JoinNode = 8,
+
+    /// <summary>A node leaves the cluster for good (Kafka's UnregisterBroker): it is no broker, placement skips it, the
+    /// controller group drops it, and its id is never given out again nor accepted back.</summary>
+    RemoveNode = 9,
 }
 
 /// <summary>
@@ -58,6 +62,8 @@ public readonly record struct ControllerCommand(ControllerCommandType Type, stri
 
     public static ControllerCommand JoinNode(JoinRequest join) => new(ControllerCommandType.JoinNode, "", null, null, Join: join);
 
+    public static ControllerCommand RemoveNode(int nodeId) => new(ControllerCommandType.RemoveNode, "", null, null, nodeId);
+
     public byte[] Encode()
     {
         var writer = new RpcWriter();
@@ -80,6 +86,9 @@ public readonly record struct ControllerCommand(ControllerCommandType Type, stri
                 break;
             case ControllerCommandType.JoinNode:
                 Join!.Write(writer);
+                break;
+            case ControllerCommandType.RemoveNode:
+                writer.WriteInt32(NodeId);
                 break;
             default:
                 throw new InvalidOperationException($"unknown controller command {Type}");
@@ -105,10 +114,17 @@ public readonly record struct ControllerCommand(ControllerCommandType Type, stri
                 => ForTopic(type, ReadTopic(reader.ReadBytes())),
             ControllerCommandType.ReserveProducerIds => ReadReservation(ref reader),
             ControllerCommandType.JoinNode => JoinNode(JoinRequest.Read(ref reader)),
+            ControllerCommandType.RemoveNode => RemoveNode(ReadNodeId(ref reader)),
             _ => throw new RpcFormatException($"unknown controller command type {(byte)type}"),
         };
         reader.End();
         return command;
+    }
+
+    private static int ReadNodeId(ref RpcReader reader)
+    {
+        int node = reader.ReadInt32();
+        return node > 0 ? node : throw new RpcFormatException($"node id {node} is not valid");
     }
 
     private static ControllerCommand ReadReservation(ref RpcReader reader)

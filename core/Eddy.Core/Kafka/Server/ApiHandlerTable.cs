@@ -65,6 +65,7 @@ public sealed class ApiHandlerTable
         new AlterConfigsHandler(broker.Table),
         new IncrementalAlterConfigsHandler(broker.Table),
         new DescribeClusterHandler(broker.Controller),
+        new UnregisterBrokerHandler(broker.Controller),
         new DescribeLogDirsHandler(broker),
         new DeleteRecordsHandler(broker.Router),
         new OffsetForLeaderEpochHandler(broker.Router),
