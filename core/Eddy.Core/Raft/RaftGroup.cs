@@ -86,11 +86,9 @@ public sealed partial class RaftGroup
     /// <summary>Starts an election now (tests and operators); a no-op for a non-voter or a leader.</summary>
     public void Campaign() { if (Role != Role.Leader && Membership.IsVoter(Id)) Campaign(CampaignKind.PreElection); }
 
-    public ProposeResult Propose(ReadOnlyMemory<byte> data) => Append(EntryType.Normal, data, 1);
-
-    /// <summary>Proposes an entry covering <paramref name="span"/> indices (a record batch of that many records); on
-    /// success it holds LastIndex - span + 1 through LastIndex.</summary>
-    public ProposeResult Propose(ReadOnlyMemory<byte> data, int span)
+    /// <summary>Proposes an entry covering <paramref name="span"/> indices (a record batch of that many records; a
+    /// controller command takes one); on success it holds LastIndex - span + 1 through LastIndex.</summary>
+    public ProposeResult Propose(ReadOnlyMemory<byte> data, int span = 1)
     {
         Invariant.True(span > 0, "an entry covers at least one index");
         return Append(EntryType.Normal, data, span);
