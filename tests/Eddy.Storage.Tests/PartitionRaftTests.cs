@@ -91,12 +91,54 @@ public sealed class PartitionRaftTests(ITestOutputHelper output)
         await set.DisposeAsync();
     }
 
-    /// <summary>Three replicas of group 7 on shards 0 to 2 (node n on shard n - 1), and the wire between them.</summary>
+    [Fact]
+    public async Task AMembershipChangeIsAControlBatchInEveryLogAndIsFoundAgainAfterARestart()
+    {
+        using var scope = new StorageScope(shards: 4);
+        var set = new ReplicaSet(scope);
+        for (int node = 1; node <= 4; node++) await set.StartAsync(node);
+        int leader = await set.ElectAsync(1);
+        for (int i = 0; i < 3; i++) await set.CommitAsync(leader, Batches.Make(4, 80));
+        output.WriteLine("schedule: voters 1-3; node 4 added as a learner, caught up, promoted; nodes 4 and 2 restarted, " +
+            "node 3 restarted with its list of changes lost");
+
+        Assert.Equal(ProposeResult.Accepted, await set.OnAsync(leader, r => r.ProposeMembershipChange(new ConfigChange(ConfigChangeKind.AddLearner, 4))));
+        await set.UntilAsync(async () => await set.OnAsync(4, r => r.Membership.IsLearner(4))
+            && await set.OnAsync(4, r => r.LogEndOffset) == await set.OnAsync(leader, r => r.LogEndOffset)
+            && await set.OnAsync(leader, r => r.HighWatermark == r.LogEndOffset), "node 4 learns the log and its own change");
+        await set.UntilAsync(async () => await set.OnAsync(leader, r => r.ProposeMembershipChange(new ConfigChange(ConfigChangeKind.PromoteLearner, 4))) == ProposeResult.Accepted,
+            "the leader takes the promotion");
+        await set.CommitAsync(leader, Batches.Make(1, 10));
+        await set.UntilAsync(async () => (await set.HighWatermarksAsync()).Distinct().Count() == 1, "every replica learns the high watermark");
+        foreach (int node in new[] { 1, 2, 3, 4 })
+        {
+            int[] voters = await set.OnAsync(node, r => r.Membership.Voters.ToArray());
+            Assert.Equal(new[] { 1, 2, 3, 4 }, voters.Order());
+        }
+        var logs = await set.ReadLogsAsync();
+        Assert.All(logs, log => Assert.Equal(logs[0], log));
+        Assert.Equal(2, ReplicaSet.MembershipChangesIn(logs[0]));
+
+        await set.RestartAsync(4);
+        await set.RestartAsync(2);
+        await set.RestartAsync(3, forgetMembership: true);
+        foreach (int node in new[] { 2, 3, 4 })
+        {
+            int[] voters = await set.OnAsync(node, r => r.Membership.Voters.ToArray());
+            Assert.Equal(new[] { 1, 2, 3, 4 }, voters.Order());
+        }
+        long end = await set.CommitAsync(leader, Batches.Make(2, 10)) + 2;
+        await set.UntilAsync(async () => (await set.HighWatermarksAsync()).All(hw => hw == end), "the restarted replicas follow");
+        await set.DisposeAsync();
+    }
+
+    /// <summary>Replicas of group 7, node n on shard n - 1, all starting with voters 1 to 3, and the wire between them.</summary>
     private sealed class ReplicaSet(StorageScope scope)
     {
-        private readonly PartitionLog?[] _logs = new PartitionLog?[4];
-        private readonly RaftStateStore?[] _states = new RaftStateStore?[4];
-        private readonly PartitionRaft?[] _replicas = new PartitionRaft?[4];
+        private const int MaxNodes = 4;
+        private readonly PartitionLog?[] _logs = new PartitionLog?[MaxNodes + 1];
+        private readonly RaftStateStore?[] _states = new RaftStateStore?[MaxNodes + 1];
+        private readonly PartitionRaft?[] _replicas = new PartitionRaft?[MaxNodes + 1];
         private readonly ConcurrentQueue<(int From, Message Message)> _wire = new();
         private int _isolated;
 
@@ -107,20 +149,27 @@ public sealed class PartitionRaftTests(ITestOutputHelper output)
             _logs[node] = await PartitionLog.OpenAsync(Dir(node, "log"));
             _states[node] = await RaftStateStore.OpenAsync(Dir(node, "raft"));
             var options = new RaftOptions { NodeId = node, RandomSeed = (ulong)node * 977 };
-            _replicas[node] = PartitionRaft.Open(Group, options, new Membership([1, 2, 3]), _logs[node]!, _states[node]!,
+            _replicas[node] = await PartitionRaft.OpenAsync(Group, options, new Membership([1, 2, 3]), _logs[node]!, _states[node]!,
                 (_, message) => _wire.Enqueue((node, message)));
         }, node - 1);
 
-        public async Task RestartAsync(int node)
+        public async Task RestartAsync(int node, bool forgetMembership = false)
         {
             await scope.Run(async () =>
             {
                 _replicas[node] = null;
+                if (forgetMembership)
+                {
+                    // As if it crashed after writing the changes and before listing them: only the log has them.
+                    await _states[node]!.SaveAsync([], [(Group, 0, [])]);
+                }
                 await _logs[node]!.DisposeAsync();
                 await _states[node]!.DisposeAsync();
             }, node - 1);
             await StartAsync(node);
         }
+
+        public IEnumerable<int> Started => Enumerable.Range(1, MaxNodes).Where(n => _replicas[n] is not null);
 
         public void Isolate(int node) => _isolated = node;
         public void Heal() => _isolated = 0;
@@ -140,9 +189,9 @@ public sealed class PartitionRaftTests(ITestOutputHelper output)
         /// <summary>One round: every replica ticks, then everything sent is delivered (or dropped across a cut link).</summary>
         public async Task RoundAsync()
         {
-            for (int node = 1; node <= 3; node++)
+            foreach (int node in Started.ToArray())
             {
-                if (_replicas[node] is not null) await OnAsync(node, r => { r.Tick(); return 0; });
+                await OnAsync(node, r => { r.Tick(); return 0; });
             }
             await Task.Delay(1); // the replicas' fdatasyncs, then their sends
             while (_wire.TryDequeue(out var sent))
@@ -178,7 +227,7 @@ public sealed class PartitionRaftTests(ITestOutputHelper output)
             int leader = 0;
             await UntilAsync(async () =>
             {
-                for (int node = 1; node <= 3; node++)
+                foreach (int node in Started.ToArray())
                 {
                     if (node != _isolated && await OnAsync(node, r => r.Role == Role.Leader && r.HighWatermark == r.LogEndOffset))
                     {
@@ -193,16 +242,16 @@ public sealed class PartitionRaftTests(ITestOutputHelper output)
 
         public async Task<long[]> HighWatermarksAsync()
         {
-            var marks = new long[3];
-            for (int node = 1; node <= 3; node++) marks[node - 1] = await OnAsync(node, r => r.HighWatermark);
-            return marks;
+            var marks = new List<long>();
+            foreach (int node in Started.ToArray()) marks.Add(await OnAsync(node, r => r.HighWatermark));
+            return [.. marks];
         }
 
         /// <summary>Each replica's whole log, as bytes read back through the log.</summary>
         public async Task<byte[][]> ReadLogsAsync()
         {
-            var logs = new byte[3][];
-            for (int node = 1; node <= 3; node++)
+            var logs = new byte[MaxNodes][];
+            foreach (int node in Started.ToArray())
             {
                 logs[node - 1] = await scope.Run(async () =>
                 {
@@ -226,6 +275,18 @@ public sealed class PartitionRaftTests(ITestOutputHelper output)
             var log = _logs[node]!;
             return new ValueTask<List<long>>(BaseOffsets(bytes).Select(o => (long)log.TermAt(o)).ToList());
         }, node - 1);
+
+        public static int MembershipChangesIn(byte[] log)
+        {
+            int count = 0;
+            for (int at = 0; at < log.Length;)
+            {
+                var batch = new RecordBatch(log.AsSpan(at));
+                if (ControlRecord.ReadMembershipChange(log.AsSpan(at, batch.TotalSize)) is not null) count++;
+                at += batch.TotalSize;
+            }
+            return count;
+        }
 
         public static List<long> EpochsOf(byte[] log)
         {
@@ -253,8 +314,9 @@ public sealed class PartitionRaftTests(ITestOutputHelper output)
 
         public async ValueTask DisposeAsync()
         {
-            for (int node = 1; node <= 3; node++)
+            for (int node = 1; node <= MaxNodes; node++)
             {
+                if (_logs[node] is null) continue;
                 await scope.Run(async () =>
                 {
                     _replicas[node] = null;

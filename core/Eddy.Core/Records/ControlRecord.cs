@@ -2,9 +2,9 @@ using System.Buffers.Binary;
 
 namespace Eddy.Records;
 
-/// <summary>Control record types, as Kafka numbers them: transaction markers, and KRaft's leader change (a new
-/// Raft leader's first entry in a partition log).</summary>
-public enum ControlRecordType : short { Abort = 0, Commit = 1, LeaderChange = 2 }
+/// <summary>Control record types: Kafka's transaction markers and KRaft's leader change (a new Raft leader's first entry
+/// in a partition log), and Eddy's own Raft membership change, numbered far from Kafka's.</summary>
+public enum ControlRecordType : short { Abort = 0, Commit = 1, LeaderChange = 2, RaftMembershipChange = 1000 }
 
 /// <summary>
 /// The records of control batches, in Kafka's key layout: key version 0 and the type, both int16 (librdkafka fails a
@@ -54,6 +54,44 @@ public static class ControlRecord
         BinaryPrimitives.WriteInt32BigEndian(value[2..], leaderId);
         builder.Add(timestamp, key, value);
         return builder.Finish().ToArray();
+    }
+
+    /// <summary>
+    /// A change to a partition's Raft voters and learners as its log holds it: a non-transactional control batch of one
+    /// record (consumers skip it) whose value is version 0 and the change as the Raft core encodes it.
+    /// </summary>
+    public static byte[] MembershipChange(long offset, int term, ReadOnlySpan<byte> change, long timestamp)
+    {
+        var builder = new RecordBatchBuilder
+        {
+            BaseOffset = offset,
+            PartitionLeaderEpoch = term,
+            Attributes = RecordBatch.ControlFlag,
+        };
+        Span<byte> key = stackalloc byte[KeySize];
+        BinaryPrimitives.WriteInt16BigEndian(key, 0);
+        BinaryPrimitives.WriteInt16BigEndian(key[2..], (short)ControlRecordType.RaftMembershipChange);
+        var value = new byte[2 + change.Length];
+        change.CopyTo(value.AsSpan(2));
+        builder.Add(timestamp, key, value);
+        return builder.Finish().ToArray();
+    }
+
+    /// <summary>The change a membership control batch holds (<see cref="MembershipChange"/>), or null for any other batch.</summary>
+    public static byte[]? ReadMembershipChange(ReadOnlySpan<byte> batch)
+    {
+        var header = new RecordBatch(batch);
+        if (!header.IsControl || header.RecordCount != 1)
+        {
+            return null;
+        }
+        var records = header.ReadRecords();
+        if (!records.TryNext(out var record) || ReadType(record.Key) != ControlRecordType.RaftMembershipChange
+            || record.Value.Length < 2 || BinaryPrimitives.ReadInt16BigEndian(record.Value) != 0)
+        {
+            return null;
+        }
+        return record.Value[2..].ToArray();
     }
 
     /// <summary>The type a control record's key names; null when the key is not a version 0 control key.</summary>

@@ -10,27 +10,35 @@ namespace Eddy.Raft.Driver;
 /// One replica of a partition's Raft group, on the partition's shard: the pure core joined to the partition's log, the
 /// shard's hard-state store and a way to send messages. The Raft log is the Kafka log (<see cref="PartitionLogStorage"/>):
 /// an entry is a record batch written with its final offsets and its term as partitionLeaderEpoch, a new leader's
-/// no-op is a leader-change control batch, and the commit index is the high watermark. Each Ready is handled in the
-/// order docs/raft.md gives: truncate a diverged tail and write the entries (one write per term, so a new term starts
-/// a new segment), fdatasync, save the hard state, only then send (with the bytes of every entry read back from the
-/// log), and Advance. A storage failure or a broken invariant stops the replica (fail-stop).
+/// no-op is a leader-change control batch, a membership change a control batch of Eddy's own, and the commit index is
+/// the high watermark. Each Ready is handled in the order docs/raft.md gives: truncate a diverged tail and write the
+/// entries (one write per term, so a new term starts a new segment), fdatasync, save the hard state with where the
+/// membership changes are, only then send (with the bytes of every entry read back from the log), and Advance. A
+/// storage failure or a broken invariant stops the replica (fail-stop).
 /// </summary>
 public sealed class PartitionRaft
 {
     private const string Subsystem = "raft";
+    private const long NoTimestamp = -1; // Kafka's "no timestamp"
 
     private readonly RaftGroup _raft;
     private readonly PartitionLog _log;
+    private readonly PartitionLogStorage _storage;
     private readonly RaftStateStore _states;
     private readonly Action<long, Message> _send;
     private readonly List<Proposal> _proposals = new(); // in index order
     private bool _pumping;
+    // The log below this offset was searched for membership changes: the saved list holds all of them there.
+    private long _scannedThrough;
 
-    private PartitionRaft(long group, RaftGroup raft, PartitionLog log, RaftStateStore states, Action<long, Message> send)
+    private PartitionRaft(long group, RaftGroup raft, PartitionLog log, PartitionLogStorage storage, long scannedThrough, RaftStateStore states,
+        Action<long, Message> send)
     {
         Group = group;
         _raft = raft;
         _log = log;
+        _storage = storage;
+        _scannedThrough = scannedThrough;
         _states = states;
         _send = send;
     }
@@ -40,6 +48,7 @@ public sealed class PartitionRaft
     public Role Role => _raft.Role;
     public int Leader => _raft.Leader;
     public long Term => _raft.Term;
+    public Membership Membership => _raft.Membership;
 
     /// <summary>The offset the next batch gets here (written, not necessarily committed).</summary>
     public long LogEndOffset => _raft.LastIndex;
@@ -50,17 +59,64 @@ public sealed class PartitionRaft
     /// <summary>Set once the replica stopped (fail-stop).</summary>
     public Exception? Failure { get; private set; }
 
-    /// <summary>Opens the replica over <paramref name="log"/> (on its shard) with the hard state the store keeps for
-    /// <paramref name="group"/>. Messages for other replicas go to <paramref name="send"/>.</summary>
-    public static PartitionRaft Open(long group, RaftOptions options, Membership voters, PartitionLog log, RaftStateStore states, Action<long, Message> send)
+    /// <summary>
+    /// Opens the replica over <paramref name="log"/> (on its shard) with the hard state and membership changes the store
+    /// keeps for <paramref name="group"/>; <paramref name="voters"/> are the members before any change. The log past
+    /// where the store's list was saved is searched for membership changes (a crash may have come between the log's
+    /// write and the store's). Messages for other replicas go to <paramref name="send"/>.
+    /// </summary>
+    public static async ValueTask<PartitionRaft> OpenAsync(long group, RaftOptions options, Membership voters, PartitionLog log, RaftStateStore states,
+        Action<long, Message> send)
     {
         if (log.StartOffset > 0)
         {
             // Its Raft snapshot would be the log start offset; sending one to a lagging follower is not built yet.
             throw new NotSupportedException($"{log.Directory}: a replicated partition whose log start moved ({log.StartOffset}) is not supported yet");
         }
-        var raft = new RaftGroup(options, voters, new PartitionLogStorage(log), new PersistedState(states.Load(group), null));
-        return new PartitionRaft(group, raft, log, states, send);
+        var (scanned, changes) = states.LoadMembership(group);
+        // Listed changes the log no longer holds were cut with a diverged tail after the list was saved.
+        changes.RemoveAll(c => c.Index > log.LogEndOffset || log.TermAt(c.Index - 1) != c.Term);
+        scanned = Math.Min(scanned, log.LogEndOffset);
+        foreach (var found in await FindChangesAsync(log, scanned))
+        {
+            if (changes.Count == 0 || found.Index > changes[^1].Index)
+            {
+                changes.Add(found);
+            }
+        }
+        var storage = new PartitionLogStorage(log, changes);
+        var raft = new RaftGroup(options, voters, storage, new PersistedState(states.Load(group), null));
+        return new PartitionRaft(group, raft, log, storage, log.LogEndOffset, states, send);
+    }
+
+    /// <summary>The membership change control batches from <paramref name="from"/> to the log end.</summary>
+    private static async ValueTask<List<Entry>> FindChangesAsync(PartitionLog log, long from)
+    {
+        var found = new List<Entry>();
+        for (long offset = from; offset < log.LogEndOffset;)
+        {
+            using var read = await log.ReadAsync(offset, PartitionLogStorage.RunBytes);
+            if (read.IsEmpty)
+            {
+                break;
+            }
+            CollectChanges(read.Records.Span, offset, found);
+            offset = read.NextOffset;
+        }
+        return found;
+    }
+
+    private static void CollectChanges(ReadOnlySpan<byte> records, long from, List<Entry> into)
+    {
+        for (int at = 0; at < records.Length;)
+        {
+            var batch = new RecordBatch(records[at..]);
+            if (batch.LastOffset >= from && ControlRecord.ReadMembershipChange(records.Slice(at, batch.TotalSize)) is { } change)
+            {
+                into.Add(new Entry(batch.PartitionLeaderEpoch, batch.BaseOffset + 1, EntryType.ConfigChange, change));
+            }
+            at += batch.TotalSize;
+        }
     }
 
     public void Tick() => Input(static (raft, _) => raft.Tick(), default);
@@ -68,6 +124,19 @@ public sealed class PartitionRaft
     public void Campaign() => Input(static (raft, _) => raft.Campaign(), default);
 
     public void Step(in Message message) => Input(static (raft, m) => raft.Step(m), message);
+
+    /// <summary>One membership change (add a learner, promote it, remove a member), on the leader, one at a time
+    /// (docs/raft.md). It is in force as soon as it is in the log.</summary>
+    public ProposeResult ProposeMembershipChange(ConfigChange change)
+    {
+        if (Failure is not null)
+        {
+            return ProposeResult.NotLeader;
+        }
+        var result = _raft.ProposeConfigChange(change);
+        Kick();
+        return result;
+    }
 
     private void Input(Action<RaftGroup, Message> input, Message message)
     {
@@ -144,9 +213,10 @@ public sealed class PartitionRaft
                     throw new NotSupportedException("installing the leader's log start (a follower behind it) is not supported yet");
                 }
                 await WriteAsync(ready.Entries);
-                if (ready.HasHardState)
+                if (ready.HasHardState || _scannedThrough != _log.LogEndOffset)
                 {
-                    await _states.SaveAsync([(Group, ready.HardState)]);
+                    _scannedThrough = _log.LogEndOffset;
+                    await _states.SaveAsync(ready.HasHardState ? [(Group, ready.HardState)] : [], [(Group, _scannedThrough, _storage.Changes)]);
                 }
                 foreach (var message in ready.Messages)
                 {
@@ -177,6 +247,12 @@ public sealed class PartitionRaft
         if (first < _log.LogEndOffset)
         {
             await _log.TruncateAsync(first);
+            if (_storage.DropChangesFrom(entries[0].Index) || first < _scannedThrough)
+            {
+                // Saved before the new entries go in: a crash after them must search the log again from the cut.
+                _scannedThrough = Math.Min(_scannedThrough, first);
+                await _states.SaveAsync([], [(Group, _scannedThrough, _storage.Changes)]);
+            }
         }
         var bytes = new ArrayBufferWriter<byte>();
         for (int i = 0; i < entries.Count;)
@@ -186,9 +262,18 @@ public sealed class PartitionRaft
             for (; i < entries.Count && entries[i].Term == term; i++)
             {
                 var entry = entries[i];
+                if (entry.Type == EntryType.ConfigChange)
+                {
+                    Invariant.True(entry.Data.Length == ConfigChange.EncodedLength, "a membership change of the wrong size");
+                    // Every replica builds this batch from the entry, so it carries no timestamp of its own: all
+                    // replicas hold the same bytes.
+                    bytes.Write(ControlRecord.MembershipChange(entry.Index - 1, checked((int)term), entry.Data.Span, NoTimestamp));
+                    _storage.AddChange(entry);
+                    continue;
+                }
                 // An entry without data is this node's own no-op as a new leader: only it is ever proposed empty.
                 bytes.Write(entry.Data.IsEmpty
-                    ? ControlRecord.LeaderChange(entry.Index - 1, checked((int)term), _raft.Id, Environment.TickCount64)
+                    ? ControlRecord.LeaderChange(entry.Index - 1, checked((int)term), _raft.Id, _log.Options.WallClockMs())
                     : CheckedBatches(entry));
             }
             await _log.WriteAsync(bytes.WrittenMemory, leaderEpoch: checked((int)term), assignOffsets: false);

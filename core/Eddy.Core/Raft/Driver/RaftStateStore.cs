@@ -9,11 +9,14 @@ namespace Eddy.Raft.Driver;
 /// a vote or an append acknowledgement leaves the node (docs/raft.md). The driver hands over every group whose hard
 /// state changed in one Ready round and <see cref="SaveAsync"/> writes them as one batch, so a round costs one
 /// fdatasync however many groups voted or moved their commit, and a crash keeps the whole round or none of it.
-/// Everything is read into memory at open; <see cref="Load"/> does no I/O. Shard thread only.
+/// Beside it, a partition group's membership changes (<see cref="LoadMembership"/>): where its log holds them, so a
+/// restart finds them without reading the whole log. Everything is read into memory at open; loads do no I/O. Shard
+/// thread only.
 /// </summary>
 public sealed class RaftStateStore : IAsyncDisposable
 {
     private const string KeyPrefix = "raft/";
+    private const string MembershipPrefix = "raft-members/";
     private const int ValueBytes = 8 + 4 + 8;
 
     private readonly KvStore _store;
@@ -28,7 +31,7 @@ public sealed class RaftStateStore : IAsyncDisposable
     }
 
     /// <summary>The groups with a stored hard state.</summary>
-    public int Count => _store.Count;
+    public int Count => _store.Keys.Count(k => k.StartsWith(KeyPrefix, StringComparison.Ordinal));
 
     /// <summary>The stored hard state of <paramref name="group"/>; a group never saved starts at term 0, no vote.</summary>
     public HardState Load(long group)
@@ -55,11 +58,62 @@ public sealed class RaftStateStore : IAsyncDisposable
         return new HardState(BinaryPrimitives.ReadInt64BigEndian(value), BinaryPrimitives.ReadInt32BigEndian(value[8..]), BinaryPrimitives.ReadInt64BigEndian(value[12..]));
     }
 
-    /// <summary>Makes every given hard state durable in one write; completes once fdatasynced. A term or a commit that
-    /// goes back is refused: the core never does that, so it would be a bug that loses a vote's promise.</summary>
-    public ValueTask SaveAsync(IReadOnlyList<(long Group, HardState State)> changes)
+    /// <summary>
+    /// A partition group's membership changes as last saved: the config entries its log holds (index, term, the change)
+    /// and the log end through which the log was searched for them; offsets past it must be searched again at open.
+    /// </summary>
+    public (long ScannedThrough, List<Entry> Changes) LoadMembership(long group)
     {
-        var entries = new List<(string, byte[]?)>(changes.Count);
+        var changes = new List<Entry>();
+        if (!_store.TryGet(MembershipPrefix + group.ToString(CultureInfo.InvariantCulture), out var value))
+        {
+            return (0, changes);
+        }
+        var span = value.Span;
+        try
+        {
+            long scanned = BinaryPrimitives.ReadInt64BigEndian(span);
+            int count = BinaryPrimitives.ReadInt32BigEndian(span[8..]);
+            span = span[12..];
+            for (int i = 0; i < count; i++)
+            {
+                long term = BinaryPrimitives.ReadInt64BigEndian(span);
+                long index = BinaryPrimitives.ReadInt64BigEndian(span[8..]);
+                var change = span.Slice(16, ConfigChange.EncodedLength).ToArray();
+                changes.Add(new Entry(term, index, EntryType.ConfigChange, change));
+                span = span[(16 + ConfigChange.EncodedLength)..];
+            }
+            return span.IsEmpty ? (scanned, changes) : throw new ArgumentOutOfRangeException(nameof(group));
+        }
+        catch (Exception e) when (e is ArgumentOutOfRangeException or RaftInvariantException)
+        {
+            throw new LogCorruptedException($"raft membership of group {group} is damaged ({value.Length} bytes)");
+        }
+    }
+
+    private static byte[] EncodeMembership(long scannedThrough, IReadOnlyList<Entry> changes)
+    {
+        var value = new byte[12 + changes.Count * (16 + ConfigChange.EncodedLength)];
+        BinaryPrimitives.WriteInt64BigEndian(value, scannedThrough);
+        BinaryPrimitives.WriteInt32BigEndian(value.AsSpan(8), changes.Count);
+        int at = 12;
+        foreach (var change in changes)
+        {
+            BinaryPrimitives.WriteInt64BigEndian(value.AsSpan(at), change.Term);
+            BinaryPrimitives.WriteInt64BigEndian(value.AsSpan(at + 8), change.Index);
+            change.Data.Span.CopyTo(value.AsSpan(at + 16));
+            at += 16 + ConfigChange.EncodedLength;
+        }
+        return value;
+    }
+
+    /// <summary>Makes every given hard state, and the given groups' membership changes, durable in one write; completes
+    /// once fdatasynced. A term or a commit that goes back is refused: the core never does that, so it would be a bug
+    /// that loses a vote's promise.</summary>
+    public ValueTask SaveAsync(IReadOnlyList<(long Group, HardState State)> changes,
+        IReadOnlyList<(long Group, long ScannedThrough, IReadOnlyList<Entry> Changes)>? memberships = null)
+    {
+        var entries = new List<(string, byte[]?)>(changes.Count + (memberships?.Count ?? 0));
         foreach (var (group, state) in changes)
         {
             var stored = Load(group);
@@ -69,11 +123,16 @@ public sealed class RaftStateStore : IAsyncDisposable
             }
             entries.Add((Key(group), Encode(state)));
         }
+        foreach (var (group, scanned, members) in memberships ?? [])
+        {
+            entries.Add((MembershipPrefix + group.ToString(CultureInfo.InvariantCulture), EncodeMembership(scanned, members)));
+        }
         return _store.PutManyAsync(entries);
     }
 
     /// <summary>Forgets a group that left this node.</summary>
-    public ValueTask RemoveAsync(long group) => _store.DeleteAsync(Key(group));
+    public ValueTask RemoveAsync(long group) =>
+        _store.PutManyAsync([(Key(group), null), (MembershipPrefix + group.ToString(CultureInfo.InvariantCulture), null)]);
 
     private static string Key(long group) => KeyPrefix + group.ToString(CultureInfo.InvariantCulture);
 
