@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Buffers.Binary;
 using Eddy.Observability;
 using Eddy.Records;
@@ -16,7 +15,7 @@ namespace Eddy.Raft.Driver;
 /// membership changes are, only then send (with the bytes of every entry read back from the log), and Advance. A
 /// storage failure or a broken invariant stops the replica (fail-stop).
 /// </summary>
-public sealed class PartitionRaft
+public sealed partial class PartitionRaft
 {
     private const string Subsystem = "raft";
     private const long NoTimestamp = -1; // Kafka's "no timestamp"
@@ -58,66 +57,6 @@ public sealed class PartitionRaft
 
     /// <summary>Set once the replica stopped (fail-stop).</summary>
     public Exception? Failure { get; private set; }
-
-    /// <summary>
-    /// Opens the replica over <paramref name="log"/> (on its shard) with the hard state and membership changes the store
-    /// keeps for <paramref name="group"/>; <paramref name="voters"/> are the members before any change. The log past
-    /// where the store's list was saved is searched for membership changes (a crash may have come between the log's
-    /// write and the store's). Messages for other replicas go to <paramref name="send"/>.
-    /// </summary>
-    public static async ValueTask<PartitionRaft> OpenAsync(long group, RaftOptions options, Membership voters, PartitionLog log, RaftStateStore states,
-        Action<long, Message> send)
-    {
-        if (log.StartOffset > 0)
-        {
-            // Its Raft snapshot would be the log start offset; sending one to a lagging follower is not built yet.
-            throw new NotSupportedException($"{log.Directory}: a replicated partition whose log start moved ({log.StartOffset}) is not supported yet");
-        }
-        var (scanned, changes) = states.LoadMembership(group);
-        // Listed changes the log no longer holds were cut with a diverged tail after the list was saved.
-        changes.RemoveAll(c => c.Index > log.LogEndOffset || log.TermAt(c.Index - 1) != c.Term);
-        scanned = Math.Min(scanned, log.LogEndOffset);
-        foreach (var found in await FindChangesAsync(log, scanned))
-        {
-            if (changes.Count == 0 || found.Index > changes[^1].Index)
-            {
-                changes.Add(found);
-            }
-        }
-        var storage = new PartitionLogStorage(log, changes);
-        var raft = new RaftGroup(options, voters, storage, new PersistedState(states.Load(group), null));
-        return new PartitionRaft(group, raft, log, storage, log.LogEndOffset, states, send);
-    }
-
-    /// <summary>The membership change control batches from <paramref name="from"/> to the log end.</summary>
-    private static async ValueTask<List<Entry>> FindChangesAsync(PartitionLog log, long from)
-    {
-        var found = new List<Entry>();
-        for (long offset = from; offset < log.LogEndOffset;)
-        {
-            using var read = await log.ReadAsync(offset, PartitionLogStorage.RunBytes);
-            if (read.IsEmpty)
-            {
-                break;
-            }
-            CollectChanges(read.Records.Span, offset, found);
-            offset = read.NextOffset;
-        }
-        return found;
-    }
-
-    private static void CollectChanges(ReadOnlySpan<byte> records, long from, List<Entry> into)
-    {
-        for (int at = 0; at < records.Length;)
-        {
-            var batch = new RecordBatch(records[at..]);
-            if (batch.LastOffset >= from && ControlRecord.ReadMembershipChange(records.Slice(at, batch.TotalSize)) is { } change)
-            {
-                into.Add(new Entry(batch.PartitionLeaderEpoch, batch.BaseOffset + 1, EntryType.ConfigChange, change));
-            }
-            at += batch.TotalSize;
-        }
-    }
 
     public void Tick() => Input(static (raft, _) => raft.Tick(), default);
 
@@ -236,118 +175,6 @@ public sealed class PartitionRaft
         }
     }
 
-    /// <summary>Writes a Ready's entries: cut the log where they start, then one write per term, then fdatasync.</summary>
-    private async ValueTask WriteAsync(List<Entry> entries)
-    {
-        if (entries.Count == 0)
-        {
-            return;
-        }
-        long first = entries[0].Index - 1;
-        if (first < _log.LogEndOffset)
-        {
-            await _log.TruncateAsync(first);
-            if (_storage.DropChangesFrom(entries[0].Index) || first < _scannedThrough)
-            {
-                // Saved before the new entries go in: a crash after them must search the log again from the cut.
-                _scannedThrough = Math.Min(_scannedThrough, first);
-                await _states.SaveAsync([], [(Group, _scannedThrough, _storage.Changes)]);
-            }
-        }
-        var bytes = new ArrayBufferWriter<byte>();
-        for (int i = 0; i < entries.Count;)
-        {
-            long term = entries[i].Term;
-            bytes.ResetWrittenCount();
-            for (; i < entries.Count && entries[i].Term == term; i++)
-            {
-                var entry = entries[i];
-                if (entry.Type == EntryType.ConfigChange)
-                {
-                    Invariant.True(entry.Data.Length == ConfigChange.EncodedLength, "a membership change of the wrong size");
-                    // Every replica builds this batch from the entry, so it carries no timestamp of its own: all
-                    // replicas hold the same bytes.
-                    bytes.Write(ControlRecord.MembershipChange(entry.Index - 1, checked((int)term), entry.Data.Span, NoTimestamp));
-                    _storage.AddChange(entry);
-                    continue;
-                }
-                // An entry without data is this node's own no-op as a new leader: only it is ever proposed empty.
-                bytes.Write(entry.Data.IsEmpty
-                    ? ControlRecord.LeaderChange(entry.Index - 1, checked((int)term), _raft.Id, _log.Options.WallClockMs())
-                    : CheckedBatches(entry));
-            }
-            await _log.WriteAsync(bytes.WrittenMemory, leaderEpoch: checked((int)term), assignOffsets: false);
-        }
-        await _log.FlushAsync();
-    }
-
-    /// <summary>An entry's data must be whole batches holding exactly its offsets, of its term.</summary>
-    private static ReadOnlySpan<byte> CheckedBatches(in Entry entry)
-    {
-        var data = entry.Data.Span;
-        long next = entry.Index - 1;
-        for (int at = 0; at < data.Length;)
-        {
-            var batch = new RecordBatch(data[at..]);
-            if (data.Length - at < RecordBatch.HeaderSize || batch.TotalSize > data.Length - at
-                || batch.BaseOffset != next || batch.PartitionLeaderEpoch != entry.Term)
-            {
-                throw new RaftInvariantException($"entry {entry} does not hold its own batches (at offset {next})");
-            }
-            next = batch.LastOffset + 1;
-            at += batch.TotalSize;
-        }
-        if (next != entry.LastIndex)
-        {
-            throw new RaftInvariantException($"entry {entry} holds batches through offset {next - 1}");
-        }
-        return data;
-    }
-
-    /// <summary>A copy of an append whose entries all carry their batches: what the core read back from storage comes
-    /// without data and is read from the log (the batch cache, or disk for a follower far behind). Every entry was
-    /// written before the Ready that sends it.</summary>
-    private async ValueTask<Message> WithDataAsync(Message message)
-    {
-        var source = message.Entries!;
-        var filled = new Entry[source.Length];
-        for (int i = 0; i < source.Length; i++)
-        {
-            var e = source[i];
-            // A proposal still carries its batch; runs read back from storage and the no-op do not.
-            filled[i] = e.Data.IsEmpty ? new Entry(e.Term, e.Index, e.LastIndex, e.Type, await ReadBatchesAsync(e.Index - 1, e.LastIndex)) : e;
-        }
-        message.Entries = filled;
-        return message;
-    }
-
-    /// <summary>The batches holding offsets [from, end), whole.</summary>
-    private async ValueTask<byte[]> ReadBatchesAsync(long from, long end)
-    {
-        var bytes = new ArrayBufferWriter<byte>();
-        for (long offset = from; offset < end;)
-        {
-            using var read = await _log.ReadAsync(offset, PartitionLogStorage.RunBytes);
-            var records = read.Records.Span;
-            if (records.IsEmpty)
-            {
-                throw new RaftInvariantException($"offsets [{offset}, {end}) are missing from {_log.Directory}");
-            }
-            for (int at = 0; at < records.Length && offset < end;)
-            {
-                var batch = new RecordBatch(records[at..]);
-                if (batch.BaseOffset != offset)
-                {
-                    throw new RaftInvariantException($"{_log.Directory}: expected a batch at offset {offset}, found one at {batch.BaseOffset}");
-                }
-                bytes.Write(records.Slice(at, batch.TotalSize));
-                offset = batch.LastOffset + 1;
-                at += batch.TotalSize;
-            }
-        }
-        return bytes.WrittenSpan.ToArray();
-    }
-
     /// <summary>Completes proposals now committed in their own term, and fails those another leader replaced.</summary>
     private void SettleProposals()
     {
@@ -391,12 +218,3 @@ public sealed class PartitionRaft
         public TaskCompletionSource<long> Done { get; } = new();
     }
 }
-
-/// <summary>The group would not take the proposal (not the leader, a transfer under way, the tail full).</summary>
-public sealed class ProposalRefusedException(ProposeResult result, string message) : Exception(message)
-{
-    public ProposeResult Result { get; } = result;
-}
-
-/// <summary>A proposal's entry was replaced by a later leader's before it committed: it is not in the log.</summary>
-public sealed class ProposalLostException(string message) : Exception(message);
