@@ -92,6 +92,50 @@ public sealed class PartitionRaftTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task AMalformedAppendFromAPeerIsDroppedAndTheReplicaKeepsFollowing()
+    {
+        using var scope = new StorageScope(shards: 3);
+        var set = new ReplicaSet(scope);
+        for (int node = 1; node <= 3; node++) await set.StartAsync(node);
+        int leader = await set.ElectAsync(1);
+        await set.CommitAsync(leader, Batches.Make(2, 10));
+        int follower = leader == 1 ? 2 : 1;
+        long term = await set.OnAsync(leader, r => r.Term);
+        long end = await set.OnAsync(follower, r => r.LogEndOffset);
+        var good = Batches.Make(1, 10);
+        var badCrc = (byte[])good.Clone();
+        badCrc[^1] ^= 0xFF;
+        var wrongOffset = (byte[])good.Clone();
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(wrongOffset.AsSpan(RecordBatch.LeaderEpochAt), (int)term);
+        var malformed = new (string What, Entry Entry)[]
+        {
+            ("garbage", new Entry(term, end + 1, end + 1, EntryType.Normal, new byte[] { 1, 2, 3 })),
+            ("a bad checksum", new Entry(term, end + 1, end + 1, EntryType.Normal, Patched(badCrc, end, term))),
+            ("a batch at another offset", new Entry(term, end + 1, end + 1, EntryType.Normal, wrongOffset)),
+            ("no batches", new Entry(term, end + 1, end + 1, EntryType.Normal, ReadOnlyMemory<byte>.Empty)),
+            ("a membership change of the wrong size", new Entry(term, end + 1, EntryType.ConfigChange, new byte[] { 0 })),
+        };
+        output.WriteLine($"schedule: node {follower} gets appends from leader {leader} holding: {string.Join(", ", malformed.Select(m => m.What))}");
+        foreach (var (_, entry) in malformed)
+        {
+            var append = new Message { Type = MessageType.Append, From = leader, To = follower, Term = term, Index = end, LogTerm = term, Entries = [entry] };
+            await set.OnAsync(follower, r => { r.Step(append); return 0; });
+        }
+        await set.RoundsAsync(3);
+        Assert.Null(await set.OnAsync(follower, r => r.Failure));
+        long next = await set.CommitAsync(leader, Batches.Make(3, 10)) + 3;
+        await set.UntilAsync(async () => await set.OnAsync(follower, r => r.HighWatermark) == next, "the follower takes the leader's next batch");
+        await set.DisposeAsync();
+    }
+
+    private static byte[] Patched(byte[] batch, long offset, long term)
+    {
+        System.Buffers.Binary.BinaryPrimitives.WriteInt64BigEndian(batch.AsSpan(RecordBatch.BaseOffsetAt), offset);
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(batch.AsSpan(RecordBatch.LeaderEpochAt), (int)term);
+        return batch;
+    }
+
+    [Fact]
     public async Task AMembershipChangeIsAControlBatchInEveryLogAndIsFoundAgainAfterARestart()
     {
         using var scope = new StorageScope(shards: 4);

@@ -52,27 +52,60 @@ public sealed partial class PartitionRaft
         await _log.FlushAsync();
     }
 
-    /// <summary>An entry's data must be whole batches holding exactly its offsets, of its term.</summary>
-    private static ReadOnlySpan<byte> CheckedBatches(in Entry entry)
+    /// <summary>An entry's data, which must be whole batches holding exactly its offsets, of its term.</summary>
+    private static ReadOnlySpan<byte> CheckedBatches(in Entry entry) =>
+        WhatIsWrongWith(entry) is { } wrong ? throw new RaftInvariantException(wrong) : entry.Data.Span;
+
+    /// <summary>Why an entry that came from a peer cannot go into the log, or null: a membership change must be one,
+    /// and a batch entry whole, checksummed batches holding exactly its offsets, of its term.</summary>
+    private static string? WhatIsWrongWith(in Entry entry)
     {
         var data = entry.Data.Span;
+        if (entry.Type == EntryType.ConfigChange)
+        {
+            return data.Length == ConfigChange.EncodedLength && data[0] <= (byte)ConfigChangeKind.Remove
+                ? null
+                : $"entry {entry} is no membership change ({data.Length} bytes)";
+        }
         long next = entry.Index - 1;
         for (int at = 0; at < data.Length;)
         {
-            var batch = new RecordBatch(data[at..]);
-            if (data.Length - at < RecordBatch.HeaderSize || batch.TotalSize > data.Length - at
-                || batch.BaseOffset != next || batch.PartitionLeaderEpoch != entry.Term)
+            var check = RecordBatch.Check(data[at..], verifyCrc: true, out int size, PartitionLog.MaxBatchSize);
+            if (check != BatchCheck.Ok)
             {
-                throw new RaftInvariantException($"entry {entry} does not hold its own batches (at offset {next})");
+                return $"entry {entry} holds a bad batch at offset {next} ({check})";
+            }
+            var batch = new RecordBatch(data.Slice(at, size));
+            if (batch.BaseOffset != next || batch.PartitionLeaderEpoch != entry.Term)
+            {
+                return $"entry {entry} holds a batch at offset {batch.BaseOffset} of epoch {batch.PartitionLeaderEpoch}, not its own at {next}";
             }
             next = batch.LastOffset + 1;
-            at += batch.TotalSize;
+            at += size;
         }
-        if (next != entry.LastIndex)
+        return next == entry.LastIndex ? null : $"entry {entry} holds batches through offset {next - 1}";
+    }
+
+    /// <summary>Why a peer's message must be dropped, or null: an append whose entries cannot go into the log, or a
+    /// snapshot, which partitions do not install yet.</summary>
+    private static string? WhatIsWrongWith(in Message message)
+    {
+        if (message.Type == MessageType.Snapshot)
         {
-            throw new RaftInvariantException($"entry {entry} holds batches through offset {next - 1}");
+            return "a snapshot (installing a leader's log start is not supported yet)";
         }
-        return data;
+        foreach (var entry in message.Entries ?? [])
+        {
+            if (entry.Data.IsEmpty && entry.Type == EntryType.Normal)
+            {
+                return $"entry {entry} came without its batches";
+            }
+            if (WhatIsWrongWith(entry) is { } wrong)
+            {
+                return wrong;
+            }
+        }
+        return null;
     }
 
     /// <summary>A copy of an append whose entries all carry their batches: what the core read back from storage comes

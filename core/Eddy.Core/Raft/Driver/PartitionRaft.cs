@@ -62,7 +62,17 @@ public sealed partial class PartitionRaft
 
     public void Campaign() => Input(static (raft, _) => raft.Campaign(), default);
 
-    public void Step(in Message message) => Input(static (raft, m) => raft.Step(m), message);
+    /// <summary>A message from a peer. One this replica cannot take (a malformed or foreign entry, a snapshot) is
+    /// dropped with a warning: the peer's bug must not stop this replica, and Raft sends what is needed again.</summary>
+    public void Step(in Message message)
+    {
+        if (WhatIsWrongWith(message) is { } wrong)
+        {
+            Log.Warn(Subsystem, $"partition group {Group}: dropped a {message.Type} from node {message.From}: {wrong}");
+            return;
+        }
+        Input(static (raft, m) => raft.Step(m), message);
+    }
 
     /// <summary>One membership change (add a learner, promote it, remove a member), on the leader, one at a time
     /// (docs/raft.md). It is in force as soon as it is in the log.</summary>
