@@ -128,6 +128,39 @@ public sealed class PartitionRaftTests(ITestOutputHelper output)
         await set.DisposeAsync();
     }
 
+    [Fact]
+    public async Task AFollowerSentTheSameBatchesCutIntoDifferentRunsTakesEachBatchOnce()
+    {
+        using var scope = new StorageScope(shards: 3);
+        var set = new ReplicaSet(scope);
+        for (int node = 1; node <= 3; node++) await set.StartAsync(node);
+        int leader = await set.ElectAsync(1);
+        int follower = leader == 3 ? 2 : 3;
+        set.Isolate(follower);
+        long from = await set.OnAsync(follower, r => r.LogEndOffset);
+        for (int i = 0; i < 3; i++) await set.CommitAsync(leader, Batches.Make(2 + i, 20));
+        output.WriteLine($"schedule: node {follower} cut off while leader {leader} commits 3 batches; it is then sent them as a run of 2 " +
+            "batches, and again as a run of 3 (a leader reads runs back from its log cut wherever its storage ends them)");
+        var batches = ReplicaSet.BatchesOf((await set.ReadLogsAsync())[leader - 1]).Where(b => b.Base >= from).ToArray();
+        Assert.Equal(3, batches.Length);
+        long term = await set.OnAsync(leader, r => r.Term);
+        Entry Run(int count) => new(term, from + 1, batches[count - 1].Last + 1, EntryType.Normal, batches.Take(count).SelectMany(b => b.Bytes).ToArray());
+        foreach (int count in new[] { 2, 3 })
+        {
+            var append = new Message { Type = MessageType.Append, From = leader, To = follower, Term = term, Index = from, LogTerm = term, Entries = [Run(count)] };
+            await set.OnAsync(follower, r => { r.Step(append); return 0; });
+            await set.RoundsAsync(2);
+        }
+        Assert.Null(await set.OnAsync(follower, r => r.Failure));
+        Assert.Equal(batches[^1].Last + 1, await set.OnAsync(follower, r => r.LogEndOffset));
+        set.Heal();
+        long end = await set.CommitAsync(leader, Batches.Make(1, 20)) + 1;
+        await set.UntilAsync(async () => (await set.HighWatermarksAsync()).All(hw => hw == end), "the follower follows on");
+        var logs = await set.ReadLogsAsync();
+        Assert.Equal(logs[leader - 1], logs[follower - 1]);
+        await set.DisposeAsync();
+    }
+
     private static byte[] Patched(byte[] batch, long offset, long term)
     {
         System.Buffers.Binary.BinaryPrimitives.WriteInt64BigEndian(batch.AsSpan(RecordBatch.BaseOffsetAt), offset);
@@ -319,6 +352,18 @@ public sealed class PartitionRaftTests(ITestOutputHelper output)
             var log = _logs[node]!;
             return new ValueTask<List<long>>(BaseOffsets(bytes).Select(o => (long)log.TermAt(o)).ToList());
         }, node - 1);
+
+        public static List<(long Base, long Last, byte[] Bytes)> BatchesOf(byte[] log)
+        {
+            var batches = new List<(long, long, byte[])>();
+            for (int at = 0; at < log.Length;)
+            {
+                var batch = new RecordBatch(log.AsSpan(at));
+                batches.Add((batch.BaseOffset, batch.LastOffset, log.AsSpan(at, batch.TotalSize).ToArray()));
+                at += batch.TotalSize;
+            }
+            return batches;
+        }
 
         public static int MembershipChangesIn(byte[] log)
         {

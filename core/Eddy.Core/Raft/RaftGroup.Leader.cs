@@ -65,6 +65,9 @@ public sealed partial class RaftGroup
         // append never starts inside a record batch (Kafka's leader-epoch truncation, KIP-101).
         long agreed = log.LastIndexWithTermAtMost(log.LastIndex, m.LogTerm);
         if (log.Term(agreed) == m.LogTerm) agreed = Math.Min(agreed, m.RejectHint);
+        // An honest hint always goes back (its term is older than ours at the rejected index); one that does not would
+        // put Next inside an entry. Ignored: the next heartbeat answer retries.
+        if (agreed >= m.Index) return;
         if (pr.MaybeDecreaseTo(m.Index, agreed)) SendAppend(pr, allowEmpty: true);
     }
 

@@ -63,8 +63,13 @@ internal sealed class RaftLog
             ref readonly var e = ref incoming[i];
             Invariant.True(e.Index == expected, "incoming entries must be contiguous");
             expected = e.LastIndex + 1;
-            // The same index and term is the same entry: one leader wrote it, once (so also the same range).
-            if (Term(e.Index) == e.Term) continue;
+            // The same index and term is the same entry: one leader wrote it, once, so also the same range, which this
+            // log then holds whole (a driver whose entries could be cut differently hands them over one batch each).
+            if (Term(e.Index) == e.Term)
+            {
+                Invariant.True(e.LastIndex <= LastIndex && Term(e.LastIndex) == e.Term, "a matching entry is held only in part");
+                continue;
+            }
             // A conflict (or the end): everything from here on is replaced by the leader's entries.
             Invariant.True(e.Index > Committed, "a committed entry would be overwritten");
             TruncateFrom(e.Index);

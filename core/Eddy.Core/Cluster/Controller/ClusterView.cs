@@ -16,6 +16,9 @@ public sealed partial record ClusterView
     /// <summary>Brokers a cluster may have; bounds a snapshot's count before it allocates.</summary>
     public const int MaxBrokers = 1024;
 
+    /// <summary>Nodes a cluster may remove over its life (their ids stay taken); bounds a snapshot's count too.</summary>
+    public const int MaxRemovedNodes = 1 << 16;
+
     public static readonly ClusterView Empty = new("", [], FrozenDictionary<string, TopicInfo>.Empty, 1, 0, FrozenDictionary<int, long>.Empty,
         FrozenDictionary<int, JoinRequest>.Empty);
 
@@ -91,7 +94,8 @@ public sealed partial record ClusterView
                 return this with { NextProducerId = NextProducerId + command.Count, ProducerIdBlocks = blocks.ToFrozenDictionary() };
             case ControllerCommandType.JoinNode:
                 return ApplyJoin(command.Join!, voters);
-            case ControllerCommandType.RemoveNode when NodeIds(voters).Contains(command.NodeId) && NodeIds(voters).Count() > 1:
+            case ControllerCommandType.RemoveNode when NodeIds(voters).Contains(command.NodeId) && NodeIds(voters).Count() > 1
+                && Removed.Count < MaxRemovedNodes:
                 return this with
                 {
                     Removed = Removed.Append(command.NodeId).ToFrozenSet(),
@@ -193,7 +197,7 @@ public sealed partial record ClusterView
             var node = JoinRequest.Read(ref reader);
             joined[node.NodeId] = node;
         }
-        var removed = version >= 1 ? reader.ReadInt32s(MaxBrokers) : [];
+        var removed = version >= 1 ? reader.ReadInt32s(MaxRemovedNodes) : [];
         int topicCount = reader.ReadCount(4);
         var topics = new List<TopicInfo>(topicCount);
         for (int i = 0; i < topicCount; i++)

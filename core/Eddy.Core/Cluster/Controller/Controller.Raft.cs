@@ -54,6 +54,7 @@ public sealed partial class Controller
             RandomSeed = (ulong)Environment.TickCount64 ^ (ulong)Environment.ProcessId,
         };
         _raft = new RaftGroup(raftOptions, new Membership(_identity.Voters), _store.Log, persisted);
+        _members = _raft.Membership;
         if (persisted.Snapshot is { } snapshot)
         {
             Publish(ClusterView.Decode(snapshot.Data));
@@ -239,6 +240,7 @@ public sealed partial class Controller
                 }
                 NoteLeadership(ready.Leader);
                 _raft.Advance();
+                _members = _raft.Membership;
                 await CompactIfDueAsync();
             }
         }

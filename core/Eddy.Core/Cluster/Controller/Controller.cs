@@ -34,6 +34,8 @@ public sealed partial class Controller : IRpcHandler, IAsyncDisposable
     private RpcServer _server = null!;
     private PendingHandler _listener = null!;
     private volatile ClusterView _view = ClusterView.Empty;
+    // The controller group's members as of the last Ready, for other shards (the RPC listener's refusals).
+    private volatile Membership? _members;
     private volatile int _leaderId;
     private int _stopCalls;
     private readonly TaskCompletionSource _formed = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -104,7 +106,9 @@ public sealed partial class Controller : IRpcHandler, IAsyncDisposable
             }
             rpcOptions.NodeId = identity.NodeId;
             rpcOptions.IsMember = nodeId => controller?.View is { } view && (view.Broker(nodeId) is not null || view.Joined.ContainsKey(nodeId));
-            rpcOptions.IsRemoved = nodeId => controller?.View is { } view && view.Removed.Contains(nodeId);
+            // A removed node stays a member until the group's change drops it: refused before that, it could not hand
+            // leadership over or vote, and a two-voter group would be stuck.
+            rpcOptions.IsRemoved = nodeId => controller?.View is { } view && view.Removed.Contains(nodeId) && controller._members?.Contains(nodeId) != true;
             if (identity.MustJoin)
             {
                 try

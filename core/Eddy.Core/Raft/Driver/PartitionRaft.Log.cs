@@ -80,22 +80,39 @@ public sealed partial class PartitionRaft
             {
                 return $"entry {entry} holds a batch at offset {batch.BaseOffset} of epoch {batch.PartitionLeaderEpoch}, not its own at {next}";
             }
+            if (ControlRecord.ReadMembershipChange(data.Slice(at, size)) is not null)
+            {
+                // Membership changes travel as config entries; one inside batches would be found as a change at a restart.
+                return $"entry {entry} holds a membership change batch at offset {next}";
+            }
             next = batch.LastOffset + 1;
             at += size;
         }
         return next == entry.LastIndex ? null : $"entry {entry} holds batches through offset {next - 1}";
     }
 
-    /// <summary>Why a peer's message must be dropped, or null: an append whose entries cannot go into the log, or a
-    /// snapshot, which partitions do not install yet.</summary>
-    private static string? WhatIsWrongWith(in Message message)
+    /// <summary>Why a peer's message must be dropped, or null: an append whose entries cannot go into the log or do
+    /// not follow its previous index, an acknowledgement past this log's end, a commit past it, or a snapshot, which
+    /// partitions do not install yet.</summary>
+    private string? WhatIsWrongWith(in Message message)
     {
-        if (message.Type == MessageType.Snapshot)
+        switch (message.Type)
         {
-            return "a snapshot (installing a leader's log start is not supported yet)";
+            case MessageType.Snapshot:
+                return "a snapshot (installing a leader's log start is not supported yet)";
+            case MessageType.AppendResponse when !message.Reject && message.Index > _raft.LastIndex:
+                return $"an acknowledgement of index {message.Index}, past this log's end {_raft.LastIndex}";
+            case MessageType.Heartbeat when message.Commit > _raft.LastIndex:
+                return $"a commit of {message.Commit}, past this log's end {_raft.LastIndex}";
         }
+        long expected = message.Index + 1;
         foreach (var entry in message.Entries ?? [])
         {
+            if (entry.Index != expected)
+            {
+                return $"entry {entry} does not follow index {expected - 1}";
+            }
+            expected = entry.LastIndex + 1;
             if (entry.Data.IsEmpty && entry.Type == EntryType.Normal)
             {
                 return $"entry {entry} came without its batches";
@@ -108,12 +125,64 @@ public sealed partial class PartitionRaft
         return null;
     }
 
-    /// <summary>A copy of an append whose entries all carry their batches: what the core read back from storage comes
-    /// without data and is read from the log (the batch cache, or disk for a follower far behind). Every entry was
-    /// written before the Ready that sends it.</summary>
-    private async ValueTask<Message> WithDataAsync(Message message)
+    /// <summary>Entries as the core gets them from a peer: one per batch (a membership change stays one).</summary>
+    private static Entry[] OneBatchEach(Entry[] entries)
+    {
+        int batches = 0;
+        foreach (var entry in entries)
+        {
+            batches += entry.Type == EntryType.ConfigChange ? 1 : CountBatches(entry.Data.Span);
+        }
+        if (batches == entries.Length)
+        {
+            return entries;
+        }
+        var split = new Entry[batches];
+        int n = 0;
+        foreach (var entry in entries)
+        {
+            if (entry.Type == EntryType.ConfigChange)
+            {
+                split[n++] = entry;
+                continue;
+            }
+            var data = entry.Data;
+            for (int at = 0; at < data.Length;)
+            {
+                var batch = new RecordBatch(data.Span[at..]);
+                int size = batch.TotalSize;
+                split[n++] = new Entry(entry.Term, batch.BaseOffset + 1, batch.LastOffset + 1, EntryType.Normal, data.Slice(at, size));
+                at += size;
+            }
+        }
+        return split;
+    }
+
+    private static int CountBatches(ReadOnlySpan<byte> data)
+    {
+        int count = 0;
+        for (int at = 0; at < data.Length; at += new RecordBatch(data[at..]).TotalSize)
+        {
+            count++;
+        }
+        return count;
+    }
+
+    /// <summary>
+    /// A copy of an append whose entries all carry their batches: what the core read back from storage comes without
+    /// data and is read from the log (the batch cache, or disk for a follower far behind). Null when the log no longer
+    /// holds the entries: an append a step-down left queued, whose offsets a later leader's entries took.
+    /// </summary>
+    private async ValueTask<Message?> WithDataAsync(Message message)
     {
         var source = message.Entries!;
+        foreach (var entry in source)
+        {
+            if (_raft.Log.Term(entry.LastIndex) != entry.Term)
+            {
+                return null;
+            }
+        }
         var filled = new Entry[source.Length];
         for (int i = 0; i < source.Length; i++)
         {

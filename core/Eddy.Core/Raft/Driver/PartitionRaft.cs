@@ -62,8 +62,13 @@ public sealed partial class PartitionRaft
 
     public void Campaign() => Input(static (raft, _) => raft.Campaign(), default);
 
-    /// <summary>A message from a peer. One this replica cannot take (a malformed or foreign entry, a snapshot) is
-    /// dropped with a warning: the peer's bug must not stop this replica, and Raft sends what is needed again.</summary>
+    /// <summary>
+    /// A message from a peer. One this replica cannot take (a malformed or foreign entry, an acknowledgement or commit
+    /// past this log's end, a snapshot) is dropped with a warning: a peer's bug must not stop this replica, and Raft
+    /// sends what is needed again. An append's entries go to the core one batch each: a run a leader read back from its
+    /// storage is cut differently each time it is sent, but a batch is always the same batch, which the core's "same
+    /// index and term is the same entry" needs.
+    /// </summary>
     public void Step(in Message message)
     {
         if (WhatIsWrongWith(message) is { } wrong)
@@ -71,7 +76,12 @@ public sealed partial class PartitionRaft
             Log.Warn(Subsystem, $"partition group {Group}: dropped a {message.Type} from node {message.From}: {wrong}");
             return;
         }
-        Input(static (raft, m) => raft.Step(m), message);
+        var step = message;
+        if (step.Entries is { Length: > 0 } entries)
+        {
+            step.Entries = OneBatchEach(entries);
+        }
+        Input(static (raft, m) => raft.Step(m), step);
     }
 
     /// <summary>One membership change (add a learner, promote it, remove a member), on the leader, one at a time
@@ -122,9 +132,11 @@ public sealed partial class PartitionRaft
             return Task.FromException<long>(new ProposalRefusedException(ProposeResult.NotLeader, $"node {_raft.Leader} leads group {Group}"));
         }
         var copy = batch.ToArray();
-        if (copy.Length < RecordBatch.HeaderSize || new RecordBatch(copy).TotalSize != copy.Length)
+        if (RecordBatch.Check(copy, verifyCrc: true, out int size, PartitionLog.MaxBatchSize) != BatchCheck.Ok || size != copy.Length
+            || new RecordBatch(copy).IsControl)
         {
-            throw new ArgumentException($"one whole record batch expected, got {copy.Length} bytes", nameof(batch));
+            // Control batches are Raft's own (its no-op, membership changes) and the transaction coordinator's.
+            throw new ArgumentException($"one whole, checksummed data batch expected ({copy.Length} bytes)", nameof(batch));
         }
         var header = new RecordBatch(copy);
         long baseOffset = _raft.LastIndex; // the log end: index n ends offset n - 1
@@ -169,7 +181,14 @@ public sealed partial class PartitionRaft
                 }
                 foreach (var message in ready.Messages)
                 {
-                    _send(Group, message.Entries is { Length: > 0 } ? await WithDataAsync(message) : message);
+                    if (message.Entries is not { Length: > 0 })
+                    {
+                        _send(Group, message);
+                    }
+                    else if (await WithDataAsync(message) is { } filled)
+                    {
+                        _send(Group, filled);
+                    }
                 }
                 _raft.Advance();
                 SettleProposals();
