@@ -38,7 +38,7 @@ public static class TopicConfigs
         new(MessageTimestampType, "CreateTime", ConfigValueType.String, "Which timestamp a record keeps: CreateTime or LogAppendTime.",
             v => v is "CreateTime" or "LogAppendTime" ? null : "must be CreateTime or LogAppendTime"),
         new(DeleteRetentionMs, "86400000", ConfigValueType.Long, "How long compaction keeps tombstones (ms).", v => Long(v, 0, long.MaxValue)),
-        new(MinInsyncReplicas, "1", ConfigValueType.Int, "Replicas that must have a write for acks=all; one node has one.", v => Long(v, 1, int.MaxValue)),
+        new(MinInsyncReplicas, "1", ConfigValueType.Int, "Replicas that must be in sync for an acks=all produce to be taken; fewer get NOT_ENOUGH_REPLICAS.", v => Long(v, 1, int.MaxValue)),
         // Eddy stores batches as the producer compressed them; recompressing on the broker is not implemented.
         new(CompressionType, "producer", ConfigValueType.String, "Compression of stored batches; only 'producer' (keep the producer's) is supported.",
             v => v == "producer" ? null : "only 'producer' is supported: Eddy stores batches as the producer sent them"),
@@ -91,6 +91,8 @@ public static class TopicConfigs
     }
 
     public static int MaxMessageBytesOf(TopicInfo topic) => int.Parse(topic.Config(MaxMessageBytes), CultureInfo.InvariantCulture);
+
+    public static int MinInsyncReplicasOf(TopicInfo topic) => int.Parse(topic.Config(MinInsyncReplicas), CultureInfo.InvariantCulture);
 
     private static string? ValidatePolicy(string value)
     {

@@ -15,6 +15,7 @@ public static partial class KafkaErrors
     public const short LeaderNotAvailable = 5;
     public const short NotLeaderOrFollower = 6;
     public const short RequestTimedOut = 7;
+    public const short NotEnoughReplicas = 19;
     public const short MessageTooLarge = 10;
     public const short CoordinatorLoadInProgress = 14;
     public const short InvalidTopic = 17;

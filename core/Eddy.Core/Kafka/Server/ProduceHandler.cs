@@ -9,7 +9,9 @@ namespace Eddy.Kafka.Server;
 /// Produce (key 0). Each partition's records are checked here without copying (whole v2 batches, CRC32C,
 /// max.message.bytes), then appended on the partition's shard; the partitions of one request append in
 /// parallel. Every append is covered by an fdatasync before it completes (the log's group commit), so acks=1 and
-/// acks=all both answer once the data is durable; acks=0 gets no response. Version 0 is advertised because
+/// acks=all both answer once the data is durable; acks=0 gets no response. An acks=all produce to a partition with fewer
+/// replicas in sync than its topic's min.insync.replicas gets NOT_ENOUGH_REPLICAS and appends nothing, as in Kafka
+/// (a partition's one replica is always in sync until replication). Version 0 is advertised because
 /// librdkafka needs it, but v0–v2 can only carry legacy message sets and get UNSUPPORTED_VERSION per partition, as in
 /// Kafka 4 (docs/protocol.md).
 /// </summary>
@@ -45,6 +47,7 @@ public sealed class ProduceHandler(PartitionRouter router) : IKafkaApiHandler
                 short error = requestError != KafkaErrors.None ? requestError
                     : topic is null || partitionData.Index < 0 || partitionData.Index >= topic.PartitionCount ? KafkaErrors.UnknownTopicOrPartition
                     : topic.IsInternal ? KafkaErrors.InvalidTopic // Kafka: clients may not append to internal topics
+                    : body.Acks == -1 && NotEnoughInSync(topic, partitionData.Index, out message) ? KafkaErrors.NotEnoughReplicas
                     : ProduceValidation.Check(partitionData.Records, maxMessageBytes, out message);
                 if (error != KafkaErrors.None)
                 {
@@ -70,6 +73,15 @@ public sealed class ProduceHandler(PartitionRouter router) : IKafkaApiHandler
             }
         }
         return body.Acks == 0 ? null : response;
+    }
+
+    /// <summary>Whether the partition has fewer replicas in sync than min.insync.replicas asks of an acks=all produce.</summary>
+    private static bool NotEnoughInSync(TopicInfo topic, int partition, out string? message)
+    {
+        int wanted = TopicConfigs.MinInsyncReplicasOf(topic);
+        int inSync = partition < topic.Replicas.Count ? topic.Replicas[partition].Length : 0;
+        message = wanted > inSync ? $"min.insync.replicas is {wanted}, and {inSync} replica(s) of the partition are in sync" : null;
+        return message is not null;
     }
 
     private static async ValueTask<AppendOutcome> AppendOnOwnerAsync(Partition partition, ReadOnlyMemory<byte> records)
