@@ -42,19 +42,16 @@ public sealed partial class PartitionRaft
                     _storage.AddChange(entry);
                     continue;
                 }
-                // An entry without data is this node's own no-op as a new leader: only it is ever proposed empty.
+                // An entry without data is this node's own no-op as a new leader: only it is ever proposed empty. Batches
+                // were checked where they came in (ProposeAsync, Step), so they are not checksummed again here.
                 bytes.Write(entry.Data.IsEmpty
                     ? ControlRecord.LeaderChange(entry.Index - 1, checked((int)term), _raft.Id, _log.Options.WallClockMs())
-                    : CheckedBatches(entry));
+                    : entry.Data.Span);
             }
             await _log.WriteAsync(bytes.WrittenMemory, leaderEpoch: checked((int)term), assignOffsets: false);
         }
         await _log.FlushAsync();
     }
-
-    /// <summary>An entry's data, which must be whole batches holding exactly its offsets, of its term.</summary>
-    private static ReadOnlySpan<byte> CheckedBatches(in Entry entry) =>
-        WhatIsWrongWith(entry) is { } wrong ? throw new RaftInvariantException(wrong) : entry.Data.Span;
 
     /// <summary>Why an entry that came from a peer cannot go into the log, or null: a membership change must be one,
     /// and a batch entry whole, checksummed batches holding exactly its offsets, of its term.</summary>
@@ -146,13 +143,11 @@ public sealed partial class PartitionRaft
                 split[n++] = entry;
                 continue;
             }
-            var data = entry.Data;
-            for (int at = 0; at < data.Length;)
+            int at = 0;
+            foreach (var batch in new BatchEnumerator(entry.Data.Span))
             {
-                var batch = new RecordBatch(data.Span[at..]);
-                int size = batch.TotalSize;
-                split[n++] = new Entry(entry.Term, batch.BaseOffset + 1, batch.LastOffset + 1, EntryType.Normal, data.Slice(at, size));
-                at += size;
+                split[n++] = new Entry(entry.Term, batch.BaseOffset + 1, batch.LastOffset + 1, EntryType.Normal, entry.Data.Slice(at, batch.TotalSize));
+                at += batch.TotalSize;
             }
         }
         return split;
@@ -161,7 +156,7 @@ public sealed partial class PartitionRaft
     private static int CountBatches(ReadOnlySpan<byte> data)
     {
         int count = 0;
-        for (int at = 0; at < data.Length; at += new RecordBatch(data[at..]).TotalSize)
+        foreach (var _ in new BatchEnumerator(data))
         {
             count++;
         }
@@ -206,16 +201,18 @@ public sealed partial class PartitionRaft
             {
                 throw new RaftInvariantException($"offsets [{offset}, {end}) are missing from {_log.Directory}");
             }
-            for (int at = 0; at < records.Length && offset < end;)
+            foreach (var batch in new BatchEnumerator(records))
             {
-                var batch = new RecordBatch(records[at..]);
+                if (offset >= end)
+                {
+                    break;
+                }
                 if (batch.BaseOffset != offset)
                 {
                     throw new RaftInvariantException($"{_log.Directory}: expected a batch at offset {offset}, found one at {batch.BaseOffset}");
                 }
-                bytes.Write(records.Slice(at, batch.TotalSize));
+                bytes.Write(batch.Bytes);
                 offset = batch.LastOffset + 1;
-                at += batch.TotalSize;
             }
         }
         return bytes.WrittenSpan.ToArray();

@@ -55,14 +55,12 @@ public sealed partial class PartitionRaft
 
     private static void CollectChanges(ReadOnlySpan<byte> records, long from, List<Entry> into)
     {
-        for (int at = 0; at < records.Length;)
+        foreach (var batch in new BatchEnumerator(records))
         {
-            var batch = new RecordBatch(records[at..]);
-            if (batch.LastOffset >= from && ControlRecord.ReadMembershipChange(records.Slice(at, batch.TotalSize)) is { } change)
+            if (batch.LastOffset >= from && ControlRecord.ReadMembershipChange(batch.Bytes) is { } change)
             {
                 into.Add(new Entry(batch.PartitionLeaderEpoch, batch.BaseOffset + 1, EntryType.ConfigChange, change));
             }
-            at += batch.TotalSize;
         }
     }
 }
