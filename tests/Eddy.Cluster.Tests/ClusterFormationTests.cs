@@ -43,18 +43,7 @@ public sealed partial class ClusterFormationTests(ITestOutputHelper output)
         output.WriteLine($"schedule: SIGKILL controller leader node {leader}, then restart it");
 
         await cluster.KillAsync(leader);
-        var failover = await EddyCluster.WaitUntilAsync(async () =>
-        {
-            foreach (var node in cluster.Nodes.Where(n => n.IsRunning))
-            {
-                var seen = await cluster.MetadataAsync(node.Id);
-                if (seen is null || seen.ControllerId <= 0 || seen.ControllerId == leader)
-                {
-                    return false;
-                }
-            }
-            return true;
-        }, Settle, "the two remaining nodes name a new controller");
+        var failover = await EddyCluster.WaitUntilAsync(() => cluster.NameAControllerOtherThanAsync(leader), Settle, "the two remaining nodes name a new controller");
         output.WriteLine($"new controller named by both remaining nodes {failover.TotalMilliseconds:0} ms after the kill");
 
         await cluster.StartNodeAsync(leader);
@@ -132,18 +121,7 @@ public sealed partial class ClusterFormationTests(ITestOutputHelper output)
         // Four voters: with the leader gone, a majority is three, and node 4 must be one of them.
         output.WriteLine($"schedule: node 4 joins; SIGKILL controller leader node {leader}; SIGTERM node 4 and start it again");
         await cluster.KillAsync(leader);
-        await EddyCluster.WaitUntilAsync(async () =>
-        {
-            foreach (var node in cluster.Nodes.Where(n => n.IsRunning))
-            {
-                var seen = await cluster.MetadataAsync(node.Id);
-                if (seen is null || seen.ControllerId <= 0 || seen.ControllerId == leader)
-                {
-                    return false;
-                }
-            }
-            return true;
-        }, Settle, "the three others, node 4 among them, elect a new controller leader");
+        await EddyCluster.WaitUntilAsync(() => cluster.NameAControllerOtherThanAsync(leader), Settle, "the three others, node 4 among them, elect a new controller leader");
 
         // A restarted joiner is who it was.
         await cluster.StopNodeAsync(4);

@@ -27,18 +27,7 @@ public sealed class PartitionedClusterTests(ITestOutputHelper output)
         output.WriteLine($"seed {seed}: controller leader is node {controller}; cutting node {cut}'s link, then healing it");
 
         cluster.Namespaces!.Cut(cut);
-        var elected = await EddyCluster.WaitUntilAsync(async () =>
-        {
-            foreach (var node in survivors)
-            {
-                var seen = await cluster.MetadataAsync(node.Id);
-                if (seen is null || seen.ControllerId == cut || seen.ControllerId <= 0)
-                {
-                    return false;
-                }
-            }
-            return true;
-        }, Settle, "both connected nodes name a controller among them");
+        var elected = await EddyCluster.WaitUntilAsync(() => cluster.NameAControllerOtherThanAsync(cut, survivors), Settle, "both connected nodes name a controller among them");
         output.WriteLine($"the connected nodes named a controller among them {elected.TotalMilliseconds:0} ms after the cut");
 
         string bootstrap = string.Join(',', survivors.Select(n => n.Bootstrap));

@@ -17,28 +17,6 @@ public class RecordBatchEntryTests
         return [.. all];
     }
 
-    /// <summary>Runs leader and follower to quiescence; returns how many appends the follower rejected.</summary>
-    private static int Replicate((RaftGroup Group, MemoryLogStorage Storage) leader, (RaftGroup Group, MemoryLogStorage Storage) follower)
-    {
-        int rejections = 0;
-        for (int round = 0; round < 40; round++)
-        {
-            foreach (var (from, to) in new[] { (leader, follower), (follower, leader) })
-            {
-                if (!from.Group.HasReady) continue;
-                var ready = TestCluster.ReadyOf(from);
-                var messages = ready.Messages.ToArray();
-                from.Group.Advance();
-                foreach (var m in messages)
-                {
-                    if (m.Type == MessageType.AppendResponse && m.Reject) rejections++;
-                    to.Group.Step(m);
-                }
-            }
-        }
-        return rejections;
-    }
-
     [Fact]
     public void AProposedBatchTakesAsManyIndicesAsItHasRecordsAndCommitsWhole()
     {
@@ -68,7 +46,7 @@ public class RecordBatchEntryTests
         var follower = TestCluster.Solo(new RaftOptions { NodeId = 2 }, members, new HardState(3, 0, 1), null,
             Batch(1, 1, 1), Batch(1, 2, 5), Batch(2, 6, 9), Batch(2, 10, 40));
         leader.Group.Campaign();
-        int rejections = Replicate(leader, follower);
+        int rejections = TestCluster.Exchange(leader, follower, rounds: 40);
         Assert.Equal(Role.Leader, leader.Group.Role);
         Assert.Equal(EntriesOf(leader.Storage).Select(e => e.ToString()), EntriesOf(follower.Storage).Select(e => e.ToString()));
         // The follower's acknowledgement committed the leader's whole log (its no-op at 21 included).
@@ -85,7 +63,7 @@ public class RecordBatchEntryTests
             Batch(1, 1, 4), Batch(1, 5, 8), Batch(2, 9, 12));
         var follower = TestCluster.Solo(new RaftOptions { NodeId = 2 }, members, new HardState(2, 0, 4), null, Batch(1, 1, 4));
         leader.Group.Campaign();
-        int rejections = Replicate(leader, follower);
+        int rejections = TestCluster.Exchange(leader, follower, rounds: 40);
         Assert.Equal(EntriesOf(leader.Storage).Select(e => e.ToString()), EntriesOf(follower.Storage).Select(e => e.ToString()));
         Assert.InRange(rejections, 1, 1);
     }

@@ -45,30 +45,12 @@ public class ReplicationTests
         var leader = TestCluster.Solo(new RaftOptions { NodeId = 1 }, members, new HardState(3, 0, 1), null, [.. leaderLog]);
         var follower = TestCluster.Solo(new RaftOptions { NodeId = 2 }, members, new HardState(3, 0, 1), null, [.. followerLog]);
         leader.Group.Campaign();
-        int rejections = 0;
-        for (int round = 0; round < 20; round++)
-        {
-            Pump(leader, follower, ref rejections);
-            Pump(follower, leader, ref rejections);
-        }
+        int rejections = TestCluster.Exchange(leader, follower, rounds: 20);
         Assert.Equal(Role.Leader, leader.Group.Role);
         Assert.Equal(leader.Group.LastIndex, follower.Group.LastIndex);
         Assert.Equal(leader.Group.Log.Term(10), follower.Group.Log.Term(10));
         // One term of conflict costs one rejection (plus the first probe), not one per entry.
         Assert.InRange(rejections, 1, 3);
-    }
-
-    private static void Pump((RaftGroup Group, MemoryLogStorage Storage) from, (RaftGroup Group, MemoryLogStorage) to, ref int rejections)
-    {
-        if (!from.Group.HasReady) return;
-        var ready = TestCluster.ReadyOf(from);
-        var messages = ready.Messages.ToArray();
-        from.Group.Advance();
-        foreach (var m in messages)
-        {
-            if (m.Type == MessageType.AppendResponse && m.Reject) rejections++;
-            to.Group.Step(m);
-        }
     }
 
     [Theory]

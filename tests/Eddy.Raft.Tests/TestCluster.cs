@@ -120,6 +120,28 @@ internal sealed class TestCluster
         return ready;
     }
 
+    /// <summary>Runs two lone groups against each other for <paramref name="rounds"/> rounds (each persists its Ready,
+    /// then its messages reach the other); returns how many appends were rejected.</summary>
+    public static int Exchange((RaftGroup Group, MemoryLogStorage Storage) a, (RaftGroup Group, MemoryLogStorage Storage) b, int rounds)
+    {
+        int rejections = 0;
+        for (int round = 0; round < rounds; round++)
+        {
+            foreach (var (from, to) in new[] { (a, b), (b, a) })
+            {
+                if (!from.Group.HasReady) continue;
+                var messages = ReadyOf(from).Messages.ToArray();
+                from.Group.Advance();
+                foreach (var m in messages)
+                {
+                    if (m.Type == MessageType.AppendResponse && m.Reject) rejections++;
+                    to.Group.Step(m);
+                }
+            }
+        }
+        return rejections;
+    }
+
     public int ElectLeader(int maxTicks = 500, long group = 0)
     {
         for (int t = 0; t < maxTicks; t++)

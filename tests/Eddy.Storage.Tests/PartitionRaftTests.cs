@@ -350,56 +350,23 @@ public sealed class PartitionRaftTests(ITestOutputHelper output)
         public Task<List<long>> TermsAsync(int node, byte[] bytes) => scope.Run(() =>
         {
             var log = _logs[node]!;
-            return new ValueTask<List<long>>(BaseOffsets(bytes).Select(o => (long)log.TermAt(o)).ToList());
+            return new ValueTask<List<long>>(BatchesOf(bytes).Select(b => (long)log.TermAt(b.Base)).ToList());
         }, node - 1);
 
-        public static List<(long Base, long Last, byte[] Bytes)> BatchesOf(byte[] log)
+        /// <summary>The batches of a log read back whole: base and last offset, epoch, bytes.</summary>
+        public static List<(long Base, long Last, int Epoch, byte[] Bytes)> BatchesOf(byte[] log)
         {
-            var batches = new List<(long, long, byte[])>();
-            for (int at = 0; at < log.Length;)
+            var batches = new List<(long, long, int, byte[])>();
+            foreach (var batch in new BatchEnumerator(log))
             {
-                var batch = new RecordBatch(log.AsSpan(at));
-                batches.Add((batch.BaseOffset, batch.LastOffset, log.AsSpan(at, batch.TotalSize).ToArray()));
-                at += batch.TotalSize;
+                batches.Add((batch.BaseOffset, batch.LastOffset, batch.PartitionLeaderEpoch, batch.Bytes.ToArray()));
             }
             return batches;
         }
 
-        public static int MembershipChangesIn(byte[] log)
-        {
-            int count = 0;
-            for (int at = 0; at < log.Length;)
-            {
-                var batch = new RecordBatch(log.AsSpan(at));
-                if (ControlRecord.ReadMembershipChange(log.AsSpan(at, batch.TotalSize)) is not null) count++;
-                at += batch.TotalSize;
-            }
-            return count;
-        }
+        public static int MembershipChangesIn(byte[] log) => BatchesOf(log).Count(b => ControlRecord.ReadMembershipChange(b.Bytes) is not null);
 
-        public static List<long> EpochsOf(byte[] log)
-        {
-            var epochs = new List<long>();
-            for (int at = 0; at < log.Length;)
-            {
-                var batch = new RecordBatch(log.AsSpan(at));
-                epochs.Add(batch.PartitionLeaderEpoch);
-                at += batch.TotalSize;
-            }
-            return epochs;
-        }
-
-        private static IEnumerable<long> BaseOffsets(byte[] log)
-        {
-            var offsets = new List<long>();
-            for (int at = 0; at < log.Length;)
-            {
-                var batch = new RecordBatch(log.AsSpan(at));
-                offsets.Add(batch.BaseOffset);
-                at += batch.TotalSize;
-            }
-            return offsets;
-        }
+        public static List<long> EpochsOf(byte[] log) => [.. BatchesOf(log).Select(b => (long)b.Epoch)];
 
         public async ValueTask DisposeAsync()
         {

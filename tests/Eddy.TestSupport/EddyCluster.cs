@@ -164,6 +164,21 @@ public sealed class EddyCluster : IAsyncDisposable
         return controller is not null;
     }
 
+    /// <summary>Each of <paramref name="nodes"/> (default: every running node) names a controller leader, and not node
+    /// <paramref name="not"/>.</summary>
+    public async Task<bool> NameAControllerOtherThanAsync(int not, IEnumerable<Node>? nodes = null)
+    {
+        foreach (var node in nodes ?? Nodes.Where(n => n.IsRunning))
+        {
+            var seen = await MetadataAsync(node.Id);
+            if (seen is null || seen.ControllerId <= 0 || seen.ControllerId == not)
+            {
+                return false;
+            }
+        }
+        return true;
+    }
+
     public string Output(int id) => this[id].Process?.Output ?? "";
 
     public async ValueTask DisposeAsync()
