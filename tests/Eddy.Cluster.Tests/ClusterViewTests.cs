@@ -122,4 +122,46 @@ public class ClusterViewTests
         Assert.Throws<Rpc.RpcFormatException>(() => ControllerCommand.Decode(bytes.AsSpan(0, bytes.Length - 1)));
         Assert.Equal(ControllerCommand.ReserveProducerIds(1, 10), ControllerCommand.Decode(bytes));
     }
+
+    [Fact]
+    public void ReplicasGoOnDistinctNodesWithLeadersAndReplicasSpreadEvenly()
+    {
+        var view = Enumerable.Range(0, 12).Aggregate(Formed(), (v, i) => Create(v, Topic($"r{i}", 1 + i % 5) with { ReplicationFactor = 3 }));
+        view = Create(view, Topic("two", 5) with { ReplicationFactor = 2 });
+        var replicas = view.Topics.Values.SelectMany(t => t.Replicas).ToList();
+        Assert.All(replicas, r => Assert.Equal(r.Length, r.Distinct().Count()));
+        Assert.All(view.Topics.Values.Where(t => t.Name != "two").SelectMany(t => t.Replicas), r => Assert.Equal(Voters, r.Order()));
+        Assert.All(view.Topics["two"].Replicas, r => Assert.Equal(2, r.Length));
+        var led = replicas.GroupBy(r => r[0]).Select(g => g.Count()).ToList();
+        Assert.True(led.Max() - led.Min() <= 1, $"preferred leaders per node: {string.Join(',', led)}");
+        var held = replicas.SelectMany(r => r).GroupBy(n => n).Select(g => g.Count()).ToList();
+        Assert.True(held.Max() - held.Min() <= 1, $"replicas per node: {string.Join(',', held)}");
+        Assert.True(view.Topics["two"].IsReplicated(0));
+        Assert.False(Create(view, Topic("one", 1)).Topics["one"].IsReplicated(0));
+    }
+
+    [Fact]
+    public void ALeaderReportIsKeptOnlyForAReplicaInALaterEpochOfTheSameTopicAndSurvivesASnapshot()
+    {
+        var topic = Topic("replicated", 2) with { ReplicationFactor = 3 };
+        var view = Create(Formed(), topic);
+        PartitionLeader Report(int partition, int node, int epoch, Guid? id = null) => new("replicated", id ?? topic.Id, partition, node, epoch);
+        ClusterView Apply(ClusterView v, params PartitionLeader[] reports) => v.Apply(ControllerCommand.Decode(ControllerCommand.ReportLeaders(reports).Encode()), Voters);
+        var placed = view.Topics["replicated"];
+        Assert.Equal((0, -1), view.LeaderOf(placed, 0)); // none elected yet
+
+        view = Apply(view, Report(0, 2, 3), Report(1, 1, 1));
+        Assert.Equal((2, 3), view.LeaderOf(placed, 0));
+        Assert.Equal((1, 1), view.LeaderOf(placed, 1));
+        var same = Apply(view, Report(0, 3, 2), Report(0, 3, 3), Report(1, 4, 9), Report(1, 3, 9, Guid.NewGuid()), Report(5, 1, 9));
+        Assert.Same(view, same); // an older or equal epoch, no replica there, another incarnation, no such partition
+        view = Apply(view, Report(0, 1, 4));
+        Assert.Equal((1, 4), view.LeaderOf(placed, 0));
+
+        var back = ClusterView.Decode(view.Encode());
+        Assert.Equal((1, 4), back.LeaderOf(back.Topics["replicated"], 0));
+        Assert.Equal((1, 1), back.LeaderOf(back.Topics["replicated"], 1));
+        var deleted = view.Apply(ControllerCommand.ForTopic(ControllerCommandType.DeleteTopic, placed), Voters);
+        Assert.Empty(deleted.Leaders);
+    }
 }

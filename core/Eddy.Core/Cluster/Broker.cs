@@ -85,7 +85,7 @@ public sealed class Broker
             await partitions.LeadInAsync(carried + 1);
         }
         var topics = table.Topics.ByName.Values;
-        Log.Info(Subsystem, $"opened {topics.Sum(t => Enumerable.Range(0, t.PartitionCount).Count(p => t.LeaderOf(p) == controller.NodeId))} partitions of {topics.Length} topics " +
+        Log.Info(Subsystem, $"opened {topics.Sum(t => Enumerable.Range(0, t.PartitionCount).Count(p => t.HasReplicaOn(p, controller.NodeId)))} partitions of {topics.Length} topics " +
             $"from {Path.GetFullPath(options.DataDirectory)}, cluster {controller.ClusterId}, node {controller.NodeId}, leader epoch {table.LeaderEpoch}");
         await table.EnsureOffsetsTopicAsync(group);
         partitions.StartHousekeeping();

@@ -2,18 +2,22 @@ using System.Runtime.CompilerServices;
 using Eddy.Cluster.Producers;
 using Eddy.Errors;
 using Eddy.Observability;
+using Eddy.Raft;
+using Eddy.Raft.Driver;
 using Eddy.Storage;
 
 namespace Eddy.Cluster;
 
 /// <summary>
 /// One partition on its owning shard, and the only door into its log: every append (clients' and the group
-/// coordinator's), read, start-offset move, housekeeping pass and close goes through here, so replication has one
-/// place to stand in front of them. It holds the leader epoch, the high watermark readers may see up to, and the
-/// fetches waiting for it to move. On one node, an offset is committed once it is durable, so the high watermark is
-/// the log's durable offset. Every member is called on the owning shard.
+/// coordinator's), read, start-offset move, housekeeping pass and close goes through here. It holds the leader epoch,
+/// the high watermark readers may see up to, and the fetches waiting for it to move. A partition with one replica
+/// commits an offset once it is durable, so its high watermark is the log's durable offset. A replicated one is a
+/// replica of its Raft group (<see cref="PartitionRaft"/>, docs/replication.md): appends are proposed to the group and
+/// complete once a majority has them on disk, the high watermark is the commit index, the leader epoch is the term, and
+/// only the group's leader serves clients. Every member is called on the owning shard.
 /// </summary>
-public sealed class Partition
+public sealed partial class Partition
 {
     private const string Subsystem = "cluster";
 
@@ -22,8 +26,9 @@ public sealed class Partition
 
     private readonly List<IAppendWaiter> _waiters = [];
     private readonly PartitionLog _log;
-    private readonly ProducerAppender _producers;
     private readonly IStartOffsetStore? _starts;
+    private ProducerAppender _producers;
+    private int _leaderEpoch;
 
     private Partition(TopicInfo topic, int index, PartitionLog log, ProducerStateTable producers, int leaderEpoch, IStartOffsetStore? starts)
     {
@@ -32,21 +37,27 @@ public sealed class Partition
         _log = log;
         _producers = new ProducerAppender(log, producers);
         _starts = starts;
-        LeaderEpoch = leaderEpoch;
+        _leaderEpoch = leaderEpoch;
     }
 
     /// <summary>Opens (recovering) the log in <paramref name="directory"/> and the producers' state, and makes this
     /// node the partition's leader in <paramref name="leaderEpoch"/>, or in the log's last epoch should the log carry a
     /// later one (never below it: see <see cref="BecomeLeader"/>). <paramref name="starts"/> records start-offset moves durably before the log drops
     /// anything; without it (tests) DeleteRecords moves only the log.</summary>
+    /// With <paramref name="replica"/>, it is instead a replica of the partition's Raft group.</summary>
     public static async ValueTask<Partition> OpenAsync(TopicInfo topic, int index, string directory, LogOptions options, long startOffset,
-        int leaderEpoch, IStartOffsetStore? starts = null)
+        int leaderEpoch, IStartOffsetStore? starts = null, ReplicaSetup? replica = null)
     {
         var log = await PartitionLog.OpenAsync(directory, options, startOffset);
         try
         {
             var producers = await ProducerStateLoader.LoadAsync(log, options.WallClockMs());
-            return new Partition(topic, index, log, producers.Table, Math.Max(leaderEpoch, LeaderEpochHistory.LastEpochOf(log)), starts);
+            var partition = new Partition(topic, index, log, producers.Table, Math.Max(leaderEpoch, LeaderEpochHistory.LastEpochOf(log)), starts);
+            if (replica is not null)
+            {
+                await partition.JoinGroupAsync(replica);
+            }
+            return partition;
         }
         catch
         {
@@ -60,23 +71,25 @@ public sealed class Partition
 
     public int Index { get; }
 
-    /// <summary>Kafka's leader epoch: raised each time this node becomes the partition's leader (on one node, at every
-    /// start), stamped on every batch appended, fenced against clients' current_leader_epoch.</summary>
-    public int LeaderEpoch { get; private set; }
+    /// <summary>Kafka's leader epoch: raised each time this node becomes the partition's leader (with one replica, at
+    /// every start of the node; replicated, the Raft term), stamped on every batch appended, fenced against clients'
+    /// current_leader_epoch.</summary>
+    public int LeaderEpoch => _raft is null ? _leaderEpoch : checked((int)_raft.Term);
 
     /// <summary>Leads from now on in <paramref name="epoch"/>, which may not go back: a batch of a lower epoch after a
-    /// higher one would break the epoch history (and Raft's log matching).</summary>
+    /// higher one would break the epoch history (and Raft's log matching). A replicated partition's epoch is its term,
+    /// which only its group moves.</summary>
     internal void BecomeLeader(int epoch)
     {
-        if (epoch < LeaderEpoch)
+        if (epoch < _leaderEpoch)
         {
-            throw new InvalidOperationException($"{this}: leader epoch {epoch} is below the current {LeaderEpoch}");
+            throw new InvalidOperationException($"{this}: leader epoch {epoch} is below the current {_leaderEpoch}");
         }
-        LeaderEpoch = epoch;
+        _leaderEpoch = epoch;
     }
 
     /// <summary>Offsets below this are acknowledged and visible to consumers.</summary>
-    public long HighWatermark => _log.DurableOffset;
+    public long HighWatermark => _raft?.HighWatermark ?? _log.DurableOffset;
 
     public long LogStartOffset => _log.StartOffset;
 
@@ -106,6 +119,11 @@ public sealed class Partition
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<ProducerAppendResult> AppendAsync(ReadOnlyMemory<byte> batch)
     {
+        if (_raft is not null)
+        {
+            // Waiting fetches are woken when the commit moves (OnRaftAdvanced), not here.
+            return IsLeader ? await _producers.ProposeAsync(batch, _raft).ConfigureAwait(false) : ProducerAppendResult.Failed(KafkaErrors.NotLeaderOrFollower);
+        }
         // A pooled method completed on this shard: resume inline (docs/runtime.md, "Awaiting on a shard").
         var result = await _producers.AppendAsync(batch, LeaderEpoch).ConfigureAwait(false);
         if (result.ErrorCode == KafkaErrors.None && !result.Duplicate)
@@ -134,6 +152,10 @@ public sealed class Partition
     /// starts. Never moves it back.</summary>
     public async ValueTask MoveStartOffsetAsync(long offset)
     {
+        if (_raft is not null)
+        {
+            throw new ReplicatedPartitionException($"{this}: moving a replicated partition's start offset is not supported yet");
+        }
         if (offset <= _log.StartOffset)
         {
             return;
@@ -179,6 +201,16 @@ public sealed class Partition
     /// <summary>Retention, compaction, producer expiry and the periodic producer snapshot.</summary>
     internal async ValueTask HousekeepAsync()
     {
+        if (_raft is not null)
+        {
+            // Retention would move the log start, and compaction leave holes, under the Raft log: neither is replicated
+            // yet. Only the leader's producer table follows its log, so only it writes snapshots.
+            if (_producersCurrent && _producers.Table.BatchesSinceSnapshot >= SnapshotEveryBatches)
+            {
+                await _producers.SnapshotAsync();
+            }
+            return;
+        }
         if ((_log.Options.CleanupPolicy & CleanupPolicy.Delete) != 0)
         {
             int deleted = await _log.ApplyRetentionAsync();
@@ -207,9 +239,17 @@ public sealed class Partition
         WakeWaiters();
         try
         {
-            if (snapshot && _log.Failure is null)
+            if (_raft is not null)
+            {
+                await _raft.CloseAsync();
+            }
+            if (snapshot && _log.Failure is null && (_raft is null || _producersCurrent))
             {
                 await _producers.SnapshotAsync();
+            }
+            if (_raftStates is not null)
+            {
+                await _raftStates.DisposeAsync();
             }
             await _log.DisposeAsync();
         }

@@ -1,5 +1,6 @@
 using Eddy.Errors;
 using Eddy.Observability;
+using Eddy.Raft.Driver;
 using Eddy.Storage;
 
 namespace Eddy.Cluster;
@@ -8,7 +9,9 @@ namespace Eddy.Cluster;
 /// The Kafka error for a failure of work on a partition, in one place for every API: a log closed under the request
 /// (its topic deleted, or the node stopping) is UNKNOWN_TOPIC_OR_PARTITION, an offset outside the log
 /// OFFSET_OUT_OF_RANGE, a full disk or a failed log KAFKA_STORAGE_ERROR, and batches that storage's own check refuses
-/// after the handler's passed CORRUPT_MESSAGE. Anything else is a bug: UNKNOWN_SERVER_ERROR, as Kafka answers an
+/// after the handler's passed CORRUPT_MESSAGE; a replicated partition's append that its Raft group refused or replaced
+/// (leadership moved) NOT_LEADER_OR_FOLLOWER, so the client finds the new leader and sends it again; what replicated
+/// partitions do not support yet POLICY_VIOLATION. Anything else is a bug: UNKNOWN_SERVER_ERROR, as Kafka answers an
 /// unexpected failure, logged whole, so that the request's other partitions are still answered (and what their work
 /// holds, such as a fetch's reads, still released).
 /// </summary>
@@ -19,6 +22,8 @@ public static class PartitionErrors
         var (code, message) = e switch
         {
             LogClosedException => (KafkaErrors.UnknownTopicOrPartition, "the partition was deleted or its node is stopping"),
+            ProposalRefusedException or ProposalLostException => (KafkaErrors.NotLeaderOrFollower, e.Message),
+            ReplicatedPartitionException => (KafkaErrors.PolicyViolation, e.Message),
             OffsetOutOfRangeException => (KafkaErrors.OffsetOutOfRange, e.Message),
             StorageException => (KafkaErrors.KafkaStorageError, e.Message),
             ArgumentException => (KafkaErrors.CorruptMessage, e.Message),

@@ -9,7 +9,7 @@ namespace Eddy.Cluster;
 /// makes one cross-shard call per shard, where that shard's partitions are all started before any is awaited (so
 /// their appends share a group commit and their reads overlap), and returns the outcomes in the order they were added.
 /// A partition that is not in the topic, or no longer open on its shard, gets UNKNOWN_TOPIC_OR_PARTITION; one led by
-/// another node, NOT_LEADER_OR_FOLLOWER; a failure
+/// another node (or a replica here that does not lead its group now), NOT_LEADER_OR_FOLLOWER; a failure
 /// of its work becomes a Kafka code (<see cref="PartitionErrors"/>), so every partition gets an outcome and every work
 /// started is awaited. Created, run and read on one shard, once.
 /// </summary>
@@ -36,7 +36,12 @@ public sealed class PartitionFanOut<TOutcome>
             AddFailed(KafkaErrors.UnknownTopicOrPartition);
             return;
         }
-        if (topic.LeaderOf(index) is int leader && leader != _router.NodeId)
+        if (topic.IsReplicated(index) && !topic.HasReplicaOn(index, _router.NodeId))
+        {
+            AddFailed(KafkaErrors.NotLeaderOrFollower, $"partition {index} of '{topic.Name}' has no replica on node {_router.NodeId}");
+            return;
+        }
+        if (!topic.IsReplicated(index) && topic.LeaderOf(index) is int leader && leader != _router.NodeId)
         {
             // The client's metadata is stale or it chose the wrong node: it refreshes and goes to the leader.
             AddFailed(KafkaErrors.NotLeaderOrFollower, $"partition {index} of '{topic.Name}' is led by node {leader}");
@@ -121,6 +126,11 @@ public sealed class PartitionFanOut<TOutcome>
             if (!_router.TryGetLocal(entry.Topic!, entry.Index, out var partition))
             {
                 started[i] = new ValueTask<TOutcome>(_failed(KafkaErrors.UnknownTopicOrPartition, null));
+                continue;
+            }
+            if (!partition.IsLeader)
+            {
+                started[i] = new ValueTask<TOutcome>(_failed(KafkaErrors.NotLeaderOrFollower, $"{partition} is a follower here, or its leadership is moving"));
                 continue;
             }
             try

@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+using Eddy.Raft;
 using Eddy.Runtime;
 
 namespace Eddy.Cluster;
@@ -14,6 +16,7 @@ public sealed class PartitionReconciler
     private readonly ShardGroup _group;
     private readonly ShardPartitions[] _shards;
     private readonly List<Task> _housekeeping = [];
+    private readonly ConcurrentDictionary<long, int> _groupShards = new();
     private volatile bool _stopping;
 
     internal PartitionReconciler(ShardGroup group, BrokerOptions options, IStartOffsetStore starts)
@@ -22,7 +25,48 @@ public sealed class PartitionReconciler
         _shards = new ShardPartitions[group.Count];
         for (int i = 0; i < _shards.Length; i++)
         {
-            _shards[i] = new ShardPartitions(options, starts);
+            _shards[i] = new ShardPartitions(options, starts, _groupShards);
+        }
+    }
+
+    /// <summary>Joins the partitions' Raft groups to the controller: their connections and clock settings come from it,
+    /// and the partitions' messages that peers send reach their shards through it. Once, before any partition opens.</summary>
+    internal void Attach(Controller controller)
+    {
+        NodeId = controller.NodeId;
+        foreach (var shard in _shards)
+        {
+            shard.Controller = controller;
+        }
+        controller.PartitionTraffic = RouteTraffic;
+    }
+
+    /// <summary>A peer's messages for this node's replicas, on the shard that read them: each shard gets its own in one
+    /// call; a group not open here is dropped (Raft sends again).</summary>
+    private void RouteTraffic(List<GroupMessage> messages)
+    {
+        var byShard = new List<GroupMessage>?[_shards.Length];
+        foreach (var message in messages)
+        {
+            if (_groupShards.TryGetValue(message.Group, out int shard))
+            {
+                (byShard[shard] ??= new List<GroupMessage>()).Add(message);
+            }
+        }
+        for (int shard = 0; shard < byShard.Length; shard++)
+        {
+            if (byShard[shard] is { } mine)
+            {
+                var partitions = _shards[shard];
+                if (Shard.Current?.Id == shard)
+                {
+                    partitions.StepReplicas(mine);
+                }
+                else
+                {
+                    _ = Smp.SubmitTo(shard, () => partitions.StepReplicas(mine)).AsTask();
+                }
+            }
         }
     }
 
@@ -33,7 +77,7 @@ public sealed class PartitionReconciler
     /// <summary>This node's id: only the partitions the controller placed here are opened. Set once, before any opens.</summary>
     internal int NodeId { get; set; }
 
-    private bool IsHere(TopicInfo topic, int partition) => topic.LeaderOf(partition) == NodeId;
+    private bool IsHere(TopicInfo topic, int partition) => topic.HasReplicaOn(partition, NodeId);
 
     /// <summary>The partitions of shard <paramref name="shard"/>; touch them on that shard only.</summary>
     internal ShardPartitions On(int shard) => _shards[shard];
@@ -66,12 +110,12 @@ public sealed class PartitionReconciler
     /// <summary>The highest leader epoch of any open partition (its log may carry a later one than the table gave it).
     /// Called from outside the shards, at start.</summary>
     internal async Task<int> HighestLeaderEpochAsync()
-        => (await OnEveryShardFromOutsideAsync(shard => shard.All.Select(p => p.LeaderEpoch).DefaultIfEmpty(0).Max())).Max();
+        => (await OnEveryShardFromOutsideAsync(shard => shard.All.Where(p => !p.IsReplicated).Select(p => p.LeaderEpoch).DefaultIfEmpty(0).Max())).Max();
 
     /// <summary>Every open partition leads in <paramref name="epoch"/> from now on. Called from outside the shards, at start.</summary>
     internal Task LeadInAsync(int epoch) => OnEveryShardFromOutsideAsync(shard =>
     {
-        foreach (var partition in shard.All)
+        foreach (var partition in shard.All.Where(p => !p.IsReplicated))
         {
             partition.BecomeLeader(epoch);
         }

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Eddy.Observability;
 using Eddy.Runtime;
 using Eddy.Storage;
@@ -5,8 +6,9 @@ using Eddy.Storage;
 namespace Eddy.Cluster;
 
 /// <summary>
-/// The partitions one shard owns, by topic and index. Touched only on that shard, so it needs no lock.
-/// Opening a partition recovers its log; closing flushes it; deleting also removes its directory.
+/// The partitions one shard owns, by topic and index, and the Raft replicas among them. Touched only on that shard, so
+/// it needs no lock. Opening a partition recovers its log (and joins its Raft group when it is replicated); closing
+/// flushes it; deleting also removes its directory.
 /// </summary>
 internal sealed class ShardPartitions
 {
@@ -15,13 +17,24 @@ internal sealed class ShardPartitions
     private readonly Dictionary<(string Topic, int Index), Partition> _partitions = [];
     private readonly BrokerOptions _options;
     private readonly IStartOffsetStore _starts;
+    private readonly ConcurrentDictionary<long, int> _groupShards;
     private ShardStorage? _storage;
+    private ShardReplicas? _replicas;
 
-    public ShardPartitions(BrokerOptions options, IStartOffsetStore starts)
+    /// <param name="groupShards">Every replicated partition's group open on this node, and its shard: where the RPC
+    /// shards send a peer's messages for it.</param>
+    public ShardPartitions(BrokerOptions options, IStartOffsetStore starts, ConcurrentDictionary<long, int> groupShards)
     {
         _options = options;
         _starts = starts;
+        _groupShards = groupShards;
     }
+
+    /// <summary>The controller, whose connections and clock settings the replicas use. Set before any partition opens.</summary>
+    internal Controller? Controller { get; set; }
+
+    /// <summary>Peers' messages for this shard's replicas.</summary>
+    public void StepReplicas(List<Raft.GroupMessage> messages) => _replicas?.Step(messages);
 
     public int Count => _partitions.Count;
 
@@ -37,7 +50,29 @@ internal sealed class ShardPartitions
     {
         string directory = DirectoryOf(_options.DataDirectory, topic, index);
         await Shard.Current!.Files.CreateDirectoryAsync(directory);
-        _partitions[(topic.Name, index)] = await Partition.OpenAsync(topic, index, directory, LogOptionsFor(topic), startOffset, leaderEpoch, _starts);
+        ReplicaSetup? replica = null;
+        if (topic.IsReplicated(index))
+        {
+            var controller = Controller ?? throw new InvalidOperationException("replicated partitions open once the controller is known");
+            replica = (_replicas ??= new ShardReplicas(controller, _options.Controller)).SetupFor(topic, index);
+        }
+        var partition = await Partition.OpenAsync(topic, index, directory, LogOptionsFor(topic), startOffset, leaderEpoch, _starts, replica);
+        _partitions[(topic.Name, index)] = partition;
+        if (replica is not null)
+        {
+            _replicas!.Add(partition);
+            _groupShards[replica.Group] = Shard.Current.Id;
+        }
+    }
+
+    /// <summary>Takes a closed partition out of this shard's Raft traffic.</summary>
+    private void Forget(Partition partition)
+    {
+        if (partition.Raft is { } raft)
+        {
+            _replicas!.Remove(partition);
+            _groupShards.TryRemove(raft.Group, out _);
+        }
     }
 
     /// <summary>Opens the given partitions of a new topic or of a topic that grew, one after another. On failure the
@@ -59,6 +94,7 @@ internal sealed class ShardPartitions
         {
             if (_partitions.Remove((topic.Name, index), out var partition))
             {
+                Forget(partition);
                 await partition.CloseAsync(snapshot: false);
             }
             string directory = DirectoryOf(_options.DataDirectory, topic, index);
@@ -97,6 +133,7 @@ internal sealed class ShardPartitions
         foreach (var partition in _partitions.Values.Where(p => p.Topic.Name == topic.Name && p.Topic.Revision == topic.Revision).ToList())
         {
             // A deleted partition's snapshot would go with its directory.
+            Forget(partition);
             string directory = await partition.CloseAsync(snapshot: !delete);
             _partitions.Remove((topic.Name, partition.Index));
             if (delete)
@@ -119,9 +156,12 @@ internal sealed class ShardPartitions
     {
         foreach (var partition in _partitions.Values)
         {
+            Forget(partition);
             await partition.CloseAsync(snapshot: true);
         }
         _partitions.Clear();
+        _replicas?.Dispose();
+        _replicas = null;
         _storage?.Dispose();
         _storage = null;
     }

@@ -14,12 +14,20 @@ public sealed record TopicInfo(
     long Revision,
     bool IsInternal)
 {
-    /// <summary>Each partition's replicas, node ids, as the controller placed them; the first leads. One replica each
-    /// until partitions are replicated.</summary>
+    /// <summary>Each partition's replicas, node ids, as the controller placed them; the first is the preferred leader.
+    /// A partition with one replica is led by it; one with more is a Raft group over them, led by whichever replica
+    /// its group elected (<see cref="ClusterView.LeaderOf"/>).</summary>
     public IReadOnlyList<int[]> Replicas { get; init; } = [];
 
-    /// <summary>The node leading partition <paramref name="partition"/>; 0 when it has no placement.</summary>
+    /// <summary>The first replica of partition <paramref name="partition"/>: its leader when it has one replica, its
+    /// preferred leader when it has more; 0 when it has no placement.</summary>
     public int LeaderOf(int partition) => partition >= 0 && partition < Replicas.Count && Replicas[partition].Length > 0 ? Replicas[partition][0] : 0;
+
+    /// <summary>Whether partition <paramref name="partition"/> is a Raft group over several replicas.</summary>
+    public bool IsReplicated(int partition) => partition >= 0 && partition < Replicas.Count && Replicas[partition].Length > 1;
+
+    /// <summary>Whether node <paramref name="node"/> holds a replica of partition <paramref name="partition"/>.</summary>
+    public bool HasReplicaOn(int partition, int node) => partition >= 0 && partition < Replicas.Count && Array.IndexOf(Replicas[partition], node) >= 0;
 
     /// <summary>The effective value of a topic config: the topic's override, else the default.</summary>
     public string Config(string name) => Configs.TryGetValue(name, out var value) ? value : TopicConfigs.Get(name).Default;

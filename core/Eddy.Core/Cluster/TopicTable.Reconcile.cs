@@ -25,7 +25,7 @@ public sealed partial class TopicTable
     internal async Task AttachAsync(ShardGroup group, Controller controller)
     {
         _controller = controller;
-        _reconciler.NodeId = controller.NodeId;
+        _reconciler.Attach(controller);
         await controller.WaitReplayedAsync();
         var (topics, starts) = await group.InvokeAsync(ControllerShard, () =>
         {

@@ -18,16 +18,16 @@ public sealed partial record ClusterView
         {
             case ControllerCommandType.CreateTopic when current is null && CollidesWith(proposed.Name) is null
                 && proposed.PartitionCount is > 0 and <= MaxPartitionsPerTopic:
-                next = proposed with { Revision = NextRevision, Replicas = Place(proposed.Name, 0, proposed.PartitionCount, [], voters) };
+                next = proposed with { Revision = NextRevision, Replicas = Place(proposed.Name, proposed.ReplicationFactor, 0, proposed.PartitionCount, [], voters) };
                 return With(next, NextRevision + 1);
             case ControllerCommandType.DeleteTopic when same:
-                return Without(proposed.Name);
+                return Without(proposed.Name) with { Leaders = LeadersWithout(proposed.Name) };
             case ControllerCommandType.CreatePartitions when same && proposed.PartitionCount > current!.PartitionCount
                 && proposed.PartitionCount <= MaxPartitionsPerTopic:
                 next = current with
                 {
                     PartitionCount = proposed.PartitionCount,
-                    Replicas = Place(current.Name, current.PartitionCount, proposed.PartitionCount, current.Replicas, voters),
+                    Replicas = Place(current.Name, current.ReplicationFactor, current.PartitionCount, proposed.PartitionCount, current.Replicas, voters),
                 };
                 return With(next, NextRevision);
             case ControllerCommandType.AlterTopicConfigs when same:
@@ -57,28 +57,27 @@ public sealed partial record ClusterView
     public int[] PlacementNodes(IReadOnlyList<int> voters) => [.. voters.Concat(Brokers.Select(b => b.NodeId)).Distinct().Where(id => !Removed.Contains(id)).Order()];
 
     /// <summary>
-    /// Replicas for partitions [from, to) of a topic, keeping those before: each on the node leading the fewest
-    /// partitions now, ties broken by a rotation that starts at a point derived from the topic name and partition, so
-    /// that many small topics do not all start on the same node. One replica per partition until partitions are
-    /// replicated.
+    /// Replicas for partitions [from, to) of a topic, keeping those before. The first replica (the preferred leader) goes
+    /// on the node leading the fewest partitions now; the others on the nodes holding the fewest replicas, each node
+    /// once. Ties are broken by a rotation that starts at a point derived from the topic name and partition, so that
+    /// many small topics do not all start on the same node. A topic asking for more replicas than there are nodes gets
+    /// one on each (the proposer refuses that with INVALID_REPLICATION_FACTOR before it gets here).
     /// </summary>
-    private int[][] Place(string topic, int from, int to, IReadOnlyList<int[]> existing, IReadOnlyList<int> voters)
+    private int[][] Place(string topic, short replicationFactor, int from, int to, IReadOnlyList<int[]> existing, IReadOnlyList<int> voters)
     {
         var nodes = PlacementNodes(voters);
-        var load = new Dictionary<int, int>();
+        var leading = new Dictionary<int, int>();
+        var holding = new Dictionary<int, int>();
         foreach (int node in nodes)
         {
-            load[node] = 0;
+            leading[node] = 0;
+            holding[node] = 0;
         }
         foreach (var other in Topics.Values)
         {
-            for (int p = 0; p < other.PartitionCount; p++)
+            for (int p = 0; p < other.PartitionCount && p < other.Replicas.Count; p++)
             {
-                int leader = other.LeaderOf(p);
-                if (load.TryGetValue(leader, out int n))
-                {
-                    load[leader] = n + 1;
-                }
+                Count(other.Replicas[p]);
             }
         }
         var replicas = new int[to][];
@@ -86,22 +85,41 @@ public sealed partial record ClusterView
         {
             replicas[p] = existing[p];
         }
+        int count = Math.Clamp((int)replicationFactor, 1, Math.Max(1, nodes.Length));
         uint start = Fnv(topic);
         for (int p = from; p < to; p++)
         {
-            int best = -1;
-            for (int i = 0; i < nodes.Length; i++)
+            var chosen = new int[count];
+            for (int r = 0; r < count; r++)
             {
-                int node = nodes[(int)((start + (uint)p + (uint)i) % (uint)nodes.Length)];
-                if (best < 0 || load[node] < load[best])
+                var load = r == 0 ? leading : holding;
+                int best = -1;
+                for (int i = 0; i < nodes.Length; i++)
                 {
-                    best = node;
+                    int node = nodes[(int)((start + (uint)p + (uint)i) % (uint)nodes.Length)];
+                    if (Array.IndexOf(chosen, node, 0, r) < 0 && (best < 0 || load[node] < load[best]))
+                    {
+                        best = node;
+                    }
                 }
+                chosen[r] = best;
             }
-            load[best]++;
-            replicas[p] = [best];
+            replicas[p] = chosen;
+            Count(chosen);
         }
         return replicas;
+
+        void Count(int[] placed)
+        {
+            for (int r = 0; r < placed.Length; r++)
+            {
+                if (holding.TryGetValue(placed[r], out int held))
+                {
+                    holding[placed[r]] = held + 1;
+                    leading[placed[r]] += r == 0 ? 1 : 0;
+                }
+            }
+        }
     }
 
     private ClusterView With(TopicInfo topic, long nextRevision)

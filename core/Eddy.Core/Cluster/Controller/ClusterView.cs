@@ -10,8 +10,8 @@ namespace Eddy.Cluster;
 /// </summary>
 public sealed partial record ClusterView
 {
-    // Version 1 added the removed nodes; version 0 snapshots are read as having none.
-    private const byte SnapshotVersion = 1;
+    // Version 1 added the removed nodes, version 2 the partition leaders; older snapshots are read as having none.
+    private const byte SnapshotVersion = 2;
 
     /// <summary>Brokers a cluster may have; bounds a snapshot's count before it allocates.</summary>
     public const int MaxBrokers = 1024;
@@ -94,6 +94,8 @@ public sealed partial record ClusterView
                 return this with { NextProducerId = NextProducerId + command.Count, ProducerIdBlocks = blocks.ToFrozenDictionary() };
             case ControllerCommandType.JoinNode:
                 return ApplyJoin(command.Join!, voters);
+            case ControllerCommandType.ReportLeaders:
+                return ApplyLeaders(command.Leaders!);
             case ControllerCommandType.RemoveNode when NodeIds(voters).Contains(command.NodeId) && NodeIds(voters).Count() > 1
                 && Removed.Count < MaxRemovedNodes:
                 return this with
@@ -159,6 +161,7 @@ public sealed partial record ClusterView
         {
             writer.WriteBytes(TopicRecord.Encode(topic));
         }
+        PartitionLeader.WriteAll(writer, [.. Leaders.Values.OrderBy(l => l.Topic, StringComparer.Ordinal).ThenBy(l => l.Partition)]);
         return writer.Written.ToArray();
     }
 
@@ -204,8 +207,13 @@ public sealed partial record ClusterView
         {
             topics.Add(DecodeTopic(reader.ReadBytes()));
         }
+        var leaders = version >= 2 ? PartitionLeader.ReadAll(ref reader, int.MaxValue) : [];
         reader.End();
         return new ClusterView(clusterId, brokers, topics.ToFrozenDictionary(t => t.Name, StringComparer.Ordinal), nextRevision, nextProducerId, blocks.ToFrozenDictionary(),
-            joined.ToFrozenDictionary()) { Removed = removed.ToFrozenSet() };
+            joined.ToFrozenDictionary())
+        {
+            Removed = removed.ToFrozenSet(),
+            Leaders = leaders.ToFrozenDictionary(l => (l.Topic, l.Partition)),
+        };
     }
 }

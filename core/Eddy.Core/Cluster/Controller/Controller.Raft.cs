@@ -9,7 +9,6 @@ namespace Eddy.Cluster;
 public sealed partial class Controller
 {
     private readonly List<NodeEnvelope> _envelopes = new();
-    private readonly List<GroupMessage> _incoming = new();
     private EnvelopeBatcher _batcher = null!;
     private TimerHandle _tick;
     private Task? _pumping;
@@ -156,33 +155,52 @@ public sealed partial class Controller
         }
     }
 
-    /// <summary>Raft traffic from another node, on the shard that read it: handed to shard 0.</summary>
+    /// <summary>Where Raft traffic for partition groups goes (the node's replicas, on their shards); dropped until set.</summary>
+    internal Action<List<GroupMessage>>? PartitionTraffic { get; set; }
+
+    /// <summary>Raft traffic from another node, on the shard that read it: the controller's messages are handed to shard
+    /// 0, the partitions' to <see cref="PartitionTraffic"/>.</summary>
     public void OnEnvelope(NodeEnvelope envelope)
     {
-        if (Runtime.Shard.Current!.Id != Shard)
+        var messages = new List<GroupMessage>(envelope.RaftMessageCount);
+        envelope.Unpack(messages);
+        List<GroupMessage>? partitions = null;
+        for (int i = messages.Count - 1; i >= 0; i--)
         {
-            _ = Smp.SubmitTo(Shard, () => Step(envelope)).AsTask();
+            if (messages[i].Group != Group)
+            {
+                (partitions ??= new List<GroupMessage>()).Add(messages[i]);
+                messages.RemoveAt(i);
+            }
+        }
+        if (partitions is not null)
+        {
+            partitions.Reverse(); // in the order the peer sent them
+            PartitionTraffic?.Invoke(partitions);
+        }
+        if (messages.Count == 0)
+        {
             return;
         }
-        Step(envelope);
+        if (Runtime.Shard.Current!.Id != Shard)
+        {
+            _ = Smp.SubmitTo(Shard, () => Step(messages)).AsTask();
+            return;
+        }
+        Step(messages);
     }
 
-    private void Step(NodeEnvelope envelope)
+    private void Step(List<GroupMessage> messages)
     {
         if (_stopped || _failed)
         {
             return;
         }
-        _incoming.Clear();
-        envelope.Unpack(_incoming);
         try
         {
-            foreach (var (group, message) in _incoming)
+            foreach (var (_, message) in messages)
             {
-                if (group == Group)
-                {
-                    _raft.Step(message);
-                }
+                _raft.Step(message);
             }
         }
         catch (RaftInvariantException e)

@@ -181,6 +181,10 @@ public sealed partial class Controller : IRpcHandler, IAsyncDisposable
 
     public async ValueTask DisposeAsync() => await StopAsync();
 
+    /// <summary>New outgoing connections to the other nodes, for the partitions' Raft traffic of one shard (each shard
+    /// has its own, as the controller has its own on shard 0).</summary>
+    internal NodeLinks OpenLinks() => new(_rpcOptions, AddressOf);
+
     /// <summary>Where node <paramref name="nodeId"/> listens for RPC: as it registered, else as it joined, else as --seeds says.</summary>
     private (string Host, int Port)? AddressOf(int nodeId)
     {

@@ -35,6 +35,10 @@ public enum ControllerCommandType : byte
     /// <summary>A node leaves the cluster for good (Kafka's UnregisterBroker): it is no broker, placement skips it, the
     /// controller group drops it, and its id is never given out again nor accepted back.</summary>
     RemoveNode = 9,
+
+    /// <summary>Replicated partitions' leaders report themselves: each partition's leader and epoch, taken when the
+    /// epoch is later than the one recorded (<see cref="PartitionLeader"/>).</summary>
+    ReportLeaders = 10,
 }
 
 /// <summary>
@@ -43,7 +47,7 @@ public enum ControllerCommandType : byte
 /// by every node of this version alike, with an error logged.
 /// </summary>
 public readonly record struct ControllerCommand(ControllerCommandType Type, string ClusterId, BrokerInfo? Broker, TopicInfo? Topic, int NodeId = 0, int Count = 0,
-    JoinRequest? Join = null)
+    JoinRequest? Join = null, IReadOnlyList<PartitionLeader>? Leaders = null)
 {
     /// <summary>The largest producer id block one command reserves.</summary>
     public const int MaxProducerIdBlock = 1_000_000;
@@ -63,6 +67,8 @@ public readonly record struct ControllerCommand(ControllerCommandType Type, stri
     public static ControllerCommand JoinNode(JoinRequest join) => new(ControllerCommandType.JoinNode, "", null, null, Join: join);
 
     public static ControllerCommand RemoveNode(int nodeId) => new(ControllerCommandType.RemoveNode, "", null, null, nodeId);
+
+    public static ControllerCommand ReportLeaders(IReadOnlyList<PartitionLeader> leaders) => new(ControllerCommandType.ReportLeaders, "", null, null, Leaders: leaders);
 
     public byte[] Encode()
     {
@@ -90,6 +96,9 @@ public readonly record struct ControllerCommand(ControllerCommandType Type, stri
             case ControllerCommandType.RemoveNode:
                 writer.WriteInt32(NodeId);
                 break;
+            case ControllerCommandType.ReportLeaders:
+                PartitionLeader.WriteAll(writer, Leaders!);
+                break;
             default:
                 throw new InvalidOperationException($"unknown controller command {Type}");
         }
@@ -115,6 +124,7 @@ public readonly record struct ControllerCommand(ControllerCommandType Type, stri
             ControllerCommandType.ReserveProducerIds => ReadReservation(ref reader),
             ControllerCommandType.JoinNode => JoinNode(JoinRequest.Read(ref reader)),
             ControllerCommandType.RemoveNode => RemoveNode(ReadNodeId(ref reader)),
+            ControllerCommandType.ReportLeaders => ReportLeaders(PartitionLeader.ReadAll(ref reader, PartitionLeader.MaxPerCommand)),
             _ => throw new RpcFormatException($"unknown controller command type {(byte)type}"),
         };
         reader.End();

@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using Eddy.Raft.Driver;
 using Eddy.Records;
 using Eddy.Storage;
 
@@ -96,6 +97,61 @@ public sealed class ProducerAppender(PartitionLog log, ProducerStateTable table)
         {
             _gate.Exit();
         }
+    }
+
+    /// <summary>
+    /// Proposes one client batch to a replicated partition's Raft group, as its leader, with the same checks: a batch
+    /// with a producer id is checked and recorded at the offset it is proposed at, under the gate, so the producer's
+    /// next batch is checked against it while this one is replicated; a retry of a batch already in the log waits for
+    /// that one to be committed. Completes once committed (a majority has it on disk). Throws
+    /// <see cref="ProposalRefusedException"/> (not the leader, or too much uncommitted) and
+    /// <see cref="ProposalLostException"/> (another leader's entries replaced it): the producer sends it again.
+    /// </summary>
+    public async ValueTask<ProducerAppendResult> ProposeAsync(ReadOnlyMemory<byte> batch, PartitionRaft raft)
+    {
+        ProducerAppendResult result;
+        Task<long> committed;
+        await _gate.EnterAsync();
+        try
+        {
+            var header = new RecordBatch(batch.Span);
+            if (header.ProducerId >= 0)
+            {
+                var check = Table.Check(header);
+                if (check.Outcome == ProducerCheckOutcome.Error)
+                {
+                    return ProducerAppendResult.Failed(check.ErrorCode);
+                }
+                if (check.Outcome == ProducerCheckOutcome.Duplicate)
+                {
+                    var original = check.Duplicate;
+                    result = new ProducerAppendResult(0, original.BaseOffset, original.LastOffset, original.MaxTimestamp, true);
+                    committed = raft.WaitCommittedAsync(original.BaseOffset, original.LastOffset + 1);
+                }
+                else
+                {
+                    long baseOffset = raft.LogEndOffset;
+                    committed = raft.ProposeAsync(batch);
+                    if (!committed.IsFaulted)
+                    {
+                        Table.Record(header.ProducerId, header.ProducerEpoch, header.BaseSequence, header.LastOffsetDelta, baseOffset, header.MaxTimestamp);
+                    }
+                    result = new ProducerAppendResult(0, baseOffset, baseOffset + header.LastOffsetDelta, -1, false);
+                }
+            }
+            else
+            {
+                long baseOffset = raft.LogEndOffset;
+                committed = raft.ProposeAsync(batch);
+                result = new ProducerAppendResult(0, baseOffset, baseOffset + header.LastOffsetDelta, -1, false);
+            }
+        }
+        finally
+        {
+            _gate.Exit();
+        }
+        await committed.ConfigureAwait(false);
+        return result;
     }
 
     /// <summary>Writes a snapshot of the table at the log end, with no checked batch in flight. Call it at a clean

@@ -77,8 +77,10 @@ public sealed class MetadataHandler(TopicTable table, Controller controller) : I
         return new MetadataResponse.MetadataResponseTopic { ErrorCode = KafkaErrors.UnknownTopicOrPartition, Name = wanted.Name };
     }
 
-    /// <summary>Each partition with the leader the controller placed it on, and that leader's epoch: this node's own, or
-    /// the one another node registered with the controller at its start (-1, unknown, until it has).</summary>
+    /// <summary>Each partition with its leader and that leader's epoch: for one replica, the node the controller placed
+    /// it on and its epoch (this node's own, or the one another node registered at its start: -1, unknown, until it has);
+    /// for a replicated partition, the leader its Raft group elected and its term, as that leader reported them to the
+    /// controller (LEADER_NOT_AVAILABLE until one has).</summary>
     private MetadataResponse.MetadataResponseTopic Describe(TopicInfo topic, int nodeId)
     {
         var result = new MetadataResponse.MetadataResponseTopic
@@ -91,17 +93,20 @@ public sealed class MetadataHandler(TopicTable table, Controller controller) : I
         var view = controller.View;
         for (int p = 0; p < topic.PartitionCount; p++)
         {
-            int leader = topic.LeaderOf(p);
-            var registered = leader == nodeId ? null : view.Broker(leader);
+            var (leader, epoch) = view.LeaderOf(topic, p);
+            if (leader == nodeId && !topic.IsReplicated(p))
+            {
+                epoch = table.LeaderEpoch;
+            }
             // A leader that has not registered yet has no address a client could use: Kafka says LEADER_NOT_AVAILABLE.
-            bool known = leader == nodeId || registered is not null;
+            bool known = leader != 0 && (leader == nodeId || view.Broker(leader) is not null);
             var replicas = p < topic.Replicas.Count ? topic.Replicas[p] : [];
             result.Partitions.Add(new MetadataResponse.MetadataResponsePartition
             {
                 ErrorCode = known ? KafkaErrors.None : KafkaErrors.LeaderNotAvailable,
                 PartitionIndex = p,
                 LeaderId = known ? leader : -1,
-                LeaderEpoch = leader == nodeId ? table.LeaderEpoch : registered?.LeaderEpoch ?? -1,
+                LeaderEpoch = known ? epoch : -1,
                 ReplicaNodes = [.. replicas],
                 IsrNodes = [.. replicas],
             });

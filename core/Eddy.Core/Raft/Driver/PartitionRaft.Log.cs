@@ -17,6 +17,10 @@ public sealed partial class PartitionRaft
         long first = entries[0].Index - 1;
         if (first < _log.LogEndOffset)
         {
+            if (Truncating is { } truncating)
+            {
+                await truncating(first);
+            }
             await _log.TruncateAsync(first);
             if (_storage.DropChangesFrom(entries[0].Index) || first < _scannedThrough)
             {

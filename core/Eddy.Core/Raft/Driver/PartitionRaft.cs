@@ -27,6 +27,7 @@ public sealed partial class PartitionRaft
     private readonly Action<long, Message> _send;
     private readonly List<Proposal> _proposals = new(); // in index order
     private bool _pumping;
+    private Task _pump = Task.CompletedTask;
     // The log below this offset was searched for membership changes: the saved list holds all of them there.
     private long _scannedThrough;
 
@@ -52,11 +53,22 @@ public sealed partial class PartitionRaft
     /// <summary>The offset the next batch gets here (written, not necessarily committed).</summary>
     public long LogEndOffset => _raft.LastIndex;
 
-    /// <summary>Offsets below it are committed: on a majority's disks, and never truncated.</summary>
-    public long HighWatermark => _raft.Committed;
+    /// <summary>Offsets below it are committed (on a majority's disks, and never truncated) and on this replica's disk
+    /// too: a follower may learn of a commit before its own write of those entries (or the cut of a diverged tail before
+    /// them) completes. A leader counts itself only through its durable entries, so on the leader this is the commit
+    /// index.</summary>
+    public long HighWatermark => Math.Min(_raft.Committed, _raft.Log.Stable);
 
-    /// <summary>Set once the replica stopped (fail-stop).</summary>
+    /// <summary>Set once the replica stopped (fail-stop, or closed).</summary>
     public Exception? Failure { get; private set; }
+
+    /// <summary>Awaited before a diverged tail is cut from the log, with the offset of the cut: what was derived from the
+    /// log past it (a producer snapshot) must go first. On the replica's shard.</summary>
+    public Func<long, ValueTask>? Truncating { get; set; }
+
+    /// <summary>Called after each round of input or Ready handled: the high watermark, the leader or the role may have
+    /// moved. On the replica's shard.</summary>
+    public Action? Advanced { get; set; }
 
     public void Tick() => Input(static (raft, _) => raft.Tick(), default);
 
@@ -112,7 +124,9 @@ public sealed partial class PartitionRaft
             Stop(e);
             return;
         }
+        SettleProposals();
         Kick();
+        Advanced?.Invoke();
     }
 
     /// <summary>
@@ -153,12 +167,42 @@ public sealed partial class PartitionRaft
         return proposal.Done.Task;
     }
 
+    /// <summary>
+    /// Completes with <paramref name="baseOffset"/> once offsets below <paramref name="end"/> (already in the log, such as
+    /// an idempotent producer's batch sent again) are committed as they are now; fails as a proposal does when another
+    /// leader's entries replace them or this replica stops leading first.
+    /// </summary>
+    public Task<long> WaitCommittedAsync(long baseOffset, long end)
+    {
+        if (end <= _raft.Committed)
+        {
+            return Task.FromResult(baseOffset);
+        }
+        if (Failure is not null || _raft.Role != Role.Leader || end > _raft.LastIndex)
+        {
+            return Task.FromException<long>(new ProposalRefusedException(ProposeResult.NotLeader, $"node {_raft.Leader} leads group {Group}"));
+        }
+        var waiter = new Proposal(end, _raft.Log.Term(end), baseOffset);
+        int at = _proposals.FindLastIndex(p => p.LastIndex <= end) + 1;
+        _proposals.Insert(at, waiter);
+        return waiter.Done.Task;
+    }
+
+    /// <summary>Stops the replica for good (its partition closes): waiting proposals fail, and the Ready in hand is
+    /// finished first, so nothing is left writing to the log when this completes.</summary>
+    public async ValueTask CloseAsync()
+    {
+        Failure ??= new ObjectDisposedException($"partition group {Group}", "the replica was closed");
+        FailProposals(Failure.Message);
+        await _pump;
+    }
+
     private void Kick()
     {
         if (!_pumping && Failure is null && _raft.HasReady)
         {
             _pumping = true;
-            _ = PumpAsync();
+            _pump = PumpAsync();
         }
     }
 
@@ -192,6 +236,7 @@ public sealed partial class PartitionRaft
                 }
                 _raft.Advance();
                 SettleProposals();
+                Advanced?.Invoke();
             }
         }
         catch (Exception e) when (e is not OutOfMemoryException)
@@ -204,39 +249,68 @@ public sealed partial class PartitionRaft
         }
     }
 
-    /// <summary>Completes proposals now committed in their own term, and fails those another leader replaced.</summary>
+    /// <summary>Completes proposals now committed in their own term, and fails those another leader replaced; once this
+    /// replica no longer leads, fails the rest (their outcome is unknown: the next leader may commit them or not, and an
+    /// idempotent producer's retry finds out without a duplicate).</summary>
     private void SettleProposals()
     {
-        int settled = 0;
-        foreach (var proposal in _proposals)
+        if (_proposals.Count == 0)
         {
-            long term = _raft.Log.Term(proposal.LastIndex);
-            if (term != proposal.Term)
+            return;
+        }
+        // Taken out of the list before any completes: a completion runs its continuation inline, which may propose again.
+        int settled = 0;
+        while (settled < _proposals.Count && (_raft.Log.Term(_proposals[settled].LastIndex) != _proposals[settled].Term
+            || _proposals[settled].LastIndex <= _raft.Committed))
+        {
+            settled++;
+        }
+        if (settled == 0)
+        {
+            if (_raft.Role != Role.Leader)
+            {
+                FailProposals($"node {_raft.Id} no longer leads group {Group}");
+            }
+            return;
+        }
+        var done = _proposals.GetRange(0, settled);
+        _proposals.RemoveRange(0, settled);
+        foreach (var proposal in done)
+        {
+            if (_raft.Log.Term(proposal.LastIndex) != proposal.Term)
             {
                 proposal.Done.TrySetException(new ProposalLostException($"offset {proposal.BaseOffset} of term {proposal.Term} was replaced by another leader's entries"));
             }
-            else if (proposal.LastIndex <= _raft.Committed)
+            else
             {
                 proposal.Done.TrySetResult(proposal.BaseOffset);
             }
-            else
-            {
-                break;
-            }
-            settled++;
         }
-        _proposals.RemoveRange(0, settled);
+        if (_raft.Role != Role.Leader)
+        {
+            FailProposals($"node {_raft.Id} no longer leads group {Group}");
+        }
     }
 
     private void Stop(Exception e)
     {
         Failure ??= e;
         Log.Error(Subsystem, $"partition group {Group} stopped on node {_raft.Id}: {e.Message}");
-        foreach (var proposal in _proposals)
+        FailProposals($"the replica stopped: {e.Message}");
+    }
+
+    private void FailProposals(string why)
+    {
+        if (_proposals.Count == 0)
         {
-            proposal.Done.TrySetException(new ProposalRefusedException(ProposeResult.NotLeader, $"the replica stopped: {e.Message}"));
+            return;
         }
+        var failed = _proposals.ToArray();
         _proposals.Clear();
+        foreach (var proposal in failed)
+        {
+            proposal.Done.TrySetException(new ProposalRefusedException(ProposeResult.NotLeader, why));
+        }
     }
 
     private sealed class Proposal(long lastIndex, long term, long baseOffset)

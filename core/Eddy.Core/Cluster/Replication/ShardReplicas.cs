@@ -1,0 +1,219 @@
+using Eddy.Observability;
+using Eddy.Raft;
+using Eddy.Rpc;
+using Eddy.Runtime;
+
+namespace Eddy.Cluster;
+
+/// <summary>
+/// The Raft replicas of one shard's replicated partitions, and what they share there: one clock (every replica ticks
+/// on the controller's interval), one envelope batcher and one set of connections to the other nodes (a shard sends its
+/// own replicas' traffic, so no other shard is on the path), and the reports of the leaderships won here to the
+/// controller, which every node's Metadata reads. Outgoing messages are batched per node until the shard's current
+/// turn ends: heartbeats of many groups travel as one compact list; a message carrying entries gets a frame of its own,
+/// so that no frame outgrows the RPC limit. Touched only on its shard.
+/// </summary>
+internal sealed class ShardReplicas : IDisposable
+{
+    private const string Subsystem = "replication";
+
+    /// <summary>Ticks between two looks for leaderships the controller has not recorded yet.</summary>
+    private const int ReportEveryTicks = 4;
+
+    private readonly Dictionary<long, Partition> _replicas = new();
+    private readonly List<NodeEnvelope> _envelopes = new();
+    private readonly Controller _controller;
+    private readonly ControllerOptions _options;
+    private readonly Shard _shard;
+    private readonly EnvelopeBatcher _batcher;
+    private readonly NodeLinks _links;
+    private readonly Action<long, Message> _send;
+    private TimerHandle _tick;
+    private bool _ticking;
+    private bool _flushPosted;
+    private bool _reporting;
+    private bool _disposed;
+    private long _ticks;
+
+    public ShardReplicas(Controller controller, ControllerOptions options)
+    {
+        _controller = controller;
+        _options = options;
+        _shard = Shard.Current!;
+        _batcher = new EnvelopeBatcher(controller.NodeId);
+        _links = controller.OpenLinks();
+        _send = Send;
+    }
+
+    public int Count => _replicas.Count;
+
+    /// <summary>What partition <paramref name="index"/> of <paramref name="topic"/> is opened with here.</summary>
+    public ReplicaSetup SetupFor(TopicInfo topic, int index)
+    {
+        var options = new RaftOptions
+        {
+            NodeId = _controller.NodeId,
+            ElectionTicks = _options.ElectionTicks,
+            HeartbeatTicks = _options.HeartbeatTicks,
+            // One batch per append message: a batch may be up to 8 MiB, and a frame at most 16 MiB.
+            MaxEntriesPerMessage = 1,
+            RandomSeed = (ulong)Environment.TickCount64 ^ (ulong)PartitionGroups.IdOf(topic, index) * 0x9E3779B97F4A7C15UL,
+        };
+        return new ReplicaSetup(PartitionGroups.IdOf(topic, index), options, new Membership(topic.Replicas[index]), _send);
+    }
+
+    /// <summary>Joins a replica to the shard's traffic. A new group's preferred leader (its first replica) campaigns at
+    /// once, so a new partition has a leader within a round trip, and the leaders of new partitions are where placement
+    /// spread them; the others wait their election timeout.</summary>
+    public void Add(Partition partition)
+    {
+        var raft = partition.Raft!;
+        _replicas[raft.Group] = partition;
+        if (raft.Term == 0 && partition.Topic.LeaderOf(partition.Index) == _controller.NodeId)
+        {
+            raft.Campaign();
+        }
+        if (!_ticking)
+        {
+            _ticking = true;
+            ScheduleTick();
+        }
+    }
+
+    public void Remove(Partition partition) => _replicas.Remove(partition.Raft!.Group);
+
+    /// <summary>Peers' messages for this shard's replicas; those of groups not open here (deleted, or not yet opened)
+    /// are dropped: Raft sends again what still matters.</summary>
+    public void Step(List<GroupMessage> messages)
+    {
+        foreach (var (group, message) in messages)
+        {
+            if (_replicas.TryGetValue(group, out var partition) && !partition.IsClosed)
+            {
+                partition.Raft!.Step(message);
+            }
+        }
+    }
+
+    private void Send(long group, Message message)
+    {
+        if (_disposed)
+        {
+            return;
+        }
+        if (message.Entries is { Length: > 0 })
+        {
+            _batcher.Add(group, message);
+            _batcher.Flush(_envelopes);
+            SendEnvelopes();
+            return;
+        }
+        _batcher.Add(group, message);
+        if (!_flushPosted)
+        {
+            _flushPosted = true;
+            _shard.Post(static state => ((ShardReplicas)state!).Flush(), this);
+        }
+    }
+
+    private void Flush()
+    {
+        _flushPosted = false;
+        if (!_disposed)
+        {
+            _batcher.Flush(_envelopes);
+            SendEnvelopes();
+        }
+    }
+
+    private void SendEnvelopes()
+    {
+        foreach (var envelope in _envelopes)
+        {
+            _links.Send(envelope);
+            _batcher.Recycle(envelope);
+        }
+        _envelopes.Clear();
+    }
+
+    private void ScheduleTick()
+        => _tick = _shard.Schedule(_shard.Clock.NowNanos + _options.TickInterval.Ticks * 100, static state => ((ShardReplicas)state!).OnTick(), this);
+
+    private void OnTick()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+        foreach (var (_, partition) in _replicas)
+        {
+            if (!partition.IsClosed)
+            {
+                partition.Raft!.Tick();
+            }
+        }
+        if (++_ticks % ReportEveryTicks == 0)
+        {
+            ReportLeaders();
+        }
+        ScheduleTick();
+    }
+
+    /// <summary>Tells the controller of the leaderships won here that its view does not hold yet: one command for all of
+    /// them, one at a time, looked for again a few ticks later (a report lost with a controller election goes again).</summary>
+    private void ReportLeaders()
+    {
+        if (_reporting)
+        {
+            return;
+        }
+        var view = _controller.View;
+        List<PartitionLeader>? reports = null;
+        foreach (var (_, partition) in _replicas)
+        {
+            var raft = partition.Raft!;
+            if (partition.IsClosed || raft.Role != Role.Leader)
+            {
+                continue;
+            }
+            var topic = partition.Topic;
+            int epoch = checked((int)raft.Term);
+            if (view.LeaderOf(topic, partition.Index) != (_controller.NodeId, epoch))
+            {
+                (reports ??= new List<PartitionLeader>()).Add(new PartitionLeader(topic.Name, topic.Id, partition.Index, _controller.NodeId, epoch));
+                if (reports.Count == PartitionLeader.MaxPerCommand)
+                {
+                    break;
+                }
+            }
+        }
+        if (reports is not null)
+        {
+            _reporting = true;
+            _ = ReportAsync(reports);
+        }
+    }
+
+    private async Task ReportAsync(List<PartitionLeader> reports)
+    {
+        try
+        {
+            await Smp.SubmitTo(Controller.Shard, () => _controller.ExecuteAsync(ControllerCommand.ReportLeaders(reports)));
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            Log.Warn(Subsystem, $"reporting {reports.Count} partition leaders to the controller failed ({e.Message}); trying again");
+        }
+        finally
+        {
+            _reporting = false;
+        }
+    }
+
+    public void Dispose()
+    {
+        _disposed = true;
+        _tick.Cancel();
+        _links.Dispose();
+    }
+}
