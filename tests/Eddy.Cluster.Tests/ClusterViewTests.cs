@@ -141,11 +141,11 @@ public class ClusterViewTests
     }
 
     [Fact]
-    public void ALeaderReportIsKeptOnlyForAReplicaInALaterEpochOfTheSameTopicAndSurvivesASnapshot()
+    public void ALeaderReportIsKeptForReplicasInALaterEpochOfTheSameTopicOrAsTheSameLeadersNewIsrAndSurvivesASnapshot()
     {
         var topic = Topic("replicated", 2) with { ReplicationFactor = 3 };
         var view = Create(Formed(), topic);
-        PartitionLeader Report(int partition, int node, int epoch, Guid? id = null) => new("replicated", id ?? topic.Id, partition, node, epoch);
+        PartitionLeader Report(int partition, int node, int epoch, Guid? id = null, int[]? isr = null) => new("replicated", id ?? topic.Id, partition, node, epoch, isr ?? [node]);
         ClusterView Apply(ClusterView v, params PartitionLeader[] reports) => v.Apply(ControllerCommand.Decode(ControllerCommand.ReportLeaders(reports).Encode()), Voters);
         var placed = view.Topics["replicated"];
         Assert.Equal((0, -1), view.LeaderOf(placed, 0)); // none elected yet
@@ -155,11 +155,18 @@ public class ClusterViewTests
         Assert.Equal((1, 1), view.LeaderOf(placed, 1));
         var same = Apply(view, Report(0, 3, 2), Report(0, 3, 3), Report(1, 4, 9), Report(1, 3, 9, Guid.NewGuid()), Report(5, 1, 9));
         Assert.Same(view, same); // an older or equal epoch, no replica there, another incarnation, no such partition
-        view = Apply(view, Report(0, 1, 4));
+        view = Apply(view, Report(0, 1, 4, isr: [1, 2, 3]));
         Assert.Equal((1, 4), view.LeaderOf(placed, 0));
+        Assert.Equal([1, 2, 3], view.InSyncOf(placed, 0));
+        Assert.Same(view, Apply(view, Report(0, 2, 4, isr: [2]), Report(0, 1, 4, isr: [1, 4]))); // another node in the same epoch; a non-replica in sync
+        view = Apply(view, Report(0, 1, 4, isr: [1, 3])); // the same leader's in-sync replicas shrank
+        Assert.Equal((1, 4), view.LeaderOf(placed, 0));
+        Assert.Equal([1, 3], view.InSyncOf(placed, 0));
+        Assert.Equal(placed.Replicas[1], Create(Formed(), topic).InSyncOf(placed, 1)); // every replica until a leader reports
 
         var back = ClusterView.Decode(view.Encode());
         Assert.Equal((1, 4), back.LeaderOf(back.Topics["replicated"], 0));
+        Assert.Equal([1, 3], back.InSyncOf(back.Topics["replicated"], 0));
         Assert.Equal((1, 1), back.LeaderOf(back.Topics["replicated"], 1));
         var deleted = view.Apply(ControllerCommand.ForTopic(ControllerCommandType.DeleteTopic, placed), Voters);
         Assert.Empty(deleted.Leaders);

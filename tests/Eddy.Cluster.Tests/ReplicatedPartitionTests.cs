@@ -8,16 +8,19 @@ namespace Eddy.Cluster.Tests;
 /// Partitions with three replicas on three nodes (processes of the published binary): each is a Raft group over its
 /// replicas, whose elected leader every node's Metadata names; an idempotent acks=all producer's records survive the
 /// SIGKILL of a leader, are read back once each, in order, from the new leaders, and the killed node rejoins as a
-/// follower.
+/// follower; a rolling restart (SIGTERM, each node in turn) fails no produce, since each stopping node hands its
+/// leaderships away first; a follower that stops answering leaves the in-sync replicas, and acks=all then gets
+/// NOT_ENOUGH_REPLICAS under min.insync.replicas=3 until it is back.
 /// </summary>
 public sealed class ReplicatedPartitionTests(ITestOutputHelper output) : IAsyncLifetime
 {
     private static readonly TimeSpan Settle = TimeSpan.FromSeconds(30);
+    private const int LagMs = 1500;
     private EddyCluster _cluster = null!;
 
     public async Task InitializeAsync()
     {
-        _cluster = await EddyCluster.StartAsync(3);
+        _cluster = await EddyCluster.StartAsync(3, "--replica-lag-time-max-ms", LagMs.ToString(System.Globalization.CultureInfo.InvariantCulture));
         await EddyCluster.WaitUntilAsync(_cluster.AgreesAsync, Settle, "3 nodes agree");
     }
 
@@ -95,6 +98,99 @@ public sealed class ReplicatedPartitionTests(ITestOutputHelper output) : IAsyncL
             var rounds = perPartition.OrderBy(r => r.Key.Offset).Select(r => int.Parse(r.Value.Split('-')[0][1..])).ToList();
             Assert.Equal(rounds.Order(), rounds);
         }
+    }
+
+    [Fact]
+    public async Task ARollingRestartFailsNoProduceAndLosesNothing()
+    {
+        const string Topic = "rolling";
+        const int Partitions = 3;
+        await CreateAsync(Topic, Partitions);
+        await WaitForLeadersAsync(Topic, Partitions, _cluster.Nodes);
+        var acknowledged = new List<(int Partition, long Offset, string Value)>();
+        var failures = new List<string>();
+        using var producer = new ProducerBuilder<string, string>(new ProducerConfig
+        {
+            BootstrapServers = _cluster.Bootstrap, Acks = Acks.All, EnableIdempotence = true, LingerMs = 2, MessageTimeoutMs = 60_000,
+        }).Build();
+        using var stop = new CancellationTokenSource();
+        var producing = Task.Run(async () =>
+        {
+            for (int i = 0; !stop.IsCancellationRequested; i++)
+            {
+                try
+                {
+                    var result = await producer.ProduceAsync(Topic, new Message<string, string> { Key = $"k{i % 17}", Value = $"v{i}" });
+                    lock (acknowledged) acknowledged.Add((result.Partition.Value, result.Offset.Value, result.Message.Value));
+                }
+                catch (ProduceException<string, string> e)
+                {
+                    lock (failures) failures.Add($"v{i}: {e.Error.Code} {e.Error.Reason}");
+                }
+            }
+        });
+        output.WriteLine("schedule: a producer keeps sending; nodes 1, 2, 3 in turn get SIGTERM, then start again once the others lead");
+        for (int node = 1; node <= 3; node++)
+        {
+            int before = acknowledged.Count;
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            await _cluster.StopNodeAsync(node);
+            output.WriteLine($"node {node} stopped in {clock.ElapsedMilliseconds} ms");
+            await _cluster.StartNodeAsync(node);
+            await WaitForLeadersAsync(Topic, Partitions, _cluster.Nodes);
+            await EddyCluster.WaitUntilAsync(() => Task.FromResult(acknowledged.Count > before + 50), Settle, "produces go on");
+        }
+        stop.Cancel();
+        await producing;
+        Assert.Empty(failures);
+        var read = ReadAll(Topic, Partitions, acknowledged.GroupBy(a => a.Partition).ToDictionary(g => g.Key, g => g.Max(a => a.Offset) + 1));
+        foreach (var (partition, offset, value) in acknowledged)
+        {
+            Assert.True(read.TryGetValue((partition, offset), out var found), $"acknowledged {value} at {partition}/{offset} is missing");
+            Assert.Equal(value, found);
+        }
+        Assert.Equal(read.Count, read.Values.Distinct().Count());
+    }
+
+    [Fact]
+    public async Task AFollowerThatStopsAnsweringLeavesTheInSyncReplicasAndAcksAllWaitsForItsReturn()
+    {
+        const string Topic = "insync";
+        await CreateAsync(Topic, 1, new Dictionary<string, string> { ["min.insync.replicas"] = "3" });
+        await WaitForLeadersAsync(Topic, 1, _cluster.Nodes);
+        await EddyCluster.WaitUntilAsync(async () => (await _cluster.MetadataAsync(1))!.InSync[Topic][0].Length == 3, Settle, "all three replicas in sync");
+        int leader = (await _cluster.MetadataAsync(1))!.Leaders[Topic][0];
+        int follower = leader % 3 + 1;
+        using var acksAll = new ProducerBuilder<string, string>(new ProducerConfig
+        {
+            // No retries: librdkafka retries NOT_ENOUGH_REPLICAS until the message times out, which would hide it.
+            BootstrapServers = _cluster.Bootstrap, Acks = Acks.All, MessageTimeoutMs = 10_000, MessageSendMaxRetries = 0,
+        }).Build();
+        Assert.Equal(PersistenceStatus.Persisted, (await acksAll.ProduceAsync(Topic, new Message<string, string> { Key = "k", Value = "before" })).Status);
+
+        output.WriteLine($"schedule: SIGSTOP follower node {follower} of leader {leader} (lag {LagMs} ms); acks=all and acks=1 produced; SIGCONT");
+        _cluster[follower].Process!.Signal(19);
+        try
+        {
+            await EddyCluster.WaitUntilAsync(async () => (await _cluster.MetadataAsync(leader))!.InSync[Topic][0].Length == 2, Settle, "the stopped follower leaves the isr");
+            Assert.DoesNotContain(follower, (await _cluster.MetadataAsync(leader))!.InSync[Topic][0]);
+            var refused = await Assert.ThrowsAsync<ProduceException<string, string>>(() => acksAll.ProduceAsync(Topic, new Message<string, string> { Key = "k", Value = "refused" }));
+            Assert.Equal(ErrorCode.NotEnoughReplicas, refused.Error.Code);
+            using var acksOne = new ProducerBuilder<string, string>(new ProducerConfig { BootstrapServers = _cluster[leader].Bootstrap, Acks = Acks.Leader }).Build();
+            Assert.Equal(PersistenceStatus.Persisted, (await acksOne.ProduceAsync(Topic, new Message<string, string> { Key = "k", Value = "acks-1" })).Status);
+        }
+        finally
+        {
+            _cluster[follower].Process!.Signal(18);
+        }
+        await EddyCluster.WaitUntilAsync(async () => (await _cluster.MetadataAsync(leader))!.InSync[Topic][0].Length == 3, Settle, "the follower is back in sync");
+        Assert.Equal(PersistenceStatus.Persisted, (await acksAll.ProduceAsync(Topic, new Message<string, string> { Key = "k", Value = "after" })).Status);
+    }
+
+    private async Task CreateAsync(string topic, int partitions, Dictionary<string, string>? configs = null)
+    {
+        using var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = _cluster.Bootstrap }).Build();
+        await admin.CreateTopicsAsync([new TopicSpecification { Name = topic, NumPartitions = partitions, ReplicationFactor = 3, Configs = configs }]);
     }
 
     /// <summary>Every record of each partition below <paramref name="ends"/>, by partition and offset.</summary>

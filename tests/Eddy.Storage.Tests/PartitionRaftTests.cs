@@ -167,6 +167,62 @@ public sealed class PartitionRaftTests(ITestOutputHelper output)
         await set.DisposeAsync();
     }
 
+    [Fact]
+    public async Task AFollowerThatStopsCatchingUpLeavesTheInSyncReplicasAndReturnsOnceCaughtUp()
+    {
+        using var scope = new StorageScope(shards: 3);
+        var set = new ReplicaSet(scope);
+        for (int node = 1; node <= 3; node++) await set.StartAsync(node);
+        int leader = await set.ElectAsync(1);
+        int follower = leader == 3 ? 2 : 3;
+        var lag = TimeSpan.FromMilliseconds(300);
+        Task<int[]> InSyncAsync() => set.OnAsync(leader, r => r.InSyncReplicas(Runtime.Shard.Current!.Clock.NowNanos, lag));
+        await set.CommitAsync(leader, Batches.Make(2, 10));
+        await set.RoundsAsync(3);
+        Assert.Equal(new[] { 1, 2, 3 }, await InSyncAsync());
+        Assert.Empty(await set.OnAsync(follower, r => r.InSyncReplicas(Runtime.Shard.Current!.Clock.NowNanos, lag))); // only a leader knows
+
+        output.WriteLine($"schedule: node {follower} cut off for twice the {lag.TotalMilliseconds} ms lag while leader {leader} commits; then healed");
+        set.Isolate(follower);
+        var cut = System.Diagnostics.Stopwatch.StartNew();
+        while (cut.Elapsed < 2 * lag)
+        {
+            await set.CommitAsync(leader, Batches.Make(1, 10));
+        }
+        var without = await InSyncAsync();
+        Assert.Equal(2, without.Length);
+        Assert.DoesNotContain(follower, without);
+        set.Heal();
+        await set.UntilAsync(async () => (await InSyncAsync()).Length == 3, "the follower catches up and is in sync again");
+        await set.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task ALeaderHandsLeadershipToAnotherReplicaThatHoldsTheWholeLog()
+    {
+        using var scope = new StorageScope(shards: 3);
+        var set = new ReplicaSet(scope);
+        for (int node = 1; node <= 3; node++) await set.StartAsync(node);
+        int leader = await set.ElectAsync(1);
+        for (int i = 0; i < 4; i++) await set.CommitAsync(leader, Batches.Make(3, 20));
+        Assert.False(await set.OnAsync(leader == 1 ? 2 : 1, r => r.HandOffLeadership())); // a follower has nothing to hand
+        output.WriteLine($"schedule: leader {leader} hands leadership off after 4 batches");
+        Assert.True(await set.OnAsync(leader, r => r.HandOffLeadership()));
+        int next = 0;
+        await set.UntilAsync(async () =>
+        {
+            foreach (int node in set.Started)
+            {
+                if (node != leader && await set.OnAsync(node, r => r.Role) == Role.Leader) next = node;
+            }
+            return next != 0 && await set.OnAsync(leader, r => r.Role) == Role.Follower;
+        }, "another replica leads and the old leader follows");
+        long end = await set.OnAsync(leader, r => r.LogEndOffset);
+        long committed = await set.CommitAsync(next, Batches.Make(1, 20));
+        Assert.True(committed >= end, "the new leader's log holds everything the old one had");
+        await set.DisposeAsync();
+    }
+
     private static byte[] Patched(byte[] batch, long offset, long term)
     {
         System.Buffers.Binary.BinaryPrimitives.WriteInt64BigEndian(batch.AsSpan(RecordBatch.BaseOffsetAt), offset);

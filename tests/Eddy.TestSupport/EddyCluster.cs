@@ -131,7 +131,12 @@ public sealed class EddyCluster : IAsyncDisposable
             root.GetProperty("controllerid").GetInt32(),
             [.. root.GetProperty("brokers").EnumerateArray().Select(b => (b.GetProperty("id").GetInt32(), b.GetProperty("name").GetString()!)).OrderBy(b => b.Item1)],
             root.GetProperty("topics").EnumerateArray().ToDictionary(t => t.GetProperty("topic").GetString()!,
-                t => t.GetProperty("partitions").EnumerateArray().OrderBy(p => p.GetProperty("partition").GetInt32()).Select(p => p.GetProperty("leader").GetInt32()).ToArray()));
+                t => t.GetProperty("partitions").EnumerateArray().OrderBy(p => p.GetProperty("partition").GetInt32()).Select(p => p.GetProperty("leader").GetInt32()).ToArray()))
+        {
+            InSync = root.GetProperty("topics").EnumerateArray().ToDictionary(t => t.GetProperty("topic").GetString()!,
+                t => t.GetProperty("partitions").EnumerateArray().OrderBy(p => p.GetProperty("partition").GetInt32())
+                    .Select(p => p.GetProperty("isrs").EnumerateArray().Select(i => i.GetProperty("id").GetInt32()).Order().ToArray()).ToArray()),
+        };
     }
 
     /// <summary>Polls <paramref name="probe"/> until it holds or <paramref name="timeout"/> passes; returns how long it took.</summary>
@@ -213,5 +218,8 @@ public sealed class EddyCluster : IAsyncDisposable
 }
 
 /// <summary>One node's answer to Metadata: who answered, the controller it names, the brokers, and each topic's
-/// partition leaders in partition order.</summary>
-public sealed record ClusterMetadata(int AnsweredBy, int ControllerId, IReadOnlyList<(int Id, string Address)> Brokers, IReadOnlyDictionary<string, int[]> Leaders);
+/// partition leaders in partition order (and their in-sync replicas, sorted).</summary>
+public sealed record ClusterMetadata(int AnsweredBy, int ControllerId, IReadOnlyList<(int Id, string Address)> Brokers, IReadOnlyDictionary<string, int[]> Leaders)
+{
+    public IReadOnlyDictionary<string, int[][]> InSync { get; init; } = new Dictionary<string, int[][]>();
+}

@@ -92,6 +92,10 @@ public sealed class Broker
         return new Broker(group, options, controller, table, partitions);
     }
 
+    /// <summary>Hands the leadership of the replicated partitions this node leads to other replicas. Before the Kafka
+    /// server stops, so clients are sent to the new leaders while this node still answers.</summary>
+    public Task HandOffLeadershipAsync() => Partitions.HandOffLeadershipAsync();
+
     /// <summary>Stops following the controller, flushes and closes every partition and the metadata store, then stops
     /// the controller. After the Kafka server stopped.</summary>
     public async Task StopAsync()

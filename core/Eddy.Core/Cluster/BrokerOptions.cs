@@ -39,6 +39,10 @@ public sealed class BrokerOptions
     /// <summary>Bytes of disk-read windows each shard keeps between reads, over all its logs. Default 64 MiB.</summary>
     public long ReadWindowBytes { get; init; } = ShardStorage.DefaultReadWindowBytes;
 
+    /// <summary>replica.lag.time.max.ms: a follower that has not caught up with its leader for this long is out of the
+    /// in-sync replicas (Metadata's isr, min.insync.replicas). Default 30 s.</summary>
+    public TimeSpan ReplicaLagTime { get; init; } = TimeSpan.FromSeconds(30);
+
     /// <summary>The node's part in the cluster: id, RPC listener, seeds. Default: a lone node, RPC on an ephemeral
     /// loopback port.</summary>
     public ControllerOptions Controller { get; init; } = new();
@@ -61,5 +65,6 @@ public sealed class BrokerOptions
         DefaultPartitions = config.DefaultPartitions,
         BatchCacheBytes = config.BatchCacheBytes,
         ReadWindowBytes = config.ReadWindowBytes,
+        ReplicaLagTime = TimeSpan.FromMilliseconds(config.ReplicaLagTimeMaxMs),
     };
 }

@@ -115,14 +115,18 @@ public sealed partial class Partition
 
     /// <summary>Appends one batch already validated by the caller, stamped with the leader epoch and through the
     /// idempotent producer's checks (a retried batch gets its original offset, nothing appended); completes once
-    /// durable (the log's group commit) and wakes waiting fetches. Throws <see cref="StorageException"/>s.</summary>
+    /// durable (the log's group commit) and wakes waiting fetches. A replicated partition completes once its group
+    /// committed the batch, or with <paramref name="untilCommitted"/> false (acks=1) once it is on the leader's disk.
+    /// Throws <see cref="StorageException"/>s, and the Raft driver's proposal exceptions.</summary>
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
-    public async ValueTask<ProducerAppendResult> AppendAsync(ReadOnlyMemory<byte> batch)
+    public async ValueTask<ProducerAppendResult> AppendAsync(ReadOnlyMemory<byte> batch, bool untilCommitted = true)
     {
         if (_raft is not null)
         {
             // Waiting fetches are woken when the commit moves (OnRaftAdvanced), not here.
-            return IsLeader ? await _producers.ProposeAsync(batch, _raft).ConfigureAwait(false) : ProducerAppendResult.Failed(KafkaErrors.NotLeaderOrFollower);
+            return IsLeader
+                ? await _producers.ProposeAsync(batch, _raft, untilCommitted).ConfigureAwait(false)
+                : ProducerAppendResult.Failed(KafkaErrors.NotLeaderOrFollower);
         }
         // A pooled method completed on this shard: resume inline (docs/runtime.md, "Awaiting on a shard").
         var result = await _producers.AppendAsync(batch, LeaderEpoch).ConfigureAwait(false);

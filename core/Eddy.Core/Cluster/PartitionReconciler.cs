@@ -170,6 +170,21 @@ public sealed class PartitionReconciler
         }
     }
 
+    /// <summary>How long a stopping node waits for its replicas' leadership to move to other nodes.</summary>
+    private static readonly TimeSpan HandOffTimeout = TimeSpan.FromSeconds(1);
+
+    /// <summary>Hands the leadership of every replicated partition this node leads to another replica, all shards at
+    /// once, and waits (up to a second) until they took it: a node stopped with SIGTERM leaves no partition waiting out
+    /// an election timeout. Called from outside the shards, before the Kafka server stops.</summary>
+    internal async Task HandOffLeadershipAsync()
+    {
+        var left = await Task.WhenAll(Enumerable.Range(0, _group.Count).Select(id => _group.InvokeAsync(id, () => _shards[id].HandOffLeadershipAsync(HandOffTimeout).AsTask()).Unwrap()));
+        if (left.Sum() > 0)
+        {
+            Observability.Log.Warn("replication", $"stopping while leading {left.Sum()} partitions: no other replica took over within {HandOffTimeout.TotalSeconds:0} s");
+        }
+    }
+
     /// <summary>Flushes and closes every partition. Called from outside the shards.</summary>
     internal async Task CloseAllAsync()
     {

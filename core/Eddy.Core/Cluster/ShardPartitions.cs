@@ -54,7 +54,7 @@ internal sealed class ShardPartitions
         if (topic.IsReplicated(index))
         {
             var controller = Controller ?? throw new InvalidOperationException("replicated partitions open once the controller is known");
-            replica = (_replicas ??= new ShardReplicas(controller, _options.Controller)).SetupFor(topic, index);
+            replica = (_replicas ??= new ShardReplicas(controller, _options.Controller, _options.ReplicaLagTime)).SetupFor(topic, index);
         }
         var partition = await Partition.OpenAsync(topic, index, directory, LogOptionsFor(topic), startOffset, leaderEpoch, _starts, replica);
         _partitions[(topic.Name, index)] = partition;
@@ -150,6 +150,26 @@ internal sealed class ShardPartitions
                 await files.DeleteDirectoryAsync(topicDirectory, recursive: false);
             }
         }
+    }
+
+    /// <summary>Hands the leadership of every replica leading on this shard to another of its replicas (the node is
+    /// stopping) and waits until none leads here, or <paramref name="timeout"/> passes. Returns how many still lead.</summary>
+    public async ValueTask<int> HandOffLeadershipAsync(TimeSpan timeout)
+    {
+        var leading = _partitions.Values.Where(p => p.Raft is { Role: Raft.Role.Leader }).ToList();
+        foreach (var partition in leading)
+        {
+            partition.Raft!.HandOffLeadership();
+        }
+        var shard = Shard.Current!;
+        long deadline = shard.Clock.NowNanos + timeout.Ticks * 100;
+        while (StillLeading() > 0 && shard.Clock.NowNanos < deadline)
+        {
+            await shard.Delay(TimeSpan.FromMilliseconds(5));
+        }
+        return StillLeading();
+
+        int StillLeading() => leading.Count(p => p.Raft is { Role: Raft.Role.Leader, Failure: null });
     }
 
     public async ValueTask CloseAllAsync()

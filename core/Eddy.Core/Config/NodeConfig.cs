@@ -62,6 +62,10 @@ public sealed class NodeConfig
     /// <summary>--batch-cache-bytes: memory each shard keeps recently appended batches in, for tailing readers. Default: 64 MiB.</summary>
     public long BatchCacheBytes { get; set; } = Storage.ShardStorage.DefaultBatchCacheBytes;
 
+    /// <summary>--replica-lag-time-max-ms: how long a follower may go without catching up with its leader before it leaves
+    /// the in-sync replicas (Kafka's replica.lag.time.max.ms). Default: 30000.</summary>
+    public int ReplicaLagTimeMaxMs { get; set; } = 30_000;
+
     /// <summary>--read-window-bytes: memory each shard keeps disk-read windows in between reads, over all its logs. Default: 64 MiB.</summary>
     public long ReadWindowBytes { get; set; } = Storage.ShardStorage.DefaultReadWindowBytes;
 

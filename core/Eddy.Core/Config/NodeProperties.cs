@@ -78,6 +78,9 @@ public static class NodeProperties
         new NodeProperty<long>("read_window_bytes", ValueSyntaxes.Long(0, ShardStorage.MaxBytes), (c, v) => c.ReadWindowBytes = v,
             c => c.ReadWindowBytes.ToString(System.Globalization.CultureInfo.InvariantCulture),
             "memory per shard for disk-read windows kept between reads, so a consumer reading from disk resumes where it stopped", unit: "bytes"),
+        new NodeProperty<int>("replica_lag_time_max_ms", ValueSyntaxes.Int(100, 3_600_000), (c, v) => c.ReplicaLagTimeMaxMs = v,
+            c => c.ReplicaLagTimeMaxMs.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            "how long a follower may go without catching up with its leader before it leaves the in-sync replicas (Kafka's replica.lag.time.max.ms)"),
     ];
 
     private static readonly Dictionary<string, NodeProperty> ByName = All.ToDictionary(p => p.Name, StringComparer.Ordinal);

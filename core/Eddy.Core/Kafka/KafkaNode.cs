@@ -88,10 +88,12 @@ public sealed class KafkaNode
         }
     }
 
-    /// <summary>Answers waiting group requests, stops accepting and drains connections, then flushes and closes
+    /// <summary>Hands the leadership of the replicated partitions it leads to other nodes (clients are still answered,
+    /// and sent there), answers waiting group requests, stops accepting and drains connections, then flushes and closes
     /// every log. In that order, so that no request waits on a log being closed.</summary>
     public async Task StopAsync(TimeSpan drainTimeout)
     {
+        await Broker.HandOffLeadershipAsync();
         await Groups.StopAsync();
         await Server.StopAsync(drainTimeout);
         await Broker.StopAsync();

@@ -24,21 +24,34 @@ public sealed partial record ClusterView
         return Leaders.TryGetValue((topic.Name, partition), out var leader) && leader.TopicId == topic.Id ? (leader.Node, leader.Epoch) : (0, -1);
     }
 
-    /// <summary>Takes the reports that name a replica of a partition of the topic's current incarnation in an epoch
-    /// later than the one recorded; the others are stale (a later leader already reported) and ignored.</summary>
+    /// <summary>The replicas in sync with partition <paramref name="partition"/>'s leader: as its leader last reported for
+    /// a replicated partition, else every replica (one replica is always in sync with itself).</summary>
+    public int[] InSyncOf(TopicInfo topic, int partition)
+    {
+        if (topic.IsReplicated(partition) && Leaders.TryGetValue((topic.Name, partition), out var leader) && leader.TopicId == topic.Id)
+        {
+            return leader.Isr;
+        }
+        return partition < topic.Replicas.Count ? topic.Replicas[partition] : [];
+    }
+
+    /// <summary>Takes the reports that name replicas of a partition of the topic's current incarnation, in an epoch later
+    /// than the one recorded, or in the same epoch from the same leader with another isr; the others are stale (a later
+    /// leader already reported) and ignored.</summary>
     private ClusterView ApplyLeaders(IReadOnlyList<PartitionLeader> reports)
     {
         Dictionary<(string, int), PartitionLeader>? changed = null;
         foreach (var report in reports)
         {
             if (!Topics.TryGetValue(report.Topic, out var topic) || topic.Id != report.TopicId || !topic.IsReplicated(report.Partition)
-                || !topic.HasReplicaOn(report.Partition, report.Node))
+                || !report.Isr.All(node => topic.HasReplicaOn(report.Partition, node)))
             {
                 continue;
             }
             var key = (report.Topic, report.Partition);
             var known = changed ?? (IReadOnlyDictionary<(string, int), PartitionLeader>)Leaders;
-            if (known.TryGetValue(key, out var current) && current.TopicId == report.TopicId && current.Epoch >= report.Epoch)
+            if (known.TryGetValue(key, out var current) && current.TopicId == report.TopicId && (current.Epoch > report.Epoch
+                || (current.Epoch == report.Epoch && (current.Node != report.Node || current.Isr.AsSpan().SequenceEqual(report.Isr)))))
             {
                 continue;
             }

@@ -103,11 +103,12 @@ public sealed class ProducerAppender(PartitionLog log, ProducerStateTable table)
     /// Proposes one client batch to a replicated partition's Raft group, as its leader, with the same checks: a batch
     /// with a producer id is checked and recorded at the offset it is proposed at, under the gate, so the producer's
     /// next batch is checked against it while this one is replicated; a retry of a batch already in the log waits for
-    /// that one to be committed. Completes once committed (a majority has it on disk). Throws
+    /// that one to be committed. Completes once committed (a majority has it on disk), or without
+    /// <paramref name="untilCommitted"/> (acks=1) once it is on the leader's disk. Throws
     /// <see cref="ProposalRefusedException"/> (not the leader, or too much uncommitted) and
     /// <see cref="ProposalLostException"/> (another leader's entries replaced it): the producer sends it again.
     /// </summary>
-    public async ValueTask<ProducerAppendResult> ProposeAsync(ReadOnlyMemory<byte> batch, PartitionRaft raft)
+    public async ValueTask<ProducerAppendResult> ProposeAsync(ReadOnlyMemory<byte> batch, PartitionRaft raft, bool untilCommitted)
     {
         ProducerAppendResult result;
         Task<long> committed;
@@ -126,12 +127,13 @@ public sealed class ProducerAppender(PartitionLog log, ProducerStateTable table)
                 {
                     var original = check.Duplicate;
                     result = new ProducerAppendResult(0, original.BaseOffset, original.LastOffset, original.MaxTimestamp, true);
-                    committed = raft.WaitCommittedAsync(original.BaseOffset, original.LastOffset + 1);
+                    // Kafka answers a duplicate at once for acks=1; for acks=all, once its original is committed.
+                    committed = untilCommitted ? raft.WaitCommittedAsync(original.BaseOffset, original.LastOffset + 1) : Task.FromResult(original.BaseOffset);
                 }
                 else
                 {
                     long baseOffset = raft.LogEndOffset;
-                    committed = raft.ProposeAsync(batch);
+                    committed = raft.ProposeAsync(batch, untilCommitted);
                     if (!committed.IsFaulted)
                     {
                         Table.Record(header.ProducerId, header.ProducerEpoch, header.BaseSequence, header.LastOffsetDelta, baseOffset, header.MaxTimestamp);
@@ -142,7 +144,7 @@ public sealed class ProducerAppender(PartitionLog log, ProducerStateTable table)
             else
             {
                 long baseOffset = raft.LogEndOffset;
-                committed = raft.ProposeAsync(batch);
+                committed = raft.ProposeAsync(batch, untilCommitted);
                 result = new ProducerAppendResult(0, baseOffset, baseOffset + header.LastOffsetDelta, -1, false);
             }
         }

@@ -14,7 +14,10 @@ public sealed partial class Partition
     // so it is rebuilt from the log each time this replica starts leading, before it takes an append.
     private bool _producersCurrent;
     private bool _rebuilding;
+    private bool _ledLastRound;
     private long _highWatermarkSeen;
+    private TimeSpan _maxLag;
+    private Action? _leadershipChanged;
 
     /// <summary>The partition's Raft replica; null when it has one replica.</summary>
     internal PartitionRaft? Raft => _raft;
@@ -24,6 +27,13 @@ public sealed partial class Partition
     /// <summary>Whether this replica serves clients: always with one replica; replicated, while it leads its group and
     /// has rebuilt the producers' state (until then clients get NOT_LEADER_OR_FOLLOWER and come back).</summary>
     public bool IsLeader => _raft is null || (_raft.Role == Role.Leader && _producersCurrent && _raft.Failure is null);
+
+    /// <summary>The replicas in sync with this leader, sorted (Kafka's isr, reported to the controller); this node alone
+    /// with one replica; none on a follower.</summary>
+    internal int[] InSyncReplicas() => _raft?.InSyncReplicas(_log.Shard.Clock.NowNanos, _maxLag) ?? [];
+
+    /// <summary>How many replicas are in sync (min.insync.replicas): 1 with one replica, 0 on a follower.</summary>
+    public int InSyncCount => _raft?.InSyncCount(_log.Shard.Clock.NowNanos, _maxLag) ?? 1;
 
     private async ValueTask JoinGroupAsync(ReplicaSetup setup)
     {
@@ -38,6 +48,8 @@ public sealed partial class Partition
             throw;
         }
         _highWatermarkSeen = _raft.HighWatermark;
+        _maxLag = setup.MaxLag;
+        _leadershipChanged = setup.LeadershipChanged;
         _raft.Advanced = OnRaftAdvanced;
         _raft.Truncating = offset => ProducerSnapshot.DeleteAboveAsync(_log.Directory, offset);
     }
@@ -61,6 +73,11 @@ public sealed partial class Partition
             _rebuilding = true;
             _ = RebuildProducersAsync(raft.Term);
         }
+        if (IsLeader != _ledLastRound)
+        {
+            _ledLastRound = IsLeader;
+            _leadershipChanged?.Invoke();
+        }
     }
 
     private async Task RebuildProducersAsync(long term)
@@ -72,6 +89,7 @@ public sealed partial class Partition
             {
                 _producers = new ProducerAppender(_log, loaded.Table);
                 _producersCurrent = true;
+                OnRaftAdvanced(); // serving from now on: the controller hears of it
                 Log.Info(Subsystem, $"{this}: leads in epoch {term} from offset {_log.LogEndOffset}, high watermark {_raft.HighWatermark}; " +
                     $"{loaded.Table.Count} producers restored");
             }

@@ -8,8 +8,8 @@ namespace Eddy.Cluster;
 /// <summary>
 /// The Raft replicas of one shard's replicated partitions, and what they share there: one clock (every replica ticks
 /// on the controller's interval), one envelope batcher and one set of connections to the other nodes (a shard sends its
-/// own replicas' traffic, so no other shard is on the path), and the reports of the leaderships won here to the
-/// controller, which every node's Metadata reads. Outgoing messages are batched per node until the shard's current
+/// own replicas' traffic, so no other shard is on the path), and the reports of the leaderships won here (with the
+/// replicas in sync) to the controller, which every node's Metadata reads. Outgoing messages are batched per node until the shard's current
 /// turn ends: heartbeats of many groups travel as one compact list; a message carrying entries gets a frame of its own,
 /// so that no frame outgrows the RPC limit. Touched only on its shard.
 /// </summary>
@@ -17,8 +17,9 @@ internal sealed class ShardReplicas : IDisposable
 {
     private const string Subsystem = "replication";
 
-    /// <summary>Ticks between two looks for leaderships the controller has not recorded yet.</summary>
-    private const int ReportEveryTicks = 4;
+    /// <summary>Ticks between two looks for leaderships (and in-sync sets) the controller has not recorded yet, when no
+    /// replica here started serving as leader meanwhile (that is looked at on the next tick).</summary>
+    private const int ReportEveryTicks = 10;
 
     private readonly Dictionary<long, Partition> _replicas = new();
     private readonly List<NodeEnvelope> _envelopes = new();
@@ -28,6 +29,9 @@ internal sealed class ShardReplicas : IDisposable
     private readonly EnvelopeBatcher _batcher;
     private readonly NodeLinks _links;
     private readonly Action<long, Message> _send;
+    private readonly Action _leadershipChanged;
+    private readonly TimeSpan _maxLag;
+    private bool _reportSoon;
     private TimerHandle _tick;
     private bool _ticking;
     private bool _flushPosted;
@@ -35,10 +39,12 @@ internal sealed class ShardReplicas : IDisposable
     private bool _disposed;
     private long _ticks;
 
-    public ShardReplicas(Controller controller, ControllerOptions options)
+    public ShardReplicas(Controller controller, ControllerOptions options, TimeSpan maxLag)
     {
         _controller = controller;
         _options = options;
+        _maxLag = maxLag;
+        _leadershipChanged = () => _reportSoon = true;
         _shard = Shard.Current!;
         _batcher = new EnvelopeBatcher(controller.NodeId);
         _links = controller.OpenLinks();
@@ -59,7 +65,7 @@ internal sealed class ShardReplicas : IDisposable
             MaxEntriesPerMessage = 1,
             RandomSeed = (ulong)Environment.TickCount64 ^ (ulong)PartitionGroups.IdOf(topic, index) * 0x9E3779B97F4A7C15UL,
         };
-        return new ReplicaSetup(PartitionGroups.IdOf(topic, index), options, new Membership(topic.Replicas[index]), _send);
+        return new ReplicaSetup(PartitionGroups.IdOf(topic, index), options, new Membership(topic.Replicas[index]), _send, _maxLag, _leadershipChanged);
     }
 
     /// <summary>Joins a replica to the shard's traffic. A new group's preferred leader (its first replica) campaigns at
@@ -152,7 +158,7 @@ internal sealed class ShardReplicas : IDisposable
                 partition.Raft!.Tick();
             }
         }
-        if (++_ticks % ReportEveryTicks == 0)
+        if (++_ticks % ReportEveryTicks == 0 || _reportSoon)
         {
             ReportLeaders();
         }
@@ -167,20 +173,21 @@ internal sealed class ShardReplicas : IDisposable
         {
             return;
         }
+        _reportSoon = false;
         var view = _controller.View;
         List<PartitionLeader>? reports = null;
         foreach (var (_, partition) in _replicas)
         {
-            var raft = partition.Raft!;
-            if (partition.IsClosed || raft.Role != Role.Leader)
+            if (partition.IsClosed || !partition.IsLeader)
             {
                 continue;
             }
             var topic = partition.Topic;
-            int epoch = checked((int)raft.Term);
-            if (view.LeaderOf(topic, partition.Index) != (_controller.NodeId, epoch))
+            int epoch = partition.LeaderEpoch;
+            var isr = partition.InSyncReplicas();
+            if (view.LeaderOf(topic, partition.Index) != (_controller.NodeId, epoch) || !view.InSyncOf(topic, partition.Index).AsSpan().SequenceEqual(isr))
             {
-                (reports ??= new List<PartitionLeader>()).Add(new PartitionLeader(topic.Name, topic.Id, partition.Index, _controller.NodeId, epoch));
+                (reports ??= new List<PartitionLeader>()).Add(new PartitionLeader(topic.Name, topic.Id, partition.Index, _controller.NodeId, epoch, isr));
                 if (reports.Count == PartitionLeader.MaxPerCommand)
                 {
                     break;

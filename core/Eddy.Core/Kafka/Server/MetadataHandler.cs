@@ -80,7 +80,7 @@ public sealed class MetadataHandler(TopicTable table, Controller controller) : I
     /// <summary>Each partition with its leader and that leader's epoch: for one replica, the node the controller placed
     /// it on and its epoch (this node's own, or the one another node registered at its start: -1, unknown, until it has);
     /// for a replicated partition, the leader its Raft group elected and its term, as that leader reported them to the
-    /// controller (LEADER_NOT_AVAILABLE until one has).</summary>
+    /// controller (LEADER_NOT_AVAILABLE until one has), with the replicas it reported in sync.</summary>
     private MetadataResponse.MetadataResponseTopic Describe(TopicInfo topic, int nodeId)
     {
         var result = new MetadataResponse.MetadataResponseTopic
@@ -108,7 +108,7 @@ public sealed class MetadataHandler(TopicTable table, Controller controller) : I
                 LeaderId = known ? leader : -1,
                 LeaderEpoch = known ? epoch : -1,
                 ReplicaNodes = [.. replicas],
-                IsrNodes = [.. replicas],
+                IsrNodes = [.. view.InSyncOf(topic, p)],
             });
         }
         return result;

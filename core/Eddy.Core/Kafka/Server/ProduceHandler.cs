@@ -9,9 +9,10 @@ namespace Eddy.Kafka.Server;
 /// Produce (key 0). Each partition's records are checked here without copying (whole v2 batches, CRC32C,
 /// max.message.bytes), then appended on the partition's shard; the partitions of one request append in
 /// parallel. Every append is covered by an fdatasync before it completes (the log's group commit), so acks=1 and
-/// acks=all both answer once the data is durable; acks=0 gets no response. An acks=all produce to a partition with fewer
-/// replicas in sync than its topic's min.insync.replicas gets NOT_ENOUGH_REPLICAS and appends nothing, as in Kafka
-/// (a partition's one replica is always in sync until replication). Version 0 is advertised because
+/// acks=all both answer once the data is durable; a replicated partition answers once its Raft group committed the
+/// batch for acks=all, once the leader has it on disk for acks=1; acks=0 gets no response. An acks=all produce to a partition with fewer replicas in sync than its topic's
+/// min.insync.replicas gets NOT_ENOUGH_REPLICAS and appends nothing, as in Kafka: the placement is checked here, the
+/// leader's in-sync replicas (followers caught up within replica.lag.time.max.ms) on the partition's shard. Version 0 is advertised because
 /// librdkafka needs it, but v0–v2 can only carry legacy message sets and get UNSUPPORTED_VERSION per partition, as in
 /// Kafka 4 (docs/protocol.md).
 /// </summary>
@@ -55,7 +56,9 @@ public sealed class ProduceHandler(PartitionRouter router) : IKafkaApiHandler
                     continue;
                 }
                 var records = partitionData.Records!.Value;
-                appends.Add(topic, partitionData.Index, p => AppendOnOwnerAsync(p, records));
+                int minInSync = body.Acks == -1 ? TopicConfigs.MinInsyncReplicasOf(topic!) : 0;
+                bool untilCommitted = body.Acks == -1;
+                appends.Add(topic, partitionData.Index, p => AppendOnOwnerAsync(p, records, minInSync, untilCommitted));
             }
         }
         var outcomes = await appends.RunAsync();
@@ -84,10 +87,14 @@ public sealed class ProduceHandler(PartitionRouter router) : IKafkaApiHandler
         return message is not null;
     }
 
-    private static async ValueTask<AppendOutcome> AppendOnOwnerAsync(Partition partition, ReadOnlyMemory<byte> records)
+    private static async ValueTask<AppendOutcome> AppendOnOwnerAsync(Partition partition, ReadOnlyMemory<byte> records, int minInSync, bool untilCommitted)
     {
+        if (partition.IsReplicated && partition.InSyncCount < minInSync)
+        {
+            return Failed(KafkaErrors.NotEnoughReplicas, $"min.insync.replicas is {minInSync}, and {partition.InSyncCount} replica(s) of {partition} are in sync");
+        }
         // Partition.AppendAsync is pooled and completes on this shard: resume inline rather than post.
-        var result = await partition.AppendAsync(records).ConfigureAwait(false);
+        var result = await partition.AppendAsync(records, untilCommitted).ConfigureAwait(false);
         if (result.ErrorCode != KafkaErrors.None)
         {
             return Failed(result.ErrorCode, null);

@@ -94,6 +94,10 @@ public sealed partial class PartitionRaft
             step.Entries = OneBatchEach(entries);
         }
         Input(static (raft, m) => raft.Step(m), step);
+        if (message.Type is MessageType.AppendResponse or MessageType.HeartbeatResponse && !message.Reject)
+        {
+            NoteAcknowledgement(message.From);
+        }
     }
 
     /// <summary>One membership change (add a learner, promote it, remove a member), on the leader, one at a time
@@ -130,12 +134,13 @@ public sealed partial class PartitionRaft
     }
 
     /// <summary>
-    /// Appends one record batch as the leader (acks=all): it gets the next offsets and this term as its leader epoch, in
-    /// a copy, and the task completes with its base offset once it is committed. Fails with
-    /// <see cref="ProposalRefusedException"/> off the leader or when the uncommitted tail is full, and with
+    /// Appends one record batch as the leader: it gets the next offsets and this term as its leader epoch, in a copy, and
+    /// the task completes with its base offset once it is committed (acks=all), or once it is on this leader's disk when
+    /// <paramref name="untilCommitted"/> is false (Kafka's acks=1: lost if this leader dies before a follower has it).
+    /// Fails with <see cref="ProposalRefusedException"/> off the leader or when the uncommitted tail is full, and with
     /// <see cref="ProposalLostException"/> when another leader's entries replaced it.
     /// </summary>
-    public Task<long> ProposeAsync(ReadOnlyMemory<byte> batch)
+    public Task<long> ProposeAsync(ReadOnlyMemory<byte> batch, bool untilCommitted = true)
     {
         if (Failure is not null)
         {
@@ -161,7 +166,7 @@ public sealed partial class PartitionRaft
         {
             return Task.FromException<long>(new ProposalRefusedException(result, $"group {Group} refused the batch: {result}"));
         }
-        var proposal = new Proposal(_raft.LastIndex, _raft.Term, baseOffset);
+        var proposal = new Proposal(_raft.LastIndex, _raft.Term, baseOffset, untilCommitted);
         _proposals.Add(proposal);
         Kick();
         return proposal.Done.Task;
@@ -218,6 +223,7 @@ public sealed partial class PartitionRaft
                     throw new NotSupportedException("installing the leader's log start (a follower behind it) is not supported yet");
                 }
                 await WriteAsync(ready.Entries);
+                SettleWritten();
                 if (ready.HasHardState || _scannedThrough != _log.LogEndOffset)
                 {
                     _scannedThrough = _log.LogEndOffset;
@@ -292,6 +298,34 @@ public sealed partial class PartitionRaft
         }
     }
 
+    /// <summary>Completes the proposals that wait only for this leader's own write (acks=1) once it is durable.</summary>
+    private void SettleWritten()
+    {
+        long durable = _log.DurableOffset;
+        int kept = 0;
+        Proposal[]? written = null;
+        int count = 0;
+        for (int i = 0; i < _proposals.Count; i++)
+        {
+            var proposal = _proposals[i];
+            if (!proposal.UntilCommitted && proposal.LastIndex <= durable && _raft.Log.Term(proposal.LastIndex) == proposal.Term)
+            {
+                (written ??= new Proposal[_proposals.Count])[count++] = proposal;
+                continue;
+            }
+            _proposals[kept++] = proposal;
+        }
+        if (written is null)
+        {
+            return;
+        }
+        _proposals.RemoveRange(kept, _proposals.Count - kept);
+        for (int i = 0; i < count; i++)
+        {
+            written[i].Done.TrySetResult(written[i].BaseOffset);
+        }
+    }
+
     private void Stop(Exception e)
     {
         Failure ??= e;
@@ -313,11 +347,12 @@ public sealed partial class PartitionRaft
         }
     }
 
-    private sealed class Proposal(long lastIndex, long term, long baseOffset)
+    private sealed class Proposal(long lastIndex, long term, long baseOffset, bool untilCommitted = true)
     {
         public long LastIndex { get; } = lastIndex;
         public long Term { get; } = term;
         public long BaseOffset { get; } = baseOffset;
+        public bool UntilCommitted { get; } = untilCommitted;
         public TaskCompletionSource<long> Done { get; } = new();
     }
 }
