@@ -28,6 +28,7 @@ public sealed class NodeConfigLoaderTests : IDisposable
         ["default_partitions"] = ("6", "0"),
         ["batch_cache_bytes"] = ("1048576", "-1"),
         ["read_window_bytes"] = ("0", "1099511627777"),
+        ["replica_lag_time_max_ms"] = ("10000", "99"),
     };
 
     private readonly ScratchDirectory _dir = new();
