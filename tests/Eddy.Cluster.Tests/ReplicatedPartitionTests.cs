@@ -8,7 +8,7 @@ namespace Eddy.Cluster.Tests;
 /// Partitions with three replicas on three nodes (processes of the published binary): each is a Raft group over its
 /// replicas, whose elected leader every node's Metadata names; an idempotent acks=all producer's records survive the
 /// SIGKILL of a leader, are read back once each, in order, from the new leaders, and the killed node rejoins as a
-/// follower; a rolling restart (SIGTERM, each node in turn) fails no produce, since each stopping node hands its
+/// follower and, once caught up, gets its leaderships back; a rolling restart (SIGTERM, each node in turn) fails no produce, since each stopping node hands its
 /// leaderships away first; a follower that stops answering leaves the in-sync replicas, and acks=all then gets
 /// NOT_ENOUGH_REPLICAS under min.insync.replicas=3 until it is back.
 /// </summary>
@@ -44,11 +44,13 @@ public sealed class ReplicatedPartitionTests(ITestOutputHelper output) : IAsyncL
     {
         const string Topic = "replicated";
         const int Partitions = 3, PerRound = 300;
+        int[] preferred;
         using (var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = _cluster.Bootstrap }).Build())
         {
             await admin.CreateTopicsAsync([new TopicSpecification { Name = Topic, NumPartitions = Partitions, ReplicationFactor = 3 }]);
             var described = (await admin.DescribeTopicsAsync(TopicCollection.OfTopicNames([Topic]))).TopicDescriptions.Single();
             Assert.All(described.Partitions, p => Assert.Equal([1, 2, 3], p.Replicas.Select(r => r.Id).Order()));
+            preferred = [.. described.Partitions.OrderBy(p => p.Partition).Select(p => p.Replicas[0].Id)];
         }
         await WaitForLeadersAsync(Topic, Partitions, _cluster.Nodes);
 
@@ -82,6 +84,10 @@ public sealed class ReplicatedPartitionTests(ITestOutputHelper output) : IAsyncL
         await _cluster.StartNodeAsync(victim);
         await WaitForLeadersAsync(Topic, Partitions, _cluster.Nodes);
         await ProduceRoundAsync(2);
+        // Once back and caught up, the restarted node gets the leadership it was placed to have.
+        var back = await EddyCluster.WaitUntilAsync(async () => (await _cluster.MetadataAsync(victim))!.Leaders[Topic].SequenceEqual(preferred),
+            Settle, $"every partition led by its preferred replica ({string.Join(',', preferred)}) again");
+        output.WriteLine($"leaderships back on their preferred replicas {back.TotalMilliseconds:0} ms after the last round");
 
         var read = ReadAll(Topic, Partitions, acknowledged.GroupBy(a => a.Partition).ToDictionary(g => g.Key, g => g.Max(a => a.Offset) + 1));
         foreach (var (partition, offset, value) in acknowledged)

@@ -21,6 +21,9 @@ internal sealed class ShardReplicas : IDisposable
     /// replica here started serving as leader meanwhile (that is looked at on the next tick).</summary>
     private const int ReportEveryTicks = 10;
 
+    /// <summary>Ticks between two passes that give leaderships back to their preferred replicas (10 s).</summary>
+    private const int RebalanceEveryTicks = 200;
+
     private readonly Dictionary<long, Partition> _replicas = new();
     private readonly List<NodeEnvelope> _envelopes = new();
     private readonly Controller _controller;
@@ -162,7 +165,31 @@ internal sealed class ShardReplicas : IDisposable
         {
             ReportLeaders();
         }
+        if (_ticks % RebalanceEveryTicks == 0)
+        {
+            GiveBackLeaderships();
+        }
         ScheduleTick();
+    }
+
+    /// <summary>
+    /// Hands each leadership held here whose partition prefers another replica (its first, where placement spread the
+    /// leaders) to that replica, once it answered within the last heartbeats and holds the whole log: after a node comes
+    /// back, its partitions' leadership returns to it and the leaders are spread over the nodes as placed, not piled on
+    /// the nodes that stayed up. A replica that does not answer is never handed anything.
+    /// </summary>
+    private void GiveBackLeaderships()
+    {
+        long now = _shard.Clock.NowNanos;
+        var recently = _options.TickInterval * _options.HeartbeatTicks * 3;
+        foreach (var (_, partition) in _replicas)
+        {
+            int preferred = partition.Topic.LeaderOf(partition.Index);
+            if (!partition.IsClosed && partition.IsLeader && preferred != _controller.NodeId && partition.Raft!.IsCaughtUpNow(preferred, now, recently))
+            {
+                partition.Raft.HandOffLeadership(preferred);
+            }
+        }
     }
 
     /// <summary>Tells the controller of the leaderships won here that its view does not hold yet: one command for all of

@@ -7,6 +7,7 @@ public sealed partial class PartitionRaft
     // previous acknowledgement. Reset when this replica starts leading.
     private readonly Dictionary<int, FollowerState> _followers = new();
     private long _ledTerm;
+    private bool _declinesLeadership;
 
     /// <summary>
     /// The voters in sync now: this leader, and each follower caught up with the leader's log end within
@@ -58,7 +59,7 @@ public sealed partial class PartitionRaft
         }
         long now = Runtime.Shard.Current!.Clock.NowNanos;
         StartLeading(now);
-        var follower = _followers.TryGetValue(from, out var known) ? known : new FollowerState(now, now, 0);
+        var follower = (_followers.TryGetValue(from, out var known) ? known : new FollowerState(now, now, 0, 0)) with { HeardNanos = now };
         long end = _raft.LastIndex;
         if (progress.Match >= end)
         {
@@ -81,26 +82,30 @@ public sealed partial class PartitionRaft
         _followers.Clear();
         foreach (int voter in _raft.Membership.Voters)
         {
-            _followers[voter] = new FollowerState(nowNanos, nowNanos, _raft.LastIndex);
+            _followers[voter] = new FollowerState(nowNanos, nowNanos, _raft.LastIndex, 0);
         }
     }
 
     /// <summary>
-    /// Hands leadership to the most caught-up other voter (a node that is stopping), which campaigns as soon as it holds
-    /// the whole log; proposals are refused meanwhile, so clients go to the new leader. False when this replica does not
-    /// lead or there is no other voter.
+    /// Hands leadership to <paramref name="target"/>, or to the most caught-up other voter when it is 0 (a node that is
+    /// stopping), which campaigns as soon as it holds the whole log; proposals are refused meanwhile, so clients go to
+    /// the new leader. False when this replica does not lead, or the target is no other voter.
     /// </summary>
-    public bool HandOffLeadership()
+    public bool HandOffLeadership(int target = 0)
     {
-        if (Failure is not null || _raft.Role != Role.Leader)
+        if (target == 0)
+        {
+            // Stopping: leadership handed back meanwhile (a peer giving its preferred replica its leadership) is declined.
+            _declinesLeadership = true;
+        }
+        if (Failure is not null || _raft.Role != Role.Leader || target == _raft.Id || (target != 0 && !_raft.Membership.IsVoter(target)))
         {
             return false;
         }
-        int target = 0;
         long best = -1;
         foreach (int voter in _raft.Membership.Voters)
         {
-            if (voter != _raft.Id && _raft.Progress.TryGetValue(voter, out var progress) && progress.Match > best)
+            if (target == 0 && voter != _raft.Id && _raft.Progress.TryGetValue(voter, out var progress) && progress.Match > best)
             {
                 (target, best) = (voter, progress.Match);
             }
@@ -114,5 +119,11 @@ public sealed partial class PartitionRaft
         return started;
     }
 
-    private readonly record struct FollowerState(long CaughtUpNanos, long PreviousNanos, long PreviousEnd);
+    /// <summary>Whether <paramref name="voter"/> answered this leader within <paramref name="within"/> and holds its whole
+    /// log now: a replica leadership can be handed to without a pause.</summary>
+    public bool IsCaughtUpNow(int voter, long nowNanos, TimeSpan within)
+        => _raft.Role == Role.Leader && _followers.TryGetValue(voter, out var follower) && follower.HeardNanos >= nowNanos - within.Ticks * 100
+            && _raft.Progress.TryGetValue(voter, out var progress) && progress.Match >= _raft.LastIndex;
+
+    private readonly record struct FollowerState(long CaughtUpNanos, long PreviousNanos, long PreviousEnd, long HeardNanos);
 }

@@ -83,6 +83,10 @@ public sealed partial class PartitionRaft
     /// </summary>
     public void Step(in Message message)
     {
+        if (message.Type == MessageType.TimeoutNow && _declinesLeadership)
+        {
+            return; // this replica is handing its leadership away (its node stops): it takes none back
+        }
         if (WhatIsWrongWith(message) is { } wrong)
         {
             Log.Warn(Subsystem, $"partition group {Group}: dropped a {message.Type} from node {message.From}: {wrong}");
