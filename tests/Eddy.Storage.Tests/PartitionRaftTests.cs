@@ -168,6 +168,29 @@ public sealed class PartitionRaftTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task ReadiesHoldingMoreThanOneWriteOfBatchesAreWrittenInPiecesOnEveryReplica()
+    {
+        using var scope = new StorageScope(shards: 3);
+        var set = new ReplicaSet(scope);
+        for (int node = 1; node <= 3; node++) await set.StartAsync(node);
+        int leader = await set.ElectAsync(1);
+        // Proposed without a round between them: the leader's next Ready, and each follower's, holds about 12 MiB, more
+        // than storage takes in one write.
+        var batches = Enumerable.Range(0, 12).Select(i => Batches.Make(8, 128 << 10, fill: (byte)i)).ToList();
+        var proposals = await set.OnAsync(leader, r => batches.Select(b => r.ProposeAsync(b)).ToList());
+        output.WriteLine("schedule: 12 batches of 1 MiB proposed at once; then rounds until committed");
+        await set.UntilAsync(() => Task.FromResult(proposals.All(p => p.IsCompleted)), "every proposal settles");
+        foreach (var p in proposals) await p;
+        foreach (int node in set.Started) Assert.Null(await set.OnAsync(node, r => r.Failure));
+        long end = await set.OnAsync(leader, r => r.HighWatermark);
+        await set.UntilAsync(async () => (await set.HighWatermarksAsync()).All(hw => hw == end), "every replica has them");
+        var logs = await set.ReadLogsAsync();
+        Assert.True(logs[0].Length > 12 << 20);
+        Assert.All(logs.Take(3), log => Assert.Equal(logs[0], log));
+        await set.DisposeAsync();
+    }
+
+    [Fact]
     public async Task AFollowerThatStopsCatchingUpLeavesTheInSyncReplicasAndReturnsOnceCaughtUp()
     {
         using var scope = new StorageScope(shards: 3);

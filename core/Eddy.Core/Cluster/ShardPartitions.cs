@@ -153,9 +153,14 @@ internal sealed class ShardPartitions
     }
 
     /// <summary>Hands the leadership of every replica leading on this shard to another of its replicas (the node is
-    /// stopping) and waits until none leads here, or <paramref name="timeout"/> passes. Returns how many still lead.</summary>
+    /// stopping), has every replica here decline leadership from now on, and waits until none leads here, or
+    /// <paramref name="timeout"/> passes. Returns how many still lead.</summary>
     public async ValueTask<int> HandOffLeadershipAsync(TimeSpan timeout)
     {
+        foreach (var partition in _partitions.Values)
+        {
+            partition.Raft?.DeclineLeadership();
+        }
         var leading = _partitions.Values.Where(p => p.Raft is { Role: Raft.Role.Leader }).ToList();
         foreach (var partition in leading)
         {

@@ -21,6 +21,10 @@ internal sealed class ShardReplicas : IDisposable
     /// replica here started serving as leader meanwhile (that is looked at on the next tick).</summary>
     private const int ReportEveryTicks = 10;
 
+    /// <summary>Offsets a leader may have written beyond what a majority has: past it, appends are refused until the
+    /// followers catch up (REQUEST_TIMED_OUT, which clients retry).</summary>
+    private const int MaxUncommittedOffsets = 1 << 22;
+
     /// <summary>Ticks between two passes that give leaderships back to their preferred replicas (10 s).</summary>
     private const int RebalanceEveryTicks = 200;
 
@@ -66,6 +70,13 @@ internal sealed class ShardReplicas : IDisposable
             HeartbeatTicks = _options.HeartbeatTicks,
             // One batch per append message: a batch may be up to 8 MiB, and a frame at most 16 MiB.
             MaxEntriesPerMessage = 1,
+            // With one batch per message, the window is counted in batches: wide enough that a leader streams its
+            // proposals as they come (with their bytes) rather than reading them back from its log later.
+            MaxInflightMessages = 256,
+            // Indices are offsets (records): the core's default of 10,000 would refuse a leader a few large batches
+            // ahead of its followers. Entries are in memory only until they are durable, so this bounds how far the
+            // leader runs ahead of a majority, not memory.
+            MaxUncommittedEntries = MaxUncommittedOffsets,
             RandomSeed = (ulong)Environment.TickCount64 ^ (ulong)PartitionGroups.IdOf(topic, index) * 0x9E3779B97F4A7C15UL,
         };
         return new ReplicaSetup(PartitionGroups.IdOf(topic, index), options, new Membership(topic.Replicas[index]), _send, _maxLag, _leadershipChanged);

@@ -93,11 +93,6 @@ public sealed partial class PartitionRaft
     /// </summary>
     public bool HandOffLeadership(int target = 0)
     {
-        if (target == 0)
-        {
-            // Stopping: leadership handed back meanwhile (a peer giving its preferred replica its leadership) is declined.
-            _declinesLeadership = true;
-        }
         if (Failure is not null || _raft.Role != Role.Leader || target == _raft.Id || (target != 0 && !_raft.Membership.IsVoter(target)))
         {
             return false;
@@ -118,6 +113,10 @@ public sealed partial class PartitionRaft
         Kick();
         return started;
     }
+
+    /// <summary>From now on this replica takes no leadership handed to it (its node is stopping): a peer giving a
+    /// partition back to its preferred replica would otherwise hand it to a replica about to go.</summary>
+    public void DeclineLeadership() => _declinesLeadership = true;
 
     /// <summary>Whether <paramref name="voter"/> answered this leader within <paramref name="within"/> and holds its whole
     /// log now: a replica leadership can be handed to without a pause.</summary>

@@ -7,13 +7,19 @@ namespace Eddy.Raft.Driver;
 // The log side of a Ready: entries written as batches, and entries read back as batches to send.
 public sealed partial class PartitionRaft
 {
-    /// <summary>Writes a Ready's entries: cut the log where they start, then one write per term, then fdatasync.</summary>
-    private async ValueTask WriteAsync(List<Entry> entries)
+    /// <summary>At least the size of the control batches made here (a leader change, a membership change).</summary>
+    private const int ControlBatchBytes = 256;
+
+    /// <summary>Writes a Ready's entries: cut the log where they start, then one write per term (or per
+    /// <see cref="PartitionLog.MaxBatchSize"/> of batches, the most storage takes in one write), then fdatasync. True
+    /// when a membership change was among them.</summary>
+    private async ValueTask<bool> WriteAsync(List<Entry> entries)
     {
         if (entries.Count == 0)
         {
-            return;
+            return false;
         }
+        bool changes = false;
         long first = entries[0].Index - 1;
         if (first < _log.LogEndOffset)
         {
@@ -29,32 +35,55 @@ public sealed partial class PartitionRaft
                 await _states.SaveAsync([], [(Group, _scannedThrough, _storage.Changes)]);
             }
         }
-        var bytes = new ArrayBufferWriter<byte>();
-        for (int i = 0; i < entries.Count;)
+        // A Ready's batches are gathered into one pooled buffer, one storage write (8 MiB at most) at a time: no large
+        // allocation per Ready.
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(PartitionLog.MaxBatchSize);
+        try
         {
-            long term = entries[i].Term;
-            bytes.ResetWrittenCount();
-            for (; i < entries.Count && entries[i].Term == term; i++)
+            for (int i = 0; i < entries.Count;)
             {
-                var entry = entries[i];
-                if (entry.Type == EntryType.ConfigChange)
+                long term = entries[i].Term;
+                int used = 0;
+                for (; i < entries.Count && entries[i].Term == term; i++)
                 {
-                    Invariant.True(entry.Data.Length == ConfigChange.EncodedLength, "a membership change of the wrong size");
-                    // Every replica builds this batch from the entry, so it carries no timestamp of its own: all
-                    // replicas hold the same bytes.
-                    bytes.Write(ControlRecord.MembershipChange(entry.Index - 1, checked((int)term), entry.Data.Span, NoTimestamp));
-                    _storage.AddChange(entry);
-                    continue;
+                    var entry = entries[i];
+                    // Every entry is one batch, which fits a write alone (checked where it came in).
+                    if (used > 0 && used + Math.Max(entry.Data.Length, ControlBatchBytes) > PartitionLog.MaxBatchSize)
+                    {
+                        await _log.WriteAsync(buffer.AsMemory(0, used), leaderEpoch: checked((int)term), assignOffsets: false);
+                        used = 0;
+                    }
+                    ReadOnlySpan<byte> batch;
+                    if (entry.Type == EntryType.ConfigChange)
+                    {
+                        Invariant.True(entry.Data.Length == ConfigChange.EncodedLength, "a membership change of the wrong size");
+                        // Every replica builds this batch from the entry, so it carries no timestamp of its own: all
+                        // replicas hold the same bytes.
+                        batch = ControlRecord.MembershipChange(entry.Index - 1, checked((int)term), entry.Data.Span, NoTimestamp);
+                        _storage.AddChange(entry);
+                        changes = true;
+                    }
+                    else
+                    {
+                        // An entry without data is this node's own no-op as a new leader: only it is ever proposed
+                        // empty. Batches were checked where they came in (ProposeAsync, Step), so they are not
+                        // checksummed again here.
+                        batch = entry.Data.IsEmpty
+                            ? ControlRecord.LeaderChange(entry.Index - 1, checked((int)term), _raft.Id, _log.Options.WallClockMs())
+                            : entry.Data.Span;
+                    }
+                    batch.CopyTo(buffer.AsSpan(used));
+                    used += batch.Length;
                 }
-                // An entry without data is this node's own no-op as a new leader: only it is ever proposed empty. Batches
-                // were checked where they came in (ProposeAsync, Step), so they are not checksummed again here.
-                bytes.Write(entry.Data.IsEmpty
-                    ? ControlRecord.LeaderChange(entry.Index - 1, checked((int)term), _raft.Id, _log.Options.WallClockMs())
-                    : entry.Data.Span);
+                await _log.WriteAsync(buffer.AsMemory(0, used), leaderEpoch: checked((int)term), assignOffsets: false);
             }
-            await _log.WriteAsync(bytes.WrittenMemory, leaderEpoch: checked((int)term), assignOffsets: false);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
         }
         await _log.FlushAsync();
+        return changes;
     }
 
     /// <summary>Why an entry that came from a peer cannot go into the log, or null: a membership change must be one,
@@ -121,6 +150,28 @@ public sealed partial class PartitionRaft
             if (WhatIsWrongWith(entry) is { } wrong)
             {
                 return wrong;
+            }
+        }
+        return null;
+    }
+
+    /// <summary>The length of the batches in <paramref name="records"/> that hold exactly [from, end) from its start, or
+    /// null when they do not (the read began elsewhere or ended short).</summary>
+    private static int? WholeBatches(ReadOnlySpan<byte> records, long from, long end)
+    {
+        int length = 0;
+        long next = from;
+        foreach (var batch in new BatchEnumerator(records))
+        {
+            if (batch.BaseOffset != next)
+            {
+                return null;
+            }
+            length += batch.TotalSize;
+            next = batch.LastOffset + 1;
+            if (next >= end)
+            {
+                return next == end ? length : null;
             }
         }
         return null;
@@ -196,6 +247,14 @@ public sealed partial class PartitionRaft
     /// <summary>The batches holding offsets [from, end), whole.</summary>
     private async ValueTask<byte[]> ReadBatchesAsync(long from, long end)
     {
+        using (var first = await _log.ReadAsync(from, PartitionLogStorage.RunBytes))
+        {
+            // Usually one read holds the whole run (runs are cut at most RunBytes long): one copy, at its size.
+            if (WholeBatches(first.Records.Span, from, end) is int length)
+            {
+                return first.Records.Span[..length].ToArray();
+            }
+        }
         var bytes = new ArrayBufferWriter<byte>();
         for (long offset = from; offset < end;)
         {

@@ -34,6 +34,8 @@ public sealed partial class PartitionRaft
     private PartitionRaft(long group, RaftGroup raft, PartitionLog log, PartitionLogStorage storage, long scannedThrough, RaftStateStore states,
         Action<long, Message> send)
     {
+        _hardState = _savedHardState = states.Load(group);
+        _sizeAtSave = log.SizeBytes;
         Group = group;
         _raft = raft;
         _log = log;
@@ -198,12 +200,18 @@ public sealed partial class PartitionRaft
     }
 
     /// <summary>Stops the replica for good (its partition closes): waiting proposals fail, and the Ready in hand is
-    /// finished first, so nothing is left writing to the log when this completes.</summary>
+    /// finished first, so nothing is left writing to the log when this completes. After a clean run, the hard state and
+    /// the membership changes are saved through the log end, so the next open searches no log.</summary>
     public async ValueTask CloseAsync()
     {
+        bool clean = Failure is null;
         Failure ??= new ObjectDisposedException($"partition group {Group}", "the replica was closed");
         FailProposals(Failure.Message);
         await _pump;
+        if (clean && _log.Failure is null)
+        {
+            await SaveStateAsync();
+        }
     }
 
     private void Kick()
@@ -226,24 +234,18 @@ public sealed partial class PartitionRaft
                 {
                     throw new NotSupportedException("installing the leader's log start (a follower behind it) is not supported yet");
                 }
-                await WriteAsync(ready.Entries);
+                // A leader's appends of proposed batches leave before its own write, so the followers write in parallel
+                // with it (Raft allows it: the leader counts itself only through its durable entries). Not in a Ready
+                // that moves the term or the vote, which must be durable before anything leaves.
+                bool early = !ready.HasHardState || (ready.HardState.Term == _savedHardState.Term && ready.HardState.Vote == _savedHardState.Vote);
+                if (early)
+                {
+                    SendEarly(ready.Messages);
+                }
+                bool changesWritten = await WriteAsync(ready.Entries);
                 SettleWritten();
-                if (ready.HasHardState || _scannedThrough != _log.LogEndOffset)
-                {
-                    _scannedThrough = _log.LogEndOffset;
-                    await _states.SaveAsync(ready.HasHardState ? [(Group, ready.HardState)] : [], [(Group, _scannedThrough, _storage.Changes)]);
-                }
-                foreach (var message in ready.Messages)
-                {
-                    if (message.Entries is not { Length: > 0 })
-                    {
-                        _send(Group, message);
-                    }
-                    else if (await WithDataAsync(message) is { } filled)
-                    {
-                        _send(Group, filled);
-                    }
-                }
+                await SaveStateAsync(ready, changesWritten);
+                await SendAsync(ready.Messages, skipEarly: early);
                 _raft.Advance();
                 SettleProposals();
                 Advanced?.Invoke();
@@ -299,6 +301,56 @@ public sealed partial class PartitionRaft
         if (_raft.Role != Role.Leader)
         {
             FailProposals($"node {_raft.Id} no longer leads group {Group}");
+        }
+    }
+
+    /// <summary>Sends the appends whose entries all carry their batches (proposals, membership changes): nothing to
+    /// read back from the log, which may not hold them yet.</summary>
+    private void SendEarly(List<Message> messages)
+    {
+        foreach (var message in messages)
+        {
+            if (IsEarly(message))
+            {
+                _send(Group, message);
+            }
+        }
+    }
+
+    private static bool IsEarly(in Message message)
+    {
+        if (message.Type != MessageType.Append || message.Entries is not { Length: > 0 } entries)
+        {
+            return false;
+        }
+        foreach (var entry in entries)
+        {
+            if (entry.Data.IsEmpty)
+            {
+                return false; // a run read back from storage, or the no-op, whose batch is made at the write
+            }
+        }
+        return true;
+    }
+
+    /// <summary>Sends a Ready's messages but those <see cref="SendEarly"/> sent (with <paramref name="skipEarly"/>), each
+    /// append filled with its batches.</summary>
+    private async ValueTask SendAsync(List<Message> messages, bool skipEarly)
+    {
+        foreach (var message in messages)
+        {
+            if (skipEarly && IsEarly(message))
+            {
+                continue;
+            }
+            if (message.Entries is not { Length: > 0 })
+            {
+                _send(Group, message);
+            }
+            else if (await WithDataAsync(message) is { } filled)
+            {
+                _send(Group, filled);
+            }
         }
     }
 
