@@ -11,7 +11,8 @@ namespace Eddy.Rpc;
 /// fails: first after <see cref="RetryInterval"/>, then twice as long after each failure in a row, up to
 /// <see cref="MaxRetryInterval"/>. A connect that takes longer than <see cref="ConnectTimeout"/> (a peer behind a cut
 /// link) counts as failed. Frames for a node that cannot be reached are dropped: Raft sends again whatever still
-/// matters, and a bounded queue (<see cref="MaxQueuedFrames"/>) keeps a dead node from holding memory. Calls
+/// matters, and a bounded queue (<see cref="MaxQueuedFrames"/>, <see cref="MaxQueuedBytes"/>) keeps a slow or dead node
+/// from holding memory. Calls
 /// (<see cref="CallAsync"/>) share the connection.
 /// </summary>
 public sealed class NodeLinks : IDisposable
@@ -19,7 +20,11 @@ public sealed class NodeLinks : IDisposable
     private const string Subsystem = "rpc";
 
     /// <summary>Frames waiting for one node; past it the oldest is dropped.</summary>
-    public const int MaxQueuedFrames = 256;
+    public const int MaxQueuedFrames = 4096;
+
+    /// <summary>Bytes of frames waiting for one node; past it the oldest are dropped. Replicated partitions' appends
+    /// travel one batch per frame, up to 256 in flight per partition, so the bound is mostly one of bytes.</summary>
+    public const long MaxQueuedBytes = 64L << 20;
 
     /// <summary>How long after a first failed connect the next one to the same node is tried.</summary>
     public static readonly TimeSpan RetryInterval = TimeSpan.FromMilliseconds(250);
@@ -85,11 +90,12 @@ public sealed class NodeLinks : IDisposable
             return;
         }
         var link = LinkTo(node);
-        if (link.Queue.Count >= MaxQueuedFrames)
+        while (link.Queue.Count > 0 && (link.Queue.Count >= MaxQueuedFrames || link.QueuedBytes + frame.Length > MaxQueuedBytes))
         {
-            link.Queue.Dequeue();
+            link.QueuedBytes -= link.Queue.Dequeue().Length;
         }
         link.Queue.Enqueue(frame);
+        link.QueuedBytes += frame.Length;
         if (!link.Draining)
         {
             _ = DrainAsync(link);
@@ -115,13 +121,14 @@ public sealed class NodeLinks : IDisposable
                 var peer = await ConnectAsync(link, waitForRetry: true);
                 if (peer is null)
                 {
-                    link.Queue.Clear();
+                    link.Clear();
                     return;
                 }
                 if (!link.Queue.TryDequeue(out var frame))
                 {
                     return; // cleared while the connect was in flight (the links are closing)
                 }
+                link.QueuedBytes -= frame.Length;
                 try
                 {
                     await peer.SendFrameAsync(frame);
@@ -259,7 +266,7 @@ public sealed class NodeLinks : IDisposable
         _disposed = true;
         foreach (var (_, link) in _links)
         {
-            link.Queue.Clear();
+            link.Clear();
             link.Peer?.Dispose();
         }
     }
@@ -268,11 +275,18 @@ public sealed class NodeLinks : IDisposable
     {
         public int Node { get; } = node;
         public Queue<byte[]> Queue { get; } = new();
+        public long QueuedBytes { get; set; }
         public RpcPeer? Peer { get; set; }
         public Task? Connecting { get; set; }
         public bool Draining { get; set; }
         public long RetryAtNanos { get; set; }
         public string? LastError { get; set; }
         public int Failures { get; set; }
+
+        public void Clear()
+        {
+            Queue.Clear();
+            QueuedBytes = 0;
+        }
     }
 }
