@@ -13,7 +13,7 @@ namespace Eddy.Cluster.Tests;
 /// </summary>
 public sealed class ReplicatedFaultTests(ITestOutputHelper output)
 {
-    private static readonly TimeSpan Settle = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan Settle = ReplicatedTopic.Settle;
     private const string Topic = "faults";
     private const int Partitions = 3;
     private const int LagMs = 1500;
@@ -32,7 +32,7 @@ public sealed class ReplicatedFaultTests(ITestOutputHelper output)
         {
             await admin.CreateTopicsAsync([new TopicSpecification { Name = Topic, NumPartitions = Partitions, ReplicationFactor = 3 }]);
         }
-        await WaitForLeadersAsync(cluster, cluster.Nodes);
+        await ReplicatedTopic.WaitForLeadersAsync(cluster, Topic, Partitions, cluster.Nodes);
 
         using var workload = new Workload(cluster.Bootstrap);
         var producing = workload.RunAsync();
@@ -65,7 +65,7 @@ public sealed class ReplicatedFaultTests(ITestOutputHelper output)
                     await cluster.KillAsync(victim);
                     await Task.Delay(downMs);
                     await cluster.StartNodeAsync(victim);
-                    await WaitForLeadersAsync(cluster, cluster.Nodes);
+                    await ReplicatedTopic.WaitForLeadersAsync(cluster, Topic, Partitions, cluster.Nodes);
                     output.WriteLine($"node {victim} killed and back; {workload.Acknowledged} acknowledged so far");
                 }
                 break;
@@ -78,7 +78,7 @@ public sealed class ReplicatedFaultTests(ITestOutputHelper output)
         await workload.StopAsync(producing);
         output.WriteLine($"{workload.Acknowledged} acknowledged, {workload.Failed} failed (not acknowledged: allowed to be lost)");
 
-        var read = ReadAll(cluster.Bootstrap, workload.Ends());
+        var read = ReplicatedTopic.ReadAll(cluster.Bootstrap, Topic, ReplicatedTopic.Ends(workload.Records));
         foreach (var (partition, offset, value) in workload.Records)
         {
             Assert.True(read.TryGetValue((partition, offset), out var found), $"acknowledged {value} at {partition}/{offset} is missing");
@@ -106,40 +106,6 @@ public sealed class ReplicatedFaultTests(ITestOutputHelper output)
         }
     }
 
-    private Task WaitForLeadersAsync(EddyCluster cluster, IEnumerable<EddyCluster.Node> nodes) => EddyCluster.WaitUntilAsync(async () =>
-    {
-        foreach (var node in nodes)
-        {
-            var seen = await cluster.MetadataAsync(node.Id);
-            if (seen is null || !seen.Leaders.TryGetValue(Topic, out var leaders) || leaders.Length != Partitions || leaders.Any(l => l <= 0))
-            {
-                return false;
-            }
-        }
-        return true;
-    }, Settle, "every node names a leader of each partition");
-
-    private static Dictionary<(int Partition, long Offset), string> ReadAll(string bootstrap, Dictionary<int, long> ends)
-    {
-        var read = new Dictionary<(int, long), string>();
-        using var consumer = new ConsumerBuilder<string, string>(new ConsumerConfig
-        {
-            BootstrapServers = bootstrap, GroupId = "fault-check", EnableAutoCommit = false, AutoOffsetReset = AutoOffsetReset.Earliest,
-        }).Build();
-        consumer.Assign(Enumerable.Range(0, Partitions).Select(p => new TopicPartitionOffset(Topic, p, Offset.Beginning)));
-        var next = ends.Keys.ToDictionary(p => p, _ => 0L);
-        var deadline = DateTime.UtcNow + Settle;
-        while (ends.Any(e => next[e.Key] < e.Value) && DateTime.UtcNow < deadline)
-        {
-            if (consumer.Consume(TimeSpan.FromMilliseconds(200)) is { IsPartitionEOF: false } record)
-            {
-                Assert.True(read.TryAdd((record.Partition.Value, record.Offset.Value), record.Message.Value), $"offset {record.Offset} read twice");
-                next[record.Partition.Value] = record.Offset.Value + 1;
-            }
-        }
-        return read;
-    }
-
     /// <summary>An idempotent acks=all producer sending "KEY-SEQUENCE" records over 10 keys, one at a time per key, and
     /// what was acknowledged where.</summary>
     private sealed class Workload(string bootstrap) : IDisposable
@@ -151,8 +117,6 @@ public sealed class ReplicatedFaultTests(ITestOutputHelper output)
         public int Acknowledged { get { lock (_records) return _records.Count; } }
         public int Failed => Volatile.Read(ref _failed);
         public IReadOnlyList<(int Partition, long Offset, string Value)> Records => _records;
-
-        public Dictionary<int, long> Ends() => _records.GroupBy(r => r.Partition).ToDictionary(g => g.Key, g => g.Max(r => r.Offset) + 1);
 
         public Task RunAsync() => Task.Run(async () =>
         {

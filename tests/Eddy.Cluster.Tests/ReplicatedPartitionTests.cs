@@ -14,7 +14,7 @@ namespace Eddy.Cluster.Tests;
 /// </summary>
 public sealed class ReplicatedPartitionTests(ITestOutputHelper output) : IAsyncLifetime
 {
-    private static readonly TimeSpan Settle = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan Settle = ReplicatedTopic.Settle;
     private const int LagMs = 1500;
     private EddyCluster _cluster = null!;
 
@@ -26,18 +26,8 @@ public sealed class ReplicatedPartitionTests(ITestOutputHelper output) : IAsyncL
 
     public async Task DisposeAsync() => await _cluster.DisposeAsync();
 
-    private Task WaitForLeadersAsync(string topic, int partitions, IEnumerable<EddyCluster.Node> nodes, int not = 0) => EddyCluster.WaitUntilAsync(async () =>
-    {
-        foreach (var node in nodes)
-        {
-            var seen = await _cluster.MetadataAsync(node.Id);
-            if (seen is null || !seen.Leaders.TryGetValue(topic, out var leaders) || leaders.Length != partitions || leaders.Any(l => l <= 0 || l == not))
-            {
-                return false;
-            }
-        }
-        return true;
-    }, Settle, $"every node names an elected leader of each partition of '{topic}'{(not > 0 ? $" other than node {not}" : "")}");
+    private Task WaitForLeadersAsync(string topic, int partitions, IEnumerable<EddyCluster.Node> nodes)
+        => ReplicatedTopic.WaitForLeadersAsync(_cluster, topic, partitions, nodes);
 
     [Fact]
     public async Task AcknowledgedRecordsSurviveTheLeadersSigkillAndAreReadBackOnceInOrder()
@@ -89,7 +79,7 @@ public sealed class ReplicatedPartitionTests(ITestOutputHelper output) : IAsyncL
             Settle, $"every partition led by its preferred replica ({string.Join(',', preferred)}) again");
         output.WriteLine($"leaderships back on their preferred replicas {back.TotalMilliseconds:0} ms after the last round");
 
-        var read = ReadAll(Topic, Partitions, acknowledged.GroupBy(a => a.Partition).ToDictionary(g => g.Key, g => g.Max(a => a.Offset) + 1));
+        var read = ReplicatedTopic.ReadAll(_cluster.Bootstrap, Topic, ReplicatedTopic.Ends(acknowledged));
         foreach (var (partition, offset, value) in acknowledged)
         {
             Assert.True(read.TryGetValue((partition, offset), out var found), $"acknowledged {value} at {partition}/{offset} is missing");
@@ -149,7 +139,7 @@ public sealed class ReplicatedPartitionTests(ITestOutputHelper output) : IAsyncL
         stop.Cancel();
         await producing;
         Assert.Empty(failures);
-        var read = ReadAll(Topic, Partitions, acknowledged.GroupBy(a => a.Partition).ToDictionary(g => g.Key, g => g.Max(a => a.Offset) + 1));
+        var read = ReplicatedTopic.ReadAll(_cluster.Bootstrap, Topic, ReplicatedTopic.Ends(acknowledged));
         foreach (var (partition, offset, value) in acknowledged)
         {
             Assert.True(read.TryGetValue((partition, offset), out var found), $"acknowledged {value} at {partition}/{offset} is missing");
@@ -197,25 +187,5 @@ public sealed class ReplicatedPartitionTests(ITestOutputHelper output) : IAsyncL
     {
         using var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = _cluster.Bootstrap }).Build();
         await admin.CreateTopicsAsync([new TopicSpecification { Name = topic, NumPartitions = partitions, ReplicationFactor = 3, Configs = configs }]);
-    }
-
-    /// <summary>Every record of each partition below <paramref name="ends"/>, by partition and offset.</summary>
-    private Dictionary<(int Partition, long Offset), string> ReadAll(string topic, int partitions, Dictionary<int, long> ends)
-    {
-        var read = new Dictionary<(int, long), string>();
-        using var consumer = new ConsumerBuilder<string, string>(new ConsumerConfig
-        {
-            BootstrapServers = _cluster.Bootstrap, GroupId = "replicated-check", EnableAutoCommit = false, AutoOffsetReset = AutoOffsetReset.Earliest,
-        }).Build();
-        consumer.Assign(Enumerable.Range(0, partitions).Select(p => new TopicPartitionOffset(topic, p, Offset.Beginning)));
-        var deadline = DateTime.UtcNow + Settle;
-        while (ends.Any(e => !read.Keys.Any(k => k.Item1 == e.Key && k.Item2 == e.Value - 1)) && DateTime.UtcNow < deadline)
-        {
-            if (consumer.Consume(TimeSpan.FromMilliseconds(200)) is { IsPartitionEOF: false } record)
-            {
-                Assert.True(read.TryAdd((record.Partition.Value, record.Offset.Value), record.Message.Value), $"offset {record.Offset} read twice");
-            }
-        }
-        return read;
     }
 }
