@@ -8,10 +8,11 @@ namespace Eddy.Cluster;
 /// <summary>
 /// The Raft replicas of one shard's replicated partitions, and what they share there: one clock (every replica ticks
 /// on the controller's interval), one envelope batcher and one set of connections to the other nodes (a shard sends its
-/// own replicas' traffic, so no other shard is on the path), and the reports of the leaderships won here (with the
-/// replicas in sync) to the controller, which every node's Metadata reads. Outgoing messages are batched per node until the shard's current
-/// turn ends: heartbeats of many groups travel as one compact list; a message carrying entries gets a frame of its own,
-/// so that no frame outgrows the RPC limit. Touched only on its shard.
+/// own replicas' traffic, so no other shard is on the path), the reports of the leaderships won here (with the replicas
+/// in sync) to the controller, which every node's Metadata reads, and leaderships given back to preferred replicas.
+/// Outgoing messages are batched per node until the shard's current turn ends: heartbeats of many groups travel as one
+/// compact list; a message carrying entries gets a frame of its own, so that no frame outgrows the RPC limit. Touched
+/// only on its shard.
 /// </summary>
 internal sealed class ShardReplicas : IDisposable
 {
