@@ -116,35 +116,26 @@ public sealed class ProducerAppender(PartitionLog log, ProducerStateTable table)
         try
         {
             var header = new RecordBatch(batch.Span);
-            if (header.ProducerId >= 0)
+            var check = header.ProducerId >= 0 ? Table.Check(header) : default; // no producer id: append, unchecked
+            if (check.Outcome == ProducerCheckOutcome.Error)
             {
-                var check = Table.Check(header);
-                if (check.Outcome == ProducerCheckOutcome.Error)
-                {
-                    return ProducerAppendResult.Failed(check.ErrorCode);
-                }
-                if (check.Outcome == ProducerCheckOutcome.Duplicate)
-                {
-                    var original = check.Duplicate;
-                    result = new ProducerAppendResult(0, original.BaseOffset, original.LastOffset, original.MaxTimestamp, true);
-                    // Kafka answers a duplicate at once for acks=1; for acks=all, once its original is committed.
-                    committed = untilCommitted ? raft.WaitCommittedAsync(original.BaseOffset, original.LastOffset + 1) : Task.FromResult(original.BaseOffset);
-                }
-                else
-                {
-                    long baseOffset = raft.LogEndOffset;
-                    committed = raft.ProposeAsync(batch, untilCommitted);
-                    if (!committed.IsFaulted)
-                    {
-                        Table.Record(header.ProducerId, header.ProducerEpoch, header.BaseSequence, header.LastOffsetDelta, baseOffset, header.MaxTimestamp);
-                    }
-                    result = new ProducerAppendResult(0, baseOffset, baseOffset + header.LastOffsetDelta, -1, false);
-                }
+                return ProducerAppendResult.Failed(check.ErrorCode);
+            }
+            if (check.Outcome == ProducerCheckOutcome.Duplicate)
+            {
+                var original = check.Duplicate;
+                result = new ProducerAppendResult(0, original.BaseOffset, original.LastOffset, original.MaxTimestamp, true);
+                // Kafka answers a duplicate at once for acks=1; for acks=all, once its original is committed.
+                committed = untilCommitted ? raft.WaitCommittedAsync(original.BaseOffset, original.LastOffset + 1) : Task.FromResult(original.BaseOffset);
             }
             else
             {
                 long baseOffset = raft.LogEndOffset;
                 committed = raft.ProposeAsync(batch, untilCommitted);
+                if (header.ProducerId >= 0 && !committed.IsFaulted)
+                {
+                    Table.Record(header.ProducerId, header.ProducerEpoch, header.BaseSequence, header.LastOffsetDelta, baseOffset, header.MaxTimestamp);
+                }
                 result = new ProducerAppendResult(0, baseOffset, baseOffset + header.LastOffsetDelta, -1, false);
             }
         }
