@@ -24,6 +24,10 @@ public sealed class BrokerOptions
     /// <summary>offsets.topic.num.partitions: partitions of __consumer_offsets, fixed at its creation. Default 16.</summary>
     public int OffsetsPartitions { get; init; } = 16;
 
+    /// <summary>offsets.topic.replication.factor: replicas of each __consumer_offsets partition, at most one per node
+    /// the cluster has when it creates that topic (a lone node's is not replicated). Fixed at creation. Default 3.</summary>
+    public short OffsetsReplicationFactor { get; init; } = 3;
+
     /// <summary>Space reserved ahead of a user partition's writes. Default 32 MiB (Redpanda's fallocation step).</summary>
     public long PreallocateBytes { get; init; } = 32L << 20;
 
@@ -66,5 +70,6 @@ public sealed class BrokerOptions
         BatchCacheBytes = config.BatchCacheBytes,
         ReadWindowBytes = config.ReadWindowBytes,
         ReplicaLagTime = TimeSpan.FromMilliseconds(config.ReplicaLagTimeMaxMs),
+        OffsetsReplicationFactor = (short)config.OffsetsTopicReplicationFactor,
     };
 }

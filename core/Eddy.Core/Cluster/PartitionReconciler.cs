@@ -18,6 +18,7 @@ public sealed class PartitionReconciler
     private readonly List<Task> _housekeeping = [];
     private readonly ConcurrentDictionary<long, int> _groupShards = new();
     private volatile bool _stopping;
+    private volatile Action<Partition>? _leadershipObserver;
 
     internal PartitionReconciler(ShardGroup group, BrokerOptions options, IStartOffsetStore starts)
     {
@@ -25,7 +26,7 @@ public sealed class PartitionReconciler
         _shards = new ShardPartitions[group.Count];
         for (int i = 0; i < _shards.Length; i++)
         {
-            _shards[i] = new ShardPartitions(options, starts, _groupShards);
+            _shards[i] = new ShardPartitions(options, starts, _groupShards, OnLeadershipChanged);
         }
     }
 
@@ -40,6 +41,12 @@ public sealed class PartitionReconciler
         }
         controller.PartitionTraffic = RouteTraffic;
     }
+
+    /// <summary>Who hears, on the partition's shard, that a replicated partition here started or stopped serving as
+    /// leader (<see cref="Partition.IsLeader"/>). One observer per node; set before the changes it must not miss.</summary>
+    internal void WatchLeadership(Action<Partition> observer) => _leadershipObserver = observer;
+
+    private void OnLeadershipChanged(Partition partition) => _leadershipObserver?.Invoke(partition);
 
     /// <summary>A peer's messages for this node's replicas, on the shard that read them: each shard gets its own in one
     /// call; a group not open here is dropped (Raft sends again).</summary>

@@ -46,6 +46,12 @@ public sealed class PartitionRouter
     public IEnumerable<Partition> LocalPartitions
         => _partitions.On((Shard.Current ?? throw new InvalidOperationException("partitions are reached from their shard")).Id).All.Where(static p => !p.IsClosed);
 
+    /// <summary>Has <paramref name="observer"/> told, on the partition's shard, whenever a replicated partition on this
+    /// node starts or stops serving as its leader (<see cref="Partition.IsLeader"/>). One observer per node: the group
+    /// coordinators, which follow the leadership of the `__consumer_offsets` partitions. Changes before the call are not
+    /// told: look at the partitions once after setting it.</summary>
+    public void WatchLeadership(Action<Partition> observer) => _partitions.WatchLeadership(observer);
+
     /// <summary>Runs <paramref name="work"/> with the partition on its shard; <paramref name="missing"/> when that shard
     /// does not have it open (deleted or closed since the caller looked the topic up).</summary>
     public ValueTask<T> OnPartitionAsync<T>(string topic, int partition, Func<Partition, ValueTask<T>> work, T missing)

@@ -18,16 +18,20 @@ internal sealed class ShardPartitions
     private readonly BrokerOptions _options;
     private readonly IStartOffsetStore _starts;
     private readonly ConcurrentDictionary<long, int> _groupShards;
+    private readonly Action<Partition> _leadershipChanged;
     private ShardStorage? _storage;
     private ShardReplicas? _replicas;
 
     /// <param name="groupShards">Every replicated partition's group open on this node, and its shard: where the RPC
     /// shards send a peer's messages for it.</param>
-    public ShardPartitions(BrokerOptions options, IStartOffsetStore starts, ConcurrentDictionary<long, int> groupShards)
+    /// <param name="leadershipChanged">Told, on this shard, of each replicated partition here that starts or stops
+    /// serving as leader.</param>
+    public ShardPartitions(BrokerOptions options, IStartOffsetStore starts, ConcurrentDictionary<long, int> groupShards, Action<Partition> leadershipChanged)
     {
         _options = options;
         _starts = starts;
         _groupShards = groupShards;
+        _leadershipChanged = leadershipChanged;
     }
 
     /// <summary>The controller, whose connections and clock settings the replicas use. Set before any partition opens.</summary>
@@ -54,7 +58,7 @@ internal sealed class ShardPartitions
         if (topic.IsReplicated(index))
         {
             var controller = Controller ?? throw new InvalidOperationException("replicated partitions open once the controller is known");
-            replica = (_replicas ??= new ShardReplicas(controller, _options.Controller, _options.ReplicaLagTime)).SetupFor(topic, index);
+            replica = (_replicas ??= new ShardReplicas(controller, _options.Controller, _options.ReplicaLagTime, _leadershipChanged)).SetupFor(topic, index);
         }
         var partition = await Partition.OpenAsync(topic, index, directory, LogOptionsFor(topic), startOffset, leaderEpoch, _starts, replica);
         _partitions[(topic.Name, index)] = partition;

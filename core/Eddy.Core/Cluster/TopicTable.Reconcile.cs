@@ -210,7 +210,9 @@ public sealed partial class TopicTable
         {
             if (!_controller.View.Topics.ContainsKey(OffsetsTopic))
             {
-                var created = await CreateOnControllerAsync(new TopicSpec(OffsetsTopic, Options.OffsetsPartitions, 1,
+                // One replica per node at most: a cluster smaller than the option (a lone node) still gets the topic.
+                short replication = (short)Math.Min(Options.OffsetsReplicationFactor, _controller.View.PlacementNodes(_controller.Voters).Length);
+                var created = await CreateOnControllerAsync(new TopicSpec(OffsetsTopic, Options.OffsetsPartitions, replication,
                     new Dictionary<string, string> { [TopicConfigs.CleanupPolicy] = "compact" }), validateOnly: false, isInternal: true);
                 if (!created.IsOk && created.Error != Errors.KafkaErrors.TopicAlreadyExists)
                 {

@@ -81,6 +81,9 @@ public static class NodeProperties
         new NodeProperty<int>("replica_lag_time_max_ms", ValueSyntaxes.Int(100, 3_600_000), (c, v) => c.ReplicaLagTimeMaxMs = v,
             c => c.ReplicaLagTimeMaxMs.ToString(System.Globalization.CultureInfo.InvariantCulture),
             "how long a follower may go without catching up with its leader before it leaves the in-sync replicas (Kafka's replica.lag.time.max.ms)"),
+        new NodeProperty<int>("offsets_topic_replication_factor", ValueSyntaxes.Int(1, Eddy.Cluster.ClusterView.MaxBrokers), (c, v) => c.OffsetsTopicReplicationFactor = v,
+            c => c.OffsetsTopicReplicationFactor.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            "replicas of each __consumer_offsets partition when the cluster creates that topic, at most one per node it has then (Kafka's offsets.topic.replication.factor)"),
     ];
 
     private static readonly Dictionary<string, NodeProperty> ByName = All.ToDictionary(p => p.Name, StringComparer.Ordinal);

@@ -50,23 +50,22 @@ public sealed class KafkaNode
                 WallClockMs = defaults.WallClockMs,
                 TopicPartitionExists = (topic, partition) => router.Topics.TryGet(topic, out var t) && partition >= 0 && partition < t.PartitionCount,
             });
-            var loading = new List<Task>();
-            for (int p = 0; p < offsets.PartitionCount; p++)
+            // Each shard's coordinator serves the groups of the offsets partitions led on that shard, and follows their
+            // leadership from then on; start waits for the loads of those that lead now.
+            router.WatchLeadership(partition =>
             {
-                if (offsets.LeaderOf(p) != broker.Controller.NodeId)
+                if (partition.Topic.Name == TopicTable.OffsetsTopic)
                 {
-                    continue; // another node coordinates the groups of that partition
+                    _ = groups.CoordinatorOn(Shard.Current!.Id).FollowAsync(partition);
                 }
-                int partition = p;
-                int shard = router.ShardOf(TopicTable.OffsetsTopic, partition);
-                loading.Add(shards.InvokeAsync(shard, async () =>
-                {
-                    if (!router.TryGetLocal(TopicTable.OffsetsTopic, partition, out var opened))
-                    {
-                        throw new InvalidOperationException($"{TopicTable.OffsetsTopic}-{partition} is not open on shard {shard}");
-                    }
-                    await groups.CoordinatorOn(shard).AddPartitionAsync(partition, opened);
-                }));
+            });
+            var loading = new List<Task>();
+            for (int s = 0; s < shards.Count; s++)
+            {
+                int shard = s;
+                loading.Add(shards.InvokeAsync(shard, () => new ValueTask(Task.WhenAll(router.LocalPartitions
+                    .Where(p => p.Topic.Name == TopicTable.OffsetsTopic)
+                    .Select(p => groups.CoordinatorOn(shard).FollowAsync(p)).ToList()))));
             }
             await Task.WhenAll(loading);
             var handlers = ApiHandlerTable.Create(broker, groups);

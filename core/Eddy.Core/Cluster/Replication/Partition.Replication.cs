@@ -17,7 +17,7 @@ public sealed partial class Partition
     private bool _ledLastRound;
     private long _highWatermarkSeen;
     private TimeSpan _maxLag;
-    private Action? _leadershipChanged;
+    private Action<Partition>? _leadershipChanged;
 
     /// <summary>The partition's Raft replica; null when it has one replica.</summary>
     internal PartitionRaft? Raft => _raft;
@@ -76,7 +76,7 @@ public sealed partial class Partition
         if (IsLeader != _ledLastRound)
         {
             _ledLastRound = IsLeader;
-            _leadershipChanged?.Invoke();
+            _leadershipChanged?.Invoke(this);
         }
     }
 

@@ -37,7 +37,7 @@ internal sealed class ShardReplicas : IDisposable
     private readonly EnvelopeBatcher _batcher;
     private readonly NodeLinks _links;
     private readonly Action<long, Message> _send;
-    private readonly Action _leadershipChanged;
+    private readonly Action<Partition> _leadershipChanged;
     private readonly TimeSpan _maxLag;
     private bool _reportSoon;
     private TimerHandle _tick;
@@ -47,12 +47,18 @@ internal sealed class ShardReplicas : IDisposable
     private bool _disposed;
     private long _ticks;
 
-    public ShardReplicas(Controller controller, ControllerOptions options, TimeSpan maxLag)
+    /// <param name="leadershipChanged">Told, on this shard, of each replica here that starts or stops serving as leader
+    /// (the group coordinators follow the leadership of the `__consumer_offsets` partitions).</param>
+    public ShardReplicas(Controller controller, ControllerOptions options, TimeSpan maxLag, Action<Partition> leadershipChanged)
     {
         _controller = controller;
         _options = options;
         _maxLag = maxLag;
-        _leadershipChanged = () => _reportSoon = true;
+        _leadershipChanged = partition =>
+        {
+            _reportSoon = true;
+            leadershipChanged(partition);
+        };
         _shard = Shard.Current!;
         _batcher = new EnvelopeBatcher(controller.NodeId);
         _links = controller.OpenLinks();

@@ -1,6 +1,8 @@
 using Eddy.Cluster;
 using Eddy.Errors;
 using Eddy.Observability;
+using Eddy.Raft;
+using Eddy.Raft.Driver;
 using Eddy.Runtime;
 using Eddy.Storage;
 
@@ -162,12 +164,19 @@ public sealed partial class GroupCoordinator
         }
         try
         {
-            await owned.AppendAsync(records, Options.WallClockMs());
-            return KafkaErrors.None;
+            return await owned.AppendAsync(records, Options.WallClockMs());
         }
         catch (DiskFullException)
         {
             return KafkaErrors.CoordinatorNotAvailable; // retriable: the next commit may find space
+        }
+        catch (ProposalRefusedException e) when (e.Result == ProposeResult.Overloaded)
+        {
+            return KafkaErrors.CoordinatorNotAvailable; // the followers are far behind: retriable as it is
+        }
+        catch (Exception e) when (e is ProposalRefusedException or ProposalLostException)
+        {
+            return KafkaErrors.NotCoordinator; // the partition's leadership moved while the change was on its way
         }
         catch (Exception e) when (e is LogFailedException or LogClosedException)
         {

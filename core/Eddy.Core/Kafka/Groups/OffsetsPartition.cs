@@ -36,8 +36,9 @@ internal sealed class OffsetsPartition
     /// <summary>False while the log is being replayed: requests for its groups get COORDINATOR_LOAD_IN_PROGRESS.</summary>
     public bool Loaded { get; set; }
 
-    /// <summary>Appends the records as one batch; completes once the log has it (fdatasynced with the default log options).</summary>
-    public async ValueTask AppendAsync(IReadOnlyList<(byte[] Key, byte[]? Value)> records, long timestampMs)
+    /// <summary>Appends the records as one batch; completes once the log has it (fdatasynced with the default log
+    /// options; with replicas, once a majority has). NOT_COORDINATOR when the partition no longer leads.</summary>
+    public async ValueTask<short> AppendAsync(IReadOnlyList<(byte[] Key, byte[]? Value)> records, long timestampMs)
     {
         // The builder is reused, so the batch is copied before the first await lets another append build its own.
         _builder.Reset(timestampMs);
@@ -50,10 +51,15 @@ internal sealed class OffsetsPartition
         try
         {
             var appended = await Partition.AppendAsync(batch);
-            if (appended.ErrorCode != KafkaErrors.None)
+            switch (appended.ErrorCode)
             {
-                // The batch has no producer id, so the producer checks have nothing to refuse: this is a bug.
-                throw new InvalidOperationException($"{Partition}: the coordinator's append was refused with error {appended.ErrorCode}");
+                case KafkaErrors.None:
+                    return KafkaErrors.None;
+                case KafkaErrors.NotLeaderOrFollower:
+                    return KafkaErrors.NotCoordinator; // leadership moved: the client finds the new coordinator
+                default:
+                    // The batch has no producer id, so the producer checks have nothing to refuse: this is a bug.
+                    throw new InvalidOperationException($"{Partition}: the coordinator's append was refused with error {appended.ErrorCode}");
             }
         }
         finally

@@ -51,6 +51,8 @@ public static class BrokerConfigs
                 "Replication factor of an auto-created topic, or of CreateTopics with -1."),
             Setting("offsets.topic.num.partitions", Int(options.OffsetsPartitions), Int(defaults.OffsetsPartitions), ConfigValueType.Int,
                 $"Partitions of {TopicTable.OffsetsTopic}, fixed when it is created."),
+            Setting("offsets.topic.replication.factor", Int(options.OffsetsReplicationFactor), Int(defaults.OffsetsReplicationFactor), ConfigValueType.Short,
+                $"Replicas of each {TopicTable.OffsetsTopic} partition (at most one per node), fixed when it is created."),
             Setting("log.retention.check.interval.ms", Long((long)options.HousekeepingInterval.TotalMilliseconds), Long((long)defaults.HousekeepingInterval.TotalMilliseconds),
                 ConfigValueType.Long, "How often retention and compaction run (ms)."),
             Setting("socket.request.max.bytes", Int(server.Options.MaxRequestBytes), Int(KafkaServerOptions.DefaultMaxRequestBytes), ConfigValueType.Int,

@@ -8,8 +8,8 @@ namespace Eddy.Kafka.Server;
 
 /// <summary>
 /// FindCoordinator (key 10): for a group (key type 0), the node leading the group's `__consumer_offsets` partition:
-/// this node once that partition is loaded here, another once it has registered with the controller,
-/// COORDINATOR_NOT_AVAILABLE (retriable) before. There is no transaction coordinator yet (key type 1:
+/// this node while its coordinator holds that partition (it follows the partition's leadership), another as the
+/// controller's view names the leader, once that node registered, COORDINATOR_NOT_AVAILABLE (retriable) meanwhile. There is no transaction coordinator yet (key type 1:
 /// COORDINATOR_NOT_AVAILABLE) and no share groups (INVALID_REQUEST). v4+ asks for several keys at once (KIP-699).
 /// </summary>
 public sealed class FindCoordinatorHandler(GroupRouter router, PartitionRouter partitions) : IKafkaApiHandler
@@ -54,19 +54,23 @@ public sealed class FindCoordinatorHandler(GroupRouter router, PartitionRouter p
         if (keyType == GroupKeyType)
         {
             int partition = router.PartitionFor(key);
-            int leader = partitions.Topics.TryGet(TopicTable.OffsetsTopic, out var offsets) ? offsets.LeaderOf(partition) : 0;
-            if (leader != context.Server.NodeId)
+            if (!partitions.Topics.TryGet(TopicTable.OffsetsTopic, out var offsets))
             {
-                // Another node leads that offsets partition, so it coordinates the group: name it, once it registered.
-                return partitions.Controller.View.Broker(leader) is { } coordinator
-                    ? (KafkaErrors.None, coordinator.NodeId, coordinator.KafkaHost, coordinator.KafkaPort)
-                    : (KafkaErrors.CoordinatorNotAvailable, -1, "", -1);
+                return (KafkaErrors.CoordinatorNotAvailable, -1, "", -1);
             }
-            bool held = await router.OnShardAsync(router.ShardForPartition(partition), c => c.HoldsPartition(partition));
-            if (held)
+            // This node, when its coordinator holds the group's partition now (it may lead before the controller's view
+            // says so); else the partition's leader as the view names it, once that node registered.
+            var server = context.Server;
+            if (offsets.HasReplicaOn(partition, server.NodeId)
+                && await router.OnShardAsync(router.ShardForPartition(partition), c => c.HoldsPartition(partition)))
             {
-                var server = context.Server;
                 return (KafkaErrors.None, server.NodeId, server.AdvertisedHost, server.AdvertisedPort);
+            }
+            var view = partitions.Controller.View;
+            int leader = view.LeaderOf(offsets, partition).Node;
+            if (leader != server.NodeId && view.Broker(leader) is { } coordinator)
+            {
+                return (KafkaErrors.None, coordinator.NodeId, coordinator.KafkaHost, coordinator.KafkaPort);
             }
             error = KafkaErrors.CoordinatorNotAvailable;
         }
