@@ -6,14 +6,16 @@ using Eddy.Runtime;
 namespace Eddy.Rpc;
 
 /// <summary>
-/// This node's outgoing connections to the other nodes, on the one shard that uses them (the controller's). Raft
-/// frames are queued per node and sent in order over one connection, made when first needed and made again after it
-/// fails: first after <see cref="RetryInterval"/>, then twice as long after each failure in a row, up to
+/// This node's outgoing connections to the other nodes, on the one shard that uses them. Raft frames are queued per
+/// node and lane and sent in order over the lane's connection, made when first needed and made again after it fails:
+/// first after <see cref="RetryInterval"/>, then twice as long after each failure in a row, up to
 /// <see cref="MaxRetryInterval"/>. A connect that takes longer than <see cref="ConnectTimeout"/> (a peer behind a cut
 /// link) counts as failed. Frames for a node that cannot be reached are dropped: Raft sends again whatever still
 /// matters, and a bounded queue (<see cref="MaxQueuedFrames"/>, <see cref="MaxQueuedBytes"/>) keeps a slow or dead node
-/// from holding memory. Calls
-/// (<see cref="CallAsync"/>) share the connection.
+/// from holding memory. Each node gets two lanes, each its own connection: bulk frames (replicated partitions'
+/// batches, snapshots) and the rest (heartbeats, votes, acknowledgements, calls). Heartbeats thus never wait behind
+/// megabytes of batches, in this queue or in the sockets' buffers, which under load would make followers call
+/// elections; Raft takes messages in any order. Calls (<see cref="CallAsync"/>) share the other lane's connection.
 /// </summary>
 public sealed class NodeLinks : IDisposable
 {
@@ -53,12 +55,13 @@ public sealed class NodeLinks : IDisposable
     /// <summary>Frames sent since start (envelopes and snapshots), for the idle-traffic figures.</summary>
     public long FramesSent { get; private set; }
 
-    /// <summary>Queues one node's envelope; it is encoded at once, so the caller may reuse it.</summary>
-    public void Send(NodeEnvelope envelope)
+    /// <summary>Queues one node's envelope; it is encoded at once, so the caller may reuse it. A
+    /// <paramref name="bulk"/> one (carrying batches) goes after every other frame waiting for that node.</summary>
+    public void Send(NodeEnvelope envelope, bool bulk = false)
     {
         _writer.Clear();
         NodeEnvelopeCodec.Write(envelope, _writer);
-        Enqueue(envelope.To, RpcFrame.Encode(RpcMessageType.RaftEnvelope, 0, _writer.Written));
+        Enqueue(envelope.To, RpcFrame.Encode(RpcMessageType.RaftEnvelope, 0, _writer.Written), bulk);
     }
 
     /// <summary>Queues a snapshot message for its node.</summary>
@@ -66,7 +69,7 @@ public sealed class NodeLinks : IDisposable
     {
         _writer.Clear();
         NodeEnvelopeCodec.WriteSnapshot(group, message, _writer);
-        Enqueue(message.To, RpcFrame.Encode(RpcMessageType.RaftSnapshot, 0, _writer.Written));
+        Enqueue(message.To, RpcFrame.Encode(RpcMessageType.RaftSnapshot, 0, _writer.Written), bulk: true);
     }
 
     /// <summary>Calls <paramref name="method"/> on node <paramref name="node"/>; throws <see cref="RpcUnavailableException"/>
@@ -78,27 +81,28 @@ public sealed class NodeLinks : IDisposable
             throw new RpcUnavailableException("this node's connections are closed");
         }
         var link = LinkTo(node);
-        var peer = await ConnectAsync(link, waitForRetry: false)
-            ?? throw new RpcUnavailableException($"node {node} cannot be reached ({link.LastError ?? "no address known"})");
+        var peer = await ConnectAsync(link, link.Urgent, waitForRetry: false)
+            ?? throw new RpcUnavailableException($"node {node} cannot be reached ({link.Urgent.LastError ?? "no address known"})");
         return await peer.CallAsync(method, body, timeout);
     }
 
-    private void Enqueue(int node, byte[] frame)
+    private void Enqueue(int node, byte[] frame, bool bulk)
     {
         if (_disposed)
         {
             return;
         }
         var link = LinkTo(node);
-        while (link.Queue.Count > 0 && (link.Queue.Count >= MaxQueuedFrames || link.QueuedBytes + frame.Length > MaxQueuedBytes))
+        var lane = bulk ? link.Bulk : link.Urgent;
+        while (lane.Queue.Count > 0 && (lane.Queue.Count >= MaxQueuedFrames || lane.QueuedBytes + frame.Length > MaxQueuedBytes))
         {
-            link.QueuedBytes -= link.Queue.Dequeue().Length;
+            lane.QueuedBytes -= lane.Queue.Dequeue().Length;
         }
-        link.Queue.Enqueue(frame);
-        link.QueuedBytes += frame.Length;
-        if (!link.Draining)
+        lane.Queue.Enqueue(frame);
+        lane.QueuedBytes += frame.Length;
+        if (!lane.Draining)
         {
-            _ = DrainAsync(link);
+            _ = DrainAsync(link, lane);
         }
     }
 
@@ -111,24 +115,24 @@ public sealed class NodeLinks : IDisposable
         return link;
     }
 
-    private async Task DrainAsync(Link link)
+    private async Task DrainAsync(Link link, Lane lane)
     {
-        link.Draining = true;
+        lane.Draining = true;
         try
         {
-            while (link.Queue.Count > 0 && !_disposed)
+            while (lane.Queue.Count > 0 && !_disposed)
             {
-                var peer = await ConnectAsync(link, waitForRetry: true);
+                var peer = await ConnectAsync(link, lane, waitForRetry: true);
                 if (peer is null)
                 {
-                    link.Clear();
+                    lane.Clear();
                     return;
                 }
-                if (!link.Queue.TryDequeue(out var frame))
+                if (!lane.Queue.TryDequeue(out var frame))
                 {
                     return; // cleared while the connect was in flight (the links are closing)
                 }
-                link.QueuedBytes -= frame.Length;
+                lane.QueuedBytes -= frame.Length;
                 try
                 {
                     await peer.SendFrameAsync(frame);
@@ -136,41 +140,41 @@ public sealed class NodeLinks : IDisposable
                 }
                 catch (RpcUnavailableException e)
                 {
-                    Lost(link, e.Message);
+                    Lost(link, lane, e.Message);
                 }
             }
         }
         finally
         {
-            link.Draining = false;
+            lane.Draining = false;
         }
     }
 
-    /// <summary>The link's open connection, connecting when there is none; null when the node cannot be reached now (no
+    /// <summary>The lane's open connection, connecting when there is none; null when the node cannot be reached now (no
     /// address, refused, or a failed attempt too recent when <paramref name="waitForRetry"/>).</summary>
-    private async ValueTask<RpcPeer?> ConnectAsync(Link link, bool waitForRetry)
+    private async ValueTask<RpcPeer?> ConnectAsync(Link link, Lane lane, bool waitForRetry)
     {
-        if (link.Peer is { IsClosed: false } open)
+        if (lane.Peer is { IsClosed: false } open)
         {
             return open;
         }
-        if (link.Connecting is { } pending)
+        if (lane.Connecting is { } pending)
         {
             await pending;
-            return link.Peer is { IsClosed: false } made ? made : null;
+            return lane.Peer is { IsClosed: false } made ? made : null;
         }
         var shard = Shard.Current!;
-        if (waitForRetry && shard.Clock.NowNanos < link.RetryAtNanos)
+        if (waitForRetry && shard.Clock.NowNanos < lane.RetryAtNanos)
         {
             return null;
         }
         if (_addressOf(link.Node) is not { } where)
         {
-            link.LastError = "no address known";
+            lane.LastError = "no address known";
             return null;
         }
         var connecting = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        link.Connecting = connecting.Task;
+        lane.Connecting = connecting.Task;
         string address = $"{where.Host}:{where.Port}";
         try
         {
@@ -185,24 +189,24 @@ public sealed class NodeLinks : IDisposable
                 peer.Dispose();
                 throw new RpcRefusedException($"node {peer.RemoteNodeId} answered at {address}, where node {link.Node} was expected");
             }
-            link.Peer?.Dispose();
-            link.Peer = peer;
-            link.Failures = 0;
-            if (link.LastError is not null)
+            lane.Peer?.Dispose();
+            lane.Peer = peer;
+            lane.Failures = 0;
+            if (lane.LastError is not null && lane == link.Urgent)
             {
                 Log.Info(Subsystem, $"connected to node {link.Node} at {address}");
             }
-            link.LastError = null;
+            lane.LastError = null;
             return peer;
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
-            Lost(link, $"{address}: {e.Message}");
+            Lost(link, lane, $"{address}: {e.Message}");
             return null;
         }
         finally
         {
-            link.Connecting = null;
+            lane.Connecting = null;
             connecting.SetResult();
         }
     }
@@ -220,19 +224,20 @@ public sealed class NodeLinks : IDisposable
         return new IPEndPoint(chosen, port);
     }
 
-    private void Lost(Link link, string reason)
+    private void Lost(Link link, Lane lane, string reason)
     {
-        link.Peer?.Dispose();
-        link.Peer = null;
-        var wait = TimeSpan.FromTicks(Math.Min(MaxRetryInterval.Ticks, RetryInterval.Ticks << Math.Min(link.Failures, 8)));
-        link.Failures++;
-        link.RetryAtNanos = Shard.Current!.Clock.NowNanos + wait.Ticks * 100;
-        if (link.LastError is null)
+        lane.Peer?.Dispose();
+        lane.Peer = null;
+        var wait = TimeSpan.FromTicks(Math.Min(MaxRetryInterval.Ticks, RetryInterval.Ticks << Math.Min(lane.Failures, 8)));
+        lane.Failures++;
+        lane.RetryAtNanos = Shard.Current!.Clock.NowNanos + wait.Ticks * 100;
+        if (lane.LastError is null && lane == link.Urgent)
         {
-            // One line when a node goes away, not one per retry while it stays away.
+            // One line when a node goes away (said by the lane that carries heartbeats), not one per retry while it
+            // stays away.
             Log.Warn(Subsystem, $"node {link.Node} unreachable ({reason}); retrying, at most every {MaxRetryInterval.TotalSeconds:0} s");
         }
-        link.LastError = reason;
+        lane.LastError = reason;
     }
 
     /// <summary>A connection and its hello within <see cref="ConnectTimeout"/>, or <see cref="RpcUnavailableException"/>.
@@ -266,14 +271,26 @@ public sealed class NodeLinks : IDisposable
         _disposed = true;
         foreach (var (_, link) in _links)
         {
-            link.Clear();
-            link.Peer?.Dispose();
+            foreach (var lane in (ReadOnlySpan<Lane>)[link.Urgent, link.Bulk])
+            {
+                lane.Clear();
+                lane.Peer?.Dispose();
+            }
         }
     }
 
     private sealed class Link(int node)
     {
         public int Node { get; } = node;
+        /// <summary>Heartbeats, votes, acknowledgements and calls.</summary>
+        public Lane Urgent { get; } = new();
+        /// <summary>Batches and snapshots.</summary>
+        public Lane Bulk { get; } = new();
+    }
+
+    /// <summary>One queue of frames to a node and the connection it drains into.</summary>
+    private sealed class Lane
+    {
         public Queue<byte[]> Queue { get; } = new();
         public long QueuedBytes { get; set; }
         public RpcPeer? Peer { get; set; }

@@ -11,8 +11,8 @@ namespace Eddy.Cluster;
 /// own replicas' traffic, so no other shard is on the path), the reports of the leaderships won here (with the replicas
 /// in sync) to the controller, which every node's Metadata reads, and leaderships given back to preferred replicas.
 /// Outgoing messages are batched per node until the shard's current turn ends: heartbeats of many groups travel as one
-/// compact list; a message carrying entries gets a frame of its own, so that no frame outgrows the RPC limit. Touched
-/// only on its shard.
+/// compact list; an append gets a frame of its own, so that no frame outgrows the RPC limit, on the bulk connection,
+/// where appends keep their order and no heartbeat or acknowledgement waits behind them. Touched only on its shard.
 /// </summary>
 internal sealed class ShardReplicas : IDisposable
 {
@@ -128,11 +128,16 @@ internal sealed class ShardReplicas : IDisposable
         {
             return;
         }
-        if (message.Entries is { Length: > 0 })
+        if (message.Type == MessageType.Append)
         {
+            // Appends, with batches or without, keep their order on the bulk connection (one passing another would be
+            // refused for the gap, and the follower probed and sent everything again). What waits for the end of the
+            // turn leaves first, in its own frame: it must not ride in the bulk one.
+            _batcher.Flush(_envelopes);
+            SendEnvelopes(bulk: false);
             _batcher.Add(group, message);
             _batcher.Flush(_envelopes);
-            SendEnvelopes();
+            SendEnvelopes(bulk: true);
             return;
         }
         _batcher.Add(group, message);
@@ -149,15 +154,15 @@ internal sealed class ShardReplicas : IDisposable
         if (!_disposed)
         {
             _batcher.Flush(_envelopes);
-            SendEnvelopes();
+            SendEnvelopes(bulk: false);
         }
     }
 
-    private void SendEnvelopes()
+    private void SendEnvelopes(bool bulk)
     {
         foreach (var envelope in _envelopes)
         {
-            _links.Send(envelope);
+            _links.Send(envelope, bulk);
             _batcher.Recycle(envelope);
         }
         _envelopes.Clear();
