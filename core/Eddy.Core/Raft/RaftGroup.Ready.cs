@@ -63,6 +63,45 @@ public sealed partial class RaftGroup
     }
 
     /// <summary>
+    /// Moves the messages waiting for the next Ready that depend on nothing still to be made durable into
+    /// <paramref name="into"/>, for the driver to send now rather than after the disk work of the Ready in flight:
+    /// heartbeats, their answers and the leader's appends (those of proposals since the last Ready made now), once this
+    /// term and vote are durable (a leader counts itself only through its durable entries, so its followers may write
+    /// an entry before it does). Acknowledgements of
+    /// entries and votes always wait for their Ready. <paramref name="sendNow"/> may keep any of these back (an append
+    /// whose batches must be read from storage first); the rest keep their order.
+    /// </summary>
+    public void TakeMessagesToSendNow(Func<Message, bool> sendNow, List<Message> into)
+    {
+        if (Term != lastHardState.Term || vote != lastHardState.Vote)
+        {
+            return;
+        }
+        if (Role == Role.Leader && broadcastPending)
+        {
+            // New proposals' appends, made now rather than at the next GetReady.
+            BroadcastAppend();
+            broadcastPending = false;
+        }
+        int kept = 0;
+        for (int i = 0; i < outbox.Count; i++)
+        {
+            var message = outbox[i];
+            bool free = message.Type is MessageType.Heartbeat or MessageType.HeartbeatResponse
+                || (message.Type == MessageType.Append && Role == Role.Leader);
+            if (free && sendNow(message))
+            {
+                into.Add(message);
+            }
+            else
+            {
+                outbox[kept++] = message;
+            }
+        }
+        outbox.RemoveRange(kept, outbox.Count - kept);
+    }
+
+    /// <summary>
     /// The durability notice: everything in the last Ready is on disk, its messages are sent and its
     /// committed entries applied. A leader may commit more now that its own copy counts.
     /// </summary>

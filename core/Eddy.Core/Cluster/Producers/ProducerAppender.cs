@@ -115,6 +115,9 @@ public sealed class ProducerAppender(PartitionLog log, ProducerStateTable table)
         await _gate.EnterAsync();
         try
         {
+            // Inside the gate, so batches wait for room in the order they came. A plain await: a Task's continuation
+            // may be run elsewhere than where it completes, and only the shard's context brings it back.
+            await raft.WaitForRoomAsync();
             var header = new RecordBatch(batch.Span);
             var check = header.ProducerId >= 0 ? Table.Check(header) : default; // no producer id: append, unchecked
             if (check.Outcome == ProducerCheckOutcome.Error)

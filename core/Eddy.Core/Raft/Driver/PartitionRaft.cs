@@ -12,8 +12,10 @@ namespace Eddy.Raft.Driver;
 /// no-op is a leader-change control batch, a membership change a control batch of Eddy's own, and the commit index is
 /// the high watermark. Each Ready is handled in the order docs/raft.md gives: truncate a diverged tail and write the
 /// entries (one write per term, so a new term starts a new segment), fdatasync, save the hard state with where the
-/// membership changes are, only then send (with the bytes of every entry read back from the log), and Advance. A
-/// storage failure or a broken invariant stops the replica (fail-stop).
+/// membership changes are, only then send (with the bytes of every entry read back from the log), and Advance. What
+/// depends on nothing still to be made durable leaves earlier (PartitionRaft.Sending.cs): a leader's appends that carry
+/// their batches, and heartbeats and their answers, which must never wait for a slow disk. A storage failure or a
+/// broken invariant stops the replica (fail-stop).
 /// </summary>
 public sealed partial class PartitionRaft
 {
@@ -43,6 +45,7 @@ public sealed partial class PartitionRaft
         _scannedThrough = scannedThrough;
         _states = states;
         _send = send;
+        _canSendNow = CanSendNow;
     }
 
     public long Group { get; }
@@ -72,7 +75,23 @@ public sealed partial class PartitionRaft
     /// moved. On the replica's shard.</summary>
     public Action? Advanced { get; set; }
 
-    public void Tick() => Input(static (raft, _) => raft.Tick(), default);
+    /// <summary>One tick of the group's clock. When it ends a leadership (no word from a majority for an election
+    /// timeout) or starts an election (no word from the leader), that is logged: under load it tells a stalled link
+    /// or node from a failed one.</summary>
+    public void Tick()
+    {
+        var role = _raft.Role;
+        int leader = _raft.Leader;
+        Input(static (raft, _) => raft.Tick(), default);
+        if (role == Role.Leader && _raft.Role != Role.Leader)
+        {
+            Log.Warn(Subsystem, $"partition group {Group}: node {_raft.Id} stops leading term {_raft.Term}: no answer from a majority within an election timeout");
+        }
+        else if (role == Role.Follower && leader != 0 && _raft.Role != Role.Follower)
+        {
+            Log.Warn(Subsystem, $"partition group {Group}: node {_raft.Id} heard nothing from leader {leader} within an election timeout; campaigning");
+        }
+    }
 
     public void Campaign() => Input(static (raft, _) => raft.Campaign(), default);
 
@@ -135,6 +154,8 @@ public sealed partial class PartitionRaft
             return;
         }
         SettleProposals();
+        ReleaseRoom();
+        SendWhatCanGoNow();
         Kick();
         Advanced?.Invoke();
     }
@@ -174,6 +195,8 @@ public sealed partial class PartitionRaft
         }
         var proposal = new Proposal(_raft.LastIndex, _raft.Term, baseOffset, untilCommitted);
         _proposals.Add(proposal);
+        NoteProposed(_raft.LastIndex, copy.Length);
+        SendWhatCanGoNow();
         Kick();
         return proposal.Done.Task;
     }
@@ -207,6 +230,7 @@ public sealed partial class PartitionRaft
         bool clean = Failure is null;
         Failure ??= new ObjectDisposedException($"partition group {Group}", "the replica was closed");
         FailProposals(Failure.Message);
+        ReleaseRoom();
         await _pump;
         if (clean && _log.Failure is null)
         {
@@ -238,16 +262,15 @@ public sealed partial class PartitionRaft
                 // with it (Raft allows it: the leader counts itself only through its durable entries). Not in a Ready
                 // that moves the term or the vote, which must be durable before anything leaves.
                 bool early = !ready.HasHardState || (ready.HardState.Term == _savedHardState.Term && ready.HardState.Vote == _savedHardState.Vote);
-                if (early)
-                {
-                    SendEarly(ready.Messages);
-                }
+                HoldAppends(ready.Messages, sendEarly: early);
                 bool changesWritten = await WriteAsync(ready.Entries);
                 SettleWritten();
                 await SaveStateAsync(ready, changesWritten);
-                await SendAsync(ready.Messages, skipEarly: early);
+                await SendAsync(ready.Messages);
+                _appendsHeld.Clear();
                 _raft.Advance();
                 SettleProposals();
+                ReleaseRoom();
                 Advanced?.Invoke();
             }
         }
@@ -304,56 +327,6 @@ public sealed partial class PartitionRaft
         }
     }
 
-    /// <summary>Sends the appends whose entries all carry their batches (proposals, membership changes): nothing to
-    /// read back from the log, which may not hold them yet.</summary>
-    private void SendEarly(List<Message> messages)
-    {
-        foreach (var message in messages)
-        {
-            if (IsEarly(message))
-            {
-                _send(Group, message);
-            }
-        }
-    }
-
-    private static bool IsEarly(in Message message)
-    {
-        if (message.Type != MessageType.Append || message.Entries is not { Length: > 0 } entries)
-        {
-            return false;
-        }
-        foreach (var entry in entries)
-        {
-            if (entry.Data.IsEmpty)
-            {
-                return false; // a run read back from storage, or the no-op, whose batch is made at the write
-            }
-        }
-        return true;
-    }
-
-    /// <summary>Sends a Ready's messages but those <see cref="SendEarly"/> sent (with <paramref name="skipEarly"/>), each
-    /// append filled with its batches.</summary>
-    private async ValueTask SendAsync(List<Message> messages, bool skipEarly)
-    {
-        foreach (var message in messages)
-        {
-            if (skipEarly && IsEarly(message))
-            {
-                continue;
-            }
-            if (message.Entries is not { Length: > 0 })
-            {
-                _send(Group, message);
-            }
-            else if (await WithDataAsync(message) is { } filled)
-            {
-                _send(Group, filled);
-            }
-        }
-    }
-
     /// <summary>Completes the proposals that wait only for this leader's own write (acks=1) once it is durable.</summary>
     private void SettleWritten()
     {
@@ -387,6 +360,7 @@ public sealed partial class PartitionRaft
         Failure ??= e;
         Log.Error(Subsystem, $"partition group {Group} stopped on node {_raft.Id}: {e.Message}");
         FailProposals($"the replica stopped: {e.Message}");
+        ReleaseRoom();
     }
 
     private void FailProposals(string why)
