@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Net;
 using Eddy.Observability;
 using Eddy.Raft;
@@ -61,7 +62,7 @@ public sealed class NodeLinks : IDisposable
     {
         _writer.Clear();
         NodeEnvelopeCodec.Write(envelope, _writer);
-        Enqueue(envelope.To, RpcFrame.Encode(RpcMessageType.RaftEnvelope, 0, _writer.Written), bulk);
+        Enqueue(envelope.To, Frame(RpcMessageType.RaftEnvelope), bulk);
     }
 
     /// <summary>Queues a snapshot message for its node.</summary>
@@ -69,7 +70,7 @@ public sealed class NodeLinks : IDisposable
     {
         _writer.Clear();
         NodeEnvelopeCodec.WriteSnapshot(group, message, _writer);
-        Enqueue(message.To, RpcFrame.Encode(RpcMessageType.RaftSnapshot, 0, _writer.Written), bulk: true);
+        Enqueue(message.To, Frame(RpcMessageType.RaftSnapshot), bulk: true);
     }
 
     /// <summary>Calls <paramref name="method"/> on node <paramref name="node"/>; throws <see cref="RpcUnavailableException"/>
@@ -86,20 +87,36 @@ public sealed class NodeLinks : IDisposable
         return await peer.CallAsync(method, body, timeout);
     }
 
-    private void Enqueue(int node, byte[] frame, bool bulk)
+    /// <summary>The frame around what <see cref="_writer"/> holds, in a pooled buffer: batches are sent in frames of up to
+    /// megabytes, and a fresh array for each would be a large-object allocation (zeroed, often fresh pages) per batch
+    /// and follower. The buffer goes back to the pool once sent or dropped.</summary>
+    private ArraySegment<byte> Frame(RpcMessageType type)
+    {
+        int length = RpcFrame.HeaderBytes + _writer.Written.Length;
+        var buffer = ArrayPool<byte>.Shared.Rent(length);
+        RpcFrame.EncodeInto(buffer, type, 0, _writer.Written);
+        return new ArraySegment<byte>(buffer, 0, length);
+    }
+
+    private static void Release(ArraySegment<byte> frame) => ArrayPool<byte>.Shared.Return(frame.Array!);
+
+    private void Enqueue(int node, ArraySegment<byte> frame, bool bulk)
     {
         if (_disposed)
         {
+            Release(frame);
             return;
         }
         var link = LinkTo(node);
         var lane = bulk ? link.Bulk : link.Urgent;
-        while (lane.Queue.Count > 0 && (lane.Queue.Count >= MaxQueuedFrames || lane.QueuedBytes + frame.Length > MaxQueuedBytes))
+        while (lane.Queue.Count > 0 && (lane.Queue.Count >= MaxQueuedFrames || lane.QueuedBytes + frame.Count > MaxQueuedBytes))
         {
-            lane.QueuedBytes -= lane.Queue.Dequeue().Length;
+            var dropped = lane.Queue.Dequeue();
+            lane.QueuedBytes -= dropped.Count;
+            Release(dropped);
         }
         lane.Queue.Enqueue(frame);
-        lane.QueuedBytes += frame.Length;
+        lane.QueuedBytes += frame.Count;
         if (!lane.Draining)
         {
             _ = DrainAsync(link, lane);
@@ -132,7 +149,7 @@ public sealed class NodeLinks : IDisposable
                 {
                     return; // cleared while the connect was in flight (the links are closing)
                 }
-                lane.QueuedBytes -= frame.Length;
+                lane.QueuedBytes -= frame.Count;
                 try
                 {
                     await peer.SendFrameAsync(frame);
@@ -141,6 +158,10 @@ public sealed class NodeLinks : IDisposable
                 catch (RpcUnavailableException e)
                 {
                     Lost(link, lane, e.Message);
+                }
+                finally
+                {
+                    Release(frame); // the send is over: the reactor holds no part of the buffer any more
                 }
             }
         }
@@ -291,7 +312,7 @@ public sealed class NodeLinks : IDisposable
     /// <summary>One queue of frames to a node and the connection it drains into.</summary>
     private sealed class Lane
     {
-        public Queue<byte[]> Queue { get; } = new();
+        public Queue<ArraySegment<byte>> Queue { get; } = new();
         public long QueuedBytes { get; set; }
         public RpcPeer? Peer { get; set; }
         public Task? Connecting { get; set; }
@@ -302,7 +323,10 @@ public sealed class NodeLinks : IDisposable
 
         public void Clear()
         {
-            Queue.Clear();
+            while (Queue.TryDequeue(out var frame))
+            {
+                Release(frame);
+            }
             QueuedBytes = 0;
         }
     }

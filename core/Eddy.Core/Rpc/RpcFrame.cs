@@ -83,12 +83,21 @@ public readonly record struct RpcFrame(short Version, RpcMessageType Type, int C
     public static byte[] Encode(RpcMessageType type, int correlation, ReadOnlySpan<byte> payload, short version = CurrentVersion)
     {
         var frame = new byte[HeaderBytes + payload.Length];
-        BinaryPrimitives.WriteInt32BigEndian(frame, frame.Length - LengthBytes);
-        BinaryPrimitives.WriteInt16BigEndian(frame.AsSpan(VersionOffset), version);
-        BinaryPrimitives.WriteInt16BigEndian(frame.AsSpan(10), (short)type);
-        BinaryPrimitives.WriteInt32BigEndian(frame.AsSpan(12), correlation);
-        payload.CopyTo(frame.AsSpan(HeaderBytes));
-        BinaryPrimitives.WriteUInt32BigEndian(frame.AsSpan(ChecksumOffset), Crc32C.Compute(frame.AsSpan(VersionOffset)));
+        EncodeInto(frame, type, correlation, payload, version);
         return frame;
+    }
+
+    /// <summary>Writes a whole frame around <paramref name="payload"/> at the start of <paramref name="frame"/>, which
+    /// holds at least <see cref="HeaderBytes"/> more bytes than the payload (a pooled buffer, for frames sent often and
+    /// large).</summary>
+    public static void EncodeInto(Span<byte> frame, RpcMessageType type, int correlation, ReadOnlySpan<byte> payload, short version = CurrentVersion)
+    {
+        frame = frame[..(HeaderBytes + payload.Length)];
+        BinaryPrimitives.WriteInt32BigEndian(frame, frame.Length - LengthBytes);
+        BinaryPrimitives.WriteInt16BigEndian(frame[VersionOffset..], version);
+        BinaryPrimitives.WriteInt16BigEndian(frame[10..], (short)type);
+        BinaryPrimitives.WriteInt32BigEndian(frame[12..], correlation);
+        payload.CopyTo(frame[HeaderBytes..]);
+        BinaryPrimitives.WriteUInt32BigEndian(frame[ChecksumOffset..], Crc32C.Compute(frame[VersionOffset..]));
     }
 }

@@ -90,7 +90,7 @@ public sealed class RpcPeer : IDisposable
     }
 
     /// <summary>Sends a whole frame (<see cref="RpcFrame.Encode"/>) after the ones before it.</summary>
-    public async ValueTask SendFrameAsync(byte[] frame)
+    public async ValueTask SendFrameAsync(ReadOnlyMemory<byte> frame)
     {
         await _sends.EnterAsync();
         try

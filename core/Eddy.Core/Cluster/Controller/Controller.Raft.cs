@@ -122,10 +122,13 @@ public sealed partial class Controller
         return _pumping is { IsCompleted: false } pumping ? new ValueTask(pumping) : ValueTask.CompletedTask;
     }
 
+    /// <summary>The tick goes behind the work already queued on the shard (ShardReplicas' clock does the same): a tick
+    /// ahead of peers' messages received but not yet handled would count a leader that did send as silent.</summary>
     private void ScheduleTick()
     {
         var shard = Runtime.Shard.Current!;
-        _tick = shard.Schedule(shard.Clock.NowNanos + _options.TickInterval.Ticks * 100, static state => ((Controller)state!).OnTick(), this);
+        _tick = shard.Schedule(shard.Clock.NowNanos + _options.TickInterval.Ticks * 100,
+            static state => Runtime.Shard.Current!.Post(static s => ((Controller)s!).OnTick(), state), this);
     }
 
     private void OnTick()

@@ -168,8 +168,12 @@ internal sealed class ShardReplicas : IDisposable
         _envelopes.Clear();
     }
 
+    /// <summary>The tick goes behind the work already queued on the shard rather than run from the timer itself: a
+    /// busy shard may hold peers' messages received but not yet handled, and a tick ahead of them would count a leader
+    /// that did send as silent (an election on every node whose shard falls behind by an election timeout).</summary>
     private void ScheduleTick()
-        => _tick = _shard.Schedule(_shard.Clock.NowNanos + _options.TickInterval.Ticks * 100, static state => ((ShardReplicas)state!).OnTick(), this);
+        => _tick = _shard.Schedule(_shard.Clock.NowNanos + _options.TickInterval.Ticks * 100,
+            static state => ((ShardReplicas)state!)._shard.Post(static s => ((ShardReplicas)s!).OnTick(), state), this);
 
     private void OnTick()
     {

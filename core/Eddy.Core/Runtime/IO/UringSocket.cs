@@ -7,7 +7,10 @@ namespace Eddy.Runtime.IO;
 /// <summary>
 /// A connection on io_uring. One multishot RECV stays armed for the connection's life and fills buffers from
 /// the shard's provided-buffer ring; <see cref="ReceiveAsync"/> copies out of them and hands each buffer back as
-/// soon as it is drained, so a connection holds ring buffers only while its reader is behind.
+/// soon as it is drained, so a connection holds ring buffers only while its reader is behind. A reader that falls
+/// behind by <see cref="MaxHeldBuffers"/> pauses its RECV (cancelled, the data waits in the kernel and TCP slows the
+/// sender) until it has drained half of them: the ring is shared by every connection on the shard, and one busy
+/// reader holding all of it would starve the rest (a cluster's heartbeats behind a flood of batches).
 /// </summary>
 internal sealed unsafe class UringSocket : SocketIo
 {
@@ -19,6 +22,7 @@ internal sealed unsafe class UringSocket : SocketIo
     private IoOperation? _waiter;
     private Memory<byte> _waiterDestination;
     private bool _armed;
+    private bool _pausing; // a cancel of the armed RECV is in flight
     private bool _ended;   // the peer closed (0) or the socket failed
     private int _error;    // -errno once failed
     private bool _closed;
@@ -31,19 +35,34 @@ internal sealed unsafe class UringSocket : SocketIo
         Arm();
     }
 
+    /// <summary>Ring buffers one connection may hold before its RECV pauses: 16 of the ring's 256 (256 KiB).</summary>
+    internal const int MaxHeldBuffers = 16;
+
     private void Arm()
     {
         SqePrep.RecvMultishot(_backend.NextSqe(), _fd, _backend.ReceiveBuffers.GroupId, UserData.Make(UserData.Receive, _slot));
         _armed = true;
     }
 
-    internal void RearmAfterStarvation()
+    /// <summary>Arms the RECV unless it is armed, the connection is over, or its reader still holds half its share.</summary>
+    private void ArmIfWanted()
     {
-        if (!_armed && !_closed && !_ended)
+        if (!_armed && !_closed && !_ended && _received.Count <= MaxHeldBuffers / 2)
         {
             Arm();
         }
     }
+
+    private void PauseIfBehind()
+    {
+        if (_armed && !_pausing && _received.Count >= MaxHeldBuffers)
+        {
+            SqePrep.Cancel(_backend.NextSqe(), UserData.Make(UserData.Receive, _slot), UserData.Make(UserData.Ignore, 0));
+            _pausing = true;
+        }
+    }
+
+    internal void RearmAfterStarvation() => ArmIfWanted();
 
     internal void OnReceive(int res, uint flags)
     {
@@ -60,11 +79,18 @@ internal sealed unsafe class UringSocket : SocketIo
             }
         }
         bool more = (flags & CqeFMore) != 0;
+        bool paused = false;
         if (!more)
         {
             _armed = false;
+            paused = _pausing;
+            _pausing = false;
         }
-        if (res == 0)
+        if (res == -Errno.ECANCELED && paused)
+        {
+            ArmIfWanted(); // ended by PauseIfBehind, not failed; the reader may have caught up meanwhile
+        }
+        else if (res == 0)
         {
             _ended = true;
         }
@@ -81,10 +107,11 @@ internal sealed unsafe class UringSocket : SocketIo
             _ended = true;
             _error = res;
         }
-        else if (!more && !_closed && !_ended)
+        else if (!more)
         {
-            Arm(); // the kernel ends a multishot now and then (for example on CQ overflow): re-arm
+            ArmIfWanted(); // the kernel ends a multishot now and then (for example on CQ overflow): re-arm
         }
+        PauseIfBehind();
         if (_closed && !_armed)
         {
             Release();
@@ -142,6 +169,7 @@ internal sealed unsafe class UringSocket : SocketIo
                 _backend.RecycleReceiveBuffer(head.Buffer);
             }
         }
+        ArmIfWanted(); // a paused RECV resumes once the reader has caught up
         if (copied > 0 || destination.Length == 0)
         {
             return copied;
