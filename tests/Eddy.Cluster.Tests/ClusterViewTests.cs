@@ -76,6 +76,43 @@ public class ClusterViewTests
     }
 
     [Fact]
+    public void AReassignmentSetsATargetThatItsCompletionMakesTheReplicasAndACancelRevertsIt()
+    {
+        var view = Create(Formed().Apply(ControllerCommand.RegisterBroker(new BrokerInfo(4, "b4", 9092, "b4", 33145, "", 1, 1)), Voters),
+            Topic("moving", 2) with { ReplicationFactor = 3 });
+        var topic = view.Topics["moving"];
+        int outside = Voters.Append(4).Except(topic.Replicas[1]).Single();
+        int[] target = [outside, .. topic.Replicas[1].Skip(1)];
+        // Each command goes through its encoding, as the controller's log holds it.
+        ClusterView Apply(ClusterView v, ControllerCommandType type, params (int Partition, int[] Nodes)[] targets)
+        {
+            var set = new int[]?[topic.PartitionCount];
+            foreach (var (partition, nodes) in targets) set[partition] = nodes;
+            return v.Apply(ControllerCommand.Decode(ControllerCommand.ForTopic(type, topic with { Targets = set }).Encode()), Voters);
+        }
+
+        var moving = Apply(view, ControllerCommandType.ReassignPartitions, (1, target));
+        Assert.Equal(target, moving.Topics["moving"].TargetOf(1));
+        Assert.Null(moving.Topics["moving"].TargetOf(0));
+        Assert.True(moving.Topics["moving"].HasReplicaOn(1, outside)); // the new node opens its replica
+        Assert.True(moving.Topics["moving"].HasReplicaOn(1, topic.Replicas[1][0])); // the old one keeps it until done
+        Assert.Equal(target, ClusterView.Decode(moving.Encode()).Topics["moving"].TargetOf(1)); // and in a snapshot
+        Assert.Null(Apply(view, ControllerCommandType.ReassignPartitions, (1, [1, 2, 99])).Topics["moving"].TargetOf(1)); // no node 99: skipped
+
+        // A completion naming another set (a target replaced meanwhile) is ignored; the target's own makes it the replicas.
+        Assert.Equal(topic.Replicas[1], Apply(moving, ControllerCommandType.CompleteReassignment, (1, topic.Replicas[1])).Topics["moving"].Replicas[1]);
+        var done = Apply(moving, ControllerCommandType.CompleteReassignment, (1, [.. target.Reverse()])).Topics["moving"];
+        Assert.Equal(target, done.Replicas[1]);
+        Assert.Empty(done.Targets);
+        Assert.False(done.HasReplicaOn(1, topic.Replicas[1][0]));
+
+        // Cancelling makes the old replicas the target again (the leader undoes its steps, then completes).
+        var cancelled = Apply(moving, ControllerCommandType.ReassignPartitions, (1, [])).Topics["moving"];
+        Assert.Equal(topic.Replicas[1], cancelled.TargetOf(1));
+        Assert.Empty(Apply(view, ControllerCommandType.ReassignPartitions, (1, [])).Topics["moving"].Targets); // nothing to cancel
+    }
+
+    [Fact]
     public void ARemovedNodeLeavesBrokersAndPlacementAndItsIdIsNeverGivenOutAgain()
     {
         var view = Formed()

@@ -151,11 +151,42 @@ public sealed class PartitionReconciler
             foreach (var (shard, indices) in byShard)
             {
                 var partitions = _shards[shard];
-                await Smp.SubmitTo(shard, () => partitions.CloseNewAsync(topic, indices));
+                await Smp.SubmitTo(shard, () => partitions.DeleteReplicasAsync(topic, indices));
             }
             throw;
         }
     }
+
+    /// <summary>Follows a reassignment's placement changes between <paramref name="old"/> and <paramref name="now"/> (their
+    /// common partitions): opens, empty, the replicas placed on this node since (their group's leader adds them and
+    /// sends them its log), and closes and deletes those placed elsewhere since (their group removed them before the
+    /// controller did). A replica that cannot be opened is logged and stays unavailable here. From shard code.</summary>
+    internal async ValueTask FollowPlacementAsync(TopicInfo old, TopicInfo now, int leaderEpoch)
+    {
+        var common = Enumerable.Range(0, Math.Min(old.PartitionCount, now.PartitionCount)).ToList();
+        foreach (var (shard, indices) in ByShard(now, common.Where(p => IsHere(now, p) && !IsHere(old, p))))
+        {
+            var partitions = _shards[shard];
+            try
+            {
+                await Smp.SubmitTo(shard, () => partitions.OpenNewAsync(now, indices, leaderEpoch));
+                Observability.Log.Info("replication", $"topic '{now.Name}': new replicas of partitions {string.Join(", ", indices)} on this node");
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                Observability.Log.Error("replication", $"topic '{now.Name}': replicas of partitions {string.Join(", ", indices)} placed on this node could not be opened: {e.Message}");
+            }
+        }
+        foreach (var (shard, indices) in ByShard(now, common.Where(p => !IsHere(now, p) && IsHere(old, p))))
+        {
+            var partitions = _shards[shard];
+            await Smp.SubmitTo(shard, () => partitions.DeleteReplicasAsync(now, indices));
+            Observability.Log.Info("replication", $"topic '{now.Name}': replicas of partitions {string.Join(", ", indices)} moved off this node and deleted");
+        }
+    }
+
+    private IEnumerable<(int Shard, int[] Indices)> ByShard(TopicInfo topic, IEnumerable<int> partitions)
+        => partitions.GroupBy(p => ShardOf(topic.Name, p)).Select(g => (g.Key, g.ToArray())).ToList();
 
     /// <summary>Closes a topic's partitions on every shard; with <paramref name="delete"/>, removes their data. From shard code.</summary>
     internal ValueTask CloseTopicAsync(TopicInfo topic, bool delete) => OnEveryShardAsync(shard => shard.CloseTopicAsync(topic, delete));

@@ -80,7 +80,7 @@ internal sealed class ShardPartitions
     }
 
     /// <summary>Opens the given partitions of a new topic or of a topic that grew, one after another. On failure the
-    /// caller undoes the whole change with <see cref="CloseNewAsync"/>, on every shard.</summary>
+    /// caller undoes the whole change with <see cref="DeleteReplicasAsync"/>, on every shard.</summary>
     public async ValueTask OpenNewAsync(TopicInfo topic, int[] indices, int leaderEpoch)
     {
         foreach (int index in indices)
@@ -89,10 +89,11 @@ internal sealed class ShardPartitions
         }
     }
 
-    /// <summary>Closes those of the given partitions that <see cref="OpenNewAsync"/> opened, when the change they were
-    /// for failed, and removes their directories: they were never published, so nothing in them was ever seen, and a
-    /// retry of the change must not find them.</summary>
-    public async ValueTask CloseNewAsync(TopicInfo topic, int[] indices)
+    /// <summary>Closes the given partitions where open and removes their directories: those <see cref="OpenNewAsync"/>
+    /// opened for a change that failed (never published, so nothing in them was ever seen, and a retry of the change
+    /// must not find them), and replicas a completed reassignment moved off this node (their group no longer counts
+    /// them).</summary>
+    public async ValueTask DeleteReplicasAsync(TopicInfo topic, int[] indices)
     {
         foreach (int index in indices)
         {
@@ -108,7 +109,7 @@ internal sealed class ShardPartitions
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
-                Log.Warn(Subsystem, $"{directory}: left behind after a failed open ({e.Message})");
+                Log.Warn(Subsystem, $"{directory}: left behind ({e.Message})");
             }
         }
     }

@@ -26,8 +26,18 @@ public sealed record TopicInfo(
     /// <summary>Whether partition <paramref name="partition"/> is a Raft group over several replicas.</summary>
     public bool IsReplicated(int partition) => partition >= 0 && partition < Replicas.Count && Replicas[partition].Length > 1;
 
-    /// <summary>Whether node <paramref name="node"/> holds a replica of partition <paramref name="partition"/>.</summary>
-    public bool HasReplicaOn(int partition, int node) => partition >= 0 && partition < Replicas.Count && Array.IndexOf(Replicas[partition], node) >= 0;
+    /// <summary>Each partition's replicas once its reassignment in progress completes, or null where none is in
+    /// progress; empty when no partition of the topic is being reassigned (docs/replication.md, "Moving replicas").</summary>
+    public IReadOnlyList<int[]?> Targets { get; init; } = [];
+
+    /// <summary>The replicas partition <paramref name="partition"/> is being reassigned to, or null.</summary>
+    public int[]? TargetOf(int partition) => partition >= 0 && partition < Targets.Count ? Targets[partition] : null;
+
+    /// <summary>Whether node <paramref name="node"/> holds a replica of partition <paramref name="partition"/>: it is
+    /// one of its replicas, or of those a reassignment in progress moves it to.</summary>
+    public bool HasReplicaOn(int partition, int node)
+        => (partition >= 0 && partition < Replicas.Count && Array.IndexOf(Replicas[partition], node) >= 0)
+            || (TargetOf(partition) is { } target && Array.IndexOf(target, node) >= 0);
 
     /// <summary>The effective value of a topic config: the topic's override, else the default.</summary>
     public string Config(string name) => Configs.TryGetValue(name, out var value) ? value : TopicConfigs.Get(name).Default;

@@ -5,12 +5,14 @@ namespace Eddy.Cluster;
 
 /// <summary>
 /// The stored form of a <see cref="TopicInfo"/> in controller commands and snapshots: a version byte, then fixed-width integers
-/// (big-endian) and length-prefixed UTF-8 strings. A record this code cannot read is refused
-/// (<see cref="InvalidDataException"/>) rather than read as something else.
+/// (big-endian) and length-prefixed UTF-8 strings. Version 3 adds the reassignment targets (a count, then per partition
+/// -1 for none or a replica list); version 2 records, without them, are still read. A record this code cannot read is
+/// refused (<see cref="InvalidDataException"/>) rather than read as something else.
 /// </summary>
 internal static class TopicRecord
 {
-    private const byte Version = 2;
+    private const byte Version = 3;
+    private const byte VersionWithoutTargets = 2;
 
     /// <summary>Bounds a record's replica lists before they allocate.</summary>
     private const int MaxReplicas = 16;
@@ -39,14 +41,23 @@ internal static class TopicRecord
                 PutInt64(buffer, node);
             }
         }
+        PutInt64(buffer, topic.Targets.Count);
+        foreach (var target in topic.Targets)
+        {
+            PutInt64(buffer, target?.Length ?? -1);
+            foreach (int node in target ?? [])
+            {
+                PutInt64(buffer, node);
+            }
+        }
         return [.. buffer];
     }
 
     public static TopicInfo Decode(ReadOnlySpan<byte> data)
     {
-        if (data.IsEmpty || data[0] != Version)
+        if (data.IsEmpty || data[0] is not (Version or VersionWithoutTargets))
         {
-            throw new InvalidDataException($"topic record version {(data.IsEmpty ? "none" : data[0].ToString())} is not {Version}");
+            throw new InvalidDataException($"topic record version {(data.IsEmpty ? "none" : data[0].ToString())} is not {VersionWithoutTargets} or {Version}");
         }
         int at = 1;
         string name = GetString(data, ref at);
@@ -74,22 +85,47 @@ internal static class TopicRecord
         var replicas = new int[placed][];
         for (long p = 0; p < placed; p++)
         {
-            long count2 = GetInt64(data, ref at);
-            if (count2 < 0 || count2 > MaxReplicas)
+            replicas[p] = GetReplicas(data, ref at, name, p, allowNone: false)!;
+        }
+        var targets = Array.Empty<int[]?>();
+        if (data[0] == Version)
+        {
+            long targeted = GetInt64(data, ref at);
+            if (targeted < 0 || targeted > partitions)
             {
-                throw new InvalidDataException($"topic record for '{name}' gives partition {p} {count2} replicas");
+                throw new InvalidDataException($"topic record for '{name}' gives {targeted} reassignment targets for {partitions} partitions");
             }
-            replicas[p] = new int[count2];
-            for (long r = 0; r < count2; r++)
+            targets = new int[targeted][];
+            for (long p = 0; p < targeted; p++)
             {
-                replicas[p][r] = checked((int)GetInt64(data, ref at));
+                targets[p] = GetReplicas(data, ref at, name, p, allowNone: true);
             }
         }
         if (at != data.Length)
         {
             throw new InvalidDataException($"topic record for '{name}' has {data.Length - at} bytes after its end");
         }
-        return new TopicInfo(name, id, partitions, replication, configs, revision, isInternal) { Replicas = replicas };
+        return new TopicInfo(name, id, partitions, replication, configs, revision, isInternal) { Replicas = replicas, Targets = targets };
+    }
+
+    /// <summary>A replica list: its length, then its node ids; with <paramref name="allowNone"/>, a length of -1 is no list.</summary>
+    private static int[]? GetReplicas(ReadOnlySpan<byte> data, ref int at, string name, long partition, bool allowNone)
+    {
+        long count = GetInt64(data, ref at);
+        if (count == -1 && allowNone)
+        {
+            return null;
+        }
+        if (count < 0 || count > MaxReplicas)
+        {
+            throw new InvalidDataException($"topic record for '{name}' gives partition {partition} {count} replicas");
+        }
+        var nodes = new int[count];
+        for (long r = 0; r < count; r++)
+        {
+            nodes[r] = checked((int)GetInt64(data, ref at));
+        }
+        return nodes;
     }
 
     private static void PutInt64(List<byte> buffer, long value)

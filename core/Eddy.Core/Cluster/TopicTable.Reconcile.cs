@@ -153,11 +153,9 @@ public sealed partial class TopicTable
             {
                 await OpenLocalAsync(topic, old.PartitionCount);
                 Log.Info(Subsystem, $"topic '{topic.Name}' grew from {old.PartitionCount} to {topic.PartitionCount} partitions ({LocalCount(topic, old.PartitionCount)} new on this node)");
-                if (!ReferenceEquals(topic.Configs, old.Configs))
-                {
-                    // One step may cover several commands: the configs may have changed too.
-                    await _reconciler.ReconfigureAsync(topic);
-                }
+                // One step may cover several commands: the configs or the placement may have changed too.
+                await _reconciler.ReconfigureAsync(topic);
+                await _reconciler.FollowPlacementAsync(old, topic, LeaderEpoch);
             }
             else if (!ReferenceEquals(topic, old))
             {
@@ -167,6 +165,7 @@ public sealed partial class TopicTable
                     return true;
                 });
                 await _reconciler.ReconfigureAsync(topic);
+                await _reconciler.FollowPlacementAsync(old, topic, LeaderEpoch);
             }
         }
     }

@@ -34,6 +34,7 @@ public static partial class KafkaErrors
     public const short KafkaStorageError = 56;
     public const short FencedLeaderEpoch = 74;
     public const short UnknownLeaderEpoch = 75;
+    public const short NoReassignmentInProgress = 85;
     public const short OutOfOrderSequenceNumber = 45;
     public const short InvalidProducerEpoch = 47;
     public const short InvalidTxnState = 48;

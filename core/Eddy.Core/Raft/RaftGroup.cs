@@ -70,6 +70,9 @@ public sealed partial class RaftGroup
     public int VotedFor => vote;
     public Membership Membership => configHistory.Count > 0 ? configHistory[^1].Membership : baseMembership;
     public long Committed => log.Committed;
+
+    /// <summary>Whether a membership change is in the log but not yet committed (the next must wait for it).</summary>
+    public bool ConfigChangePending => pendingConfigIndex > log.Committed;
     public long Applied => log.Applied;
     public long LastIndex => log.LastIndex;
     public int LeadTransferee => leadTransferee;

@@ -32,6 +32,10 @@ public sealed partial record ClusterView
                 return With(next, NextRevision);
             case ControllerCommandType.AlterTopicConfigs when same:
                 return With(current! with { Configs = proposed.Configs }, NextRevision);
+            case ControllerCommandType.ReassignPartitions when same:
+                return With(Reassigned(current!, proposed, voters), NextRevision);
+            case ControllerCommandType.CompleteReassignment when same:
+                return With(Completed(current!, proposed), NextRevision);
             default:
                 // A change to a topic that is gone, was recreated, or already exists: the proposer finds out by looking.
                 return this;

@@ -88,6 +88,8 @@ public sealed partial record ClusterView
             case ControllerCommandType.DeleteTopic:
             case ControllerCommandType.CreatePartitions:
             case ControllerCommandType.AlterTopicConfigs:
+            case ControllerCommandType.ReassignPartitions:
+            case ControllerCommandType.CompleteReassignment:
                 return ApplyTopicChange(command.Type, command.Topic!, voters);
             case ControllerCommandType.ReserveProducerIds when NextProducerId <= long.MaxValue - command.Count:
                 var blocks = new Dictionary<int, long>(ProducerIdBlocks) { [command.NodeId] = NextProducerId };

@@ -39,6 +39,15 @@ public enum ControllerCommandType : byte
     /// <summary>Replicated partitions' leaders report themselves: each partition's leader and epoch, taken when the
     /// epoch is later than the one recorded (<see cref="PartitionLeader"/>).</summary>
     ReportLeaders = 10,
+
+    /// <summary>Partitions of the topic of that name and id get new target replicas (the topic's <see cref="TopicInfo.Targets"/>,
+    /// where set): each partition's leader moves its group to them. An empty target cancels: the partition goes back
+    /// to the replicas it had.</summary>
+    ReassignPartitions = 11,
+
+    /// <summary>A partition's leader reached its target (the topic's <see cref="TopicInfo.Targets"/> name the members
+    /// it reached): the target becomes its replicas, taken only when it is still the target recorded.</summary>
+    CompleteReassignment = 12,
 }
 
 /// <summary>
@@ -83,7 +92,8 @@ public readonly record struct ControllerCommand(ControllerCommandType Type, stri
             case ControllerCommandType.RegisterBroker:
                 Broker!.Write(writer);
                 break;
-            case ControllerCommandType.CreateTopic or ControllerCommandType.DeleteTopic or ControllerCommandType.CreatePartitions or ControllerCommandType.AlterTopicConfigs:
+            case ControllerCommandType.CreateTopic or ControllerCommandType.DeleteTopic or ControllerCommandType.CreatePartitions or ControllerCommandType.AlterTopicConfigs
+                or ControllerCommandType.ReassignPartitions or ControllerCommandType.CompleteReassignment:
                 writer.WriteBytes(TopicRecord.Encode(Topic!));
                 break;
             case ControllerCommandType.ReserveProducerIds:
@@ -120,6 +130,7 @@ public readonly record struct ControllerCommand(ControllerCommandType Type, stri
             ControllerCommandType.CreateCluster => CreateCluster(reader.ReadString(Hello.MaxClusterIdBytes)),
             ControllerCommandType.RegisterBroker => RegisterBroker(BrokerInfo.Read(ref reader)),
             ControllerCommandType.CreateTopic or ControllerCommandType.DeleteTopic or ControllerCommandType.CreatePartitions or ControllerCommandType.AlterTopicConfigs
+                or ControllerCommandType.ReassignPartitions or ControllerCommandType.CompleteReassignment
                 => ForTopic(type, ReadTopic(reader.ReadBytes())),
             ControllerCommandType.ReserveProducerIds => ReadReservation(ref reader),
             ControllerCommandType.JoinNode => JoinNode(JoinRequest.Read(ref reader)),

@@ -14,7 +14,7 @@ namespace Eddy.Cluster;
 /// compact list; an append gets a frame of its own, so that no frame outgrows the RPC limit, on the bulk connection,
 /// where appends keep their order and no heartbeat or acknowledgement waits behind them. Touched only on its shard.
 /// </summary>
-internal sealed class ShardReplicas : IDisposable
+internal sealed partial class ShardReplicas : IDisposable
 {
     private const string Subsystem = "replication";
 
@@ -191,6 +191,10 @@ internal sealed class ShardReplicas : IDisposable
         if (++_ticks % ReportEveryTicks == 0 || _reportSoon)
         {
             ReportLeaders();
+        }
+        if (_ticks % ReportEveryTicks == 0)
+        {
+            MoveTowardTargets();
         }
         if (_ticks % RebalanceEveryTicks == 0)
         {

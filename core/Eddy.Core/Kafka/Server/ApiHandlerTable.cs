@@ -61,6 +61,8 @@ public sealed class ApiHandlerTable
         new CreateTopicsHandler(broker.Table),
         new DeleteTopicsHandler(broker.Table),
         new CreatePartitionsHandler(broker.Table),
+        new AlterPartitionReassignmentsHandler(broker.Table),
+        new ListPartitionReassignmentsHandler(broker.Table),
         new DescribeConfigsHandler(broker.Table),
         new AlterConfigsHandler(broker.Table),
         new IncrementalAlterConfigsHandler(broker.Table),

@@ -100,7 +100,8 @@ public sealed class MetadataHandler(TopicTable table, Controller controller) : I
             }
             // A leader that has not registered yet has no address a client could use: Kafka says LEADER_NOT_AVAILABLE.
             bool known = leader != 0 && (leader == nodeId || view.Broker(leader) is not null);
-            var replicas = p < topic.Replicas.Count ? topic.Replicas[p] : [];
+            // During a reassignment, as in Kafka: the target replicas, then those being removed.
+            var replicas = topic.TargetOf(p) is { } target ? target.Union(topic.Replicas[p]).ToArray() : p < topic.Replicas.Count ? topic.Replicas[p] : [];
             result.Partitions.Add(new MetadataResponse.MetadataResponsePartition
             {
                 ErrorCode = known ? KafkaErrors.None : KafkaErrors.LeaderNotAvailable,

@@ -124,5 +124,14 @@ public sealed partial class PartitionRaft
         => _raft.Role == Role.Leader && _followers.TryGetValue(voter, out var follower) && follower.HeardNanos >= nowNanos - within.Ticks * 100
             && _raft.Progress.TryGetValue(voter, out var progress) && progress.Match >= _raft.LastIndex;
 
+    /// <summary>Whether <paramref name="member"/> (a learner, typically) answered this leader within
+    /// <paramref name="within"/> and holds everything committed: it keeps pace, so it may vote without slowing commits.</summary>
+    public bool HoldsCommitted(int member, long nowNanos, TimeSpan within)
+        => _raft.Role == Role.Leader && _followers.TryGetValue(member, out var follower) && follower.HeardNanos >= nowNanos - within.Ticks * 100
+            && _raft.Progress.TryGetValue(member, out var progress) && progress.Match >= _raft.Committed;
+
+    /// <summary>Whether this replica leads and its group's last membership change is committed: the next may be proposed.</summary>
+    public bool MembershipSettled => Failure is null && _raft.Role == Role.Leader && !_raft.ConfigChangePending;
+
     private readonly record struct FollowerState(long CaughtUpNanos, long PreviousNanos, long PreviousEnd, long HeardNanos);
 }
