@@ -10,8 +10,8 @@ namespace Eddy.Cluster.Tests;
 /// the published binary): the partition's three replicas move to a set that adds the fourth node and drops the leader
 /// itself, while an idempotent acks=all producer keeps sending. The new replica catches up from the leader's log, the
 /// leader hands its leadership away before it leaves, the removed replica's data is deleted, every acknowledged record
-/// is read back once, and the new set's logs hold the same bytes. Requests that cannot be done are refused with
-/// Kafka's errors.
+/// is read back once, and the new set's logs hold the same bytes. A dead node's removal (UnregisterBroker) makes its
+/// replica again on the spare node. Requests that cannot be done are refused with Kafka's errors.
 /// </summary>
 public sealed class ReassignmentTests(ITestOutputHelper output)
 {
@@ -94,6 +94,52 @@ public sealed class ReassignmentTests(ITestOutputHelper output)
         var logs = target.Select(id => ReplicaLogs.Read(ReplicaLogs.DirectoryOf(cluster[id].DataDirectory, Topic, 0))).ToList();
         Assert.True(logs[0].Length > 0);
         Assert.True(logs.All(l => l.AsSpan().SequenceEqual(logs[0])), $"the replicas differ: {string.Join(", ", logs.Select(l => l.Length))} bytes");
+    }
+
+    [Fact]
+    public async Task ADeadNodesRemovalMakesItsReplicasAgainOnAnotherNode()
+    {
+        await using var cluster = await EddyCluster.StartAsync(4);
+        await EddyCluster.WaitUntilAsync(cluster.AgreesAsync, Settle, "4 nodes agree");
+        using var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = cluster.Bootstrap }).Build();
+        await admin.CreateTopicsAsync([new TopicSpecification { Name = Topic, NumPartitions = 1, ReplicationFactor = 3 }]);
+        await ReplicatedTopic.WaitForLeadersAsync(cluster, Topic, 1, cluster.Nodes);
+        var replicas = await ReplicasAsync(admin);
+        int controller = (await cluster.MetadataAsync(1))!.ControllerId;
+        int dead = replicas.First(r => r != controller); // the controller's leader would hand over first: not this test's subject
+        int spare = cluster.Nodes.Select(n => n.Id).Single(id => !replicas.Contains(id));
+        output.WriteLine($"replicas [{string.Join(", ", replicas)}]; SIGKILL node {dead}, then UnregisterBroker it: node {spare} takes its replica");
+
+        var acknowledged = new List<(int Partition, long Offset, string Value)>();
+        using (var producer = new ProducerBuilder<string, string>(new ProducerConfig
+        {
+            BootstrapServers = cluster.Bootstrap, Acks = Acks.All, EnableIdempotence = true, LingerMs = 5, MessageTimeoutMs = 60_000,
+        }).Build())
+        {
+            foreach (int i in Enumerable.Range(0, 500))
+            {
+                producer.Produce(Topic, new Message<string, string> { Key = "k", Value = $"v-{i}" }, r => { lock (acknowledged) acknowledged.Add((r.Partition.Value, r.Offset.Value, r.Message.Value)); });
+            }
+            producer.Flush(TimeSpan.FromSeconds(60));
+        }
+        Assert.Equal(500, acknowledged.Count);
+        await cluster.KillAsync(dead);
+        using (var client = new RawClient(cluster[controller].KafkaPort))
+        {
+            Assert.Equal(0, (await client.CallAsync<UnregisterBrokerResponse>(0, 1, new UnregisterBrokerRequest { BrokerId = dead })).ErrorCode);
+        }
+        int[] expected = [.. replicas.Where(r => r != dead).Append(spare).Order()];
+        var took = await EddyCluster.WaitUntilAsync(async () => (await ReplicasAsync(admin)).Order().SequenceEqual(expected)
+            && (await cluster.MetadataAsync(spare))?.InSync[Topic][0].Order().SequenceEqual(expected) == true,
+            Settle, $"partition 0 on [{string.Join(", ", expected)}], all in sync");
+        output.WriteLine($"replicas [{string.Join(", ", expected)}] in sync {took.TotalMilliseconds:0} ms after the removal");
+
+        var read = ReplicatedTopic.ReadAll(cluster.Bootstrap, Topic, ReplicatedTopic.Ends(acknowledged));
+        Assert.All(acknowledged, a => Assert.Equal(a.Value, read[(a.Partition, a.Offset)]));
+        foreach (var node in cluster.Nodes.Where(n => n.IsRunning)) node.Process!.Signal(9);
+        foreach (var node in cluster.Nodes.Where(n => n.Process is not null)) await node.Process!.WaitForExitAsync();
+        var logs = expected.Select(id => ReplicaLogs.Read(ReplicaLogs.DirectoryOf(cluster[id].DataDirectory, Topic, 0))).ToList();
+        Assert.True(logs.All(l => l.Length > 0 && l.AsSpan().SequenceEqual(logs[0])), $"the replicas differ: {string.Join(", ", logs.Select(l => l.Length))} bytes");
     }
 
     [Fact]

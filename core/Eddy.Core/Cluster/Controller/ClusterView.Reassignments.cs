@@ -85,6 +85,63 @@ public sealed partial record ClusterView
         return targets;
     }
 
+    /// <summary>
+    /// A removed node's replicas of replicated partitions get a target without it: another node in its place, the one
+    /// of the cluster's nodes not already a replica that holds the fewest replicas (ties to the lowest id), or none when
+    /// every node is one already and two or more replicas remain. Each partition's leader then moves its group (its
+    /// new replica catches up from the others), so the partition gets its replication factor back. A partition already
+    /// moving keeps its target, less the removed node.
+    /// </summary>
+    private ClusterView WithReplicasMovedOff(int removed, IReadOnlyList<int> voters)
+    {
+        var nodes = PlacementNodes(voters);
+        var holding = nodes.ToDictionary(n => n, _ => 0);
+        foreach (var topic in Topics.Values)
+        {
+            for (int p = 0; p < topic.Replicas.Count; p++)
+            {
+                foreach (int node in topic.TargetOf(p) ?? topic.Replicas[p])
+                {
+                    if (holding.TryGetValue(node, out int held))
+                    {
+                        holding[node] = held + 1;
+                    }
+                }
+            }
+        }
+        var view = this;
+        foreach (var topic in Topics.Values.OrderBy(t => t.Name, StringComparer.Ordinal))
+        {
+            int[]?[]? targets = null;
+            for (int p = 0; p < topic.Replicas.Count && p < topic.PartitionCount; p++)
+            {
+                var now = topic.TargetOf(p) ?? topic.Replicas[p];
+                if (!topic.IsReplicated(p) || Array.IndexOf(now, removed) < 0)
+                {
+                    continue;
+                }
+                var kept = now.Where(n => n != removed).ToArray();
+                int replacement = nodes.Where(n => Array.IndexOf(now, n) < 0).OrderBy(n => holding[n]).ThenBy(n => n).FirstOrDefault();
+                int[] target = replacement != 0 ? [.. kept, replacement] : kept;
+                if (target.Length < 2)
+                {
+                    continue; // nothing to move to: the partition keeps what it has
+                }
+                if (replacement != 0)
+                {
+                    holding[replacement]++;
+                }
+                targets ??= TargetsOf(topic);
+                targets[p] = target;
+            }
+            if (targets is not null)
+            {
+                view = view.With(topic with { Targets = Normalized(targets) }, view.NextRevision);
+            }
+        }
+        return view;
+    }
+
     /// <summary>No list at all when no partition is being reassigned, so an idle topic's record stays as it was.</summary>
     private static int[]?[] Normalized(int[]?[] targets) => targets.Any(t => t is not null) ? targets : [];
 }

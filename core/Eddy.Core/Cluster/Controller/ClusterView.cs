@@ -100,11 +100,11 @@ public sealed partial record ClusterView
                 return ApplyLeaders(command.Leaders!);
             case ControllerCommandType.RemoveNode when NodeIds(voters).Contains(command.NodeId) && NodeIds(voters).Count() > 1
                 && Removed.Count < MaxRemovedNodes:
-                return this with
+                return (this with
                 {
                     Removed = Removed.Append(command.NodeId).ToFrozenSet(),
                     Brokers = Brokers.Where(b => b.NodeId != command.NodeId).ToArray(),
-                };
+                }).WithReplicasMovedOff(command.NodeId, voters);
             default:
                 return this;
         }
