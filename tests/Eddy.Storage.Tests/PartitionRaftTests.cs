@@ -47,6 +47,32 @@ public sealed class PartitionRaftTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task ALogAppendTimeStampIsTheLeadersAndEveryReplicaHoldsIt()
+    {
+        using var scope = new StorageScope(shards: 3);
+        var set = new ReplicaSet(scope);
+        for (int node = 1; node <= 3; node++) await set.StartAsync(node);
+        int leader = await set.ElectAsync(1);
+        const long Stamp = 1_700_000_000_123;
+        var batch = Batches.Make(3, 100);
+        long createTime = new RecordBatch(batch).MaxTimestamp;
+        var proposal = await set.OnAsync(leader, r => r.ProposeAsync(batch, logAppendTime: Stamp));
+        await set.UntilAsync(() => Task.FromResult(proposal.IsCompleted), "the proposal settles");
+        long baseOffset = await proposal;
+        await set.UntilAsync(async () => (await set.HighWatermarksAsync()).All(hw => hw == baseOffset + 3), "every replica learns the high watermark");
+        var logs = await set.ReadLogsAsync();
+        Assert.Equal(logs[0], logs[1]);
+        Assert.Equal(logs[0], logs[2]);
+        var stamped = new RecordBatch(logs[0].AsSpan(new RecordBatch(logs[0]).TotalSize));
+        Assert.True(stamped.IsLogAppendTime);
+        Assert.Equal(Stamp, stamped.MaxTimestamp);
+        Assert.NotEqual(createTime, stamped.MaxTimestamp);
+        Assert.Equal(BatchCheck.Ok, RecordBatch.Check(logs[0].AsSpan(new RecordBatch(logs[0]).TotalSize), verifyCrc: true, out _, PartitionLog.MaxBatchSize));
+        Assert.False(new RecordBatch(batch).IsLogAppendTime); // the caller's batch is left as it was
+        await set.DisposeAsync();
+    }
+
+    [Fact]
     public async Task ANewLeaderCutsTheOldLeadersUncommittedTailAndTermsSurviveARestart()
     {
         using var scope = new StorageScope(shards: 3);

@@ -134,12 +134,14 @@ public sealed class ProducerAppender(PartitionLog log, ProducerStateTable table)
             else
             {
                 long baseOffset = raft.LogEndOffset;
-                committed = raft.ProposeAsync(batch, untilCommitted);
+                long appendTime = Log.Options.TimestampType == TimestampType.LogAppendTime ? Log.Options.WallClockMs() : -1;
+                committed = raft.ProposeAsync(batch, untilCommitted, appendTime);
                 if (header.ProducerId >= 0 && !committed.IsFaulted)
                 {
-                    Table.Record(header.ProducerId, header.ProducerEpoch, header.BaseSequence, header.LastOffsetDelta, baseOffset, header.MaxTimestamp);
+                    Table.Record(header.ProducerId, header.ProducerEpoch, header.BaseSequence, header.LastOffsetDelta, baseOffset,
+                        appendTime >= 0 ? appendTime : header.MaxTimestamp);
                 }
-                result = new ProducerAppendResult(0, baseOffset, baseOffset + header.LastOffsetDelta, -1, false);
+                result = new ProducerAppendResult(0, baseOffset, baseOffset + header.LastOffsetDelta, appendTime, false);
             }
         }
         finally

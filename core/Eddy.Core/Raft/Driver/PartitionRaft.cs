@@ -165,9 +165,11 @@ public sealed partial class PartitionRaft
     /// the task completes with its base offset once it is committed (acks=all), or once it is on this leader's disk when
     /// <paramref name="untilCommitted"/> is false (Kafka's acks=1: lost if this leader dies before a follower has it).
     /// Fails with <see cref="ProposalRefusedException"/> off the leader or when the uncommitted tail is full, and with
-    /// <see cref="ProposalLostException"/> when another leader's entries replaced it.
+    /// <see cref="ProposalLostException"/> when another leader's entries replaced it. A <paramref name="logAppendTime"/> of 0
+    /// or more marks the copy LogAppendTime with it (the topic keeps the broker's times), so every replica holds the
+    /// leader's stamp.
     /// </summary>
-    public Task<long> ProposeAsync(ReadOnlyMemory<byte> batch, bool untilCommitted = true)
+    public Task<long> ProposeAsync(ReadOnlyMemory<byte> batch, bool untilCommitted = true, long logAppendTime = -1)
     {
         if (Failure is not null)
         {
@@ -183,6 +185,10 @@ public sealed partial class PartitionRaft
         {
             // Control batches are Raft's own (its no-op, membership changes) and the transaction coordinator's.
             throw new ArgumentException($"one whole, checksummed data batch expected ({copy.Length} bytes)", nameof(batch));
+        }
+        if (logAppendTime >= 0)
+        {
+            RecordBatch.SetLogAppendTime(copy, logAppendTime);
         }
         var header = new RecordBatch(copy);
         long baseOffset = _raft.LastIndex; // the log end: index n ends offset n - 1
