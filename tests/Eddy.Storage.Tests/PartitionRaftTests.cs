@@ -338,8 +338,19 @@ public sealed class PartitionRaftTests(ITestOutputHelper output)
             _states[node] = await RaftStateStore.OpenAsync(Dir(node, "raft"));
             var options = new RaftOptions { NodeId = node, RandomSeed = (ulong)node * 977 };
             _replicas[node] = await PartitionRaft.OpenAsync(Group, options, new Membership([1, 2, 3]), _logs[node]!, _states[node]!,
-                (_, message) => _wire.Enqueue((node, message)));
+                (_, message) => _wire.Enqueue((node, Copied(message))));
         }, node - 1);
+
+        /// <summary>The message as the receiver gets it: its entries' bytes copied, as a link encodes them at once (the
+        /// sender gives its pooled copies back once they are durable, which may come before this wire delivers).</summary>
+        private static Message Copied(Message message)
+        {
+            if (message.Entries is { Length: > 0 } entries)
+            {
+                message.Entries = [.. entries.Select(e => new Entry(e.Term, e.Index, e.LastIndex, e.Type, e.Data.ToArray()))];
+            }
+            return message;
+        }
 
         public async Task RestartAsync(int node, bool forgetMembership = false)
         {

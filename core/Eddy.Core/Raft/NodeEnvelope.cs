@@ -1,7 +1,12 @@
 namespace Eddy.Raft;
 
-/// <summary>A Raft message of one group, as carried between nodes.</summary>
-public readonly record struct GroupMessage(long Group, Message Message);
+/// <summary>A Raft message of one group, as carried between nodes. A message read from a peer with entries may hold
+/// them in a <see cref="Lease"/>, an array rented from the shared pool that only the message's one receiver may give
+/// back, once nothing refers to the entries any more; one never given back is left to the GC.</summary>
+public readonly record struct GroupMessage(long Group, Message Message)
+{
+    public byte[]? Lease { get; init; }
+}
 
 /// <summary>
 /// A heartbeat (or its answer) reduced to what differs per group; sender, receiver and type are

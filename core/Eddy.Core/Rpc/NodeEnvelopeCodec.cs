@@ -1,3 +1,4 @@
+using System.Buffers;
 using Eddy.Raft;
 
 namespace Eddy.Rpc;
@@ -98,21 +99,26 @@ public static class NodeEnvelopeCodec
             message.RejectHint = reader.ReadInt64();
             message.Sequence = reader.ReadInt64();
             int entries = reader.ReadCount(EntryMinBytes);
+            byte[]? lease = null;
             if (entries > 0)
             {
+                // The entries' bytes go into one pooled array (at most what is left of the payload), not an array each:
+                // appends carry megabytes of batches, and fresh large arrays at that rate cost page faults and memory.
+                lease = ArrayPool<byte>.Shared.Rent(reader.Remaining);
+                int used = 0;
                 message.Entries = new Entry[entries];
                 for (int e = 0; e < entries; e++)
                 {
-                    message.Entries[e] = ReadEntry(ref reader);
+                    message.Entries[e] = ReadEntry(ref reader, lease, ref used);
                 }
             }
-            envelope.Messages.Add(new GroupMessage(group, message));
+            envelope.Messages.Add(new GroupMessage(group, message) { Lease = lease });
         }
         reader.End();
         return envelope;
     }
 
-    private static Entry ReadEntry(ref RpcReader reader)
+    private static Entry ReadEntry(ref RpcReader reader, byte[] lease, ref int used)
     {
         long term = reader.ReadInt64();
         long index = reader.ReadInt64();
@@ -123,7 +129,11 @@ public static class NodeEnvelopeCodec
         {
             throw new RpcFormatException($"entry {index}-{lastIndex}@{term} of type {type} is not a valid entry");
         }
-        return new Entry(term, index, lastIndex, (EntryType)type, reader.ReadBytes());
+        var data = reader.ReadSpan();
+        data.CopyTo(lease.AsSpan(used));
+        var entry = new Entry(term, index, lastIndex, (EntryType)type, lease.AsMemory(used, data.Length));
+        used += data.Length;
+        return entry;
     }
 
     private static void WriteBeats(List<CoalescedBeat> beats, RpcWriter writer)

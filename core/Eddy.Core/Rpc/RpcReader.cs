@@ -66,6 +66,17 @@ public ref struct RpcReader(ReadOnlySpan<byte> payload)
     }
 
     /// <summary>Bytes after an int32 length; a copy, so it outlives the receive buffer.</summary>
+    /// <summary>Length-prefixed bytes, as a view of the payload (valid while it is).</summary>
+    public ReadOnlySpan<byte> ReadSpan()
+    {
+        int length = ReadInt32();
+        if (length < 0 || length > Remaining)
+        {
+            throw new RpcFormatException($"{length} bytes announced, {Remaining} left");
+        }
+        return Take(length);
+    }
+
     public byte[] ReadBytes()
     {
         int length = ReadInt32();

@@ -113,11 +113,15 @@ internal sealed partial class ShardReplicas : IDisposable
     /// are dropped: Raft sends again what still matters.</summary>
     public void Step(List<GroupMessage> messages)
     {
-        foreach (var (group, message) in messages)
+        foreach (var sent in messages)
         {
-            if (_replicas.TryGetValue(group, out var partition) && !partition.IsClosed)
+            if (_replicas.TryGetValue(sent.Group, out var partition) && !partition.IsClosed)
             {
-                partition.Raft!.Step(message);
+                partition.Raft!.Step(sent.Message, sent.Lease);
+            }
+            else if (sent.Lease is { } lease)
+            {
+                System.Buffers.ArrayPool<byte>.Shared.Return(lease); // no replica saw the entries
             }
         }
     }

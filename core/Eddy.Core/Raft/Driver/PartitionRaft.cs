@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Buffers.Binary;
 using Eddy.Observability;
 using Eddy.Records;
@@ -102,14 +103,16 @@ public sealed partial class PartitionRaft
     /// storage is cut differently each time it is sent, but a batch is always the same batch, which the core's "same
     /// index and term is the same entry" needs.
     /// </summary>
-    public void Step(in Message message)
+    public void Step(in Message message, byte[]? lease = null)
     {
         if (message.Type == MessageType.TimeoutNow && _declinesLeadership)
         {
+            GiveBack(lease);
             return; // this replica is handing its leadership away (its node stops): it takes none back
         }
         if (WhatIsWrongWith(message) is { } wrong)
         {
+            GiveBack(lease);
             Log.Warn(Subsystem, $"partition group {Group}: dropped a {message.Type} from node {message.From}: {wrong}");
             return;
         }
@@ -117,6 +120,11 @@ public sealed partial class PartitionRaft
         if (step.Entries is { Length: > 0 } entries)
         {
             step.Entries = OneBatchEach(entries);
+            Hold(lease, entries[^1].LastIndex);
+        }
+        else
+        {
+            GiveBack(lease);
         }
         Input(static (raft, m) => raft.Step(m), step);
         if (message.Type is MessageType.AppendResponse or MessageType.HeartbeatResponse && !message.Reject)
@@ -179,26 +187,32 @@ public sealed partial class PartitionRaft
         {
             return Task.FromException<long>(new ProposalRefusedException(ProposeResult.NotLeader, $"node {_raft.Leader} leads group {Group}"));
         }
-        var copy = batch.ToArray();
-        if (RecordBatch.Check(copy, verifyCrc: true, out int size, PartitionLog.MaxBatchSize) != BatchCheck.Ok || size != copy.Length
-            || new RecordBatch(copy).IsControl)
+        // The copy is leased from the pool like a peer's append (PartitionRaft.Leases.cs): given back once durable.
+        var lease = ArrayPool<byte>.Shared.Rent(batch.Length);
+        var copy = lease.AsMemory(0, batch.Length);
+        batch.CopyTo(copy);
+        if (RecordBatch.Check(copy.Span, verifyCrc: true, out int size, PartitionLog.MaxBatchSize) != BatchCheck.Ok || size != copy.Length
+            || new RecordBatch(copy.Span).IsControl)
         {
+            GiveBack(lease);
             // Control batches are Raft's own (its no-op, membership changes) and the transaction coordinator's.
             throw new ArgumentException($"one whole, checksummed data batch expected ({copy.Length} bytes)", nameof(batch));
         }
         if (logAppendTime >= 0)
         {
-            RecordBatch.SetLogAppendTime(copy, logAppendTime);
+            RecordBatch.SetLogAppendTime(copy.Span, logAppendTime);
         }
-        var header = new RecordBatch(copy);
+        int records = new RecordBatch(copy.Span).LastOffsetDelta + 1;
         long baseOffset = _raft.LastIndex; // the log end: index n ends offset n - 1
-        BinaryPrimitives.WriteInt64BigEndian(copy.AsSpan(RecordBatch.BaseOffsetAt), baseOffset);
-        BinaryPrimitives.WriteInt32BigEndian(copy.AsSpan(RecordBatch.LeaderEpochAt), checked((int)_raft.Term));
-        var result = _raft.Propose(copy, header.LastOffsetDelta + 1);
+        BinaryPrimitives.WriteInt64BigEndian(copy.Span[RecordBatch.BaseOffsetAt..], baseOffset);
+        BinaryPrimitives.WriteInt32BigEndian(copy.Span[RecordBatch.LeaderEpochAt..], checked((int)_raft.Term));
+        var result = _raft.Propose(copy, records);
         if (result != ProposeResult.Accepted)
         {
+            GiveBack(lease);
             return Task.FromException<long>(new ProposalRefusedException(result, $"group {Group} refused the batch: {result}"));
         }
+        Hold(lease, _raft.LastIndex);
         var proposal = new Proposal(_raft.LastIndex, _raft.Term, baseOffset, untilCommitted);
         _proposals.Add(proposal);
         NoteProposed(_raft.LastIndex, copy.Length);
@@ -238,6 +252,7 @@ public sealed partial class PartitionRaft
         FailProposals(Failure.Message);
         ReleaseRoom();
         await _pump;
+        _leases.Clear(); // nothing writes or sends any more, but the core may still refer to them: left to the GC
         if (clean && _log.Failure is null)
         {
             await SaveStateAsync();
@@ -275,6 +290,7 @@ public sealed partial class PartitionRaft
                 await SendAsync(ready.Messages);
                 _appendsHeld.Clear();
                 _raft.Advance();
+                GiveBackWritten();
                 SettleProposals();
                 ReleaseRoom();
                 Advanced?.Invoke();
