@@ -22,12 +22,8 @@ public sealed class ReassignmentTests(ITestOutputHelper output)
     public async Task APartitionMovesOffItsLeaderToANewNodeWhileProducingAndLosesNothing()
     {
         await using var cluster = await EddyCluster.StartAsync(4);
-        await EddyCluster.WaitUntilAsync(cluster.AgreesAsync, Settle, "4 nodes agree");
         using var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = cluster.Bootstrap }).Build();
-        await admin.CreateTopicsAsync([new TopicSpecification { Name = Topic, NumPartitions = 1, ReplicationFactor = 3 }]);
-        await ReplicatedTopic.WaitForLeadersAsync(cluster, Topic, 1, cluster.Nodes);
-        var replicas = await ReplicasAsync(admin);
-        Assert.Equal(3, replicas.Length);
+        var replicas = await CreateTopicAsync(cluster, admin);
         int leader = (await cluster.MetadataAsync(1))!.Leaders[Topic][0];
         int newcomer = cluster.Nodes.Select(n => n.Id).Single(id => !replicas.Contains(id));
         int[] target = [newcomer, .. replicas.Where(r => r != leader)];
@@ -100,11 +96,8 @@ public sealed class ReassignmentTests(ITestOutputHelper output)
     public async Task ADeadNodesRemovalMakesItsReplicasAgainOnAnotherNode()
     {
         await using var cluster = await EddyCluster.StartAsync(4);
-        await EddyCluster.WaitUntilAsync(cluster.AgreesAsync, Settle, "4 nodes agree");
         using var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = cluster.Bootstrap }).Build();
-        await admin.CreateTopicsAsync([new TopicSpecification { Name = Topic, NumPartitions = 1, ReplicationFactor = 3 }]);
-        await ReplicatedTopic.WaitForLeadersAsync(cluster, Topic, 1, cluster.Nodes);
-        var replicas = await ReplicasAsync(admin);
+        var replicas = await CreateTopicAsync(cluster, admin);
         int controller = (await cluster.MetadataAsync(1))!.ControllerId;
         int dead = replicas.First(r => r != controller); // the controller's leader would hand over first: not this test's subject
         int spare = cluster.Nodes.Select(n => n.Id).Single(id => !replicas.Contains(id));
@@ -177,6 +170,17 @@ public sealed class ReassignmentTests(ITestOutputHelper output)
         var listed = await client.CallAsync<ListPartitionReassignmentsResponse>(0, 2, new ListPartitionReassignmentsRequest { Topics = null });
         Assert.Empty(listed.Topics);
         Assert.Equal(0, (await cluster.MetadataAsync(2))!.Leaders[Topic].Count(l => l <= 0)); // still served
+    }
+
+    /// <summary>Once the four nodes agree: the topic, one partition with three replicas, led; its replicas.</summary>
+    private static async Task<int[]> CreateTopicAsync(EddyCluster cluster, IAdminClient admin)
+    {
+        await EddyCluster.WaitUntilAsync(cluster.AgreesAsync, Settle, "4 nodes agree");
+        await admin.CreateTopicsAsync([new TopicSpecification { Name = Topic, NumPartitions = 1, ReplicationFactor = 3 }]);
+        await ReplicatedTopic.WaitForLeadersAsync(cluster, Topic, 1, cluster.Nodes);
+        var replicas = await ReplicasAsync(admin);
+        Assert.Equal(3, replicas.Length);
+        return replicas;
     }
 
     private static AlterPartitionReassignmentsRequest Reassign(int[] target)

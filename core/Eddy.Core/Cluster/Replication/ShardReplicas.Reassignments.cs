@@ -15,7 +15,7 @@ internal sealed partial class ShardReplicas
     /// committed: a learner the target does not name is removed; a target node not yet a member is added as a learner
     /// (it catches up from this leader's log); a learner that answers and holds everything committed is promoted; then
     /// each voter the target does not name is removed, this leader last, after it handed its leadership to a target
-    /// replica. A group whose voters are the target is reported done.
+    /// replica that answers and holds everything committed. A group whose voters are the target is reported done.
     /// </summary>
     private void MoveTowardTargets()
     {
@@ -42,7 +42,8 @@ internal sealed partial class ShardReplicas
             else if (FirstOutside(members.Voters, target) is { } leaving)
             {
                 Invariant.True(leaving == raft.NodeId, "only this leader is left to leave");
-                int successor = Array.Find(target, t => raft.IsCaughtUpNow(t, now, recently));
+                // The transfer itself brings the successor to this leader's log end before it campaigns.
+                int successor = Array.Find(target, t => raft.HoldsCommitted(t, now, recently));
                 if (successor != 0 && raft.HandOffLeadership(successor))
                 {
                     Log.Info(Subsystem, $"{partition}: moving to replicas [{string.Join(", ", target)}]: hands its leadership to node {successor} before it leaves");

@@ -220,7 +220,9 @@ internal sealed partial class ShardReplicas : IDisposable
         foreach (var (_, partition) in _replicas)
         {
             int preferred = partition.Topic.LeaderOf(partition.Index);
-            if (!partition.IsClosed && partition.IsLeader && preferred != _controller.NodeId && partition.Raft!.IsCaughtUpNow(preferred, now, recently))
+            // A partition being moved is left to its move: its preferred replica may be one that is leaving.
+            if (!partition.IsClosed && partition.IsLeader && preferred != _controller.NodeId && partition.Topic.TargetOf(partition.Index) is null
+                && partition.Raft!.IsCaughtUpNow(preferred, now, recently))
             {
                 partition.Raft.HandOffLeadership(preferred);
             }
