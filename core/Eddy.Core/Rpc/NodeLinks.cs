@@ -213,6 +213,15 @@ public sealed class NodeLinks : IDisposable
             lane.Peer?.Dispose();
             lane.Peer = peer;
             lane.Failures = 0;
+            // The node is back: the other lane, if it waits out a back-off from the same outage, connects at its next
+            // frame. Otherwise a healed link carried heartbeats (and so kept a leader) for seconds before its appends,
+            // which were dropped meanwhile: a leader that could not commit.
+            var sibling = lane == link.Urgent ? link.Bulk : link.Urgent;
+            if (sibling.Peer is null && sibling.Connecting is null)
+            {
+                sibling.RetryAtNanos = 0;
+                sibling.Failures = 0;
+            }
             if (lane.LastError is not null && lane == link.Urgent)
             {
                 Log.Info(Subsystem, $"connected to node {link.Node} at {address}");
