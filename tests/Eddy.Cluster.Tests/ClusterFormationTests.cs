@@ -81,7 +81,7 @@ public sealed partial class ClusterFormationTests(ITestOutputHelper output)
             output.WriteLine($"schedule: SIGTERM node {node.Id}, start it again");
             await cluster.StopNodeAsync(node.Id);
             await cluster.StartNodeAsync(node.Id);
-            Assert.Contains($"node {node.Id} up", cluster.Output(node.Id));
+            await cluster[node.Id].Process!.WaitForOutputAsync($"node {node.Id} up"); // printed just after where it listens
             await EddyCluster.WaitUntilAsync(cluster.AgreesAsync, Settle, $"all agree after node {node.Id} restarted");
             Assert.Equal(id, ClusterId(cluster, node.Id));
         }
@@ -126,7 +126,7 @@ public sealed partial class ClusterFormationTests(ITestOutputHelper output)
         // A restarted joiner is who it was.
         await cluster.StopNodeAsync(4);
         await cluster.StartNodeAsync(4);
-        Assert.Contains("node 4 up", cluster.Output(4));
+        await cluster[4].Process!.WaitForOutputAsync("node 4 up"); // printed just after where it listens
         Assert.DoesNotContain("joined the cluster through seed", cluster.Output(4));
     }
 
