@@ -10,7 +10,9 @@ namespace Eddy.Cluster.Tests;
 /// SIGKILL of a leader, are read back once each, in order, from the new leaders, and the killed node rejoins as a
 /// follower and, once caught up, gets its leaderships back; a rolling restart (SIGTERM, each node in turn) fails no produce, since each stopping node hands its
 /// leaderships away first; a follower that stops answering leaves the in-sync replicas, and acks=all then gets
-/// NOT_ENOUGH_REPLICAS under min.insync.replicas=3 until it is back.
+/// NOT_ENOUGH_REPLICAS under min.insync.replicas=3 until it is back; retention moves each replica's log start, and a
+/// follower that was down while the leader's start passed its log end restarts its log there and holds the same bytes
+/// from there on.
 /// </summary>
 public sealed class ReplicatedPartitionTests(ITestOutputHelper output) : IAsyncLifetime
 {
@@ -20,7 +22,8 @@ public sealed class ReplicatedPartitionTests(ITestOutputHelper output) : IAsyncL
 
     public async Task InitializeAsync()
     {
-        _cluster = await EddyCluster.StartAsync(3, "--replica-lag-time-max-ms", LagMs.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        _cluster = await EddyCluster.StartAsync(3, "--replica-lag-time-max-ms", LagMs.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            "--log-retention-check-interval-ms", "500");
         await EddyCluster.WaitUntilAsync(_cluster.AgreesAsync, Settle, "3 nodes agree");
     }
 
@@ -181,6 +184,59 @@ public sealed class ReplicatedPartitionTests(ITestOutputHelper output) : IAsyncL
         }
         await EddyCluster.WaitUntilAsync(async () => (await _cluster.MetadataAsync(leader))!.InSync[Topic][0].Length == 3, Settle, "the follower is back in sync");
         Assert.Equal(PersistenceStatus.Persisted, (await acksAll.ProduceAsync(Topic, new Message<string, string> { Key = "k", Value = "after" })).Status);
+    }
+
+    [Fact]
+    public async Task AFollowerDownWhileRetentionPassedItRestartsItsLogAtTheLeadersStartAndHoldsTheSameBytes()
+    {
+        const string Topic = "retained";
+        const int RetentionBytes = 256 << 10;
+        await CreateAsync(Topic, 1, new Dictionary<string, string> { ["segment.bytes"] = "65536", ["retention.bytes"] = RetentionBytes.ToString(System.Globalization.CultureInfo.InvariantCulture) });
+        await WaitForLeadersAsync(Topic, 1, _cluster.Nodes);
+        await EddyCluster.WaitUntilAsync(async () => (await _cluster.MetadataAsync(1))!.InSync[Topic][0].Length == 3, Settle, "all three replicas in sync");
+        int leader = (await _cluster.MetadataAsync(1))!.Leaders[Topic][0];
+        int follower = leader % 3 + 1;
+        using var producer = new ProducerBuilder<string, string>(new ProducerConfig
+        {
+            BootstrapServers = _cluster.Bootstrap, Acks = Acks.All, EnableIdempotence = true, LingerMs = 5,
+        }).Build();
+        var acknowledged = new List<(long Offset, string Value)>();
+        async Task ProduceAsync(int count, string prefix)
+        {
+            var sends = Enumerable.Range(0, count).Select(i => producer.ProduceAsync(Topic, new Message<string, string> { Key = $"k{i % 10}", Value = $"{prefix}-{i}-{new string('x', 200)}" })).ToList();
+            foreach (var sent in await Task.WhenAll(sends)) acknowledged.Add((sent.Offset.Value, sent.Message.Value));
+        }
+        await ProduceAsync(10, "held");
+
+        // Killed rather than stopped: a stopped follower would still find in its socket's buffers much of what the
+        // leader sent meanwhile, and need no snapshot.
+        output.WriteLine($"schedule: SIGKILL follower node {follower} of leader {leader}; 6000 records; retention every 500 ms keeps {RetentionBytes} bytes; node {follower} restarted");
+        await _cluster.KillAsync(follower);
+        await ProduceAsync(6000, "while-down");
+        using (var watcher = new ConsumerBuilder<string, string>(new ConsumerConfig { BootstrapServers = _cluster.Bootstrap, GroupId = "retained-watch" }).Build())
+        {
+            await EddyCluster.WaitUntilAsync(() => Task.FromResult(watcher.QueryWatermarkOffsets(new TopicPartition(Topic, 0), TimeSpan.FromSeconds(5)).Low.Value > 100),
+                Settle, "retention moves the leader's log start");
+        }
+        await _cluster.StartNodeAsync(follower);
+        await _cluster[follower].Process!.WaitForOutputAsync("restarts its log at offset", Settle);
+        await EddyCluster.WaitUntilAsync(async () => (await _cluster.MetadataAsync(leader))!.InSync[Topic][0].Length == 3, Settle, "the follower is back in sync");
+        await ProduceAsync(10, "after");
+
+        // A consumer from the beginning starts at the leader's start and reads every acknowledged record from there.
+        long end = acknowledged.Max(a => a.Offset) + 1;
+        var read = ReplicatedTopic.ReadAll(_cluster.Bootstrap, Topic, new Dictionary<int, long> { [0] = end });
+        long first = read.Keys.Min(k => k.Offset);
+        Assert.True(first > 100, $"read from offset {first}, below the leader's start");
+        Assert.All(acknowledged.Where(a => a.Offset >= first), a => Assert.Equal(a.Value, read.GetValueOrDefault((0, a.Offset))));
+
+        foreach (var node in _cluster.Nodes) node.Process!.Signal(9);
+        foreach (var node in _cluster.Nodes) await node.Process!.WaitForExitAsync();
+        var directories = _cluster.Nodes.Select(n => ReplicaLogs.DirectoryOf(n.DataDirectory, Topic, 0)).ToList();
+        long from = directories.Max(ReplicaLogs.FirstOffset);
+        Assert.True(ReplicaLogs.FirstOffset(ReplicaLogs.DirectoryOf(_cluster[follower].DataDirectory, Topic, 0)) > 0, "the follower's log still starts at 0");
+        var logs = directories.Select(d => ReplicaLogs.Read(d, from)).ToList();
+        Assert.True(logs.All(l => l.Length > 0 && l.AsSpan().SequenceEqual(logs[0])), $"the replicas differ from offset {from}: {string.Join(", ", logs.Select(l => l.Length))} bytes");
     }
 
     private async Task CreateAsync(string topic, int partitions, Dictionary<string, string>? configs = null)

@@ -29,6 +29,7 @@ public sealed class NodeConfigLoaderTests : IDisposable
         ["batch_cache_bytes"] = ("1048576", "-1"),
         ["read_window_bytes"] = ("0", "1099511627777"),
         ["replica_lag_time_max_ms"] = ("10000", "99"),
+        ["log_retention_check_interval_ms"] = ("1000", "99"),
         ["offsets_topic_replication_factor"] = ("1", "0"),
     };
 

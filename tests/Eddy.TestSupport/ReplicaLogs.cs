@@ -9,8 +9,9 @@ namespace Eddy.TestSupport;
 /// </summary>
 public static class ReplicaLogs
 {
-    /// <summary>The batches of the partition in <paramref name="directory"/> (DATA/kafka/TOPIC/PARTITION_REVISION).</summary>
-    public static byte[] Read(string directory)
+    /// <summary>The batches of the partition in <paramref name="directory"/> (DATA/kafka/TOPIC/PARTITION_REVISION), from
+    /// the first at or after <paramref name="from"/> (replicas apply retention each to its own log, so they start apart).</summary>
+    public static byte[] Read(string directory, long from = 0)
     {
         var segments = Directory.GetFiles(directory, "*.log")
             .Select(path => (Path: path, Base: long.Parse(Path.GetFileNameWithoutExtension(path).Split('-')[0], System.Globalization.CultureInfo.InvariantCulture)))
@@ -22,11 +23,21 @@ public static class ReplicaLogs
             int at = 0;
             while (at < bytes.Length && RecordBatch.Check(bytes.AsSpan(at), verifyCrc: true, out int size) == BatchCheck.Ok)
             {
-                all.Write(bytes, at, size);
+                if (new RecordBatch(bytes.AsSpan(at, size)).BaseOffset >= from)
+                {
+                    all.Write(bytes, at, size);
+                }
                 at += size;
             }
         }
         return all.ToArray();
+    }
+
+    /// <summary>The base offset of the first batch on disk in <paramref name="directory"/>; -1 when there is none.</summary>
+    public static long FirstOffset(string directory)
+    {
+        var batches = Read(directory);
+        return batches.Length == 0 ? -1 : new RecordBatch(batches).BaseOffset;
     }
 
     /// <summary>The directory of partition <paramref name="partition"/> of <paramref name="topic"/> under a node's data

@@ -70,6 +70,7 @@ public sealed class BrokerOptions
         BatchCacheBytes = config.BatchCacheBytes,
         ReadWindowBytes = config.ReadWindowBytes,
         ReplicaLagTime = TimeSpan.FromMilliseconds(config.ReplicaLagTimeMaxMs),
+        HousekeepingInterval = TimeSpan.FromMilliseconds(config.LogRetentionCheckIntervalMs),
         OffsetsReplicationFactor = (short)config.OffsetsTopicReplicationFactor,
     };
 }

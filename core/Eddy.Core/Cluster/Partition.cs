@@ -207,8 +207,18 @@ public sealed partial class Partition
     {
         if (_raft is not null)
         {
-            // Retention would move the log start, and compaction leave holes, under the Raft log: neither is replicated
-            // yet. Only the leader's producer table follows its log, so only it writes snapshots.
+            // Each replica applies retention to its own committed log (a Raft compaction); compaction would leave holes
+            // in the Raft log, which it does not take yet. Only the leader's producer table follows its log, so only it
+            // writes snapshots.
+            if ((_log.Options.CleanupPolicy & CleanupPolicy.Delete) != 0)
+            {
+                long before = _log.StartOffset;
+                long start = await _raft.ApplyRetentionAsync();
+                if (start != before)
+                {
+                    Log.Info(Subsystem, $"{this}: retention moved the log start from {before} to {start}");
+                }
+            }
             if (_producersCurrent && _producers.Table.BatchesSinceSnapshot >= SnapshotEveryBatches)
             {
                 await _producers.SnapshotAsync();

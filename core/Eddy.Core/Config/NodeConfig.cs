@@ -66,6 +66,10 @@ public sealed class NodeConfig
     /// the in-sync replicas (Kafka's replica.lag.time.max.ms). Default: 30000.</summary>
     public int ReplicaLagTimeMaxMs { get; set; } = 30_000;
 
+    /// <summary>--log-retention-check-interval-ms: how often each shard applies retention and compaction to its partitions
+    /// (Kafka's log.retention.check.interval.ms). Default: 300000 (5 minutes).</summary>
+    public int LogRetentionCheckIntervalMs { get; set; } = 300_000;
+
     /// <summary>--offsets-topic-replication-factor: replicas of each __consumer_offsets partition when the cluster creates
     /// that topic, at most one per node it has then (Kafka's offsets.topic.replication.factor). Default: 3.</summary>
     public int OffsetsTopicReplicationFactor { get; set; } = 3;

@@ -134,16 +134,48 @@ public sealed partial class PartitionLog
     {
         _shard.AssertCurrent();
         ThrowIfUnusable();
+        int deleted = SegmentsPastRetention(long.MaxValue);
+        if (deleted == 0)
+        {
+            return 0;
+        }
+        for (int i = 0; i < deleted; i++)
+        {
+            Retire(_segments[i]);
+        }
+        _segments.RemoveRange(0, deleted);
+        StartOffset = Math.Max(StartOffset, _segments[0].BaseOffset);
+        _cache?.DropBefore(StartOffset);
+        await _shard.Files.BarrierAsync(); // the unlinks, before the directory fsync that makes them durable
+        await Options.Files.SyncDirectoryAsync(Directory);
+        return deleted;
+    }
+
+    /// <summary>Where the log would start once retention deleted what it may, deleting nothing: the base offset of the
+    /// first segment it keeps, when it would delete only segments that end at or before <paramref name="limit"/> (a Raft
+    /// replica's committed and durable end; it compacts its Raft log there before <see cref="SetStartOffsetAsync"/>
+    /// deletes them). The start offset when retention would delete nothing.</summary>
+    public long RetentionStart(long limit)
+    {
+        _shard.AssertCurrent();
+        int deleted = SegmentsPastRetention(limit);
+        return deleted == 0 ? StartOffset : Math.Max(StartOffset, _segments[deleted].BaseOffset);
+    }
+
+    /// <summary>How many of the oldest segments retention.bytes and retention.ms delete: closed ones only (never the
+    /// active one), each ending at or before <paramref name="limit"/>.</summary>
+    private int SegmentsPastRetention(long limit)
+    {
         if ((Options.CleanupPolicy & CleanupPolicy.Delete) == 0)
         {
             return 0;
         }
         long total = SizeBytes;
         long cutoff = Options.RetentionTime is { } age ? Options.WallClockMs() - (long)age.TotalMilliseconds : long.MinValue;
-        int deleted = 0;
-        while (_segments.Count > 1 && _segments[0].Sealed)
+        int count = 0;
+        while (count < _segments.Count - 1 && _segments[count].Sealed && _segments[count].NextOffset <= limit)
         {
-            var oldest = _segments[0];
+            var oldest = _segments[count];
             bool bySize = Options.RetentionBytes >= 0 && total - oldest.Size >= Options.RetentionBytes;
             bool byTime = oldest.Index.MaxTimestamp < cutoff;
             if (!bySize && !byTime)
@@ -151,18 +183,9 @@ public sealed partial class PartitionLog
                 break;
             }
             total -= oldest.Size;
-            _segments.RemoveAt(0);
-            Retire(oldest);
-            deleted++;
+            count++;
         }
-        if (deleted > 0)
-        {
-            StartOffset = Math.Max(StartOffset, _segments[0].BaseOffset);
-            _cache?.DropBefore(StartOffset);
-            await _shard.Files.BarrierAsync(); // the unlinks, before the directory fsync that makes them durable
-            await Options.Files.SyncDirectoryAsync(Directory);
-        }
-        return deleted;
+        return count;
     }
 
     /// <summary>Swaps a sealed segment for its compacted copy, if the log still holds it unchanged; false if not.</summary>

@@ -3,7 +3,7 @@ using Eddy.Observability;
 
 namespace Eddy.Storage;
 
-// Truncating the suffix (Raft's diverged tail).
+// Truncating the suffix (Raft's diverged tail), and replacing the whole log (a follower behind its leader's start).
 public sealed partial class PartitionLog
 {
     /// <summary>
@@ -81,6 +81,55 @@ public sealed partial class PartitionLog
             DurableOffset = Math.Min(DurableOffset, LogEndOffset);
             _durableBytes = target.Size;
             _cache?.Truncate(offset);
+        }
+        finally
+        {
+            _gate.Exit();
+        }
+    }
+
+    /// <summary>
+    /// Replaces the whole log with an empty one whose next offset is <paramref name="offset"/>, in a segment of
+    /// <paramref name="term"/>: a Raft follower installing its leader's snapshot, because its log ends before the
+    /// leader's start or diverged from it. Segments go newest first, so a crash part way leaves a prefix of the old log,
+    /// which the caller tells apart by the new start it recorded first. Durable when this completes.
+    /// </summary>
+    public async ValueTask RestartAtAsync(long offset, int term)
+    {
+        _shard.AssertCurrent();
+        ArgumentOutOfRangeException.ThrowIfNegative(offset);
+        await _gate.EnterAsync();
+        try
+        {
+            ThrowIfUnusable();
+            await FlushCoreAsync(); // no fdatasync in flight and no append waiting
+            await _tail.SettleAsync();
+            _tail.Detach();
+            try
+            {
+                while (_segments.Count > 0)
+                {
+                    var newest = _segments[^1];
+                    _segments.RemoveAt(_segments.Count - 1);
+                    Retire(newest);
+                }
+                // The unlinks first: the new segment may take the name of one that went.
+                await _shard.Files.BarrierAsync();
+                var fresh = CreateSegment(Directory, Options, offset, term, _shard.Clock.NowNanos);
+                _segments.Add(fresh);
+                await _tail.AttachAsync(fresh);
+                await Options.Files.SyncDirectoryAsync(Directory);
+            }
+            catch (NativeException e)
+            {
+                throw OnWriteFailure(e, "restart");
+            }
+            _reader.Invalidate();
+            _cache?.Truncate(long.MinValue);
+            StartOffset = offset;
+            DurableOffset = offset;
+            _durableBytes = 0;
+            Log.Info(Subsystem, $"{Directory}: the log starts again, empty, at offset {offset} (term {term})");
         }
         finally
         {

@@ -132,6 +132,15 @@ internal sealed partial class ShardReplicas : IDisposable
         {
             return;
         }
+        if (message.Type == MessageType.Snapshot)
+        {
+            // A leader's log start, for a follower behind it: a frame of its own on the bulk connection, after the
+            // appends sent before it.
+            _batcher.Flush(_envelopes);
+            SendEnvelopes(bulk: false);
+            _links.SendSnapshot(group, message);
+            return;
+        }
         if (message.Type == MessageType.Append)
         {
             // Appends, with batches or without, keep their order on the bulk connection (one passing another would be

@@ -74,6 +74,10 @@ public sealed class PartitionLogStorage : IRaftLogStorage
         return true;
     }
 
+    /// <summary>Forgets the config entries at or before <paramref name="index"/> (a prefix compacted away: the
+    /// membership there is the snapshot's).</summary>
+    internal void DropChangesThrough(long index) => _changes.RemoveAll(c => c.Index <= index);
+
     private int FirstChangeFrom(long index)
     {
         int at = _changes.Count;

@@ -122,14 +122,16 @@ public sealed partial class PartitionRaft
     }
 
     /// <summary>Why a peer's message must be dropped, or null: an append whose entries cannot go into the log or do
-    /// not follow its previous index, an acknowledgement past this log's end, a commit past it, or a snapshot, which
-    /// partitions do not install yet.</summary>
+    /// not follow its previous index, an acknowledgement past this log's end, a commit past it, or a snapshot that is no
+    /// partition's (a partition's carries no data: its index is the leader's log start).</summary>
     private string? WhatIsWrongWith(in Message message)
     {
         switch (message.Type)
         {
-            case MessageType.Snapshot:
-                return "a snapshot (installing a leader's log start is not supported yet)";
+            case MessageType.Snapshot when message.Snapshot is not { Data.Length: 0 }:
+                return $"a snapshot with {message.Snapshot?.Data.Length.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "no"} bytes of data, which no partition's has";
+            case MessageType.Snapshot when message.Snapshot.Term > int.MaxValue:
+                return $"a snapshot of term {message.Snapshot.Term}, past any leader epoch";
             case MessageType.AppendResponse when !message.Reject && message.Index > _raft.LastIndex:
                 return $"an acknowledgement of index {message.Index}, past this log's end {_raft.LastIndex}";
             case MessageType.Heartbeat when message.Commit > _raft.LastIndex:
@@ -228,9 +230,9 @@ public sealed partial class PartitionRaft
         var source = message.Entries!;
         foreach (var entry in source)
         {
-            if (_raft.Log.Term(entry.LastIndex) != entry.Term)
+            if (_raft.Log.Term(entry.LastIndex) != entry.Term || entry.Index <= _log.StartOffset)
             {
-                return null;
+                return null; // replaced, or deleted by retention since (the follower is sent the snapshot instead)
             }
         }
         var filled = new Entry[source.Length];

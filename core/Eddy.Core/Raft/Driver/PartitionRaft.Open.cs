@@ -3,27 +3,34 @@ using Eddy.Storage;
 
 namespace Eddy.Raft.Driver;
 
-// Opening a replica: its hard state, and its membership changes found again.
+// Opening a replica: its hard state, where its log starts, and its membership changes found again.
 public sealed partial class PartitionRaft
 {
     /// <summary>
-    /// Opens the replica over <paramref name="log"/> (on its shard) with the hard state and membership changes the store
-    /// keeps for <paramref name="group"/>; <paramref name="voters"/> are the members before any change. The log past
+    /// Opens the replica over <paramref name="log"/> (on its shard) with the hard state, snapshot and membership changes
+    /// the store keeps for <paramref name="group"/>; <paramref name="voters"/> are the members before any change (the
+    /// snapshot's membership replaces them once the log start moved). The log past
     /// where the store's list was saved is searched for membership changes (a crash may have come between the log's
     /// write and the store's). Messages for other replicas go to <paramref name="send"/>.
     /// </summary>
     public static async ValueTask<PartitionRaft> OpenAsync(long group, RaftOptions options, Membership voters, PartitionLog log, RaftStateStore states,
         Action<long, Message> send)
     {
-        if (log.StartOffset > 0)
+        var snapshot = states.LoadSnapshot(group);
+        if (snapshot is not null)
         {
-            // Its Raft snapshot would be the log start offset; sending one to a lagging follower is not built yet.
-            throw new NotSupportedException($"{log.Directory}: a replicated partition whose log start moved ({log.StartOffset}) is not supported yet");
+            await StartAtSnapshotAsync(log, snapshot);
         }
+        else if (log.StartOffset > 0)
+        {
+            throw new LogCorruptedException($"{log.Directory}: the log starts at offset {log.StartOffset}, but no Raft snapshot says why");
+        }
+        long start = snapshot?.Index ?? 0;
         var (scanned, changes) = states.LoadMembership(group);
-        // Listed changes the log no longer holds were cut with a diverged tail after the list was saved.
-        changes.RemoveAll(c => c.Index > log.LogEndOffset || log.TermAt(c.Index - 1) != c.Term);
-        scanned = Math.Min(scanned, log.LogEndOffset);
+        // Listed changes the log no longer holds were compacted away (the snapshot has them) or cut with a diverged tail
+        // after the list was saved.
+        changes.RemoveAll(c => c.Index <= start || c.Index > log.LogEndOffset || log.TermAt(c.Index - 1) != c.Term);
+        scanned = Math.Clamp(scanned, start, log.LogEndOffset);
         foreach (var found in await FindChangesAsync(log, scanned))
         {
             if (changes.Count == 0 || found.Index > changes[^1].Index)
@@ -32,7 +39,7 @@ public sealed partial class PartitionRaft
             }
         }
         var storage = new PartitionLogStorage(log, changes);
-        var raft = new RaftGroup(options, voters, storage, new PersistedState(states.Load(group), null));
+        var raft = new RaftGroup(options, voters, storage, new PersistedState(states.Load(group), snapshot));
         return new PartitionRaft(group, raft, log, storage, log.LogEndOffset, states, send);
     }
 

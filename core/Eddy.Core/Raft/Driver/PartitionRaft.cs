@@ -98,7 +98,7 @@ public sealed partial class PartitionRaft
 
     /// <summary>
     /// A message from a peer. One this replica cannot take (a malformed or foreign entry, an acknowledgement or commit
-    /// past this log's end, a snapshot) is dropped with a warning: a peer's bug must not stop this replica, and Raft
+    /// past this log's end, a snapshot carrying data) is dropped with a warning: a peer's bug must not stop this replica, and Raft
     /// sends what is needed again. An append's entries go to the core one batch each: a run a leader read back from its
     /// storage is cut differently each time it is sent, but a batch is always the same batch, which the core's "same
     /// index and term is the same entry" needs.
@@ -275,9 +275,9 @@ public sealed partial class PartitionRaft
             while (Failure is null && _raft.HasReady)
             {
                 var ready = _raft.GetReady();
-                if (ready.Snapshot is not null)
+                if (ready.Snapshot is { } snapshot)
                 {
-                    throw new NotSupportedException("installing the leader's log start (a follower behind it) is not supported yet");
+                    await InstallAsync(snapshot);
                 }
                 // A leader's appends of proposed batches leave before its own write, so the followers write in parallel
                 // with it (Raft allows it: the leader counts itself only through its durable entries). Not in a Ready

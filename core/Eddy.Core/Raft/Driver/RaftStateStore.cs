@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Globalization;
+using Eddy.Rpc;
 using Eddy.Storage;
 
 namespace Eddy.Raft.Driver;
@@ -10,13 +11,15 @@ namespace Eddy.Raft.Driver;
 /// state changed in one Ready round and <see cref="SaveAsync"/> writes them as one batch, so a round costs one
 /// fdatasync however many groups voted or moved their commit, and a crash keeps the whole round or none of it.
 /// Beside it, a partition group's membership changes (<see cref="LoadMembership"/>): where its log holds them, so a
-/// restart finds them without reading the whole log. Everything is read into memory at open; loads do no I/O. Shard
+/// restart finds them without reading the whole log; and its snapshot, where its log starts (the index, the term before
+/// it, the membership there), once retention or a leader's snapshot moved the start. Everything is read into memory at open; loads do no I/O. Shard
 /// thread only.
 /// </summary>
 public sealed class RaftStateStore : IAsyncDisposable
 {
     private const string KeyPrefix = "raft/";
     private const string MembershipPrefix = "raft-members/";
+    private const string SnapshotPrefix = "raft-snapshot/";
     private const int ValueBytes = 8 + 4 + 8;
 
     private readonly KvStore _store;
@@ -130,9 +133,43 @@ public sealed class RaftStateStore : IAsyncDisposable
         return _store.PutManyAsync(entries);
     }
 
+    /// <summary>Where a partition group's log starts, as last saved: null while it starts at offset 0.</summary>
+    public SnapshotImage? LoadSnapshot(long group)
+    {
+        if (!_store.TryGet(SnapshotKey(group), out var value))
+        {
+            return null;
+        }
+        try
+        {
+            var reader = new RpcReader(value.Span);
+            var image = NodeEnvelopeCodec.ReadImage(ref reader);
+            reader.End();
+            return image;
+        }
+        catch (RpcFormatException e)
+        {
+            throw new LogCorruptedException($"raft snapshot of group {group} is damaged: {e.Message}");
+        }
+    }
+
+    /// <summary>Saves where a partition group's log starts now, with its membership changes after that, in one write;
+    /// completes once fdatasynced. Saved before the log's prefix goes, so a restart always knows the start.</summary>
+    public ValueTask SaveSnapshotAsync(long group, SnapshotImage image, long scannedThrough, IReadOnlyList<Entry> changes)
+    {
+        var writer = new RpcWriter();
+        NodeEnvelopeCodec.WriteImage(image, writer);
+        return _store.PutManyAsync([
+            (SnapshotKey(group), writer.Written.ToArray()),
+            (MembershipPrefix + group.ToString(CultureInfo.InvariantCulture), EncodeMembership(scannedThrough, changes)),
+        ]);
+    }
+
     /// <summary>Forgets a group that left this node.</summary>
     public ValueTask RemoveAsync(long group) =>
-        _store.PutManyAsync([(Key(group), null), (MembershipPrefix + group.ToString(CultureInfo.InvariantCulture), null)]);
+        _store.PutManyAsync([(Key(group), null), (MembershipPrefix + group.ToString(CultureInfo.InvariantCulture), null), (SnapshotKey(group), null)]);
+
+    private static string SnapshotKey(long group) => SnapshotPrefix + group.ToString(CultureInfo.InvariantCulture);
 
     private static string Key(long group) => KeyPrefix + group.ToString(CultureInfo.InvariantCulture);
 
