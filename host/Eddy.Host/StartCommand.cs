@@ -6,6 +6,7 @@ using Eddy.Kafka;
 using Eddy.Kafka.Server;
 using Eddy.Observability;
 using Eddy.Runtime;
+using Eddy.Storage;
 
 namespace Eddy.Host;
 
@@ -19,6 +20,11 @@ internal static class StartCommand
         if (config.ConfigFile is not null)
         {
             Log.Info("node", $"settings read from {config.ConfigFile}");
+        }
+        if (config.TestLoseUnsyncedWrites)
+        {
+            VolatileWriteCache.Enabled = true;
+            Log.Warn("node", "test_lose_unsynced_writes: every file's writes are held in memory until fdatasync (fault tests only; slow)");
         }
         var options = new ShardGroupOptions { Backend = config.IoBackend };
         if (config.Shards is int shards)

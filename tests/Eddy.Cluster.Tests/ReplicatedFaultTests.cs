@@ -7,7 +7,9 @@ namespace Eddy.Cluster.Tests;
 /// <summary>
 /// Replicated partitions under faults: three nodes in network namespaces, a topic with three replicas per partition, and
 /// an idempotent acks=all producer that keeps sending while a fault drawn from a printed seed hits the leaders: their
-/// links cut, their processes stopped (SIGSTOP) or killed in a loop (SIGKILL and restart). Afterwards every acknowledged
+/// links cut, their processes stopped (SIGSTOP) or killed in a loop (SIGKILL and restart), or power cuts (SIGKILL of
+/// nodes that hold their writes in memory until fdatasync, so that a kill loses every unsynced write): a leader's, then
+/// all three nodes' at once. Afterwards every acknowledged
 /// record is read back exactly once, each key's records in the order they were acknowledged, and every partition's
 /// replicas hold the same bytes. The slow multi-node scenarios of replication live here, one cluster per scenario.
 /// </summary>
@@ -22,11 +24,16 @@ public sealed class ReplicatedFaultTests(ITestOutputHelper output)
     [InlineData("cut-leader")]
     [InlineData("stop-leader")]
     [InlineData("kill-leaders")]
+    [InlineData("power-cuts")]
     public async Task AcknowledgedRecordsSurviveAndReplicasConverge(string fault)
     {
         int seed = Random.Shared.Next(1 << 16);
         var draw = new Random(seed);
-        await using var cluster = await EddyCluster.StartInNamespacesAsync(3, "--replica-lag-time-max-ms", $"{LagMs}");
+        // Power cuts: every node holds its writes in memory until fdatasync, so a SIGKILL loses what was not synced.
+        string[] args = fault == "power-cuts"
+            ? ["--replica-lag-time-max-ms", $"{LagMs}", "--test-lose-unsynced-writes", "true"]
+            : ["--replica-lag-time-max-ms", $"{LagMs}"];
+        await using var cluster = await EddyCluster.StartInNamespacesAsync(3, args);
         await EddyCluster.WaitUntilAsync(cluster.AgreesAsync, Settle, "3 nodes agree");
         using (var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = cluster.Bootstrap }).Build())
         {
@@ -68,6 +75,30 @@ public sealed class ReplicatedFaultTests(ITestOutputHelper output)
                     await ReplicatedTopic.WaitForLeadersAsync(cluster, Topic, Partitions, cluster.Nodes);
                     output.WriteLine($"node {victim} killed and back; {workload.Acknowledged} acknowledged so far");
                 }
+                break;
+            }
+            case "power-cuts":
+            {
+                // One node's power cut (a leader's), then the whole cluster's at once: what was acknowledged must be on a
+                // majority's disks, not in a page cache.
+                Assert.All(cluster.Nodes, n => Assert.Contains("writes are held in memory until fdatasync", cluster.Output(n.Id)));
+                int partition = draw.Next(Partitions);
+                var (oneDownMs, allDownMs) = (300 + draw.Next(1500), 300 + draw.Next(1500));
+                output.WriteLine($"seed {seed}: power cut of the leader of partition {partition} (down {oneDownMs} ms), then of all three nodes at once (down {allDownMs} ms)");
+                int victim = (await cluster.MetadataAsync(cluster.Nodes.First(n => n.IsRunning).Id))!.Leaders[Topic][partition];
+                await cluster.KillAsync(victim);
+                await Task.Delay(oneDownMs);
+                await cluster.StartNodeAsync(victim);
+                await ReplicatedTopic.WaitForLeadersAsync(cluster, Topic, Partitions, cluster.Nodes);
+                int afterOne = workload.Acknowledged;
+                await EddyCluster.WaitUntilAsync(() => Task.FromResult(workload.Acknowledged > afterOne + 100), Settle, "producing goes on after the first cut");
+                int beforeCut = workload.Acknowledged;
+                foreach (var node in cluster.Nodes) node.Process!.Signal(9);
+                foreach (var node in cluster.Nodes) await node.Process!.WaitForExitAsync();
+                output.WriteLine($"node {victim} cut and back; all cut with {beforeCut} acknowledged");
+                await Task.Delay(allDownMs);
+                await Task.WhenAll(cluster.Nodes.Select(n => cluster.StartNodeAsync(n.Id)));
+                await ReplicatedTopic.WaitForLeadersAsync(cluster, Topic, Partitions, cluster.Nodes);
                 break;
             }
             default:

@@ -31,6 +31,7 @@ public sealed class NodeConfigLoaderTests : IDisposable
         ["replica_lag_time_max_ms"] = ("10000", "99"),
         ["log_retention_check_interval_ms"] = ("1000", "99"),
         ["offsets_topic_replication_factor"] = ("1", "0"),
+        ["test_lose_unsynced_writes"] = ("true", "sometimes"),
     };
 
     private readonly ScratchDirectory _dir = new();

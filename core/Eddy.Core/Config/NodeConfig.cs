@@ -70,6 +70,10 @@ public sealed class NodeConfig
     /// (Kafka's log.retention.check.interval.ms). Default: 300000 (5 minutes).</summary>
     public int LogRetentionCheckIntervalMs { get; set; } = 300_000;
 
+    /// <summary>--test-lose-unsynced-writes: fault tests only. Every file's writes are held in memory until its fdatasync
+    /// (<see cref="Storage.VolatileWriteCache"/>), so that a SIGKILL loses what a power cut could. Default: false.</summary>
+    public bool TestLoseUnsyncedWrites { get; set; }
+
     /// <summary>--offsets-topic-replication-factor: replicas of each __consumer_offsets partition when the cluster creates
     /// that topic, at most one per node it has then (Kafka's offsets.topic.replication.factor). Default: 3.</summary>
     public int OffsetsTopicReplicationFactor { get; set; } = 3;

@@ -87,6 +87,9 @@ public static class NodeProperties
         new NodeProperty<int>("offsets_topic_replication_factor", ValueSyntaxes.Int(1, Eddy.Cluster.ClusterView.MaxBrokers), (c, v) => c.OffsetsTopicReplicationFactor = v,
             c => c.OffsetsTopicReplicationFactor.ToString(System.Globalization.CultureInfo.InvariantCulture),
             "replicas of each __consumer_offsets partition when the cluster creates that topic, at most one per node it has then (Kafka's offsets.topic.replication.factor)"),
+        new NodeProperty<bool>("test_lose_unsynced_writes", ValueSyntaxes.Bool, (c, v) => c.TestLoseUnsyncedWrites = v,
+            c => c.TestLoseUnsyncedWrites ? "true" : "false",
+            "fault tests only: hold every file's writes in memory until fdatasync, so that SIGKILL loses what a power cut could; slow"),
     ];
 
     private static readonly Dictionary<string, NodeProperty> ByName = All.ToDictionary(p => p.Name, StringComparer.Ordinal);

@@ -37,12 +37,17 @@ public interface IFileLayer
     ValueTask SyncDirectoryAsync(string directory);
 }
 
-/// <summary>The real thing: O_DIRECT files driven by the calling shard's reactor.</summary>
+/// <summary>The real thing: O_DIRECT files driven by the calling shard's reactor (each wrapped in a
+/// <see cref="VolatileWriteCache"/> when a fault test asks for one).</summary>
 public sealed class DirectFileLayer : IFileLayer
 {
     public static readonly DirectFileLayer Instance = new();
 
-    public IStorageFile Open(string path, bool create) => new File(DirectFile.Open(path, create));
+    public IStorageFile Open(string path, bool create)
+    {
+        var file = new File(DirectFile.Open(path, create));
+        return VolatileWriteCache.Enabled ? new VolatileWriteCache(file) : file;
+    }
 
     public ValueTask SyncDirectoryAsync(string directory) => DirectFile.SyncDirectoryAsync(directory);
 
