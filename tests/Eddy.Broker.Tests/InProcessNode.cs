@@ -28,13 +28,17 @@ internal sealed class InProcessNode : IAsyncDisposable
     public string Bootstrap => $"127.0.0.1:{Server.Port}";
 
     public static async Task<InProcessNode> StartAsync(string dataDirectory, int nodeId = BrokerFixture.NodeId,
-        int maxRequestBytes = KafkaServerOptions.DefaultMaxRequestBytes, int port = 0)
+        int maxRequestBytes = KafkaServerOptions.DefaultMaxRequestBytes, int port = 0, int minInsyncReplicas = 1)
     {
         var group = ShardGroup.Start(new ShardGroupOptions { ShardCount = 2, PinThreads = false });
         try
         {
             var node = await KafkaNode.StartAsync(group,
-                new Cluster.BrokerOptions { DataDirectory = dataDirectory, OffsetsPartitions = 4, PreallocateBytes = 1 << 20, Controller = new Cluster.ControllerOptions { NodeId = nodeId } },
+                new Cluster.BrokerOptions
+                {
+                    DataDirectory = dataDirectory, OffsetsPartitions = 4, PreallocateBytes = 1 << 20, MinInsyncReplicas = minInsyncReplicas,
+                    Controller = new Cluster.ControllerOptions { NodeId = nodeId },
+                },
                 new IPEndPoint(IPAddress.Loopback, port),
                 new KafkaServerOptions { MaxRequestBytes = maxRequestBytes },
                 // Short delays so group tests do not wait Kafka's 3 s before the first rebalance.

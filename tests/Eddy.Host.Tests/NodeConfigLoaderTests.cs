@@ -32,6 +32,7 @@ public sealed class NodeConfigLoaderTests : IDisposable
         ["log_retention_check_interval_ms"] = ("1000", "99"),
         ["offsets_topic_replication_factor"] = ("1", "0"),
         ["test_lose_unsynced_writes"] = ("true", "sometimes"),
+        ["min_insync_replicas"] = ("2", "0"),
     };
 
     private readonly ScratchDirectory _dir = new();

@@ -5,7 +5,8 @@ namespace Eddy.TestSupport;
 /// <summary>
 /// A partition's log as a node left it on disk, read without the node: its segments in offset order, each cut after its
 /// last whole, checksummed batch (what lies past it is preallocated or padding space). Two replicas of a partition are
-/// identical when these bytes are. Read only once the nodes have stopped.
+/// identical when these bytes are. Read while a node runs, it is what the node has written so far (a batch being written
+/// is not yet whole); the final word comes once the nodes have stopped.
 /// </summary>
 public static class ReplicaLogs
 {

@@ -28,6 +28,10 @@ public sealed class BrokerOptions
     /// the cluster has when it creates that topic (a lone node's is not replicated). Fixed at creation. Default 3.</summary>
     public short OffsetsReplicationFactor { get; init; } = 3;
 
+    /// <summary>min.insync.replicas of a topic that does not set its own: replicas that must be in sync for an acks=all
+    /// produce. Default 1 (Kafka's).</summary>
+    public int MinInsyncReplicas { get; init; } = 1;
+
     /// <summary>Space reserved ahead of a user partition's writes. Default 32 MiB (Redpanda's fallocation step).</summary>
     public long PreallocateBytes { get; init; } = 32L << 20;
 
@@ -72,5 +76,6 @@ public sealed class BrokerOptions
         ReplicaLagTime = TimeSpan.FromMilliseconds(config.ReplicaLagTimeMaxMs),
         HousekeepingInterval = TimeSpan.FromMilliseconds(config.LogRetentionCheckIntervalMs),
         OffsetsReplicationFactor = (short)config.OffsetsTopicReplicationFactor,
+        MinInsyncReplicas = config.MinInsyncReplicas,
     };
 }

@@ -21,6 +21,9 @@ public sealed class PartitionRouter
     /// <summary>Every topic now (the table's snapshot).</summary>
     public TopicsSnapshot Topics => _table.Topics;
 
+    /// <summary>This node's broker options (topic config defaults among them).</summary>
+    public BrokerOptions Options => _table.Options;
+
     /// <summary>The leader epoch of every partition this node leads (Metadata answers it without visiting the shards).</summary>
     public int LeaderEpoch => _table.LeaderEpoch;
 

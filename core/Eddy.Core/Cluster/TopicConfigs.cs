@@ -92,7 +92,9 @@ public static class TopicConfigs
 
     public static int MaxMessageBytesOf(TopicInfo topic) => int.Parse(topic.Config(MaxMessageBytes), CultureInfo.InvariantCulture);
 
-    public static int MinInsyncReplicasOf(TopicInfo topic) => int.Parse(topic.Config(MinInsyncReplicas), CultureInfo.InvariantCulture);
+    /// <summary>The topic's min.insync.replicas, or <paramref name="brokerDefault"/> (the node's) when it sets none.</summary>
+    public static int MinInsyncReplicasOf(TopicInfo topic, int brokerDefault)
+        => topic.Configs.TryGetValue(MinInsyncReplicas, out var value) ? int.Parse(value, CultureInfo.InvariantCulture) : brokerDefault;
 
     private static string? ValidatePolicy(string value)
     {

@@ -70,6 +70,10 @@ public sealed class NodeConfig
     /// (Kafka's log.retention.check.interval.ms). Default: 300000 (5 minutes).</summary>
     public int LogRetentionCheckIntervalMs { get; set; } = 300_000;
 
+    /// <summary>--min-insync-replicas: min.insync.replicas of the topics that do not set their own (Kafka's broker
+    /// config of that name). Default: 1.</summary>
+    public int MinInsyncReplicas { get; set; } = 1;
+
     /// <summary>--test-lose-unsynced-writes: fault tests only. Every file's writes are held in memory until its fdatasync
     /// (<see cref="Storage.VolatileWriteCache"/>), so that a SIGKILL loses what a power cut could. Default: false.</summary>
     public bool TestLoseUnsyncedWrites { get; set; }

@@ -31,6 +31,14 @@ public static class BrokerConfigs
     /// <summary>The broker config that sets a topic config's default.</summary>
     public static string SynonymOf(string topicConfig) => TopicSynonyms[topicConfig];
 
+    /// <summary>A topic config's value where the topic sets none: the node's setting for it (min.insync.replicas), as
+    /// STATIC_BROKER_CONFIG when it is not Eddy's built-in default, else the built-in default.</summary>
+    public static (string Value, sbyte Source) TopicDefault(TopicConfig config, BrokerOptions options)
+    {
+        string value = config.Name == TopicConfigs.MinInsyncReplicas ? Int(options.MinInsyncReplicas) : config.Default;
+        return (value, value == config.Default ? ConfigSources.Default : ConfigSources.StaticBroker);
+    }
+
     /// <summary>Every broker config reported, in name order.</summary>
     public static List<BrokerConfig> Of(TopicTable table, KafkaServer server)
     {
@@ -61,8 +69,9 @@ public static class BrokerConfigs
         };
         foreach (var topicConfig in TopicConfigs.All)
         {
-            configs.Add(new BrokerConfig(SynonymOf(topicConfig.Name), topicConfig.Default, topicConfig.Type,
-                $"The default of the topic config {topicConfig.Name}: {topicConfig.Documentation}", ConfigSources.Default));
+            var (value, source) = TopicDefault(topicConfig, options);
+            configs.Add(new BrokerConfig(SynonymOf(topicConfig.Name), value, topicConfig.Type,
+                $"The default of the topic config {topicConfig.Name}: {topicConfig.Documentation}", source));
         }
         configs.Sort((a, b) => string.CompareOrdinal(a.Name, b.Name));
         return configs;

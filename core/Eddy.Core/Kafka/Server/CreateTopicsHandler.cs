@@ -79,11 +79,10 @@ public sealed class CreateTopicsHandler(TopicTable table) : IKafkaApiHandler
             result.ReplicationFactor = topic.ReplicationFactor;
             if (version >= 5)
             {
-                result.Configs = TopicConfigs.All.Select(c => new CreateTopicsResponse.CreatableTopicConfigs
+                result.Configs = TopicConfigs.All.Select(c =>
                 {
-                    Name = c.Name,
-                    Value = topic.Config(c.Name),
-                    ConfigSource = topic.Configs.ContainsKey(c.Name) ? ConfigSources.DynamicTopic : ConfigSources.Default,
+                    var (value, source) = topic.Configs.TryGetValue(c.Name, out var set) ? (set, ConfigSources.DynamicTopic) : BrokerConfigs.TopicDefault(c, table.Options);
+                    return new CreateTopicsResponse.CreatableTopicConfigs { Name = c.Name, Value = value, ConfigSource = source };
                 }).ToList();
             }
         }

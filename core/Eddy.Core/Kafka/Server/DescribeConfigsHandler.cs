@@ -77,13 +77,14 @@ public sealed class DescribeConfigsHandler(TopicTable table) : IKafkaApiHandler
                 continue;
             }
             bool overridden = topic.Configs.TryGetValue(config.Name, out var value);
+            var (brokerValue, brokerSource) = BrokerConfigs.TopicDefault(config, table.Options);
             var entry = new Entry
             {
                 Name = config.Name,
-                Value = overridden ? value : config.Default,
+                Value = overridden ? value : brokerValue,
                 ReadOnly = false,
                 IsSensitive = false,
-                ConfigSource = overridden ? ConfigSources.DynamicTopic : ConfigSources.Default,
+                ConfigSource = overridden ? ConfigSources.DynamicTopic : brokerSource,
                 IsDefault = v0 && !overridden, // v0 only; later versions say it with ConfigSource
                 ConfigType = (sbyte)config.Type,
                 Documentation = documentation ? config.Documentation : null,
@@ -94,7 +95,7 @@ public sealed class DescribeConfigsHandler(TopicTable table) : IKafkaApiHandler
                 {
                     entry.Synonyms.Add(new Synonym { Name = config.Name, Value = value, Source = ConfigSources.DynamicTopic });
                 }
-                entry.Synonyms.Add(new Synonym { Name = BrokerConfigs.SynonymOf(config.Name), Value = config.Default, Source = ConfigSources.Default });
+                entry.Synonyms.Add(new Synonym { Name = BrokerConfigs.SynonymOf(config.Name), Value = brokerValue, Source = brokerSource });
             }
             result.Configs.Add(entry);
         }

@@ -12,7 +12,8 @@ namespace Eddy.Kafka.Server;
 /// acks=all both answer once the data is durable; a replicated partition answers once its Raft group committed the
 /// batch for acks=all, once the leader has it on disk for acks=1; acks=0 gets no response. An acks=all produce to a partition with fewer replicas in sync than its topic's
 /// min.insync.replicas gets NOT_ENOUGH_REPLICAS and appends nothing, as in Kafka: the placement is checked here, the
-/// leader's in-sync replicas (followers caught up within replica.lag.time.max.ms) on the partition's shard. Version 0 is advertised because
+/// leader's in-sync replicas (followers caught up within replica.lag.time.max.ms) on the partition's shard. A topic that
+/// sets no min.insync.replicas takes the node's (min_insync_replicas). Version 0 is advertised because
 /// librdkafka needs it, but v0–v2 can only carry legacy message sets and get UNSUPPORTED_VERSION per partition, as in
 /// Kafka 4 (docs/protocol.md).
 /// </summary>
@@ -48,7 +49,7 @@ public sealed class ProduceHandler(PartitionRouter router) : IKafkaApiHandler
                 short error = requestError != KafkaErrors.None ? requestError
                     : topic is null || partitionData.Index < 0 || partitionData.Index >= topic.PartitionCount ? KafkaErrors.UnknownTopicOrPartition
                     : topic.IsInternal ? KafkaErrors.InvalidTopic // Kafka: clients may not append to internal topics
-                    : body.Acks == -1 && NotEnoughInSync(topic, partitionData.Index, out message) ? KafkaErrors.NotEnoughReplicas
+                    : body.Acks == -1 && NotEnoughInSync(topic, partitionData.Index, router.Options.MinInsyncReplicas, out message) ? KafkaErrors.NotEnoughReplicas
                     : ProduceValidation.Check(partitionData.Records, maxMessageBytes, out message);
                 if (error != KafkaErrors.None)
                 {
@@ -56,7 +57,7 @@ public sealed class ProduceHandler(PartitionRouter router) : IKafkaApiHandler
                     continue;
                 }
                 var records = partitionData.Records!.Value;
-                int minInSync = body.Acks == -1 ? TopicConfigs.MinInsyncReplicasOf(topic!) : 0;
+                int minInSync = body.Acks == -1 ? TopicConfigs.MinInsyncReplicasOf(topic!, router.Options.MinInsyncReplicas) : 0;
                 bool untilCommitted = body.Acks == -1;
                 appends.Add(topic, partitionData.Index, p => AppendOnOwnerAsync(p, records, minInSync, untilCommitted));
             }
@@ -79,9 +80,9 @@ public sealed class ProduceHandler(PartitionRouter router) : IKafkaApiHandler
     }
 
     /// <summary>Whether the partition has fewer replicas in sync than min.insync.replicas asks of an acks=all produce.</summary>
-    private static bool NotEnoughInSync(TopicInfo topic, int partition, out string? message)
+    private static bool NotEnoughInSync(TopicInfo topic, int partition, int brokerDefault, out string? message)
     {
-        int wanted = TopicConfigs.MinInsyncReplicasOf(topic);
+        int wanted = TopicConfigs.MinInsyncReplicasOf(topic, brokerDefault);
         int inSync = partition < topic.Replicas.Count ? topic.Replicas[partition].Length : 0;
         message = wanted > inSync ? $"min.insync.replicas is {wanted}, and {inSync} replica(s) of the partition are in sync" : null;
         return message is not null;
