@@ -218,6 +218,11 @@ public sealed partial class PartitionLog
         return new LogAppend(first, next, appendTime);
     }
 
+    /// <summary>Whether appended batches go into the shard's batch cache (default true). A Raft follower's do not: nothing
+    /// reads them back soon (consumers read from the leader), and they would take the cache from the leaders' tailing
+    /// readers and cost a copy each. The cache keeps one contiguous run, so caching again later starts a new one.</summary>
+    public bool CachesAppends { get; set; } = true;
+
     private void IndexAndCache(Segment segment, long position, ReadOnlySpan<byte> staged)
     {
         for (int at = 0; at < staged.Length;)
@@ -225,7 +230,10 @@ public sealed partial class PartitionLog
             var header = new RecordBatch(staged[at..]);
             int size = header.TotalSize;
             segment.Index.OnBatch((int)(header.BaseOffset - segment.BaseOffset), (int)(position + at), header.MaxTimestamp, Options.IndexIntervalBytes);
-            _cache?.Append(staged.Slice(at, size), header.BaseOffset, header.LastOffset + 1);
+            if (CachesAppends)
+            {
+                _cache?.Append(staged.Slice(at, size), header.BaseOffset, header.LastOffset + 1);
+            }
             at += size;
         }
     }

@@ -35,6 +35,8 @@ public sealed partial class PartitionRaft
                 await _states.SaveAsync([], [(Group, _scannedThrough, _storage.Changes)]);
             }
         }
+        // Only a leader's batches are read back soon (by its consumers, and to send to followers).
+        _log.CachesAppends = _raft.Role == Role.Leader;
         // A Ready's batches are gathered into one pooled buffer, one storage write (8 MiB at most) at a time: no large
         // allocation per Ready.
         byte[] buffer = ArrayPool<byte>.Shared.Rent(PartitionLog.MaxBatchSize);
