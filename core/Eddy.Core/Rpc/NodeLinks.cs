@@ -10,7 +10,8 @@ namespace Eddy.Rpc;
 /// This node's outgoing connections to the other nodes, on the one shard that uses them. Raft frames are queued per
 /// node and lane and sent in order over the lane's connection, made when first needed and made again after it fails:
 /// first after <see cref="RetryInterval"/>, then twice as long after each failure in a row, up to
-/// <see cref="MaxRetryInterval"/>. A connect that takes longer than <see cref="ConnectTimeout"/> (a peer behind a cut
+/// <see cref="MaxRetryInterval"/>, or at once when the node connected to this node's listener meanwhile
+/// (<see cref="PeerSightings"/>: it is back). A connect that takes longer than <see cref="ConnectTimeout"/> (a peer behind a cut
 /// link) counts as failed. Frames for a node that cannot be reached are dropped: Raft sends again whatever still
 /// matters, and a bounded queue (<see cref="MaxQueuedFrames"/>, <see cref="MaxQueuedBytes"/>) keeps a slow or dead node
 /// from holding memory. Each node gets two lanes, each its own connection: bulk frames (replicated partitions'
@@ -55,6 +56,10 @@ public sealed class NodeLinks : IDisposable
 
     /// <summary>Frames sent since start (envelopes and snapshots), for the idle-traffic figures.</summary>
     public long FramesSent { get; private set; }
+
+    /// <summary>Why node <paramref name="node"/> cannot be reached now (the last failure of the lane that carries
+    /// heartbeats), or null when it can or was never tried.</summary>
+    public string? Unreachable(int node) => _links.TryGetValue(node, out var link) ? link.Urgent.LastError : null;
 
     /// <summary>Queues one node's envelope; it is encoded at once, so the caller may reuse it. A
     /// <paramref name="bulk"/> one (carrying batches) goes after every other frame waiting for that node.</summary>
@@ -185,9 +190,9 @@ public sealed class NodeLinks : IDisposable
             return lane.Peer is { IsClosed: false } made ? made : null;
         }
         var shard = Shard.Current!;
-        if (waitForRetry && shard.Clock.NowNanos < lane.RetryAtNanos)
+        if (waitForRetry && shard.Clock.NowNanos < lane.RetryAtNanos && _options.Sightings.LastOf(link.Node) == lane.SightingAtFailure)
         {
-            return null;
+            return null; // unless the node connected to us since: then it is back
         }
         if (_addressOf(link.Node) is not { } where)
         {
@@ -261,6 +266,7 @@ public sealed class NodeLinks : IDisposable
         var wait = TimeSpan.FromTicks(Math.Min(MaxRetryInterval.Ticks, RetryInterval.Ticks << Math.Min(lane.Failures, 8)));
         lane.Failures++;
         lane.RetryAtNanos = Shard.Current!.Clock.NowNanos + wait.Ticks * 100;
+        lane.SightingAtFailure = _options.Sightings.LastOf(link.Node);
         if (lane.LastError is null && lane == link.Urgent)
         {
             // One line when a node goes away (said by the lane that carries heartbeats), not one per retry while it
@@ -327,6 +333,8 @@ public sealed class NodeLinks : IDisposable
         public Task? Connecting { get; set; }
         public bool Draining { get; set; }
         public long RetryAtNanos { get; set; }
+        /// <summary>The node's last sighting when this lane last failed: a later one ends the back-off.</summary>
+        public long SightingAtFailure { get; set; }
         public string? LastError { get; set; }
         public int Failures { get; set; }
 

@@ -25,6 +25,10 @@ public sealed class RpcOptions
     /// <summary>The largest frame accepted, header included; a longer one closes the connection. Default 16 MiB.</summary>
     public int MaxFrameBytes { get; init; } = RpcFrame.DefaultMaxFrameBytes;
 
+    /// <summary>The peers that connected to this node's listener (<see cref="PeerSightings"/>), shared by the listener and
+    /// every shard's links.</summary>
+    public PeerSightings Sightings { get; } = new();
+
     /// <summary>Whether a node id is a member of this node's cluster (the controller's registered brokers). Default: none is.</summary>
     public Func<int, bool> IsMember { get; set; } = static _ => false;
 

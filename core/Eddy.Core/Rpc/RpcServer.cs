@@ -70,6 +70,10 @@ public sealed class RpcServer : IAsyncDisposable
             return;
         }
         peer = $"node {from.NodeId} at {peer}";
+        if (from.NodeId > 0 && !_options.IsRemoved(from.NodeId))
+        {
+            _options.Sightings.Saw(from.NodeId);
+        }
         channel.MaxFrameBytes = _options.MaxFrameBytes;
         var sends = new AsyncGate();
         while (true)
