@@ -11,8 +11,8 @@ namespace Eddy.Rpc;
 /// node and lane and sent in order over the lane's connection, made when first needed and made again after it fails:
 /// first after <see cref="RetryInterval"/>, then twice as long after each failure in a row, up to
 /// <see cref="MaxRetryInterval"/>, or at once when the node connected to this node's listener meanwhile
-/// (<see cref="PeerSightings"/>: it is back). A connect that takes longer than <see cref="ConnectTimeout"/> (a peer behind a cut
-/// link) counts as failed. Frames for a node that cannot be reached are dropped: Raft sends again whatever still
+/// (<see cref="PeerSightings"/>: it is back). A connect that takes longer than <see cref="ConnectTimeout"/> (a peer
+/// behind a cut link) counts as failed. Frames for a node that cannot be reached are dropped: Raft sends again whatever still
 /// matters, and a bounded queue (<see cref="MaxQueuedFrames"/>, <see cref="MaxQueuedBytes"/>) keeps a slow or dead node
 /// from holding memory. Each node gets two lanes, each its own connection: bulk frames (replicated partitions'
 /// batches, snapshots) and the rest (heartbeats, votes, acknowledgements, calls). Heartbeats thus never wait behind

@@ -11,18 +11,21 @@ public sealed partial class PartitionRaft
 {
     /// <summary>
     /// Retention on this replica: deletes the oldest segments that retention.bytes and retention.ms let go, but only
-    /// segments wholly committed and durable here, so nothing a leader may still cut or a follower still needs to
-    /// acknowledge goes. The Raft log is compacted at the new start first and the snapshot saved, so a restart finds the
-    /// start and a follower behind it is sent the snapshot (and restarts its log there). Each replica applies retention to
-    /// its own log, as Kafka's replicas do. Returns the log start offset. On the replica's shard.
+    /// segments wholly committed and durable here, never a tail a new leader could still cut. The Raft log is compacted
+    /// at the new start first and the snapshot saved, so a restart finds the start and a follower behind it is sent the
+    /// snapshot (and restarts its log there). Each replica applies retention to its own log, as Kafka's replicas do.
+    /// Returns the log start offset. On the replica's shard.
     /// </summary>
     public async ValueTask<long> ApplyRetentionAsync()
     {
-        // Between Readies, and none starts meanwhile: a snapshot being installed, or a cut, must not cross this.
+        // Between Readies, and none starts meanwhile: a snapshot being installed, or a cut, must not cross this. It
+        // stands in for the pump until done, so a close (or another compaction) waits for it.
         while (_pumping)
         {
             await _pump;
         }
+        var done = new TaskCompletionSource();
+        _pump = done.Task;
         _pumping = true;
         try
         {
@@ -35,6 +38,7 @@ public sealed partial class PartitionRaft
         finally
         {
             _pumping = false;
+            done.SetResult();
             Kick();
         }
         return _log.StartOffset;

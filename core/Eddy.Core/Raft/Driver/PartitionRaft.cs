@@ -98,8 +98,8 @@ public sealed partial class PartitionRaft
 
     /// <summary>
     /// A message from a peer. One this replica cannot take (a malformed or foreign entry, an acknowledgement or commit
-    /// past this log's end, a snapshot carrying data) is dropped with a warning: a peer's bug must not stop this replica, and Raft
-    /// sends what is needed again. An append's entries go to the core one batch each: a run a leader read back from its
+    /// past this log's end, a snapshot carrying data) is dropped with a warning: a peer's bug must not stop this
+    /// replica, and Raft sends what is needed again. An append's entries go to the core one batch each: a run a leader read back from its
     /// storage is cut differently each time it is sent, but a batch is always the same batch, which the core's "same
     /// index and term is the same entry" needs.
     /// </summary>

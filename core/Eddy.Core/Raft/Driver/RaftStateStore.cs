@@ -11,9 +11,9 @@ namespace Eddy.Raft.Driver;
 /// state changed in one Ready round and <see cref="SaveAsync"/> writes them as one batch, so a round costs one
 /// fdatasync however many groups voted or moved their commit, and a crash keeps the whole round or none of it.
 /// Beside it, a partition group's membership changes (<see cref="LoadMembership"/>): where its log holds them, so a
-/// restart finds them without reading the whole log; and its snapshot, where its log starts (the index, the term before
-/// it, the membership there), once retention or a leader's snapshot moved the start. Everything is read into memory at open; loads do no I/O. Shard
-/// thread only.
+/// restart finds them without reading the whole log; and its snapshot (<see cref="LoadSnapshot"/>): where its log starts
+/// (the index, the term before it, the membership there) once retention or a leader's snapshot moved the start.
+/// Everything is read into memory at open; loads do no I/O. Shard thread only.
 /// </summary>
 public sealed class RaftStateStore : IAsyncDisposable
 {
