@@ -1,7 +1,5 @@
-using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
-using Eddy.Raft;
 using Eddy.Rpc;
 using Eddy.Runtime;
 
@@ -25,15 +23,6 @@ public sealed class NodeLinksTests : IAsyncLifetime
     private RpcServer _server1 = null!;
     private RpcServer? _server2;
     private NodeLinks _links = null!;
-
-    private sealed class Inbox : IRpcHandler
-    {
-        public BlockingCollection<NodeEnvelope> Received { get; } = [];
-
-        public void OnEnvelope(NodeEnvelope envelope) => Received.Add(envelope);
-
-        public ValueTask<RpcReply> OnRequestAsync(int from, RpcMethod method, byte[] body) => new(RpcReply.Success(body));
-    }
 
     public async Task InitializeAsync()
     {

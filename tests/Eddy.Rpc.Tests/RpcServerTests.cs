@@ -22,17 +22,6 @@ public sealed class RpcServerTests : IAsyncLifetime
     private readonly Inbox _inbox = new();
     private RpcServer _server = null!;
 
-    private sealed class Inbox : IRpcHandler
-    {
-        public BlockingCollection<NodeEnvelope> Received { get; } = [];
-
-        public void OnEnvelope(NodeEnvelope envelope) => Received.Add(envelope);
-
-        /// <summary>Echoes the body back, reversed, so a test sees its own call answered.</summary>
-        public ValueTask<RpcReply> OnRequestAsync(int from, RpcMethod method, byte[] body)
-            => new(RpcReply.Success([.. body.Reverse()]));
-    }
-
     public async Task InitializeAsync()
         => _server = await RpcServer.StartAsync(_node1, new IPEndPoint(IPAddress.Loopback, 0), new RpcOptions { ClusterId = Cluster, NodeId = 1 }, _inbox);
 
