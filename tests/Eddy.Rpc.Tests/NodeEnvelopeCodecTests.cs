@@ -52,6 +52,23 @@ public class NodeEnvelopeCodecTests
     }
 
     [Fact]
+    public void AnEnvelopeWrittenIntoItsFrameIsAsLongAsReckonedAndComesBackAsSent()
+    {
+        var sent = Sample();
+        int length = RpcFrame.HeaderBytes + NodeEnvelopeCodec.EncodedLength(sent);
+        var frame = new byte[length + 100]; // a pooled buffer is usually longer than asked
+        var writer = new RpcWriter();
+        writer.BeginFrame(frame);
+        NodeEnvelopeCodec.Write(sent, writer);
+        Assert.Equal(length, RpcFrame.HeaderBytes + writer.EndFrame());
+        Assert.Equal(Encode(sent).Length, NodeEnvelopeCodec.EncodedLength(sent));
+        RpcFrame.Seal(frame.AsSpan(0, length), RpcMessageType.RaftEnvelope, 0);
+        Assert.Equal(RpcFrameStatus.Ok, RpcFrame.TryRead(frame, RpcFrame.DefaultMaxFrameBytes, out var read, out int consumed));
+        Assert.Equal(length, consumed);
+        Assert.Equal(Describe(sent), Describe(NodeEnvelopeCodec.Read(frame.AsSpan(read.PayloadOffset, read.PayloadLength))));
+    }
+
+    [Fact]
     public void TwentyGroupsHeartbeatsCostLessThanTwentyMessages()
     {
         var batcher = new EnvelopeBatcher(2);

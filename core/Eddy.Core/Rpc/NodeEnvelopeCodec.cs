@@ -30,6 +30,22 @@ public static class NodeEnvelopeCodec
     private const int EntryMinBytes = 8 + 8 + 8 + 1 + 4;
     private const byte RejectFlag = 1, ForceFlag = 2;
 
+    /// <summary>How many bytes <see cref="Write"/> writes for <paramref name="envelope"/>: a frame for it is rented at
+    /// its size, and the envelope written straight into it.</summary>
+    public static int EncodedLength(NodeEnvelope envelope)
+    {
+        long length = 4 + 4 + 4 + (long)BeatBytes * envelope.Heartbeats.Count + 4 + (long)BeatBytes * envelope.HeartbeatResponses.Count + 4;
+        foreach (var (_, message) in envelope.Messages)
+        {
+            length += MessageMinBytes;
+            foreach (var entry in message.Entries ?? [])
+            {
+                length += EntryMinBytes + entry.Data.Length;
+            }
+        }
+        return checked((int)length);
+    }
+
     public static void Write(NodeEnvelope envelope, RpcWriter writer)
     {
         writer.WriteInt32(envelope.From);

@@ -65,9 +65,15 @@ public sealed class NodeLinks : IDisposable
     /// <paramref name="bulk"/> one (carrying batches) goes after every other frame waiting for that node.</summary>
     public void Send(NodeEnvelope envelope, bool bulk = false)
     {
-        _writer.Clear();
+        // Written straight into the pooled frame: an append's batches are copied once here, not twice.
+        int length = RpcFrame.HeaderBytes + NodeEnvelopeCodec.EncodedLength(envelope);
+        var buffer = ArrayPool<byte>.Shared.Rent(length);
+        _writer.BeginFrame(buffer);
         NodeEnvelopeCodec.Write(envelope, _writer);
-        Enqueue(envelope.To, Frame(RpcMessageType.RaftEnvelope), bulk);
+        int written = RpcFrame.HeaderBytes + _writer.EndFrame();
+        Invariant.True(written == length, "an envelope written at another length than the codec reckoned");
+        RpcFrame.Seal(buffer.AsSpan(0, length), RpcMessageType.RaftEnvelope, 0);
+        Enqueue(envelope.To, new ArraySegment<byte>(buffer, 0, length), bulk);
     }
 
     /// <summary>Queues a snapshot message for its node.</summary>

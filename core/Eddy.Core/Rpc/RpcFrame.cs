@@ -92,12 +92,18 @@ public readonly record struct RpcFrame(short Version, RpcMessageType Type, int C
     /// large).</summary>
     public static void EncodeInto(Span<byte> frame, RpcMessageType type, int correlation, ReadOnlySpan<byte> payload, short version = CurrentVersion)
     {
-        frame = frame[..(HeaderBytes + payload.Length)];
+        payload.CopyTo(frame[HeaderBytes..]);
+        Seal(frame[..(HeaderBytes + payload.Length)], type, correlation, version);
+    }
+
+    /// <summary>Writes the header of <paramref name="frame"/>, whose payload is already in place after
+    /// <see cref="HeaderBytes"/> (written there by <see cref="RpcWriter.BeginFrame"/>), checksum included.</summary>
+    public static void Seal(Span<byte> frame, RpcMessageType type, int correlation, short version = CurrentVersion)
+    {
         BinaryPrimitives.WriteInt32BigEndian(frame, frame.Length - LengthBytes);
         BinaryPrimitives.WriteInt16BigEndian(frame[VersionOffset..], version);
         BinaryPrimitives.WriteInt16BigEndian(frame[10..], (short)type);
         BinaryPrimitives.WriteInt32BigEndian(frame[12..], correlation);
-        payload.CopyTo(frame[HeaderBytes..]);
         BinaryPrimitives.WriteUInt32BigEndian(frame[ChecksumOffset..], Crc32C.Compute(frame[VersionOffset..]));
     }
 }

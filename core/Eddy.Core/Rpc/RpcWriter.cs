@@ -5,14 +5,36 @@ using System.Text;
 namespace Eddy.Rpc;
 
 /// <summary>Writes a frame's payload, big-endian, in the layouts <see cref="RpcReader"/> reads. Reusable: <see cref="Clear"/>
-/// keeps the buffer.</summary>
+/// keeps the buffer. Between <see cref="BeginFrame"/> and <see cref="EndFrame"/> it writes straight into a frame's
+/// buffer instead, after its header, so a payload of megabytes is copied once, not twice.</summary>
 public sealed class RpcWriter
 {
-    private readonly ArrayBufferWriter<byte> _buffer = new(256);
+    private readonly ArrayBufferWriter<byte> _own = new(256);
+    private IBufferWriter<byte> _buffer;
+    private readonly FrameTarget _frame = new();
 
-    public ReadOnlySpan<byte> Written => _buffer.WrittenSpan;
+    public RpcWriter() => _buffer = _own;
 
-    public void Clear() => _buffer.Clear();
+    public ReadOnlySpan<byte> Written => _buffer == _own ? _own.WrittenSpan : _frame.Payload;
+
+    public void Clear() => _own.Clear();
+
+    /// <summary>From now on writes go into <paramref name="frame"/>, after <see cref="RpcFrame.HeaderBytes"/>; it must
+    /// hold the whole payload (the caller knows its length: it does not grow).</summary>
+    public void BeginFrame(byte[] frame)
+    {
+        _frame.Start(frame);
+        _buffer = _frame;
+    }
+
+    /// <summary>Ends <see cref="BeginFrame"/>: the payload's length. Writes go to this writer's own buffer again.</summary>
+    public int EndFrame()
+    {
+        int length = _frame.Payload.Length;
+        _frame.Start(null);
+        _buffer = _own;
+        return length;
+    }
 
     public void WriteByte(byte value)
     {
@@ -66,5 +88,36 @@ public sealed class RpcWriter
         WriteInt32(value.Length);
         value.CopyTo(_buffer.GetSpan(value.Length));
         _buffer.Advance(value.Length);
+    }
+
+    /// <summary>A frame's buffer as the target of writes, after its header; never grows.</summary>
+    private sealed class FrameTarget : IBufferWriter<byte>
+    {
+        private byte[]? _frame;
+        private int _at;
+
+        public ReadOnlySpan<byte> Payload => _frame.AsSpan(RpcFrame.HeaderBytes, _at - RpcFrame.HeaderBytes);
+
+        public void Start(byte[]? frame)
+        {
+            _frame = frame;
+            _at = RpcFrame.HeaderBytes;
+        }
+
+        public void Advance(int count) => _at += count;
+
+        public Memory<byte> GetMemory(int sizeHint = 0) => _frame.AsMemory(_at, Room(sizeHint));
+
+        public Span<byte> GetSpan(int sizeHint = 0) => _frame.AsSpan(_at, Room(sizeHint));
+
+        private int Room(int sizeHint)
+        {
+            int room = _frame!.Length - _at;
+            if (room < Math.Max(sizeHint, 1))
+            {
+                throw new InvalidOperationException($"a frame of {_frame.Length} bytes has no room for {sizeHint} more at {_at}");
+            }
+            return room;
+        }
     }
 }

@@ -169,8 +169,9 @@ public sealed partial class PartitionRaft
     }
 
     /// <summary>
-    /// Appends one record batch as the leader: it gets the next offsets and this term as its leader epoch, in a copy, and
-    /// the task completes with its base offset once it is committed (acks=all), or once it is on this leader's disk when
+    /// Appends one record batch, whose checksum the caller verified, as the leader: it gets the next offsets and this term
+    /// as its leader epoch, in a copy, and the task completes with its base offset once it is committed (acks=all), or
+    /// once it is on this leader's disk when
     /// <paramref name="untilCommitted"/> is false (Kafka's acks=1: lost if this leader dies before a follower has it).
     /// Fails with <see cref="ProposalRefusedException"/> off the leader or when the uncommitted tail is full, and with
     /// <see cref="ProposalLostException"/> when another leader's entries replaced it. A <paramref name="logAppendTime"/> of 0
@@ -191,12 +192,14 @@ public sealed partial class PartitionRaft
         var lease = ArrayPool<byte>.Shared.Rent(batch.Length);
         var copy = lease.AsMemory(0, batch.Length);
         batch.CopyTo(copy);
-        if (RecordBatch.Check(copy.Span, verifyCrc: true, out int size, PartitionLog.MaxBatchSize) != BatchCheck.Ok || size != copy.Length
+        // Its checksum was the caller's to verify (the produce path checks every batch's before it gets here); each
+        // follower verifies it again on receipt.
+        if (RecordBatch.Check(copy.Span, verifyCrc: false, out int size, PartitionLog.MaxBatchSize) != BatchCheck.Ok || size != copy.Length
             || new RecordBatch(copy.Span).IsControl)
         {
             GiveBack(lease);
             // Control batches are Raft's own (its no-op, membership changes) and the transaction coordinator's.
-            throw new ArgumentException($"one whole, checksummed data batch expected ({copy.Length} bytes)", nameof(batch));
+            throw new ArgumentException($"one whole data batch expected ({copy.Length} bytes)", nameof(batch));
         }
         if (logAppendTime >= 0)
         {
