@@ -10,8 +10,12 @@ namespace Eddy.Storage.Tests;
 /// </summary>
 public sealed class PartitionRaftSnapshotTests(ITestOutputHelper output)
 {
-    // Segments of about 4 KiB, and retention keeping about 8 KiB: a few dozen batches move the start.
-    private static readonly LogOptions SmallSegments = LogOptions.Default with { SegmentBytes = 4096, RetentionBytes = 8192, RetentionTime = null };
+    // Segments of about 4 KiB, and retention keeping about 8 KiB: a few dozen batches move the start. Each segment
+    // reserves 64 KiB ahead, not 32 MiB: dozens of segments would otherwise load the disk under the tests running beside.
+    private static readonly LogOptions SmallSegments = LogOptions.Default with
+    {
+        SegmentBytes = 4096, RetentionBytes = 8192, RetentionTime = null, PreallocateBytes = 64 << 10,
+    };
 
     [Fact]
     public async Task AFollowerBehindItsLeadersLogStartRestartsItsLogThereAndHoldsTheSameBytes()
