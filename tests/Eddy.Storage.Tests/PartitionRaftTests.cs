@@ -226,7 +226,8 @@ public sealed class PartitionRaftTests(ITestOutputHelper output)
         for (int node = 1; node <= 3; node++) await set.StartAsync(node);
         int leader = await set.ElectAsync(1);
         int follower = leader == 3 ? 2 : 3;
-        var lag = TimeSpan.FromMilliseconds(300);
+        // Wide enough that the follower still answering stays in sync on a loaded machine (300 ms was not, once in CI).
+        var lag = TimeSpan.FromMilliseconds(1000);
         Task<int[]> InSyncAsync() => set.OnAsync(leader, r => r.InSyncReplicas(Runtime.Shard.Current!.Clock.NowNanos, lag));
         await set.CommitAsync(leader, Batches.Make(2, 10));
         await set.RoundsAsync(3);
