@@ -12,7 +12,8 @@ namespace Eddy.Cluster.Tests;
 /// leaderships away first; a follower that stops answering leaves the in-sync replicas, and acks=all then gets
 /// NOT_ENOUGH_REPLICAS under min.insync.replicas=3 until it is back; retention moves each replica's log start, and a
 /// follower that was down while the leader's start passed its log end restarts its log there and holds the same bytes
-/// from there on.
+/// from there on; a follower that was down while the leader compacted catches up through the gaps, and every replica
+/// keeps each key's newest record.
 /// </summary>
 public sealed class ReplicatedPartitionTests(ITestOutputHelper output) : IAsyncLifetime
 {
@@ -237,6 +238,75 @@ public sealed class ReplicatedPartitionTests(ITestOutputHelper output) : IAsyncL
         Assert.True(ReplicaLogs.FirstOffset(ReplicaLogs.DirectoryOf(_cluster[follower].DataDirectory, Topic, 0)) > 0, "the follower's log still starts at 0");
         var logs = directories.Select(d => ReplicaLogs.Read(d, from)).ToList();
         Assert.True(logs.All(l => l.Length > 0 && l.AsSpan().SequenceEqual(logs[0])), $"the replicas differ from offset {from}: {string.Join(", ", logs.Select(l => l.Length))} bytes");
+    }
+
+    [Fact]
+    public async Task AFollowerDownWhileTheLeaderCompactedCatchesUpThroughTheGapsAndKeepsEachKeysNewestRecord()
+    {
+        const string Topic = "compacted";
+        await CreateAsync(Topic, 1, new Dictionary<string, string> { ["segment.bytes"] = "65536", ["cleanup.policy"] = "compact" });
+        await WaitForLeadersAsync(Topic, 1, _cluster.Nodes);
+        await EddyCluster.WaitUntilAsync(async () => (await _cluster.MetadataAsync(1))!.InSync[Topic][0].Length == 3, Settle, "all three replicas in sync");
+        int leader = (await _cluster.MetadataAsync(1))!.Leaders[Topic][0];
+        int follower = leader % 3 + 1;
+        using var producer = new ProducerBuilder<string, string>(new ProducerConfig
+        {
+            BootstrapServers = _cluster.Bootstrap, Acks = Acks.All, EnableIdempotence = true, LingerMs = 5,
+        }).Build();
+        var newest = new Dictionary<string, (long Offset, string Value)>();
+        async Task ProduceAsync(int count, string prefix)
+        {
+            var sends = Enumerable.Range(0, count).Select(i => producer.ProduceAsync(Topic, new Message<string, string> { Key = $"k{i % 20}", Value = $"{prefix}-{i}-{new string('x', 200)}" })).ToList();
+            foreach (var sent in await Task.WhenAll(sends)) newest[sent.Message.Key] = (sent.Offset.Value, sent.Message.Value);
+        }
+        await ProduceAsync(10, "held");
+
+        output.WriteLine($"schedule: SIGKILL follower node {follower} of leader {leader}; 3000 records over 20 keys; compaction every 500 ms; node {follower} restarted");
+        await _cluster.KillAsync(follower);
+        await ProduceAsync(3000, "while-down");
+        await _cluster[leader].Process!.WaitForOutputAsync("compacted,", Settle);
+        await _cluster.StartNodeAsync(follower);
+        await EddyCluster.WaitUntilAsync(async () => (await _cluster.MetadataAsync(leader))!.InSync[Topic][0].Length == 3, Settle, "the follower is back in sync");
+        await ProduceAsync(10, "after");
+
+        // A consumer from the beginning finds each key's newest record at its offset.
+        long end = newest.Values.Max(n => n.Offset) + 1;
+        var read = ReplicatedTopic.ReadAll(_cluster.Bootstrap, Topic, new Dictionary<int, long> { [0] = end });
+        Assert.True(read.Count < 1000, $"{read.Count} records read: the leader's log was not compacted");
+        Assert.All(newest.Values, n => Assert.Equal(n.Value, read.GetValueOrDefault((0, n.Offset))));
+
+        foreach (var node in _cluster.Nodes) node.Process!.Signal(9);
+        foreach (var node in _cluster.Nodes) await node.Process!.WaitForExitAsync();
+        var logs = _cluster.Nodes.ToDictionary(n => n.Id, n => ReplicaLogs.Read(ReplicaLogs.DirectoryOf(n.DataDirectory, Topic, 0)));
+        foreach (var (node, log) in logs)
+        {
+            Assert.Equal(newest.OrderBy(n => n.Key).Select(n => (n.Key, n.Value.Offset, n.Value.Value)), NewestOfEachKey(log));
+        }
+        Assert.True(HasEmptyBatch(logs[follower]), $"node {follower} caught up without a batch standing in for removed records");
+    }
+
+    private static List<(string Key, long Offset, string Value)> NewestOfEachKey(byte[] log)
+    {
+        var newest = new SortedDictionary<string, (long, string)>(StringComparer.Ordinal);
+        foreach (var batch in new Eddy.Records.BatchEnumerator(log))
+        {
+            if (batch.IsControl) continue;
+            var reader = batch.ReadRecords();
+            while (reader.TryNext(out var record))
+            {
+                newest[System.Text.Encoding.UTF8.GetString(record.Key)] = (record.Offset, System.Text.Encoding.UTF8.GetString(record.Value));
+            }
+        }
+        return [.. newest.Select(n => (n.Key, n.Value.Item1, n.Value.Item2))];
+    }
+
+    private static bool HasEmptyBatch(byte[] log)
+    {
+        foreach (var batch in new Eddy.Records.BatchEnumerator(log))
+        {
+            if (batch.RecordCount == 0) return true;
+        }
+        return false;
     }
 
     private async Task CreateAsync(string topic, int partitions, Dictionary<string, string>? configs = null)

@@ -105,4 +105,46 @@ public sealed class CompactionTests
         });
         Assert.Equal(records, reopened);
     }
+
+    [Fact]
+    public async Task KeepsEachIdempotentProducersFieldsAndItsLastBatchEvenWhenEmptied()
+    {
+        using var scope = new StorageScope();
+        string dir = scope.LogDir();
+        var options = new LogOptions { SegmentBytes = 1 << 10, CleanupPolicy = CleanupPolicy.Compact, RetentionTime = null };
+        // Producer 7 writes batches 0-9 and producer 8 batches 10-11, all of key-a, then a plain batch supersedes them.
+        static byte[] Produced(long producer, int sequence, string value)
+        {
+            var builder = new RecordBatchBuilder { ProducerId = producer, ProducerEpoch = 2, BaseSequence = sequence };
+            builder.Reset(5_000);
+            builder.Add(5_000, Encoding.UTF8.GetBytes("key-a"), Encoding.UTF8.GetBytes(value + new string('x', 200)));
+            builder.Add(5_000, Encoding.UTF8.GetBytes($"key-{value}"), Encoding.UTF8.GetBytes(value));
+            return builder.Finish().ToArray();
+        }
+        var batches = await scope.Run(async () =>
+        {
+            await using var log = await PartitionLog.OpenAsync(dir, options);
+            for (int i = 0; i < 12; i++)
+            {
+                await log.AppendAsync(Produced(i < 10 ? 7 : 8, (i < 10 ? i : i - 10) * 2, $"v{i}"));
+            }
+            for (int i = 0; i < 12; i++)
+            {
+                await log.AppendAsync(Keyed(5_000, ("key-a", "plain"), ($"key-v{i}", "plain")));
+            }
+            await log.RollAsync();
+            Assert.True(await Compactor.CompactAsync(log) > 0);
+            var all = new List<(long Base, int Count, long Producer, short Epoch, int Sequence, int LastDelta)>();
+            using var read = await log.ReadAsync(0, 1 << 20);
+            foreach (var batch in RecordBatch.Enumerate(read.Records.Span))
+            {
+                all.Add((batch.BaseOffset, batch.RecordCount, batch.ProducerId, batch.ProducerEpoch, batch.BaseSequence, batch.LastOffsetDelta));
+            }
+            return all;
+        });
+        // Every key the producers wrote was written again by the plain batches: their batches empty out, and only each
+        // producer's last stays, empty, with its sequence and offsets.
+        var produced = batches.Where(b => b.Producer >= 0).ToList();
+        Assert.Equal([(18, 0, 7L, (short)2, 18, 1), (22, 0, 8L, (short)2, 2, 1)], produced);
+    }
 }

@@ -72,6 +72,9 @@ internal sealed class PartitionReplicaSet(StorageScope scope, LogOptions? logOpt
     /// <summary>Applies retention on one replica; its log start offset after.</summary>
     public Task<long> ApplyRetentionAsync(int node) => scope.Run(() => _replicas[node]!.ApplyRetentionAsync(), node - 1);
 
+    /// <summary>Compacts one replica's settled log (cleanup.policy=compact); how many records went.</summary>
+    public Task<long> CompactAsync(int node) => scope.Run(() => Compactor.CompactAsync(_logs[node]!, _replicas[node]!.SettledEnd), node - 1);
+
     public Task<Task<long>> ProposeAsync(int node, byte[] batch) => OnAsync(node, r => r.ProposeAsync(batch));
 
     /// <summary>Proposes and runs rounds until the batch is committed; its base offset.</summary>

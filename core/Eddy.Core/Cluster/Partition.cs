@@ -207,9 +207,9 @@ public sealed partial class Partition
     {
         if (_raft is not null)
         {
-            // Each replica applies retention to its own committed log (a Raft compaction); compaction would leave holes
-            // in the Raft log, which it does not take yet. Only the leader's producer table follows its log, so only it
-            // writes snapshots.
+            // Each replica applies retention and compaction to its own settled log, as Kafka's replicas do: retention
+            // as a Raft compaction, compaction leaving gaps that a leader sends its followers as empty batches. Only
+            // the leader's producer table follows its log, so only it writes snapshots.
             if ((_log.Options.CleanupPolicy & CleanupPolicy.Delete) != 0)
             {
                 long before = _log.StartOffset;
@@ -218,6 +218,10 @@ public sealed partial class Partition
                 {
                     Log.Info(Subsystem, $"{this}: retention moved the log start from {before} to {start}");
                 }
+            }
+            if ((_log.Options.CleanupPolicy & CleanupPolicy.Compact) != 0)
+            {
+                await Compactor.CompactAsync(_log, _raft.SettledEnd);
             }
             if (_producersCurrent && _producers.Table.BatchesSinceSnapshot >= SnapshotEveryBatches)
             {

@@ -78,6 +78,15 @@ public sealed class RecordBatchBuilder
         Append(record.Attributes, record.Timestamp, record.OffsetDelta, record.Key, record.HasKey ? record.Key.Length : -1,
             record.Value, record.HasValue ? record.Value.Length : -1, record.HeaderCount, record.HeaderBytes);
 
+    /// <summary>A batch of no records spanning offsets [<paramref name="baseOffset"/>, <paramref name="lastOffset"/>],
+    /// of no producer: what a Raft leader sends in place of records compaction removed from its log, so that a
+    /// follower's offsets (its Raft indexes) follow on from each other as the leader's do.</summary>
+    public static byte[] Empty(long baseOffset, long lastOffset, int leaderEpoch)
+    {
+        var builder = new RecordBatchBuilder { BaseOffset = baseOffset, PartitionLeaderEpoch = leaderEpoch };
+        return builder.Finish(checked((int)(lastOffset - baseOffset))).ToArray();
+    }
+
     /// <summary>Writes the header and the CRC; returns the batch bytes, valid until the next Reset or Add.</summary>
     /// <param name="lastOffsetDelta">Overrides the last offset delta (compaction keeps the original batch's, so that the
     /// offsets of removed records are never handed out again).</param>

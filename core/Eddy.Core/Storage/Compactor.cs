@@ -8,35 +8,52 @@ namespace Eddy.Storage;
 /// <c>delete.retention.ms</c>, and keeps every surviving record's offset (rebuilt batches keep their base offset
 /// and last offset delta). Rewrites closed segments only, one at a time, each into a new file that replaces the
 /// old one by rename; it runs as ordinary async work on the owning shard, so appends go on between its I/O.
-/// Compressed batches are kept as they are: the codecs belong to the Kafka layer, above storage.
+/// Compressed batches are kept as they are: the codecs belong to the Kafka layer, above storage. A batch that loses all
+/// its records goes, unless it is its idempotent producer's last in the log: that one stays, empty, as Kafka's cleaner
+/// keeps it, so a replay of the log (a restart, a new leader) still finds the producer's last sequence.
 /// </summary>
 public static class Compactor
 {
     private const int ReadChunk = 1 << 20;
 
-    /// <summary>Compacts the log's closed segments; returns how many records were removed.</summary>
-    public static async ValueTask<long> CompactAsync(PartitionLog log)
+    /// <summary>Compacts the log's closed segments that end at or before <paramref name="upTo"/>, by the records
+    /// below it (a Raft replica passes its committed and durable end: a newer record a new leader could still cut must
+    /// not remove an older one). Returns how many records were removed.</summary>
+    public static async ValueTask<long> CompactAsync(PartitionLog log, long upTo = long.MaxValue)
     {
         if ((log.Options.CleanupPolicy & CleanupPolicy.Compact) == 0)
         {
             return 0;
         }
-        var latest = await LatestOffsetsAsync(log);
+        var newest = await NewestAsync(log, upTo);
         long tombstoneCutoff = log.Options.WallClockMs() - (long)log.Options.DeleteRetention.TotalMilliseconds;
         long removed = 0;
-        foreach (var segment in log.Segments.Where(s => s.Sealed).ToArray())
+        foreach (var segment in log.Segments.Where(s => s.Sealed && s.NextOffset <= upTo).ToArray())
         {
-            removed += await CompactSegmentAsync(log, segment, latest, tombstoneCutoff);
+            removed += await CompactSegmentAsync(log, segment, newest, tombstoneCutoff);
         }
         return removed;
     }
 
-    /// <summary>Pass 1: the offset of the newest record of every key in the whole log.</summary>
-    private static async ValueTask<Dictionary<string, long>> LatestOffsetsAsync(PartitionLog log)
+    /// <summary>What pass 1 finds below the limit: the offset of every key's newest record, and the base offset of every
+    /// idempotent producer's last batch.</summary>
+    private sealed class Newest
     {
-        var latest = new Dictionary<string, long>(StringComparer.Ordinal);
+        public Dictionary<string, long> Keys { get; } = new(StringComparer.Ordinal);
+        public Dictionary<long, long> ProducerBatches { get; } = new();
+
+        public bool IsNewest(in Record record) => Keys.TryGetValue(Convert.ToBase64String(record.Key), out long offset) && offset == record.Offset;
+
+        public bool IsProducersLast(in RecordBatch batch) => batch.ProducerId >= 0
+            && ProducerBatches.TryGetValue(batch.ProducerId, out long last) && last == batch.BaseOffset;
+    }
+
+    /// <summary>Pass 1, over the whole log below <paramref name="upTo"/>.</summary>
+    private static async ValueTask<Newest> NewestAsync(PartitionLog log, long upTo)
+    {
+        var newest = new Newest();
         long offset = log.StartOffset;
-        long end = log.LogEndOffset;
+        long end = Math.Min(log.LogEndOffset, upTo);
         while (offset < end)
         {
             using var read = await log.ReadAsync(offset, ReadChunk);
@@ -44,35 +61,36 @@ public static class Compactor
             {
                 break;
             }
-            ForEachRecord(read.Records.Span, (key, recordOffset, _, _) => latest[key] = recordOffset);
-            offset = read.NextOffset;
-        }
-        return latest;
-    }
-
-    private delegate void RecordAction(string key, long offset, long timestamp, bool tombstone);
-
-    private static void ForEachRecord(ReadOnlySpan<byte> batches, RecordAction action)
-    {
-        foreach (var batch in RecordBatch.Enumerate(batches))
-        {
-            if (batch.Compression != CompressionType.None)
+            foreach (var batch in RecordBatch.Enumerate(read.Records.Span))
             {
-                continue;
-            }
-            var reader = batch.ReadRecords();
-            while (reader.TryNext(out var record))
-            {
-                if (record.HasKey)
+                if (batch.BaseOffset >= end)
                 {
-                    action(Convert.ToBase64String(record.Key), record.Offset, record.Timestamp, !record.HasValue);
+                    break;
+                }
+                if (batch.ProducerId >= 0)
+                {
+                    newest.ProducerBatches[batch.ProducerId] = batch.BaseOffset;
+                }
+                if (batch.Compression != CompressionType.None)
+                {
+                    continue;
+                }
+                var reader = batch.ReadRecords();
+                while (reader.TryNext(out var record) && record.Offset < end)
+                {
+                    if (record.HasKey)
+                    {
+                        newest.Keys[Convert.ToBase64String(record.Key)] = record.Offset;
+                    }
                 }
             }
+            offset = read.NextOffset;
         }
+        return newest;
     }
 
     /// <summary>Pass 2 for one segment: rebuilds its batches with the surviving records into a new file.</summary>
-    private static async ValueTask<long> CompactSegmentAsync(PartitionLog log, Segment segment, Dictionary<string, long> latest, long tombstoneCutoff)
+    private static async ValueTask<long> CompactSegmentAsync(PartitionLog log, Segment segment, Newest newest, long tombstoneCutoff)
     {
         string tempPath = segment.DataPath + ".cleaned";
         var file = log.Options.Files.Open(tempPath, create: true);
@@ -111,7 +129,7 @@ public static class Compactor
                     for (int at = 0; at < records.Length;)
                     {
                         int size = new RecordBatch(records.Span[at..]).TotalSize;
-                        var kept = Rebuild(records.Slice(at, size), builder, latest, tombstoneCutoff, ref removed);
+                        var kept = Rebuild(records.Slice(at, size), builder, newest, tombstoneCutoff, ref removed);
                         if (!kept.IsEmpty)
                         {
                             long position = cleaned.Size;
@@ -142,6 +160,13 @@ public static class Compactor
             swapped = true;
             // Data first, then its index: a crash between leaves an index that no longer matches and is rebuilt.
             await log.Shard.Files.MoveFileAsync(tempPath, segment.DataPath, overwrite: true);
+            if (!log.Segments.Contains(cleaned))
+            {
+                // A Raft replica restarted its log (a leader's snapshot installed) while the file moved: the segment
+                // is gone, and its file must not come back below the new start.
+                await log.Shard.Files.DeleteFileAsync(segment.DataPath);
+                return 0;
+            }
             await log.Options.Files.SyncDirectoryAsync(segment.Directory);
             await IndexFile.WriteAsync(log.Options.Files, cleaned, log.Pool);
             Log.Info("storage", $"{segment.DataPath}: compacted, {removed} records removed");
@@ -159,7 +184,7 @@ public static class Compactor
     }
 
     /// <summary>The batch with only its surviving records (the original bytes when nothing goes), or empty.</summary>
-    private static ReadOnlyMemory<byte> Rebuild(ReadOnlyMemory<byte> original, RecordBatchBuilder builder, Dictionary<string, long> latest, long tombstoneCutoff, ref long removed)
+    private static ReadOnlyMemory<byte> Rebuild(ReadOnlyMemory<byte> original, RecordBatchBuilder builder, Newest newest, long tombstoneCutoff, ref long removed)
     {
         var batch = new RecordBatch(original.Span);
         if (batch.Compression != CompressionType.None || batch.IsControl)
@@ -170,13 +195,15 @@ public static class Compactor
         builder.BaseOffset = batch.BaseOffset;
         builder.PartitionLeaderEpoch = batch.PartitionLeaderEpoch;
         builder.Attributes = batch.Attributes;
+        // The producer's fields stay: its sequences are counted from the base sequence over the batch's offset deltas.
+        builder.ProducerId = batch.ProducerId;
+        builder.ProducerEpoch = batch.ProducerEpoch;
+        builder.BaseSequence = batch.BaseSequence;
         int dropped = 0;
         var reader = batch.ReadRecords();
         while (reader.TryNext(out var record))
         {
-            bool keep = !record.HasKey
-                || (latest.TryGetValue(Convert.ToBase64String(record.Key), out long newest) && newest == record.Offset
-                    && (record.HasValue || record.Timestamp >= tombstoneCutoff));
+            bool keep = !record.HasKey || (newest.IsNewest(record) && (record.HasValue || record.Timestamp >= tombstoneCutoff));
             if (keep)
             {
                 builder.Add(record);
@@ -191,7 +218,7 @@ public static class Compactor
             return original;
         }
         removed += dropped;
-        if (builder.Count == 0)
+        if (builder.Count == 0 && !newest.IsProducersLast(batch))
         {
             return ReadOnlyMemory<byte>.Empty;
         }

@@ -242,14 +242,17 @@ public sealed partial class PartitionRaft
         {
             var e = source[i];
             // A proposal still carries its batch; runs read back from storage and the no-op do not.
-            filled[i] = e.Data.IsEmpty ? new Entry(e.Term, e.Index, e.LastIndex, e.Type, await ReadBatchesAsync(e.Index - 1, e.LastIndex)) : e;
+            filled[i] = e.Data.IsEmpty ? new Entry(e.Term, e.Index, e.LastIndex, e.Type, await ReadBatchesAsync(e.Index - 1, e.LastIndex, checked((int)e.Term))) : e;
         }
         message.Entries = filled;
         return message;
     }
 
-    /// <summary>The batches holding offsets [from, end), whole.</summary>
-    private async ValueTask<byte[]> ReadBatchesAsync(long from, long end)
+    /// <summary>The batches holding offsets [from, end), whole, of term <paramref name="term"/>. Where compaction removed
+    /// batches from this log (a run below the commit index), an empty batch stands in for each gap, so the follower's log
+    /// holds every offset, as its Raft log must. Such a stand-in in this log (sent here while this replica followed) is a
+    /// gap like any other: a follower's run may start or end inside it.</summary>
+    private async ValueTask<byte[]> ReadBatchesAsync(long from, long end, int term)
     {
         using (var first = await _log.ReadAsync(from, PartitionLogStorage.RunBytes))
         {
@@ -260,28 +263,45 @@ public sealed partial class PartitionRaft
             }
         }
         var bytes = new ArrayBufferWriter<byte>();
-        for (long offset = from; offset < end;)
+        long written = from; // the offset after the batches written so far
+        long readAt = from;
+        while (written < end)
         {
-            using var read = await _log.ReadAsync(offset, PartitionLogStorage.RunBytes);
-            var records = read.Records.Span;
-            if (records.IsEmpty)
+            using var read = await _log.ReadAsync(readAt, PartitionLogStorage.RunBytes);
+            bool past = read.Records.IsEmpty;
+            foreach (var batch in new BatchEnumerator(read.Records.Span))
             {
-                throw new RaftInvariantException($"offsets [{offset}, {end}) are missing from {_log.Directory}");
-            }
-            foreach (var batch in new BatchEnumerator(records))
-            {
-                if (offset >= end)
+                if (batch.BaseOffset >= end)
                 {
+                    past = true;
                     break;
                 }
-                if (batch.BaseOffset != offset)
+                readAt = batch.LastOffset + 1;
+                if (IsStandIn(batch))
                 {
-                    throw new RaftInvariantException($"{_log.Directory}: expected a batch at offset {offset}, found one at {batch.BaseOffset}");
+                    continue;
+                }
+                if (batch.BaseOffset < written || batch.LastOffset >= end)
+                {
+                    throw new RaftInvariantException($"{_log.Directory}: a batch at offsets [{batch.BaseOffset}, {batch.LastOffset}] crosses the run [{written}, {end})");
+                }
+                if (batch.BaseOffset > written)
+                {
+                    bytes.Write(RecordBatchBuilder.Empty(written, batch.BaseOffset - 1, term));
                 }
                 bytes.Write(batch.Bytes);
-                offset = batch.LastOffset + 1;
+                written = batch.LastOffset + 1;
+            }
+            if ((past || readAt >= end) && written < end)
+            {
+                bytes.Write(RecordBatchBuilder.Empty(written, end - 1, term));
+                written = end;
             }
         }
         return bytes.WrittenSpan.ToArray();
     }
+
+    /// <summary>An empty batch of no producer: what <see cref="ReadBatchesAsync"/> sends for removed records (one a
+    /// producer's, which compaction keeps empty for its sequence, is a batch like any other).</summary>
+    private static bool IsStandIn(in RecordBatch batch) => batch.RecordCount == 0 && batch.ProducerId < 0 && !batch.IsControl;
 }

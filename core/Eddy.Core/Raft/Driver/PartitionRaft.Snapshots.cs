@@ -50,7 +50,7 @@ public sealed partial class PartitionRaft
         {
             return;
         }
-        long start = _log.RetentionStart(Math.Min(_raft.Applied, HighWatermark));
+        long start = _log.RetentionStart(SettledEnd);
         if (start <= _log.StartOffset)
         {
             return;

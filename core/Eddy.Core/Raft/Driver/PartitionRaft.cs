@@ -65,6 +65,10 @@ public sealed partial class PartitionRaft
     /// index.</summary>
     public long HighWatermark => Math.Min(_raft.Committed, _raft.Log.Stable);
 
+    /// <summary>Offsets below it are applied here, so committed and durable: no leader can cut them, and housekeeping
+    /// (retention, compaction) may act on them.</summary>
+    public long SettledEnd => Math.Min(_raft.Applied, HighWatermark);
+
     /// <summary>Set once the replica stopped (fail-stop, or closed).</summary>
     public Exception? Failure { get; private set; }
 
