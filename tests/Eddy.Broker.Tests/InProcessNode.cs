@@ -28,7 +28,7 @@ internal sealed class InProcessNode : IAsyncDisposable
     public string Bootstrap => $"127.0.0.1:{Server.Port}";
 
     public static async Task<InProcessNode> StartAsync(string dataDirectory, int nodeId = BrokerFixture.NodeId,
-        int maxRequestBytes = KafkaServerOptions.DefaultMaxRequestBytes, int port = 0, int minInsyncReplicas = 1)
+        int maxRequestBytes = KafkaServerOptions.DefaultMaxRequestBytes, int port = 0, int minInsyncReplicas = 1, TimeSpan? housekeepingInterval = null)
     {
         var group = ShardGroup.Start(new ShardGroupOptions { ShardCount = 2, PinThreads = false });
         try
@@ -37,6 +37,7 @@ internal sealed class InProcessNode : IAsyncDisposable
                 new Cluster.BrokerOptions
                 {
                     DataDirectory = dataDirectory, OffsetsPartitions = 4, PreallocateBytes = 1 << 20, MinInsyncReplicas = minInsyncReplicas,
+                    HousekeepingInterval = housekeepingInterval ?? TimeSpan.FromMinutes(5),
                     Controller = new Cluster.ControllerOptions { NodeId = nodeId },
                 },
                 new IPEndPoint(IPAddress.Loopback, port),

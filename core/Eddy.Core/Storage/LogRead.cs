@@ -43,5 +43,11 @@ public readonly struct LogRead : IDisposable
     /// with the same owner: dispose the result instead of this read.</summary>
     public LogRead Take(int length, long nextOffset) => new(Records[..length], FirstOffset, nextOffset, _owner, FromCache);
 
+    /// <summary>The batches from byte <paramref name="start"/> (whole batches from <paramref name="firstOffset"/>) for
+    /// <paramref name="length"/> bytes, ending before <paramref name="nextOffset"/>, with the same owner: dispose the
+    /// result instead of this read.</summary>
+    public LogRead Slice(int start, int length, long firstOffset, long nextOffset)
+        => new(Records.Slice(start, length), firstOffset, nextOffset, _owner, FromCache);
+
     public void Dispose() => _owner?.Release();
 }

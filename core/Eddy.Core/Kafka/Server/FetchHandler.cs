@@ -91,10 +91,26 @@ public sealed class FetchHandler(PartitionRouter router) : IKafkaApiHandler
         {
             return new PartitionRead(KafkaErrors.None, highWatermark, partition.LogStartOffset, default, null);
         }
-        var read = await partition.ReadAsync(offset, maxBytes);
-        if (read.NextOffset > highWatermark)
+        LogRead read;
+        for (int reads = 1; ; reads++)
         {
-            read = TrimToHighWatermark(read, highWatermark);
+            read = await partition.ReadAsync(offset, maxBytes);
+            if (read.NextOffset > highWatermark)
+            {
+                read = TrimToHighWatermark(read, highWatermark);
+            }
+            var visible = ClientBatches.Visible(read, out long next);
+            if (!visible.IsEmpty)
+            {
+                read = visible;
+                break;
+            }
+            if (read.IsEmpty || next >= highWatermark || reads == ClientBatches.MaxReadsPastHidden)
+            {
+                break; // hidden batches only: returned as they are, so the client moves past them
+            }
+            read.Dispose();
+            offset = next;
         }
         return new PartitionRead(KafkaErrors.None, highWatermark, partition.LogStartOffset, read, Shard.Current);
     }
