@@ -13,7 +13,8 @@ namespace Eddy.Cluster.Tests;
 /// NOT_ENOUGH_REPLICAS under min.insync.replicas=3 until it is back; retention moves each replica's log start, and a
 /// follower that was down while the leader's start passed its log end restarts its log there and holds the same bytes
 /// from there on; a follower that was down while the leader compacted catches up through the gaps, and every replica
-/// keeps each key's newest record.
+/// keeps each key's newest record; DeleteRecords moves every replica's start, which a new leader keeps after the old
+/// one's SIGKILL.
 /// </summary>
 public sealed class ReplicatedPartitionTests(ITestOutputHelper output) : IAsyncLifetime
 {
@@ -249,9 +250,10 @@ public sealed class ReplicatedPartitionTests(ITestOutputHelper output) : IAsyncL
         await EddyCluster.WaitUntilAsync(async () => (await _cluster.MetadataAsync(1))!.InSync[Topic][0].Length == 3, Settle, "all three replicas in sync");
         int leader = (await _cluster.MetadataAsync(1))!.Leaders[Topic][0];
         int follower = leader % 3 + 1;
+        // Batches of 20 records, each key once: every batch but the last is wholly superseded, so compaction leaves gaps.
         using var producer = new ProducerBuilder<string, string>(new ProducerConfig
         {
-            BootstrapServers = _cluster.Bootstrap, Acks = Acks.All, EnableIdempotence = true, LingerMs = 5,
+            BootstrapServers = _cluster.Bootstrap, Acks = Acks.All, EnableIdempotence = true, LingerMs = 5, BatchNumMessages = 20,
         }).Build();
         var newest = new Dictionary<string, (long Offset, string Value)>();
         async Task ProduceAsync(int count, string prefix)
@@ -264,7 +266,10 @@ public sealed class ReplicatedPartitionTests(ITestOutputHelper output) : IAsyncL
         output.WriteLine($"schedule: SIGKILL follower node {follower} of leader {leader}; 3000 records over 20 keys; compaction every 500 ms; node {follower} restarted");
         await _cluster.KillAsync(follower);
         await ProduceAsync(3000, "while-down");
-        await _cluster[leader].Process!.WaitForOutputAsync("compacted,", Settle);
+        // A compaction pass after the last record (it supersedes what the last closed segment kept): the segments the
+        // follower lacks are compacted before it returns.
+        int passes = Compactions(leader);
+        await EddyCluster.WaitUntilAsync(() => Task.FromResult(Compactions(leader) > passes), Settle, $"leader {leader} compacts what was produced");
         await _cluster.StartNodeAsync(follower);
         await EddyCluster.WaitUntilAsync(async () => (await _cluster.MetadataAsync(leader))!.InSync[Topic][0].Length == 3, Settle, "the follower is back in sync");
         await ProduceAsync(10, "after");
@@ -293,6 +298,65 @@ public sealed class ReplicatedPartitionTests(ITestOutputHelper output) : IAsyncL
         }
         Assert.True(HasEmptyBatch(logs[follower]), $"node {follower} caught up without a batch standing in for removed records");
     }
+
+    [Fact]
+    public async Task DeleteRecordsMovesEveryReplicasStartWhichHoldsAcrossTheLeadersSigkill()
+    {
+        const string Topic = "trimmed";
+        const long Start = 1234;
+        await CreateAsync(Topic, 1, new Dictionary<string, string> { ["segment.bytes"] = "65536" });
+        await WaitForLeadersAsync(Topic, 1, _cluster.Nodes);
+        await EddyCluster.WaitUntilAsync(async () => (await _cluster.MetadataAsync(1))!.InSync[Topic][0].Length == 3, Settle, "all three replicas in sync");
+        int leader = (await _cluster.MetadataAsync(1))!.Leaders[Topic][0];
+        var acknowledged = new List<(long Offset, string Value)>();
+        using (var producer = new ProducerBuilder<Null, string>(new ProducerConfig { BootstrapServers = _cluster.Bootstrap, Acks = Acks.All, LingerMs = 5 }).Build())
+        {
+            var sends = Enumerable.Range(0, 2000).Select(i => producer.ProduceAsync(Topic, new Message<Null, string> { Value = $"{i}-{new string('x', 200)}" })).ToList();
+            foreach (var sent in await Task.WhenAll(sends)) acknowledged.Add((sent.Offset.Value, sent.Message.Value));
+        }
+        output.WriteLine($"schedule: 2000 records; DeleteRecords to {Start} on leader {leader}; SIGKILL of node {leader}; node {leader} restarted");
+        using (var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = _cluster.Bootstrap }).Build())
+        {
+            var deleted = await admin.DeleteRecordsAsync([new TopicPartitionOffset(Topic, 0, Start)]);
+            Assert.Equal(Start, Assert.Single(deleted).Offset.Value);
+        }
+        long end = acknowledged.Max(a => a.Offset) + 1;
+        Assert.Equal(Start, LowWatermark(_cluster.Bootstrap, Topic));
+
+        await _cluster.KillAsync(leader);
+        await ReplicatedTopic.WaitForLeadersAsync(_cluster, Topic, 1, _cluster.Nodes.Where(n => n.Id != leader), not: leader);
+        // The new leader applied the start as a follower: the same low watermark, and consumers start there.
+        await EddyCluster.WaitUntilAsync(() => Task.FromResult(LowWatermark(_cluster.Bootstrap, Topic) == Start), Settle, "the new leader reports the same log start");
+        var read = ReplicatedTopic.ReadAll(_cluster.Bootstrap, Topic, new Dictionary<int, long> { [0] = end });
+        Assert.Equal(Start, read.Keys.Min(k => k.Offset));
+        Assert.All(acknowledged.Where(a => a.Offset >= Start), a => Assert.Equal(a.Value, read.GetValueOrDefault((0, a.Offset))));
+
+        await _cluster.StartNodeAsync(leader);
+        await EddyCluster.WaitUntilAsync(async () => (await _cluster.MetadataAsync(leader))!.InSync[Topic][0].Length == 3, Settle, "the killed node is back in sync");
+        foreach (var node in _cluster.Nodes) node.Process!.Signal(9);
+        foreach (var node in _cluster.Nodes) await node.Process!.WaitForExitAsync();
+        foreach (var node in _cluster.Nodes)
+        {
+            long first = ReplicaLogs.FirstOffset(ReplicaLogs.DirectoryOf(node.DataDirectory, Topic, 0));
+            Assert.True(first > 0 && first <= Start, $"node {node.Id}'s log starts at {first}: the segments below {Start} were not deleted");
+        }
+    }
+
+    /// <summary>Partition 0's log start as its leader reports it to a new client; -1 while the client finds no leader.</summary>
+    private static long LowWatermark(string bootstrap, string topic)
+    {
+        using var consumer = new ConsumerBuilder<Ignore, string>(new ConsumerConfig { BootstrapServers = bootstrap, GroupId = $"{topic}-watch" }).Build();
+        try
+        {
+            return consumer.QueryWatermarkOffsets(new TopicPartition(topic, 0), TimeSpan.FromSeconds(5)).Low.Value;
+        }
+        catch (KafkaException)
+        {
+            return -1;
+        }
+    }
+
+    private int Compactions(int node) => System.Text.RegularExpressions.Regex.Count(_cluster[node].Process!.Output, "compacted, ");
 
     private static List<(string Key, long Offset, string Value)> NewestOfEachKey(byte[] log)
     {

@@ -40,12 +40,20 @@ internal sealed class PartitionReplicaSet(StorageScope scope, LogOptions? logOpt
 
     /// <summary>Closes a replica's files as a crash would leave them and opens it again. With
     /// <paramref name="forgetMembership"/>, as if it crashed after writing membership changes and before listing them;
-    /// with <paramref name="savedSnapshot"/>, as if it crashed after saving that snapshot and before its log followed.</summary>
-    public async Task RestartAsync(int node, bool forgetMembership = false, SnapshotImage? savedSnapshot = null)
+    /// with <paramref name="savedSnapshot"/>, as if it crashed after saving that snapshot and before its log followed; with
+    /// <paramref name="forgetSnapshot"/>, as if it crashed before saving any snapshot (a log start marker written and not
+    /// yet applied: its log start must lie in its first segment, which nothing deleted).</summary>
+    public async Task RestartAsync(int node, bool forgetMembership = false, SnapshotImage? savedSnapshot = null, bool forgetSnapshot = false)
     {
         await scope.Run(async () =>
         {
             _replicas[node] = null;
+            if (forgetSnapshot)
+            {
+                var hardState = _states[node]!.Load(Group);
+                await _states[node]!.RemoveAsync(Group);
+                await _states[node]!.SaveAsync([(Group, hardState)], [(Group, 0, [])]);
+            }
             if (forgetMembership)
             {
                 await _states[node]!.SaveAsync([], [(Group, 0, [])]);
@@ -74,6 +82,10 @@ internal sealed class PartitionReplicaSet(StorageScope scope, LogOptions? logOpt
 
     /// <summary>Compacts one replica's settled log (cleanup.policy=compact); how many records went.</summary>
     public Task<long> CompactAsync(int node) => scope.Run(() => Compactor.CompactAsync(_logs[node]!, _replicas[node]!.SettledEnd), node - 1);
+
+    /// <summary>DeleteRecords on the leader: the task completes with its log start once the marker is committed and
+    /// applied there (rounds must run meanwhile).</summary>
+    public Task<Task<long>> MoveLogStartAsync(int node, long offset) => OnAsync(node, r => r.MoveLogStartAsync(offset));
 
     public Task<Task<long>> ProposeAsync(int node, byte[] batch) => OnAsync(node, r => r.ProposeAsync(batch));
 

@@ -91,7 +91,7 @@ public sealed partial class Partition
     /// <summary>Offsets below this are acknowledged and visible to consumers.</summary>
     public long HighWatermark => _raft?.HighWatermark ?? _log.DurableOffset;
 
-    public long LogStartOffset => _log.StartOffset;
+    public long LogStartOffset => _raft?.LogStartOffset ?? _log.StartOffset;
 
     public long LogEndOffset => _log.LogEndOffset;
 
@@ -153,12 +153,14 @@ public sealed partial class Partition
 
     /// <summary>DeleteRecords: moves the log start offset forward to <paramref name="offset"/> (already checked against
     /// the high watermark), recorded durably first: once the log drops segments, only that record knows where the log
-    /// starts. Never moves it back.</summary>
+    /// starts. Never moves it back. A replicated partition's leader moves every replica's start through its Raft group
+    /// (a log start marker, applied by each replica once committed: <see cref="PartitionRaft.MoveLogStartAsync"/>).</summary>
     public async ValueTask MoveStartOffsetAsync(long offset)
     {
         if (_raft is not null)
         {
-            throw new ReplicatedPartitionException($"{this}: moving a replicated partition's start offset is not supported yet");
+            await _raft.MoveLogStartAsync(offset);
+            return;
         }
         if (offset <= _log.StartOffset)
         {

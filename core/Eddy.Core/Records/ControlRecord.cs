@@ -3,8 +3,9 @@ using System.Buffers.Binary;
 namespace Eddy.Records;
 
 /// <summary>Control record types: Kafka's transaction markers and KRaft's leader change (a new Raft leader's first entry
-/// in a partition log), and Eddy's own Raft membership change, numbered far from Kafka's.</summary>
-public enum ControlRecordType : short { Abort = 0, Commit = 1, LeaderChange = 2, RaftMembershipChange = 1000 }
+/// in a partition log), and Eddy's own Raft membership change and log start (DeleteRecords on a replicated partition),
+/// numbered far from Kafka's.</summary>
+public enum ControlRecordType : short { Abort = 0, Commit = 1, LeaderChange = 2, RaftMembershipChange = 1000, LogStart = 1001 }
 
 /// <summary>
 /// The records of control batches, in Kafka's key layout: key version 0 and the type, both int16 (librdkafka fails a
@@ -75,6 +76,41 @@ public static class ControlRecord
         change.CopyTo(value.AsSpan(2));
         builder.Add(timestamp, key, value);
         return builder.Finish().ToArray();
+    }
+
+    /// <summary>
+    /// DeleteRecords on a replicated partition as its log holds it: a non-transactional control batch of one record
+    /// (consumers never see it) whose value is version 0 and the new log start offset, which every replica applies once
+    /// the batch is committed.
+    /// </summary>
+    public static byte[] LogStart(long startOffset, long timestamp)
+    {
+        var builder = new RecordBatchBuilder { Attributes = RecordBatch.ControlFlag };
+        Span<byte> key = stackalloc byte[KeySize];
+        Span<byte> value = stackalloc byte[10];
+        BinaryPrimitives.WriteInt16BigEndian(key, 0);
+        BinaryPrimitives.WriteInt16BigEndian(key[2..], (short)ControlRecordType.LogStart);
+        BinaryPrimitives.WriteInt16BigEndian(value, 0);
+        BinaryPrimitives.WriteInt64BigEndian(value[2..], startOffset);
+        builder.Add(timestamp, key, value);
+        return builder.Finish().ToArray();
+    }
+
+    /// <summary>The start offset a log start control batch names (<see cref="LogStart"/>), or null for any other batch.</summary>
+    public static long? ReadLogStart(ReadOnlySpan<byte> batch)
+    {
+        var header = new RecordBatch(batch);
+        if (!header.IsControl || header.IsTransactional || header.RecordCount != 1)
+        {
+            return null;
+        }
+        var records = header.ReadRecords();
+        if (!records.TryNext(out var record) || ReadType(record.Key) != ControlRecordType.LogStart
+            || record.Value.Length != 10 || BinaryPrimitives.ReadInt16BigEndian(record.Value) != 0)
+        {
+            return null;
+        }
+        return BinaryPrimitives.ReadInt64BigEndian(record.Value[2..]);
     }
 
     /// <summary>The change a membership control batch holds (<see cref="MembershipChange"/>), or null for any other batch.</summary>

@@ -8,10 +8,12 @@ namespace Eddy.Kafka.Server;
 
 /// <summary>
 /// DeleteRecords (key 21), v0–v2: moves each partition's log start offset forward to the offset given (-1: the high
-/// watermark) and answers the new low watermark (the log start offset; one node has no replicas to wait for). As in
-/// Kafka: an offset below the current start changes nothing, one above the high watermark (or below -1) is
-/// OFFSET_OUT_OF_RANGE, and a topic whose cleanup.policy lacks delete is POLICY_VIOLATION. The new start offset is
-/// recorded in the metadata store before the log drops anything, so it holds after a crash at any point.
+/// watermark) and answers the new low watermark (the leader's log start offset). As in Kafka: an offset below the
+/// current start changes nothing, one above the high watermark (or below -1) is OFFSET_OUT_OF_RANGE, and a topic whose
+/// cleanup.policy lacks delete is POLICY_VIOLATION. On one replica the new start offset is recorded in the metadata
+/// store before the log drops anything, so it holds after a crash at any point; a replicated partition's leader
+/// answers once its Raft group committed the new start (a majority holds it, and every replica applies it) and it
+/// applied it itself.
 /// </summary>
 public sealed class DeleteRecordsHandler(PartitionRouter router) : IKafkaApiHandler
 {

@@ -28,6 +28,7 @@ public sealed partial class PartitionRaft
                 await truncating(first);
             }
             await _log.TruncateAsync(first);
+            _pendingStarts.RemoveAll(s => s.Offset >= first);
             if (_storage.DropChangesFrom(entries[0].Index) || first < _scannedThrough)
             {
                 // Saved before the new entries go in: a crash after them must search the log again from the cut.
@@ -73,6 +74,7 @@ public sealed partial class PartitionRaft
                         batch = entry.Data.IsEmpty
                             ? ControlRecord.LeaderChange(entry.Index - 1, checked((int)term), _raft.Id, _log.Options.WallClockMs())
                             : entry.Data.Span;
+                        NoteLogStart(batch);
                     }
                     batch.CopyTo(buffer.AsSpan(used));
                     used += batch.Length;

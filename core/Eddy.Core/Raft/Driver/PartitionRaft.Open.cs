@@ -3,7 +3,8 @@ using Eddy.Storage;
 
 namespace Eddy.Raft.Driver;
 
-// Opening a replica: its hard state, where its log starts, and its membership changes found again.
+// Opening a replica: its hard state, where its log starts, and its membership changes (and log start markers not yet
+// applied) found again.
 public sealed partial class PartitionRaft
 {
     /// <summary>
@@ -31,22 +32,26 @@ public sealed partial class PartitionRaft
         // after the list was saved.
         changes.RemoveAll(c => c.Index <= start || c.Index > log.LogEndOffset || log.TermAt(c.Index - 1) != c.Term);
         scanned = Math.Clamp(scanned, start, log.LogEndOffset);
-        foreach (var found in await FindChangesAsync(log, scanned))
+        var (found, starts) = await FindChangesAsync(log, scanned);
+        foreach (var change in found)
         {
-            if (changes.Count == 0 || found.Index > changes[^1].Index)
+            if (changes.Count == 0 || change.Index > changes[^1].Index)
             {
-                changes.Add(found);
+                changes.Add(change);
             }
         }
         var storage = new PartitionLogStorage(log, changes);
         var raft = new RaftGroup(options, voters, storage, new PersistedState(states.Load(group), snapshot));
-        return new PartitionRaft(group, raft, log, storage, log.LogEndOffset, states, send);
+        // The saved list's log end is not past a log start marker not yet applied (SaveStateAsync): found again here.
+        starts.RemoveAll(s => s.Start <= Math.Max(log.StartOffset, states.LoadLogStart(group)));
+        return new PartitionRaft(group, raft, log, storage, log.LogEndOffset, states, send, starts);
     }
 
-    /// <summary>The membership change control batches from <paramref name="from"/> to the log end.</summary>
-    private static async ValueTask<List<Entry>> FindChangesAsync(PartitionLog log, long from)
+    /// <summary>The membership change and log start control batches from <paramref name="from"/> to the log end.</summary>
+    private static async ValueTask<(List<Entry> Changes, List<(long Offset, long Start)> Starts)> FindChangesAsync(PartitionLog log, long from)
     {
-        var found = new List<Entry>();
+        var changes = new List<Entry>();
+        var starts = new List<(long, long)>();
         for (long offset = from; offset < log.LogEndOffset;)
         {
             using var read = await log.ReadAsync(offset, PartitionLogStorage.RunBytes);
@@ -54,20 +59,23 @@ public sealed partial class PartitionRaft
             {
                 break;
             }
-            CollectChanges(read.Records.Span, offset, found);
+            foreach (var batch in new BatchEnumerator(read.Records.Span))
+            {
+                if (batch.LastOffset < offset || !batch.IsControl)
+                {
+                    continue;
+                }
+                if (ControlRecord.ReadMembershipChange(batch.Bytes) is { } change)
+                {
+                    changes.Add(new Entry(batch.PartitionLeaderEpoch, batch.BaseOffset + 1, EntryType.ConfigChange, change));
+                }
+                else if (ControlRecord.ReadLogStart(batch.Bytes) is long start)
+                {
+                    starts.Add((batch.BaseOffset, start));
+                }
+            }
             offset = read.NextOffset;
         }
-        return found;
-    }
-
-    private static void CollectChanges(ReadOnlySpan<byte> records, long from, List<Entry> into)
-    {
-        foreach (var batch in new BatchEnumerator(records))
-        {
-            if (batch.LastOffset >= from && ControlRecord.ReadMembershipChange(batch.Bytes) is { } change)
-            {
-                into.Add(new Entry(batch.PartitionLeaderEpoch, batch.BaseOffset + 1, EntryType.ConfigChange, change));
-            }
-        }
+        return (changes, starts);
     }
 }

@@ -51,10 +51,16 @@ public sealed partial class PartitionRaft
             return;
         }
         long start = _log.RetentionStart(SettledEnd);
-        if (start <= _log.StartOffset)
+        if (start > _log.StartOffset)
         {
-            return;
+            await CompactAtAsync(start);
         }
+    }
+
+    /// <summary>Moves the log start to <paramref name="start"/> (at most the settled end): the Raft log is compacted
+    /// there and the snapshot saved, then the log drops what is below it.</summary>
+    private async ValueTask CompactAtAsync(long start)
+    {
         var image = _raft.Compact(start, []);
         if (image is null)
         {
@@ -83,6 +89,7 @@ public sealed partial class PartitionRaft
             await truncating(0);
         }
         _storage.DropChangesFrom(0);
+        _pendingStarts.Clear();
         _scannedThrough = snapshot.Index;
         await _states.SaveSnapshotAsync(Group, snapshot, _scannedThrough, _storage.Changes);
         await _log.RestartAtAsync(snapshot.Index, checked((int)snapshot.Term));

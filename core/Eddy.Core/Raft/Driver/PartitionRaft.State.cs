@@ -33,7 +33,8 @@ public sealed partial class PartitionRaft
 
     private async ValueTask SaveStateAsync()
     {
-        _scannedThrough = _log.LogEndOffset;
+        // Not past a log start marker not yet applied: the next open must find it again.
+        _scannedThrough = _pendingStarts.Count > 0 ? Math.Min(_log.LogEndOffset, _pendingStarts[0].Offset) : _log.LogEndOffset;
         _sizeAtSave = _log.SizeBytes;
         await _states.SaveAsync([(Group, _hardState)], [(Group, _scannedThrough, _storage.Changes)]);
         _savedHardState = _hardState;

@@ -35,8 +35,10 @@ public sealed partial class PartitionRaft
     private long _scannedThrough;
 
     private PartitionRaft(long group, RaftGroup raft, PartitionLog log, PartitionLogStorage storage, long scannedThrough, RaftStateStore states,
-        Action<long, Message> send)
+        Action<long, Message> send, List<(long Offset, long Start)> pendingStarts)
     {
+        _pendingStarts = pendingStarts;
+        _deletedBelow = states.LoadLogStart(group);
         _hardState = _savedHardState = states.Load(group);
         _sizeAtSave = log.SizeBytes;
         Group = group;
@@ -183,6 +185,11 @@ public sealed partial class PartitionRaft
     /// leader's stamp.
     /// </summary>
     public Task<long> ProposeAsync(ReadOnlyMemory<byte> batch, bool untilCommitted = true, long logAppendTime = -1)
+        => Propose(batch, untilCommitted, logAppendTime, control: false);
+
+    /// <summary><see cref="ProposeAsync"/>, which refuses control batches unless <paramref name="control"/> (one of
+    /// this driver's own: a log start marker).</summary>
+    private Task<long> Propose(ReadOnlyMemory<byte> batch, bool untilCommitted, long logAppendTime, bool control)
     {
         if (Failure is not null)
         {
@@ -199,11 +206,11 @@ public sealed partial class PartitionRaft
         // Its checksum was the caller's to verify (the produce path checks every batch's before it gets here); each
         // follower verifies it again on receipt.
         if (RecordBatch.Check(copy.Span, verifyCrc: false, out int size, PartitionLog.MaxBatchSize) != BatchCheck.Ok || size != copy.Length
-            || new RecordBatch(copy.Span).IsControl)
+            || new RecordBatch(copy.Span).IsControl != control)
         {
             GiveBack(lease);
             // Control batches are Raft's own (its no-op, membership changes) and the transaction coordinator's.
-            throw new ArgumentException($"one whole data batch expected ({copy.Length} bytes)", nameof(batch));
+            throw new ArgumentException($"one whole {(control ? "control" : "data")} batch expected ({copy.Length} bytes)", nameof(batch));
         }
         if (logAppendTime >= 0)
         {
@@ -297,6 +304,7 @@ public sealed partial class PartitionRaft
                 await SendAsync(ready.Messages);
                 _appendsHeld.Clear();
                 _raft.Advance();
+                await ApplySettledStartsAsync();
                 GiveBackWritten();
                 SettleProposals();
                 ReleaseRoom();

@@ -12,7 +12,8 @@ namespace Eddy.Raft.Driver;
 /// fdatasync however many groups voted or moved their commit, and a crash keeps the whole round or none of it.
 /// Beside it, a partition group's membership changes (<see cref="LoadMembership"/>): where its log holds them, so a
 /// restart finds them without reading the whole log; and its snapshot (<see cref="LoadSnapshot"/>): where its log starts
-/// (the index, the term before it, the membership there) once retention or a leader's snapshot moved the start.
+/// (the index, the term before it, the membership there) once retention or a leader's snapshot moved the start; and
+/// the start DeleteRecords gave it (<see cref="LoadLogStart"/>), which may lie inside its first segment.
 /// Everything is read into memory at open; loads do no I/O. Shard thread only.
 /// </summary>
 public sealed class RaftStateStore : IAsyncDisposable
@@ -20,6 +21,7 @@ public sealed class RaftStateStore : IAsyncDisposable
     private const string KeyPrefix = "raft/";
     private const string MembershipPrefix = "raft-members/";
     private const string SnapshotPrefix = "raft-snapshot/";
+    private const string LogStartPrefix = "raft-log-start/";
     private const int ValueBytes = 8 + 4 + 8;
 
     private readonly KvStore _store;
@@ -165,9 +167,25 @@ public sealed class RaftStateStore : IAsyncDisposable
         ]);
     }
 
+    /// <summary>The offset below which DeleteRecords deleted a partition group's records, as last saved: 0 if never.</summary>
+    public long LoadLogStart(long group)
+        => _store.TryGet(LogStartPrefix + group.ToString(CultureInfo.InvariantCulture), out var value) && value.Length == 8
+            ? BinaryPrimitives.ReadInt64BigEndian(value.Span)
+            : 0;
+
+    /// <summary>Saves the offset below which DeleteRecords deleted a partition group's records; completes once
+    /// fdatasynced.</summary>
+    public ValueTask SaveLogStartAsync(long group, long offset)
+    {
+        var value = new byte[8];
+        BinaryPrimitives.WriteInt64BigEndian(value, offset);
+        return _store.PutManyAsync([(LogStartPrefix + group.ToString(CultureInfo.InvariantCulture), value)]);
+    }
+
     /// <summary>Forgets a group that left this node.</summary>
     public ValueTask RemoveAsync(long group) =>
-        _store.PutManyAsync([(Key(group), null), (MembershipPrefix + group.ToString(CultureInfo.InvariantCulture), null), (SnapshotKey(group), null)]);
+        _store.PutManyAsync([(Key(group), null), (MembershipPrefix + group.ToString(CultureInfo.InvariantCulture), null), (SnapshotKey(group), null),
+            (LogStartPrefix + group.ToString(CultureInfo.InvariantCulture), null)]);
 
     private static string SnapshotKey(long group) => SnapshotPrefix + group.ToString(CultureInfo.InvariantCulture);
 
