@@ -11,9 +11,9 @@ namespace Eddy.Cluster;
 /// OFFSET_OUT_OF_RANGE, a full disk or a failed log KAFKA_STORAGE_ERROR, and batches that storage's own check refuses
 /// after the handler's passed CORRUPT_MESSAGE; a replicated partition's append that its Raft group refused or replaced
 /// (leadership moved) NOT_LEADER_OR_FOLLOWER, so the client finds the new leader and sends it again, or, refused
-/// because the followers are too far behind, REQUEST_TIMED_OUT, which the client retries as it is. Anything else is a bug: UNKNOWN_SERVER_ERROR, as Kafka answers an
-/// unexpected failure, logged whole, so that the request's other partitions are still answered (and what their work
-/// holds, such as a fetch's reads, still released).
+/// because the followers are too far behind, REQUEST_TIMED_OUT, which the client retries as it is. Anything else is a
+/// bug: UNKNOWN_SERVER_ERROR, as Kafka answers an unexpected failure, logged whole, so that the request's other
+/// partitions are still answered (and what their work holds, such as a fetch's reads, still released).
 /// </summary>
 public static class PartitionErrors
 {
