@@ -6,7 +6,8 @@ beside a reference measured in the same run on the same machine.
 
   - throughput: kload produces COUNT 1 KiB messages (acks=all, linger 5 ms) to a 3-partition topic with three
     replicas on three nodes, twice: the first run after start, then the steady state; reference: the same runs
-    against one node with one replica per partition;
+    against one node with one replica per partition; with the CPU time the nodes (all of them) spent per message in the
+    steady run, since on one machine the three nodes share the cores that one node has alone;
   - latency at 20k msg/s: kload paced at 20,000 msg/s (linger 1 ms), p50 and p99, for both;
   - failover: SIGKILL of a partition's leader while a producer sends one message at a time, to the first message
     acknowledged after the kill, median of N rounds; reference: the election timeout (0.5 to 1 s);
@@ -57,14 +58,20 @@ def kload(tool, out, *args):
     return dict(kv.split("=", 1) for kv in summary.split()[1:] if "=" in kv)
 
 
-def load_runs(tool, bootstrap, count, results, name):
-    create_port = int(bootstrap.split(",")[0].split(":")[1])
+def load_runs(tool, nodes, count, results, name):
+    bootstrap = ",".join(f"127.0.0.1:{n.kafka}" for n in nodes)
+    create_port = nodes[0].kafka
     produce = ("produce", "-b", bootstrap, "-t", "through", "-n", str(count), "-s", str(SIZE), "-a", "all", "-l", "5")
+    # The first run after start also pays for the nodes' memory growing to its working size (fresh pages); the second
+    # is the steady state.
+    cold = kload(tool, f"{results}/{name}-produce-cold.txt", *produce)
+    cpu_before = sum(n.cpu_seconds() for n in nodes)
+    steady = kload(tool, f"{results}/{name}-produce.txt", *produce)
+    cpu = sum(n.cpu_seconds() for n in nodes) - cpu_before
     return {
-        # The first run after start also pays for the nodes' memory growing to its working size (fresh pages); the
-        # second is the steady state.
-        "cold": kload(tool, f"{results}/{name}-produce-cold.txt", *produce),
-        "produce": kload(tool, f"{results}/{name}-produce.txt", "produce", "-b", bootstrap, "-t", "through", "-n", str(count), "-s", str(SIZE), "-a", "all", "-l", "5"),
+        "cold": cold,
+        "produce": steady,
+        "cpu_us_per_msg": cpu * 1e6 / count,
         "latency": kload(tool, f"{results}/{name}-latency.txt", "produce", "-b", bootstrap, "-t", "paced", "-n", str(max(count // 5, 100_000)), "-s", str(SIZE),
                          "-a", "all", "-l", "1", "-r", "20000"),
         "port": create_port,
@@ -174,7 +181,7 @@ def main():
     wait(lambda: metadata(single.kafka) is not None)
     create(single.kafka, "through", 3, 1)
     create(single.kafka, "paced", 3, 1)
-    one = load_runs(a.kload, f"127.0.0.1:{single.kafka}", a.count, results, "rf1")
+    one = load_runs(a.kload, [single], a.count, results, "rf1")
     single.stop()
 
     # Three nodes, three replicas per partition.
@@ -185,7 +192,7 @@ def main():
     create(nodes[0].kafka, "through", 3, 3)
     create(nodes[0].kafka, "paced", 3, 3)
     wait(lambda: led(nodes[0].kafka, "through", 3) and led(nodes[0].kafka, "paced", 3))
-    three = load_runs(a.kload, ",".join(f"127.0.0.1:{n.kafka}" for n in nodes), a.count, results, "rf3")
+    three = load_runs(a.kload, nodes, a.count, results, "rf3")
     for n in nodes:
         n.stop()
 
@@ -212,6 +219,8 @@ def main():
     print(f"| the same, second run (steady state) | {f(three['produce'], 'msgs_per_s'):,.0f} msg/s ({f(three['produce'], 'mb_per_s'):.1f} MB/s) "
           f"| 1 replica on 1 node: {f(one['produce'], 'msgs_per_s'):,.0f} msg/s ({f(one['produce'], 'mb_per_s'):.1f} MB/s) "
           f"| {f(three['produce'], 'msgs_per_s') / f(one['produce'], 'msgs_per_s'):.2f}x |")
+    print(f"| CPU time of the nodes per message, steady run | {three['cpu_us_per_msg']:.2f} us (three nodes together) "
+          f"| 1 replica on 1 node: {one['cpu_us_per_msg']:.2f} us | {three['cpu_us_per_msg'] / one['cpu_us_per_msg']:.2f}x |")
     print(f"| produce acks=all at 20k msg/s, p50 / p99 | {f(three['latency'], 'lat_us_p50') / 1000:.2f} / {f(three['latency'], 'lat_us_p99') / 1000:.2f} ms "
           f"| 1 replica: {f(one['latency'], 'lat_us_p50') / 1000:.2f} / {f(one['latency'], 'lat_us_p99') / 1000:.2f} ms "
           f"| {f(three['latency'], 'lat_us_p99') / f(one['latency'], 'lat_us_p99'):.2f}x (p99) |")
