@@ -7,7 +7,8 @@ beside a reference measured in the same run on the same machine.
   - throughput: kload produces COUNT 1 KiB messages (acks=all, linger 5 ms) to a 3-partition topic with three
     replicas on three nodes, twice: the first run after start, then the steady state; reference: the same runs
     against one node with one replica per partition; with the CPU time the nodes (all of them) spent per message in the
-    steady run, since on one machine the three nodes share the cores that one node has alone;
+    steady run, since on one machine the three nodes share the cores that one node has alone, and kload's own (the
+    client takes its share of the same cores);
   - latency at 20k msg/s: kload paced at 20,000 msg/s (linger 1 ms), p50 and p99, for both;
   - failover: SIGKILL of a partition's leader while a producer sends one message at a time, to the first message
     acknowledged after the kill, median of N rounds; reference: the election timeout (0.5 to 1 s);
@@ -17,7 +18,7 @@ beside a reference measured in the same run on the same machine.
 Needs python3-confluent-kafka, fio and kload (built with ../shared/tools/build-kload DIR). Prints a table; raw
 outputs stay in DIR.
 """
-import argparse, json, os, signal, statistics, subprocess, sys, time
+import argparse, json, os, resource, signal, statistics, subprocess, sys, time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "cluster"))
@@ -58,6 +59,12 @@ def kload(tool, out, *args):
     return dict(kv.split("=", 1) for kv in summary.split()[1:] if "=" in kv)
 
 
+def children_cpu_seconds():
+    """CPU time of the child processes waited for so far (kload's runs; the nodes are still running)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def load_runs(tool, nodes, count, results, name):
     bootstrap = ",".join(f"127.0.0.1:{n.kafka}" for n in nodes)
     create_port = nodes[0].kafka
@@ -65,13 +72,14 @@ def load_runs(tool, nodes, count, results, name):
     # The first run after start also pays for the nodes' memory growing to its working size (fresh pages); the second
     # is the steady state.
     cold = kload(tool, f"{results}/{name}-produce-cold.txt", *produce)
-    cpu_before = sum(n.cpu_seconds() for n in nodes)
+    cpu_before, client_before = sum(n.cpu_seconds() for n in nodes), children_cpu_seconds()
     steady = kload(tool, f"{results}/{name}-produce.txt", *produce)
-    cpu = sum(n.cpu_seconds() for n in nodes) - cpu_before
+    cpu, client = sum(n.cpu_seconds() for n in nodes) - cpu_before, children_cpu_seconds() - client_before
     return {
         "cold": cold,
         "produce": steady,
         "cpu_us_per_msg": cpu * 1e6 / count,
+        "client_us_per_msg": client * 1e6 / count,
         "latency": kload(tool, f"{results}/{name}-latency.txt", "produce", "-b", bootstrap, "-t", "paced", "-n", str(max(count // 5, 100_000)), "-s", str(SIZE),
                          "-a", "all", "-l", "1", "-r", "20000"),
         "port": create_port,
@@ -221,6 +229,8 @@ def main():
           f"| {f(three['produce'], 'msgs_per_s') / f(one['produce'], 'msgs_per_s'):.2f}x |")
     print(f"| CPU time of the nodes per message, steady run | {three['cpu_us_per_msg']:.2f} us (three nodes together) "
           f"| 1 replica on 1 node: {one['cpu_us_per_msg']:.2f} us | {three['cpu_us_per_msg'] / one['cpu_us_per_msg']:.2f}x |")
+    print(f"| kload's CPU time per message, steady run | {three['client_us_per_msg']:.2f} us "
+          f"| against 1 node: {one['client_us_per_msg']:.2f} us | {three['client_us_per_msg'] / one['client_us_per_msg']:.2f}x |")
     print(f"| produce acks=all at 20k msg/s, p50 / p99 | {f(three['latency'], 'lat_us_p50') / 1000:.2f} / {f(three['latency'], 'lat_us_p99') / 1000:.2f} ms "
           f"| 1 replica: {f(one['latency'], 'lat_us_p50') / 1000:.2f} / {f(one['latency'], 'lat_us_p99') / 1000:.2f} ms "
           f"| {f(three['latency'], 'lat_us_p99') / f(one['latency'], 'lat_us_p99'):.2f}x (p99) |")
