@@ -23,7 +23,7 @@ public sealed class PartitionRaftCompactionTests(ITestOutputHelper output)
     {
         using var scope = new StorageScope(shards: 3);
         var set = new PartitionReplicaSet(scope, CompactedSmallSegments);
-        for (int node = 1; node <= 3; node++) await set.StartAsync(node);
+        await set.StartVotersAsync();
         int leader = await set.ElectAsync(1);
         int behind = leader == 3 ? 2 : 3;
         int other = 6 - leader - behind;
@@ -67,7 +67,7 @@ public sealed class PartitionRaftCompactionTests(ITestOutputHelper output)
     {
         using var scope = new StorageScope(shards: 3);
         var set = new PartitionReplicaSet(scope, CompactedSmallSegments);
-        for (int node = 1; node <= 3; node++) await set.StartAsync(node);
+        await set.StartVotersAsync();
         int leader = await set.ElectAsync(1);
         for (int i = 0; i < 30; i++) await set.CommitAsync(leader, Keyed(i));
         long settled = await set.OnAsync(leader, r => r.SettledEnd);

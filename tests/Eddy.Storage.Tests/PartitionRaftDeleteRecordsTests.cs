@@ -21,7 +21,7 @@ public sealed class PartitionRaftDeleteRecordsTests(ITestOutputHelper output)
     {
         using var scope = new StorageScope(shards: 3);
         var set = new PartitionReplicaSet(scope, SmallSegments);
-        for (int node = 1; node <= 3; node++) await set.StartAsync(node);
+        await set.StartVotersAsync();
         int leader = await set.ElectAsync(1);
         int behind = leader == 3 ? 2 : 3;
         int other = 6 - leader - behind;
@@ -63,7 +63,7 @@ public sealed class PartitionRaftDeleteRecordsTests(ITestOutputHelper output)
     {
         using var scope = new StorageScope(shards: 3);
         var set = new PartitionReplicaSet(scope, SmallSegments);
-        for (int node = 1; node <= 3; node++) await set.StartAsync(node);
+        await set.StartVotersAsync();
         int leader = await set.ElectAsync(1);
         int follower = leader % 3 + 1;
         await set.CommitAsync(leader, Batches.Make(2, 100));

@@ -22,7 +22,7 @@ public sealed class PartitionRaftSnapshotTests(ITestOutputHelper output)
     {
         using var scope = new StorageScope(shards: 3);
         var set = new PartitionReplicaSet(scope, SmallSegments);
-        for (int node = 1; node <= 3; node++) await set.StartAsync(node);
+        await set.StartVotersAsync();
         int leader = await set.ElectAsync(1);
         int behind = leader == 3 ? 2 : 3;
         output.WriteLine($"schedule: node {behind} cut off; 40 batches committed; retention on leader {leader}; link healed; " +
@@ -56,7 +56,7 @@ public sealed class PartitionRaftSnapshotTests(ITestOutputHelper output)
     {
         using var scope = new StorageScope(shards: 3);
         var set = new PartitionReplicaSet(scope, SmallSegments);
-        for (int node = 1; node <= 3; node++) await set.StartAsync(node);
+        await set.StartVotersAsync();
         int leader = await set.ElectAsync(1);
         int behind = leader == 3 ? 2 : 3;
         var (start, _) = await LeaveBehindAsync(set, leader, behind);

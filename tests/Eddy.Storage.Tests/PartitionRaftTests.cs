@@ -21,7 +21,7 @@ public sealed class PartitionRaftTests(ITestOutputHelper output)
     {
         using var scope = new StorageScope(shards: 3);
         var set = new PartitionReplicaSet(scope);
-        for (int node = 1; node <= 3; node++) await set.StartAsync(node);
+        await set.StartVotersAsync();
         int leader = await set.ElectAsync(1);
         var sizes = Enumerable.Range(0, 40).Select(i => 1 + i % 5).ToArray();
         var proposals = new List<Task<long>>();
@@ -51,7 +51,7 @@ public sealed class PartitionRaftTests(ITestOutputHelper output)
     {
         using var scope = new StorageScope(shards: 3);
         var set = new PartitionReplicaSet(scope);
-        for (int node = 1; node <= 3; node++) await set.StartAsync(node);
+        await set.StartVotersAsync();
         int leader = await set.ElectAsync(1);
         const long Stamp = 1_700_000_000_123;
         var batch = Batches.Make(3, 100);
@@ -77,7 +77,7 @@ public sealed class PartitionRaftTests(ITestOutputHelper output)
     {
         using var scope = new StorageScope(shards: 3);
         var set = new PartitionReplicaSet(scope);
-        for (int node = 1; node <= 3; node++) await set.StartAsync(node);
+        await set.StartVotersAsync();
         int first = await set.ElectAsync(1);
         for (int i = 0; i < 5; i++) await set.CommitAsync(first, Batches.Make(2, 50));
         long committed = await set.OnAsync(first, r => r.HighWatermark);
@@ -128,7 +128,7 @@ public sealed class PartitionRaftTests(ITestOutputHelper output)
     {
         using var scope = new StorageScope(shards: 3);
         var set = new PartitionReplicaSet(scope);
-        for (int node = 1; node <= 3; node++) await set.StartAsync(node);
+        await set.StartVotersAsync();
         int leader = await set.ElectAsync(1);
         await set.CommitAsync(leader, Batches.Make(2, 10));
         int follower = leader == 1 ? 2 : 1;
@@ -165,7 +165,7 @@ public sealed class PartitionRaftTests(ITestOutputHelper output)
     {
         using var scope = new StorageScope(shards: 3);
         var set = new PartitionReplicaSet(scope);
-        for (int node = 1; node <= 3; node++) await set.StartAsync(node);
+        await set.StartVotersAsync();
         int leader = await set.ElectAsync(1);
         int follower = leader == 3 ? 2 : 3;
         set.Isolate(follower);
@@ -198,7 +198,7 @@ public sealed class PartitionRaftTests(ITestOutputHelper output)
     {
         using var scope = new StorageScope(shards: 3);
         var set = new PartitionReplicaSet(scope);
-        for (int node = 1; node <= 3; node++) await set.StartAsync(node);
+        await set.StartVotersAsync();
         int leader = await set.ElectAsync(1);
         // Proposed without a round between them: the leader's next Ready, and each follower's, holds about 12 MiB, more
         // than storage takes in one write.
@@ -223,7 +223,7 @@ public sealed class PartitionRaftTests(ITestOutputHelper output)
     {
         using var scope = new StorageScope(shards: 3);
         var set = new PartitionReplicaSet(scope);
-        for (int node = 1; node <= 3; node++) await set.StartAsync(node);
+        await set.StartVotersAsync();
         int leader = await set.ElectAsync(1);
         int follower = leader == 3 ? 2 : 3;
         // Wide enough that the follower still answering stays in sync on a loaded machine (300 ms was not, once in CI).
@@ -254,7 +254,7 @@ public sealed class PartitionRaftTests(ITestOutputHelper output)
     {
         using var scope = new StorageScope(shards: 3);
         var set = new PartitionReplicaSet(scope);
-        for (int node = 1; node <= 3; node++) await set.StartAsync(node);
+        await set.StartVotersAsync();
         int leader = await set.ElectAsync(1);
         for (int i = 0; i < 4; i++) await set.CommitAsync(leader, Batches.Make(3, 20));
         Assert.False(await set.OnAsync(leader == 1 ? 2 : 1, r => r.HandOffLeadership())); // a follower has nothing to hand

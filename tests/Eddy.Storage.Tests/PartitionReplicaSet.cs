@@ -68,6 +68,12 @@ internal sealed class PartitionReplicaSet(StorageScope scope, LogOptions? logOpt
         await StartAsync(node);
     }
 
+    /// <summary>Starts the three voters, nodes 1 to 3.</summary>
+    public async Task StartVotersAsync()
+    {
+        for (int node = 1; node <= 3; node++) await StartAsync(node);
+    }
+
     public IEnumerable<int> Started => Enumerable.Range(1, MaxNodes).Where(n => _replicas[n] is not null);
 
     public void Isolate(int node) => _isolated = node;

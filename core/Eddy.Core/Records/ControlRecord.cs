@@ -41,20 +41,10 @@ public static class ControlRecord
     /// </summary>
     public static byte[] LeaderChange(long offset, int term, int leaderId, long timestamp)
     {
-        var builder = new RecordBatchBuilder
-        {
-            BaseOffset = offset,
-            PartitionLeaderEpoch = term,
-            Attributes = RecordBatch.ControlFlag,
-        };
-        Span<byte> key = stackalloc byte[KeySize];
         Span<byte> value = stackalloc byte[6];
-        BinaryPrimitives.WriteInt16BigEndian(key, 0);
-        BinaryPrimitives.WriteInt16BigEndian(key[2..], (short)ControlRecordType.LeaderChange);
         BinaryPrimitives.WriteInt16BigEndian(value, 0);
         BinaryPrimitives.WriteInt32BigEndian(value[2..], leaderId);
-        builder.Add(timestamp, key, value);
-        return builder.Finish().ToArray();
+        return RaftControl(ControlRecordType.LeaderChange, value, offset, term, timestamp);
     }
 
     /// <summary>
@@ -63,19 +53,9 @@ public static class ControlRecord
     /// </summary>
     public static byte[] MembershipChange(long offset, int term, ReadOnlySpan<byte> change, long timestamp)
     {
-        var builder = new RecordBatchBuilder
-        {
-            BaseOffset = offset,
-            PartitionLeaderEpoch = term,
-            Attributes = RecordBatch.ControlFlag,
-        };
-        Span<byte> key = stackalloc byte[KeySize];
-        BinaryPrimitives.WriteInt16BigEndian(key, 0);
-        BinaryPrimitives.WriteInt16BigEndian(key[2..], (short)ControlRecordType.RaftMembershipChange);
         var value = new byte[2 + change.Length];
         change.CopyTo(value.AsSpan(2));
-        builder.Add(timestamp, key, value);
-        return builder.Finish().ToArray();
+        return RaftControl(ControlRecordType.RaftMembershipChange, value, offset, term, timestamp);
     }
 
     /// <summary>
@@ -85,13 +65,21 @@ public static class ControlRecord
     /// </summary>
     public static byte[] LogStart(long startOffset, long timestamp)
     {
-        var builder = new RecordBatchBuilder { Attributes = RecordBatch.ControlFlag };
-        Span<byte> key = stackalloc byte[KeySize];
         Span<byte> value = stackalloc byte[10];
-        BinaryPrimitives.WriteInt16BigEndian(key, 0);
-        BinaryPrimitives.WriteInt16BigEndian(key[2..], (short)ControlRecordType.LogStart);
         BinaryPrimitives.WriteInt16BigEndian(value, 0);
         BinaryPrimitives.WriteInt64BigEndian(value[2..], startOffset);
+        // Its offset and term are the leader's to give, as for any proposed batch.
+        return RaftControl(ControlRecordType.LogStart, value, offset: 0, term: -1, timestamp);
+    }
+
+    /// <summary>A non-transactional control batch of one record of <paramref name="type"/>, as the Raft driver writes
+    /// its own entries.</summary>
+    private static byte[] RaftControl(ControlRecordType type, ReadOnlySpan<byte> value, long offset, int term, long timestamp)
+    {
+        var builder = new RecordBatchBuilder { BaseOffset = offset, PartitionLeaderEpoch = term, Attributes = RecordBatch.ControlFlag };
+        Span<byte> key = stackalloc byte[KeySize];
+        BinaryPrimitives.WriteInt16BigEndian(key, 0);
+        BinaryPrimitives.WriteInt16BigEndian(key[2..], (short)type);
         builder.Add(timestamp, key, value);
         return builder.Finish().ToArray();
     }
