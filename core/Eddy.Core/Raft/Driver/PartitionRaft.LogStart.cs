@@ -60,10 +60,11 @@ public sealed partial class PartitionRaft
         return LogStartOffset;
     }
 
-    /// <summary>Notes a log start marker among the batches being written.</summary>
+    /// <summary>Notes a log start marker among the batches being written (a data batch is told apart by its
+    /// attributes alone).</summary>
     private void NoteLogStart(ReadOnlySpan<byte> batch)
     {
-        if (new RecordBatch(batch).IsControl && ControlRecord.ReadLogStart(batch) is long start)
+        if (ControlRecord.ReadLogStart(batch) is long start)
         {
             _pendingStarts.Add((new RecordBatch(batch).BaseOffset, start));
         }
