@@ -222,9 +222,6 @@ public sealed class ReplicatedLogStartTests(ITestOutputHelper output) : IAsyncLi
         return false;
     }
 
-    private async Task CreateAsync(string topic, int partitions, Dictionary<string, string>? configs = null)
-    {
-        using var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = _cluster.Bootstrap }).Build();
-        await admin.CreateTopicsAsync([new TopicSpecification { Name = topic, NumPartitions = partitions, ReplicationFactor = 3, Configs = configs }]);
-    }
+    private Task CreateAsync(string topic, int partitions, Dictionary<string, string>? configs = null)
+        => ReplicatedTopic.CreateAsync(_cluster, topic, partitions, configs);
 }

@@ -184,9 +184,6 @@ public sealed class ReplicatedPartitionTests(ITestOutputHelper output) : IAsyncL
         Assert.Equal(PersistenceStatus.Persisted, (await acksAll.ProduceAsync(Topic, new Message<string, string> { Key = "k", Value = "after" })).Status);
     }
 
-    private async Task CreateAsync(string topic, int partitions, Dictionary<string, string>? configs = null)
-    {
-        using var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = _cluster.Bootstrap }).Build();
-        await admin.CreateTopicsAsync([new TopicSpecification { Name = topic, NumPartitions = partitions, ReplicationFactor = 3, Configs = configs }]);
-    }
+    private Task CreateAsync(string topic, int partitions, Dictionary<string, string>? configs = null)
+        => ReplicatedTopic.CreateAsync(_cluster, topic, partitions, configs);
 }

@@ -1,12 +1,21 @@
 using Confluent.Kafka;
+using Confluent.Kafka.Admin;
 
 namespace Eddy.Cluster.Tests;
 
-/// <summary>What the replicated-partition scenarios share: waiting for every partition of a topic to have an elected
-/// leader that every node names, and reading a topic back whole from its leaders.</summary>
+/// <summary>What the replicated-partition scenarios share: creating a topic with three replicas, waiting for every
+/// partition of a topic to have an elected leader that every node names, and reading a topic back whole from its
+/// leaders.</summary>
 internal static class ReplicatedTopic
 {
     public static readonly TimeSpan Settle = TimeSpan.FromSeconds(30);
+
+    /// <summary>Creates <paramref name="topic"/> with three replicas per partition.</summary>
+    public static async Task CreateAsync(EddyCluster cluster, string topic, int partitions, Dictionary<string, string>? configs = null)
+    {
+        using var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = cluster.Bootstrap }).Build();
+        await admin.CreateTopicsAsync([new TopicSpecification { Name = topic, NumPartitions = partitions, ReplicationFactor = 3, Configs = configs }]);
+    }
 
     /// <summary>Waits until each of <paramref name="nodes"/> names a leader (other than <paramref name="not"/>) for every
     /// partition of <paramref name="topic"/>.</summary>
