@@ -143,6 +143,45 @@ public class RecordBatchTests
     }
 
     [Fact]
+    public void Crc32CCopyAndComputeCopiesAndSumsAsComputeDoes()
+    {
+        var rng = new Random(7);
+        foreach (int len in new[] { 0, 1, 7, 8, 9, 767, 768, 769, 1536, 5003, 65537 })
+        {
+            var data = new byte[len];
+            rng.NextBytes(data);
+            var copy = new byte[len + 3];
+            Assert.Equal(Crc32C.Compute(data), Crc32C.CopyAndCompute(data, copy));
+            Assert.Equal(data, copy.AsSpan(0, len).ToArray());
+            Assert.Equal(new byte[3], copy[len..]);
+        }
+        Assert.Throws<ArgumentException>(() => Crc32C.CopyAndCompute(new byte[9], new byte[8]));
+    }
+
+    [Fact]
+    public void CopyCheckedCopiesARunOfBatchesAndFindsAnyOfThemDamaged()
+    {
+        var builder = new RecordBatchBuilder { BaseOffset = 40 };
+        for (int i = 0; i < 5; i++)
+        {
+            builder.Add(i, Encoding.UTF8.GetBytes($"k{i}"), new byte[500 + i]);
+        }
+        byte[] run = [.. builder.Finish().Span, .. RecordBatchBuilder.Empty(45, 47, 2)];
+        var copy = new byte[run.Length];
+        Assert.Equal(BatchCheck.Ok, RecordBatch.CopyChecked(run, copy));
+        Assert.Equal(run, copy);
+        Assert.Equal(BatchCheck.Ok, RecordBatch.CopyChecked([], []));
+
+        foreach (int at in new[] { RecordBatch.AttributesAt, run.Length / 2, run.Length - 1 })
+        {
+            var damaged = (byte[])run.Clone();
+            damaged[at] ^= 0x40;
+            Assert.Equal(BatchCheck.BadCrc, RecordBatch.CopyChecked(damaged, new byte[run.Length]));
+        }
+        Assert.Equal(BatchCheck.Incomplete, RecordBatch.CopyChecked(run.AsSpan(0, run.Length - 1), new byte[run.Length]));
+    }
+
+    [Fact]
     public void ControlBatchCarriesTheMarker()
     {
         byte[] bytes = ControlRecord.Marker(ControlRecordType.Commit, 5, 99, 1, 1234);

@@ -1,4 +1,5 @@
 using Eddy.Raft;
+using Eddy.Records;
 using Eddy.Rpc;
 
 namespace Eddy.Rpc.Tests;
@@ -66,6 +67,114 @@ public class NodeEnvelopeCodecTests
         Assert.Equal(RpcFrameStatus.Ok, RpcFrame.TryRead(frame, RpcFrame.DefaultMaxFrameBytes, out var read, out int consumed));
         Assert.Equal(length, consumed);
         Assert.Equal(Describe(sent), Describe(NodeEnvelopeCodec.Read(frame.AsSpan(read.PayloadOffset, read.PayloadLength))));
+    }
+
+    /// <summary>An append as a leader sends it on the bulk connection: two entries of real batches (one holding two) and
+    /// a membership change between them.</summary>
+    private static NodeEnvelope BulkSample()
+    {
+        var batcher = new EnvelopeBatcher(2);
+        var builder = new RecordBatchBuilder { BaseOffset = 11, PartitionLeaderEpoch = 4 };
+        for (int i = 0; i < 3; i++)
+        {
+            builder.Add(1000 + i, "key"u8, System.Text.Encoding.UTF8.GetBytes(new string('v', 300 + i)));
+        }
+        byte[] first = builder.Finish().ToArray();
+        byte[] second = [.. RecordBatchBuilder.Empty(15, 15, 4), .. RecordBatchBuilder.Empty(16, 18, 4)];
+        batcher.Add(1, new Message
+        {
+            Type = MessageType.Append, From = 2, To = 1, Term = 4, Index = 10, LogTerm = 3, Commit = 9,
+            Entries = [new Entry(4, 11, 13, EntryType.Normal, first), new Entry(4, 14, EntryType.ConfigChange, new byte[] { 7, 7 }),
+                new Entry(4, 15, 18, EntryType.Normal, second)],
+        });
+        var flushed = new List<NodeEnvelope>();
+        batcher.Flush(flushed);
+        return Assert.Single(flushed);
+    }
+
+    /// <summary>The envelope in a whole frame with its batches in the tail, as <see cref="NodeLinks"/> sends it.</summary>
+    private static byte[] TailFrame(NodeEnvelope envelope, out int tail)
+    {
+        int length = RpcFrame.HeaderBytes + NodeEnvelopeCodec.EncodedLength(envelope);
+        tail = NodeEnvelopeCodec.TailLength(envelope);
+        var frame = new byte[length];
+        var writer = new RpcWriter();
+        writer.BeginFrame(frame);
+        NodeEnvelopeCodec.Write(envelope, writer, dataInTail: true);
+        Assert.Equal(length, RpcFrame.HeaderBytes + writer.EndFrame());
+        RpcFrame.Seal(frame, RpcMessageType.RaftEnvelope, 0, tail: tail);
+        return frame;
+    }
+
+    [Fact]
+    public void BatchesInTheTailComeBackAsSentAndChecked()
+    {
+        var sent = BulkSample();
+        byte[] frame = TailFrame(sent, out int tail);
+        Assert.True(tail > 600, "the precondition: the tail holds the batches");
+        Assert.Equal(RpcFrameStatus.Ok, RpcFrame.TryRead(frame, RpcFrame.DefaultMaxFrameBytes, out var read, out _));
+        Assert.Equal(tail, read.TailLength);
+        var received = NodeEnvelopeCodec.Read(frame.AsSpan(read.PayloadOffset, read.PayloadLength), read.TailLength);
+        Assert.Equal(Describe(sent), Describe(received));
+        Assert.True(Assert.Single(received.Messages).BatchesChecked);
+        Assert.False(Assert.Single(NodeEnvelopeCodec.Read(Encode(sent)).Messages).BatchesChecked);
+    }
+
+    [Fact]
+    public void AnyDamagedByteOfTheTailIsFoundByTheBatchesCrcs()
+    {
+        byte[] frame = TailFrame(BulkSample(), out int tail);
+        Assert.Equal(RpcFrameStatus.Ok, RpcFrame.TryRead(frame, RpcFrame.DefaultMaxFrameBytes, out var read, out _));
+        for (int at = frame.Length - tail; at < frame.Length; at++)
+        {
+            byte[] damaged = (byte[])frame.Clone();
+            damaged[at] ^= 0x04;
+            // The frame's checksum leaves the tail out, so the frame still reads; the batches' CRCs (and the offsets,
+            // lengths and magic that Check looks at) do not.
+            Assert.Equal(RpcFrameStatus.Ok, RpcFrame.TryRead(damaged, RpcFrame.DefaultMaxFrameBytes, out _, out _));
+            var payload = damaged.AsSpan(read.PayloadOffset, read.PayloadLength).ToArray();
+            bool refused = false;
+            try
+            {
+                var received = NodeEnvelopeCodec.Read(payload, read.TailLength);
+                // A flipped base offset or leader epoch is outside the CRC: the replica refuses the entry for it.
+                var entries = received.Messages[0].Message.Entries!;
+                refused = entries.Any(e => e.Type == EntryType.Normal && !OffsetsAndEpochsMatch(e));
+            }
+            catch (RpcFormatException)
+            {
+                refused = true;
+            }
+            Assert.True(refused, $"a flipped bit at byte {at} of the frame went unnoticed");
+        }
+
+        static bool OffsetsAndEpochsMatch(Entry entry)
+        {
+            long next = entry.Index;
+            foreach (var batch in new BatchEnumerator(entry.Data.Span))
+            {
+                if (batch.BaseOffset != next || batch.PartitionLeaderEpoch != entry.Term)
+                {
+                    return false;
+                }
+                next = batch.LastOffset + 1;
+            }
+            return next == entry.LastIndex + 1;
+        }
+    }
+
+    [Fact]
+    public void TailBytesNoEntryClaimsAreRefused()
+    {
+        var sent = BulkSample();
+        var writer = new RpcWriter();
+        NodeEnvelopeCodec.Write(sent, writer, dataInTail: true);
+        byte[] payload = [.. writer.Written, 0, 0, 0, 0];
+        int tail = NodeEnvelopeCodec.TailLength(sent) + 4;
+        var error = Assert.Throws<RpcFormatException>(() => NodeEnvelopeCodec.Read(payload, tail));
+        Assert.Contains("belong to no entry", error.Message, StringComparison.Ordinal);
+        Assert.Throws<RpcFormatException>(() => NodeEnvelopeCodec.Read(writer.Written, tail - 5));
+        Assert.Throws<RpcFormatException>(() => NodeEnvelopeCodec.Read(writer.Written, writer.Written.Length + 1));
     }
 
     [Fact]

@@ -6,6 +6,10 @@ namespace Eddy.Raft;
 public readonly record struct GroupMessage(long Group, Message Message)
 {
     public byte[]? Lease { get; init; }
+
+    /// <summary>Whether every record batch in the message's entries had its CRC checked on the way in (a frame's
+    /// tail), so the replica need not check it again.</summary>
+    public bool BatchesChecked { get; init; }
 }
 
 /// <summary>

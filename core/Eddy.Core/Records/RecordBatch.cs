@@ -142,6 +142,30 @@ public readonly ref struct RecordBatch
         return BatchCheck.Ok;
     }
 
+    /// <summary>Copies the run of whole batches in <paramref name="source"/> to the start of
+    /// <paramref name="destination"/>, checking each as <see cref="Check"/> does, CRC included, in the same pass as the
+    /// copy. <see cref="BatchCheck.Ok"/> when every batch passed; otherwise the first failure, and what was copied
+    /// must not be used.</summary>
+    public static BatchCheck CopyChecked(ReadOnlySpan<byte> source, Span<byte> destination)
+    {
+        for (int at = 0; at < source.Length;)
+        {
+            var check = Check(source[at..], verifyCrc: false, out int size);
+            if (check != BatchCheck.Ok)
+            {
+                return check;
+            }
+            source.Slice(at, AttributesAt).CopyTo(destination[at..]);
+            uint crc = Crc32C.CopyAndCompute(source[(at + AttributesAt)..(at + size)], destination[(at + AttributesAt)..]);
+            if (crc != BinaryPrimitives.ReadUInt32BigEndian(source[(at + CrcAt)..]))
+            {
+                return BatchCheck.BadCrc;
+            }
+            at += size;
+        }
+        return BatchCheck.Ok;
+    }
+
     /// <summary>Writes the leader-assigned fields in place: base offset and partition leader epoch (neither is
     /// covered by the CRC).</summary>
     public static void Assign(Span<byte> batch, long baseOffset, int leaderEpoch)

@@ -1,5 +1,6 @@
 using System.Buffers;
 using Eddy.Raft;
+using Eddy.Records;
 
 namespace Eddy.Rpc;
 
@@ -12,8 +13,12 @@ namespace Eddy.Rpc;
 /// int32 n, n x (the same)                                                    heartbeat responses
 /// int32 n, n x message: int64 group, byte type, int64 term, int64 index, int64 log term, int64 commit,
 ///              byte flags (1 reject, 2 force), int64 reject hint, int64 sequence,
-///              int32 m, m x entry (int64 term, int64 index, byte type, int32 length, data)
+///              int32 m, m x entry (int64 term, int64 index, int64 last index, byte type, int32 length, data)
 /// </code>
+/// A frame with a tail (<see cref="RpcFrame"/>; partitions' appends on the bulk connection) carries its normal
+/// entries' data there, one after another, instead of after each entry's length; membership changes stay in place.
+/// The tail holds only record batches, and the reader checks every batch's CRC as it copies it out, so the frame's
+/// checksum need not cover them.
 /// Snapshot messages do not travel in envelopes, so an image does not hold up the heartbeats: each is a frame of its
 /// own (<see cref="RpcMessageType.RaftSnapshot"/>), read back as an envelope holding that one message:
 /// <code>
@@ -46,7 +51,24 @@ public static class NodeEnvelopeCodec
         return checked((int)length);
     }
 
-    public static void Write(NodeEnvelope envelope, RpcWriter writer)
+    /// <summary>The bytes of <paramref name="envelope"/>'s normal entries' data: what <see cref="Write"/> puts in the
+    /// frame's tail when asked to.</summary>
+    public static int TailLength(NodeEnvelope envelope)
+    {
+        long length = 0;
+        foreach (var (_, message) in envelope.Messages)
+        {
+            foreach (var entry in message.Entries ?? [])
+            {
+                length += entry.Type == EntryType.Normal ? entry.Data.Length : 0;
+            }
+        }
+        return checked((int)length);
+    }
+
+    /// <summary>Writes <paramref name="envelope"/>; with <paramref name="dataInTail"/>, its normal entries' data (which
+    /// must be record batches) go last, for a frame whose tail is <see cref="TailLength"/> bytes.</summary>
+    public static void Write(NodeEnvelope envelope, RpcWriter writer, bool dataInTail = false)
     {
         writer.WriteInt32(envelope.From);
         writer.WriteInt32(envelope.To);
@@ -76,16 +98,42 @@ public static class NodeEnvelopeCodec
                 writer.WriteInt64(entry.Index);
                 writer.WriteInt64(entry.LastIndex);
                 writer.WriteByte((byte)entry.Type);
-                writer.WriteBytes(entry.Data.Span);
+                if (dataInTail && entry.Type == EntryType.Normal)
+                {
+                    writer.WriteInt32(entry.Data.Length);
+                }
+                else
+                {
+                    writer.WriteBytes(entry.Data.Span);
+                }
+            }
+        }
+        if (dataInTail)
+        {
+            foreach (var (_, message) in envelope.Messages)
+            {
+                foreach (var entry in message.Entries ?? [])
+                {
+                    if (entry.Type == EntryType.Normal)
+                    {
+                        writer.WriteUnprefixed(entry.Data.Span);
+                    }
+                }
             }
         }
     }
 
-    /// <summary>Decodes an envelope; throws <see cref="RpcFormatException"/> on anything malformed, before allocating
-    /// for counts the payload cannot hold.</summary>
-    public static NodeEnvelope Read(ReadOnlySpan<byte> payload)
+    /// <summary>Decodes an envelope whose frame ends in a tail of <paramref name="tailLength"/> bytes; throws
+    /// <see cref="RpcFormatException"/> on anything malformed (a batch in the tail whose CRC does not match included),
+    /// before allocating for counts the payload cannot hold.</summary>
+    public static NodeEnvelope Read(ReadOnlySpan<byte> payload, int tailLength = 0)
     {
-        var reader = new RpcReader(payload);
+        if (tailLength < 0 || tailLength > payload.Length)
+        {
+            throw new RpcFormatException($"a tail of {tailLength} bytes in a payload of {payload.Length}");
+        }
+        var tail = new TailReader(payload[^tailLength..]);
+        var reader = new RpcReader(payload[..^tailLength]);
         var envelope = new NodeEnvelope();
         envelope.Reset(reader.ReadInt32(), reader.ReadInt32());
         ReadBeats(ref reader, envelope.Heartbeats);
@@ -120,21 +168,25 @@ public static class NodeEnvelopeCodec
             {
                 // The entries' bytes go into one pooled array (at most what is left of the payload), not an array each:
                 // appends carry megabytes of batches, and fresh large arrays at that rate cost page faults and memory.
-                lease = ArrayPool<byte>.Shared.Rent(reader.Remaining);
+                lease = ArrayPool<byte>.Shared.Rent(reader.Remaining + tail.Remaining);
                 int used = 0;
                 message.Entries = new Entry[entries];
                 for (int e = 0; e < entries; e++)
                 {
-                    message.Entries[e] = ReadEntry(ref reader, lease, ref used);
+                    message.Entries[e] = ReadEntry(ref reader, ref tail, lease, ref used);
                 }
             }
-            envelope.Messages.Add(new GroupMessage(group, message) { Lease = lease });
+            envelope.Messages.Add(new GroupMessage(group, message) { Lease = lease, BatchesChecked = tailLength > 0 });
         }
         reader.End();
+        if (tail.Remaining != 0)
+        {
+            throw new RpcFormatException($"{tail.Remaining} bytes of the tail belong to no entry");
+        }
         return envelope;
     }
 
-    private static Entry ReadEntry(ref RpcReader reader, byte[] lease, ref int used)
+    private static Entry ReadEntry(ref RpcReader reader, ref TailReader tail, byte[] lease, ref int used)
     {
         long term = reader.ReadInt64();
         long index = reader.ReadInt64();
@@ -145,11 +197,49 @@ public static class NodeEnvelopeCodec
         {
             throw new RpcFormatException($"entry {index}-{lastIndex}@{term} of type {type} is not a valid entry");
         }
-        var data = reader.ReadSpan();
-        data.CopyTo(lease.AsSpan(used));
-        var entry = new Entry(term, index, lastIndex, (EntryType)type, lease.AsMemory(used, data.Length));
-        used += data.Length;
+        int length;
+        if (tail.IsPresent && type == (byte)EntryType.Normal)
+        {
+            // Copied and checked in one pass: these bytes are in no checksum but the batches' own.
+            var data = tail.Take(reader.ReadInt32());
+            var check = RecordBatch.CopyChecked(data, lease.AsSpan(used));
+            if (check != BatchCheck.Ok)
+            {
+                throw new RpcFormatException($"entry {index}-{lastIndex}@{term} holds a bad batch ({check})");
+            }
+            length = data.Length;
+        }
+        else
+        {
+            var data = reader.ReadSpan();
+            data.CopyTo(lease.AsSpan(used));
+            length = data.Length;
+        }
+        var entry = new Entry(term, index, lastIndex, (EntryType)type, lease.AsMemory(used, length));
+        used += length;
         return entry;
+    }
+
+    /// <summary>The tail of a frame, taken from the front as the entries ask for it.</summary>
+    private ref struct TailReader(ReadOnlySpan<byte> tail)
+    {
+        private readonly ReadOnlySpan<byte> _tail = tail;
+        private int _at;
+
+        public readonly bool IsPresent => _tail.Length > 0;
+
+        public readonly int Remaining => _tail.Length - _at;
+
+        public ReadOnlySpan<byte> Take(int length)
+        {
+            if (length < 0 || length > Remaining)
+            {
+                throw new RpcFormatException($"{length} bytes of batches announced, {Remaining} left in the tail");
+            }
+            var taken = _tail.Slice(_at, length);
+            _at += length;
+            return taken;
+        }
     }
 
     private static void WriteBeats(List<CoalescedBeat> beats, RpcWriter writer)

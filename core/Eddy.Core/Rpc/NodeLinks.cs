@@ -62,17 +62,20 @@ public sealed class NodeLinks : IDisposable
     public string? Unreachable(int node) => _links.TryGetValue(node, out var link) ? link.Urgent.LastError : null;
 
     /// <summary>Queues one node's envelope; it is encoded at once, so the caller may reuse it. A
-    /// <paramref name="bulk"/> one (carrying batches) goes after every other frame waiting for that node.</summary>
+    /// <paramref name="bulk"/> one (partitions' appends, whose entries are record batches) goes after every other
+    /// frame waiting for that node, with its batches in the frame's tail: their own CRCs guard them, and the frame's
+    /// checksum leaves them out.</summary>
     public void Send(NodeEnvelope envelope, bool bulk = false)
     {
         // Written straight into the pooled frame: an append's batches are copied once here, not twice.
         int length = RpcFrame.HeaderBytes + NodeEnvelopeCodec.EncodedLength(envelope);
+        int tail = bulk ? NodeEnvelopeCodec.TailLength(envelope) : 0;
         var buffer = ArrayPool<byte>.Shared.Rent(length);
         _writer.BeginFrame(buffer);
-        NodeEnvelopeCodec.Write(envelope, _writer);
+        NodeEnvelopeCodec.Write(envelope, _writer, dataInTail: bulk);
         int written = RpcFrame.HeaderBytes + _writer.EndFrame();
         Invariant.True(written == length, "an envelope written at another length than the codec reckoned");
-        RpcFrame.Seal(buffer.AsSpan(0, length), RpcMessageType.RaftEnvelope, 0);
+        RpcFrame.Seal(buffer.AsSpan(0, length), RpcMessageType.RaftEnvelope, 0, tail: tail);
         Enqueue(envelope.To, new ArraySegment<byte>(buffer, 0, length), bulk);
     }
 

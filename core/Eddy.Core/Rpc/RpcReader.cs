@@ -65,7 +65,6 @@ public ref struct RpcReader(ReadOnlySpan<byte> payload)
         return Encoding.UTF8.GetString(Take(length));
     }
 
-    /// <summary>Bytes after an int32 length; a copy, so it outlives the receive buffer.</summary>
     /// <summary>Length-prefixed bytes, as a view of the payload (valid while it is).</summary>
     public ReadOnlySpan<byte> ReadSpan()
     {
@@ -77,6 +76,7 @@ public ref struct RpcReader(ReadOnlySpan<byte> payload)
         return Take(length);
     }
 
+    /// <summary>Bytes after an int32 length; a copy, so it outlives the receive buffer.</summary>
     public byte[] ReadBytes()
     {
         int length = ReadInt32();

@@ -106,7 +106,7 @@ public sealed class RpcServer : IAsyncDisposable
                 switch (read.Frame.Type)
                 {
                     case RpcMessageType.RaftEnvelope:
-                        envelope = NodeEnvelopeCodec.Read(payload);
+                        envelope = NodeEnvelopeCodec.Read(payload, read.Frame.TailLength);
                         break;
                     case RpcMessageType.RaftSnapshot:
                         envelope = NodeEnvelopeCodec.ReadSnapshot(payload);

@@ -90,6 +90,13 @@ public sealed class RpcWriter
         _buffer.Advance(value.Length);
     }
 
+    /// <summary>Bytes with no length before them: the reader knows it from elsewhere (a frame's tail).</summary>
+    public void WriteUnprefixed(ReadOnlySpan<byte> value)
+    {
+        value.CopyTo(_buffer.GetSpan(value.Length));
+        _buffer.Advance(value.Length);
+    }
+
     /// <summary>A frame's buffer as the target of writes, after its header; never grows.</summary>
     private sealed class FrameTarget : IBufferWriter<byte>
     {

@@ -117,7 +117,7 @@ internal sealed partial class ShardReplicas : IDisposable
         {
             if (_replicas.TryGetValue(sent.Group, out var partition) && !partition.IsClosed)
             {
-                partition.Raft!.Step(sent.Message, sent.Lease);
+                partition.Raft!.Step(sent.Message, sent.Lease, sent.BatchesChecked);
             }
             else if (sent.Lease is { } lease)
             {

@@ -91,8 +91,9 @@ public sealed partial class PartitionRaft
     }
 
     /// <summary>Why an entry that came from a peer cannot go into the log, or null: a membership change must be one,
-    /// and a batch entry whole, checksummed batches holding exactly its offsets, of its term.</summary>
-    private static string? WhatIsWrongWith(in Entry entry)
+    /// and a batch entry whole, checksummed batches (the sums checked here unless they were on the way in) holding
+    /// exactly its offsets, of its term.</summary>
+    private static string? WhatIsWrongWith(in Entry entry, bool verifyCrc)
     {
         var data = entry.Data.Span;
         if (entry.Type == EntryType.ConfigChange)
@@ -104,7 +105,7 @@ public sealed partial class PartitionRaft
         long next = entry.Index - 1;
         for (int at = 0; at < data.Length;)
         {
-            var check = RecordBatch.Check(data[at..], verifyCrc: true, out int size, PartitionLog.MaxBatchSize);
+            var check = RecordBatch.Check(data[at..], verifyCrc, out int size, PartitionLog.MaxBatchSize);
             if (check != BatchCheck.Ok)
             {
                 return $"entry {entry} holds a bad batch at offset {next} ({check})";
@@ -128,7 +129,7 @@ public sealed partial class PartitionRaft
     /// <summary>Why a peer's message must be dropped, or null: an append whose entries cannot go into the log or do
     /// not follow its previous index, an acknowledgement past this log's end, a commit past it, or a snapshot that is no
     /// partition's (a partition's carries no data: its index is the leader's log start).</summary>
-    private string? WhatIsWrongWith(in Message message)
+    private string? WhatIsWrongWith(in Message message, bool verifyCrc)
     {
         switch (message.Type)
         {
@@ -153,7 +154,7 @@ public sealed partial class PartitionRaft
             {
                 return $"entry {entry} came without its batches";
             }
-            if (WhatIsWrongWith(entry) is { } wrong)
+            if (WhatIsWrongWith(entry, verifyCrc) is { } wrong)
             {
                 return wrong;
             }

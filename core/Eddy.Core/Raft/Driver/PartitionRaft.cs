@@ -107,16 +107,17 @@ public sealed partial class PartitionRaft
     /// past this log's end, a snapshot carrying data) is dropped with a warning: a peer's bug must not stop this
     /// replica, and Raft sends what is needed again. An append's entries go to the core one batch each: a run a leader read back from its
     /// storage is cut differently each time it is sent, but a batch is always the same batch, which the core's "same
-    /// index and term is the same entry" needs.
+    /// index and term is the same entry" needs. Batches whose CRCs were checked on the way in
+    /// (<paramref name="batchesChecked"/>) are not checked again.
     /// </summary>
-    public void Step(in Message message, byte[]? lease = null)
+    public void Step(in Message message, byte[]? lease = null, bool batchesChecked = false)
     {
         if (message.Type == MessageType.TimeoutNow && _declinesLeadership)
         {
             GiveBack(lease);
             return; // this replica is handing its leadership away (its node stops): it takes none back
         }
-        if (WhatIsWrongWith(message) is { } wrong)
+        if (WhatIsWrongWith(message, verifyCrc: !batchesChecked) is { } wrong)
         {
             GiveBack(lease);
             Log.Warn(Subsystem, $"partition group {Group}: dropped a {message.Type} from node {message.From}: {wrong}");
