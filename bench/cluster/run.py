@@ -61,7 +61,8 @@ class Node:
     def __init__(self, eddy, directory, kafka, rpc, seeds):
         self.kafka, self.rpc, self.directory = kafka, rpc, directory
         self.log = open(directory + ".log", "w")
-        args = [eddy, "start", "--smp", "1", "--data-dir", directory, "--kafka-addr", f"127.0.0.1:{kafka}", "--rpc-addr", f"127.0.0.1:{rpc}"]
+        args = [eddy, "start", "--smp", "1", "--data-dir", directory, "--kafka-addr", f"127.0.0.1:{kafka}", "--rpc-addr", f"127.0.0.1:{rpc}",
+                "--admin-addr", "127.0.0.1:0"]
         if seeds:
             args += ["--seeds", seeds]
         self.proc = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT)

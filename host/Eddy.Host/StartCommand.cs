@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Runtime.InteropServices;
+using Eddy.Admin;
 using Eddy.Cluster;
 using Eddy.Config;
 using Eddy.Kafka;
@@ -42,6 +43,19 @@ internal static class StartCommand
             return 1;
         }
         var backend = group.InvokeAsync(0, () => Shard.Current!.IoBackendName).GetAwaiter().GetResult();
+        // The admin API first, so that its readiness endpoint answers 503 while the data opens.
+        AdminServer admin;
+        try
+        {
+            admin = AdminServer.StartAsync(group, config.AdminAddress, config, Cli.Version).GetAwaiter().GetResult();
+        }
+        catch (Exception e)
+        {
+            Log.Error("node", $"could not start the admin API on {config.AdminAddress}: {e.Message}");
+            group.Stop(TimeSpan.FromSeconds(5));
+            return 1;
+        }
+        Log.Info("admin", $"listening on {config.AdminAddress.Address}:{admin.Port}");
         KafkaNode node;
         try
         {
@@ -51,9 +65,11 @@ internal static class StartCommand
         catch (Exception e)
         {
             Log.Error("node", $"could not start (data in {Path.GetFullPath(config.DataDirectory)}, Kafka listener on {config.KafkaAddress}, RPC listener on {config.RpcAddress}): {e.Message}");
+            admin.DisposeAsync().AsTask().GetAwaiter().GetResult();
             group.Stop(TimeSpan.FromSeconds(5));
             return 1;
         }
+        admin.Serve(node);
         var kafka = node.Server;
         // Handle the signals before saying "up": whoever waits for that line may stop the node at once.
         using var stop = new ManualResetEventSlim();
@@ -71,7 +87,9 @@ internal static class StartCommand
         stop.Wait();
         // Answer waiting group requests, stop accepting and drain connections while the shards still run, flush and
         // close the logs, then stop the shards.
+        admin.Stopping();
         node.StopAsync(TimeSpan.FromSeconds(10)).GetAwaiter().GetResult();
+        admin.DisposeAsync().AsTask().GetAwaiter().GetResult();
         group.Stop(TimeSpan.FromSeconds(30));
         Log.Info("node", "stopped");
         return 0;

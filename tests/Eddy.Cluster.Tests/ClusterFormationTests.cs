@@ -98,7 +98,7 @@ public sealed partial class ClusterFormationTests(ITestOutputHelper output)
 
         var node3 = cluster[3];
         using var wiped = new EddyProcess("start", "--smp", "1", "--data-dir", node3.DataDirectory, "--kafka-addr", node3.Bootstrap,
-            "--rpc-addr", $"127.0.0.1:{node3.RpcPort}", "--seeds", cluster.Seeds);
+            "--rpc-addr", $"127.0.0.1:{node3.RpcPort}", "--admin-addr", "127.0.0.1:0", "--seeds", cluster.Seeds);
         await wiped.WaitForOutputAsync("a node whose data directory was lost cannot take its old id back");
         Assert.DoesNotContain("up:", wiped.Output);
         // The others refuse it and keep serving each other.
@@ -139,7 +139,7 @@ public sealed partial class ClusterFormationTests(ITestOutputHelper output)
         try
         {
             using var impostor = new EddyProcess("start", "--smp", "1", "--data-dir", data, "--kafka-addr", "127.0.0.1:0", "--rpc-addr", "127.0.0.1:0",
-                "--seeds", cluster.Seeds, "--node-id", "2");
+                "--admin-addr", "127.0.0.1:0", "--seeds", cluster.Seeds, "--node-id", "2");
             Assert.Equal(1, await impostor.WaitForExitAsync());
             Assert.Contains("the cluster refused this node", impostor.Output);
             Assert.Contains("node id 2 belongs to", impostor.Output);

@@ -29,6 +29,7 @@ public sealed class ConfigFileStartTests : IDisposable
             advertise_kafka_addr: broker.test:{port}
             data_dir: {data}
             rpc_addr: 127.0.0.1:0
+            admin_addr: 127.0.0.1:0
             smp: 1
             """);
         using var eddy = new EddyProcess("start", "--config", file);
@@ -49,7 +50,7 @@ public sealed class ConfigFileStartTests : IDisposable
         int port = FreePort();
         _dir.Write("eddy.yaml", "kafka_addr: 127.0.0.1:1\nsmp: 1\nnode_id: 3\nio_backend: io_uring\n");
         using var eddy = new EddyProcess(["start", "--io-backend", "epoll"],
-            new Dictionary<string, string> { ["EDDY_KAFKA_ADDR"] = $"127.0.0.1:{port}", ["EDDY_NODE_ID"] = "4", ["EDDY_RPC_ADDR"] = "127.0.0.1:0" }, _dir.Path);
+            new Dictionary<string, string> { ["EDDY_KAFKA_ADDR"] = $"127.0.0.1:{port}", ["EDDY_NODE_ID"] = "4", ["EDDY_RPC_ADDR"] = "127.0.0.1:0", ["EDDY_ADMIN_ADDR"] = "127.0.0.1:0" }, _dir.Path);
         await eddy.WaitForOutputAsync("up: 1 shards on epoll");
         Assert.Contains("node 4 up", eddy.Output);
         Assert.Contains($"listening on 127.0.0.1:{port}", eddy.Output);

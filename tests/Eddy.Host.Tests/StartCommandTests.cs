@@ -19,7 +19,7 @@ public sealed class StartCommandTests : IDisposable
     [InlineData(2)]  // SIGINT
     public async Task StartsShardsAndStopsCleanlyOnSignal(int signal)
     {
-        using var eddy = new EddyProcess("start", "--smp", "2", "--data-dir", _data, "--kafka-addr", "127.0.0.1:0", "--rpc-addr", "127.0.0.1:0");
+        using var eddy = new EddyProcess("start", "--smp", "2", "--data-dir", _data, "--kafka-addr", "127.0.0.1:0", "--rpc-addr", "127.0.0.1:0", "--admin-addr", "127.0.0.1:0");
         await eddy.WaitForOutputAsync("up: 2 shards");
         await eddy.StopAsync(signal);
         Assert.Contains("stopped", eddy.Output);
@@ -28,7 +28,7 @@ public sealed class StartCommandTests : IDisposable
     [Fact]
     public async Task ForcedEpollBackendIsUsed()
     {
-        using var eddy = new EddyProcess("start", "--smp", "1", "--io-backend", "epoll", "--data-dir", _data, "--kafka-addr", "127.0.0.1:0", "--rpc-addr", "127.0.0.1:0");
+        using var eddy = new EddyProcess("start", "--smp", "1", "--io-backend", "epoll", "--data-dir", _data, "--kafka-addr", "127.0.0.1:0", "--rpc-addr", "127.0.0.1:0", "--admin-addr", "127.0.0.1:0");
         await eddy.WaitForOutputAsync("1 shards on epoll");
         await eddy.StopAsync(15);
     }

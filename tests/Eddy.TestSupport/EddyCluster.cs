@@ -40,6 +40,9 @@ public sealed class EddyCluster : IAsyncDisposable
         internal string[]? Launcher { get; } = launcher;
         public string Bootstrap => $"{Address}:{KafkaPort}";
         public EddyProcess? Process { get; internal set; }
+
+        /// <summary>The admin API's port on the running process (an ephemeral one, new at each start).</summary>
+        public int AdminPort => Process?.AdminPort ?? 0;
         public bool IsRunning => Process is { HasExited: false };
     }
 

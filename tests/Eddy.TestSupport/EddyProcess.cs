@@ -87,6 +87,12 @@ public sealed partial class EddyProcess : IDisposable
     [GeneratedRegex(@"kafka: listening on ([^:\s]+):(\d+), advertised as ([^:\s]+):(\d+)")]
     private static partial Regex Listening();
 
+    [GeneratedRegex(@"admin: listening on ([^:\s]+):(\d+)")]
+    private static partial Regex AdminListening();
+
+    /// <summary>The admin API's port, once <see cref="StartAsync"/> has seen eddy say where it listens.</summary>
+    public int AdminPort { get; private set; }
+
     /// <summary>
     /// Runs `eddy start` with <paramref name="args"/> (and --rpc-addr 127.0.0.1:0 unless they name one) and waits until
     /// it listens. Starting again with the same
@@ -97,9 +103,11 @@ public sealed partial class EddyProcess : IDisposable
     /// <summary>As <see cref="StartAsync(string[])"/>, through <paramref name="launcher"/> (see the constructor).</summary>
     public static async Task<EddyProcess> StartAsync(string[] args, string[]? launcher)
     {
-        // Nodes of different tests run side by side: unless a test places it, RPC listens on an ephemeral port.
+        // Nodes of different tests run side by side: unless a test places them, RPC and the admin API listen on
+        // ephemeral ports.
         string[] rpc = args.Any(a => a.StartsWith("--rpc-addr", StringComparison.Ordinal)) ? [] : ["--rpc-addr", "127.0.0.1:0"];
-        var eddy = new EddyProcess(["start", .. rpc, .. args], environment: null, workingDirectory: null, launcher);
+        string[] admin = args.Any(a => a.StartsWith("--admin-addr", StringComparison.Ordinal)) ? [] : ["--admin-addr", "127.0.0.1:0"];
+        var eddy = new EddyProcess(["start", .. rpc, .. admin, .. args], environment: null, workingDirectory: null, launcher);
         var deadline = DateTime.UtcNow + Timeout;
         Match match;
         while (!(match = Listening().Match(eddy.Output)).Success)
@@ -116,6 +124,10 @@ public sealed partial class EddyProcess : IDisposable
         eddy.Port = int.Parse(match.Groups[2].Value);
         eddy.AdvertisedHost = match.Groups[3].Value;
         eddy.AdvertisedPort = int.Parse(match.Groups[4].Value);
+        if (AdminListening().Match(eddy.Output) is { Success: true } adminLine)
+        {
+            eddy.AdminPort = int.Parse(adminLine.Groups[2].Value);
+        }
         return eddy;
     }
 

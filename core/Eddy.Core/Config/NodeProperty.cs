@@ -43,6 +43,9 @@ public abstract class NodeProperty
 
     /// <summary>Parses <paramref name="text"/> and stores it in <paramref name="config"/>; <see cref="FormatException"/> names the bad value.</summary>
     public abstract void Apply(NodeConfig config, string text);
+
+    /// <summary>The value <paramref name="config"/> holds, as --help and the admin API's /v1/node_config show it.</summary>
+    public abstract string Show(NodeConfig config);
 }
 
 /// <summary>A node property whose values are <typeparamref name="T"/>.</summary>
@@ -50,21 +53,23 @@ public sealed class NodeProperty<T> : NodeProperty
 {
     private readonly ValueSyntax<T> _syntax;
     private readonly Action<NodeConfig, T> _set;
-    private readonly Func<NodeConfig, string> _describeDefault;
+    private readonly Func<NodeConfig, string> _describe;
 
-    /// <param name="describeDefault">Reads the default off a fresh NodeConfig (so the default lives in one place, NodeConfig).</param>
-    public NodeProperty(string name, ValueSyntax<T> syntax, Action<NodeConfig, T> set, Func<NodeConfig, string> describeDefault,
+    /// <param name="describe">Reads the value off a NodeConfig: off a fresh one, the default (so the default lives in
+    /// one place, NodeConfig).</param>
+    public NodeProperty(string name, ValueSyntax<T> syntax, Action<NodeConfig, T> set, Func<NodeConfig, string> describe,
         string description, string? unit = null)
         : base(name, description, unit)
     {
         _syntax = syntax;
         _set = set;
-        _describeDefault = describeDefault;
+        _describe = describe;
     }
 
     public override string Syntax => _syntax.Syntax;
     public override string? Bounds => _syntax.Bounds;
-    public override string Default => _describeDefault(new NodeConfig());
+    public override string Default => _describe(new NodeConfig());
+    public override string Show(NodeConfig config) => _describe(config);
     public override bool IsList => typeof(T) == typeof(IReadOnlyList<string>);
     public override bool IsSwitch => typeof(T) == typeof(bool);
 

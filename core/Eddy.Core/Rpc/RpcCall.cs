@@ -10,6 +10,10 @@ public enum RpcMethod : short
     /// <summary>A node not among the seeds asks to join the cluster (body: <see cref="JoinRequest"/>; answer:
     /// <see cref="JoinReply"/>). Any node takes it and has the controller record the newcomer.</summary>
     Join = 2,
+
+    /// <summary>Asks the controller's leader how long ago it last heard from each member (body: empty; answer:
+    /// int32 n, n x (int32 node, int64 milliseconds, -1 for never)), for the admin API's liveness.</summary>
+    MemberSilence = 3,
 }
 
 /// <summary>The answer to a call: a body, or the reason it failed (no leader, refused, ...).</summary>

@@ -93,6 +93,12 @@ public sealed partial class Controller
                 }
             });
         }
+        if (method == RpcMethod.MemberSilence && from != 0)
+        {
+            return Smp.SubmitTo(Shard, () => _raft.Role == Role.Leader
+                ? RpcReply.Success(EncodeSilence(SilenceHere()))
+                : RpcReply.Failure(_leaderId == 0 ? "no controller leader" : $"node {_leaderId} leads the controller"));
+        }
         if (method != RpcMethod.ControllerCommand || from == 0)
         {
             return new(RpcReply.Failure($"method {(short)method} is not served to node {from}"));

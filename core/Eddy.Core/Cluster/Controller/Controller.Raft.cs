@@ -199,6 +199,7 @@ public sealed partial class Controller
         {
             return;
         }
+        NoteHeard(messages);
         try
         {
             foreach (var (_, message) in messages)

@@ -1,0 +1,76 @@
+using System.Net;
+using Eddy.Config;
+using Eddy.Http;
+using Eddy.Kafka;
+using Eddy.Runtime;
+
+namespace Eddy.Admin;
+
+/// <summary>
+/// The admin HTTP API (docs/admin-api.md) on <c>admin_addr</c>, served from the controller's shard, where the cluster
+/// view it reads is kept. It starts before the node's data is open, so that /v1/status/ready can say 503 while the
+/// node starts; the endpoints that need the node say 503 too until <see cref="Serve"/> hands it over.
+/// </summary>
+public sealed class AdminServer : IAsyncDisposable
+{
+    private readonly HttpServer _http;
+    private readonly AdminContext _context;
+
+    private AdminServer(HttpServer http, AdminContext context)
+    {
+        _http = http;
+        _context = context;
+    }
+
+    public int Port => _http.Port;
+
+    public static async Task<AdminServer> StartAsync(ShardGroup group, IPEndPoint endpoint, NodeConfig config, string version)
+    {
+        var context = new AdminContext(config, version);
+        var routes = new HttpRoutes(AdminJson.Error);
+        StatusEndpoints.Map(routes, context);
+        NodeConfigEndpoint.Map(routes, context);
+        BrokerEndpoints.Map(routes, context);
+        PartitionEndpoints.Map(routes, context);
+        HealthEndpoint.Map(routes, context);
+        var http = await HttpServer.StartAsync(group, Cluster.Controller.Shard, endpoint, routes.DispatchAsync, AdminJson.Error);
+        context.AdminPort = http.Port;
+        return new AdminServer(http, context);
+    }
+
+    /// <summary>The node is up: every endpoint answers from it, and ready says 200.</summary>
+    public void Serve(KafkaNode node) => _context.Node = node;
+
+    /// <summary>The node is stopping: ready says 503 again.</summary>
+    public void Stopping()
+    {
+        _context.IsStopping = true;
+        _context.Node = null;
+    }
+
+    public ValueTask DisposeAsync() => _http.DisposeAsync();
+}
+
+/// <summary>What the endpoints read: the node's settings, its version, and the node once it is up.</summary>
+public sealed class AdminContext(NodeConfig config, string version)
+{
+    public NodeConfig Config { get; } = config;
+    public string Version { get; } = version;
+
+    /// <summary>The port the admin API listens on (the one picked, for port 0).</summary>
+    public int AdminPort { get; set; }
+
+    /// <summary>Set once the node began to stop: ready then says "stopping" rather than "booting".</summary>
+    public volatile bool IsStopping;
+
+    /// <summary>The running node, or null while it starts or stops.</summary>
+    public volatile KafkaNode? Node;
+
+    /// <summary>The node, or the 503 that says it is not serving.</summary>
+    public bool TryGetNode(out KafkaNode node, out HttpResponse? unavailable)
+    {
+        node = Node!;
+        unavailable = node is null ? AdminJson.Error(503, "the node is not serving: it is starting or stopping") : null;
+        return node is not null;
+    }
+}

@@ -1,0 +1,97 @@
+using System.Globalization;
+using System.Text.Json;
+using Eddy.Cluster;
+using Eddy.Http;
+
+namespace Eddy.Admin;
+
+/// <summary>GET /v1/brokers and /v1/brokers/{id}: the cluster's members as the controller records them (id, Kafka
+/// and RPC addresses, rack, shards), whether each is up (the controller's leader heard from it lately), the roles
+/// each runs, and this node's version.</summary>
+internal static class BrokerEndpoints
+{
+    /// <summary>What every node runs today; roles become a cluster property with the HTTP proxy and schema registry.</summary>
+    private static readonly string[] Roles = ["kafka", "admin"];
+
+    public static void Map(HttpRoutes routes, AdminContext context)
+    {
+        routes.MapGet("/v1/brokers", async (_, _) =>
+        {
+            if (!context.TryGetNode(out var node, out var unavailable))
+            {
+                return unavailable!;
+            }
+            var controller = node.Broker.Controller;
+            var alive = await AliveAsync(controller);
+            return AdminJson.Ok(w =>
+            {
+                w.WriteStartArray();
+                foreach (var broker in controller.View.Brokers.OrderBy(b => b.NodeId))
+                {
+                    Write(w, broker, controller.NodeId, context.Version, alive);
+                }
+                w.WriteEndArray();
+            });
+        });
+        routes.MapGet("/v1/brokers/{id}", async (_, values) =>
+        {
+            if (!context.TryGetNode(out var node, out var unavailable))
+            {
+                return unavailable!;
+            }
+            if (!int.TryParse(values["id"], NumberStyles.None, CultureInfo.InvariantCulture, out int id))
+            {
+                return AdminJson.Error(400, $"'{values["id"]}' is not a node id");
+            }
+            var controller = node.Broker.Controller;
+            var broker = controller.View.Broker(id);
+            if (broker is null)
+            {
+                return AdminJson.Error(404, $"node {id} is not a member of this cluster");
+            }
+            var alive = await AliveAsync(controller);
+            return AdminJson.Ok(w => Write(w, broker, controller.NodeId, context.Version, alive));
+        });
+    }
+
+    /// <summary>How long the answers wait for the controller's leader to say who is up.</summary>
+    private static readonly TimeSpan AskLeaderTimeout = TimeSpan.FromSeconds(2);
+
+    /// <summary>The members the controller's leader heard from within its alive window, or null when no leader
+    /// answered (then whether a node is up is not known, and not said).</summary>
+    public static async Task<HashSet<int>?> AliveAsync(Controller controller)
+    {
+        var silence = await controller.SilenceAsync(AskLeaderTimeout);
+        long window = (long)controller.AliveWindow.TotalMilliseconds;
+        return silence?.Where(s => s.Value >= 0 && s.Value <= window).Select(s => s.Key).ToHashSet();
+    }
+
+    private static void Write(Utf8JsonWriter w, BrokerInfo broker, int self, string version, HashSet<int>? alive)
+    {
+        w.WriteStartObject();
+        w.WriteNumber("node_id", broker.NodeId);
+        w.WriteString("kafka_address", $"{broker.KafkaHost}:{broker.KafkaPort}");
+        w.WriteString("rpc_address", $"{broker.RpcHost}:{broker.RpcPort}");
+        if (broker.Rack.Length > 0)
+        {
+            w.WriteString("rack", broker.Rack);
+        }
+        w.WriteNumber("num_shards", broker.Shards);
+        if (alive is not null)
+        {
+            w.WriteBoolean("is_alive", alive.Contains(broker.NodeId));
+        }
+        w.WriteStartArray("roles");
+        foreach (string role in Roles)
+        {
+            w.WriteStringValue(role);
+        }
+        w.WriteEndArray();
+        if (broker.NodeId == self)
+        {
+            // Other nodes' versions are not recorded with their registration yet.
+            w.WriteString("version", version);
+        }
+        w.WriteEndObject();
+    }
+}

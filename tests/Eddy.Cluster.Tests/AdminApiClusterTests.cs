@@ -1,0 +1,132 @@
+using System.Net;
+using System.Text.Json;
+using Confluent.Kafka;
+using Xunit.Abstractions;
+
+namespace Eddy.Cluster.Tests;
+
+/// <summary>
+/// The admin API of a 3-node cluster: every node lists the same three brokers, each partition of a replicated topic
+/// with its elected leader, epoch, replicas and in-sync replicas as the Kafka Metadata gives them, the high watermark
+/// of its own replica once the produced records are committed, and a healthy cluster under one controller.
+/// </summary>
+public sealed class AdminApiClusterTests(ITestOutputHelper output) : IAsyncLifetime
+{
+    private EddyCluster _cluster = null!;
+    private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(10) };
+
+    public async Task InitializeAsync()
+    {
+        // A follower leaves the in-sync replicas 2 s after it stops answering, not Kafka's 30 s.
+        _cluster = await EddyCluster.StartAsync(3, "--replica-lag-time-max-ms", "2000");
+        await EddyCluster.WaitUntilAsync(_cluster.AgreesAsync, ReplicatedTopic.Settle, "3 nodes agree");
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _cluster.DisposeAsync();
+    }
+
+    private async Task<(HttpStatusCode Status, JsonElement Body)> GetAsync(EddyCluster.Node node, string path)
+    {
+        Assert.True(node.AdminPort > 0, $"node {node.Id} said where its admin API listens");
+        using var response = await Http.GetAsync($"http://127.0.0.1:{node.AdminPort}{path}");
+        Assert.Equal("application/json", response.Content.Headers.ContentType?.MediaType);
+        using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        return (response.StatusCode, json.RootElement.Clone());
+    }
+
+    [Fact]
+    public async Task EveryNodeDescribesTheSameBrokersAndPartitionsAsKafkaMetadataDoes()
+    {
+        await ReplicatedTopic.CreateAsync(_cluster, "watched", 2);
+        await ReplicatedTopic.WaitForLeadersAsync(_cluster, "watched", 2, _cluster.Nodes);
+        using (var producer = new ProducerBuilder<Null, string>(new ProducerConfig { BootstrapServers = _cluster.Bootstrap, Acks = Acks.All }).Build())
+        {
+            for (int i = 0; i < 20; i++)
+            {
+                await producer.ProduceAsync(new TopicPartition("watched", i % 2), new Message<Null, string> { Value = $"r{i}" });
+            }
+        }
+
+        foreach (var node in _cluster.Nodes)
+        {
+            var (status, brokers) = await GetAsync(node, "/v1/brokers");
+            Assert.Equal(HttpStatusCode.OK, status);
+            Assert.Equal([1, 2, 3], brokers.EnumerateArray().Select(b => b.GetProperty("node_id").GetInt32()));
+            Assert.All(brokers.EnumerateArray(), b => Assert.Equal(["kafka", "admin"], b.GetProperty("roles").EnumerateArray().Select(r => r.GetString())));
+            var self = brokers.EnumerateArray().Single(b => b.GetProperty("node_id").GetInt32() == node.Id);
+            Assert.Equal(node.Bootstrap, self.GetProperty("kafka_address").GetString());
+            Assert.True(self.TryGetProperty("version", out _), "a node gives its own version");
+            Assert.All(brokers.EnumerateArray(), b => Assert.True(b.GetProperty("is_alive").GetBoolean(), $"node {node.Id} sees {b} up"));
+        }
+
+        // The same leaders as Kafka's Metadata; wait for both to settle on the same view (leaders report to the
+        // controller, and every node applies its log).
+        await EddyCluster.WaitUntilAsync(async () =>
+        {
+            foreach (var node in _cluster.Nodes)
+            {
+                var metadata = await _cluster.MetadataAsync(node.Id);
+                var (_, partitions) = await GetAsync(node, "/v1/partitions");
+                var watched = partitions.EnumerateArray().Where(p => p.GetProperty("topic").GetString() == "watched")
+                    .OrderBy(p => p.GetProperty("partition_id").GetInt32()).ToList();
+                if (metadata is null || watched.Count != 2
+                    || !watched.Select(p => p.GetProperty("leader_id").GetInt32()).SequenceEqual(metadata.Leaders["watched"])
+                    || watched.Any(p => p.GetProperty("replicas").GetArrayLength() != 3 || p.GetProperty("isr").GetArrayLength() != 3))
+                {
+                    return false;
+                }
+            }
+            return true;
+        }, ReplicatedTopic.Settle, "every node's /v1/partitions names Metadata's leaders, 3 replicas and 3 in sync");
+
+        // Each node's replica of partition 0 reaches the 10 committed records.
+        foreach (var node in _cluster.Nodes)
+        {
+            await EddyCluster.WaitUntilAsync(async () =>
+            {
+                var (status, partition) = await GetAsync(node, "/v1/partitions/kafka/watched/0");
+                Assert.Equal(HttpStatusCode.OK, status);
+                return partition.TryGetProperty("high_watermark", out var hw) && hw.GetInt64() >= 10;
+            }, ReplicatedTopic.Settle, $"node {node.Id}'s replica of watched/0 holds the 10 records as committed");
+            var (_, detail) = await GetAsync(node, "/v1/partitions/kafka/watched/0");
+            output.WriteLine($"node {node.Id}: {detail}");
+            Assert.True(detail.GetProperty("leader_epoch").GetInt32() >= 1);
+        }
+
+        var (missing, error) = await GetAsync(_cluster[1], "/v1/partitions/kafka/watched/7");
+        Assert.Equal(HttpStatusCode.NotFound, missing);
+        Assert.Equal(404, error.GetProperty("code").GetInt32());
+
+        int controller = (await _cluster.MetadataAsync(1))!.ControllerId;
+        await EddyCluster.WaitUntilAsync(async () =>
+        {
+            var (_, health) = await GetAsync(_cluster[2], "/v1/cluster/health_overview");
+            return health.GetProperty("is_healthy").GetBoolean() && health.GetProperty("controller_id").GetInt32() == controller
+                && health.GetProperty("all_nodes").GetArrayLength() == 3 && health.GetProperty("nodes_down").GetArrayLength() == 0;
+        }, ReplicatedTopic.Settle, $"node 2 reports a healthy cluster under controller {controller}");
+    }
+
+    [Fact]
+    public async Task AKilledNodeIsDownAndLeavesItsPartitionsUnderReplicatedInTheHealthOverview()
+    {
+        await ReplicatedTopic.CreateAsync(_cluster, "fragile", 1);
+        await ReplicatedTopic.WaitForLeadersAsync(_cluster, "fragile", 1, _cluster.Nodes);
+        output.WriteLine("schedule: SIGKILL node 3 once every node names a leader of fragile/0");
+        await _cluster.KillAsync(3);
+        await EddyCluster.WaitUntilAsync(async () =>
+        {
+            var (_, health) = await GetAsync(_cluster[1], "/v1/cluster/health_overview");
+            return !health.GetProperty("is_healthy").GetBoolean()
+                && health.GetProperty("under_replicated_partitions").EnumerateArray().Any(p => p.GetString() == "fragile/0");
+        }, ReplicatedTopic.Settle, "node 1 reports fragile/0 under-replicated once node 3 is gone");
+        await EddyCluster.WaitUntilAsync(async () =>
+        {
+            var (_, health) = await GetAsync(_cluster[2], "/v1/cluster/health_overview");
+            var (_, brokers) = await GetAsync(_cluster[2], "/v1/brokers");
+            return health.TryGetProperty("nodes_down", out var down) && down.EnumerateArray().Select(n => n.GetInt32()).SequenceEqual([3])
+                && brokers.EnumerateArray().All(b => b.GetProperty("is_alive").GetBoolean() == (b.GetProperty("node_id").GetInt32() != 3));
+        }, ReplicatedTopic.Settle, "node 2 reports node 3 down and nodes 1 and 2 up");
+    }
+}
