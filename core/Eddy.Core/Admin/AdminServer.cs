@@ -26,13 +26,14 @@ public sealed class AdminServer : IAsyncDisposable
 
     public static async Task<AdminServer> StartAsync(ShardGroup group, IPEndPoint endpoint, NodeConfig config, string version)
     {
-        var context = new AdminContext(config, version);
+        var context = new AdminContext(group, config, version);
         var routes = new HttpRoutes(AdminJson.Error);
         StatusEndpoints.Map(routes, context);
         NodeConfigEndpoint.Map(routes, context);
         BrokerEndpoints.Map(routes, context);
         PartitionEndpoints.Map(routes, context);
         HealthEndpoint.Map(routes, context);
+        MetricsEndpoint.Map(routes, context);
         var http = await HttpServer.StartAsync(group, Cluster.Controller.Shard, endpoint, routes.DispatchAsync, AdminJson.Error);
         context.AdminPort = http.Port;
         return new AdminServer(http, context);
@@ -51,9 +52,10 @@ public sealed class AdminServer : IAsyncDisposable
     public ValueTask DisposeAsync() => _http.DisposeAsync();
 }
 
-/// <summary>What the endpoints read: the node's settings, its version, and the node once it is up.</summary>
-public sealed class AdminContext(NodeConfig config, string version)
+/// <summary>What the endpoints read: the shards, the node's settings, its version, and the node once it is up.</summary>
+public sealed class AdminContext(ShardGroup shards, NodeConfig config, string version)
 {
+    public ShardGroup Shards { get; } = shards;
     public NodeConfig Config { get; } = config;
     public string Version { get; } = version;
 

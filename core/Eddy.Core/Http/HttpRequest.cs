@@ -17,19 +17,4 @@ public sealed class HttpRequest(string method, string path, string query, byte[]
 
     /// <summary>Whether the client keeps the connection for another request (HTTP/1.1 unless it said close).</summary>
     public bool KeepAlive { get; } = keepAlive;
-
-    /// <summary>The value of <paramref name="name"/> in the query (the first, percent-decoded), or null.</summary>
-    public string? QueryValue(string name)
-    {
-        foreach (var pair in Query.Split('&', StringSplitOptions.RemoveEmptyEntries))
-        {
-            int equals = pair.IndexOf('=', StringComparison.Ordinal);
-            string key = equals < 0 ? pair : pair[..equals];
-            if (Uri.UnescapeDataString(key) == name)
-            {
-                return equals < 0 ? "" : Uri.UnescapeDataString(pair[(equals + 1)..].Replace('+', ' '));
-            }
-        }
-        return null;
-    }
 }

@@ -12,8 +12,6 @@ public sealed class HttpResponse(int status, string contentType, byte[] body)
     /// <summary>More headers, name and value; the server writes Content-Type, Content-Length and Connection itself.</summary>
     public List<(string Name, string Value)> Headers { get; } = [];
 
-    public static HttpResponse Text(int status, string text) => new(status, "text/plain; charset=utf-8", Encoding.UTF8.GetBytes(text));
-
     /// <summary>The head and body as they go on the wire.</summary>
     public byte[] Encode(bool close)
     {

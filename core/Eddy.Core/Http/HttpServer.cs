@@ -72,7 +72,7 @@ public sealed class HttpServer : IAsyncDisposable
             }
             if (_open.Count >= MaxConnections)
             {
-                _ = RefuseAsync(connection, _error(503, $"this node serves at most {MaxConnections} admin connections at once"));
+                _ = TurnAwayAsync(connection, _error(503, $"this node serves at most {MaxConnections} admin connections at once"));
                 continue;
             }
             _open.Add(connection);
@@ -80,7 +80,8 @@ public sealed class HttpServer : IAsyncDisposable
         }
     }
 
-    private static async Task RefuseAsync(Connection connection, HttpResponse response)
+    /// <summary>Answers a connection past <see cref="MaxConnections"/> without reading it, and closes it.</summary>
+    private static async Task TurnAwayAsync(Connection connection, HttpResponse response)
     {
         try
         {

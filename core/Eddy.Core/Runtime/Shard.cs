@@ -56,6 +56,19 @@ public sealed class Shard
     public BufferPool Buffers { get; private set; } = null!;
 
     internal IoBackend Io { get; private set; } = null!;
+
+    private readonly ShardStats _stats = new();
+
+    /// <summary>A copy of this shard's reactor and I/O figures, for metrics. On this shard.</summary>
+    public ShardStats Snapshot()
+    {
+        AssertCurrent();
+        _stats.UptimeNanos = Clock.NowNanos - _stats.StartedNanos;
+        _stats.IncomingQueued = _foreign.Count + Group.Mesh.IncomingCount(Id);
+        _stats.OutboxWaiting = Outbox.WaitingCount;
+        _stats.Io = Io.Stats;
+        return _stats.Copy();
+    }
     internal TimerQueue Timers { get; } = new();
     internal Stack<DelaySource> DelayPool { get; } = new();
     internal SmpMesh.Outbox Outbox { get; private set; } = null!;
@@ -177,13 +190,18 @@ public sealed class Shard
     private void Loop()
     {
         var onError = Group.OnUnhandledException;
+        _stats.StartedNanos = _stats.WindowStartNanos = Clock.NowNanos;
         while (true)
         {
-            int work = _ready.RunBatch(ReadyBudget, onError);
-            work += DrainForeign();
+            int ran = _ready.RunBatch(ReadyBudget, onError);
+            _stats.TasksRun += ran;
+            _stats.LoopTurns++;
+            int work = ran + DrainForeign();
             work += Group.Mesh.Drain(this);
             work += Outbox.Flush();
-            work += Timers.FireDue(Clock.NowNanos, onError);
+            long now = Clock.NowNanos;
+            _stats.Tick(now);
+            work += Timers.FireDue(now, onError);
             if (_stopRequested && _ready.Count == 0 && _foreign.IsEmpty && Outbox.IsEmpty)
             {
                 return;
@@ -205,7 +223,9 @@ public sealed class Shard
                 long next = Timers.NextDeadline();
                 wait = next == long.MaxValue ? long.MaxValue : Math.Max(0, next - Clock.NowNanos);
             }
+            long asleep = Clock.NowNanos;
             Io.Poll(wait);
+            _stats.SleepNanos += Clock.NowNanos - asleep;
             Volatile.Write(ref _sleeping, 0);
         }
     }

@@ -92,6 +92,17 @@ internal sealed class SmpMesh
         return false;
     }
 
+    /// <summary>Messages waiting in the queues into shard <paramref name="to"/> (a moment's count, for metrics).</summary>
+    public int IncomingCount(int to)
+    {
+        int count = 0;
+        for (int from = 0; from < _count; from++)
+        {
+            count += from == to ? 0 : Queue(from, to).Count;
+        }
+        return count;
+    }
+
     public Outbox CreateOutbox(int from) => new(this, from);
 
     /// <summary>

@@ -159,11 +159,13 @@ internal sealed partial class KafkaConnection
             {
                 KafkaFrames.WriteResponse(responses, header.CorrelationId, header.RequestApiVersion, result.Response);
             }
+            _server.ApiStatsHere.Record(header.RequestApiKey, System.Diagnostics.Stopwatch.GetTimestamp() - entry.StartedTicks, failed: false);
             return true;
         }
         catch (Exception e)
         {
             // A handler or encoder bug: this response may be half written, so it is cut off.
+            _server.ApiStatsHere.Record(header.RequestApiKey, System.Diagnostics.Stopwatch.GetTimestamp() - entry.StartedTicks, failed: true);
             responses.Truncate(mark);
             Log.Error("kafka", $"{Describe()}: {entry.Handler!.GetType().Name} v{header.RequestApiVersion} failed, closing: {e}");
             return false;

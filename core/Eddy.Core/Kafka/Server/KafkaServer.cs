@@ -28,11 +28,27 @@ public sealed class KafkaServer
         Handlers = handlers;
         Limits = new ProtocolLimits { MaxFrameBytes = options.MaxRequestBytes };
         _open = new HashSet<KafkaConnection>[group.Count];
+        _apiStats = new KafkaApiStats[group.Count];
         for (int i = 0; i < _open.Length; i++)
         {
             _open[i] = [];
+            _apiStats[i] = new KafkaApiStats();
         }
     }
+
+    // Each shard's request counts, touched only on their shard.
+    private readonly KafkaApiStats[] _apiStats;
+
+    /// <summary>The requests answered on the calling shard, to record one in.</summary>
+    internal KafkaApiStats ApiStatsHere => _apiStats[Shard.Current!.Id];
+
+    /// <summary>A copy of shard <paramref name="shard"/>'s request counts, taken on that shard.</summary>
+    public ValueTask<KafkaApiStats> ApiStatsAsync(int shard) => Smp.SubmitTo(shard, () =>
+    {
+        var copy = new KafkaApiStats();
+        copy.Add(_apiStats[shard]);
+        return copy;
+    });
 
     public KafkaServerOptions Options { get; }
     public ApiHandlerTable Handlers { get; }

@@ -20,6 +20,7 @@ internal sealed class PendingResponse
 #pragma warning disable CA2012 // stored to be awaited once later, not consumed twice
     public void Start(Func<ValueTask<IKafkaMessage?>> handle)
     {
+        StartedTicks = System.Diagnostics.Stopwatch.GetTimestamp();
         try
         {
             Work = handle();
@@ -30,6 +31,9 @@ internal sealed class PendingResponse
         }
     }
 #pragma warning restore CA2012
+
+    /// <summary>When the handler started (<see cref="System.Diagnostics.Stopwatch"/> ticks), for the latency metrics.</summary>
+    public long StartedTicks { get; private set; }
 
     /// <summary>A response known at once (KIP-511's ApiVersions answer), written with header version 0.</summary>
     public IKafkaMessage? Immediate { get; init; }

@@ -70,7 +70,7 @@ internal sealed class EpollBackend : IoBackend
     internal IoOperation RentOperation(IoKind kind)
     {
         _shard.AssertCurrent();
-        var op = IoOperation.Rent(_ops, kind);
+        var op = IoOperation.Rent(_ops, Stats, kind);
         op.SyncAfter = false;
         op.KernelResult = 0;
         return op;

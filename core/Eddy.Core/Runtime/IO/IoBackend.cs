@@ -20,6 +20,9 @@ internal abstract class IoBackend : IDisposable
 {
     public abstract string Name { get; }
 
+    /// <summary>What this shard's I/O did, for metrics.</summary>
+    public IoStats Stats { get; } = new();
+
     /// <summary>Submits queued work and handles completions. Waits up to <paramref name="waitNanos"/> for one
     /// (long.MaxValue: until woken) when it is non-negative; returns at once when it is negative.</summary>
     public abstract void Poll(long waitNanos);

@@ -24,9 +24,15 @@ internal enum IoKind : byte
 internal sealed class IoOperation : IValueTaskSource<int>
 {
     private readonly Stack<IoOperation> _pool;
+    private readonly IoStats _stats;
     private ShardCompletionCore<int> _core;
+    private long _startedTicks;
 
-    public IoOperation(Stack<IoOperation> pool) => _pool = pool;
+    public IoOperation(Stack<IoOperation> pool, IoStats stats)
+    {
+        _pool = pool;
+        _stats = stats;
+    }
 
     public IoKind Kind;
     public int Fd;
@@ -41,11 +47,13 @@ internal sealed class IoOperation : IValueTaskSource<int>
     /// <summary>What the kernel answered (for the epoll file worker, and the first half of a linked write).</summary>
     public int KernelResult;
 
-    public static IoOperation Rent(Stack<IoOperation> pool, IoKind kind)
+    public static IoOperation Rent(Stack<IoOperation> pool, IoStats stats, IoKind kind)
     {
-        var op = pool.Count > 0 ? pool.Pop() : new IoOperation(pool);
+        var op = pool.Count > 0 ? pool.Pop() : new IoOperation(pool, stats);
         op._core.Reset();
         op.Kind = kind;
+        op._startedTicks = System.Diagnostics.Stopwatch.GetTimestamp();
+        stats.Started[(int)kind]++;
         return op;
     }
 
@@ -53,6 +61,11 @@ internal sealed class IoOperation : IValueTaskSource<int>
 
     public void Complete(int result)
     {
+        _stats.Completed[(int)Kind]++;
+        if (Kind is IoKind.Sync or IoKind.DataSync || (Kind == IoKind.Write && SyncAfter))
+        {
+            _stats.SyncLatency.Record(System.Diagnostics.Stopwatch.GetTimestamp() - _startedTicks);
+        }
         Pin.Dispose();
         Pin = default;
         Memory = default;

@@ -151,7 +151,7 @@ internal sealed unsafe partial class UringBackend : IoBackend
     private (IoOperation Op, int Slot) Begin(IoKind kind)
     {
         _shard.AssertCurrent();
-        var op = IoOperation.Rent(_ops, kind);
+        var op = IoOperation.Rent(_ops, Stats, kind);
         op.SyncAfter = false;
         op.KernelResult = 0;
         return (op, _slots.Add(op));
@@ -254,7 +254,7 @@ internal sealed unsafe partial class UringBackend : IoBackend
 
     internal IoOperation RentOperation(IoKind kind)
     {
-        var op = IoOperation.Rent(_ops, kind);
+        var op = IoOperation.Rent(_ops, Stats, kind);
         op.SyncAfter = false;
         return op;
     }

@@ -1,0 +1,163 @@
+using System.Globalization;
+using System.Text;
+using Eddy.Http;
+using Eddy.Kafka.Protocol.Messages;
+using Eddy.Kafka.Server;
+using Eddy.Observability;
+using Eddy.Runtime;
+using Eddy.Runtime.IO;
+
+namespace Eddy.Admin;
+
+/// <summary>
+/// GET /metrics: this node's figures in Prometheus's text format (docs/metrics.md). Each shard keeps its own counters,
+/// written by its thread only; a scrape copies them on each shard and writes them here, labelled by shard. The reactor
+/// and I/O figures are served while the node starts too; the Kafka and partition ones once it serves.
+/// </summary>
+internal static class MetricsEndpoint
+{
+    public static void Map(HttpRoutes routes, AdminContext context) => routes.MapGet("/metrics", async (_, _) =>
+    {
+        var group = context.Shards;
+        var shards = new ShardStats[group.Count];
+        var partitions = new (int Open, int Leading)[group.Count];
+        var requests = new KafkaApiStats?[group.Count];
+        var node = context.Node;
+        for (int s = 0; s < group.Count; s++)
+        {
+            shards[s] = await group.InvokeAsync(s, () => Runtime.Shard.Current!.Snapshot());
+            if (node is not null)
+            {
+                var router = node.Broker.Router;
+                partitions[s] = await group.InvokeAsync(s, () =>
+                {
+                    int open = 0, leading = 0;
+                    foreach (var partition in router.LocalPartitions)
+                    {
+                        open++;
+                        leading += partition.IsLeader ? 1 : 0;
+                    }
+                    return (open, leading);
+                });
+                requests[s] = await node.Server.ApiStatsAsync(s);
+            }
+        }
+        var w = new PrometheusWriter();
+        WriteReactor(w, shards);
+        WriteIo(w, shards);
+        if (node is not null)
+        {
+            WriteKafka(w, requests!);
+            w.Family("eddy_partitions", "gauge", "Partition replicas open on the shard.");
+            Each(partitions, (s, p) => w.Sample("eddy_partitions", p.Open, Shard(s)));
+            w.Family("eddy_partition_leaders", "gauge", "Partitions the shard leads (serves produce and fetch for).");
+            Each(partitions, (s, p) => w.Sample("eddy_partition_leaders", p.Leading, Shard(s)));
+        }
+        WriteProcess(w);
+        return new HttpResponse(200, PrometheusWriter.ContentType, Encoding.UTF8.GetBytes(w.ToString()));
+    });
+
+    private static (string, string) Shard(int shard) => ("shard", shard.ToString(CultureInfo.InvariantCulture));
+
+    private static void Each<T>(T[] values, Action<int, T> write)
+    {
+        for (int i = 0; i < values.Length; i++)
+        {
+            write(i, values[i]);
+        }
+    }
+
+    private static void WriteReactor(PrometheusWriter w, ShardStats[] shards)
+    {
+        w.Family("eddy_reactor_utilization", "gauge", "Busy share of the shard's reactor thread over the last whole second (time not asleep waiting for I/O or a timer).");
+        Each(shards, (s, x) => w.Sample("eddy_reactor_utilization", x.Utilization, Shard(s)));
+        w.Family("eddy_reactor_sleep_seconds_total", "counter", "Time the shard's reactor slept with nothing to run.");
+        Each(shards, (s, x) => w.Sample("eddy_reactor_sleep_seconds_total", x.SleepNanos / 1e9, Shard(s)));
+        w.Family("eddy_reactor_uptime_seconds", "gauge", "Time since the shard's reactor started.");
+        Each(shards, (s, x) => w.Sample("eddy_reactor_uptime_seconds", x.UptimeNanos / 1e9, Shard(s)));
+        w.Family("eddy_reactor_loop_turns_total", "counter", "Turns of the shard's reactor loop.");
+        Each(shards, (s, x) => w.Sample("eddy_reactor_loop_turns_total", x.LoopTurns, Shard(s)));
+        w.Family("eddy_reactor_tasks_run_total", "counter", "Continuations and callbacks the shard ran.");
+        Each(shards, (s, x) => w.Sample("eddy_reactor_tasks_run_total", x.TasksRun, Shard(s)));
+        w.Family("eddy_smp_incoming_queued", "gauge", "Work from other shards and threads waiting to run on the shard.");
+        Each(shards, (s, x) => w.Sample("eddy_smp_incoming_queued", x.IncomingQueued, Shard(s)));
+        w.Family("eddy_smp_outbox_waiting", "gauge", "Messages from the shard to others waiting for room in a full queue.");
+        Each(shards, (s, x) => w.Sample("eddy_smp_outbox_waiting", x.OutboxWaiting, Shard(s)));
+    }
+
+    private static void WriteIo(PrometheusWriter w, ShardStats[] shards)
+    {
+        w.Family("eddy_io_started_total", "counter", "I/O operations the shard started, by kind.");
+        Each(shards, (s, x) =>
+        {
+            for (int k = 0; k < IoStats.KindNames.Length; k++)
+            {
+                w.Sample("eddy_io_started_total", x.Io.Started[k], Shard(s), ("kind", IoStats.KindNames[k]));
+            }
+        });
+        w.Family("eddy_io_completed_total", "counter", "I/O operations of the shard that completed, by kind.");
+        Each(shards, (s, x) =>
+        {
+            for (int k = 0; k < IoStats.KindNames.Length; k++)
+            {
+                w.Sample("eddy_io_completed_total", x.Io.Completed[k], Shard(s), ("kind", IoStats.KindNames[k]));
+            }
+        });
+        w.Family("eddy_io_fsync_latency_seconds", "histogram", "Time from submitting an fsync or fdatasync (alone or linked after a write) to its completion.");
+        Each(shards, (s, x) => w.Histogram("eddy_io_fsync_latency_seconds", x.Io.SyncLatency, Shard(s)));
+    }
+
+    private static void WriteKafka(PrometheusWriter w, KafkaApiStats[] requests)
+    {
+        static string Api(int key) => KafkaApis.TryGet((short)key, out var api) ? api.Name : key.ToString(CultureInfo.InvariantCulture);
+
+        w.Family("eddy_kafka_requests_total", "counter", "Kafka requests answered, by API.");
+        Each(requests, (s, x) =>
+        {
+            for (int key = 0; key <= KafkaApiStats.MaxApiKey; key++)
+            {
+                if (x.Requests[key] > 0)
+                {
+                    w.Sample("eddy_kafka_requests_total", x.Requests[key], Shard(s), ("api", Api(key)));
+                }
+            }
+        });
+        w.Family("eddy_kafka_request_failures_total", "counter", "Kafka requests whose handler or response failed (the connection closed), by API.");
+        Each(requests, (s, x) =>
+        {
+            for (int key = 0; key <= KafkaApiStats.MaxApiKey; key++)
+            {
+                if (x.Requests[key] > 0)
+                {
+                    w.Sample("eddy_kafka_request_failures_total", x.Failures[key], Shard(s), ("api", Api(key)));
+                }
+            }
+        });
+        w.Family("eddy_kafka_request_latency_seconds", "histogram", "Time from reading a Kafka request to writing its response, by API.");
+        Each(requests, (s, x) =>
+        {
+            for (int key = 0; key <= KafkaApiStats.MaxApiKey; key++)
+            {
+                if (x.Latency[key] is { } latency)
+                {
+                    w.Histogram("eddy_kafka_request_latency_seconds", latency, Shard(s), ("api", Api(key)));
+                }
+            }
+        });
+    }
+
+    private static void WriteProcess(PrometheusWriter w)
+    {
+        w.Family("eddy_gc_collections_total", "counter", "Garbage collections since start, by generation.");
+        for (int generation = 0; generation <= GC.MaxGeneration; generation++)
+        {
+            w.Sample("eddy_gc_collections_total", GC.CollectionCount(generation), ("generation", generation.ToString(CultureInfo.InvariantCulture)));
+        }
+        w.Family("eddy_gc_pause_seconds_total", "counter", "Time the process was paused for garbage collections.");
+        w.Sample("eddy_gc_pause_seconds_total", GC.GetTotalPauseDuration().TotalSeconds);
+        w.Family("eddy_gc_heap_bytes", "gauge", "Bytes of the managed heap in use after the last collection.");
+        w.Sample("eddy_gc_heap_bytes", GC.GetGCMemoryInfo().HeapSizeBytes);
+        w.Family("eddy_memory_resident_bytes", "gauge", "The process's resident memory.");
+        w.Sample("eddy_memory_resident_bytes", Environment.WorkingSet);
+    }
+}
