@@ -74,7 +74,10 @@ public sealed partial class GroupCoordinator
             }
         }
         owned.Loaded = true;
-        Log.Info(Subsystem, $"loaded {GroupPlacement.OffsetsTopic}-{partition}: {loader.GroupCount} groups, {loader.OffsetCount} committed offsets");
+        // An empty partition (all of them at a first start) says so at debug level only: a normal start prints a
+        // handful of lines, not one per offsets partition.
+        Log.Write(loader.GroupCount + loader.OffsetCount > 0 ? LogLevel.Info : LogLevel.Debug, Subsystem,
+            $"loaded {GroupPlacement.OffsetsTopic}-{partition}: {loader.GroupCount} groups, {loader.OffsetCount} committed offsets");
     }
 
     /// <summary>
