@@ -53,6 +53,8 @@ public sealed class NodeConfig
     /// <summary>--log-level. Default: info.</summary>
     public LogLevel LogLevel { get; set; } = LogLevel.Info;
 
+    public LogFormat LogFormat { get; set; } = LogFormat.Text;
+
     /// <summary>--auto-create-topics: create a topic when a client asks for one that does not exist. Default: true (a development node).</summary>
     public bool AutoCreateTopics { get; set; } = true;
 
