@@ -8,7 +8,7 @@ namespace Eddy.Broker.Tests;
 /// <summary>
 /// GET /metrics of a running node (the published binary): clean under Prometheus's own checker (`promtool check
 /// metrics`, Debian's prometheus package), and its counters follow what the node did: the produce requests a client
-/// sent, the fsyncs that made them durable, each shard's reactor.
+/// sent, the fsyncs that made them durable, each shard's reactor, the topic's bytes in and out.
 /// </summary>
 public sealed partial class MetricsTests : IAsyncLifetime
 {
@@ -54,6 +54,20 @@ public sealed partial class MetricsTests : IAsyncLifetime
                 await producer.ProduceAsync("metered", new Message<Null, string> { Value = $"m{i}" });
             }
         }
+        using (var consumer = new ConsumerBuilder<Ignore, string>(new ConsumerConfig
+        {
+            BootstrapServers = _eddy.Bootstrap, GroupId = "metered-reader", AutoOffsetReset = AutoOffsetReset.Earliest, EnableAutoCommit = false,
+        }).Build())
+        {
+            consumer.Assign(new TopicPartitionOffset("metered", 0, Offset.Beginning));
+            int read = 0;
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+            while (read < produced && DateTime.UtcNow < deadline)
+            {
+                read += consumer.Consume(TimeSpan.FromMilliseconds(200)) is { IsPartitionEOF: false } ? 1 : 0;
+            }
+            Assert.Equal(produced, read);
+        }
         string after = await ScrapeAsync();
 
         Assert.True(File.Exists("/usr/bin/promtool"), "promtool is installed (Debian's prometheus package; .ci/run installs it)");
@@ -81,5 +95,9 @@ public sealed partial class MetricsTests : IAsyncLifetime
         Assert.True(Sum(after, "eddy_reactor_tasks_run_total") > Sum(before, "eddy_reactor_tasks_run_total"));
         Assert.True(Sum(after, "eddy_partition_leaders") >= 1, "the node leads the topic's partition");
         Assert.True(Sum(after, "eddy_memory_resident_bytes") > 1 << 20);
+        // Each value is 2 to 3 bytes, in a batch of its own: at least the values' bytes in, and all of them back out.
+        double bytesIn = Sum(after, "eddy_kafka_topic_bytes_in_total", "topic=\"metered\"");
+        Assert.True(bytesIn >= produced * 2, $"{bytesIn} bytes in for {produced} records");
+        Assert.True(Sum(after, "eddy_kafka_topic_bytes_out_total", "topic=\"metered\"") >= bytesIn, "the consumer read every batch back");
     }
 }

@@ -36,6 +36,11 @@ public sealed class AdminApiClusterTests(ITestOutputHelper output) : IAsyncLifet
         return (response.StatusCode, json.RootElement.Clone());
     }
 
+    /// <summary>The sum of a metric's samples (one per shard) in a scrape.</summary>
+    private static double Sum(string metrics, string name) => metrics.Split('\n')
+        .Where(l => l.StartsWith(name + "{", StringComparison.Ordinal) || l.StartsWith(name + " ", StringComparison.Ordinal))
+        .Sum(l => double.Parse(l[(l.LastIndexOf(' ') + 1)..], System.Globalization.CultureInfo.InvariantCulture));
+
     [Fact]
     public async Task EveryNodeDescribesTheSameBrokersAndPartitionsAsKafkaMetadataDoes()
     {
@@ -94,6 +99,17 @@ public sealed class AdminApiClusterTests(ITestOutputHelper output) : IAsyncLifet
             output.WriteLine($"node {node.Id}: {detail}");
             Assert.True(detail.GetProperty("leader_epoch").GetInt32() >= 1);
         }
+
+        // The leaders' commits were timed, and each partition's first leadership counted, on some node's shard.
+        double commits = 0, gained = 0;
+        foreach (var node in _cluster.Nodes)
+        {
+            string metrics = await Http.GetStringAsync($"http://127.0.0.1:{node.AdminPort}/metrics");
+            commits += Sum(metrics, "eddy_raft_commit_latency_seconds_count");
+            gained += Sum(metrics, "eddy_raft_leaderships_gained_total");
+        }
+        Assert.True(commits >= 20, $"{commits} commits timed for 20 acks=all records");
+        Assert.True(gained >= 2, $"{gained} leaderships gained for the 2 partitions");
 
         var (missing, error) = await GetAsync(_cluster[1], "/v1/partitions/kafka/watched/7");
         Assert.Equal(HttpStatusCode.NotFound, missing);

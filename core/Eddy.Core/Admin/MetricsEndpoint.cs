@@ -4,6 +4,7 @@ using Eddy.Http;
 using Eddy.Kafka.Protocol.Messages;
 using Eddy.Kafka.Server;
 using Eddy.Observability;
+using Eddy.Raft.Driver;
 using Eddy.Runtime;
 using Eddy.Runtime.IO;
 
@@ -20,7 +21,7 @@ internal static class MetricsEndpoint
     {
         var group = context.Shards;
         var shards = new ShardStats[group.Count];
-        var partitions = new (int Open, int Leading)[group.Count];
+        var partitions = new PartitionFigures[group.Count];
         var requests = new KafkaApiStats?[group.Count];
         var node = context.Node;
         for (int s = 0; s < group.Count; s++)
@@ -31,13 +32,15 @@ internal static class MetricsEndpoint
                 var router = node.Broker.Router;
                 partitions[s] = await group.InvokeAsync(s, () =>
                 {
-                    int open = 0, leading = 0;
+                    var figures = new PartitionFigures { Replication = ReplicationStats.Here.Copy() };
                     foreach (var partition in router.LocalPartitions)
                     {
-                        open++;
-                        leading += partition.IsLeader ? 1 : 0;
+                        figures.Open++;
+                        figures.Leading += partition.IsLeader ? 1 : 0;
+                        var bytes = figures.Topics.GetValueOrDefault(partition.Topic.Name);
+                        figures.Topics[partition.Topic.Name] = (bytes.In + partition.BytesIn, bytes.Out + partition.BytesOut);
                     }
-                    return (open, leading);
+                    return figures;
                 });
                 requests[s] = await node.Server.ApiStatsAsync(s);
             }
@@ -52,6 +55,8 @@ internal static class MetricsEndpoint
             Each(partitions, (s, p) => w.Sample("eddy_partitions", p.Open, Shard(s)));
             w.Family("eddy_partition_leaders", "gauge", "Partitions the shard leads (serves produce and fetch for).");
             Each(partitions, (s, p) => w.Sample("eddy_partition_leaders", p.Leading, Shard(s)));
+            WriteTopics(w, partitions);
+            WriteReplication(w, partitions);
         }
         WriteProcess(w);
         return new HttpResponse(200, PrometheusWriter.ContentType, Encoding.UTF8.GetBytes(w.ToString()));
@@ -144,6 +149,45 @@ internal static class MetricsEndpoint
                 }
             }
         });
+    }
+
+    /// <summary>One shard's partitions, copied on it.</summary>
+    private sealed class PartitionFigures
+    {
+        public int Open;
+        public int Leading;
+        public Dictionary<string, (long In, long Out)> Topics { get; } = new(StringComparer.Ordinal);
+        public ReplicationStats Replication { get; init; } = null!;
+    }
+
+    private static void WriteTopics(PrometheusWriter w, PartitionFigures[] partitions)
+    {
+        w.Family("eddy_kafka_topic_bytes_in_total", "counter", "Bytes of record batches appended to the topic's partitions on the shard (produce, and the group coordinator's writes).");
+        Each(partitions, (s, p) =>
+        {
+            foreach (var (topic, bytes) in p.Topics.OrderBy(t => t.Key, StringComparer.Ordinal))
+            {
+                w.Sample("eddy_kafka_topic_bytes_in_total", bytes.In, Shard(s), ("topic", topic));
+            }
+        });
+        w.Family("eddy_kafka_topic_bytes_out_total", "counter", "Bytes of record batches of the topic's partitions on the shard handed to fetching clients.");
+        Each(partitions, (s, p) =>
+        {
+            foreach (var (topic, bytes) in p.Topics.OrderBy(t => t.Key, StringComparer.Ordinal))
+            {
+                w.Sample("eddy_kafka_topic_bytes_out_total", bytes.Out, Shard(s), ("topic", topic));
+            }
+        });
+    }
+
+    private static void WriteReplication(PrometheusWriter w, PartitionFigures[] partitions)
+    {
+        w.Family("eddy_raft_leaderships_gained_total", "counter", "Times a replicated partition on the shard became leader (won an election or was handed leadership).");
+        Each(partitions, (s, p) => w.Sample("eddy_raft_leaderships_gained_total", p.Replication.LeadershipsGained, Shard(s)));
+        w.Family("eddy_raft_leaderships_lost_total", "counter", "Times a replicated partition on the shard stopped leading.");
+        Each(partitions, (s, p) => w.Sample("eddy_raft_leaderships_lost_total", p.Replication.LeadershipsLost, Shard(s)));
+        w.Family("eddy_raft_commit_latency_seconds", "histogram", "Time from proposing a batch to a replicated partition's group to its commit (on a majority's disks).");
+        Each(partitions, (s, p) => w.Histogram("eddy_raft_commit_latency_seconds", p.Replication.CommitLatency, Shard(s)));
     }
 
     private static void WriteProcess(PrometheusWriter w)

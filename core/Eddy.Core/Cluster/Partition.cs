@@ -124,9 +124,11 @@ public sealed partial class Partition
         if (_raft is not null)
         {
             // Waiting fetches are woken when the commit moves (OnRaftAdvanced), not here.
-            return IsLeader
+            var proposed = IsLeader
                 ? await _producers.ProposeAsync(batch, _raft, untilCommitted).ConfigureAwait(false)
                 : ProducerAppendResult.Failed(KafkaErrors.NotLeaderOrFollower);
+            CountAppended(proposed, batch.Length);
+            return proposed;
         }
         // A pooled method completed on this shard: resume inline (docs/runtime.md, "Awaiting on a shard").
         var result = await _producers.AppendAsync(batch, LeaderEpoch).ConfigureAwait(false);
@@ -134,7 +136,26 @@ public sealed partial class Partition
         {
             WakeWaiters();
         }
+        CountAppended(result, batch.Length);
         return result;
+    }
+
+    /// <summary>Bytes of batches appended through <see cref="AppendAsync"/> (clients' produce, the group coordinator's
+    /// writes) since the partition opened on this shard, for the metrics.</summary>
+    public long BytesIn { get; private set; }
+
+    /// <summary>Bytes of batches handed to consumers (<see cref="CountFetched"/>) since the partition opened here.</summary>
+    public long BytesOut { get; private set; }
+
+    /// <summary>A fetch hands <paramref name="bytes"/> of this partition's batches to a client.</summary>
+    public void CountFetched(int bytes) => BytesOut += bytes;
+
+    private void CountAppended(in ProducerAppendResult result, int bytes)
+    {
+        if (result.ErrorCode == KafkaErrors.None && !result.Duplicate)
+        {
+            BytesIn += bytes;
+        }
     }
 
     /// <summary>Whole batches from the one holding <paramref name="offset"/>, up to <paramref name="maxBytes"/> (at least

@@ -76,6 +76,7 @@ public sealed partial class Partition
         if (IsLeader != _ledLastRound)
         {
             _ledLastRound = IsLeader;
+            ReplicationStats.Here.LeadershipChanged(IsLeader);
             _leadershipChanged?.Invoke(this);
         }
     }

@@ -112,6 +112,7 @@ public sealed class FetchHandler(PartitionRouter router) : IKafkaApiHandler
             read.Dispose();
             offset = next;
         }
+        partition.CountFetched(read.Records.Length);
         return new PartitionRead(KafkaErrors.None, highWatermark, partition.LogStartOffset, read, Shard.Current);
     }
 

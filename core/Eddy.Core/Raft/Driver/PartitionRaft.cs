@@ -356,6 +356,7 @@ public sealed partial class PartitionRaft
             }
             else
             {
+                ReplicationStats.Here.Committed(proposal.ProposedTicks);
                 proposal.Done.TrySetResult(proposal.BaseOffset);
             }
         }
@@ -421,6 +422,7 @@ public sealed partial class PartitionRaft
         public long Term { get; } = term;
         public long BaseOffset { get; } = baseOffset;
         public bool UntilCommitted { get; } = untilCommitted;
+        public long ProposedTicks { get; } = System.Diagnostics.Stopwatch.GetTimestamp();
         public TaskCompletionSource<long> Done { get; } = new();
     }
 }
