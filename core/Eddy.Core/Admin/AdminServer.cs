@@ -24,7 +24,9 @@ public sealed class AdminServer : IAsyncDisposable
 
     public int Port => _http.Port;
 
-    public static async Task<AdminServer> StartAsync(ShardGroup group, IPEndPoint endpoint, NodeConfig config, string version)
+    /// <param name="http">The HTTP server's limits; default: <see cref="HttpServerOptions"/>'s.</param>
+    public static async Task<AdminServer> StartAsync(ShardGroup group, IPEndPoint endpoint, NodeConfig config, string version,
+        HttpServerOptions? http = null)
     {
         var context = new AdminContext(group, config, version);
         var routes = new HttpRoutes(AdminJson.Error);
@@ -34,9 +36,9 @@ public sealed class AdminServer : IAsyncDisposable
         PartitionEndpoints.Map(routes, context);
         HealthEndpoint.Map(routes, context);
         MetricsEndpoint.Map(routes, context);
-        var http = await HttpServer.StartAsync(group, Cluster.Controller.Shard, endpoint, routes.DispatchAsync, AdminJson.Error);
-        context.AdminPort = http.Port;
-        return new AdminServer(http, context);
+        var server = await HttpServer.StartAsync(group, Cluster.Controller.Shard, endpoint, routes.DispatchAsync, AdminJson.Error, http);
+        context.AdminPort = server.Port;
+        return new AdminServer(server, context);
     }
 
     /// <summary>The node is up: every endpoint answers from it, and ready says 200.</summary>

@@ -11,8 +11,9 @@ namespace Eddy.Http;
 /// request at a time per connection, bodies by Content-Length. Kestrel would do this too, but it doubles the node's
 /// memory at start (an empty Kestrel slim app: 20 MB resident, 16 ms to start, against 11 MB and 10 ms for a whole
 /// node) for an API that answers a few requests a minute. Limits: <see cref="HttpHeadReader.MaxHeadBytes"/> of head,
-/// <see cref="MaxBodyBytes"/> of body, <see cref="MaxConnections"/> connections (past it a new one gets 503 and is
-/// closed). A request that breaks the protocol gets its 4xx and the connection closes; the others carry on.
+/// <see cref="MaxBodyBytes"/> of body, and those of <see cref="HttpServerOptions"/> (connections, and how long a
+/// request and an idle connection may take). A request that breaks the protocol gets its 4xx and the connection
+/// closes; the others carry on.
 /// </summary>
 public sealed class HttpServer : IAsyncDisposable
 {
@@ -21,20 +22,19 @@ public sealed class HttpServer : IAsyncDisposable
     /// <summary>The largest request body taken: 1 MiB (413 past it).</summary>
     public const int MaxBodyBytes = 1 << 20;
 
-    /// <summary>Connections served at once: 128.</summary>
-    public const int MaxConnections = 128;
-
     private readonly ShardGroup _group;
     private readonly int _shard;
     private readonly Listener _listener;
     private readonly Func<HttpRequest, ValueTask<HttpResponse>> _handler;
     private readonly Func<int, string, HttpResponse> _error;
+    private readonly HttpServerOptions _options;
     private readonly HashSet<Connection> _open = [];
     private Task _accepting = Task.CompletedTask;
 
     private HttpServer(ShardGroup group, int shard, Listener listener, Func<HttpRequest, ValueTask<HttpResponse>> handler,
-        Func<int, string, HttpResponse> error)
+        Func<int, string, HttpResponse> error, HttpServerOptions options)
     {
+        _options = options;
         _group = group;
         _shard = shard;
         _listener = listener;
@@ -49,10 +49,10 @@ public sealed class HttpServer : IAsyncDisposable
     /// node on the same port fails to start instead of sharing it); <paramref name="error"/> makes the responses for
     /// requests refused before any handler sees them.</summary>
     public static async Task<HttpServer> StartAsync(ShardGroup group, int shard, IPEndPoint endpoint,
-        Func<HttpRequest, ValueTask<HttpResponse>> handler, Func<int, string, HttpResponse> error)
+        Func<HttpRequest, ValueTask<HttpResponse>> handler, Func<int, string, HttpResponse> error, HttpServerOptions? options = null)
     {
         var listener = await group.InvokeAsync(shard, () => Listener.Bind(endpoint, backlog: 128, reusePort: false));
-        var server = new HttpServer(group, shard, listener, handler, error);
+        var server = new HttpServer(group, shard, listener, handler, error, options ?? new HttpServerOptions());
         server._accepting = group.InvokeAsync(shard, () => server.AcceptLoopAsync());
         return server;
     }
@@ -70,9 +70,9 @@ public sealed class HttpServer : IAsyncDisposable
             {
                 return;
             }
-            if (_open.Count >= MaxConnections)
+            if (_open.Count >= _options.MaxConnections)
             {
-                _ = TurnAwayAsync(connection, _error(503, $"this node serves at most {MaxConnections} admin connections at once"));
+                _ = TurnAwayAsync(connection, _error(503, $"this node serves at most {_options.MaxConnections} admin connections at once"));
                 continue;
             }
             _open.Add(connection);
@@ -100,12 +100,14 @@ public sealed class HttpServer : IAsyncDisposable
     private async Task ServeAsync(Connection connection)
     {
         var buffer = ArrayPool<byte>.Shared.Rent(HttpHeadReader.MaxHeadBytes);
+        var clock = Shard.Current!.Clock;
         int start = 0, end = 0;
         try
         {
             while (true)
             {
                 HttpHeadRead read;
+                long requestDue = 0; // set at the request's first byte
                 while ((read = HttpHeadReader.Read(buffer.AsSpan(start, end - start))).IsIncomplete)
                 {
                     if (start > 0)
@@ -114,7 +116,12 @@ public sealed class HttpServer : IAsyncDisposable
                         end -= start;
                         start = 0;
                     }
-                    int received = await connection.ReceiveAsync(buffer.AsMemory(end));
+                    if (end > 0 && requestDue == 0)
+                    {
+                        requestDue = clock.NowNanos + _options.RequestTimeout.Ticks * 100;
+                    }
+                    long due = end == 0 ? clock.NowNanos + _options.KeepAliveTimeout.Ticks * 100 : requestDue;
+                    int received = await ReceiveByAsync(connection, buffer.AsMemory(end), due);
                     if (received == 0)
                     {
                         return; // closed between requests, or mid-head: nothing to answer
@@ -137,9 +144,13 @@ public sealed class HttpServer : IAsyncDisposable
                 int buffered = Math.Min(body.Length, end - start);
                 buffer.AsSpan(start, buffered).CopyTo(body);
                 start += buffered;
+                if (requestDue == 0)
+                {
+                    requestDue = clock.NowNanos + _options.RequestTimeout.Ticks * 100; // the head came in one receive
+                }
                 for (int got = buffered; got < body.Length;)
                 {
-                    int received = await connection.ReceiveAsync(body.AsMemory(got));
+                    int received = await ReceiveByAsync(connection, body.AsMemory(got), requestDue);
                     if (received == 0)
                     {
                         return;
@@ -173,6 +184,23 @@ public sealed class HttpServer : IAsyncDisposable
             ArrayPool<byte>.Shared.Return(buffer);
             _open.Remove(connection);
             connection.Dispose();
+        }
+    }
+
+    /// <summary>Receives, or closes the connection at <paramref name="dueNanos"/> (then the receive fails, and with it
+    /// the connection's loop): a client that goes quiet mid-request, or idles past the keep-alive time, lets go of its
+    /// slot.</summary>
+    private static async ValueTask<int> ReceiveByAsync(Connection connection, Memory<byte> destination, long dueNanos)
+    {
+        var shard = Shard.Current!;
+        var cutOff = shard.Schedule(dueNanos, static c => ((Connection)c!).Dispose(), connection);
+        try
+        {
+            return await connection.ReceiveAsync(destination);
+        }
+        finally
+        {
+            cutOff.Cancel();
         }
     }
 
