@@ -16,7 +16,7 @@ internal static class StartCommand
 {
     public static int Run(NodeConfig config)
     {
-        Log.MinimumLevel = config.LogLevel;
+        Log.MinimumLevel = Log.NodeLevel = config.LogLevel;
         Log.Format = config.LogFormat;
         var startedAt = Stopwatch.StartNew();
         if (config.ConfigFile is not null)

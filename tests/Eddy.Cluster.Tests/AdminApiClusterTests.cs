@@ -125,6 +125,54 @@ public sealed class AdminApiClusterTests(ITestOutputHelper output) : IAsyncLifet
     }
 
     [Fact]
+    public async Task AClusterPropertyChangedThroughOneNodeTakesEffectOnEvery()
+    {
+        using (var put = await Http.PutAsync($"http://127.0.0.1:{_cluster[1].AdminPort}/v1/cluster_config",
+            new StringContent("""{"upsert": {"auto_create_topics_enabled": false, "default_topic_partitions": 3}}""")))
+        {
+            Assert.Equal(HttpStatusCode.OK, put.StatusCode);
+        }
+        await EddyCluster.WaitUntilAsync(async () =>
+        {
+            foreach (var node in _cluster.Nodes)
+            {
+                var (_, config) = await GetAsync(node, "/v1/cluster_config");
+                if (config.GetProperty("auto_create_topics_enabled").GetBoolean() || config.GetProperty("default_topic_partitions").GetInt32() != 3)
+                {
+                    return false;
+                }
+            }
+            return true;
+        }, ReplicatedTopic.Settle, "every node applies the change made through node 1");
+
+        // Node 3 no longer creates a topic a client asks for; once the property is removed it does, with 3 partitions.
+        async Task<DeliveryResult<Null, string>?> TryProduceAsync()
+        {
+            using var producer = new ProducerBuilder<Null, string>(new ProducerConfig { BootstrapServers = _cluster[3].Bootstrap, MessageTimeoutMs = 3000 }).Build();
+            try
+            {
+                return await producer.ProduceAsync("made-on-demand", new Message<Null, string> { Value = "x" });
+            }
+            catch (ProduceException<Null, string>)
+            {
+                return null;
+            }
+        }
+        Assert.Null(await TryProduceAsync());
+        Assert.False((await _cluster.MetadataAsync(2))!.Leaders.ContainsKey("made-on-demand"));
+
+        using (var put = await Http.PutAsync($"http://127.0.0.1:{_cluster[2].AdminPort}/v1/cluster_config",
+            new StringContent("""{"remove": ["auto_create_topics_enabled"]}""")))
+        {
+            Assert.Equal(HttpStatusCode.OK, put.StatusCode);
+        }
+        await EddyCluster.WaitUntilAsync(async () => (await GetAsync(_cluster[3], "/v1/cluster_config")).Body.GetProperty("auto_create_topics_enabled").GetBoolean(),
+            ReplicatedTopic.Settle, "node 3 applies the removal made through node 2");
+        Assert.NotNull(await TryProduceAsync());
+        Assert.Equal(3, (await _cluster.MetadataAsync(1))!.Leaders["made-on-demand"].Length);
+    }
+
+    [Fact]
     public async Task AKilledNodeIsDownAndLeavesItsPartitionsUnderReplicatedInTheHealthOverview()
     {
         await ReplicatedTopic.CreateAsync(_cluster, "fragile", 1);

@@ -76,6 +76,24 @@ public class ClusterViewTests
     }
 
     [Fact]
+    public void AConfigChangeTravelsInTheLogSetsAndRemovesAndSurvivesASnapshot()
+    {
+        var change = ControllerCommand.SetClusterConfig([new("default_topic_partitions", "3"), new("log_level", "debug")], []);
+        var decoded = ControllerCommand.Decode(change.Encode());
+        Assert.Equal(change.Upserts, decoded.Upserts);
+        var view = Formed().Apply(decoded, Voters)
+            .Apply(ControllerCommand.SetClusterConfig([new("from_a_newer_node", "x")], ["log_level"]), Voters);
+        Assert.Equal(2, view.ConfigVersion);
+        Assert.Equal(new Dictionary<string, string> { ["default_topic_partitions"] = "3", ["from_a_newer_node"] = "x" }, view.Config);
+        Assert.Equal("3", ClusterProperties.SetIn(view.Config, ClusterProperties.DefaultTopicPartitions));
+        Assert.Null(ClusterProperties.SetIn(view.Config, ClusterProperties.LogLevelProperty));
+
+        var back = ClusterView.Decode(view.Encode());
+        Assert.Equal(view.ConfigVersion, back.ConfigVersion);
+        Assert.Equal(view.Config.OrderBy(c => c.Key).ToList(), back.Config.OrderBy(c => c.Key).ToList());
+    }
+
+    [Fact]
     public void AReassignmentSetsATargetThatItsCompletionMakesTheReplicasAndACancelRevertsIt()
     {
         var view = Create(Formed().Apply(ControllerCommand.RegisterBroker(new BrokerInfo(4, "b4", 9092, "b4", 33145, "", 1, 1)), Voters),

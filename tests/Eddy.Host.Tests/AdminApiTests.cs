@@ -79,6 +79,53 @@ public sealed class AdminApiTests : IAsyncLifetime
         Assert.Equal(0, health.GetProperty("nodes_down").GetArrayLength());
     }
 
+    private async Task<(HttpStatusCode Status, JsonElement Body)> PutAsync(string path, string json)
+    {
+        using var response = await Http.PutAsync(Url(path), new StringContent(json, Encoding.UTF8, "application/json"));
+        using var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        return (response.StatusCode, body.RootElement.Clone());
+    }
+
+    [Fact]
+    public async Task TheClusterConfigIsDescribedCheckedChangedAndKeptOverARestart()
+    {
+        var (_, schema) = await GetAsync("/v1/cluster_config/schema");
+        var properties = schema.GetProperty("properties");
+        Assert.Equal("boolean", properties.GetProperty("auto_create_topics_enabled").GetProperty("type").GetString());
+        Assert.Equal(10000, properties.GetProperty("default_topic_partitions").GetProperty("maximum").GetInt32());
+        Assert.Equal(5, properties.GetProperty("log_level").GetProperty("enum").GetArrayLength());
+
+        var (_, initial) = await GetAsync("/v1/cluster_config");
+        Assert.True(initial.GetProperty("auto_create_topics_enabled").GetBoolean());
+        Assert.Equal(1, initial.GetProperty("default_topic_partitions").GetInt32());
+        Assert.Equal("info", initial.GetProperty("log_level").GetString());
+
+        var (refused, why) = await PutAsync("/v1/cluster_config",
+            """{"upsert": {"nope": 1, "default_topic_partitions": 0, "auto_create_topics_enabled": "yes", "log_level": "loud"}, "remove": ["also_nope"]}""");
+        Assert.Equal(HttpStatusCode.BadRequest, refused);
+        Assert.Equal(["also_nope", "auto_create_topics_enabled", "default_topic_partitions", "log_level", "nope"],
+            why.GetProperty("errors").EnumerateObject().Select(e => e.Name).Order(StringComparer.Ordinal));
+        Assert.Contains("0 is outside 1..10000", why.GetProperty("errors").GetProperty("default_topic_partitions").GetString(), StringComparison.Ordinal);
+
+        var (dry, _) = await PutAsync("/v1/cluster_config?dry_run=true", """{"upsert": {"default_topic_partitions": 4}}""");
+        Assert.Equal(HttpStatusCode.OK, dry);
+        Assert.Equal(1, (await GetAsync("/v1/cluster_config")).Body.GetProperty("default_topic_partitions").GetInt32());
+
+        var (changed, version) = await PutAsync("/v1/cluster_config", """{"upsert": {"default_topic_partitions": 4, "log_level": "debug"}}""");
+        Assert.Equal(HttpStatusCode.OK, changed);
+        Assert.Equal(1, version.GetProperty("config_version").GetInt64());
+        var (removed, _) = await PutAsync("/v1/cluster_config", """{"remove": ["log_level"]}""");
+        Assert.Equal(HttpStatusCode.OK, removed);
+
+        // The config is the controller's: a restarted node reads it back from its log.
+        await _eddy.StopAsync(15);
+        _eddy.Dispose();
+        _eddy = await EddyProcess.StartAsync("--smp", "2", "--kafka-addr", "127.0.0.1:0", "--data-dir", _data, "--rack", "r7");
+        var (_, after) = await GetAsync("/v1/cluster_config");
+        Assert.Equal(4, after.GetProperty("default_topic_partitions").GetInt32());
+        Assert.Equal("info", after.GetProperty("log_level").GetString());
+    }
+
     [Theory]
     [InlineData("/v1/brokers/9", HttpStatusCode.NotFound, "node 9 is not a member")]
     [InlineData("/v1/brokers/nine", HttpStatusCode.BadRequest, "'nine' is not a node id")]

@@ -27,6 +27,15 @@ public class ConfigurationDocTests
     }
 
     [Fact]
+    public void TheDocHoldsTheClusterPropertyTableAsTheCodeWritesIt()
+    {
+        string doc = File.ReadAllText(RepositoryFile("docs/configuration.md")).ReplaceLineEndings("\n");
+        string table = Eddy.Cluster.ClusterProperties.MarkdownTable().ReplaceLineEndings("\n");
+        Assert.True(doc.Contains(table, StringComparison.Ordinal),
+            $"docs/configuration.md is out of step with ClusterProperties; its cluster property table should read:\n\n{table}");
+    }
+
+    [Fact]
     public void TheReadmeNamesEveryFlag()
     {
         string readme = File.ReadAllText(RepositoryFile("README.md"));

@@ -24,6 +24,7 @@ public sealed class NodeConfigLoaderTests : IDisposable
         ["smp"] = ("3", "1025"),
         ["io_backend"] = ("epoll", "kqueue"),
         ["log_level"] = ("debug", "loud"),
+        ["log_format"] = ("json", "xml"),
         ["auto_create_topics"] = ("false", "yes"),
         ["default_partitions"] = ("6", "0"),
         ["batch_cache_bytes"] = ("1048576", "-1"),

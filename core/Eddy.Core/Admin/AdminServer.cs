@@ -36,6 +36,7 @@ public sealed class AdminServer : IAsyncDisposable
         PartitionEndpoints.Map(routes, context);
         HealthEndpoint.Map(routes, context);
         MetricsEndpoint.Map(routes, context);
+        ClusterConfigEndpoints.Map(routes, context);
         var server = await HttpServer.StartAsync(group, Cluster.Controller.Shard, endpoint, routes.DispatchAsync, AdminJson.Error, http);
         context.AdminPort = server.Port;
         return new AdminServer(server, context);

@@ -56,7 +56,7 @@ public sealed partial class TopicTable
                 // Kafka refuses names that differ only in '.' versus '_': metric names would collide.
                 return TopicResult.Fail(KafkaErrors.InvalidTopic, $"topic '{spec.Name}' collides with existing topic '{other}' ('.' and '_' are the same in metric names)");
             }
-            int partitions = spec.Partitions == -1 ? Options.DefaultPartitions : spec.Partitions;
+            int partitions = spec.Partitions == -1 ? DefaultPartitions : spec.Partitions;
             if (partitions < 1 || partitions > Options.MaxPartitionsPerTopic)
             {
                 return TopicResult.Fail(KafkaErrors.InvalidPartitions, $"number of partitions must be within [1, {Options.MaxPartitionsPerTopic}], not {partitions}");

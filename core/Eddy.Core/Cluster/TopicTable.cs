@@ -36,6 +36,16 @@ public sealed partial class TopicTable : IStartOffsetStore
 
     public BrokerOptions Options { get; }
 
+    /// <summary>Whether asking for an unknown topic creates it: the cluster's auto_create_topics_enabled where set, else
+    /// this node's setting. Any thread.</summary>
+    public bool AutoCreateTopics => ClusterProperties.SetIn(_controller.View.Config, ClusterProperties.AutoCreateTopics) is { } set
+        ? ClusterProperties.AutoCreateTopics.AsBoolean(set) : Options.AutoCreateTopics;
+
+    /// <summary>Partitions of a topic created without a count: the cluster's default_topic_partitions where set, else
+    /// this node's setting. Any thread.</summary>
+    public int DefaultPartitions => ClusterProperties.SetIn(_controller.View.Config, ClusterProperties.DefaultTopicPartitions) is { } set
+        ? (int)ClusterProperties.DefaultTopicPartitions.AsInteger(set) : Options.DefaultPartitions;
+
     /// <summary>What brings the shards' partitions to this table.</summary>
     internal PartitionReconciler Reconciler => _reconciler;
 

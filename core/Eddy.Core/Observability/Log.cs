@@ -30,6 +30,9 @@ public static class Log
 {
     public static LogLevel MinimumLevel { get; set; } = LogLevel.Info;
 
+    /// <summary>The node's own log_level setting: what <see cref="MinimumLevel"/> is unless the cluster's config sets one.</summary>
+    public static LogLevel NodeLevel { get; set; } = LogLevel.Info;
+
     /// <summary>Set once at start, before the first line.</summary>
     public static LogFormat Format { get; set; } = LogFormat.Text;
 

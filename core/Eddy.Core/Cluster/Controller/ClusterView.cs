@@ -11,7 +11,7 @@ namespace Eddy.Cluster;
 public sealed partial record ClusterView
 {
     // Version 1 added the removed nodes, version 2 the partition leaders; older snapshots are read as having none.
-    private const byte SnapshotVersion = 2;
+    private const byte SnapshotVersion = 3;
 
     /// <summary>Brokers a cluster may have; bounds a snapshot's count before it allocates.</summary>
     public const int MaxBrokers = 1024;
@@ -98,6 +98,8 @@ public sealed partial record ClusterView
                 return ApplyJoin(command.Join!, voters);
             case ControllerCommandType.ReportLeaders:
                 return ApplyLeaders(command.Leaders!);
+            case ControllerCommandType.SetClusterConfig:
+                return ApplyConfigChange(command.Upserts!, command.Removes!);
             case ControllerCommandType.RemoveNode when NodeIds(voters).Contains(command.NodeId) && NodeIds(voters).Count() > 1
                 && Removed.Count < MaxRemovedNodes:
                 return (this with
@@ -164,6 +166,7 @@ public sealed partial record ClusterView
             writer.WriteBytes(TopicRecord.Encode(topic));
         }
         PartitionLeader.WriteAll(writer, [.. Leaders.Values.OrderBy(l => l.Topic, StringComparer.Ordinal).ThenBy(l => l.Partition)]);
+        WriteConfig(writer);
         return writer.Written.ToArray();
     }
 
@@ -210,12 +213,15 @@ public sealed partial record ClusterView
             topics.Add(DecodeTopic(reader.ReadBytes()));
         }
         var leaders = version >= 2 ? PartitionLeader.ReadAll(ref reader, int.MaxValue) : [];
+        var (configVersion, config) = version >= 3 ? ReadConfig(ref reader) : (0, FrozenDictionary<string, string>.Empty);
         reader.End();
         return new ClusterView(clusterId, brokers, topics.ToFrozenDictionary(t => t.Name, StringComparer.Ordinal), nextRevision, nextProducerId, blocks.ToFrozenDictionary(),
             joined.ToFrozenDictionary())
         {
             Removed = removed.ToFrozenSet(),
             Leaders = leaders.ToFrozenDictionary(l => (l.Topic, l.Partition)),
+            ConfigVersion = configVersion,
+            Config = config,
         };
     }
 }

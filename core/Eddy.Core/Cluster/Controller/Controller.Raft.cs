@@ -356,7 +356,12 @@ public sealed partial class Controller
             return;
         }
         bool formed = _view.ClusterId.Length == 0 && view.ClusterId.Length > 0;
+        bool reconfigured = view.ConfigVersion != _view.ConfigVersion;
         _view = view;
+        if (reconfigured)
+        {
+            ClusterProperties.ApplyToNode(view.Config, Log.NodeLevel);
+        }
         if (formed)
         {
             _rpcOptions.ClusterId = view.ClusterId;

@@ -48,6 +48,10 @@ public enum ControllerCommandType : byte
     /// <summary>A partition's leader reached its target (the topic's <see cref="TopicInfo.Targets"/> name the members
     /// it reached): the target becomes its replicas, taken only when it is still the target recorded.</summary>
     CompleteReassignment = 12,
+
+    /// <summary>Cluster properties set (name and value) and removed (names): the cluster's config gets them and its
+    /// version goes up by one (<see cref="ClusterView.Config"/>).</summary>
+    SetClusterConfig = 13,
 }
 
 /// <summary>
@@ -56,7 +60,8 @@ public enum ControllerCommandType : byte
 /// by every node of this version alike, with an error logged.
 /// </summary>
 public readonly record struct ControllerCommand(ControllerCommandType Type, string ClusterId, BrokerInfo? Broker, TopicInfo? Topic, int NodeId = 0, int Count = 0,
-    JoinRequest? Join = null, IReadOnlyList<PartitionLeader>? Leaders = null)
+    JoinRequest? Join = null, IReadOnlyList<PartitionLeader>? Leaders = null, IReadOnlyList<KeyValuePair<string, string>>? Upserts = null,
+    IReadOnlyList<string>? Removes = null)
 {
     /// <summary>The largest producer id block one command reserves.</summary>
     public const int MaxProducerIdBlock = 1_000_000;
@@ -78,6 +83,9 @@ public readonly record struct ControllerCommand(ControllerCommandType Type, stri
     public static ControllerCommand RemoveNode(int nodeId) => new(ControllerCommandType.RemoveNode, "", null, null, nodeId);
 
     public static ControllerCommand ReportLeaders(IReadOnlyList<PartitionLeader> leaders) => new(ControllerCommandType.ReportLeaders, "", null, null, Leaders: leaders);
+
+    public static ControllerCommand SetClusterConfig(IReadOnlyList<KeyValuePair<string, string>> upserts, IReadOnlyList<string> removes)
+        => new(ControllerCommandType.SetClusterConfig, "", null, null, Upserts: upserts, Removes: removes);
 
     public byte[] Encode()
     {
@@ -109,6 +117,19 @@ public readonly record struct ControllerCommand(ControllerCommandType Type, stri
             case ControllerCommandType.ReportLeaders:
                 PartitionLeader.WriteAll(writer, Leaders!);
                 break;
+            case ControllerCommandType.SetClusterConfig:
+                writer.WriteInt32(Upserts!.Count);
+                foreach (var (name, value) in Upserts)
+                {
+                    writer.WriteString(name, ClusterProperties.MaxNameBytes);
+                    writer.WriteString(value, ClusterProperties.MaxValueBytes);
+                }
+                writer.WriteInt32(Removes!.Count);
+                foreach (string name in Removes)
+                {
+                    writer.WriteString(name, ClusterProperties.MaxNameBytes);
+                }
+                break;
             default:
                 throw new InvalidOperationException($"unknown controller command {Type}");
         }
@@ -136,10 +157,36 @@ public readonly record struct ControllerCommand(ControllerCommandType Type, stri
             ControllerCommandType.JoinNode => JoinNode(JoinRequest.Read(ref reader)),
             ControllerCommandType.RemoveNode => RemoveNode(ReadNodeId(ref reader)),
             ControllerCommandType.ReportLeaders => ReportLeaders(PartitionLeader.ReadAll(ref reader, PartitionLeader.MaxPerCommand)),
+            ControllerCommandType.SetClusterConfig => ReadConfigChange(ref reader),
             _ => throw new RpcFormatException($"unknown controller command type {(byte)type}"),
         };
         reader.End();
         return command;
+    }
+
+    private static ControllerCommand ReadConfigChange(ref RpcReader reader)
+    {
+        int upsertCount = reader.ReadCount(4);
+        if (upsertCount > ClusterProperties.MaxEntries)
+        {
+            throw new RpcFormatException($"{upsertCount} cluster properties set in one command, at most {ClusterProperties.MaxEntries}");
+        }
+        var upserts = new KeyValuePair<string, string>[upsertCount];
+        for (int i = 0; i < upsertCount; i++)
+        {
+            upserts[i] = new(reader.ReadString(ClusterProperties.MaxNameBytes), reader.ReadString(ClusterProperties.MaxValueBytes));
+        }
+        int removeCount = reader.ReadCount(2);
+        if (removeCount > ClusterProperties.MaxEntries)
+        {
+            throw new RpcFormatException($"{removeCount} cluster properties removed in one command, at most {ClusterProperties.MaxEntries}");
+        }
+        var removes = new string[removeCount];
+        for (int i = 0; i < removeCount; i++)
+        {
+            removes[i] = reader.ReadString(ClusterProperties.MaxNameBytes);
+        }
+        return SetClusterConfig(upserts, removes);
     }
 
     private static int ReadNodeId(ref RpcReader reader)

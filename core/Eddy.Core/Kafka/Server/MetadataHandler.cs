@@ -39,7 +39,7 @@ public sealed class MetadataHandler(TopicTable table, Controller controller) : I
             }
             return response;
         }
-        bool mayCreate = table.Options.AutoCreateTopics && (version < 4 || body.AllowAutoTopicCreation);
+        bool mayCreate = table.AutoCreateTopics && (version < 4 || body.AllowAutoTopicCreation);
         foreach (var wanted in body.Topics)
         {
             response.Topics.Add(await DescribeAsync(wanted, version, mayCreate, server.NodeId));

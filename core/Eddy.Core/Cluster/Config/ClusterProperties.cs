@@ -1,0 +1,61 @@
+using System.Collections.Frozen;
+using Eddy.Observability;
+
+namespace Eddy.Cluster;
+
+/// <summary>
+/// The table of cluster properties. A property set in the cluster's config (<see cref="ClusterView.Config"/>) wins over
+/// the node setting of the same thing (eddy.yaml, EDDY_*, flags); one never set leaves each node to its own setting,
+/// whose default is the property's. docs/configuration.md's cluster table is printed from this one; a test keeps the
+/// two in step.
+/// </summary>
+public static class ClusterProperties
+{
+    /// <summary>Names are short; values bounded so that a config stays small in every snapshot.</summary>
+    public const int MaxNameBytes = 128;
+    public const int MaxValueBytes = 1024;
+
+    /// <summary>Properties a cluster's config may hold at once (known ones, and unknown ones a newer node set).</summary>
+    public const int MaxEntries = 1024;
+
+    public static readonly ClusterProperty AutoCreateTopics = new("auto_create_topics_enabled", ClusterPropertyType.Boolean, "true",
+        "create a topic when a client asks for one that does not exist (Kafka's auto.create.topics.enable); wins over each node's auto_create_topics");
+
+    public static readonly ClusterProperty DefaultTopicPartitions = new("default_topic_partitions", ClusterPropertyType.Integer, "1",
+        "partitions of an automatically created topic, and of a CreateTopics that asks for -1 (Kafka's num.partitions); wins over each node's default_partitions",
+        Minimum: 1, Maximum: 10_000);
+
+    public static readonly ClusterProperty LogLevelProperty = new("log_level", ClusterPropertyType.String, "info",
+        "least severe log level every node writes; wins over each node's log_level",
+        Choices: ["trace", "debug", "info", "warn", "error"]);
+
+    public static readonly IReadOnlyList<ClusterProperty> All = [AutoCreateTopics, DefaultTopicPartitions, LogLevelProperty];
+
+    private static readonly FrozenDictionary<string, ClusterProperty> ByName = All.ToFrozenDictionary(p => p.Name, StringComparer.Ordinal);
+
+    public static bool TryGet(string name, out ClusterProperty property) => ByName.TryGetValue(name, out property!);
+
+    /// <summary>The value <paramref name="config"/> sets for <paramref name="property"/>, or null when it sets none.</summary>
+    public static string? SetIn(IReadOnlyDictionary<string, string> config, ClusterProperty property)
+        => config.TryGetValue(property.Name, out var value) && property.Check(value) is null ? value : null;
+
+    /// <summary>docs/configuration.md's table of cluster properties.</summary>
+    public static string MarkdownTable()
+    {
+        var text = new System.Text.StringBuilder();
+        text.AppendLine("| property | type | default | bounds | restart | description |");
+        text.AppendLine("|---|---|---|---|---|---|");
+        foreach (var p in All)
+        {
+            string bounds = p.Choices is { } choices ? string.Join(", ", choices)
+                : p.Minimum is not null || p.Maximum is not null ? $"{p.Minimum}..{p.Maximum}{(p.Unit is null ? "" : " " + p.Unit)}" : "";
+            text.AppendLine($"| `{p.Name}` | {p.Type.ToString().ToLowerInvariant()} | {p.Default} | {bounds} | {(p.NeedsRestart ? "yes" : "no")} | {p.Description} |");
+        }
+        return text.ToString();
+    }
+
+    /// <summary>Applies what a node does itself when the config changes: the log level (the others are read where
+    /// they are used). <paramref name="nodeLogLevel"/> is the node's own setting, which an unset property leaves.</summary>
+    public static void ApplyToNode(IReadOnlyDictionary<string, string> config, LogLevel nodeLogLevel)
+        => Log.MinimumLevel = SetIn(config, LogLevelProperty) is { } level ? Log.ParseLevel(level) : nodeLogLevel;
+}
