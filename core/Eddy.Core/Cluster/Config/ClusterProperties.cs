@@ -19,11 +19,12 @@ public static class ClusterProperties
     public const int MaxEntries = 1024;
 
     public static readonly ClusterProperty AutoCreateTopics = new("auto_create_topics_enabled", ClusterPropertyType.Boolean, "true",
-        "create a topic when a client asks for one that does not exist (Kafka's auto.create.topics.enable); wins over each node's auto_create_topics");
+        "create a topic when a client asks for one that does not exist (Kafka's auto.create.topics.enable); wins over each node's auto_create_topics",
+        KafkaName: "auto.create.topics.enable");
 
     public static readonly ClusterProperty DefaultTopicPartitions = new("default_topic_partitions", ClusterPropertyType.Integer, "1",
         "partitions of an automatically created topic, and of a CreateTopics that asks for -1 (Kafka's num.partitions); wins over each node's default_partitions",
-        Minimum: 1, Maximum: 10_000);
+        Minimum: 1, Maximum: 10_000, KafkaName: "num.partitions");
 
     public static readonly ClusterProperty LogLevelProperty = new("log_level", ClusterPropertyType.String, "info",
         "least severe log level every node writes; wins over each node's log_level",
@@ -33,7 +34,16 @@ public static class ClusterProperties
 
     private static readonly FrozenDictionary<string, ClusterProperty> ByName = All.ToFrozenDictionary(p => p.Name, StringComparer.Ordinal);
 
+    private static readonly FrozenDictionary<string, ClusterProperty> ByKafkaName = All.Where(p => p.KafkaName is not null)
+        .ToFrozenDictionary(p => p.KafkaName!, StringComparer.Ordinal);
+
     public static bool TryGet(string name, out ClusterProperty property) => ByName.TryGetValue(name, out property!);
+
+    /// <summary>The property Kafka calls <paramref name="kafkaName"/> (a broker config), if there is one.</summary>
+    public static bool TryGetByKafkaName(string kafkaName, out ClusterProperty property) => ByKafkaName.TryGetValue(kafkaName, out property!);
+
+    /// <summary>The properties Kafka's broker configs reach.</summary>
+    public static IEnumerable<ClusterProperty> KafkaVisible => ByKafkaName.Values;
 
     /// <summary>The value <paramref name="config"/> sets for <paramref name="property"/>, or null when it sets none.</summary>
     public static string? SetIn(IReadOnlyDictionary<string, string> config, ClusterProperty property)

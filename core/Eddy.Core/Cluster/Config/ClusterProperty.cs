@@ -15,8 +15,11 @@ public enum ClusterPropertyType
 /// admin API (docs/admin-api.md, docs/configuration.md). Values travel and rest as text in one canonical form
 /// (true/false, a decimal integer, the string), checked by <see cref="Check"/> before they are proposed.
 /// </summary>
+/// <param name="KafkaName">The broker config Kafka's DescribeConfigs, AlterConfigs and IncrementalAlterConfigs call it,
+/// where there is one: on the BROKER resource named "" (the cluster-wide defaults) it reads and sets this property.</param>
 public sealed record ClusterProperty(string Name, ClusterPropertyType Type, string Default, string Description,
-    string? Unit = null, long? Minimum = null, long? Maximum = null, IReadOnlyList<string>? Choices = null, bool NeedsRestart = false)
+    string? Unit = null, long? Minimum = null, long? Maximum = null, IReadOnlyList<string>? Choices = null, bool NeedsRestart = false,
+    string? KafkaName = null)
 {
     /// <summary>Why <paramref name="value"/> is not a value of this property, or null when it is.</summary>
     public string? Check(string value) => Type switch

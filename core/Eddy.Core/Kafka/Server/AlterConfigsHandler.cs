@@ -8,7 +8,8 @@ namespace Eddy.Kafka.Server;
 /// <summary>
 /// AlterConfigs (key 33), v0–v2, the legacy form: a topic's overrides become exactly the configs given (a null value
 /// leaves that config at its default), checked as a whole and applied to the topic's partitions at once; validateOnly
-/// only checks. Broker configs are read-only (<see cref="ConfigResources.AlterBroker"/>). A resource named twice, or a
+/// only checks. On the BROKER resource, the cluster-wide defaults that are cluster properties are set
+/// (<see cref="ClusterDefaultChanges"/>). A resource named twice, or a
 /// config named twice in one resource, is INVALID_REQUEST.
 /// </summary>
 public sealed class AlterConfigsHandler(TopicTable table) : IKafkaApiHandler
@@ -55,7 +56,9 @@ public sealed class AlterConfigsHandler(TopicTable table) : IKafkaApiHandler
                 var changed = await table.SetTopicConfigsAsync(resource.ResourceName, setting, validateOnly);
                 return (changed.Error, changed.Message);
             case ConfigResources.Broker:
-                return ConfigResources.AlterBroker(resource.ResourceName, nodeId, setting.Keys);
+                // AlterConfigs replaces a resource's dynamic configs: those not named go back to unset.
+                return await ClusterDefaultChanges.ApplyAsync(table, resource.ResourceName, nodeId, [.. setting],
+                    [.. ClusterProperties.KafkaVisible.Select(p => p.KafkaName!).Where(name => !setting.ContainsKey(name))], validateOnly);
             default:
                 return (KafkaErrors.InvalidRequest, ConfigResources.Unsupported(resource.ResourceType));
         }

@@ -4,11 +4,11 @@ using Eddy.Cluster;
 namespace Eddy.Kafka.Server;
 
 /// <summary>One broker config as DescribeConfigs reports it: name, value, type, documentation and source.</summary>
-public sealed record BrokerConfig(string Name, string Value, ConfigValueType Type, string Documentation, sbyte Source);
+public sealed record BrokerConfig(string Name, string Value, ConfigValueType Type, string Documentation, sbyte Source, bool ReadOnly = true);
 
 /// <summary>
-/// The broker configs DescribeConfigs reports for this node, with Kafka's names, all read-only (nothing is changed
-/// at run time yet): the node's own settings, and for each topic config the broker config that sets its default
+/// The broker configs DescribeConfigs reports for this node, with Kafka's names, read-only but for those that are
+/// cluster properties (changed on the cluster-wide defaults, <see cref="ClusterDefaultChanges"/>): the node's own settings, and for each topic config the broker config that sets its default
 /// (Kafka's synonym, e.g. log.retention.ms for retention.ms). A value that differs from Eddy's built-in default is
 /// reported as STATIC_BROKER_CONFIG (set in the node's configuration), otherwise DEFAULT_CONFIG.
 /// </summary>
@@ -51,9 +51,9 @@ public static class BrokerConfigs
             Static("log.dirs", Path.GetFullPath(options.DataDirectory), ConfigValueType.String, "The directory that holds this node's data."),
             Static("advertised.listeners", $"PLAINTEXT://{server.AdvertisedHost}:{server.AdvertisedPort}", ConfigValueType.String,
                 "The address clients are told to connect to."),
-            Setting("auto.create.topics.enable", table.AutoCreateTopics ? "true" : "false", defaults.AutoCreateTopics ? "true" : "false",
+            ClusterWide(table, ClusterProperties.AutoCreateTopics, table.AutoCreateTopics ? "true" : "false", defaults.AutoCreateTopics ? "true" : "false",
                 ConfigValueType.Boolean, "Metadata for an unknown topic creates it."),
-            Setting("num.partitions", Int(table.DefaultPartitions), Int(defaults.DefaultPartitions), ConfigValueType.Int,
+            ClusterWide(table, ClusterProperties.DefaultTopicPartitions, Int(table.DefaultPartitions), Int(defaults.DefaultPartitions), ConfigValueType.Int,
                 "Partitions of an auto-created topic, or of CreateTopics with -1."),
             Setting("default.replication.factor", Int(options.DefaultReplicationFactor), Int(defaults.DefaultReplicationFactor), ConfigValueType.Int,
                 "Replication factor of an auto-created topic, or of CreateTopics with -1."),
@@ -75,6 +75,26 @@ public static class BrokerConfigs
         }
         configs.Sort((a, b) => string.CompareOrdinal(a.Name, b.Name));
         return configs;
+    }
+
+    /// <summary>The cluster-wide defaults (the BROKER resource named ""): the cluster properties Kafka can see that are
+    /// set, as DYNAMIC_DEFAULT_BROKER_CONFIG.</summary>
+    public static List<BrokerConfig> ClusterDefaults(TopicTable table) => [.. ClusterProperties.KafkaVisible
+        .Where(p => ClusterProperties.SetIn(table.Controller.View.Config, p) is not null)
+        .Select(p => new BrokerConfig(p.KafkaName!, ClusterProperties.SetIn(table.Controller.View.Config, p)!,
+            p.Type == ClusterPropertyType.Boolean ? ConfigValueType.Boolean : ConfigValueType.Int, p.Description, ConfigSources.DynamicDefaultBroker, ReadOnly: false))
+        .OrderBy(c => c.Name, StringComparer.Ordinal)];
+
+    /// <summary>A broker config that is a cluster property: changeable (on the cluster-wide defaults), and reported as
+    /// DYNAMIC_DEFAULT_BROKER_CONFIG where the cluster sets it.</summary>
+    private static BrokerConfig ClusterWide(TopicTable table, ClusterProperty property, string value, string builtIn, ConfigValueType type, string documentation)
+    {
+        bool set = ClusterProperties.SetIn(table.Controller.View.Config, property) is not null;
+        return Setting(property.KafkaName!, value, builtIn, type, documentation) with
+        {
+            Source = set ? ConfigSources.DynamicDefaultBroker : value == builtIn ? ConfigSources.Default : ConfigSources.StaticBroker,
+            ReadOnly = false,
+        };
     }
 
     private static BrokerConfig Static(string name, string value, ConfigValueType type, string documentation)

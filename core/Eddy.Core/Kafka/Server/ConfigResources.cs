@@ -1,5 +1,4 @@
 using System.Globalization;
-using Eddy.Errors;
 
 namespace Eddy.Kafka.Server;
 
@@ -27,24 +26,6 @@ public static class ConfigResources
             return $"broker id must be an integer, but it is: {name}";
         }
         return id == nodeId ? null : $"unexpected broker id, expected {nodeId} or empty string, but received {name}";
-    }
-
-    /// <summary>
-    /// The answer to a change of broker configs: none can change at run time yet (every broker config is read-only),
-    /// so setting any is refused with INVALID_REQUEST, as Kafka refuses a config it cannot update dynamically; a
-    /// change that sets nothing (an empty set, or only deletions of overrides that cannot exist) succeeds.
-    /// </summary>
-    public static (short Error, string? Message) AlterBroker(string name, int nodeId, IReadOnlyCollection<string> setting)
-    {
-        if (CheckBrokerName(name, nodeId, out _) is { } problem)
-        {
-            return (KafkaErrors.InvalidRequest, problem);
-        }
-        if (setting.Count > 0)
-        {
-            return (KafkaErrors.InvalidRequest, $"cannot update these broker configs dynamically: {string.Join(", ", setting)} (Eddy's broker configs are read-only at run time; set them in the node's configuration)");
-        }
-        return (KafkaErrors.None, null);
     }
 
     /// <summary>The answer for a resource type other than topic or broker.</summary>

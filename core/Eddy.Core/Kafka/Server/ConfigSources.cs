@@ -5,6 +5,7 @@ public static class ConfigSources
 {
     public const sbyte DynamicTopic = 1;
     public const sbyte DynamicBroker = 2;
+    public const sbyte DynamicDefaultBroker = 3;
     public const sbyte StaticBroker = 4;
     public const sbyte Default = 5;
 }

@@ -109,11 +109,7 @@ public sealed class DescribeConfigsHandler(TopicTable table) : IKafkaApiHandler
             result.ErrorMessage = problem;
             return;
         }
-        if (isDefaults)
-        {
-            return; // no cluster-wide dynamic broker configs exist
-        }
-        foreach (var config in BrokerConfigs.Of(table, server))
+        foreach (var config in isDefaults ? BrokerConfigs.ClusterDefaults(table) : BrokerConfigs.Of(table, server))
         {
             if (keys is not null && !keys.Contains(config.Name))
             {
@@ -123,7 +119,7 @@ public sealed class DescribeConfigsHandler(TopicTable table) : IKafkaApiHandler
             {
                 Name = config.Name,
                 Value = config.Value,
-                ReadOnly = true,
+                ReadOnly = config.ReadOnly,
                 IsSensitive = false,
                 ConfigSource = config.Source,
                 IsDefault = v0 && config.Source == ConfigSources.Default,

@@ -11,7 +11,7 @@ namespace Eddy.Kafka.Server;
 /// cleanup.policy), starting from its current value (the default when there is no override). The merge runs on the
 /// controller against the topic as it is then (<see cref="Broker.ChangeTopicConfigsAsync"/>), so concurrent changes
 /// do not lose each other's; the result is checked as a whole and applied to the topic's partitions at once.
-/// Broker configs are read-only (<see cref="ConfigResources.AlterBroker"/>). Errors follow Kafka's controller:
+/// On the BROKER resource, the cluster-wide defaults that are cluster properties change (<see cref="ClusterDefaultChanges"/>). Errors follow Kafka's controller:
 /// a repeated resource or config, an unknown operation or a missing value is INVALID_REQUEST; an unknown config, a
 /// bad value, or APPEND/SUBTRACT on a config that is not a list is INVALID_CONFIG.
 /// </summary>
@@ -70,8 +70,13 @@ public sealed class IncrementalAlterConfigsHandler(TopicTable table) : IKafkaApi
             case ConfigResources.Topic:
                 return await AlterTopicAsync(resource.ResourceName, operations, validateOnly);
             case ConfigResources.Broker:
-                return ConfigResources.AlterBroker(resource.ResourceName, nodeId,
-                    operations.Where(o => o.ConfigOperation != Delete).Select(o => o.Name).ToList());
+                if (operations.FirstOrDefault(o => o.ConfigOperation is Append or Subtract) is { } listOperation)
+                {
+                    return (KafkaErrors.InvalidConfig, $"{NameOf(listOperation.ConfigOperation)} works on list configs; '{listOperation.Name}' is not one");
+                }
+                return await ClusterDefaultChanges.ApplyAsync(table, resource.ResourceName, nodeId,
+                    [.. operations.Where(o => o.ConfigOperation == Set).Select(o => new KeyValuePair<string, string>(o.Name, o.Value!))],
+                    [.. operations.Where(o => o.ConfigOperation == Delete).Select(o => o.Name)], validateOnly);
             default:
                 return (KafkaErrors.InvalidRequest, ConfigResources.Unsupported(resource.ResourceType));
         }
