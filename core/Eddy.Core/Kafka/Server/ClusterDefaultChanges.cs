@@ -43,9 +43,8 @@ internal static class ClusterDefaultChanges
             }
             upserts.Add(new(property.Name, value));
         }
-        var removes = deletes.Where(name => ClusterProperties.TryGetByKafkaName(name, out _))
-            .Select(name => { ClusterProperties.TryGetByKafkaName(name, out var p); return p.Name; })
-            .Where(name => upserts.All(u => u.Key != name)).ToList();
+        var removes = deletes.Select(name => ClusterProperties.TryGetByKafkaName(name, out var property) ? property.Name : null)
+            .OfType<string>().Where(name => upserts.All(u => u.Key != name)).ToList();
         if (validateOnly || (upserts.Count == 0 && removes.Count == 0))
         {
             return (KafkaErrors.None, null);
