@@ -144,6 +144,10 @@ public sealed class AdminApiClusterTests(ITestOutputHelper output) : IAsyncLifet
             }
             return true;
         }, ReplicatedTopic.Settle, "every node applies the change made through node 1");
+        var (_, status) = await GetAsync(_cluster[2], "/v1/cluster_config/status");
+        Assert.Equal([1, 2, 3], status.EnumerateArray().Select(s => s.GetProperty("node_id").GetInt32()));
+        Assert.Single(status.EnumerateArray().Select(s => s.GetProperty("config_version").GetInt64()).Distinct());
+        Assert.All(status.EnumerateArray(), s => Assert.False(s.GetProperty("restart").GetBoolean()));
 
         // Node 3 no longer creates a topic a client asks for; once the property is removed it does, with 3 partitions.
         async Task<DeliveryResult<Null, string>?> TryProduceAsync()

@@ -116,6 +116,9 @@ public sealed class AdminApiTests : IAsyncLifetime
         Assert.Equal(1, version.GetProperty("config_version").GetInt64());
         var (removed, _) = await PutAsync("/v1/cluster_config", """{"remove": ["log_level"]}""");
         Assert.Equal(HttpStatusCode.OK, removed);
+        var (_, status) = await GetAsync("/v1/cluster_config/status");
+        var self = Assert.Single(status.EnumerateArray());
+        Assert.Equal((1, 2L, false), (self.GetProperty("node_id").GetInt32(), self.GetProperty("config_version").GetInt64(), self.GetProperty("restart").GetBoolean()));
 
         // The config is the controller's: a restarted node reads it back from its log.
         await _eddy.StopAsync(15);

@@ -9,11 +9,14 @@ namespace Eddy.Admin;
 /// The cluster's config (docs/admin-api.md): GET /v1/cluster_config (every property's value, set or default),
 /// PUT /v1/cluster_config (<c>{"upsert": {...}, "remove": [...]}</c>, <c>?dry_run=true</c> to check only; a 400 names
 /// each invalid property), GET /v1/cluster_config/schema (each property's type, default, bounds, unit, description,
-/// and whether it needs a restart). A change goes through the controller's log, so every node applies the same ones in
+/// and whether it needs a restart), GET /v1/cluster_config/status (each node's applied version, asked of it). A change goes through the controller's log, so every node applies the same ones in
 /// the same order; the answer comes once this node has applied it.
 /// </summary>
 internal static class ClusterConfigEndpoints
 {
+    /// <summary>How long /v1/cluster_config/status waits for each node's answer.</summary>
+    private static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(2);
+
     public static void Map(HttpRoutes routes, AdminContext context)
     {
         routes.MapGet("/v1/cluster_config", (_, _) =>
@@ -34,6 +37,36 @@ internal static class ClusterConfigEndpoints
             }));
         });
         routes.MapGet("/v1/cluster_config/schema", (_, _) => new ValueTask<HttpResponse>(AdminJson.Ok(WriteSchema)));
+        routes.MapGet("/v1/cluster_config/status", async (_, _) =>
+        {
+            if (!context.TryGetNode(out var node, out var unavailable))
+            {
+                return unavailable!;
+            }
+            var controller = node.Broker.Controller;
+            var brokers = controller.View.Brokers.Select(b => b.NodeId).Order().ToList();
+            var statuses = await Task.WhenAll(brokers.Select(id => controller.ConfigStatusOfAsync(id, AskTimeout)));
+            return AdminJson.Ok(w =>
+            {
+                w.WriteStartArray();
+                for (int i = 0; i < brokers.Count; i++)
+                {
+                    w.WriteStartObject();
+                    w.WriteNumber("node_id", brokers[i]);
+                    if (statuses[i] is var (version, restart))
+                    {
+                        w.WriteNumber("config_version", version);
+                        w.WriteBoolean("restart", restart);
+                    }
+                    else
+                    {
+                        w.WriteString("error", "did not answer");
+                    }
+                    w.WriteEndObject();
+                }
+                w.WriteEndArray();
+            });
+        });
         routes.MapPut("/v1/cluster_config", async (request, _) =>
         {
             if (!context.TryGetNode(out var node, out var unavailable))

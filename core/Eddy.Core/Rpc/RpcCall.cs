@@ -14,6 +14,10 @@ public enum RpcMethod : short
     /// <summary>Asks the controller's leader how long ago it last heard from each member (body: empty; answer:
     /// int32 n, n x (int32 node, int64 milliseconds, -1 for never)), for the admin API's liveness.</summary>
     MemberSilence = 3,
+
+    /// <summary>Asks a node which version of the cluster's config it has applied (body: empty; answer: int64 version,
+    /// byte 1 when a property that needs a restart changed since the node started), for /v1/cluster_config/status.</summary>
+    ConfigStatus = 4,
 }
 
 /// <summary>The answer to a call: a body, or the reason it failed (no leader, refused, ...).</summary>

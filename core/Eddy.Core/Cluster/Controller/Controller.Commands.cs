@@ -93,6 +93,10 @@ public sealed partial class Controller
                 }
             });
         }
+        if (method == RpcMethod.ConfigStatus && from != 0)
+        {
+            return new(RpcReply.Success(EncodeConfigStatus(ConfigStatus)));
+        }
         if (method == RpcMethod.MemberSilence && from != 0)
         {
             return Smp.SubmitTo(Shard, () => _raft.Role == Role.Leader

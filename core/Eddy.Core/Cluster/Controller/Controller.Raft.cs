@@ -62,6 +62,7 @@ public sealed partial class Controller
         _replayTarget = Math.Max(persisted.HardState.Commit, _applied);
         if (_applied >= _replayTarget)
         {
+            NoteConfigAtStart();
             _replayed.TrySetResult();
         }
         _batcher = new EnvelopeBatcher(_identity.NodeId);
@@ -257,6 +258,7 @@ public sealed partial class Controller
                     Applied?.Invoke(_view, _applied);
                     if (_applied >= _replayTarget)
                     {
+                        NoteConfigAtStart();
                         _replayed.TrySetResult();
                     }
                 }
