@@ -41,11 +41,17 @@ public static class Log
         Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
     };
 
-    public static bool IsEnabled(LogLevel level) => level >= MinimumLevel;
+    /// <summary>Levels of single subsystems over <see cref="MinimumLevel"/> (the cluster's log_level_subsystems), by
+    /// subsystem name; replaced whole, read by any thread.</summary>
+    public static System.Collections.Frozen.FrozenDictionary<string, LogLevel> SubsystemLevels { get; set; } =
+        System.Collections.Frozen.FrozenDictionary<string, LogLevel>.Empty;
+
+    public static bool IsEnabled(LogLevel level, string subsystem)
+        => level >= (SubsystemLevels.TryGetValue(subsystem, out var own) ? own : MinimumLevel);
 
     public static void Write(LogLevel level, string subsystem, string message)
     {
-        if (!IsEnabled(level))
+        if (!IsEnabled(level, subsystem))
         {
             return;
         }

@@ -30,7 +30,37 @@ public static class ClusterProperties
         "least severe log level every node writes; wins over each node's log_level",
         Choices: ["trace", "debug", "info", "warn", "error"]);
 
-    public static readonly IReadOnlyList<ClusterProperty> All = [AutoCreateTopics, DefaultTopicPartitions, LogLevelProperty];
+    public static readonly ClusterProperty SubsystemLogLevels = new("log_level_subsystems", ClusterPropertyType.String, "",
+        "log levels of single subsystems over log_level, as subsystem=level pairs separated by commas (rpc=debug,raft=warn)",
+        Validate: value => ParseSubsystemLevels(value, out _));
+
+    public static readonly IReadOnlyList<ClusterProperty> All = [AutoCreateTopics, DefaultTopicPartitions, LogLevelProperty, SubsystemLogLevels];
+
+    /// <summary>Reads <c>subsystem=level,...</c>; returns why it cannot, or null.</summary>
+    public static string? ParseSubsystemLevels(string value, out FrozenDictionary<string, LogLevel> levels)
+    {
+        levels = FrozenDictionary<string, LogLevel>.Empty;
+        var parsed = new Dictionary<string, LogLevel>(StringComparer.Ordinal);
+        foreach (string pair in value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            int equals = pair.IndexOf('=', StringComparison.Ordinal);
+            string subsystem = equals > 0 ? pair[..equals].Trim() : "";
+            if (subsystem.Length == 0 || subsystem.Any(c => !char.IsAsciiLetterLower(c) && c != '-' && c != '_'))
+            {
+                return $"'{pair}' is not subsystem=level";
+            }
+            try
+            {
+                parsed[subsystem] = Log.ParseLevel(pair[(equals + 1)..]);
+            }
+            catch (ArgumentException e)
+            {
+                return $"'{pair}': {e.Message}";
+            }
+        }
+        levels = parsed.ToFrozenDictionary(StringComparer.Ordinal);
+        return null;
+    }
 
     private static readonly FrozenDictionary<string, ClusterProperty> ByName = All.ToFrozenDictionary(p => p.Name, StringComparer.Ordinal);
 
@@ -64,8 +94,12 @@ public static class ClusterProperties
         return text.ToString();
     }
 
-    /// <summary>Applies what a node does itself when the config changes: the log level (the others are read where
+    /// <summary>Applies what a node does itself when the config changes: the log levels (the others are read where
     /// they are used). <paramref name="nodeLogLevel"/> is the node's own setting, which an unset property leaves.</summary>
     public static void ApplyToNode(IReadOnlyDictionary<string, string> config, LogLevel nodeLogLevel)
-        => Log.MinimumLevel = SetIn(config, LogLevelProperty) is { } level ? Log.ParseLevel(level) : nodeLogLevel;
+    {
+        Log.MinimumLevel = SetIn(config, LogLevelProperty) is { } level ? Log.ParseLevel(level) : nodeLogLevel;
+        ParseSubsystemLevels(SetIn(config, SubsystemLogLevels) ?? "", out var levels);
+        Log.SubsystemLevels = levels;
+    }
 }

@@ -17,9 +17,10 @@ public enum ClusterPropertyType
 /// </summary>
 /// <param name="KafkaName">The broker config Kafka's DescribeConfigs, AlterConfigs and IncrementalAlterConfigs call it,
 /// where there is one: on the BROKER resource named "" (the cluster-wide defaults) it reads and sets this property.</param>
+/// <param name="Validate">For a string property beyond its choices: why a value is not one of it, or null.</param>
 public sealed record ClusterProperty(string Name, ClusterPropertyType Type, string Default, string Description,
     string? Unit = null, long? Minimum = null, long? Maximum = null, IReadOnlyList<string>? Choices = null, bool NeedsRestart = false,
-    string? KafkaName = null)
+    string? KafkaName = null, Func<string, string?>? Validate = null)
 {
     /// <summary>Why <paramref name="value"/> is not a value of this property, or null when it is.</summary>
     public string? Check(string value) => Type switch
@@ -28,7 +29,7 @@ public sealed record ClusterProperty(string Name, ClusterPropertyType Type, stri
         ClusterPropertyType.Integer => !long.TryParse(value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out long n)
             ? $"'{value}' is not a whole number"
             : n < Minimum || n > Maximum ? $"{n} is outside {Minimum}..{Maximum}" : null,
-        _ => Choices is { } choices && !choices.Contains(value) ? $"'{value}' is not one of {string.Join(", ", choices)}" : null,
+        _ => Choices is { } choices && !choices.Contains(value) ? $"'{value}' is not one of {string.Join(", ", choices)}" : Validate?.Invoke(value),
     };
 
     public bool AsBoolean(string value) => value == "true";
