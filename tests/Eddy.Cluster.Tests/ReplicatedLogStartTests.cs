@@ -105,10 +105,11 @@ public sealed class ReplicatedLogStartTests(ITestOutputHelper output) : IAsyncLi
 
         output.WriteLine($"schedule: SIGKILL follower node {follower} of leader {leader}; 3000 records over 20 keys; compaction every 500 ms; node {follower} restarted");
         await _cluster.KillAsync(follower);
-        await ProduceAsync(3000, "while-down");
-        // A compaction pass after the last record (it supersedes what the last closed segment kept): the segments the
-        // follower lacks are compacted before it returns.
+        // Passes are counted from before the records: one that ends between the last record and a count taken after it
+        // would leave nothing new to compact (a pass that removes nothing says nothing), and the wait would never end.
         int passes = Compactions(leader);
+        await ProduceAsync(3000, "while-down");
+        // At least one compaction pass while the follower is down: the segments it lacks have gaps when it returns.
         await EddyCluster.WaitUntilAsync(() => Task.FromResult(Compactions(leader) > passes), Settle, $"leader {leader} compacts what was produced");
         await _cluster.StartNodeAsync(follower);
         await EddyCluster.WaitUntilAsync(async () => (await _cluster.MetadataAsync(leader))!.InSync[Topic][0].Length == 3, Settle, "the follower is back in sync");
