@@ -203,20 +203,62 @@ public sealed class EddyCluster : IAsyncDisposable
         }
     }
 
-    /// <summary>Ports free on loopback now (taken and released at once: a test binds them soon after).</summary>
+    /// <summary>
+    /// Ports free on loopback now (bound and released at once: a test binds them soon after), picked at random below
+    /// the kernel's ephemeral range: a port from that range could be handed, between the pick and the node's bind, to
+    /// anything that binds port 0 or connects out (another node's admin listener, any client), and the node would
+    /// fail to start with EADDRINUSE.
+    /// </summary>
     public static int[] FreePorts(int count)
     {
-        var listeners = Enumerable.Range(0, count).Select(_ => new TcpListener(IPAddress.Loopback, 0)).ToArray();
-        foreach (var listener in listeners)
+        int below = EphemeralLow();
+        var ports = new List<int>(count);
+        var listeners = new List<TcpListener>();
+        try
         {
-            listener.Start();
+            for (int tries = 0; ports.Count < count; tries++)
+            {
+                Assert.True(tries < 1000, $"no {count} free ports found below {below}");
+                int port = Random.Shared.Next(below / 2, below);
+                if (ports.Contains(port))
+                {
+                    continue;
+                }
+                var listener = new TcpListener(IPAddress.Loopback, port);
+                try
+                {
+                    listener.Start();
+                }
+                catch (SocketException)
+                {
+                    continue; // taken
+                }
+                listeners.Add(listener);
+                ports.Add(port);
+            }
         }
-        var ports = listeners.Select(l => ((IPEndPoint)l.LocalEndpoint).Port).ToArray();
-        foreach (var listener in listeners)
+        finally
         {
-            listener.Stop();
+            foreach (var listener in listeners)
+            {
+                listener.Stop();
+            }
         }
-        return ports;
+        return [.. ports];
+    }
+
+    /// <summary>The first port of the kernel's ephemeral range (ip_local_port_range; 32768 when it cannot be read).</summary>
+    private static int EphemeralLow()
+    {
+        try
+        {
+            string range = File.ReadAllText("/proc/sys/net/ipv4/ip_local_port_range");
+            return int.Parse(range.Split((char[])['\t', ' '], StringSplitOptions.RemoveEmptyEntries)[0], System.Globalization.CultureInfo.InvariantCulture);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException)
+        {
+            return 32768;
+        }
     }
 }
 
