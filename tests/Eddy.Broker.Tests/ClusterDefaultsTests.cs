@@ -11,7 +11,9 @@ namespace Eddy.Broker.Tests;
 /// IncrementalAlterConfigs sets num.partitions, DescribeConfigs reports it as a dynamic default on the cluster and (to
 /// Confluent.Kafka) on the broker, a topic created with -1 partitions gets it, and deleting it restores the node's
 /// setting. A broker named by its id takes no overrides, a bad value is INVALID_CONFIG, read-only configs stay refused,
-/// and AlterConfigs replaces the defaults' whole set. A node of its own: the change is cluster-wide.
+/// and AlterConfigs replaces the defaults' whole set. Topic configs' defaults (log.retention.ms, message.max.bytes,
+/// log.message.timestamp.type, ...) reach the topics that do not override them, without a restart. A node of its own:
+/// the change is cluster-wide.
 /// </summary>
 public sealed class ClusterDefaultsTests : IAsyncLifetime
 {
@@ -83,7 +85,7 @@ public sealed class ClusterDefaultsTests : IAsyncLifetime
         Assert.Equal(42, await AlterAsync("num.partitions", 0, "5", broker: "1"));   // no per-broker overrides
         Assert.Equal(40, await AlterAsync("num.partitions", 0, "0"));                 // INVALID_CONFIG: out of bounds
         Assert.Equal(40, await AlterAsync("auto.create.topics.enable", 2, "x"));      // APPEND on a config that is no list
-        Assert.Equal(42, await AlterAsync("log.retention.ms", 0, "1000"));            // read-only
+        Assert.Equal(42, await AlterAsync("log.retention.check.interval.ms", 0, "1000")); // read-only
 
         Assert.Equal(0, await AlterAsync("num.partitions", 1, null));
         Assert.Empty(await ClusterDefaultsAsync());
@@ -112,5 +114,71 @@ public sealed class ClusterDefaultsTests : IAsyncLifetime
         using var producer = new ProducerBuilder<Null, string>(new ProducerConfig { BootstrapServers = _eddy.Bootstrap, MessageTimeoutMs = 2000 }).Build();
         await Assert.ThrowsAsync<ProduceException<Null, string>>(() => producer.ProduceAsync("never-auto-created", new Message<Null, string> { Value = "x" }));
         Assert.DoesNotContain(admin.GetMetadata(Timeout).Topics, t => t.Topic == "never-auto-created");
+    }
+
+    [Fact]
+    public async Task TopicConfigDefaultsSetOnTheClusterReachTopicsThatDoNotOverrideThemWithoutARestart()
+    {
+        ConfluentClientTests.AssertBundledLibrdkafka();
+        using var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = _eddy.Bootstrap }).Build();
+        await admin.CreateTopicsAsync(
+        [
+            new TopicSpecification { Name = "follows", NumPartitions = 1, ReplicationFactor = 1 },
+            new TopicSpecification
+            {
+                Name = "overrides", NumPartitions = 1, ReplicationFactor = 1,
+                Configs = new() { ["retention.ms"] = "60000", ["message.timestamp.type"] = "CreateTime" },
+            },
+        ]);
+        var old = new DateTime(2001, 1, 1, 0, 0, 0, DateTimeKind.Utc);
+        Assert.Equal(TimestampType.CreateTime, await ProduceAndReadTimestampAsync("follows", old));
+
+        Assert.Equal(0, await AlterAsync("log.retention.ms", 0, "3600000"));
+        Assert.Equal(0, await AlterAsync("log.message.timestamp.type", 0, "LogAppendTime"));
+        Assert.Equal(0, await AlterAsync("message.max.bytes", 0, "2000"));
+        Assert.Equal(40, await AlterAsync("log.segment.bytes", 0, "1024"));          // below the smallest segment
+        Assert.Equal(40, await AlterAsync("log.cleanup.policy", 0, "shred"));
+
+        var topics = await admin.DescribeConfigsAsync([new ConfigResource { Type = ResourceType.Topic, Name = "follows" }, new ConfigResource { Type = ResourceType.Topic, Name = "overrides" }]);
+        var follows = topics.Single(t => t.ConfigResource.Name == "follows").Entries;
+        var overrides = topics.Single(t => t.ConfigResource.Name == "overrides").Entries;
+        Assert.Equal(("3600000", ConfigSource.DynamicDefaultBrokerConfig), (follows["retention.ms"].Value, follows["retention.ms"].Source));
+        Assert.Equal(("60000", ConfigSource.DynamicTopicConfig), (overrides["retention.ms"].Value, overrides["retention.ms"].Source));
+
+        // The log's settings follow once this node has brought its partitions to the change: a new append is stamped
+        // with the broker's time in the topic that takes the default, and keeps the producer's in the one that overrides it.
+        await WaitUntilAsync(async () => await ProduceAndReadTimestampAsync("follows", old) == TimestampType.LogAppendTime);
+        Assert.Equal(TimestampType.CreateTime, await ProduceAndReadTimestampAsync("overrides", old));
+
+        using var producer = new ProducerBuilder<Null, byte[]>(new ProducerConfig { BootstrapServers = _eddy.Bootstrap, MessageTimeoutMs = 5000 }).Build();
+        var tooLarge = await Assert.ThrowsAsync<ProduceException<Null, byte[]>>(() => producer.ProduceAsync("follows", new Message<Null, byte[]> { Value = new byte[5000] }));
+        Assert.Equal(ErrorCode.MsgSizeTooLarge, tooLarge.Error.Code);
+
+        Assert.Equal(0, await AlterAsync("log.message.timestamp.type", 1, null));
+        Assert.Equal(0, await AlterAsync("message.max.bytes", 1, null));
+        await WaitUntilAsync(async () => await ProduceAndReadTimestampAsync("follows", old) == TimestampType.CreateTime);
+        await producer.ProduceAsync("follows", new Message<Null, byte[]> { Value = new byte[5000] });
+    }
+
+    /// <summary>Produces one record stamped <paramref name="timestamp"/> and reads it back: the timestamp type it kept.</summary>
+    private async Task<TimestampType> ProduceAndReadTimestampAsync(string topic, DateTime timestamp)
+    {
+        using var producer = new ProducerBuilder<Null, string>(new ProducerConfig { BootstrapServers = _eddy.Bootstrap }).Build();
+        var delivered = await producer.ProduceAsync(topic, new Message<Null, string> { Value = "stamped", Timestamp = new Timestamp(timestamp) });
+        using var consumer = new ConsumerBuilder<Null, string>(new ConsumerConfig { BootstrapServers = _eddy.Bootstrap, GroupId = $"g-{Guid.NewGuid():N}" }).Build();
+        consumer.Assign(delivered.TopicPartitionOffset);
+        var read = consumer.Consume(Timeout) ?? throw new TimeoutException($"the record at {delivered.TopicPartitionOffset} was not read back");
+        Assert.Equal(read.Message.Timestamp.Type == TimestampType.LogAppendTime, read.Message.Timestamp.UtcDateTime.Year > 2001);
+        return read.Message.Timestamp.Type;
+    }
+
+    private static async Task WaitUntilAsync(Func<Task<bool>> condition)
+    {
+        var deadline = DateTime.UtcNow + Timeout;
+        while (!await condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the change did not take effect in time");
+            await Task.Delay(100);
+        }
     }
 }

@@ -70,7 +70,7 @@ public class ClusterViewTests
         Assert.Equal((view.NextRevision, view.NextProducerId), (back.NextRevision, back.NextProducerId));
         Assert.Equal(view.ProducerIdBlocks, back.ProducerIdBlocks);
         var (was, now) = (view.Topics["events"], back.Topics["events"]);
-        Assert.Equal((was.Id, was.PartitionCount, was.Revision, was.Config("cleanup.policy")), (now.Id, now.PartitionCount, now.Revision, now.Config("cleanup.policy")));
+        Assert.Equal((was.Id, was.PartitionCount, was.Revision, was.Configs["cleanup.policy"]), (now.Id, now.PartitionCount, now.Revision, now.Configs["cleanup.policy"]));
         Assert.Equal(was.Replicas.Select(r => r[0]), now.Replicas.Select(r => r[0]));
         Assert.Throws<Rpc.RpcFormatException>(() => ClusterView.Decode(view.Encode().AsSpan(0, 20)));
     }

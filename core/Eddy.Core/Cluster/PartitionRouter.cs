@@ -24,6 +24,9 @@ public sealed class PartitionRouter
     /// <summary>This node's broker options (topic config defaults among them).</summary>
     public BrokerOptions Options => _table.Options;
 
+    /// <summary>Topic configs' defaults now (the cluster's, else this node's). Any thread.</summary>
+    public TopicDefaults TopicDefaults => _table.TopicDefaults;
+
     /// <summary>The leader epoch of every partition this node leads (Metadata answers it without visiting the shards).</summary>
     public int LeaderEpoch => _table.LeaderEpoch;
 

@@ -115,7 +115,8 @@ internal sealed class ShardPartitions
     }
 
     public LogOptions LogOptionsFor(TopicInfo topic)
-        => TopicConfigs.ToLogOptions(topic, topic.IsInternal ? _options.InternalPreallocateBytes : _options.PreallocateBytes) with { Storage = Storage };
+        => TopicConfigs.ToLogOptions(topic, TopicDefaults.For(Controller!.View.Config, _options),
+            topic.IsInternal ? _options.InternalPreallocateBytes : _options.PreallocateBytes) with { Storage = Storage };
 
     /// <summary>The batch cache and read windows this shard's logs share, made on the shard when the first opens.</summary>
     private ShardStorage Storage => _storage ??= new ShardStorage(Shard.Current!, _options.BatchCacheBytes, _options.ReadWindowBytes);

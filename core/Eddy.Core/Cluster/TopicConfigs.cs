@@ -71,30 +71,30 @@ public static class TopicConfigs
         return null;
     }
 
-    /// <summary>The storage settings a topic's configs ask for. The values were validated when stored.</summary>
-    public static LogOptions ToLogOptions(TopicInfo topic, long preallocateBytes)
+    /// <summary>The storage settings a topic's configs ask for, its defaults from <paramref name="defaults"/>. The values
+    /// were validated when stored.</summary>
+    public static LogOptions ToLogOptions(TopicInfo topic, TopicDefaults defaults, long preallocateBytes)
     {
-        long retentionMs = long.Parse(topic.Config(RetentionMs), CultureInfo.InvariantCulture);
-        string policy = topic.Config(CleanupPolicy);
+        long retentionMs = defaults.LongIn(topic, RetentionMs);
+        string policy = defaults.ValueIn(topic, CleanupPolicy);
+        long segmentBytes = defaults.LongIn(topic, SegmentBytes);
         return new LogOptions
         {
-            SegmentBytes = long.Parse(topic.Config(SegmentBytes), CultureInfo.InvariantCulture),
-            SegmentAge = TimeSpan.FromMilliseconds(long.Parse(topic.Config(SegmentMs), CultureInfo.InvariantCulture)),
-            RetentionBytes = long.Parse(topic.Config(RetentionBytes), CultureInfo.InvariantCulture),
+            SegmentBytes = segmentBytes,
+            SegmentAge = TimeSpan.FromMilliseconds(defaults.LongIn(topic, SegmentMs)),
+            RetentionBytes = defaults.LongIn(topic, RetentionBytes),
             RetentionTime = retentionMs < 0 ? null : TimeSpan.FromMilliseconds(retentionMs),
-            DeleteRetention = TimeSpan.FromMilliseconds(long.Parse(topic.Config(DeleteRetentionMs), CultureInfo.InvariantCulture)),
-            TimestampType = topic.Config(MessageTimestampType) == "LogAppendTime" ? TimestampType.LogAppendTime : TimestampType.CreateTime,
+            DeleteRetention = TimeSpan.FromMilliseconds(defaults.LongIn(topic, DeleteRetentionMs)),
+            TimestampType = defaults.ValueIn(topic, MessageTimestampType) == "LogAppendTime" ? TimestampType.LogAppendTime : TimestampType.CreateTime,
             CleanupPolicy = (policy.Contains("delete", StringComparison.Ordinal) ? Storage.CleanupPolicy.Delete : 0)
                 | (policy.Contains("compact", StringComparison.Ordinal) ? Storage.CleanupPolicy.Compact : 0),
-            PreallocateBytes = Math.Min(preallocateBytes, long.Parse(topic.Config(SegmentBytes), CultureInfo.InvariantCulture)),
+            PreallocateBytes = Math.Min(preallocateBytes, segmentBytes),
         };
     }
 
-    public static int MaxMessageBytesOf(TopicInfo topic) => int.Parse(topic.Config(MaxMessageBytes), CultureInfo.InvariantCulture);
+    public static int MaxMessageBytesOf(TopicInfo topic, TopicDefaults defaults) => (int)defaults.LongIn(topic, MaxMessageBytes);
 
-    /// <summary>The topic's min.insync.replicas, or <paramref name="brokerDefault"/> (the node's) when it sets none.</summary>
-    public static int MinInsyncReplicasOf(TopicInfo topic, int brokerDefault)
-        => topic.Configs.TryGetValue(MinInsyncReplicas, out var value) ? int.Parse(value, CultureInfo.InvariantCulture) : brokerDefault;
+    public static int MinInsyncReplicasOf(TopicInfo topic, TopicDefaults defaults) => (int)defaults.LongIn(topic, MinInsyncReplicas);
 
     private static string? ValidatePolicy(string value)
     {

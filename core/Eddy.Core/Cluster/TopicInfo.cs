@@ -38,7 +38,4 @@ public sealed record TopicInfo(
     public bool HasReplicaOn(int partition, int node)
         => (partition >= 0 && partition < Replicas.Count && Array.IndexOf(Replicas[partition], node) >= 0)
             || (TargetOf(partition) is { } target && Array.IndexOf(target, node) >= 0);
-
-    /// <summary>The effective value of a topic config: the topic's override, else the default.</summary>
-    public string Config(string name) => Configs.TryGetValue(name, out var value) ? value : TopicConfigs.Get(name).Default;
 }

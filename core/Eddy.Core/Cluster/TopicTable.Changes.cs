@@ -61,7 +61,7 @@ public sealed partial class TopicTable
             {
                 return TopicResult.Fail(KafkaErrors.InvalidPartitions, $"number of partitions must be within [1, {Options.MaxPartitionsPerTopic}], not {partitions}");
             }
-            short replication = spec.ReplicationFactor == -1 ? Options.DefaultReplicationFactor : spec.ReplicationFactor;
+            short replication = spec.ReplicationFactor == -1 ? DefaultReplicationFactor : spec.ReplicationFactor;
             int nodes = view.PlacementNodes(_controller.Voters).Length;
             if (replication < 1 || replication > nodes)
             {

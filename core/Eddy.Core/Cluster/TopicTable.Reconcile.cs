@@ -14,6 +14,7 @@ public sealed partial class TopicTable
     // Local partitions of a topic that could not be opened, by topic name and id: the change's proposer reports it.
     private readonly Dictionary<(string, Guid), string> _openFailures = new();
     private ClusterView _target = ClusterView.Empty;
+    private IReadOnlyDictionary<string, string> _reconciledConfig = ClusterView.Empty.Config;
     private long _targetIndex;
     private long _reconciledIndex;
     private bool _attached;
@@ -167,7 +168,13 @@ public sealed partial class TopicTable
                 await _reconciler.ReconfigureAsync(topic);
                 await _reconciler.FollowPlacementAsync(old, topic, LeaderEpoch);
             }
+            else if (!ReferenceEquals(view.Config, _reconciledConfig))
+            {
+                // The cluster's topic defaults may have changed: topics that do not override them follow.
+                await _reconciler.ReconfigureAsync(topic);
+            }
         }
+        _reconciledConfig = view.Config;
     }
 
     /// <summary>Opens the partitions from <paramref name="from"/> on that are placed on this node, then publishes the

@@ -46,6 +46,14 @@ public sealed partial class TopicTable : IStartOffsetStore
     public int DefaultPartitions => ClusterProperties.SetIn(_controller.View.Config, ClusterProperties.DefaultTopicPartitions) is { } set
         ? (int)ClusterProperties.DefaultTopicPartitions.AsInteger(set) : Options.DefaultPartitions;
 
+    /// <summary>Replication factor of a topic created without one: the cluster's default_topic_replications where set,
+    /// else this node's setting. Any thread.</summary>
+    public short DefaultReplicationFactor => ClusterProperties.SetIn(_controller.View.Config, ClusterProperties.DefaultTopicReplication) is { } set
+        ? (short)ClusterProperties.DefaultTopicReplication.AsInteger(set) : Options.DefaultReplicationFactor;
+
+    /// <summary>Topic configs' defaults now: the cluster's where set, else this node's. Any thread.</summary>
+    public TopicDefaults TopicDefaults => TopicDefaults.For(_controller.View.Config, Options);
+
     /// <summary>What brings the shards' partitions to this table.</summary>
     internal PartitionReconciler Reconciler => _reconciler;
 

@@ -34,7 +34,14 @@ public static class ClusterProperties
         "log levels of single subsystems over log_level, as subsystem=level pairs separated by commas (rpc=debug,raft=warn)",
         Validate: value => ParseSubsystemLevels(value, out _));
 
-    public static readonly IReadOnlyList<ClusterProperty> All = [AutoCreateTopics, DefaultTopicPartitions, LogLevelProperty, SubsystemLogLevels];
+    public static readonly ClusterProperty DefaultTopicReplication = new("default_topic_replications", ClusterPropertyType.Integer, "1",
+        "replication factor of an automatically created topic, and of a CreateTopics that asks for -1 (Kafka's default.replication.factor)",
+        Minimum: 1, Maximum: Raft.RaftOptions.MaxMembers, KafkaName: "default.replication.factor");
+
+    public static readonly IReadOnlyList<ClusterProperty> All =
+    [
+        AutoCreateTopics, DefaultTopicPartitions, DefaultTopicReplication, .. TopicDefaultProperties.All, LogLevelProperty, SubsystemLogLevels,
+    ];
 
     /// <summary>Reads <c>subsystem=level,...</c>; returns why it cannot, or null.</summary>
     public static string? ParseSubsystemLevels(string value, out FrozenDictionary<string, LogLevel> levels)
@@ -67,7 +74,13 @@ public static class ClusterProperties
     private static readonly FrozenDictionary<string, ClusterProperty> ByKafkaName = All.Where(p => p.KafkaName is not null)
         .ToFrozenDictionary(p => p.KafkaName!, StringComparer.Ordinal);
 
+    private static readonly FrozenDictionary<string, ClusterProperty> ByTopicConfig = All.Where(p => p.TopicConfig is not null)
+        .ToFrozenDictionary(p => p.TopicConfig!, StringComparer.Ordinal);
+
     public static bool TryGet(string name, out ClusterProperty property) => ByName.TryGetValue(name, out property!);
+
+    /// <summary>The property that is topic config <paramref name="topicConfig"/>'s default, or null.</summary>
+    public static ClusterProperty? DefaultOf(string topicConfig) => ByTopicConfig.GetValueOrDefault(topicConfig);
 
     /// <summary>The property Kafka calls <paramref name="kafkaName"/> (a broker config), if there is one.</summary>
     public static bool TryGetByKafkaName(string kafkaName, out ClusterProperty property) => ByKafkaName.TryGetValue(kafkaName, out property!);
@@ -83,13 +96,13 @@ public static class ClusterProperties
     public static string MarkdownTable()
     {
         var text = new System.Text.StringBuilder();
-        text.AppendLine("| property | type | default | bounds | restart | description |");
-        text.AppendLine("|---|---|---|---|---|---|");
+        text.AppendLine("| property | type | default | bounds | restart | Kafka broker config | description |");
+        text.AppendLine("|---|---|---|---|---|---|---|");
         foreach (var p in All)
         {
             string bounds = p.Choices is { } choices ? string.Join(", ", choices)
                 : p.Minimum is not null || p.Maximum is not null ? $"{p.Minimum}..{p.Maximum}{(p.Unit is null ? "" : " " + p.Unit)}" : "";
-            text.AppendLine($"| `{p.Name}` | {p.Type.ToString().ToLowerInvariant()} | {p.Default} | {bounds} | {(p.NeedsRestart ? "yes" : "no")} | {p.Description} |");
+            text.AppendLine($"| `{p.Name}` | {p.Type.ToString().ToLowerInvariant()} | {p.Default} | {bounds} | {(p.NeedsRestart ? "yes" : "no")} | {(p.KafkaName is null ? "" : $"`{p.KafkaName}`")} | {p.Description} |");
         }
         return text.ToString();
     }

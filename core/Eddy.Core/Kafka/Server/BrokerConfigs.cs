@@ -8,36 +8,40 @@ public sealed record BrokerConfig(string Name, string Value, ConfigValueType Typ
 
 /// <summary>
 /// The broker configs DescribeConfigs reports for this node, with Kafka's names, read-only but for those that are
-/// cluster properties (changed on the cluster-wide defaults, <see cref="ClusterDefaultChanges"/>): the node's own settings, and for each topic config the broker config that sets its default
-/// (Kafka's synonym, e.g. log.retention.ms for retention.ms). A value that differs from Eddy's built-in default is
-/// reported as STATIC_BROKER_CONFIG (set in the node's configuration), otherwise DEFAULT_CONFIG.
+/// cluster properties (changed on the cluster-wide defaults, <see cref="ClusterDefaultChanges"/>): the node's own
+/// settings, and for each topic config the broker config that sets its default (Kafka's synonym, e.g. log.retention.ms
+/// for retention.ms). A value the cluster's config sets is reported as DYNAMIC_DEFAULT_BROKER_CONFIG, one that differs
+/// from Eddy's built-in default as STATIC_BROKER_CONFIG (set in the node's configuration), otherwise DEFAULT_CONFIG.
 /// </summary>
 public static class BrokerConfigs
 {
-    private static readonly Dictionary<string, string> TopicSynonyms = new(StringComparer.Ordinal)
+    /// <summary>The broker config that sets a topic config's default (its cluster property's Kafka name; compression.type
+    /// is its own).</summary>
+    public static string SynonymOf(string topicConfig) => ClusterProperties.DefaultOf(topicConfig)?.KafkaName ?? topicConfig;
+
+    /// <summary>A topic config's value where the topic sets none, and its source: the cluster's default
+    /// (DYNAMIC_DEFAULT_BROKER_CONFIG), the node's setting (STATIC_BROKER_CONFIG) or the built-in default.</summary>
+    public static (string Value, sbyte Source) TopicDefault(TopicConfig config, TopicDefaults defaults)
     {
-        [TopicConfigs.CleanupPolicy] = "log.cleanup.policy",
-        [TopicConfigs.RetentionMs] = "log.retention.ms",
-        [TopicConfigs.RetentionBytes] = "log.retention.bytes",
-        [TopicConfigs.SegmentBytes] = "log.segment.bytes",
-        [TopicConfigs.SegmentMs] = "log.roll.ms",
-        [TopicConfigs.MaxMessageBytes] = "message.max.bytes",
-        [TopicConfigs.MessageTimestampType] = "log.message.timestamp.type",
-        [TopicConfigs.DeleteRetentionMs] = "log.cleaner.delete.retention.ms",
-        [TopicConfigs.MinInsyncReplicas] = "min.insync.replicas",
-        [TopicConfigs.CompressionType] = "compression.type",
+        var (value, source) = defaults.Of(config.Name);
+        return (value, SourceOf(source));
+    }
+
+    private static sbyte SourceOf(TopicDefaultSource source) => source switch
+    {
+        TopicDefaultSource.Cluster => ConfigSources.DynamicDefaultBroker,
+        TopicDefaultSource.Node => ConfigSources.StaticBroker,
+        _ => ConfigSources.Default,
     };
 
-    /// <summary>The broker config that sets a topic config's default.</summary>
-    public static string SynonymOf(string topicConfig) => TopicSynonyms[topicConfig];
-
-    /// <summary>A topic config's value where the topic sets none: the node's setting for it (min.insync.replicas), as
-    /// STATIC_BROKER_CONFIG when it is not Eddy's built-in default, else the built-in default.</summary>
-    public static (string Value, sbyte Source) TopicDefault(TopicConfig config, BrokerOptions options)
-    {
-        string value = config.Name == TopicConfigs.MinInsyncReplicas ? Int(options.MinInsyncReplicas) : config.Default;
-        return (value, value == config.Default ? ConfigSources.Default : ConfigSources.StaticBroker);
-    }
+    /// <summary>The type DescribeConfigs reports for a cluster property: its topic config's where it is a default.</summary>
+    private static ConfigValueType KafkaType(ClusterProperty property) => property.TopicConfig is { } topicConfig ? TopicConfigs.Get(topicConfig).Type
+        : property.Type switch
+        {
+            ClusterPropertyType.Boolean => ConfigValueType.Boolean,
+            ClusterPropertyType.Integer => ConfigValueType.Int,
+            _ => ConfigValueType.String,
+        };
 
     /// <summary>Every broker config reported, in name order.</summary>
     public static List<BrokerConfig> Of(TopicTable table, KafkaServer server)
@@ -55,7 +59,7 @@ public static class BrokerConfigs
                 ConfigValueType.Boolean, "Metadata for an unknown topic creates it."),
             ClusterWide(table, ClusterProperties.DefaultTopicPartitions, Int(table.DefaultPartitions), Int(defaults.DefaultPartitions), ConfigValueType.Int,
                 "Partitions of an auto-created topic, or of CreateTopics with -1."),
-            Setting("default.replication.factor", Int(options.DefaultReplicationFactor), Int(defaults.DefaultReplicationFactor), ConfigValueType.Int,
+            ClusterWide(table, ClusterProperties.DefaultTopicReplication, Int(table.DefaultReplicationFactor), Int(defaults.DefaultReplicationFactor), ConfigValueType.Int,
                 "Replication factor of an auto-created topic, or of CreateTopics with -1."),
             Setting("offsets.topic.num.partitions", Int(options.OffsetsPartitions), Int(defaults.OffsetsPartitions), ConfigValueType.Int,
                 $"Partitions of {TopicTable.OffsetsTopic}, fixed when it is created."),
@@ -67,11 +71,13 @@ public static class BrokerConfigs
                 "Largest request accepted, in bytes."),
             Setting("delete.topic.enable", "true", "true", ConfigValueType.Boolean, "DeleteTopics deletes topics."),
         };
+        var topicDefaults = table.TopicDefaults;
         foreach (var topicConfig in TopicConfigs.All)
         {
-            var (value, source) = TopicDefault(topicConfig, options);
+            var (value, source) = TopicDefault(topicConfig, topicDefaults);
             configs.Add(new BrokerConfig(SynonymOf(topicConfig.Name), value, topicConfig.Type,
-                $"The default of the topic config {topicConfig.Name}: {topicConfig.Documentation}", source));
+                $"The default of the topic config {topicConfig.Name}: {topicConfig.Documentation}", source,
+                ReadOnly: ClusterProperties.DefaultOf(topicConfig.Name) is null));
         }
         configs.Sort((a, b) => string.CompareOrdinal(a.Name, b.Name));
         return configs;
@@ -82,7 +88,7 @@ public static class BrokerConfigs
     public static List<BrokerConfig> ClusterDefaults(TopicTable table) => [.. ClusterProperties.KafkaVisible
         .Where(p => ClusterProperties.SetIn(table.Controller.View.Config, p) is not null)
         .Select(p => new BrokerConfig(p.KafkaName!, ClusterProperties.SetIn(table.Controller.View.Config, p)!,
-            p.Type == ClusterPropertyType.Boolean ? ConfigValueType.Boolean : ConfigValueType.Int, p.Description, ConfigSources.DynamicDefaultBroker, ReadOnly: false))
+            KafkaType(p), p.Description, ConfigSources.DynamicDefaultBroker, ReadOnly: false))
         .OrderBy(c => c.Name, StringComparer.Ordinal)];
 
     /// <summary>A broker config that is a cluster property: changeable (on the cluster-wide defaults), and reported as

@@ -81,7 +81,7 @@ public sealed class CreateTopicsHandler(TopicTable table) : IKafkaApiHandler
             {
                 result.Configs = TopicConfigs.All.Select(c =>
                 {
-                    var (value, source) = topic.Configs.TryGetValue(c.Name, out var set) ? (set, ConfigSources.DynamicTopic) : BrokerConfigs.TopicDefault(c, table.Options);
+                    var (value, source) = topic.Configs.TryGetValue(c.Name, out var set) ? (set, ConfigSources.DynamicTopic) : BrokerConfigs.TopicDefault(c, table.TopicDefaults);
                     return new CreateTopicsResponse.CreatableTopicConfigs { Name = c.Name, Value = value, ConfigSource = source };
                 }).ToList();
             }

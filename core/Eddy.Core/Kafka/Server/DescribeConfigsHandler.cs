@@ -77,7 +77,7 @@ public sealed class DescribeConfigsHandler(TopicTable table) : IKafkaApiHandler
                 continue;
             }
             bool overridden = topic.Configs.TryGetValue(config.Name, out var value);
-            var (brokerValue, brokerSource) = BrokerConfigs.TopicDefault(config, table.Options);
+            var (brokerValue, brokerSource) = BrokerConfigs.TopicDefault(config, table.TopicDefaults);
             var entry = new Entry
             {
                 Name = config.Name,

@@ -72,7 +72,7 @@ public sealed class IncrementalAlterConfigsHandler(TopicTable table) : IKafkaApi
             case ConfigResources.Broker:
                 if (operations.FirstOrDefault(o => o.ConfigOperation is Append or Subtract) is { } listOperation)
                 {
-                    return (KafkaErrors.InvalidConfig, $"{NameOf(listOperation.ConfigOperation)} works on list configs; '{listOperation.Name}' is not one");
+                    return (KafkaErrors.InvalidConfig, $"{NameOf(listOperation.ConfigOperation)} works on topics' list configs; SET broker config '{listOperation.Name}' to its whole value");
                 }
                 return await ClusterDefaultChanges.ApplyAsync(table, resource.ResourceName, nodeId,
                     [.. operations.Where(o => o.ConfigOperation == Set).Select(o => new KeyValuePair<string, string>(o.Name, o.Value!))],

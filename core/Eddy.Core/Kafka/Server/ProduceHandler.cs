@@ -41,7 +41,8 @@ public sealed class ProduceHandler(PartitionRouter router) : IKafkaApiHandler
             var topicResponse = new ProduceResponse.TopicProduceResponse { Name = topicData.Name };
             response.Responses.Add(topicResponse);
             topics.TryGet(topicData.Name, out var topic);
-            int maxMessageBytes = topic is null ? 0 : TopicConfigs.MaxMessageBytesOf(topic);
+            var defaults = router.TopicDefaults;
+            int maxMessageBytes = topic is null ? 0 : TopicConfigs.MaxMessageBytesOf(topic, defaults);
             foreach (var partitionData in topicData.PartitionData)
             {
                 topicResponse.PartitionResponses.Add(new ProduceResponse.PartitionProduceResponse { Index = partitionData.Index });
@@ -49,7 +50,7 @@ public sealed class ProduceHandler(PartitionRouter router) : IKafkaApiHandler
                 short error = requestError != KafkaErrors.None ? requestError
                     : topic is null || partitionData.Index < 0 || partitionData.Index >= topic.PartitionCount ? KafkaErrors.UnknownTopicOrPartition
                     : topic.IsInternal ? KafkaErrors.InvalidTopic // Kafka: clients may not append to internal topics
-                    : body.Acks == -1 && NotEnoughInSync(topic, partitionData.Index, router.Options.MinInsyncReplicas, out message) ? KafkaErrors.NotEnoughReplicas
+                    : body.Acks == -1 && NotEnoughInSync(topic, partitionData.Index, defaults, out message) ? KafkaErrors.NotEnoughReplicas
                     : ProduceValidation.Check(partitionData.Records, maxMessageBytes, out message);
                 if (error != KafkaErrors.None)
                 {
@@ -57,7 +58,7 @@ public sealed class ProduceHandler(PartitionRouter router) : IKafkaApiHandler
                     continue;
                 }
                 var records = partitionData.Records!.Value;
-                int minInSync = body.Acks == -1 ? TopicConfigs.MinInsyncReplicasOf(topic!, router.Options.MinInsyncReplicas) : 0;
+                int minInSync = body.Acks == -1 ? TopicConfigs.MinInsyncReplicasOf(topic!, defaults) : 0;
                 bool untilCommitted = body.Acks == -1;
                 appends.Add(topic, partitionData.Index, p => AppendOnOwnerAsync(p, records, minInSync, untilCommitted));
             }
@@ -80,9 +81,9 @@ public sealed class ProduceHandler(PartitionRouter router) : IKafkaApiHandler
     }
 
     /// <summary>Whether the partition has fewer replicas in sync than min.insync.replicas asks of an acks=all produce.</summary>
-    private static bool NotEnoughInSync(TopicInfo topic, int partition, int brokerDefault, out string? message)
+    private static bool NotEnoughInSync(TopicInfo topic, int partition, TopicDefaults defaults, out string? message)
     {
-        int wanted = TopicConfigs.MinInsyncReplicasOf(topic, brokerDefault);
+        int wanted = TopicConfigs.MinInsyncReplicasOf(topic, defaults);
         int inSync = partition < topic.Replicas.Count ? topic.Replicas[partition].Length : 0;
         message = wanted > inSync ? $"min.insync.replicas is {wanted}, and {inSync} replica(s) of the partition are in sync" : null;
         return message is not null;
