@@ -8,7 +8,8 @@ namespace Eddy.Cluster.Tests;
 /// <summary>
 /// The admin API of a 3-node cluster: every node lists the same three brokers, each partition of a replicated topic
 /// with its elected leader, epoch, replicas and in-sync replicas as the Kafka Metadata gives them, the high watermark
-/// of its own replica once the produced records are committed, and a healthy cluster under one controller.
+/// of its own replica once the produced records are committed, and a healthy cluster under one controller; a cluster
+/// property changed through one node taking effect on all; a node's Kafka role switched off and on at run time.
 /// </summary>
 public sealed class AdminApiClusterTests(ITestOutputHelper output) : IAsyncLifetime
 {
@@ -196,5 +197,67 @@ public sealed class AdminApiClusterTests(ITestOutputHelper output) : IAsyncLifet
             return health.TryGetProperty("nodes_down", out var down) && down.EnumerateArray().Select(n => n.GetInt32()).SequenceEqual([3])
                 && brokers.EnumerateArray().All(b => b.GetProperty("is_alive").GetBoolean() == (b.GetProperty("node_id").GetInt32() != 3));
         }, ReplicatedTopic.Settle, "node 2 reports node 3 down and nodes 1 and 2 up");
+    }
+
+    [Fact]
+    public async Task ANodesKafkaRoleSwitchedOffClosesItsListenerAndMovesItsLeadershipAwayUntilSwitchedOn()
+    {
+        await ReplicatedTopic.CreateAsync(_cluster, "roled", 3);
+        await ReplicatedTopic.WaitForLeadersAsync(_cluster, "roled", 3, _cluster.Nodes);
+        Assert.True(await AcceptsAsync(_cluster[2]), "node 2 listens for Kafka clients before its role is switched");
+
+        output.WriteLine("schedule: roles@2 = \"\" through node 1, then removed through node 3");
+        await PutConfigAsync(1, """{"upsert": {"roles@2": ""}}""");
+        await EddyCluster.WaitUntilAsync(async () =>
+        {
+            var metadata = await _cluster.MetadataAsync(1);
+            return metadata is not null && !await AcceptsAsync(_cluster[2])
+                && metadata.Brokers.Select(b => b.Id).Order().SequenceEqual([1, 3])
+                && metadata.Leaders.TryGetValue("roled", out var leaders) && leaders.All(l => l is 1 or 3);
+        }, ReplicatedTopic.Settle, "node 2 stops listening, and node 1's Metadata lists neither it nor a leader on it");
+        var (_, broker) = await GetAsync(_cluster[3], "/v1/brokers/2");
+        Assert.Equal(["admin"], broker.GetProperty("roles").EnumerateArray().Select(r => r.GetString()));
+        var (_, config) = await GetAsync(_cluster[2], "/v1/cluster_config");
+        Assert.Equal(("kafka", ""), (config.GetProperty("roles").GetString(), config.GetProperty("roles@2").GetString()));
+        // Node 2 still keeps its replicas: acks=all through the others needs it or one other.
+        await ProduceToEveryPartitionAsync($"{_cluster[1].Bootstrap},{_cluster[3].Bootstrap}");
+
+        await PutConfigAsync(3, """{"remove": ["roles@2"]}""");
+        await EddyCluster.WaitUntilAsync(async () => await AcceptsAsync(_cluster[2])
+            && (await _cluster.MetadataAsync(2))?.Brokers.Count == 3, ReplicatedTopic.Settle, "node 2 listens again and is listed");
+        await ProduceToEveryPartitionAsync(_cluster[2].Bootstrap);
+        (_, broker) = await GetAsync(_cluster[1], "/v1/brokers/2");
+        Assert.Equal(["kafka", "admin"], broker.GetProperty("roles").EnumerateArray().Select(r => r.GetString()));
+    }
+
+    private async Task PutConfigAsync(int through, string body)
+    {
+        using var put = await Http.PutAsync($"http://127.0.0.1:{_cluster[through].AdminPort}/v1/cluster_config", new StringContent(body));
+        Assert.Equal(HttpStatusCode.OK, put.StatusCode);
+    }
+
+    private static async Task ProduceToEveryPartitionAsync(string bootstrap)
+    {
+        using var producer = new ProducerBuilder<Null, string>(new ProducerConfig { BootstrapServers = bootstrap, Acks = Acks.All, MessageTimeoutMs = 20000 }).Build();
+        for (int p = 0; p < 3; p++)
+        {
+            var delivered = await producer.ProduceAsync(new TopicPartition("roled", p), new Message<Null, string> { Value = $"to {p}" });
+            Assert.Equal(PersistenceStatus.Persisted, delivered.Status);
+        }
+    }
+
+    /// <summary>Whether the node's Kafka port accepts a TCP connection.</summary>
+    private static async Task<bool> AcceptsAsync(EddyCluster.Node node)
+    {
+        using var socket = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+        try
+        {
+            await socket.ConnectAsync(IPAddress.Parse(node.Address), node.KafkaPort);
+            return true;
+        }
+        catch (System.Net.Sockets.SocketException)
+        {
+            return false;
+        }
     }
 }

@@ -94,6 +94,8 @@ public sealed class AdminApiTests : IAsyncLifetime
         Assert.Equal("boolean", properties.GetProperty("auto_create_topics_enabled").GetProperty("type").GetString());
         Assert.Equal(10000, properties.GetProperty("default_topic_partitions").GetProperty("maximum").GetInt32());
         Assert.Equal(5, properties.GetProperty("log_level").GetProperty("enum").GetArrayLength());
+        Assert.True(properties.GetProperty("roles").GetProperty("per_node").GetBoolean());
+        Assert.Equal("log.retention.ms", properties.GetProperty("log_retention_ms").GetProperty("kafka_name").GetString());
 
         var (_, initial) = await GetAsync("/v1/cluster_config");
         Assert.True(initial.GetProperty("auto_create_topics_enabled").GetBoolean());
@@ -101,11 +103,12 @@ public sealed class AdminApiTests : IAsyncLifetime
         Assert.Equal("info", initial.GetProperty("log_level").GetString());
 
         var (refused, why) = await PutAsync("/v1/cluster_config",
-            """{"upsert": {"nope": 1, "default_topic_partitions": 0, "auto_create_topics_enabled": "yes", "log_level": "loud"}, "remove": ["also_nope"]}""");
+            """{"upsert": {"nope": 1, "default_topic_partitions": 0, "auto_create_topics_enabled": "yes", "log_level": "loud", "num_partitions@1": 2, "default_topic_partitions@1": 2, "roles@1": "ftp"}, "remove": ["also_nope"]}""");
         Assert.Equal(HttpStatusCode.BadRequest, refused);
-        Assert.Equal(["also_nope", "auto_create_topics_enabled", "default_topic_partitions", "log_level", "nope"],
+        Assert.Equal(["also_nope", "auto_create_topics_enabled", "default_topic_partitions", "default_topic_partitions@1", "log_level", "nope", "num_partitions@1", "roles@1"],
             why.GetProperty("errors").EnumerateObject().Select(e => e.Name).Order(StringComparer.Ordinal));
         Assert.Contains("0 is outside 1..10000", why.GetProperty("errors").GetProperty("default_topic_partitions").GetString(), StringComparison.Ordinal);
+        Assert.Contains("takes no node's own value", why.GetProperty("errors").GetProperty("default_topic_partitions@1").GetString(), StringComparison.Ordinal);
 
         var (dry, _) = await PutAsync("/v1/cluster_config?dry_run=true", """{"upsert": {"default_topic_partitions": 4}}""");
         Assert.Equal(HttpStatusCode.OK, dry);

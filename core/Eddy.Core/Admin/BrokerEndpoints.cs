@@ -7,12 +7,9 @@ namespace Eddy.Admin;
 
 /// <summary>GET /v1/brokers and /v1/brokers/{id}: the cluster's members as the controller records them (id, Kafka
 /// and RPC addresses, rack, shards), whether each is up (the controller's leader heard from it lately), the roles
-/// each runs, and this node's version.</summary>
+/// each runs (the cluster property roles, and the admin API, which always runs), and this node's version.</summary>
 internal static class BrokerEndpoints
 {
-    /// <summary>What every node runs today; roles become a cluster property with the HTTP proxy and schema registry.</summary>
-    private static readonly string[] Roles = ["kafka", "admin"];
-
     public static void Map(HttpRoutes routes, AdminContext context)
     {
         routes.MapGet("/v1/brokers", async (_, _) =>
@@ -28,7 +25,7 @@ internal static class BrokerEndpoints
                 w.WriteStartArray();
                 foreach (var broker in controller.View.Brokers.OrderBy(b => b.NodeId))
                 {
-                    Write(w, broker, controller.NodeId, context.Version, alive);
+                    Write(w, broker, controller, context.Version, alive);
                 }
                 w.WriteEndArray();
             });
@@ -50,7 +47,7 @@ internal static class BrokerEndpoints
                 return AdminJson.Error(404, $"node {id} is not a member of this cluster");
             }
             var alive = await AliveAsync(controller);
-            return AdminJson.Ok(w => Write(w, broker, controller.NodeId, context.Version, alive));
+            return AdminJson.Ok(w => Write(w, broker, controller, context.Version, alive));
         });
     }
 
@@ -66,7 +63,7 @@ internal static class BrokerEndpoints
         return silence?.Where(s => s.Value >= 0 && s.Value <= window).Select(s => s.Key).ToHashSet();
     }
 
-    private static void Write(Utf8JsonWriter w, BrokerInfo broker, int self, string version, HashSet<int>? alive)
+    private static void Write(Utf8JsonWriter w, BrokerInfo broker, Controller controller, string version, HashSet<int>? alive)
     {
         w.WriteStartObject();
         w.WriteNumber("node_id", broker.NodeId);
@@ -82,12 +79,13 @@ internal static class BrokerEndpoints
             w.WriteBoolean("is_alive", alive.Contains(broker.NodeId));
         }
         w.WriteStartArray("roles");
-        foreach (string role in Roles)
+        foreach (string role in NodeRoles.Names(NodeRoles.Of(controller.View.Config, broker.NodeId)))
         {
             w.WriteStringValue(role);
         }
+        w.WriteStringValue("admin");
         w.WriteEndArray();
-        if (broker.NodeId == self)
+        if (broker.NodeId == controller.NodeId)
         {
             // Other nodes' versions are not recorded with their registration yet.
             w.WriteString("version", version);

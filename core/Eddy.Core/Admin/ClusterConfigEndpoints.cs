@@ -31,7 +31,15 @@ internal static class ClusterConfigEndpoints
                 w.WriteStartObject();
                 foreach (var property in ClusterProperties.All)
                 {
-                    WriteValue(w, property, ClusterProperties.SetIn(config, property) ?? property.Default);
+                    WriteValue(w, property.Name, property, ClusterProperties.SetIn(config, property) ?? property.Default);
+                }
+                // Nodes' own values of per-node properties, under their keys (NAME@NODE_ID).
+                foreach (var (key, value) in config.Where(c => c.Key.Contains(ClusterProperties.NodeSeparator)).OrderBy(c => c.Key, StringComparer.Ordinal))
+                {
+                    if (ClusterProperties.ParseKey(key, out var property, out _) is null && property.Check(value) is null)
+                    {
+                        WriteValue(w, key, property, value);
+                    }
                 }
                 w.WriteEndObject();
             }));
@@ -148,9 +156,9 @@ internal static class ClusterConfigEndpoints
                 {
                     foreach (var entry in field.Value.EnumerateObject())
                     {
-                        if (!ClusterProperties.TryGet(entry.Name, out var property))
+                        if (ClusterProperties.ParseKey(entry.Name, out var property, out _) is { } notAKey)
                         {
-                            problems[entry.Name] = "no such cluster property";
+                            problems[entry.Name] = notAKey;
                         }
                         else if (Canonical(property, entry.Value) is not { } value)
                         {
@@ -171,7 +179,7 @@ internal static class ClusterConfigEndpoints
                     foreach (var entry in field.Value.EnumerateArray())
                     {
                         string? name = entry.ValueKind == JsonValueKind.String ? entry.GetString() : null;
-                        if (name is null || !ClusterProperties.TryGet(name, out _))
+                        if (name is null || ClusterProperties.ParseKey(name, out _, out _) is not null)
                         {
                             problems[name ?? entry.GetRawText()] = "no such cluster property to remove";
                         }
@@ -212,18 +220,18 @@ internal static class ClusterConfigEndpoints
         _ => value.ValueKind == JsonValueKind.String ? value.GetString() : null,
     };
 
-    private static void WriteValue(Utf8JsonWriter w, ClusterProperty property, string value)
+    private static void WriteValue(Utf8JsonWriter w, string key, ClusterProperty property, string value)
     {
         switch (property.Type)
         {
             case ClusterPropertyType.Boolean:
-                w.WriteBoolean(property.Name, property.AsBoolean(value));
+                w.WriteBoolean(key, property.AsBoolean(value));
                 break;
             case ClusterPropertyType.Integer:
-                w.WriteNumber(property.Name, property.AsInteger(value));
+                w.WriteNumber(key, property.AsInteger(value));
                 break;
             default:
-                w.WriteString(property.Name, value);
+                w.WriteString(key, value);
                 break;
         }
     }
@@ -236,7 +244,7 @@ internal static class ClusterConfigEndpoints
         {
             w.WriteStartObject(property.Name);
             w.WriteString("type", property.Type.ToString().ToLowerInvariant());
-            WriteValue(w, property with { Name = "default" }, property.Default);
+            WriteValue(w, "default", property, property.Default);
             w.WriteString("description", property.Description);
             if (property.Unit is { } unit)
             {
@@ -260,6 +268,11 @@ internal static class ClusterConfigEndpoints
                 w.WriteEndArray();
             }
             w.WriteBoolean("needs_restart", property.NeedsRestart);
+            w.WriteBoolean("per_node", property.PerNode);
+            if (property.KafkaName is { } kafkaName)
+            {
+                w.WriteString("kafka_name", kafkaName);
+            }
             w.WriteEndObject();
         }
         w.WriteEndObject();

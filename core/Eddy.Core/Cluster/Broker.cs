@@ -96,6 +96,9 @@ public sealed class Broker
     /// server stops, so clients are sent to the new leaders while this node still answers.</summary>
     public Task HandOffLeadershipAsync() => Partitions.HandOffLeadershipAsync();
 
+    /// <summary>Has this node's replicas take leadership again after <see cref="HandOffLeadershipAsync"/>.</summary>
+    public Task AcceptLeadershipAsync() => Partitions.AcceptLeadershipAsync();
+
     /// <summary>Stops following the controller, flushes and closes every partition and the metadata store, then stops
     /// the controller. After the Kafka server stopped.</summary>
     public async Task StopAsync()

@@ -219,9 +219,18 @@ public sealed class PartitionReconciler
         var left = await Task.WhenAll(Enumerable.Range(0, _group.Count).Select(id => _group.InvokeAsync(id, () => _shards[id].HandOffLeadershipAsync(HandOffTimeout).AsTask()).Unwrap()));
         if (left.Sum() > 0)
         {
-            Observability.Log.Warn("replication", $"stopping while leading {left.Sum()} partitions: no other replica took over within {HandOffTimeout.TotalSeconds:0} s");
+            Observability.Log.Warn("replication", $"still leading {left.Sum()} partitions: no other replica took over within {HandOffTimeout.TotalSeconds:0} s");
         }
     }
+
+    /// <summary>Has every replica on every shard take leadership again, after <see cref="HandOffLeadershipAsync"/> (this
+    /// node's Kafka role is on again).</summary>
+    internal Task AcceptLeadershipAsync()
+        => Task.WhenAll(Enumerable.Range(0, _group.Count).Select(id => _group.InvokeAsync(id, () =>
+        {
+            _shards[id].AcceptLeadership();
+            return true;
+        })));
 
     /// <summary>Flushes and closes every partition. Called from outside the shards.</summary>
     internal async Task CloseAllAsync()

@@ -183,6 +183,15 @@ internal sealed class ShardPartitions
         int StillLeading() => leading.Count(p => p.Raft is { Role: Raft.Role.Leader, Failure: null });
     }
 
+    /// <summary>Every replica here takes leadership again (this node serves Kafka clients again).</summary>
+    public void AcceptLeadership()
+    {
+        foreach (var partition in _partitions.Values)
+        {
+            partition.Raft?.AcceptLeadership();
+        }
+    }
+
     public async ValueTask CloseAllAsync()
     {
         foreach (var partition in _partitions.Values)

@@ -17,11 +17,16 @@ public sealed class KafkaNode
     /// <summary>How long start waits for the controller to record this broker before it serves anyway.</summary>
     private static readonly TimeSpan RegisterWait = TimeSpan.FromSeconds(5);
 
-    private KafkaNode(Broker broker, GroupRouter groups, KafkaServer server)
+    private readonly ShardGroup _shards;
+    private readonly KafkaRoleSwitch _roleSwitch;
+
+    private KafkaNode(ShardGroup shards, Broker broker, GroupRouter groups, KafkaServer server, KafkaRoleSwitch roleSwitch)
     {
+        _shards = shards;
         Broker = broker;
         Groups = groups;
         Server = server;
+        _roleSwitch = roleSwitch;
     }
 
     public Broker Broker { get; }
@@ -78,7 +83,10 @@ public sealed class KafkaNode
             {
                 Log.Warn("controller", $"not registered with the controller within {RegisterWait.TotalSeconds:0} s; serving meanwhile");
             }
-            return new KafkaNode(broker, groups, server);
+            // The listener was opened to learn and register its port; a node whose Kafka role is off closes it again.
+            var roleSwitch = new KafkaRoleSwitch(broker, server);
+            await roleSwitch.StartAsync(shards);
+            return new KafkaNode(shards, broker, groups, server, roleSwitch);
         }
         catch
         {
@@ -92,6 +100,7 @@ public sealed class KafkaNode
     /// every log. In that order, so that no request waits on a log being closed.</summary>
     public async Task StopAsync(TimeSpan drainTimeout)
     {
+        await _roleSwitch.StopAsync(_shards);
         await Broker.HandOffLeadershipAsync();
         await Groups.StopAsync();
         await Server.StopAsync(drainTimeout);

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Collections.Frozen;
 using Eddy.Observability;
 
@@ -28,11 +29,16 @@ public static class ClusterProperties
 
     public static readonly ClusterProperty LogLevelProperty = new("log_level", ClusterPropertyType.String, "info",
         "least severe log level every node writes; wins over each node's log_level",
-        Choices: ["trace", "debug", "info", "warn", "error"]);
+        Choices: ["trace", "debug", "info", "warn", "error"], PerNode: true);
 
     public static readonly ClusterProperty SubsystemLogLevels = new("log_level_subsystems", ClusterPropertyType.String, "",
         "log levels of single subsystems over log_level, as subsystem=level pairs separated by commas (rpc=debug,raft=warn)",
-        Validate: value => ParseSubsystemLevels(value, out _));
+        Validate: value => ParseSubsystemLevels(value, out _), PerNode: true);
+
+    public static readonly ClusterProperty Roles = new("roles", ClusterPropertyType.String, "kafka",
+        "the services a node runs for clients, separated by commas: kafka (the Kafka API); empty runs none, and the node "
+        + "still keeps its replicas and takes part in the controller; the admin API always runs",
+        Validate: value => NodeRoles.Parse(value, out _), PerNode: true);
 
     public static readonly ClusterProperty DefaultTopicReplication = new("default_topic_replications", ClusterPropertyType.Integer, "1",
         "replication factor of an automatically created topic, and of a CreateTopics that asks for -1 (Kafka's default.replication.factor)",
@@ -40,8 +46,38 @@ public static class ClusterProperties
 
     public static readonly IReadOnlyList<ClusterProperty> All =
     [
-        AutoCreateTopics, DefaultTopicPartitions, DefaultTopicReplication, .. TopicDefaultProperties.All, LogLevelProperty, SubsystemLogLevels,
+        AutoCreateTopics, DefaultTopicPartitions, DefaultTopicReplication, .. TopicDefaultProperties.All, LogLevelProperty, SubsystemLogLevels, Roles,
     ];
+
+    /// <summary>Between a per-node property's name and the node id in the key of that node's own value.</summary>
+    public const char NodeSeparator = '@';
+
+    /// <summary>The config key of node <paramref name="nodeId"/>'s own value of <paramref name="property"/>.</summary>
+    public static string KeyFor(ClusterProperty property, int nodeId)
+        => string.Create(CultureInfo.InvariantCulture, $"{property.Name}{NodeSeparator}{nodeId}");
+
+    /// <summary>Reads a key of the cluster's config: a property's name, or <c>NAME@NODE_ID</c> for one node's own value
+    /// of a per-node property (<paramref name="nodeId"/> 0 for the cluster's). Returns why it is no key, or null.</summary>
+    public static string? ParseKey(string key, out ClusterProperty property, out int nodeId)
+    {
+        nodeId = 0;
+        int at = key.IndexOf(NodeSeparator, StringComparison.Ordinal);
+        if (!TryGet(at < 0 ? key : key[..at], out property))
+        {
+            return "no such cluster property";
+        }
+        if (at < 0)
+        {
+            return null;
+        }
+        if (!property.PerNode)
+        {
+            return $"{property.Name} is the same on every node: it takes no node's own value";
+        }
+        return int.TryParse(key.AsSpan(at + 1), NumberStyles.None, CultureInfo.InvariantCulture, out nodeId) && nodeId > 0
+            ? null
+            : $"'{key[(at + 1)..]}' is not a node id";
+    }
 
     /// <summary>Reads <c>subsystem=level,...</c>; returns why it cannot, or null.</summary>
     public static string? ParseSubsystemLevels(string value, out FrozenDictionary<string, LogLevel> levels)
@@ -92,27 +128,33 @@ public static class ClusterProperties
     public static string? SetIn(IReadOnlyDictionary<string, string> config, ClusterProperty property)
         => config.TryGetValue(property.Name, out var value) && property.Check(value) is null ? value : null;
 
+    /// <summary>The value <paramref name="config"/> sets for <paramref name="property"/> on node
+    /// <paramref name="nodeId"/>: the node's own where the property is per node and it has one, else the cluster's.</summary>
+    public static string? SetIn(IReadOnlyDictionary<string, string> config, ClusterProperty property, int nodeId)
+        => property.PerNode && config.TryGetValue(KeyFor(property, nodeId), out var own) && property.Check(own) is null ? own : SetIn(config, property);
+
     /// <summary>docs/configuration.md's table of cluster properties.</summary>
     public static string MarkdownTable()
     {
         var text = new System.Text.StringBuilder();
-        text.AppendLine("| property | type | default | bounds | restart | Kafka broker config | description |");
-        text.AppendLine("|---|---|---|---|---|---|---|");
+        text.AppendLine("| property | type | default | bounds | restart | per node | Kafka broker config | description |");
+        text.AppendLine("|---|---|---|---|---|---|---|---|");
         foreach (var p in All)
         {
             string bounds = p.Choices is { } choices ? string.Join(", ", choices)
                 : p.Minimum is not null || p.Maximum is not null ? $"{p.Minimum}..{p.Maximum}{(p.Unit is null ? "" : " " + p.Unit)}" : "";
-            text.AppendLine($"| `{p.Name}` | {p.Type.ToString().ToLowerInvariant()} | {p.Default} | {bounds} | {(p.NeedsRestart ? "yes" : "no")} | {(p.KafkaName is null ? "" : $"`{p.KafkaName}`")} | {p.Description} |");
+            text.AppendLine($"| `{p.Name}` | {p.Type.ToString().ToLowerInvariant()} | {p.Default} | {bounds} | {(p.NeedsRestart ? "yes" : "no")} | {(p.PerNode ? "yes" : "no")} | {(p.KafkaName is null ? "" : $"`{p.KafkaName}`")} | {p.Description} |");
         }
         return text.ToString();
     }
 
-    /// <summary>Applies what a node does itself when the config changes: the log levels (the others are read where
-    /// they are used). <paramref name="nodeLogLevel"/> is the node's own setting, which an unset property leaves.</summary>
-    public static void ApplyToNode(IReadOnlyDictionary<string, string> config, LogLevel nodeLogLevel)
+    /// <summary>Applies what node <paramref name="nodeId"/> does itself when the config changes: the log levels (the
+    /// others are read where they are used). <paramref name="nodeLogLevel"/> is the node's own setting, which an unset
+    /// property leaves.</summary>
+    public static void ApplyToNode(IReadOnlyDictionary<string, string> config, LogLevel nodeLogLevel, int nodeId)
     {
-        Log.MinimumLevel = SetIn(config, LogLevelProperty) is { } level ? Log.ParseLevel(level) : nodeLogLevel;
-        ParseSubsystemLevels(SetIn(config, SubsystemLogLevels) ?? "", out var levels);
+        Log.MinimumLevel = SetIn(config, LogLevelProperty, nodeId) is { } level ? Log.ParseLevel(level) : nodeLogLevel;
+        ParseSubsystemLevels(SetIn(config, SubsystemLogLevels, nodeId) ?? "", out var levels);
         Log.SubsystemLevels = levels;
     }
 }

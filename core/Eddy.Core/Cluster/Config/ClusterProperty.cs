@@ -19,9 +19,10 @@ public enum ClusterPropertyType
 /// where there is one: on the BROKER resource named "" (the cluster-wide defaults) it reads and sets this property.</param>
 /// <param name="Validate">For a string property beyond its choices: why a value is not one of it, or null.</param>
 /// <param name="TopicConfig">The topic config whose default this property is, where it is one (<see cref="TopicDefaults"/>).</param>
+/// <param name="PerNode">Whether one node may have its own value (<c>NAME@NODE_ID</c>), over the cluster's.</param>
 public sealed record ClusterProperty(string Name, ClusterPropertyType Type, string Default, string Description,
     string? Unit = null, long? Minimum = null, long? Maximum = null, IReadOnlyList<string>? Choices = null, bool NeedsRestart = false,
-    string? KafkaName = null, Func<string, string?>? Validate = null, string? TopicConfig = null)
+    string? KafkaName = null, Func<string, string?>? Validate = null, string? TopicConfig = null, bool PerNode = false)
 {
     /// <summary>Why <paramref name="value"/> is not a value of this property, or null when it is.</summary>
     public string? Check(string value) => Type switch

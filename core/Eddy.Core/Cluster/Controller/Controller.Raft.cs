@@ -23,6 +23,9 @@ public sealed partial class Controller
     /// <summary>Told, on shard 0, each time commands were applied: the view after them and the last index applied.</summary>
     internal Action<ClusterView, long>? Applied { get; set; }
 
+    /// <summary>Told, on shard 0, each time the cluster's config changed: the view with the new config.</summary>
+    internal Action<ClusterView>? ConfigChanged { get; set; }
+
     /// <summary>The last log index applied here. Shard 0.</summary>
     public long AppliedIndex => _applied;
 
@@ -362,7 +365,8 @@ public sealed partial class Controller
         _view = view;
         if (reconfigured)
         {
-            ClusterProperties.ApplyToNode(view.Config, Log.NodeLevel);
+            ClusterProperties.ApplyToNode(view.Config, Log.NodeLevel, NodeId);
+            ConfigChanged?.Invoke(view);
         }
         if (formed)
         {

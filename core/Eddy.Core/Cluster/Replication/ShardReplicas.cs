@@ -96,7 +96,11 @@ internal sealed partial class ShardReplicas : IDisposable
     {
         var raft = partition.Raft!;
         _replicas[raft.Group] = partition;
-        if (raft.Term == 0 && partition.Topic.LeaderOf(partition.Index) == _controller.NodeId)
+        if (!ServesKafka)
+        {
+            raft.DeclineLeadership();
+        }
+        else if (raft.Term == 0 && partition.Topic.LeaderOf(partition.Index) == _controller.NodeId)
         {
             raft.Campaign();
         }
@@ -211,27 +215,52 @@ internal sealed partial class ShardReplicas : IDisposable
         }
         if (_ticks % RebalanceEveryTicks == 0)
         {
-            GiveBackLeaderships();
+            if (ServesKafka)
+            {
+                GiveBackLeaderships();
+            }
+            else
+            {
+                MoveLeadershipsAway();
+            }
         }
         ScheduleTick();
+    }
+
+    /// <summary>Whether this node runs the Kafka role (<see cref="NodeRoles"/>): a node no client reaches leads nothing.</summary>
+    private bool ServesKafka => NodeRoles.Runs(_controller.View.Config, _controller.NodeId, NodeRole.Kafka);
+
+    /// <summary>While this node's Kafka role is off: every replica here declines leadership, and hands on what it
+    /// leads (won in an election since the role switched, when the other replicas were slower to campaign).</summary>
+    private void MoveLeadershipsAway()
+    {
+        foreach (var (_, partition) in _replicas)
+        {
+            partition.Raft!.DeclineLeadership();
+            if (!partition.IsClosed && partition.IsLeader)
+            {
+                partition.Raft.HandOffLeadership();
+            }
+        }
     }
 
     /// <summary>
     /// Hands each leadership held here whose partition prefers another replica (its first, where placement spread the
     /// leaders) to that replica, once it answered within the last heartbeats and holds the whole log: after a node comes
     /// back, its partitions' leadership returns to it and the leaders are spread over the nodes as placed, not piled on
-    /// the nodes that stayed up. A replica that does not answer is never handed anything.
+    /// the nodes that stayed up. A replica that does not answer, or whose node runs no Kafka role, is never handed anything.
     /// </summary>
     private void GiveBackLeaderships()
     {
         long now = _shard.Clock.NowNanos;
         var recently = _options.TickInterval * _options.HeartbeatTicks * 3;
+        var config = _controller.View.Config;
         foreach (var (_, partition) in _replicas)
         {
             int preferred = partition.Topic.LeaderOf(partition.Index);
             // A partition being moved is left to its move: its preferred replica may be one that is leaving.
             if (!partition.IsClosed && partition.IsLeader && preferred != _controller.NodeId && partition.Topic.TargetOf(partition.Index) is null
-                && partition.Raft!.IsCaughtUpNow(preferred, now, recently))
+                && NodeRoles.Runs(config, preferred, NodeRole.Kafka) && partition.Raft!.IsCaughtUpNow(preferred, now, recently))
             {
                 partition.Raft.HandOffLeadership(preferred);
             }

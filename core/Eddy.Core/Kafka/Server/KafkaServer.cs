@@ -8,9 +8,10 @@ namespace Eddy.Kafka.Server;
 
 /// <summary>
 /// The Kafka API listener: every shard accepts on the same port (SO_REUSEPORT) and serves its connections
-/// itself. It owns the handler table and what Metadata reports about this node.
+/// itself. It owns the handler table and what Metadata reports about this node. The listener can be closed and opened
+/// again while the node runs (its Kafka role switched, KafkaServer.Listener.cs).
 /// </summary>
-public sealed class KafkaServer
+public sealed partial class KafkaServer
 {
     private readonly ShardGroup _group;
     // Open connections per shard; each set is touched only on its own shard, so it needs no lock.
@@ -18,6 +19,7 @@ public sealed class KafkaServer
     // Connections accepted before the bound port is known wait for it, so Metadata never advertises port 0.
     private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private TcpServer? _tcp;
+    private IPEndPoint _bound = new(IPAddress.Loopback, 0);
     private volatile bool _stopping;
     private long _connectionCount;
 
@@ -70,6 +72,7 @@ public sealed class KafkaServer
         var server = new KafkaServer(group, options, handlers) { ClusterId = clusterId };
         server._tcp = await TcpServer.StartAsync(group, endpoint, server.ServeAsync);
         server.Port = server._tcp.Port;
+        server._bound = new IPEndPoint(endpoint.Address, server.Port);
         // A wildcard address cannot be dialled: advertise the host name instead, as Kafka does.
         server.AdvertisedHost = options.AdvertisedHost
             ?? (endpoint.Address.Equals(IPAddress.Any) ? Dns.GetHostName() : endpoint.Address.ToString());
@@ -84,7 +87,7 @@ public sealed class KafkaServer
         {
             await _ready.Task;
         }
-        if (_stopping)
+        if (_stopping || _closed)
         {
             return; // TcpServer closes it
         }
@@ -113,10 +116,29 @@ public sealed class KafkaServer
             return;
         }
         _stopping = true;
-        if (_tcp is not null)
+        await _group.InvokeAsync(ListenerShard, async () =>
         {
-            await _tcp.DisposeAsync();
-        }
+            await _switch.EnterAsync();
+            try
+            {
+                if (_tcp is not null)
+                {
+                    await _tcp.DisposeAsync();
+                    _tcp = null;
+                }
+            }
+            finally
+            {
+                _switch.Exit();
+            }
+        });
+        await DrainAsync(timeout);
+    }
+
+    /// <summary>Has every open connection finish the requests it has read and close (idle ones at once), and waits up
+    /// to <paramref name="timeout"/> for them to end.</summary>
+    private async Task DrainAsync(TimeSpan timeout)
+    {
         var done = new List<Task>();
         for (int i = 0; i < _group.Count; i++)
         {

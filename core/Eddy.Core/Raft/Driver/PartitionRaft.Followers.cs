@@ -114,9 +114,15 @@ public sealed partial class PartitionRaft
         return started;
     }
 
-    /// <summary>From now on this replica takes no leadership handed to it (its node is stopping): a peer giving a
-    /// partition back to its preferred replica would otherwise hand it to a replica about to go.</summary>
+    /// <summary>From now on this replica takes no leadership handed to it (its node is stopping, or serves no Kafka
+    /// clients): a peer giving a partition back to its preferred replica would otherwise hand it to a replica about to
+    /// go, or one no client can reach.</summary>
     public void DeclineLeadership() => _declinesLeadership = true;
+
+    /// <summary>Takes leadership handed to it again (its node serves Kafka clients again).</summary>
+    public void AcceptLeadership() => _declinesLeadership = false;
+
+    public bool DeclinesLeadership => _declinesLeadership;
 
     /// <summary>Whether <paramref name="voter"/> answered this leader within <paramref name="within"/> and holds its whole
     /// log now: a replica leadership can be handed to without a pause.</summary>
