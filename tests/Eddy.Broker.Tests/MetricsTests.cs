@@ -8,7 +8,8 @@ namespace Eddy.Broker.Tests;
 /// <summary>
 /// GET /metrics of a running node (the published binary): clean under Prometheus's own checker (`promtool check
 /// metrics`, Debian's prometheus package), and its counters follow what the node did: the produce requests a client
-/// sent, the fsyncs that made them durable, each shard's reactor, the topic's bytes in and out.
+/// sent, the fsyncs that made them durable, each shard's reactor, the topic's bytes in and out, a group's lag, the
+/// controller's leadership.
 /// </summary>
 public sealed partial class MetricsTests : IAsyncLifetime
 {
@@ -67,6 +68,8 @@ public sealed partial class MetricsTests : IAsyncLifetime
                 read += consumer.Consume(TimeSpan.FromMilliseconds(200)) is { IsPartitionEOF: false } ? 1 : 0;
             }
             Assert.Equal(produced, read);
+            // The group stops 20 records short of the end: its lag.
+            consumer.Commit([new TopicPartitionOffset("metered", 0, produced - 20)]);
         }
         string after = await ScrapeAsync();
 
@@ -99,5 +102,8 @@ public sealed partial class MetricsTests : IAsyncLifetime
         double bytesIn = Sum(after, "eddy_kafka_topic_bytes_in_total", "topic=\"metered\"");
         Assert.True(bytesIn >= produced * 2, $"{bytesIn} bytes in for {produced} records");
         Assert.True(Sum(after, "eddy_kafka_topic_bytes_out_total", "topic=\"metered\"") >= bytesIn, "the consumer read every batch back");
+        Assert.Equal((20, 20), (Sum(after, "eddy_kafka_consumer_group_lag", "group=\"metered-reader\""), Sum(after, "eddy_kafka_consumer_group_partition_lag_max", "group=\"metered-reader\"")));
+        Assert.Equal(1, Sum(after, "eddy_controller_is_leader"));
+        Assert.True(Sum(after, "eddy_controller_term") >= 1 && Sum(after, "eddy_controller_applied_index") >= 1, "the lone node elected itself and applied its registration");
     }
 }

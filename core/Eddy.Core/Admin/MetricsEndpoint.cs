@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using Eddy.Http;
+using Eddy.Kafka.Groups;
 using Eddy.Kafka.Protocol.Messages;
 using Eddy.Kafka.Server;
 using Eddy.Observability;
@@ -30,15 +31,17 @@ internal static class MetricsEndpoint
             if (node is not null)
             {
                 var router = node.Broker.Router;
+                var coordinator = node.Groups.CoordinatorOn(s);
                 partitions[s] = await group.InvokeAsync(s, () =>
                 {
-                    var figures = new PartitionFigures { Replication = ReplicationStats.Here.Copy() };
+                    var figures = new PartitionFigures { Replication = ReplicationStats.Here.Copy(), Committed = coordinator.CommittedOffsets() };
                     foreach (var partition in router.LocalPartitions)
                     {
                         figures.Open++;
                         figures.Leading += partition.IsLeader ? 1 : 0;
                         var bytes = figures.Topics.GetValueOrDefault(partition.Topic.Name);
                         figures.Topics[partition.Topic.Name] = (bytes.In + partition.BytesIn, bytes.Out + partition.BytesOut);
+                        figures.HighWatermarks[new TopicPartition(partition.Topic.Name, partition.Index)] = partition.HighWatermark;
                     }
                     return figures;
                 });
@@ -57,6 +60,10 @@ internal static class MetricsEndpoint
             Each(partitions, (s, p) => w.Sample("eddy_partition_leaders", p.Leading, Shard(s)));
             WriteTopics(w, partitions);
             WriteReplication(w, partitions);
+            WriteGroupLag(w, partitions);
+            var controller = node.Broker.Controller;
+            var (term, applied) = await group.InvokeAsync(Cluster.Controller.Shard, () => (controller.Term, controller.AppliedIndex));
+            WriteController(w, controller, term, applied);
         }
         WriteProcess(w);
         return new HttpResponse(200, PrometheusWriter.ContentType, Encoding.UTF8.GetBytes(w.ToString()));
@@ -157,7 +164,44 @@ internal static class MetricsEndpoint
         public int Open;
         public int Leading;
         public Dictionary<string, (long In, long Out)> Topics { get; } = new(StringComparer.Ordinal);
+        public Dictionary<TopicPartition, long> HighWatermarks { get; } = [];
         public ReplicationStats Replication { get; init; } = null!;
+        public List<(string GroupId, TopicPartition Partition, long Offset)> Committed { get; init; } = null!;
+    }
+
+    /// <summary>Each group this node coordinates: how far its committed offsets trail the high watermarks of the
+    /// partitions that have a replica here (on a follower, the commit index it learned). Partitions without one here
+    /// are left out: their high watermark is another node's to know.</summary>
+    private static void WriteGroupLag(PrometheusWriter w, PartitionFigures[] partitions)
+    {
+        var highWatermarks = new Dictionary<TopicPartition, long>();
+        foreach (var figures in partitions)
+        {
+            foreach (var (partition, highWatermark) in figures.HighWatermarks)
+            {
+                highWatermarks[partition] = highWatermark;
+            }
+        }
+        var lag = new SortedDictionary<string, (long Sum, long Max)>(StringComparer.Ordinal);
+        foreach (var (groupId, partition, offset) in partitions.SelectMany(p => p.Committed))
+        {
+            if (highWatermarks.TryGetValue(partition, out long highWatermark))
+            {
+                long behind = Math.Max(0, highWatermark - offset);
+                var (sum, max) = lag.GetValueOrDefault(groupId);
+                lag[groupId] = (sum + behind, Math.Max(max, behind));
+            }
+        }
+        w.Family("eddy_kafka_consumer_group_lag", "gauge", "Records between a group's committed offsets and the high watermarks of their partitions, summed, for the groups this node coordinates.");
+        foreach (var (groupId, (sum, _)) in lag)
+        {
+            w.Sample("eddy_kafka_consumer_group_lag", sum, ("group", groupId));
+        }
+        w.Family("eddy_kafka_consumer_group_partition_lag_max", "gauge", "The largest lag of one partition of the group, for the groups this node coordinates.");
+        foreach (var (groupId, (_, max)) in lag)
+        {
+            w.Sample("eddy_kafka_consumer_group_partition_lag_max", max, ("group", groupId));
+        }
     }
 
     private static void WriteTopics(PrometheusWriter w, PartitionFigures[] partitions)
@@ -188,6 +232,18 @@ internal static class MetricsEndpoint
         Each(partitions, (s, p) => w.Sample("eddy_raft_leaderships_lost_total", p.Replication.LeadershipsLost, Shard(s)));
         w.Family("eddy_raft_commit_latency_seconds", "histogram", "Time from proposing a batch to a replicated partition's group to its commit (on a majority's disks).");
         Each(partitions, (s, p) => w.Histogram("eddy_raft_commit_latency_seconds", p.Replication.CommitLatency, Shard(s)));
+    }
+
+    private static void WriteController(PrometheusWriter w, Cluster.Controller controller, long term, long applied)
+    {
+        w.Family("eddy_controller_is_leader", "gauge", "1 while this node leads the controller's Raft group, else 0.");
+        w.Sample("eddy_controller_is_leader", controller.LeaderId == controller.NodeId ? 1 : 0);
+        w.Family("eddy_controller_term", "gauge", "The controller group's term as this node knows it: it rises with each election.");
+        w.Sample("eddy_controller_term", term);
+        w.Family("eddy_controller_applied_index", "gauge", "The last entry of the controller's log this node applied.");
+        w.Sample("eddy_controller_applied_index", applied);
+        w.Family("eddy_cluster_config_version", "gauge", "The cluster config changes this node applied.");
+        w.Sample("eddy_cluster_config_version", controller.View.ConfigVersion);
     }
 
     private static void WriteProcess(PrometheusWriter w)

@@ -26,6 +26,9 @@ public sealed partial class Controller
     /// <summary>Told, on shard 0, each time the cluster's config changed: the view with the new config.</summary>
     internal Action<ClusterView>? ConfigChanged { get; set; }
 
+    /// <summary>The controller group's current term as this node knows it. Shard 0.</summary>
+    public long Term => _raft.Term;
+
     /// <summary>The last log index applied here. Shard 0.</summary>
     public long AppliedIndex => _applied;
 

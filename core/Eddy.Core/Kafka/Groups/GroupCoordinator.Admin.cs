@@ -29,6 +29,29 @@ public sealed partial class GroupCoordinator
         return list;
     }
 
+    /// <summary>Every committed offset of the groups this coordinator has loaded: what the consumer group lag metric
+    /// compares with the partitions' high watermarks.</summary>
+    public List<(string GroupId, TopicPartition Partition, long Offset)> CommittedOffsets()
+    {
+        _shard.AssertCurrent();
+        var list = new List<(string, TopicPartition, long)>();
+        if (_stopped)
+        {
+            return list;
+        }
+        foreach (var group in _groups.Values)
+        {
+            if (_partitions.TryGetValue(group.Partition, out var partition) && partition.Loaded)
+            {
+                foreach (var (topicPartition, committed) in group.Offsets)
+                {
+                    list.Add((group.GroupId, topicPartition, committed.Offset));
+                }
+            }
+        }
+        return list;
+    }
+
     /// <summary>
     /// DescribeGroups for one group, shaped for the newest version: an unknown group is GROUP_ID_NOT_FOUND (the
     /// handler turns that into Kafka's older answer, state "Dead" and no error, below v6). Member metadata and
