@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.Json;
 using Confluent.Kafka;
+using Confluent.Kafka.Admin;
 using Xunit.Abstractions;
 
 namespace Eddy.Cluster.Tests;
@@ -9,7 +10,8 @@ namespace Eddy.Cluster.Tests;
 /// The admin API of a 3-node cluster: every node lists the same three brokers, each partition of a replicated topic
 /// with its elected leader, epoch, replicas and in-sync replicas as the Kafka Metadata gives them, the high watermark
 /// of its own replica once the produced records are committed, and a healthy cluster under one controller; a cluster
-/// property changed through one node taking effect on all; a node's Kafka role switched off and on at run time.
+/// property changed through one node taking effect on all; a node's Kafka role switched off and on at run time; a
+/// node decommissioned: drained of its replicas, then removed, with every acknowledged record kept.
 /// </summary>
 public sealed class AdminApiClusterTests(ITestOutputHelper output) : IAsyncLifetime
 {
@@ -228,6 +230,56 @@ public sealed class AdminApiClusterTests(ITestOutputHelper output) : IAsyncLifet
         await ProduceToEveryPartitionAsync(_cluster[2].Bootstrap);
         (_, broker) = await GetAsync(_cluster[1], "/v1/brokers/2");
         Assert.Equal(["kafka", "admin"], broker.GetProperty("roles").EnumerateArray().Select(r => r.GetString()));
+    }
+
+    [Fact]
+    public async Task ADecommissionedNodeIsDrainedOfItsReplicasThenRemovedAndNothingAcknowledgedIsLost()
+    {
+        using (var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = _cluster.Bootstrap }).Build())
+        {
+            await admin.CreateTopicsAsync([new TopicSpecification { Name = "drained", NumPartitions = 4, ReplicationFactor = 2 }]);
+        }
+        await ReplicatedTopic.WaitForLeadersAsync(_cluster, "drained", 4, _cluster.Nodes);
+        var acknowledged = new List<(int Partition, long Offset, string Value)>();
+        using (var producer = new ProducerBuilder<Null, string>(new ProducerConfig { BootstrapServers = _cluster.Bootstrap, Acks = Acks.All }).Build())
+        {
+            for (int i = 0; i < 40; i++)
+            {
+                var delivered = await producer.ProduceAsync(new TopicPartition("drained", i % 4), new Message<Null, string> { Value = $"d{i}" });
+                acknowledged.Add((delivered.Partition.Value, delivered.Offset.Value, delivered.Message.Value));
+            }
+        }
+
+        Assert.Equal(HttpStatusCode.NotFound, await PutStatusAsync(1, "/v1/brokers/9/decommission"));
+        Assert.Equal(HttpStatusCode.BadRequest, await PutStatusAsync(1, "/v1/brokers/x/decommission"));
+        Assert.Equal(HttpStatusCode.BadRequest, await PutStatusAsync(1, "/v1/brokers/2/recommission")); // not draining
+        output.WriteLine("schedule: decommission node 3 through node 1 once 40 records are acknowledged");
+        Assert.Equal(HttpStatusCode.OK, await PutStatusAsync(1, "/v1/brokers/3/decommission"));
+        Assert.Equal(HttpStatusCode.OK, await PutStatusAsync(2, "/v1/brokers/3/decommission")); // again: it is draining already
+        var (_, draining) = await GetAsync(_cluster[1], "/v1/brokers/3");
+        Assert.Equal("draining", draining.GetProperty("membership_status").GetString());
+
+        await EddyCluster.WaitUntilAsync(async () =>
+            (await GetAsync(_cluster[2], "/v1/brokers/3/decommission")).Body.GetProperty("status").GetString() == "removed",
+            ReplicatedTopic.Settle, "node 3 is drained and removed");
+        var (_, progress) = await GetAsync(_cluster[2], "/v1/brokers/3/decommission");
+        Assert.Equal((true, 0, 0), (progress.GetProperty("finished").GetBoolean(), progress.GetProperty("replicas_left").GetInt32(),
+            progress.GetProperty("single_replica_partitions").GetInt32()));
+        var (_, brokers) = await GetAsync(_cluster[2], "/v1/brokers");
+        Assert.Equal([1, 2], brokers.EnumerateArray().Select(b => b.GetProperty("node_id").GetInt32()));
+        var (_, partition) = await GetAsync(_cluster[2], "/v1/partitions/kafka/drained/0");
+        Assert.DoesNotContain(3, partition.GetProperty("replicas").EnumerateArray().Select(r => r.GetInt32()));
+
+        // Every acknowledged record is still there, read from the nodes that stay.
+        string remaining = $"{_cluster[1].Bootstrap},{_cluster[2].Bootstrap}";
+        var read = ReplicatedTopic.ReadAll(remaining, "drained", ReplicatedTopic.Ends(acknowledged));
+        Assert.All(acknowledged, a => Assert.Equal(a.Value, read.GetValueOrDefault((a.Partition, a.Offset))));
+    }
+
+    private async Task<HttpStatusCode> PutStatusAsync(int through, string path)
+    {
+        using var put = await Http.PutAsync($"http://127.0.0.1:{_cluster[through].AdminPort}{path}", new StringContent(""));
+        return put.StatusCode;
     }
 
     private async Task PutConfigAsync(int through, string body)

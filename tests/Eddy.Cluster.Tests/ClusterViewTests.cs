@@ -131,6 +131,42 @@ public class ClusterViewTests
     }
 
     [Fact]
+    public void ADrainingNodeLeavesPlacementHasItsReplicasReassignedAwayAndStaysInASnapshotUntilRemoved()
+    {
+        var view = Create(Formed().Apply(ControllerCommand.RegisterBroker(new BrokerInfo(4, "b4", 9092, "b4", 33145, "", 1, 1)), Voters),
+            Topic("held", 4) with { ReplicationFactor = 2 });
+        ClusterView Apply(ClusterView v, ControllerCommand command) => v.Apply(ControllerCommand.Decode(command.Encode()), Voters);
+        Assert.True(view.ReplicasOn(3).Replicated > 0, "placement put replicas on node 3");
+
+        var draining = Apply(view, ControllerCommand.DecommissionNode(3));
+        Assert.Equal([3], draining.Draining);
+        Assert.Equal([1, 2, 4], draining.PlacementNodes(Voters));
+        var held = draining.Topics["held"];
+        for (int p = 0; p < 4; p++)
+        {
+            if (view.Topics["held"].Replicas[p].Contains(3))
+            {
+                Assert.DoesNotContain(3, held.TargetOf(p)!);
+                Assert.Equal(2, held.TargetOf(p)!.Length); // another node in its place: the replication factor is kept
+            }
+        }
+        Assert.Equal([3], ClusterView.Decode(draining.Encode()).Draining);
+        Assert.Same(draining, Apply(draining, ControllerCommand.DecommissionNode(3))); // already draining
+        Assert.Same(draining, Apply(draining, ControllerCommand.DecommissionNode(9))); // no such node
+
+        Assert.Empty(Apply(draining, ControllerCommand.RecommissionNode(3)).Draining);
+        var removed = Apply(draining, ControllerCommand.RemoveNode(3));
+        Assert.Empty(removed.Draining);
+        Assert.Contains(3, (IReadOnlySet<int>)removed.Removed);
+
+        // The last node that takes replicas does not drain.
+        var lastOne = Apply(Apply(draining, ControllerCommand.DecommissionNode(1)), ControllerCommand.DecommissionNode(2));
+        Assert.Equal([1, 2, 3], lastOne.Draining.Order());
+        Assert.NotNull(lastOne.DecommissionProblem(4, Voters));
+        Assert.Same(lastOne, Apply(lastOne, ControllerCommand.DecommissionNode(4)));
+    }
+
+    [Fact]
     public void ARemovedNodeLeavesBrokersAndPlacementAndItsIdIsNeverGivenOutAgain()
     {
         var view = Formed()

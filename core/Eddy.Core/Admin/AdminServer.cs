@@ -33,6 +33,7 @@ public sealed class AdminServer : IAsyncDisposable
         StatusEndpoints.Map(routes, context);
         NodeConfigEndpoint.Map(routes, context);
         BrokerEndpoints.Map(routes, context);
+        DecommissionEndpoints.Map(routes, context);
         PartitionEndpoints.Map(routes, context);
         HealthEndpoint.Map(routes, context);
         MetricsEndpoint.Map(routes, context);

@@ -74,6 +74,7 @@ internal static class BrokerEndpoints
             w.WriteString("rack", broker.Rack);
         }
         w.WriteNumber("num_shards", broker.Shards);
+        w.WriteString("membership_status", controller.View.Draining.Contains(broker.NodeId) ? "draining" : "active");
         if (alive is not null)
         {
             w.WriteBoolean("is_alive", alive.Contains(broker.NodeId));

@@ -57,8 +57,10 @@ public sealed partial record ClusterView
         return null;
     }
 
-    /// <summary>The nodes partitions may be placed on: the controller's voters and every registered broker.</summary>
-    public int[] PlacementNodes(IReadOnlyList<int> voters) => [.. voters.Concat(Brokers.Select(b => b.NodeId)).Distinct().Where(id => !Removed.Contains(id)).Order()];
+    /// <summary>The nodes partitions may be placed on: the controller's voters and every registered broker, less the removed
+    /// and the draining ones.</summary>
+    public int[] PlacementNodes(IReadOnlyList<int> voters)
+        => [.. voters.Concat(Brokers.Select(b => b.NodeId)).Distinct().Where(id => !Removed.Contains(id) && !Draining.Contains(id)).Order()];
 
     /// <summary>
     /// Replicas for partitions [from, to) of a topic, keeping those before. The first replica (the preferred leader) goes

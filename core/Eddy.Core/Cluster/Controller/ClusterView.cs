@@ -10,8 +10,9 @@ namespace Eddy.Cluster;
 /// </summary>
 public sealed partial record ClusterView
 {
-    // Version 1 added the removed nodes, version 2 the partition leaders; older snapshots are read as having none.
-    private const byte SnapshotVersion = 3;
+    // Version 1 added the removed nodes, version 2 the partition leaders, version 3 the cluster config, version 4 the
+    // draining nodes; older snapshots are read as having none.
+    private const byte SnapshotVersion = 4;
 
     /// <summary>Brokers a cluster may have; bounds a snapshot's count before it allocates.</summary>
     public const int MaxBrokers = 1024;
@@ -106,7 +107,12 @@ public sealed partial record ClusterView
                 {
                     Removed = Removed.Append(command.NodeId).ToFrozenSet(),
                     Brokers = Brokers.Where(b => b.NodeId != command.NodeId).ToArray(),
+                    Draining = Draining.Where(n => n != command.NodeId).ToFrozenSet(),
                 }).WithReplicasMovedOff(command.NodeId, voters);
+            case ControllerCommandType.DecommissionNode:
+                return ApplyDecommission(command.NodeId, voters);
+            case ControllerCommandType.RecommissionNode when Draining.Contains(command.NodeId):
+                return this with { Draining = Draining.Where(n => n != command.NodeId).ToFrozenSet() };
             default:
                 return this;
         }
@@ -167,6 +173,7 @@ public sealed partial record ClusterView
         }
         PartitionLeader.WriteAll(writer, [.. Leaders.Values.OrderBy(l => l.Topic, StringComparer.Ordinal).ThenBy(l => l.Partition)]);
         WriteConfig(writer);
+        writer.WriteInt32s([.. Draining.Order()]);
         return writer.Written.ToArray();
     }
 
@@ -214,6 +221,7 @@ public sealed partial record ClusterView
         }
         var leaders = version >= 2 ? PartitionLeader.ReadAll(ref reader, int.MaxValue) : [];
         var (configVersion, config) = version >= 3 ? ReadConfig(ref reader) : (0, FrozenDictionary<string, string>.Empty);
+        var draining = version >= 4 ? reader.ReadInt32s(MaxBrokers) : [];
         reader.End();
         return new ClusterView(clusterId, brokers, topics.ToFrozenDictionary(t => t.Name, StringComparer.Ordinal), nextRevision, nextProducerId, blocks.ToFrozenDictionary(),
             joined.ToFrozenDictionary())
@@ -222,6 +230,7 @@ public sealed partial record ClusterView
             Leaders = leaders.ToFrozenDictionary(l => (l.Topic, l.Partition)),
             ConfigVersion = configVersion,
             Config = config,
+            Draining = draining.ToFrozenSet(),
         };
     }
 }

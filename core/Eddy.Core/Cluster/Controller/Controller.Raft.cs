@@ -147,6 +147,7 @@ public sealed partial class Controller
         _raft.Tick();
         ProposeClusterIdIfLeader();
         ReconcileMembership();
+        RemoveDrainedNodes();
         Pump();
         ScheduleTick();
     }

@@ -52,6 +52,14 @@ public enum ControllerCommandType : byte
     /// <summary>Cluster properties set (name and value) and removed (names): the cluster's config gets them and its
     /// version goes up by one (<see cref="ClusterView.Config"/>).</summary>
     SetClusterConfig = 13,
+
+    /// <summary>A node starts draining (the admin API's decommission): placement skips it, and each replicated
+    /// partition with a replica on it is reassigned to the other nodes; once it holds no replica, the controller's
+    /// leader removes it (<see cref="RemoveNode"/>).</summary>
+    DecommissionNode = 14,
+
+    /// <summary>A draining node stops draining (the moves already made stay).</summary>
+    RecommissionNode = 15,
 }
 
 /// <summary>
@@ -82,6 +90,10 @@ public readonly record struct ControllerCommand(ControllerCommandType Type, stri
 
     public static ControllerCommand RemoveNode(int nodeId) => new(ControllerCommandType.RemoveNode, "", null, null, nodeId);
 
+    public static ControllerCommand DecommissionNode(int nodeId) => new(ControllerCommandType.DecommissionNode, "", null, null, nodeId);
+
+    public static ControllerCommand RecommissionNode(int nodeId) => new(ControllerCommandType.RecommissionNode, "", null, null, nodeId);
+
     public static ControllerCommand ReportLeaders(IReadOnlyList<PartitionLeader> leaders) => new(ControllerCommandType.ReportLeaders, "", null, null, Leaders: leaders);
 
     public static ControllerCommand SetClusterConfig(IReadOnlyList<KeyValuePair<string, string>> upserts, IReadOnlyList<string> removes)
@@ -111,7 +123,7 @@ public readonly record struct ControllerCommand(ControllerCommandType Type, stri
             case ControllerCommandType.JoinNode:
                 Join!.Write(writer);
                 break;
-            case ControllerCommandType.RemoveNode:
+            case ControllerCommandType.RemoveNode or ControllerCommandType.DecommissionNode or ControllerCommandType.RecommissionNode:
                 writer.WriteInt32(NodeId);
                 break;
             case ControllerCommandType.ReportLeaders:
@@ -156,6 +168,8 @@ public readonly record struct ControllerCommand(ControllerCommandType Type, stri
             ControllerCommandType.ReserveProducerIds => ReadReservation(ref reader),
             ControllerCommandType.JoinNode => JoinNode(JoinRequest.Read(ref reader)),
             ControllerCommandType.RemoveNode => RemoveNode(ReadNodeId(ref reader)),
+            ControllerCommandType.DecommissionNode => DecommissionNode(ReadNodeId(ref reader)),
+            ControllerCommandType.RecommissionNode => RecommissionNode(ReadNodeId(ref reader)),
             ControllerCommandType.ReportLeaders => ReportLeaders(PartitionLeader.ReadAll(ref reader, PartitionLeader.MaxPerCommand)),
             ControllerCommandType.SetClusterConfig => ReadConfigChange(ref reader),
             _ => throw new RpcFormatException($"unknown controller command type {(byte)type}"),
