@@ -44,7 +44,7 @@ internal static class Cli
         }
     }
 
-    public static string Version => typeof(Cli).Assembly.GetName().Version?.ToString(3) ?? "0.0.0";
+    public static string Version => Eddy.Cluster.ClusterFeatures.SoftwareVersion;
 
     private static void PrintUsage(TextWriter to)
     {

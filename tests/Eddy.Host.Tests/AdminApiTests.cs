@@ -63,6 +63,14 @@ public sealed class AdminApiTests : IAsyncLifetime
         Assert.Equal(2, broker.GetProperty("num_shards").GetInt32());
         Assert.True(broker.GetProperty("is_alive").GetBoolean());
         Assert.False(string.IsNullOrEmpty(broker.GetProperty("version").GetString()));
+        Assert.Equal("active", broker.GetProperty("membership_status").GetString());
+
+        var (_, features) = await GetAsync("/v1/features");
+        int logical = broker.GetProperty("logical_version").GetInt32();
+        Assert.Equal((logical, logical), (features.GetProperty("cluster_version").GetInt32(), features.GetProperty("node_latest_version").GetInt32()));
+        Assert.Empty(features.GetProperty("nodes_not_answering").EnumerateArray());
+        Assert.NotEmpty(features.GetProperty("features").EnumerateArray());
+        Assert.All(features.GetProperty("features").EnumerateArray(), f => Assert.Equal("active", f.GetProperty("state").GetString()));
 
         var (one, same) = await GetAsync("/v1/brokers/1");
         Assert.Equal(HttpStatusCode.OK, one);

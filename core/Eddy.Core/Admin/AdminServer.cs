@@ -34,6 +34,7 @@ public sealed class AdminServer : IAsyncDisposable
         NodeConfigEndpoint.Map(routes, context);
         BrokerEndpoints.Map(routes, context);
         DecommissionEndpoints.Map(routes, context);
+        FeaturesEndpoint.Map(routes, context);
         PartitionEndpoints.Map(routes, context);
         HealthEndpoint.Map(routes, context);
         MetricsEndpoint.Map(routes, context);

@@ -7,7 +7,8 @@ namespace Eddy.Admin;
 
 /// <summary>GET /v1/brokers and /v1/brokers/{id}: the cluster's members as the controller records them (id, Kafka
 /// and RPC addresses, rack, shards), whether each is up (the controller's leader heard from it lately), the roles
-/// each runs (the cluster property roles, and the admin API, which always runs), and this node's version.</summary>
+/// each runs (the cluster property roles, and the admin API, which always runs), and the version each runs (asked of
+/// it).</summary>
 internal static class BrokerEndpoints
 {
     public static void Map(HttpRoutes routes, AdminContext context)
@@ -19,13 +20,16 @@ internal static class BrokerEndpoints
                 return unavailable!;
             }
             var controller = node.Broker.Controller;
-            var alive = await AliveAsync(controller);
+            var brokers = controller.View.Brokers.OrderBy(b => b.NodeId).ToList();
+            var alive = AliveAsync(controller);
+            var versions = await VersionsAsync(controller, brokers.Select(b => b.NodeId));
+            var up = await alive;
             return AdminJson.Ok(w =>
             {
                 w.WriteStartArray();
-                foreach (var broker in controller.View.Brokers.OrderBy(b => b.NodeId))
+                foreach (var broker in brokers)
                 {
-                    Write(w, broker, controller, context.Version, alive);
+                    Write(w, broker, controller, versions[broker.NodeId], up);
                 }
                 w.WriteEndArray();
             });
@@ -46,8 +50,10 @@ internal static class BrokerEndpoints
             {
                 return AdminJson.Error(404, $"node {id} is not a member of this cluster");
             }
-            var alive = await AliveAsync(controller);
-            return AdminJson.Ok(w => Write(w, broker, controller, context.Version, alive));
+            var alive = AliveAsync(controller);
+            var version = await controller.VersionOfAsync(id, AskLeaderTimeout);
+            var up = await alive;
+            return AdminJson.Ok(w => Write(w, broker, controller, version, up));
         });
     }
 
@@ -63,7 +69,15 @@ internal static class BrokerEndpoints
         return silence?.Where(s => s.Value >= 0 && s.Value <= window).Select(s => s.Key).ToHashSet();
     }
 
-    private static void Write(Utf8JsonWriter w, BrokerInfo broker, Controller controller, string version, HashSet<int>? alive)
+    /// <summary>Each node's versions, asked of it (all at once); null for one that did not answer.</summary>
+    public static async Task<Dictionary<int, (int Logical, string Software)?>> VersionsAsync(Controller controller, IEnumerable<int> nodes)
+    {
+        var ids = nodes.ToList();
+        var answers = await Task.WhenAll(ids.Select(id => controller.VersionOfAsync(id, AskLeaderTimeout)));
+        return ids.Zip(answers).ToDictionary(a => a.First, a => a.Second);
+    }
+
+    private static void Write(Utf8JsonWriter w, BrokerInfo broker, Controller controller, (int Logical, string Software)? version, HashSet<int>? alive)
     {
         w.WriteStartObject();
         w.WriteNumber("node_id", broker.NodeId);
@@ -86,10 +100,11 @@ internal static class BrokerEndpoints
         }
         w.WriteStringValue("admin");
         w.WriteEndArray();
-        if (broker.NodeId == controller.NodeId)
+        if (version is var (logical, software))
         {
-            // Other nodes' versions are not recorded with their registration yet.
-            w.WriteString("version", version);
+            // Asked of the node itself: left out when it does not answer.
+            w.WriteString("version", software);
+            w.WriteNumber("logical_version", logical);
         }
         w.WriteEndObject();
     }

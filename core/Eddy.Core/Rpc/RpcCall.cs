@@ -18,6 +18,10 @@ public enum RpcMethod : short
     /// <summary>Asks a node which version of the cluster's config it has applied (body: empty; answer: int64 version,
     /// byte 1 when a property that needs a restart changed since the node started), for /v1/cluster_config/status.</summary>
     ConfigStatus = 4,
+
+    /// <summary>Asks a node which version it runs (body: empty; answer: int32 logical version, string software version),
+    /// for /v1/brokers and /v1/features.</summary>
+    NodeVersion = 5,
 }
 
 /// <summary>The answer to a call: a body, or the reason it failed (no leader, refused, ...).</summary>

@@ -97,6 +97,10 @@ public sealed partial class Controller
         {
             return new(RpcReply.Success(EncodeConfigStatus(ConfigStatus)));
         }
+        if (method == RpcMethod.NodeVersion && from != 0)
+        {
+            return new(RpcReply.Success(EncodeVersion()));
+        }
         if (method == RpcMethod.MemberSilence && from != 0)
         {
             return Smp.SubmitTo(Shard, () => _raft.Role == Role.Leader
