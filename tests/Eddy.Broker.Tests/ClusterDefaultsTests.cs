@@ -10,8 +10,9 @@ namespace Eddy.Broker.Tests;
 /// writes; librdkafka cannot name it, so those requests go over a raw socket) reach Eddy's cluster properties:
 /// IncrementalAlterConfigs sets num.partitions, DescribeConfigs reports it as a dynamic default on the cluster and (to
 /// Confluent.Kafka) on the broker, a topic created with -1 partitions gets it, and deleting it restores the node's
-/// setting. A broker named by its id takes no overrides, a bad value is INVALID_CONFIG, read-only configs stay refused,
-/// and AlterConfigs replaces the defaults' whole set. Topic configs' defaults (log.retention.ms, message.max.bytes,
+/// setting. A broker named by its id takes no value of its own for a property that is the same on every node, a bad
+/// value is INVALID_CONFIG, read-only configs stay refused, and AlterConfigs replaces the defaults' whole set. A
+/// per-node property (log_level) set on the broker named by its id is that node's own value, over the cluster's. Topic configs' defaults (log.retention.ms, message.max.bytes,
 /// log.message.timestamp.type, ...) reach the topics that do not override them, without a restart. A node of its own:
 /// the change is cluster-wide.
 /// </summary>
@@ -82,7 +83,7 @@ public sealed class ClusterDefaultsTests : IAsyncLifetime
         await admin.CreateTopicsAsync([new TopicSpecification { Name = "defaulted", NumPartitions = -1, ReplicationFactor = -1 }]);
         Assert.Equal(3, Assert.Single(admin.GetMetadata("defaulted", Timeout).Topics).Partitions.Count);
 
-        Assert.Equal(42, await AlterAsync("num.partitions", 0, "5", broker: "1"));   // no per-broker overrides
+        Assert.Equal(42, await AlterAsync("num.partitions", 0, "5", broker: "1"));   // the same on every node: no broker's own value
         Assert.Equal(40, await AlterAsync("num.partitions", 0, "0"));                 // INVALID_CONFIG: out of bounds
         Assert.Equal(40, await AlterAsync("auto.create.topics.enable", 2, "x"));      // APPEND on a config that is no list
         Assert.Equal(42, await AlterAsync("log.retention.check.interval.ms", 0, "1000")); // read-only
@@ -91,6 +92,27 @@ public sealed class ClusterDefaultsTests : IAsyncLifetime
         Assert.Empty(await ClusterDefaultsAsync());
         own = (await admin.DescribeConfigsAsync([broker])).Single().Entries;
         Assert.Equal(("1", ConfigSource.DefaultConfig), (own["num.partitions"].Value, own["num.partitions"].Source));
+    }
+
+    [Fact]
+    public async Task APerNodePropertyTakesTheBrokersOwnValueOverTheClusters()
+    {
+        ConfluentClientTests.AssertBundledLibrdkafka();
+        using var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = _eddy.Bootstrap }).Build();
+        var broker = new ConfigResource { Type = ResourceType.Broker, Name = "1" };
+        async Task<ConfigEntryResult> LogLevelAsync() => (await admin.DescribeConfigsAsync([broker])).Single().Entries["log_level"];
+        Assert.Equal(("info", ConfigSource.DefaultConfig, false), ((await LogLevelAsync()).Value, (await LogLevelAsync()).Source, (await LogLevelAsync()).IsReadOnly));
+
+        Assert.Equal(0, await AlterAsync("log_level", 0, "warn"));
+        Assert.Equal(0, await AlterAsync("log_level", 0, "debug", broker: "1"));
+        Assert.Equal(40, await AlterAsync("log_level", 0, "loud", broker: "1"));
+        Assert.Equal(("debug", ConfigSource.DynamicBrokerConfig), ((await LogLevelAsync()).Value, (await LogLevelAsync()).Source));
+        Assert.Equal([("log_level", "warn")], (await ClusterDefaultsAsync()).Select(c => (c.Name, c.Value)));
+        await _eddy.ResetAdminConnectionMidRequestAsync();
+        await _eddy.WaitForOutputAsync(" DEBUG "); // this node logs at its own level, debug
+
+        Assert.Equal(0, await AlterAsync("log_level", 1, null, broker: "1"));
+        Assert.Equal(("warn", ConfigSource.DynamicDefaultBrokerConfig), ((await LogLevelAsync()).Value, (await LogLevelAsync()).Source));
     }
 
     [Fact]

@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Sockets;
 using System.Text;
 
 namespace Eddy.Host.Tests;
@@ -29,33 +28,23 @@ public sealed class SubsystemLogLevelTests : IAsyncLifetime
     }
 
     /// <summary>Starts a request on the admin port and resets the connection (SO_LINGER 0) before finishing it.</summary>
-    private async Task ResetMidRequestAsync()
-    {
-        // A bare socket: TcpClient shuts the connection down (a FIN) before it closes, which is no reset.
-        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { LingerState = new LingerOption(true, 0) };
-        await socket.ConnectAsync(IPAddress.Loopback, _eddy.AdminPort);
-        await socket.SendAsync("GET /v1/status/ready HTTP/1.1\r\n"u8.ToArray());
-        await Task.Delay(100); // the server waits for the rest of the head
-        socket.Close();
-    }
-
     private int HttpDebugLines() => _eddy.Output.Split('\n').Count(l => l.Contains("DEBUG", StringComparison.Ordinal) && l.Contains(" http: ", StringComparison.Ordinal));
 
     [Fact]
     public async Task OneSubsystemsDebugLinesComeAndGoWithTheProperty()
     {
-        await ResetMidRequestAsync();
+        await _eddy.ResetAdminConnectionMidRequestAsync();
         await Task.Delay(300);
         Assert.Equal(0, HttpDebugLines());
 
         await PutAsync("""{"upsert": {"log_level_subsystems": "http=debug"}}""");
-        await ResetMidRequestAsync();
+        await _eddy.ResetAdminConnectionMidRequestAsync();
         await _eddy.WaitForOutputAsync("http: connection from");
         Assert.Equal(1, HttpDebugLines());
         Assert.All(_eddy.Output.Split('\n').Where(l => l.Contains("DEBUG", StringComparison.Ordinal)), l => Assert.Contains(" http: ", l, StringComparison.Ordinal));
 
         await PutAsync("""{"remove": ["log_level_subsystems"]}""");
-        await ResetMidRequestAsync();
+        await _eddy.ResetAdminConnectionMidRequestAsync();
         await Task.Delay(300);
         Assert.Equal(1, HttpDebugLines());
 

@@ -145,6 +145,19 @@ public sealed partial class EddyProcess : IDisposable
         }
     }
 
+    /// <summary>Opens a connection to the admin API, sends half a request and resets the connection: something the
+    /// node logs at debug level only (http: connection from ... ended), to see which log level it runs with.</summary>
+    public async Task ResetAdminConnectionMidRequestAsync()
+    {
+        // A bare socket: TcpClient shuts the connection down (a FIN) before it closes, which is no reset.
+        using var socket = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.InterNetwork, System.Net.Sockets.SocketType.Stream,
+            System.Net.Sockets.ProtocolType.Tcp) { LingerState = new System.Net.Sockets.LingerOption(true, 0) };
+        await socket.ConnectAsync(System.Net.IPAddress.Loopback, AdminPort);
+        await socket.SendAsync("GET /v1/status/ready HTTP/1.1\r\n"u8.ToArray());
+        await Task.Delay(100); // the server waits for the rest of the head
+        socket.Close();
+    }
+
     /// <summary>Sends a signal (2 = SIGINT, 9 = SIGKILL, 15 = SIGTERM) with kill(1).</summary>
     public void Signal(int signal)
     {

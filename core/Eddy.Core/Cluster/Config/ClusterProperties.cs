@@ -107,8 +107,7 @@ public static class ClusterProperties
 
     private static readonly FrozenDictionary<string, ClusterProperty> ByName = All.ToFrozenDictionary(p => p.Name, StringComparer.Ordinal);
 
-    private static readonly FrozenDictionary<string, ClusterProperty> ByKafkaName = All.Where(p => p.KafkaName is not null)
-        .ToFrozenDictionary(p => p.KafkaName!, StringComparer.Ordinal);
+    private static readonly FrozenDictionary<string, ClusterProperty> ByKafkaName = All.ToFrozenDictionary(KafkaNameOf, StringComparer.Ordinal);
 
     private static readonly FrozenDictionary<string, ClusterProperty> ByTopicConfig = All.Where(p => p.TopicConfig is not null)
         .ToFrozenDictionary(p => p.TopicConfig!, StringComparer.Ordinal);
@@ -118,11 +117,12 @@ public static class ClusterProperties
     /// <summary>The property that is topic config <paramref name="topicConfig"/>'s default, or null.</summary>
     public static ClusterProperty? DefaultOf(string topicConfig) => ByTopicConfig.GetValueOrDefault(topicConfig);
 
-    /// <summary>The property Kafka calls <paramref name="kafkaName"/> (a broker config), if there is one.</summary>
-    public static bool TryGetByKafkaName(string kafkaName, out ClusterProperty property) => ByKafkaName.TryGetValue(kafkaName, out property!);
+    /// <summary>The broker config Kafka's clients know a property as: its Kafka name, or its own where Kafka has none
+    /// (roles, log_level).</summary>
+    public static string KafkaNameOf(ClusterProperty property) => property.KafkaName ?? property.Name;
 
-    /// <summary>The properties Kafka's broker configs reach.</summary>
-    public static IEnumerable<ClusterProperty> KafkaVisible => ByKafkaName.Values;
+    /// <summary>The property Kafka's broker configs call <paramref name="kafkaName"/> (<see cref="KafkaNameOf"/>), if there is one.</summary>
+    public static bool TryGetByKafkaName(string kafkaName, out ClusterProperty property) => ByKafkaName.TryGetValue(kafkaName, out property!);
 
     /// <summary>The value <paramref name="config"/> sets for <paramref name="property"/>, or null when it sets none.</summary>
     public static string? SetIn(IReadOnlyDictionary<string, string> config, ClusterProperty property)

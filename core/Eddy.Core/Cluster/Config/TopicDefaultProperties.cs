@@ -42,7 +42,7 @@ public static class TopicDefaultProperties
 
     public static readonly ClusterProperty MinInsyncReplicas = new("min_insync_replicas", ClusterPropertyType.Integer, "1",
         "replicas that must be in sync for an acks=all produce in a topic that sets no min.insync.replicas; wins over each node's min_insync_replicas",
-        Minimum: 1, KafkaName: "min.insync.replicas", TopicConfig: TopicConfigs.MinInsyncReplicas);
+        Minimum: 1, Maximum: int.MaxValue, KafkaName: "min.insync.replicas", TopicConfig: TopicConfigs.MinInsyncReplicas);
 
     public static readonly IReadOnlyList<ClusterProperty> All =
         [RetentionMs, RetentionBytes, SegmentBytes, SegmentMs, CleanupPolicy, MaxMessageBytes, TimestampType, DeleteRetentionMs, MinInsyncReplicas];

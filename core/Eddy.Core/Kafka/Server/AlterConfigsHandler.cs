@@ -58,7 +58,7 @@ public sealed class AlterConfigsHandler(TopicTable table) : IKafkaApiHandler
             case ConfigResources.Broker:
                 // AlterConfigs replaces a resource's dynamic configs: those not named go back to unset.
                 return await ClusterDefaultChanges.ApplyAsync(table, resource.ResourceName, nodeId, [.. setting],
-                    [.. ClusterProperties.KafkaVisible.Select(p => p.KafkaName!).Where(name => !setting.ContainsKey(name))], validateOnly);
+                    [.. ClusterProperties.All.Select(ClusterProperties.KafkaNameOf).Where(name => !setting.ContainsKey(name))], validateOnly);
             default:
                 return (KafkaErrors.InvalidRequest, ConfigResources.Unsupported(resource.ResourceType));
         }

@@ -79,15 +79,24 @@ public static class BrokerConfigs
                 $"The default of the topic config {topicConfig.Name}: {topicConfig.Documentation}", source,
                 ReadOnly: ClusterProperties.DefaultOf(topicConfig.Name) is null));
         }
+        var config = table.Controller.View.Config;
+        foreach (var property in ClusterProperties.All.Where(p => p.PerNode))
+        {
+            // A node's own value (DYNAMIC_BROKER_CONFIG), else the cluster's, else the property's default.
+            bool own = config.TryGetValue(ClusterProperties.KeyFor(property, server.NodeId), out var ownValue) && property.Check(ownValue) is null;
+            string? value = ClusterProperties.SetIn(config, property, server.NodeId);
+            configs.Add(new BrokerConfig(ClusterProperties.KafkaNameOf(property), value ?? property.Default, KafkaType(property), property.Description,
+                own ? ConfigSources.DynamicBroker : value is not null ? ConfigSources.DynamicDefaultBroker : ConfigSources.Default, ReadOnly: false));
+        }
         configs.Sort((a, b) => string.CompareOrdinal(a.Name, b.Name));
         return configs;
     }
 
     /// <summary>The cluster-wide defaults (the BROKER resource named ""): the cluster properties Kafka can see that are
     /// set, as DYNAMIC_DEFAULT_BROKER_CONFIG.</summary>
-    public static List<BrokerConfig> ClusterDefaults(TopicTable table) => [.. ClusterProperties.KafkaVisible
+    public static List<BrokerConfig> ClusterDefaults(TopicTable table) => [.. ClusterProperties.All
         .Where(p => ClusterProperties.SetIn(table.Controller.View.Config, p) is not null)
-        .Select(p => new BrokerConfig(p.KafkaName!, ClusterProperties.SetIn(table.Controller.View.Config, p)!,
+        .Select(p => new BrokerConfig(ClusterProperties.KafkaNameOf(p), ClusterProperties.SetIn(table.Controller.View.Config, p)!,
             KafkaType(p), p.Description, ConfigSources.DynamicDefaultBroker, ReadOnly: false))
         .OrderBy(c => c.Name, StringComparer.Ordinal)];
 
@@ -96,7 +105,7 @@ public static class BrokerConfigs
     private static BrokerConfig ClusterWide(TopicTable table, ClusterProperty property, string value, string builtIn, ConfigValueType type, string documentation)
     {
         bool set = ClusterProperties.SetIn(table.Controller.View.Config, property) is not null;
-        return Setting(property.KafkaName!, value, builtIn, type, documentation) with
+        return Setting(ClusterProperties.KafkaNameOf(property), value, builtIn, type, documentation) with
         {
             Source = set ? ConfigSources.DynamicDefaultBroker : value == builtIn ? ConfigSources.Default : ConfigSources.StaticBroker,
             ReadOnly = false,
