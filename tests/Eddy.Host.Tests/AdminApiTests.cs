@@ -120,6 +120,8 @@ public sealed class AdminApiTests : IAsyncLifetime
 
         var (dry, _) = await PutAsync("/v1/cluster_config?dry_run=true", """{"upsert": {"default_topic_partitions": 4}}""");
         Assert.Equal(HttpStatusCode.OK, dry);
+        var (unclear, _) = await PutAsync("/v1/cluster_config?dry_run=maybe", """{"upsert": {"default_topic_partitions": 4}}""");
+        Assert.Equal(HttpStatusCode.BadRequest, unclear);
         Assert.Equal(1, (await GetAsync("/v1/cluster_config")).Body.GetProperty("default_topic_partitions").GetInt32());
 
         var (changed, version) = await PutAsync("/v1/cluster_config", """{"upsert": {"default_topic_partitions": 4, "log_level": "debug"}}""");

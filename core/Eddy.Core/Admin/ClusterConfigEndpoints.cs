@@ -99,7 +99,11 @@ internal static class ClusterConfigEndpoints
                 });
             }
             var controller = node.Broker.Controller;
-            if (request.Query.Split('&').Contains("dry_run=true"))
+            if (request.QueryValue("dry_run") is { } dryRun && dryRun is not ("true" or "false"))
+            {
+                return AdminJson.Error(400, $"dry_run is true or false, not '{dryRun}'");
+            }
+            if (request.QueryValue("dry_run") == "true")
             {
                 return AdminJson.Ok(w =>
                 {

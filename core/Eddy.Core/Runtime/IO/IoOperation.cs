@@ -52,7 +52,9 @@ internal sealed class IoOperation : IValueTaskSource<int>
         var op = pool.Count > 0 ? pool.Pop() : new IoOperation(pool, stats);
         op._core.Reset();
         op.Kind = kind;
-        op._startedTicks = System.Diagnostics.Stopwatch.GetTimestamp();
+        // Only syncs are timed (a write may be linked to one, SyncAfter, set after this): sends and receives, the
+        // most frequent, skip the clock.
+        op._startedTicks = kind is IoKind.Sync or IoKind.DataSync or IoKind.Write ? System.Diagnostics.Stopwatch.GetTimestamp() : 0;
         stats.Started[(int)kind]++;
         return op;
     }
