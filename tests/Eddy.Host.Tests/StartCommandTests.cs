@@ -1,6 +1,7 @@
 namespace Eddy.Host.Tests;
 
-/// <summary>`eddy start` and `eddy --version` run as a process: shards up, clean stops on signals, bad flags.</summary>
+/// <summary>`eddy start` and `eddy --version` run as a process: shards up, clean stops on signals, bad flags, a Kafka
+/// port already in use.</summary>
 public sealed class StartCommandTests : IDisposable
 {
     // Each start gets a data directory of its own: one left by another run (or another version) is not this test's.
@@ -45,6 +46,34 @@ public sealed class StartCommandTests : IDisposable
         using var eddy = new EddyProcess("start", flag);
         Assert.Equal(2, await eddy.WaitForExitAsync());
         Assert.Contains(message, eddy.Output);
+    }
+
+    [Fact]
+    public async Task ASecondNodeOnAKafkaPortInUseIsRefusedAndTheFirstKeepsIt()
+    {
+        using var first = await EddyProcess.StartAsync("--smp", "2", "--data-dir", _data, "--kafka-addr", "127.0.0.1:0");
+        string other = _data + "-second";
+        try
+        {
+            // Every shard listens with SO_REUSEPORT, which would let a second process join the first one's port.
+            using var second = new EddyProcess("start", "--smp", "2", "--data-dir", other, "--kafka-addr", $"127.0.0.1:{first.Port}",
+                "--rpc-addr", "127.0.0.1:0", "--admin-addr", "127.0.0.1:0");
+            Assert.Equal(1, await second.WaitForExitAsync());
+            Assert.Contains("could not start", second.Output, StringComparison.Ordinal);
+            Assert.Contains($"Kafka listener on 127.0.0.1:{first.Port}", second.Output, StringComparison.Ordinal);
+        }
+        finally
+        {
+            if (Directory.Exists(other))
+            {
+                Directory.Delete(other, recursive: true);
+            }
+        }
+        using var client = new RawClient(first.Port);
+        var versions = await client.CallAsync<Eddy.Kafka.Protocol.Messages.ApiVersionsResponse>(3, 1,
+            new Eddy.Kafka.Protocol.Messages.ApiVersionsRequest { ClientSoftwareName = "t", ClientSoftwareVersion = "1" });
+        Assert.Equal(0, versions.ErrorCode);
+        await first.StopAsync(15);
     }
 
     [Fact]

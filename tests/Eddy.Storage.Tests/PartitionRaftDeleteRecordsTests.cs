@@ -40,6 +40,8 @@ public sealed class PartitionRaftDeleteRecordsTests(ITestOutputHelper output)
         long segmentBase = await set.OnLogAsync(leader, l => l.StartOffset);
         foreach (int node in new[] { leader, other })
         {
+            // The start moves first; the segments wholly below it are deleted after, a moment later.
+            await set.UntilAsync(async () => await set.OnLogAsync(node, l => l.Segments[0].BaseOffset) > 0, $"node {node} deletes the segments below {start}");
             var (first, segmentEnd) = await set.OnLogAsync(node, l => (l.Segments[0].BaseOffset, l.Segments[0].NextOffset));
             Assert.True(first < start && start < segmentEnd && first > 0, $"node {node}: the first segment [{first}, {segmentEnd}) does not hold {start}, or none went");
         }

@@ -5,7 +5,7 @@ namespace Eddy.Net;
 
 /// <summary>
 /// Listens on the same address on every shard (SO_REUSEPORT) and runs <c>handler</c> for each accepted
-/// connection on the shard that accepted it.
+/// connection on the shard that accepted it. A port another socket listens on is refused, as a plain bind would be.
 /// </summary>
 public sealed class TcpServer : IAsyncDisposable
 {
@@ -27,6 +27,16 @@ public sealed class TcpServer : IAsyncDisposable
     {
         var server = new TcpServer(group);
         var port = endpoint.Port;
+        if (port != 0)
+        {
+            // SO_REUSEPORT would let this process join another's listener on the same port (a second node started with
+            // the same address) and split its connections. A socket without it fails to bind where anyone listens.
+            await group.InvokeAsync(0, () =>
+            {
+                Listener.Bind(endpoint, backlog: 1, reusePort: false).Dispose();
+                return true;
+            });
+        }
         for (int i = 0; i < group.Count; i++)
         {
             // Port 0 means any: the first shard picks it, the others join it.

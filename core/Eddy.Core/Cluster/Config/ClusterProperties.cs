@@ -1,5 +1,5 @@
-using System.Globalization;
 using System.Collections.Frozen;
+using System.Globalization;
 using Eddy.Observability;
 
 namespace Eddy.Cluster;
@@ -143,7 +143,7 @@ public static class ClusterProperties
         {
             string bounds = p.Choices is { } choices ? string.Join(", ", choices)
                 : p.Minimum is not null || p.Maximum is not null ? $"{p.Minimum}..{p.Maximum}{(p.Unit is null ? "" : " " + p.Unit)}" : "";
-            text.AppendLine($"| `{p.Name}` | {p.Type.ToString().ToLowerInvariant()} | {p.Default} | {bounds} | {(p.NeedsRestart ? "yes" : "no")} | {(p.PerNode ? "yes" : "no")} | {(p.KafkaName is null ? "" : $"`{p.KafkaName}`")} | {p.Description} |");
+            text.AppendLine($"| `{p.Name}` | {p.Type.ToString().ToLowerInvariant()} | {p.Default} | {bounds} | {(p.NeedsRestart ? "yes" : "no")} | {(p.PerNode ? "yes" : "no")} | `{KafkaNameOf(p)}` | {p.Description} |");
         }
         return text.ToString();
     }

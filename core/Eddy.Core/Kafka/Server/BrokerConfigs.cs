@@ -8,9 +8,9 @@ public sealed record BrokerConfig(string Name, string Value, ConfigValueType Typ
 
 /// <summary>
 /// The broker configs DescribeConfigs reports for this node, with Kafka's names, read-only but for those that are
-/// cluster properties (changed on the cluster-wide defaults, <see cref="ClusterDefaultChanges"/>): the node's own
-/// settings, and for each topic config the broker config that sets its default (Kafka's synonym, e.g. log.retention.ms
-/// for retention.ms). A value the cluster's config sets is reported as DYNAMIC_DEFAULT_BROKER_CONFIG, one that differs
+/// cluster properties (changed on the cluster-wide defaults, or for the per-node ones on this node's own resource,
+/// <see cref="ClusterDefaultChanges"/>): the node's own settings, for each topic config the broker config that sets
+/// its default (Kafka's synonym, e.g. log.retention.ms for retention.ms), and the per-node properties. A value the cluster's config sets is reported as DYNAMIC_DEFAULT_BROKER_CONFIG, one that differs
 /// from Eddy's built-in default as STATIC_BROKER_CONFIG (set in the node's configuration), otherwise DEFAULT_CONFIG.
 /// </summary>
 public static class BrokerConfigs
@@ -92,8 +92,8 @@ public static class BrokerConfigs
         return configs;
     }
 
-    /// <summary>The cluster-wide defaults (the BROKER resource named ""): the cluster properties Kafka can see that are
-    /// set, as DYNAMIC_DEFAULT_BROKER_CONFIG.</summary>
+    /// <summary>The cluster-wide defaults (the BROKER resource named ""): the cluster properties that are set, as
+    /// DYNAMIC_DEFAULT_BROKER_CONFIG.</summary>
     public static List<BrokerConfig> ClusterDefaults(TopicTable table) => [.. ClusterProperties.All
         .Where(p => ClusterProperties.SetIn(table.Controller.View.Config, p) is not null)
         .Select(p => new BrokerConfig(ClusterProperties.KafkaNameOf(p), ClusterProperties.SetIn(table.Controller.View.Config, p)!,
