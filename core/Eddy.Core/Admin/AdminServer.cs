@@ -73,11 +73,8 @@ public sealed class AdminContext(ShardGroup shards, NodeConfig config, string ve
     /// <summary>The running node, or null while it starts or stops.</summary>
     public volatile KafkaNode? Node;
 
-    /// <summary>The node, or the 503 that says it is not serving.</summary>
-    public bool TryGetNode(out KafkaNode node, out HttpResponse? unavailable)
-    {
-        node = Node!;
-        unavailable = node is null ? AdminJson.Error(503, "the node is not serving: it is starting or stopping") : null;
-        return node is not null;
-    }
+    /// <summary>A handler that needs the node: while there is none (starting or stopping) the request gets a 503.</summary>
+    public HttpRoutes.Handler WithNode(Func<KafkaNode, HttpRequest, RouteValues, ValueTask<HttpResponse>> handler)
+        => (request, values) => Node is { } node ? handler(node, request, values)
+            : new ValueTask<HttpResponse>(AdminJson.Error(503, "the node is not serving: it is starting or stopping"));
 }

@@ -13,12 +13,8 @@ internal static class BrokerEndpoints
 {
     public static void Map(HttpRoutes routes, AdminContext context)
     {
-        routes.MapGet("/v1/brokers", async (_, _) =>
+        routes.MapGet("/v1/brokers", context.WithNode(async (node, _, _) =>
         {
-            if (!context.TryGetNode(out var node, out var unavailable))
-            {
-                return unavailable!;
-            }
             var controller = node.Broker.Controller;
             var brokers = controller.View.Brokers.OrderBy(b => b.NodeId).ToList();
             var alive = AliveAsync(controller);
@@ -33,13 +29,9 @@ internal static class BrokerEndpoints
                 }
                 w.WriteEndArray();
             });
-        });
-        routes.MapGet("/v1/brokers/{id}", async (_, values) =>
+        }));
+        routes.MapGet("/v1/brokers/{id}", context.WithNode(async (node, _, values) =>
         {
-            if (!context.TryGetNode(out var node, out var unavailable))
-            {
-                return unavailable!;
-            }
             if (!int.TryParse(values["id"], NumberStyles.None, CultureInfo.InvariantCulture, out int id))
             {
                 return AdminJson.Error(400, $"'{values["id"]}' is not a node id");
@@ -54,7 +46,7 @@ internal static class BrokerEndpoints
             var version = await controller.VersionOfAsync(id, AskLeaderTimeout);
             var up = await alive;
             return AdminJson.Ok(w => Write(w, broker, controller, version, up));
-        });
+        }));
     }
 
     /// <summary>How long the answers wait for the controller's leader to say who is up.</summary>

@@ -19,12 +19,8 @@ internal static class ClusterConfigEndpoints
 
     public static void Map(HttpRoutes routes, AdminContext context)
     {
-        routes.MapGet("/v1/cluster_config", (_, _) =>
+        routes.MapGet("/v1/cluster_config", context.WithNode((node, _, _) =>
         {
-            if (!context.TryGetNode(out var node, out var unavailable))
-            {
-                return new ValueTask<HttpResponse>(unavailable!);
-            }
             var config = node.Broker.Controller.View.Config;
             return new ValueTask<HttpResponse>(AdminJson.Ok(w =>
             {
@@ -43,14 +39,10 @@ internal static class ClusterConfigEndpoints
                 }
                 w.WriteEndObject();
             }));
-        });
+        }));
         routes.MapGet("/v1/cluster_config/schema", (_, _) => new ValueTask<HttpResponse>(AdminJson.Ok(WriteSchema)));
-        routes.MapGet("/v1/cluster_config/status", async (_, _) =>
+        routes.MapGet("/v1/cluster_config/status", context.WithNode(async (node, _, _) =>
         {
-            if (!context.TryGetNode(out var node, out var unavailable))
-            {
-                return unavailable!;
-            }
             var controller = node.Broker.Controller;
             var brokers = controller.View.Brokers.Select(b => b.NodeId).Order().ToList();
             var statuses = await Task.WhenAll(brokers.Select(id => controller.ConfigStatusOfAsync(id, AskTimeout)));
@@ -74,13 +66,9 @@ internal static class ClusterConfigEndpoints
                 }
                 w.WriteEndArray();
             });
-        });
-        routes.MapPut("/v1/cluster_config", async (request, _) =>
+        }));
+        routes.MapPut("/v1/cluster_config", context.WithNode(async (node, request, _) =>
         {
-            if (!context.TryGetNode(out var node, out var unavailable))
-            {
-                return unavailable!;
-            }
             var (upserts, removes, problems) = ReadChange(request.Body);
             if (problems.Count > 0)
             {
@@ -127,7 +115,7 @@ internal static class ClusterConfigEndpoints
                 w.WriteNumber("config_version", controller.View.ConfigVersion);
                 w.WriteEndObject();
             });
-        });
+        }));
     }
 
     /// <summary>The change a PUT body asks for, in canonical form, and what is wrong with it by property (or "body").</summary>

@@ -13,14 +13,10 @@ internal static class DecommissionEndpoints
 {
     public static void Map(HttpRoutes routes, AdminContext context)
     {
-        routes.MapPut("/v1/brokers/{id}/decommission", (_, values) => ChangeAsync(context, values["id"], decommission: true));
-        routes.MapPut("/v1/brokers/{id}/recommission", (_, values) => ChangeAsync(context, values["id"], decommission: false));
-        routes.MapGet("/v1/brokers/{id}/decommission", (_, values) =>
+        routes.MapPut("/v1/brokers/{id}/decommission", context.WithNode((node, _, values) => ChangeAsync(node, values["id"], decommission: true)));
+        routes.MapPut("/v1/brokers/{id}/recommission", context.WithNode((node, _, values) => ChangeAsync(node, values["id"], decommission: false)));
+        routes.MapGet("/v1/brokers/{id}/decommission", context.WithNode((node, _, values) =>
         {
-            if (!context.TryGetNode(out var node, out var unavailable))
-            {
-                return new ValueTask<HttpResponse>(unavailable!);
-            }
             if (!TryParseId(values["id"], out int id, out var wrong))
             {
                 return new ValueTask<HttpResponse>(wrong!);
@@ -42,15 +38,11 @@ internal static class DecommissionEndpoints
                 w.WriteNumber("single_replica_partitions", single);
                 w.WriteEndObject();
             }));
-        });
+        }));
     }
 
-    private static async ValueTask<HttpResponse> ChangeAsync(AdminContext context, string rawId, bool decommission)
+    private static async ValueTask<HttpResponse> ChangeAsync(Kafka.KafkaNode node, string rawId, bool decommission)
     {
-        if (!context.TryGetNode(out var node, out var unavailable))
-        {
-            return unavailable!;
-        }
         if (!TryParseId(rawId, out int id, out var wrong))
         {
             return wrong!;

@@ -10,12 +10,8 @@ namespace Eddy.Admin;
 /// </summary>
 internal static class FeaturesEndpoint
 {
-    public static void Map(HttpRoutes routes, AdminContext context) => routes.MapGet("/v1/features", async (_, _) =>
+    public static void Map(HttpRoutes routes, AdminContext context) => routes.MapGet("/v1/features", context.WithNode(async (node, _, _) =>
     {
-        if (!context.TryGetNode(out var node, out var unavailable))
-        {
-            return unavailable!;
-        }
         var controller = node.Broker.Controller;
         var versions = await BrokerEndpoints.VersionsAsync(controller, controller.View.Brokers.Select(b => b.NodeId).Append(controller.NodeId).Distinct());
         var known = versions.Values.OfType<(int Logical, string Software)>().Select(v => v.Logical).ToList();
@@ -49,5 +45,5 @@ internal static class FeaturesEndpoint
             w.WriteEndArray();
             w.WriteEndObject();
         });
-    });
+    }));
 }

@@ -10,12 +10,8 @@ internal static class HealthEndpoint
     /// <summary>Partitions named in each list, at most: the counts say how many there are in all.</summary>
     private const int MaxListed = 100;
 
-    public static void Map(HttpRoutes routes, AdminContext context) => routes.MapGet("/v1/cluster/health_overview", async (_, _) =>
+    public static void Map(HttpRoutes routes, AdminContext context) => routes.MapGet("/v1/cluster/health_overview", context.WithNode(async (node, _, _) =>
     {
-        if (!context.TryGetNode(out var node, out var unavailable))
-        {
-            return unavailable!;
-        }
         var controller = node.Broker.Controller;
         var view = controller.View;
         var leaderless = new List<string>();
@@ -53,7 +49,7 @@ internal static class HealthEndpoint
             WriteNames(w, "under_replicated_partitions", underReplicated);
             w.WriteEndObject();
         });
-    });
+    }));
 
     private static void WriteNames(System.Text.Json.Utf8JsonWriter w, string name, List<string> names)
     {

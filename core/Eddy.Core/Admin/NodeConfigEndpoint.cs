@@ -7,12 +7,8 @@ namespace Eddy.Admin;
 /// (docs/configuration.md) as this node read it.</summary>
 internal static class NodeConfigEndpoint
 {
-    public static void Map(HttpRoutes routes, AdminContext context) => routes.MapGet("/v1/node_config", (_, _) =>
+    public static void Map(HttpRoutes routes, AdminContext context) => routes.MapGet("/v1/node_config", context.WithNode((node, _, _) =>
     {
-        if (!context.TryGetNode(out var node, out var unavailable))
-        {
-            return new ValueTask<HttpResponse>(unavailable!);
-        }
         return new ValueTask<HttpResponse>(AdminJson.Ok(w =>
         {
             w.WriteStartObject();
@@ -30,5 +26,5 @@ internal static class NodeConfigEndpoint
             w.WriteEndObject();
             w.WriteEndObject();
         }));
-    });
+    }));
 }

@@ -12,12 +12,8 @@ internal static class PartitionEndpoints
 {
     public static void Map(HttpRoutes routes, AdminContext context)
     {
-        routes.MapGet("/v1/partitions", (_, _) =>
+        routes.MapGet("/v1/partitions", context.WithNode((node, _, _) =>
         {
-            if (!context.TryGetNode(out var node, out var unavailable))
-            {
-                return new ValueTask<HttpResponse>(unavailable!);
-            }
             var view = node.Broker.Controller.View;
             return new ValueTask<HttpResponse>(AdminJson.Ok(w =>
             {
@@ -33,13 +29,9 @@ internal static class PartitionEndpoints
                 }
                 w.WriteEndArray();
             }));
-        });
-        routes.MapGet("/v1/partitions/kafka/{topic}/{partition}", async (_, values) =>
+        }));
+        routes.MapGet("/v1/partitions/kafka/{topic}/{partition}", context.WithNode(async (node, _, values) =>
         {
-            if (!context.TryGetNode(out var node, out var unavailable))
-            {
-                return unavailable!;
-            }
             if (!int.TryParse(values["partition"], NumberStyles.None, CultureInfo.InvariantCulture, out int p))
             {
                 return AdminJson.Error(400, $"'{values["partition"]}' is not a partition number");
@@ -63,7 +55,7 @@ internal static class PartitionEndpoints
                 }
                 w.WriteEndObject();
             });
-        });
+        }));
     }
 
     private static void WriteFields(Utf8JsonWriter w, ClusterView view, TopicInfo topic, int partition)
