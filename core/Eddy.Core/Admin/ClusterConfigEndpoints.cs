@@ -87,11 +87,12 @@ internal static class ClusterConfigEndpoints
                 });
             }
             var controller = node.Broker.Controller;
-            if (request.QueryValue("dry_run") is { } dryRun && dryRun is not ("true" or "false"))
+            string? dryRun = request.QueryValue("dry_run");
+            if (dryRun is not (null or "true" or "false"))
             {
                 return AdminJson.Error(400, $"dry_run is true or false, not '{dryRun}'");
             }
-            if (request.QueryValue("dry_run") == "true")
+            if (dryRun == "true")
             {
                 return AdminJson.Ok(w =>
                 {

@@ -11,6 +11,7 @@ namespace Eddy.Cluster;
 public sealed partial class Controller
 {
     private int _removingDrained;
+    private ClusterView? _drainsCheckedIn; // a drain can only finish in a view that changed since
 
     /// <summary>Starts draining node <paramref name="nodeId"/>: null once the controller applied it (or it was
     /// draining already), else why not. Any shard.</summary>
@@ -40,13 +41,15 @@ public sealed partial class Controller
         return (string?)null;
     });
 
-    /// <summary>On the leader, each tick: a draining node that holds no replica any more is removed, one at a time.</summary>
+    /// <summary>On the leader, each tick whose view changed: a draining node that holds no replica any more is removed,
+    /// one at a time.</summary>
     private void RemoveDrainedNodes()
     {
-        if (_raft.Role != Role.Leader || _removingDrained != 0)
+        if (_raft.Role != Role.Leader || _removingDrained != 0 || ReferenceEquals(_view, _drainsCheckedIn))
         {
             return;
         }
+        _drainsCheckedIn = _view;
         foreach (int node in _view.Draining)
         {
             if (_view.ReplicasOn(node) == (0, 0))
@@ -68,6 +71,7 @@ public sealed partial class Controller
         catch (ControllerUnavailableException e)
         {
             Log.Warn(Subsystem, $"removing drained node {node}: {e.Message}; trying again");
+            _drainsCheckedIn = null;
         }
         finally
         {

@@ -15,9 +15,6 @@ public sealed partial class KafkaServer
     private readonly AsyncGate _switch = new(); // ListenerShard only
     private volatile bool _closed;
 
-    /// <summary>Whether the listener accepts Kafka connections now.</summary>
-    public bool IsListening => _tcp is not null && !_closed;
-
     /// <summary>Stops accepting Kafka connections and closes those open as <see cref="StopAsync"/> does (each finishes
     /// the requests it has read), waiting up to <paramref name="drainTimeout"/>. The node keeps running. On
     /// <see cref="ListenerShard"/>.</summary>
