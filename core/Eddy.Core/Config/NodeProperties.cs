@@ -22,11 +22,12 @@ public static class NodeProperties
     /// <summary>Read when neither --config nor EDDY_CONFIG names a file, if it exists in the working directory.</summary>
     public const string DefaultConfigFile = "eddy.yaml";
 
-    /// <summary>EDDY_* variables that other Eddy tools read (tests, benchmarks): `eddy start` leaves them alone rather
+    /// <summary>EDDY_* variables that other Eddy tools read (tests, benchmarks, the CLI): `eddy start` leaves them alone rather
     /// than refusing them as misspelt settings.</summary>
     public static readonly IReadOnlySet<string> OtherToolsVariables = new HashSet<string>(StringComparer.Ordinal)
     {
         "EDDY_RECAPTURE", "EDDY_BENCH_PIN",
+        "EDDY_BROKERS", "EDDY_ADMIN_URL", // the CLI's (docs/cli.md)
     };
 
     public static readonly IReadOnlyList<NodeProperty> All =

@@ -28,14 +28,17 @@ public static partial class KafkaErrors
     public const short InvalidReplicationFactor = 38;
     public const short InvalidReplicaAssignment = 39;
     public const short InvalidConfig = 40;
+    public const short NotController = 41;
     public const short InvalidRequest = 42;
     public const short UnsupportedForMessageFormat = 43;
     public const short PolicyViolation = 44;
     public const short KafkaStorageError = 56;
+    public const short UnknownProducerId = 59;
     public const short FencedLeaderEpoch = 74;
     public const short UnknownLeaderEpoch = 75;
     public const short NoReassignmentInProgress = 85;
     public const short OutOfOrderSequenceNumber = 45;
+    public const short DuplicateSequenceNumber = 46;
     public const short InvalidProducerEpoch = 47;
     public const short InvalidTxnState = 48;
     public const short TransactionalIdAuthorizationFailed = 53;

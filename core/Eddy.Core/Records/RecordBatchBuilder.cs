@@ -32,6 +32,9 @@ public sealed class RecordBatchBuilder
 
     public int Count { get; private set; }
 
+    /// <summary>The batch's size so far, header included.</summary>
+    public int Size => _length;
+
     /// <summary>Starts a new batch whose records are timed relative to <paramref name="baseTimestamp"/>, or to the
     /// first record's timestamp when it is null.</summary>
     public void Reset(long? baseTimestamp = null)

@@ -1,0 +1,191 @@
+using Eddy.Kafka.Protocol.Messages;
+
+namespace Eddy.Client.Producing;
+
+/// <summary>
+/// Produces records to a cluster: each partition gathers its records into batches (up to <see cref="ProducerOptions.BatchBytes"/>,
+/// or what arrived within <see cref="ProducerOptions.Linger"/>) and sends them to its leader, several in flight, in
+/// order (<see cref="PartitionSender"/>). Every record is reported once through <see cref="ProducerOptions.OnDelivery"/>.
+/// </summary>
+public sealed class Producer : IAsyncDisposable
+{
+    /// <summary>What a record costs in a batch beyond its key, value and headers (length, attributes, deltas).</summary>
+    private const int RecordOverhead = 24;
+
+    private readonly Dictionary<(string Topic, int Partition), PartitionSender> _senders = new();
+    private readonly Dictionary<string, int> _partitionCounts = new();
+    private readonly Lock _lock = new();
+    private readonly SemaphoreSlim _room = new(0);
+    private long _buffered;
+    private long _outstanding;
+    private TaskCompletionSource? _drained;
+    private int _sticky;
+
+    private Producer(KafkaClient client, ProducerOptions options, long producerId, short producerEpoch)
+    {
+        Client = client;
+        Options = options;
+        ProducerId = producerId;
+        ProducerEpoch = producerEpoch;
+    }
+
+    internal KafkaClient Client { get; }
+    internal ProducerOptions Options { get; }
+    internal long ProducerId { get; }
+    internal short ProducerEpoch { get; }
+
+    /// <summary>A producer; an idempotent one first asks the cluster for its producer id.</summary>
+    public static async Task<Producer> CreateAsync(KafkaClient client, ProducerOptions options, CancellationToken cancel = default)
+    {
+        if (options.Idempotent && options.Acks != -1)
+        {
+            throw new ArgumentException("an idempotent producer needs acks=all (-1)");
+        }
+        long producerId = -1;
+        short epoch = -1;
+        if (options.Idempotent)
+        {
+            var answer = await client.RetryAsync(c => client.CallAnyAsync<InitProducerIdResponse>(
+                new InitProducerIdRequest { TransactionalId = null, TransactionTimeoutMs = -1, ProducerId = -1, ProducerEpoch = -1 }, c),
+                TimeSpan.FromSeconds(30), cancel);
+            KafkaException.ThrowIfError("get a producer id", answer.ErrorCode);
+            (producerId, epoch) = (answer.ProducerId, answer.ProducerEpoch);
+        }
+        return new Producer(client, options, producerId, epoch);
+    }
+
+    /// <summary>
+    /// Queues one record for <paramref name="topic"/>: to <paramref name="partition"/>, or when it is negative to the
+    /// key's partition (murmur2, as Kafka's clients), or for a record without a key to the partition this producer is
+    /// filling (one batch's worth at a time, as Kafka's sticky partitioner). Waits while
+    /// <see cref="ProducerOptions.BufferBytes"/> are held. The outcome goes to <see cref="ProducerOptions.OnDelivery"/>
+    /// with <paramref name="token"/>.
+    /// </summary>
+    public async ValueTask ProduceAsync(string topic, int partition, ReadOnlyMemory<byte>? key, ReadOnlyMemory<byte>? value,
+        IReadOnlyList<KeyValuePair<string, byte[]?>>? headers, long timestampMs, long token, CancellationToken cancel = default)
+    {
+        int partitions = await PartitionCountAsync(topic, cancel);
+        if (partition >= partitions)
+        {
+            throw new ArgumentException($"topic {topic} has {partitions} partitions, so there is no partition {partition}");
+        }
+        if (partition < 0)
+        {
+            partition = key is { } k ? Partitioner.ForKey(k.Span, partitions) : StickyPartition(partitions);
+        }
+        int bytes = RecordOverhead + (key?.Length ?? 0) + (value?.Length ?? 0) + (headers?.Sum(h => h.Key.Length + (h.Value?.Length ?? 0) + 4) ?? 0);
+        while (Interlocked.Read(ref _buffered) + bytes > Options.BufferBytes && Interlocked.Read(ref _buffered) > 0)
+        {
+            await _room.WaitAsync(TimeSpan.FromMilliseconds(50), cancel);
+        }
+        Interlocked.Add(ref _buffered, bytes);
+        Interlocked.Increment(ref _outstanding);
+        bool sealedOne = SenderFor(topic, partition).Append(timestampMs, key, value, headers, token, bytes);
+        if (sealedOne && key is null && partition == _sticky % partitions)
+        {
+            Interlocked.Increment(ref _sticky);
+        }
+    }
+
+    /// <summary>Sends what is queued at once and waits until every record produced so far has been reported.</summary>
+    public async Task FlushAsync(CancellationToken cancel = default)
+    {
+        TaskCompletionSource drained;
+        lock (_lock)
+        {
+            if (Interlocked.Read(ref _outstanding) == 0)
+            {
+                return;
+            }
+            drained = _drained ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            foreach (var sender in _senders.Values)
+            {
+                sender.Flush();
+            }
+        }
+        await drained.Task.WaitAsync(cancel);
+    }
+
+    /// <summary>Records not yet reported.</summary>
+    public long Outstanding => Interlocked.Read(ref _outstanding);
+
+    /// <summary>Called by a sender once per record reported.</summary>
+    internal void Delivered(long token, int partition, long offset, short error, int bytes)
+    {
+        Options.OnDelivery?.Invoke(token, partition, offset, error);
+        Interlocked.Add(ref _buffered, -bytes);
+        if (Interlocked.Decrement(ref _outstanding) == 0)
+        {
+            lock (_lock)
+            {
+                if (Interlocked.Read(ref _outstanding) == 0)
+                {
+                    _drained?.TrySetResult();
+                    _drained = null;
+                }
+            }
+        }
+    }
+
+    /// <summary>Called by a sender when a batch leaves the buffer: producers waiting for room look again.</summary>
+    internal void RoomMade()
+    {
+        if (_room.CurrentCount == 0)
+        {
+            _room.Release();
+        }
+    }
+
+    private int StickyPartition(int partitions) => Volatile.Read(ref _sticky) % partitions;
+
+    private async ValueTask<int> PartitionCountAsync(string topic, CancellationToken cancel)
+    {
+        lock (_lock)
+        {
+            if (_partitionCounts.TryGetValue(topic, out int known))
+            {
+                return known;
+            }
+        }
+        var metadata = await Client.RetryAsync(async c =>
+        {
+            var m = await Client.MetadataAsync([topic], c);
+            m.Topic(topic);
+            return m;
+        }, TimeSpan.FromSeconds(10), cancel);
+        int count = metadata.Topic(topic).Partitions.Count;
+        lock (_lock)
+        {
+            _partitionCounts[topic] = count;
+        }
+        return count;
+    }
+
+    private PartitionSender SenderFor(string topic, int partition)
+    {
+        lock (_lock)
+        {
+            if (!_senders.TryGetValue((topic, partition), out var sender))
+            {
+                sender = new PartitionSender(this, topic, partition);
+                _senders[(topic, partition)] = sender;
+            }
+            return sender;
+        }
+    }
+
+    /// <summary>Flushes, then stops every sender.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        await FlushAsync();
+        List<PartitionSender> senders;
+        lock (_lock)
+        {
+            senders = [.. _senders.Values];
+        }
+        foreach (var sender in senders)
+        {
+            await sender.DisposeAsync();
+        }
+    }
+}

@@ -1,0 +1,39 @@
+using System.Buffers.Binary;
+using Eddy.Hashing;
+
+namespace Eddy.Host.Commands.Bench;
+
+/// <summary>
+/// The value of a bench message: its id (8 bytes, big-endian), the CRC-32C of the rest, then filler derived from the
+/// id. A consumer tells from the value alone which message it is and whether any byte of it changed.
+/// </summary>
+internal static class BenchPayload
+{
+    public const int MinSize = 12;
+
+    public static void Write(Span<byte> value, long id)
+    {
+        BinaryPrimitives.WriteInt64BigEndian(value, id);
+        var filler = value[MinSize..];
+        ulong state = (ulong)id * 0x9E3779B97F4A7C15UL + 1;
+        for (int i = 0; i < filler.Length; i++)
+        {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            filler[i] = (byte)state;
+        }
+        BinaryPrimitives.WriteUInt32BigEndian(value[8..], Crc32C.Compute(filler));
+    }
+
+    /// <summary>The message's id, or -1 when the value is not an intact bench message.</summary>
+    public static long Read(ReadOnlySpan<byte> value)
+    {
+        if (value.Length < MinSize || Crc32C.Compute(value[MinSize..]) != BinaryPrimitives.ReadUInt32BigEndian(value[8..]))
+        {
+            return -1;
+        }
+        long id = BinaryPrimitives.ReadInt64BigEndian(value);
+        return id >= 0 ? id : -1;
+    }
+}

@@ -1,0 +1,151 @@
+using System.CommandLine;
+using System.Text;
+using Eddy.Client;
+using Eddy.Client.Consuming;
+using Eddy.Records;
+
+namespace Eddy.Host.Commands;
+
+/// <summary>`eddy consume TOPIC`: prints records as a format string says, from a chosen offset, until a count, the
+/// end of the log, or Ctrl-C.</summary>
+internal static class ConsumeCommand
+{
+    public static Command Build()
+    {
+        var topic = new Argument<string>("topic") { Description = "The topic to read" };
+        var offset = new Option<string>("--offset", "-o")
+        {
+            Description = "Where to start in each partition: start, end, an offset N, or @MS for the first record at or after that Unix time in ms",
+            DefaultValueFactory = _ => "start",
+        };
+        var partitions = new Option<int[]>("--partition", "-p") { Description = "Read only this partition (repeatable; default: all)" };
+        var count = new Option<long>("--count", "-n") { Description = "Stop after this many records (default: no limit)", DefaultValueFactory = _ => -1 };
+        var exitAtEnd = new Option<bool>("--exit-at-end", "-e") { Description = "Stop once every partition is read to its end" };
+        var format = new Option<string>("--format", "-f")
+        {
+            Description = @"How each record prints: %t topic, %p partition, %o offset, %k key, %v value, %T timestamp (ms), %h headers, %% a percent sign; \n and \t",
+            DefaultValueFactory = _ => @"%v\n",
+        };
+        var group = new Option<string?>("--group", "-g") { Description = "Start from this group's committed offsets (--offset where it has none) and commit what was read" };
+        var command = new Command("consume", "Print a topic's records") { topic, offset, partitions, count, exitAtEnd, format, group };
+        command.ClientAction(async (parse, client, cancel) =>
+        {
+            string name = parse.GetValue(topic)!;
+            var printer = new RecordFormat(parse.GetValue(format)!);
+            var info = (await client.MetadataAsync([name], cancel)).Topic(name);
+            var chosen = parse.GetValue(partitions) is { Length: > 0 } some ? some : info.Partitions.Select(p => p.Index).ToArray();
+            foreach (int p in chosen.Where(p => p < 0 || p >= info.Partitions.Count))
+            {
+                throw new UsageException($"--partition {p}: {name} has partitions 0 to {info.Partitions.Count - 1}");
+            }
+            string? groupId = parse.GetValue(group);
+            var committed = groupId is null ? new Dictionary<int, long>() : await new GroupAdmin(client).CommittedAsync(groupId, name, cancel);
+            var fetcher = new Fetcher(client);
+            string start = parse.GetValue(offset)!;
+            foreach (int p in chosen)
+            {
+                fetcher.Assign(name, p, committed.TryGetValue(p, out long at) && at >= 0 ? at : await OffsetSpec.ResolveAsync(client, name, p, start, "--offset", cancel));
+            }
+            long limit = parse.GetValue(count), printed = 0;
+            var output = Console.Out;
+            try
+            {
+                while (limit < 0 || printed < limit)
+                {
+                    await fetcher.FetchAsync((string t, int p, in Record r) =>
+                    {
+                        if (limit < 0 || printed < limit)
+                        {
+                            printer.Write(output, t, p, r);
+                            printed++;
+                        }
+                    }, cancel);
+                    await output.FlushAsync(cancel);
+                    if (parse.GetValue(exitAtEnd) && chosen.All(p => fetcher.Positions[(name, p)] >= fetcher.HighWatermark(name, p) && fetcher.HighWatermark(name, p) >= 0))
+                    {
+                        break;
+                    }
+                }
+            }
+            catch (OperationCanceledException) when (cancel.IsCancellationRequested)
+            {
+                // Ctrl-C: a normal way to stop following a topic.
+            }
+            if (groupId is not null)
+            {
+                await new GroupAdmin(client).CommitAsync(groupId, name, chosen.ToDictionary(p => p, p => fetcher.Positions[(name, p)]), CancellationToken.None);
+            }
+            await output.FlushAsync(CancellationToken.None);
+            return CommandRunner.Done;
+        });
+        return command;
+    }
+}
+
+/// <summary>A consume format string, parsed once: literal text and %-fields.</summary>
+internal sealed class RecordFormat
+{
+    private readonly List<(char Field, string Text)> _parts = new();
+
+    public RecordFormat(string format)
+    {
+        var literal = new StringBuilder();
+        for (int i = 0; i < format.Length; i++)
+        {
+            char c = format[i];
+            if (c == '\\' && i + 1 < format.Length && format[i + 1] is 'n' or 't' or '\\')
+            {
+                literal.Append(format[++i] switch { 'n' => '\n', 't' => '\t', _ => '\\' });
+            }
+            else if (c == '%' && i + 1 < format.Length)
+            {
+                char field = format[++i];
+                if (field == '%')
+                {
+                    literal.Append('%');
+                    continue;
+                }
+                if ("tpokvTh".IndexOf(field) < 0)
+                {
+                    throw new UsageException($"--format: unknown field %{field} (known: %t %p %o %k %v %T %h %%)");
+                }
+                _parts.Add(('\0', literal.ToString()));
+                literal.Clear();
+                _parts.Add((field, ""));
+            }
+            else
+            {
+                literal.Append(c);
+            }
+        }
+        _parts.Add(('\0', literal.ToString()));
+    }
+
+    public void Write(TextWriter output, string topic, int partition, in Record record)
+    {
+        foreach (var (field, text) in _parts)
+        {
+            switch (field)
+            {
+                case '\0': output.Write(text); break;
+                case 't': output.Write(topic); break;
+                case 'p': output.Write(partition); break;
+                case 'o': output.Write(record.Offset); break;
+                case 'k': output.Write(record.HasKey ? Encoding.UTF8.GetString(record.Key) : ""); break;
+                case 'v': output.Write(record.HasValue ? Encoding.UTF8.GetString(record.Value) : ""); break;
+                case 'T': output.Write(record.Timestamp); break;
+                case 'h':
+                    bool first = true;
+                    foreach (var header in record.Headers)
+                    {
+                        output.Write(first ? "" : ",");
+                        output.Write(Encoding.UTF8.GetString(header.Key));
+                        output.Write('=');
+                        output.Write(Encoding.UTF8.GetString(header.Value));
+                        first = false;
+                    }
+                    break;
+            }
+        }
+    }
+}
