@@ -17,6 +17,11 @@ internal static class Cli
         {
             return Start(args[1..]);
         }
+        if (args is ["--version" or "version"])
+        {
+            Console.WriteLine($"eddy {Version}");
+            return CommandRunner.Done;
+        }
         var root = BuildRoot();
         var parse = root.Parse(args.Length == 0 ? ["--help"] : args);
         if (parse.Errors.Count > 0)

@@ -11,14 +11,14 @@ namespace Eddy.TestSupport;
 /// </summary>
 public static class EddyBinary
 {
-    // Named as KLOAD names kload. Not EDDY_*: those are node settings, and eddy (and any test that loads settings from
+    // Not EDDY_*: those are node settings, and eddy (and any test that loads settings from
     // this process's environment) refuses one it does not know.
     public const string Variable = "EDDY";
 
     private static readonly TimeSpan PublishTimeout = TimeSpan.FromMinutes(20);
 
     // What the binary is built from, besides the Directory.* files at the top.
-    private static readonly string[] SourceFolders = ["native", "core", "host"];
+    private static readonly string[] SourceFolders = ["native", "core", "client", "host"];
 
     // Lazy keeps a failure too: every test that needs the binary fails with the publish's message, and the publish is
     // not tried again for each of them.

@@ -316,8 +316,7 @@ internal sealed class PartitionSender : IAsyncDisposable
         }
     }
 
-    private static bool Retriable(short error) => error == Outcome.ConnectionLost || KafkaErrors.IsRetriable(error)
-        || error == KafkaErrors.OutOfOrderSequenceNumber;
+    private static bool Retriable(short error) => KafkaErrors.IsRetriable(error) || error == KafkaErrors.OutOfOrderSequenceNumber;
 
     private void Report(Batch batch, long baseOffset, short error)
     {
@@ -339,7 +338,7 @@ internal sealed class PartitionSender : IAsyncDisposable
 
     private readonly record struct Outcome(short Error, long BaseOffset)
     {
-        /// <summary>Not a Kafka code: the connection broke before the answer came.</summary>
-        public const short ConnectionLost = short.MinValue;
+        /// <summary>The connection broke before the answer came: Kafka's clients report it as NETWORK_EXCEPTION.</summary>
+        public const short ConnectionLost = KafkaErrors.NetworkException;
     }
 }

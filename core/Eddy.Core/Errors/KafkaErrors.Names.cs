@@ -15,6 +15,7 @@ public static partial class KafkaErrors
         NotLeaderOrFollower => "NOT_LEADER_OR_FOLLOWER",
         RequestTimedOut => "REQUEST_TIMED_OUT",
         MessageTooLarge => "MESSAGE_TOO_LARGE",
+        NetworkException => "NETWORK_EXCEPTION",
         OffsetMetadataTooLarge => "OFFSET_METADATA_TOO_LARGE",
         CoordinatorLoadInProgress => "COORDINATOR_LOAD_IN_PROGRESS",
         CoordinatorNotAvailable => "COORDINATOR_NOT_AVAILABLE",
@@ -64,9 +65,9 @@ public static partial class KafkaErrors
         _ => $"error {code}",
     };
 
-    /// <summary>Errors after which the same request may succeed once the client has fresh metadata or waited: a leader
-    /// moved or is being elected, a replica set is short for now, a coordinator is loading or moved.</summary>
-    public static bool IsRetriable(short code) => code is LeaderNotAvailable or NotLeaderOrFollower or RequestTimedOut
+    /// <summary>Errors after which the same request may succeed once the client has fresh metadata or waited: a
+    /// connection broke, a leader or is being elected, a replica set is short for now, a coordinator is loading or moved.</summary>
+    public static bool IsRetriable(short code) => code is NetworkException or LeaderNotAvailable or NotLeaderOrFollower or RequestTimedOut
         or NotEnoughReplicas or CoordinatorLoadInProgress or CoordinatorNotAvailable or NotCoordinator or NotController
         or FencedLeaderEpoch or UnknownLeaderEpoch or UnknownTopicOrPartition or KafkaStorageError or RebalanceInProgress;
 }

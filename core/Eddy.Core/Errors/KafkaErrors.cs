@@ -17,6 +17,7 @@ public static partial class KafkaErrors
     public const short RequestTimedOut = 7;
     public const short NotEnoughReplicas = 19;
     public const short MessageTooLarge = 10;
+    public const short NetworkException = 13;
     public const short CoordinatorLoadInProgress = 14;
     public const short InvalidTopic = 17;
     public const short RecordListTooLarge = 18;

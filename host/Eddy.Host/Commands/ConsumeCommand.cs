@@ -31,6 +31,7 @@ internal static class ConsumeCommand
         command.ClientAction(async (parse, client, cancel) =>
         {
             string name = parse.GetValue(topic)!;
+            OffsetSpec.Check(parse.GetValue(offset)!, "--offset");
             var printer = new RecordFormat(parse.GetValue(format)!);
             var info = (await client.MetadataAsync([name], cancel)).Topic(name);
             var chosen = parse.GetValue(partitions) is { Length: > 0 } some ? some : info.Partitions.Select(p => p.Index).ToArray();

@@ -97,6 +97,7 @@ internal static class GroupCommands
         command.ClientAction(async (parse, client, cancel) =>
         {
             string groupId = parse.GetValue(name)!, topicName = parse.GetValue(topic)!, target = parse.GetValue(to)!;
+            OffsetSpec.Check(target, "--to");
             var info = (await client.MetadataAsync([topicName], cancel)).Topic(topicName);
             var chosen = parse.GetValue(partitions) is { Length: > 0 } some ? some : info.Partitions.Select(p => p.Index).ToArray();
             var offsets = new Dictionary<int, long>();
@@ -118,8 +119,21 @@ internal static class GroupCommands
 /// <summary>An offset as the CLI takes it: start, end, an offset, or @MS.</summary>
 internal static class OffsetSpec
 {
+    /// <summary>Throws bad usage for a spec in none of the forms, before anything is asked of the cluster.</summary>
+    public static void Check(string spec, string option)
+    {
+        bool valid = spec is "start" or "beginning" or "earliest" or "end" or "latest"
+            || spec.StartsWith('@') && long.TryParse(spec.AsSpan(1), out long ms) && ms >= 0
+            || long.TryParse(spec, out long offset) && offset >= 0;
+        if (!valid)
+        {
+            throw new UsageException($"{option} {spec}: expected start, end, an offset, or @MS");
+        }
+    }
+
     public static async Task<long> ResolveAsync(KafkaClient client, string topic, int partition, string spec, string option, CancellationToken cancel)
     {
+        Check(spec, option);
         switch (spec)
         {
             case "start" or "beginning" or "earliest":
@@ -127,14 +141,10 @@ internal static class OffsetSpec
             case "end" or "latest":
                 return await Fetcher.OffsetForAsync(client, topic, partition, -1, cancel);
         }
-        if (spec.StartsWith('@') && long.TryParse(spec.AsSpan(1), out long ms) && ms >= 0)
+        if (spec.StartsWith('@'))
         {
-            return await Fetcher.OffsetForAsync(client, topic, partition, ms, cancel);
+            return await Fetcher.OffsetForAsync(client, topic, partition, long.Parse(spec.AsSpan(1)), cancel);
         }
-        if (long.TryParse(spec, out long offset) && offset >= 0)
-        {
-            return offset;
-        }
-        throw new UsageException($"{option} {spec}: expected start, end, an offset, or @MS");
+        return long.Parse(spec);
     }
 }
