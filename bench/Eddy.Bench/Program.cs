@@ -8,6 +8,7 @@ return args.FirstOrDefault() switch
     "file-append" => await FileAppend.Run(args[1..]),
     "storage" => Eddy.Bench.Storage.StorageRun.Run(args[1..]),
     "storage-read" => Eddy.Bench.Storage.ReadComparison.Run(args[1..]),
+    "embedded-start" => await Eddy.Bench.Embedded.EmbeddedStart.Run(args[1..]),
     _ => RunBenchmarkDotNet(args),
 };
 
