@@ -18,6 +18,14 @@ public sealed class AdminApiClient(string baseUrl) : IDisposable
         return await ReadAsync(response, cancel);
     }
 
+    /// <summary>A plain-text resource (/metrics).</summary>
+    public async Task<string> GetTextAsync(string path, CancellationToken cancel = default)
+    {
+        using var response = await SendAsync(new HttpRequestMessage(HttpMethod.Get, path), cancel);
+        string text = await response.Content.ReadAsStringAsync(cancel);
+        return response.IsSuccessStatusCode ? text : throw new AdminApiException($"{(int)response.StatusCode} {response.ReasonPhrase}: {text.Trim()}");
+    }
+
     public async Task<JsonNode?> PutAsync(string path, JsonNode body, CancellationToken cancel = default)
     {
         var request = new HttpRequestMessage(HttpMethod.Put, path)

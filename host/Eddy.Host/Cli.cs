@@ -52,6 +52,7 @@ internal static class Cli
         root.Subcommands.Add(GroupCommands.Build());
         root.Subcommands.Add(ClusterCommands.Build());
         root.Subcommands.Add(Commands.Bench.BenchCommands.Build());
+        root.Subcommands.Add(Commands.Top.TopCommand.Build());
         root.Subcommands.Add(CompletionCommand.Build());
         return root;
     }

@@ -186,6 +186,7 @@ public sealed class CliTests : IAsyncLifetime
     [InlineData("cluster config import")]
     [InlineData("bench produce")]
     [InlineData("bench consume")]
+    [InlineData("top")]
     [InlineData("completion")]
     public async Task EveryCommandHasHelp(string command)
     {
