@@ -30,7 +30,7 @@ internal static class CommandRunner
                 return Failed;
             }
             catch (Exception e) when (e is KafkaException or KafkaConnectionException or ArgumentException or InvalidDataException
-                or AdminApiException or HttpRequestException or IOException or TimeoutException or InvalidOperationException)
+                or AdminApiException or IOException or TimeoutException or InvalidOperationException)
             {
                 await Console.Error.WriteLineAsync($"{name}: {e.Message}");
                 return Failed;

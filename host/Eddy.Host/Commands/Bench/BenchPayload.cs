@@ -15,15 +15,28 @@ internal static class BenchPayload
     {
         BinaryPrimitives.WriteInt64BigEndian(value, id);
         var filler = value[MinSize..];
+        // Eight bytes of xorshift per step: a message of 1 KiB costs 128 steps, not 1,012.
         ulong state = (ulong)id * 0x9E3779B97F4A7C15UL + 1;
-        for (int i = 0; i < filler.Length; i++)
+        int at = 0;
+        for (; at + 8 <= filler.Length; at += 8)
         {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            filler[i] = (byte)state;
+            state = Next(state);
+            BinaryPrimitives.WriteUInt64LittleEndian(filler[at..], state);
+        }
+        state = Next(state);
+        for (; at < filler.Length; at++, state >>= 8)
+        {
+            filler[at] = (byte)state;
         }
         BinaryPrimitives.WriteUInt32BigEndian(value[8..], Crc32C.Compute(filler));
+    }
+
+    private static ulong Next(ulong state)
+    {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        return state;
     }
 
     /// <summary>The message's id, or -1 when the value is not an intact bench message.</summary>
