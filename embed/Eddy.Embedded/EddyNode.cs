@@ -3,6 +3,7 @@ using System.Net;
 using Eddy.Cluster;
 using Eddy.Kafka;
 using Eddy.Kafka.Server;
+using Eddy.Observability;
 using Eddy.Runtime;
 
 namespace Eddy.Embedded;
@@ -49,6 +50,7 @@ public sealed class EddyNode : IAsyncDisposable
     {
         options ??= new EddyNodeOptions();
         var started = Stopwatch.StartNew();
+        Log.MinimumLevel = Log.NodeLevel = options.LogLevel;
         bool ownsDirectory = options.DataDirectory is null;
         string directory = options.DataDirectory ?? Path.Combine(Path.GetTempPath(), $"eddy-node-{Guid.NewGuid():N}");
         Directory.CreateDirectory(directory);

@@ -1,3 +1,4 @@
+using Eddy.Observability;
 using Eddy.Runtime;
 using Eddy.Runtime.IO;
 
@@ -24,6 +25,10 @@ public sealed record EddyNodeOptions
 
     /// <summary>Partitions of `__consumer_offsets`. Default: 1 (a test's groups need no more, and each costs a log).</summary>
     public int OffsetsPartitions { get; init; } = 1;
+
+    /// <summary>The least severe log lines the node writes (to stderr). Default: Warn, so a test's output stays its own.
+    /// The log is the process's: the last node started sets it.</summary>
+    public LogLevel LogLevel { get; init; } = LogLevel.Warn;
 
     /// <summary>io_uring, epoll, or Auto (io_uring where the kernel allows it). Default: what EDDY_IO_BACKEND says,
     /// else Auto.</summary>
