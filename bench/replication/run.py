@@ -4,18 +4,21 @@ beside a reference measured in the same run on the same machine.
 
   /usr/bin/python3 bench/replication/run.py [--eddy PATH] [--kload PATH] [--dir DIR] [-n COUNT] [--rounds N]
 
-  - throughput: kload produces COUNT 1 KiB messages (acks=all, linger 5 ms) to a 3-partition topic with three
+  The load comes from `eddy bench produce` (docs/cli.md), the client in the binary; with --kload PATH it comes from
+  kload instead (a librdkafka load generator, built with ../shared/tools/build-kload DIR), as in the earlier figures.
+
+  - throughput: the client produces COUNT 1 KiB messages (acks=all, linger 5 ms) to a 3-partition topic with three
     replicas on three nodes, twice: the first run after start, then the steady state; reference: the same runs
     against one node with one replica per partition; with the CPU time the nodes (all of them) spent per message in the
-    steady run, since on one machine the three nodes share the cores that one node has alone, and kload's own (the
+    steady run, since on one machine the three nodes share the cores that one node has alone, and the client's own (the
     client takes its share of the same cores);
-  - latency at 20k msg/s: kload paced at 20,000 msg/s (linger 1 ms), p50 and p99, for both;
+  - latency at 20k msg/s: the client paced at 20,000 msg/s (linger 1 ms), p50 and p99, for both;
   - failover: SIGKILL of a partition's leader while a producer sends one message at a time, to the first message
     acknowledged after the kill, median of N rounds; reference: the election timeout (0.5 to 1 s);
   - catch-up: a follower killed while COUNT messages are produced, then restarted: the bytes it lacked over the time
     until its log files hold as many bytes as the leader's; reference: fio's O_DIRECT sequential read of as many bytes
     (the disk's read limit), in the same run.
-Needs python3-confluent-kafka, fio and kload (built with ../shared/tools/build-kload DIR). Prints a table; raw
+Needs python3-confluent-kafka and fio (and kload with --kload). Prints a table; raw
 outputs stay in DIR.
 """
 import argparse, json, os, resource, signal, statistics, subprocess, sys, time
@@ -53,7 +56,16 @@ def led(port, topic, partitions):
 
 
 def kload(tool, out, *args):
-    result = subprocess.run([tool, *args], capture_output=True, text=True)
+    """One load run, written as kload's arguments (produce -b B -t T -n N -s S -a ACKS -l MS [-r RATE]); run by kload
+    when tool names it, else by `eddy bench produce` with the same meaning. Returns the summary line's key=value pairs,
+    which both print alike."""
+    if tool.startswith("eddy:"):
+        given = dict(zip(args[1::2], args[2::2]))
+        argv = [tool[len("eddy:"):], "bench", "produce", given["-t"], "-b", given["-b"], "-n", given["-n"], "-s", given["-s"],
+                "--acks", given["-a"], "-l", given["-l"], "-p", "3"] + (["-r", given["-r"]] if "-r" in given else [])
+    else:
+        argv = [tool, *args]
+    result = subprocess.run(argv, capture_output=True, text=True)
     open(out, "w").write(result.stdout + result.stderr)
     summary = result.stdout.strip().splitlines()[-1]
     return dict(kv.split("=", 1) for kv in summary.split()[1:] if "=" in kv)
@@ -172,13 +184,15 @@ def fio_read(directory, size_bytes, results):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--eddy")
-    parser.add_argument("--kload", required=True)
+    parser.add_argument("--kload", help="load with kload at this path instead of eddy bench")
     parser.add_argument("--dir", default="/work/benchdata/replication")
     # A million messages: a steady run of several seconds, where the client's queue filling and draining weighs little.
     parser.add_argument("-n", "--count", type=int, default=1_000_000)
     parser.add_argument("--rounds", type=int, default=5)
     a = parser.parse_args()
     eddy = a.eddy or publish(a.dir)
+    client = a.kload or "eddy:" + eddy
+    client_name = "kload" if a.kload else "eddy bench"
     subprocess.run(["rm", "-rf", a.dir + "/runs", a.dir + "/results"], check=True)
     results = a.dir + "/results"
     os.makedirs(a.dir + "/runs", exist_ok=True)
@@ -190,7 +204,7 @@ def main():
     wait(lambda: metadata(single.kafka) is not None)
     create(single.kafka, "through", 3, 1)
     create(single.kafka, "paced", 3, 1)
-    one = load_runs(a.kload, [single], a.count, results, "rf1")
+    one = load_runs(client, [single], a.count, results, "rf1")
     single.stop()
 
     # Three nodes, three replicas per partition.
@@ -201,7 +215,7 @@ def main():
     create(nodes[0].kafka, "through", 3, 3)
     create(nodes[0].kafka, "paced", 3, 3)
     wait(lambda: led(nodes[0].kafka, "through", 3) and led(nodes[0].kafka, "paced", 3))
-    three = load_runs(a.kload, nodes, a.count, results, "rf3")
+    three = load_runs(client, nodes, a.count, results, "rf3")
     for n in nodes:
         n.stop()
 
@@ -213,13 +227,13 @@ def main():
 
     base = f"{a.dir}/runs/catchup"
     os.makedirs(base, exist_ok=True)
-    lacked, took = catch_up(eddy, a.kload, base, a.count, results)
+    lacked, took = catch_up(eddy, client, base, a.count, results)
     disk_read = fio_read(a.dir, lacked, results)
 
     def f(d, k):
         return float(d[k])
 
-    print(f"machine: {os.cpu_count()} cores, load {' '.join(load_before)} before; eddy {eddy}; {a.count} messages of {SIZE} B")
+    print(f"machine: {os.cpu_count()} cores, load {' '.join(load_before)} before; eddy {eddy}; client {client_name}; {a.count} messages of {SIZE} B")
     print("| measure | 3 replicas on 3 nodes | reference (same run) | ratio |")
     print("|---|---:|---:|---:|")
     print(f"| produce acks=all, 3 partitions, linger 5 ms, first run after start | {f(three['cold'], 'msgs_per_s'):,.0f} msg/s ({f(three['cold'], 'mb_per_s'):.1f} MB/s) "
@@ -230,7 +244,7 @@ def main():
           f"| {f(three['produce'], 'msgs_per_s') / f(one['produce'], 'msgs_per_s'):.2f}x |")
     print(f"| CPU time of the nodes per message, steady run | {three['cpu_us_per_msg']:.2f} us (three nodes together) "
           f"| 1 replica on 1 node: {one['cpu_us_per_msg']:.2f} us | {three['cpu_us_per_msg'] / one['cpu_us_per_msg']:.2f}x |")
-    print(f"| kload's CPU time per message, steady run | {three['client_us_per_msg']:.2f} us "
+    print(f"| {client_name}'s CPU time per message, steady run | {three['client_us_per_msg']:.2f} us "
           f"| against 1 node: {one['client_us_per_msg']:.2f} us | {three['client_us_per_msg'] / one['client_us_per_msg']:.2f}x |")
     print(f"| produce acks=all at 20k msg/s, p50 / p99 | {f(three['latency'], 'lat_us_p50') / 1000:.2f} / {f(three['latency'], 'lat_us_p99') / 1000:.2f} ms "
           f"| 1 replica: {f(one['latency'], 'lat_us_p50') / 1000:.2f} / {f(one['latency'], 'lat_us_p99') / 1000:.2f} ms "

@@ -6,7 +6,8 @@ namespace Eddy.Client;
 /// The version of each API this client sends to one broker: the highest that the broker serves, the codec knows and
 /// the client has a use for. Produce and Fetch stop at v12, the last versions that name topics (v13 names them by id,
 /// which this client does not track), DeleteTopics at v5 (the last that takes plain names);
-/// FindCoordinator, OffsetFetch and OffsetCommit at the last versions that take one group (v3, v7, v8).
+/// FindCoordinator, OffsetFetch and OffsetCommit at the last versions that take one group (v3, v7, v8), LeaveGroup at
+/// the last that takes one member (v2).
 /// </summary>
 public sealed class ApiVersionTable
 {
@@ -18,6 +19,7 @@ public sealed class ApiVersionTable
         [FindCoordinatorRequest.ApiKeyValue] = 3,
         [OffsetFetchRequest.ApiKeyValue] = 7,
         [OffsetCommitRequest.ApiKeyValue] = 8,
+        [LeaveGroupRequest.ApiKeyValue] = 2,
     };
 
     private readonly Dictionary<short, short> _agreed;

@@ -94,7 +94,7 @@ public sealed class GroupAdmin(KafkaClient client)
 
     /// <summary>Sends to the group's coordinator; while it answers that it is not (or not yet) the coordinator, finds
     /// it again and retries.</summary>
-    private Task<T> OnCoordinatorAsync<T>(string group, IKafkaMessage request, Func<T, short> error, CancellationToken cancel) where T : IKafkaMessage
+    internal Task<T> OnCoordinatorAsync<T>(string group, IKafkaMessage request, Func<T, short> error, CancellationToken cancel) where T : IKafkaMessage
         => client.RetryAsync(async c =>
         {
             var found = await client.CallAnyAsync<FindCoordinatorResponse>(new FindCoordinatorRequest { Key = group, KeyType = 0 }, c);

@@ -110,6 +110,26 @@ public sealed class CliTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task TwoConsumersInOneGroupSplitThePartitions()
+    {
+        Done(await Eddy("topic", "create", "split", "-p", "2"));
+        Done(await EddyWithInput("a0\nb0\n", "produce", "split", "-p", "0"));
+        Done(await EddyWithInput("a1\nb1\n", "produce", "split", "-p", "1"));
+
+        // Both join within the coordinator's initial rebalance delay (3 s), so the first generation has both, and the
+        // range assignor gives each one partition; each stops after its two records, commits and leaves.
+        var both = await Task.WhenAll(Eddy("consume", "split", "-g", "pair", "-n", "2", "-f", @"%p %v\n"), Eddy("consume", "split", "-g", "pair", "-n", "2", "-f", @"%p %v\n"));
+        Assert.All(both, Done);
+        var read = both.Select(r => Lines(r.Output)).ToArray();
+        Assert.Equal(["0 a0", "0 b0", "1 a1", "1 b1"], read.SelectMany(lines => lines).Order(StringComparer.Ordinal));
+        Assert.All(read, lines => Assert.Single(lines.Select(l => l[0]).Distinct()));
+        var described = await Eddy("group", "describe", "pair");
+        Assert.Contains(Lines(described.Output), l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries) is ["split", "0", "2", "2", "0"]);
+        Assert.Contains(Lines(described.Output), l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries) is ["split", "1", "2", "2", "0"]);
+        Assert.Contains(Lines(described.Output), l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries) is ["MEMBERS", "0"]);
+    }
+
+    [Fact]
     public async Task ClusterCommandsReportTheNodeAndChangeTheClusterConfig()
     {
         var info = await Eddy("cluster", "info");

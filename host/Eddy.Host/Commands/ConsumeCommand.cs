@@ -26,7 +26,10 @@ internal static class ConsumeCommand
             Description = @"How each record prints: %t topic, %p partition, %o offset, %k key, %v value, %T timestamp (ms), %h headers, %% a percent sign; \n and \t",
             DefaultValueFactory = _ => @"%v\n",
         };
-        var group = new Option<string?>("--group", "-g") { Description = "Start from this group's committed offsets (--offset where it has none) and commit what was read" };
+        var group = new Option<string?>("--group", "-g")
+        {
+            Description = "Join this consumer group: read the partitions it assigns, from its committed offsets (--offset where it has none), committing what was read",
+        };
         var command = new Command("consume", "Print a topic's records") { topic, offset, partitions, count, exitAtEnd, format, group };
         command.ClientAction(async (parse, client, cancel) =>
         {
@@ -40,19 +43,34 @@ internal static class ConsumeCommand
                 throw new UsageException($"--partition {p}: {name} has partitions 0 to {info.Partitions.Count - 1}");
             }
             string? groupId = parse.GetValue(group);
-            var committed = groupId is null ? new Dictionary<int, long>() : await new GroupAdmin(client).CommittedAsync(groupId, name, cancel);
-            var fetcher = new Fetcher(client);
-            string start = parse.GetValue(offset)!;
-            foreach (int p in chosen)
+            if (groupId is not null && parse.GetValue(partitions) is { Length: > 0 })
             {
-                fetcher.Assign(name, p, committed.TryGetValue(p, out long at) && at >= 0 ? at : await OffsetSpec.ResolveAsync(client, name, p, start, "--offset", cancel));
+                throw new UsageException("--partition with --group: a group member reads the partitions the group gives it");
             }
+            string start = parse.GetValue(offset)!;
             long limit = parse.GetValue(count), printed = 0;
             var output = Console.Out;
+            await using var member = groupId is null ? null : await GroupMember.JoinAsync(client, groupId, [name], cancel);
+            var (fetcher, assigned) = await AssignAsync(client, name, member?.Assignment.Select(a => a.Partition).ToArray() ?? chosen, groupId, start, cancel);
             try
             {
                 while (limit < 0 || printed < limit)
                 {
+                    if (member is { RebalanceNeeded: true })
+                    {
+                        await CommitAsync(member, name, fetcher, assigned);
+                        await member.RejoinAsync(cancel);
+                        (fetcher, assigned) = await AssignAsync(client, name, member.Assignment.Select(a => a.Partition).ToArray(), groupId, start, cancel);
+                    }
+                    if (assigned.Length == 0)
+                    {
+                        if (parse.GetValue(exitAtEnd))
+                        {
+                            break;
+                        }
+                        await Task.Delay(200, cancel);
+                        continue;
+                    }
                     await fetcher.FetchAsync((string t, int p, in Record r) =>
                     {
                         if (limit < 0 || printed < limit)
@@ -62,7 +80,7 @@ internal static class ConsumeCommand
                         }
                     }, cancel);
                     await output.FlushAsync(cancel);
-                    if (parse.GetValue(exitAtEnd) && chosen.All(p => fetcher.Positions[(name, p)] >= fetcher.HighWatermark(name, p) && fetcher.HighWatermark(name, p) >= 0))
+                    if (parse.GetValue(exitAtEnd) && assigned.All(p => fetcher.Positions[(name, p)] >= fetcher.HighWatermark(name, p) && fetcher.HighWatermark(name, p) >= 0))
                     {
                         break;
                     }
@@ -72,14 +90,41 @@ internal static class ConsumeCommand
             {
                 // Ctrl-C: a normal way to stop following a topic.
             }
-            if (groupId is not null)
+            if (member is not null)
             {
-                await new GroupAdmin(client).CommitAsync(groupId, name, chosen.ToDictionary(p => p, p => fetcher.Positions[(name, p)]), CancellationToken.None);
+                await CommitAsync(member, name, fetcher, assigned);
             }
             await output.FlushAsync(CancellationToken.None);
             return CommandRunner.Done;
         });
         return command;
+    }
+
+    /// <summary>A fetcher over <paramref name="partitions"/>, each from the group's committed offset when it has one,
+    /// else from <paramref name="start"/>.</summary>
+    private static async Task<(Fetcher, int[])> AssignAsync(KafkaClient client, string topic, int[] partitions, string? group, string start, CancellationToken cancel)
+    {
+        var committed = group is null ? new Dictionary<int, long>() : await new GroupAdmin(client).CommittedAsync(group, topic, cancel);
+        var fetcher = new Fetcher(client);
+        foreach (int p in partitions)
+        {
+            fetcher.Assign(topic, p, committed.TryGetValue(p, out long at) && at >= 0 ? at : await OffsetSpec.ResolveAsync(client, topic, p, start, "--offset", cancel));
+        }
+        return (fetcher, partitions);
+    }
+
+    /// <summary>Commits where the member got to; a generation that has already moved on refuses it, and the next
+    /// owner of those partitions starts from the last commit instead (a record may be printed twice, never skipped).</summary>
+    private static async Task CommitAsync(GroupMember member, string topic, Fetcher fetcher, int[] assigned)
+    {
+        try
+        {
+            await member.CommitAsync(assigned.ToDictionary(p => (topic, p), p => fetcher.Positions[(topic, p)]), CancellationToken.None);
+        }
+        catch (KafkaException e) when (e.ErrorCode is Eddy.Errors.KafkaErrors.IllegalGeneration or Eddy.Errors.KafkaErrors.RebalanceInProgress
+            or Eddy.Errors.KafkaErrors.UnknownMemberId)
+        {
+        }
     }
 }
 
