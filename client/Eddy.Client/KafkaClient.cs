@@ -31,12 +31,20 @@ public sealed class KafkaClient : IAsyncDisposable
 
     /// <summary>Asks any broker for the cluster's brokers and the named topics (all topics when null). Never creates a
     /// topic.</summary>
-    public async Task<ClusterMetadata> MetadataAsync(IReadOnlyCollection<string>? topics, CancellationToken cancel = default)
+    public Task<ClusterMetadata> MetadataAsync(IReadOnlyCollection<string>? topics, CancellationToken cancel = default) =>
+        MetadataAsync(topics, allowAutoCreate: false, cancel);
+
+    /// <summary>The same for a producer: a topic that does not exist is created when the cluster creates topics on
+    /// first use (`auto_create_topics_enabled`), as a producer's metadata request does in Kafka's clients.</summary>
+    public Task<ClusterMetadata> MetadataForProducingAsync(IReadOnlyCollection<string> topics, CancellationToken cancel = default) =>
+        MetadataAsync(topics, allowAutoCreate: true, cancel);
+
+    private async Task<ClusterMetadata> MetadataAsync(IReadOnlyCollection<string>? topics, bool allowAutoCreate, CancellationToken cancel)
     {
         var request = new MetadataRequest
         {
             Topics = topics?.Select(t => new MetadataRequest.MetadataRequestTopic { Name = t }).ToList(),
-            AllowAutoTopicCreation = false,
+            AllowAutoTopicCreation = allowAutoCreate,
         };
         var response = await CallAnyAsync<MetadataResponse>(request, cancel);
         return _metadata = new ClusterMetadata(response);

@@ -82,6 +82,10 @@ public sealed class CliTests : IAsyncLifetime
             "-f", @"%k|%s|%h\n");
         Assert.True(code == 0, $"kcat exited {code}: {error}");
         Assert.Equal(["k1|first|source=cli", "k2|second|source=cli", "|no key here|source=cli"], Lines(read));
+
+        // A topic that does not exist yet is created on first use, as the node allows by default.
+        Done(await EddyWithInput("made on the way\n", "produce", "auto-made"));
+        Assert.Equal(["made on the way"], Lines((await Eddy("consume", "auto-made", "-e")).Output));
     }
 
     [Fact]

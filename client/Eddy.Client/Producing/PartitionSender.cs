@@ -185,15 +185,8 @@ internal sealed class PartitionSender : IAsyncDisposable
     private async Task CompleteOldestAsync()
     {
         var (batch, answer) = _inFlight.Dequeue();
-        var outcome = await answer;
-        if (outcome.Error == KafkaErrors.None || outcome.Error == KafkaErrors.DuplicateSequenceNumber)
+        if (Settled(batch, await answer))
         {
-            Report(batch, outcome.Error == KafkaErrors.None ? outcome.BaseOffset : -1, KafkaErrors.None);
-            return;
-        }
-        if (!Retriable(outcome.Error) || Stopwatch.GetTimestamp() > batch.Deadline)
-        {
-            Report(batch, -1, outcome.Error);
             return;
         }
         // This batch and every one sent after it go again, in order, one at a time.
@@ -227,18 +220,28 @@ internal sealed class PartitionSender : IAsyncDisposable
             await Task.Delay(backoff);
             backoff = TimeSpan.FromMilliseconds(Math.Min(backoff.TotalMilliseconds * 2, 1000));
             await RefreshLeaderAsync();
-            var outcome = await await SendAsync(batch);
-            if (outcome.Error == KafkaErrors.None || outcome.Error == KafkaErrors.DuplicateSequenceNumber)
+            if (Settled(batch, await await SendAsync(batch)))
             {
-                Report(batch, outcome.Error == KafkaErrors.None ? outcome.BaseOffset : -1, KafkaErrors.None);
-                return;
-            }
-            if (!Retriable(outcome.Error) || Stopwatch.GetTimestamp() > batch.Deadline)
-            {
-                Report(batch, -1, outcome.Error);
                 return;
             }
         }
+    }
+
+    /// <summary>Reports the batch when its outcome is final: written (an idempotent batch written before counts), or
+    /// failed for good (an error not worth retrying, or past its delivery timeout). False when it goes again.</summary>
+    private bool Settled(Batch batch, Outcome outcome)
+    {
+        if (outcome.Error is KafkaErrors.None or KafkaErrors.DuplicateSequenceNumber)
+        {
+            Report(batch, outcome.Error == KafkaErrors.None ? outcome.BaseOffset : -1, KafkaErrors.None);
+            return true;
+        }
+        if (!Retriable(outcome.Error) || Stopwatch.GetTimestamp() > batch.Deadline)
+        {
+            Report(batch, -1, outcome.Error);
+            return true;
+        }
+        return false;
     }
 
     /// <summary>Writes the batch to the partition's leader; the task returned is its answer (a broken connection is

@@ -149,7 +149,7 @@ public sealed class Producer : IAsyncDisposable
         }
         var metadata = await Client.RetryAsync(async c =>
         {
-            var m = await Client.MetadataAsync([topic], c);
+            var m = await Client.MetadataForProducingAsync([topic], c);
             m.Topic(topic);
             return m;
         }, TimeSpan.FromSeconds(10), cancel);
