@@ -161,6 +161,12 @@ public sealed class CliTests : IAsyncLifetime
             Assert.StartsWith("changed default_topic_partitions;", imported.Output);
             Assert.Equal(["6"], Lines((await Eddy("cluster", "config", "get", "default_topic_partitions")).Output));
             Done(await Eddy("topic", "create", "sized"));
+
+            // Edit: $EDITOR changes the file in place; what differs is applied.
+            var edited = await EddyCli.RunWithEnvironmentAsync(new Dictionary<string, string> { ["EDITOR"] = "sed -i 's/\"default_topic_partitions\": 6/\"default_topic_partitions\": 2/'" },
+                "cluster", "config", "edit", "--admin-url", $"127.0.0.1:{_eddy.AdminPort}");
+            Done(edited);
+            Assert.Equal(["2"], Lines((await Eddy("cluster", "config", "get", "default_topic_partitions")).Output));
             Assert.Contains(Lines((await Eddy("topic", "list")).Output), l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries) is ["sized", "6", "1"]);
         }
         finally
@@ -185,6 +191,23 @@ public sealed class CliTests : IAsyncLifetime
         var unreachable = await EddyCli.RunAsync("topic", "list", "-b", "127.0.0.1:1");
         Assert.Equal(1, unreachable.ExitCode);
         Assert.StartsWith("eddy topic list: cannot connect to 127.0.0.1:1", Assert.Single(Lines(unreachable.Error)));
+    }
+
+    [Fact]
+    public async Task TheVariablesNameTheClusterWhenNoOptionDoes()
+    {
+        Done(await Eddy("topic", "create", "by-variable"));
+        var environment = new Dictionary<string, string>
+        {
+            ["EDDY_BROKERS"] = _eddy.Bootstrap, ["EDDY_ADMIN_URL"] = $"http://127.0.0.1:{_eddy.AdminPort}",
+        };
+        var listed = await EddyCli.RunWithEnvironmentAsync(environment, "topic", "list");
+        Done(listed);
+        Assert.Contains("by-variable", listed.Output);
+        Done(await EddyCli.RunWithEnvironmentAsync(environment, "cluster", "health"));
+        // An option wins over the variable.
+        var overridden = await EddyCli.RunWithEnvironmentAsync(environment, "topic", "list", "-b", "127.0.0.1:1");
+        Assert.Equal(1, overridden.ExitCode);
     }
 
     [Theory]

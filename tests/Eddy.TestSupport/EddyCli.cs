@@ -17,9 +17,18 @@ public sealed record EddyCli(int ExitCode, string Output, string Error, IReadOnl
     public override string ToString() => $"eddy exited {ExitCode}\n{Output}{Error}";
 
     /// <summary>Runs `eddy ARGS` with <paramref name="stdin"/> as its input.</summary>
-    public static async Task<EddyCli> RunWithInputAsync(string? stdin, params string[] args)
+    public static Task<EddyCli> RunWithInputAsync(string? stdin, params string[] args) => RunAsync(stdin, new Dictionary<string, string>(), args);
+
+    /// <summary>Runs `eddy ARGS` with <paramref name="environment"/> added to this process's variables.</summary>
+    public static Task<EddyCli> RunWithEnvironmentAsync(IReadOnlyDictionary<string, string> environment, params string[] args) => RunAsync(null, environment, args);
+
+    private static async Task<EddyCli> RunAsync(string? stdin, IReadOnlyDictionary<string, string> environment, string[] args)
     {
         var info = new ProcessStartInfo(EddyBinary.Path) { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true };
+        foreach (var (name, value) in environment)
+        {
+            info.Environment[name] = value;
+        }
         foreach (var a in args)
         {
             info.ArgumentList.Add(a);
