@@ -18,6 +18,7 @@ internal sealed class PartitionSender : IAsyncDisposable
     private readonly Producer _producer;
     private readonly string _topic;
     private readonly int _partition;
+    private readonly int _partitions;
     private readonly Lock _lock = new();
     private readonly RecordBatchBuilder _builder = new();
     private readonly List<(long Token, int Bytes)> _records = new();
@@ -31,11 +32,12 @@ internal sealed class PartitionSender : IAsyncDisposable
     private bool _flushing;
     private Task? _pendingWake;
 
-    public PartitionSender(Producer producer, string topic, int partition)
+    public PartitionSender(Producer producer, string topic, int partition, int partitions)
     {
         _producer = producer;
         _topic = topic;
         _partition = partition;
+        _partitions = partitions;
         _builder.ProducerId = producer.ProducerId;
         _builder.ProducerEpoch = producer.ProducerEpoch;
         _loop = Task.Run(RunAsync, CancellationToken.None);
@@ -43,8 +45,8 @@ internal sealed class PartitionSender : IAsyncDisposable
 
     private ProducerOptions Options => _producer.Options;
 
-    /// <summary>Adds a record to the open batch; true when this sealed a batch (it filled up).</summary>
-    public bool Append(long timestampMs, ReadOnlyMemory<byte>? key, ReadOnlyMemory<byte>? value,
+    /// <summary>Adds a record to the open batch, sealing it first or after when it is full.</summary>
+    public void Append(long timestampMs, ReadOnlyMemory<byte>? key, ReadOnlyMemory<byte>? value,
         IReadOnlyList<KeyValuePair<string, byte[]?>>? headers, long token, int bytes)
     {
         bool sealedOne = false, first;
@@ -74,7 +76,6 @@ internal sealed class PartitionSender : IAsyncDisposable
         {
             Wake();
         }
-        return sealedOne;
     }
 
     public void Flush()
@@ -109,6 +110,7 @@ internal sealed class PartitionSender : IAsyncDisposable
         _sealed.Enqueue(new Batch(bytes, [.. _records], Stopwatch.GetTimestamp() + (long)(Options.DeliveryTimeout.TotalSeconds * Stopwatch.Frequency)));
         _records.Clear();
         _builder.Reset();
+        _producer.Sealed(_partition, _partitions);
     }
 
     private async Task RunAsync()

@@ -19,7 +19,9 @@ public sealed class Producer : IAsyncDisposable
     private long _buffered;
     private long _outstanding;
     private TaskCompletionSource? _drained;
-    private int _sticky;
+    // Where records without a key start: a random partition, as Kafka's sticky partitioner starts, so that short-lived
+    // producers (one eddy produce each) do not all fill partition 0.
+    private int _sticky = Random.Shared.Next(1 << 20);
 
     private Producer(KafkaClient client, ProducerOptions options, long producerId, short producerEpoch)
     {
@@ -80,17 +82,14 @@ public sealed class Producer : IAsyncDisposable
         }
         Interlocked.Add(ref _buffered, bytes);
         Interlocked.Increment(ref _outstanding);
-        bool sealedOne = SenderFor(topic, partition).Append(timestampMs, key, value, headers, token, bytes);
-        if (sealedOne && key is null && partition == _sticky % partitions)
-        {
-            Interlocked.Increment(ref _sticky);
-        }
+        SenderFor(topic, partition, partitions).Append(timestampMs, key, value, headers, token, bytes);
     }
 
     /// <summary>Sends what is queued at once and waits until every record produced so far has been reported.</summary>
     public async Task FlushAsync(CancellationToken cancel = default)
     {
         TaskCompletionSource drained;
+        List<PartitionSender> senders;
         lock (_lock)
         {
             if (Interlocked.Read(ref _outstanding) == 0)
@@ -98,10 +97,12 @@ public sealed class Producer : IAsyncDisposable
                 return;
             }
             drained = _drained ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            foreach (var sender in _senders.Values)
-            {
-                sender.Flush();
-            }
+            senders = [.. _senders.Values];
+        }
+        // Outside the lock: a sender holds its own lock when it tells this producer that it sealed a batch.
+        foreach (var sender in senders)
+        {
+            sender.Flush();
         }
         await drained.Task.WaitAsync(cancel);
     }
@@ -138,6 +139,18 @@ public sealed class Producer : IAsyncDisposable
 
     private int StickyPartition(int partitions) => Volatile.Read(ref _sticky) % partitions;
 
+    /// <summary>Called by a sender when it closes a batch (full, or its linger passed): records without a key move on
+    /// to the next partition if they were filling this one, so that they spread over the partitions a batch at a time
+    /// (Kafka's sticky partitioner, KIP-480).</summary>
+    internal void Sealed(int partition, int partitions)
+    {
+        int sticky = Volatile.Read(ref _sticky);
+        if (partition == sticky % partitions)
+        {
+            Interlocked.CompareExchange(ref _sticky, sticky + 1, sticky);
+        }
+    }
+
     private async ValueTask<int> PartitionCountAsync(string topic, CancellationToken cancel)
     {
         lock (_lock)
@@ -161,13 +174,13 @@ public sealed class Producer : IAsyncDisposable
         return count;
     }
 
-    private PartitionSender SenderFor(string topic, int partition)
+    private PartitionSender SenderFor(string topic, int partition, int partitions)
     {
         lock (_lock)
         {
             if (!_senders.TryGetValue((topic, partition), out var sender))
             {
-                sender = new PartitionSender(this, topic, partition);
+                sender = new PartitionSender(this, topic, partition, partitions);
                 _senders[(topic, partition)] = sender;
             }
             return sender;
