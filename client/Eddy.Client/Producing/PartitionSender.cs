@@ -222,6 +222,7 @@ internal sealed class PartitionSender : IAsyncDisposable
             await Task.Delay(backoff);
             backoff = TimeSpan.FromMilliseconds(Math.Min(backoff.TotalMilliseconds * 2, 1000));
             await RefreshLeaderAsync();
+            _producer.Retried();
             if (Settled(batch, await await SendAsync(batch)))
             {
                 return;

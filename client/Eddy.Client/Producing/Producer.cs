@@ -18,6 +18,7 @@ public sealed class Producer : IAsyncDisposable
     private readonly SemaphoreSlim _room = new(0);
     private long _buffered;
     private long _outstanding;
+    private long _retries;
     private TaskCompletionSource? _drained;
     // Where records without a key start: a random partition, as Kafka's sticky partitioner starts, so that short-lived
     // producers (one eddy produce each) do not all fill partition 0.
@@ -109,6 +110,11 @@ public sealed class Producer : IAsyncDisposable
 
     /// <summary>Records not yet reported.</summary>
     public long Outstanding => Interlocked.Read(ref _outstanding);
+
+    /// <summary>Batches sent again after an error worth retrying (a leader that moved, a broken connection, ...).</summary>
+    public long Retries => Interlocked.Read(ref _retries);
+
+    internal void Retried() => Interlocked.Increment(ref _retries);
 
     /// <summary>Called by a sender once per record reported.</summary>
     internal void Delivered(long token, int partition, long offset, short error, int bytes)

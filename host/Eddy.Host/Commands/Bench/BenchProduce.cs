@@ -126,7 +126,7 @@ internal static class BenchProduce
                 await _acked.FlushAsync(CancellationToken.None);
                 await _acked.DisposeAsync();
             }
-            Report(produced, secs, acks, options);
+            Report(produced, secs, acks, options, producer.Retries);
             return _failed == 0 && _delivered == produced ? CommandRunner.Done : CommandRunner.Failed;
         }
 
@@ -174,7 +174,7 @@ internal static class BenchProduce
             Console.Error.WriteLine($"{secs,6:0.0} s  produced {produced:N0}  acknowledged {delivered:N0}  {delivered / secs:N0} msg/s  {delivered * size / secs / 1e6:0.0} MB/s");
         }
 
-        private void Report(long produced, double secs, string acks, ProducerOptions options)
+        private void Report(long produced, double secs, string acks, ProducerOptions options, long retries)
         {
             double msgs = _delivered / secs;
             Console.WriteLine($"produced {produced:N0} messages of {size} B to {topic} in {secs:0.00} s: {msgs:N0} msg/s, {msgs * size / 1e6:0.0} MB/s");
@@ -187,7 +187,7 @@ internal static class BenchProduce
             Console.WriteLine($"produce topic={topic} count={produced} size={size} acks={acks} codec={options.Compression.ToString().ToLowerInvariant()} " +
                 $"idempotent={(options.Idempotent ? 1 : 0)} delivered={_delivered} failed={_failed} secs={secs:0.000} msgs_per_s={msgs:0} " +
                 $"mb_per_s={msgs * size / 1e6:0.0} lat_us_p50={_latency.Percentile(50)} lat_us_p99={_latency.Percentile(99)} " +
-                $"lat_us_p999={_latency.Percentile(99.9)} lat_us_max={_latency.Max}");
+                $"lat_us_p999={_latency.Percentile(99.9)} lat_us_max={_latency.Max} retries={retries}");
         }
     }
 }
