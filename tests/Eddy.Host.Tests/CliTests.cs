@@ -89,6 +89,23 @@ public sealed class CliTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task KeysLandOnThePartitionsLibrdkafkasMurmur2PartitionerChooses()
+    {
+        Done(await Eddy("topic", "create", "ours", "-p", "5"));
+        Done(await Eddy("topic", "create", "theirs", "-p", "5"));
+        string input = string.Concat(Enumerable.Range(1, 40).Select(i => $"key{i}:v\n"));
+        Done(await EddyWithInput(input, "produce", "ours", "-K", ":"));
+        // kcat with librdkafka's murmur2_random partitioner: the Java client's placement of keyed records.
+        var (code, _, error) = await ChildProcess.RunAsync("kcat", input, "-P", "-b", _eddy.Bootstrap, "-t", "theirs", "-K", ":", "-X", "topic.partitioner=murmur2_random");
+        Assert.True(code == 0, $"kcat exited {code}: {error}");
+        var ours = Lines((await Eddy("consume", "ours", "-e", "-f", @"%k %p\n")).Output).Order(StringComparer.Ordinal).ToArray();
+        var theirs = Lines((await Eddy("consume", "theirs", "-e", "-f", @"%k %p\n")).Output).Order(StringComparer.Ordinal).ToArray();
+        Assert.Equal(40, ours.Length);
+        Assert.True(ours.Select(l => l.Split(' ')[1]).Distinct().Count() > 1, "every key on one partition proves nothing");
+        Assert.Equal(theirs, ours);
+    }
+
+    [Fact]
     public async Task GroupOffsetsAreCommittedDescribedMovedAndDeleted()
     {
         Done(await Eddy("topic", "create", "jobs", "-p", "2"));
