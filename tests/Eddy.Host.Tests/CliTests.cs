@@ -131,6 +131,16 @@ public sealed class CliTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AGroupReaderStoppedByItsCountCommitsOnlyWhatItPrinted()
+    {
+        Done(await Eddy("topic", "create", "counted", "-p", "1"));
+        Done(await EddyWithInput("a\nb\nc\n", "produce", "counted"));
+        // One fetch brings all three; the first reader prints one and must leave the other two to the next.
+        Assert.Equal(["a"], Lines((await Eddy("consume", "counted", "-g", "readers", "-n", "1")).Output));
+        Assert.Equal(["b", "c"], Lines((await Eddy("consume", "counted", "-g", "readers", "-e")).Output));
+    }
+
+    [Fact]
     public async Task TwoConsumersInOneGroupSplitThePartitions()
     {
         Done(await Eddy("topic", "create", "split", "-p", "2"));

@@ -52,15 +52,19 @@ internal static class ConsumeCommand
             var output = Console.Out;
             await using var member = groupId is null ? null : await GroupMember.JoinAsync(client, groupId, [name], cancel);
             var (fetcher, assigned) = await AssignAsync(client, name, member?.Assignment.Select(a => a.Partition).ToArray() ?? chosen, groupId, start, cancel);
+            // What a commit records: the offset after the last record printed, not the fetcher's position, which passes
+            // records fetched but left unprinted by --count (the next reader in the group must still get them).
+            var next = fetcher.Positions.ToDictionary(p => p.Key, p => p.Value);
             try
             {
                 while (limit < 0 || printed < limit)
                 {
                     if (member is { RebalanceNeeded: true })
                     {
-                        await CommitAsync(member, name, fetcher, assigned);
+                        await CommitAsync(member, next);
                         await member.RejoinAsync(cancel);
                         (fetcher, assigned) = await AssignAsync(client, name, member.Assignment.Select(a => a.Partition).ToArray(), groupId, start, cancel);
+                        next = fetcher.Positions.ToDictionary(p => p.Key, p => p.Value);
                     }
                     if (assigned.Length == 0)
                     {
@@ -77,6 +81,7 @@ internal static class ConsumeCommand
                         {
                             printer.Write(output, t, p, r);
                             printed++;
+                            next[(t, p)] = r.Offset + 1;
                         }
                     }, cancel);
                     await output.FlushAsync(cancel);
@@ -92,7 +97,7 @@ internal static class ConsumeCommand
             }
             if (member is not null)
             {
-                await CommitAsync(member, name, fetcher, assigned);
+                await CommitAsync(member, next);
             }
             await output.FlushAsync(CancellationToken.None);
             return CommandRunner.Done;
@@ -113,13 +118,17 @@ internal static class ConsumeCommand
         return (fetcher, partitions);
     }
 
-    /// <summary>Commits where the member got to; a generation that has already moved on refuses it, and the next
+    /// <summary>Commits where the member got to (the offset after the last record it printed, per partition); a generation that has already moved on refuses it, and the next
     /// owner of those partitions starts from the last commit instead (a record may be printed twice, never skipped).</summary>
-    private static async Task CommitAsync(GroupMember member, string topic, Fetcher fetcher, int[] assigned)
+    private static async Task CommitAsync(GroupMember member, Dictionary<(string Topic, int Partition), long> next)
     {
+        if (next.Count == 0)
+        {
+            return;
+        }
         try
         {
-            await member.CommitAsync(assigned.ToDictionary(p => (topic, p), p => fetcher.Positions[(topic, p)]), CancellationToken.None);
+            await member.CommitAsync(next, CancellationToken.None);
         }
         catch (KafkaException e) when (e.ErrorCode is Eddy.Errors.KafkaErrors.IllegalGeneration or Eddy.Errors.KafkaErrors.RebalanceInProgress
             or Eddy.Errors.KafkaErrors.UnknownMemberId)
