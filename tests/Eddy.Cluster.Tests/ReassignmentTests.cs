@@ -22,7 +22,7 @@ public sealed class ReassignmentTests(ITestOutputHelper output)
     public async Task APartitionMovesOffItsLeaderToANewNodeWhileProducingAndLosesNothing()
     {
         await using var cluster = await EddyCluster.StartAsync(4);
-        using var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = cluster.Bootstrap }).Build();
+        using var admin = await AdminOnceAgreedAsync(cluster);
         var replicas = await CreateTopicAsync(cluster, admin);
         int leader = (await cluster.MetadataAsync(1))!.Leaders[Topic][0];
         int newcomer = cluster.Nodes.Select(n => n.Id).Single(id => !replicas.Contains(id));
@@ -96,7 +96,7 @@ public sealed class ReassignmentTests(ITestOutputHelper output)
     public async Task ADeadNodesRemovalMakesItsReplicasAgainOnAnotherNode()
     {
         await using var cluster = await EddyCluster.StartAsync(4);
-        using var admin = new AdminClientBuilder(new AdminClientConfig { BootstrapServers = cluster.Bootstrap }).Build();
+        using var admin = await AdminOnceAgreedAsync(cluster);
         var replicas = await CreateTopicAsync(cluster, admin);
         int controller = (await cluster.MetadataAsync(1))!.ControllerId;
         int dead = replicas.First(r => r != controller); // the controller's leader would hand over first: not this test's subject
@@ -170,6 +170,15 @@ public sealed class ReassignmentTests(ITestOutputHelper output)
         var listed = await client.CallAsync<ListPartitionReassignmentsResponse>(0, 2, new ListPartitionReassignmentsRequest { Topics = null });
         Assert.Empty(listed.Topics);
         Assert.Equal(0, (await cluster.MetadataAsync(2))!.Leaders[Topic].Count(l => l <= 0)); // still served
+    }
+
+    /// <summary>An admin client made once every node names the same controller: librdkafka's admin client sends
+    /// CreateTopics to the controller its metadata names; one made while the cluster still formed (its first metadata
+    /// naming no controller) once waited out its whole timeout ("Failed while waiting for controller: Local: Timed out").</summary>
+    private static async Task<IAdminClient> AdminOnceAgreedAsync(EddyCluster cluster)
+    {
+        await EddyCluster.WaitUntilAsync(cluster.AgreesAsync, Settle, $"{cluster.Nodes.Count} nodes agree");
+        return new AdminClientBuilder(new AdminClientConfig { BootstrapServers = cluster.Bootstrap }).Build();
     }
 
     /// <summary>Once the four nodes agree: the topic, one partition with three replicas, led; its replicas.</summary>
