@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.CommandLine;
 using System.Diagnostics;
 using Eddy.Client;
+using Eddy.Client.Bench;
 using Eddy.Client.Consuming;
 using Eddy.Records;
 

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Diagnostics;
 using Eddy.Client;
+using Eddy.Client.Bench;
 using Eddy.Client.Producing;
 using Eddy.Errors;
 

@@ -1,11 +1,11 @@
-namespace Eddy.Host.Commands.Bench;
+namespace Eddy.Client.Bench;
 
 /// <summary>
 /// Latencies in microseconds, counted exactly below 64 and above in buckets 1/64 of a power of two wide (under 1.6%
 /// error): fixed memory, no allocation per sample, percentiles read off the counts (each reported as its bucket's top,
 /// never above the largest sample). Not thread-safe.
 /// </summary>
-internal sealed class LatencyHistogram
+public sealed class LatencyHistogram
 {
     private const int SubBits = 6;
     private const int SubBuckets = 1 << SubBits;

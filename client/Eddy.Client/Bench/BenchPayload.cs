@@ -1,13 +1,14 @@
 using System.Buffers.Binary;
 using Eddy.Hashing;
 
-namespace Eddy.Host.Commands.Bench;
+namespace Eddy.Client.Bench;
 
 /// <summary>
-/// The value of a bench message: its id (8 bytes, big-endian), the CRC-32C of the rest, then filler derived from the
-/// id. A consumer tells from the value alone which message it is and whether any byte of it changed.
+/// The value of a bench message: its id (8 bytes, big-endian), a CRC-32C of the id and the filler, then filler derived
+/// from the id. A consumer tells from the value alone which message it is and whether any byte of it changed (the id's
+/// bytes included: a changed id must not pass as another message).
 /// </summary>
-internal static class BenchPayload
+public static class BenchPayload
 {
     public const int MinSize = 12;
 
@@ -28,8 +29,11 @@ internal static class BenchPayload
         {
             filler[at] = (byte)state;
         }
-        BinaryPrimitives.WriteUInt32BigEndian(value[8..], Crc32C.Compute(filler));
+        BinaryPrimitives.WriteUInt32BigEndian(value[8..], Checksum(value));
     }
+
+    /// <summary>The CRC-32C of the id and the filler: everything but the checksum's own four bytes.</summary>
+    private static uint Checksum(ReadOnlySpan<byte> value) => ~Crc32C.Update(Crc32C.Update(~0u, value[..8]), value[MinSize..]);
 
     private static ulong Next(ulong state)
     {
@@ -42,7 +46,7 @@ internal static class BenchPayload
     /// <summary>The message's id, or -1 when the value is not an intact bench message.</summary>
     public static long Read(ReadOnlySpan<byte> value)
     {
-        if (value.Length < MinSize || Crc32C.Compute(value[MinSize..]) != BinaryPrimitives.ReadUInt32BigEndian(value[8..]))
+        if (value.Length < MinSize || Checksum(value) != BinaryPrimitives.ReadUInt32BigEndian(value[8..]))
         {
             return -1;
         }
