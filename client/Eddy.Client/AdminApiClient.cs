@@ -10,7 +10,7 @@ namespace Eddy.Client;
 /// request on a connection of its own (Connection: close), bodies by Content-Length: what the admin API speaks, and all
 /// a CLI needs, without System.Net.Http's weight in the binary (docs/cli.md).
 /// </summary>
-public sealed class AdminApiClient(string baseUrl) : IDisposable
+public sealed class AdminApiClient(string baseUrl)
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
     private readonly Uri _base = new(Normalize(baseUrl));
@@ -134,11 +134,6 @@ public sealed class AdminApiClient(string baseUrl) : IDisposable
             throw new ArgumentException($"admin URL {url}: only http is served");
         }
         return url.EndsWith('/') ? url : url + "/";
-    }
-
-    public void Dispose()
-    {
-        // Each exchange closes its own connection.
     }
 }
 

@@ -114,14 +114,12 @@ public sealed class BrokerConnection : IAsyncDisposable
 
     private async Task<Pending?> WriteAsync(IKafkaMessage request, bool expectsResponse, CancellationToken cancel)
     {
-        if (!_versions.TryAgree(request.ApiKey, out short version) && request.ApiKey != ApiVersionsRequest.ApiKeyValue)
+        // ApiVersions goes first, before anything is agreed, at the version every broker of Kafka 2.4 or later serves.
+        short version = 3;
+        if (request.ApiKey != ApiVersionsRequest.ApiKeyValue && !_versions.TryAgree(request.ApiKey, out version))
         {
             throw new KafkaException(Eddy.Errors.KafkaErrors.UnsupportedVersion,
                 $"{Endpoint} serves no version of {ApiVersionTable.NameOf(request.ApiKey)} that this client speaks");
-        }
-        if (request.ApiKey == ApiVersionsRequest.ApiKeyValue)
-        {
-            version = 3;
         }
         await _sendLock.WaitAsync(cancel);
         try

@@ -70,25 +70,31 @@ public sealed class GroupAdmin(KafkaClient client)
 
     /// <summary>Commits offsets outside any generation (as a tool does, not a member): the coordinator accepts it only
     /// while the group has no members.</summary>
-    public async Task CommitAsync(string group, string topic, IReadOnlyDictionary<int, long> offsets, CancellationToken cancel = default)
+    public Task CommitAsync(string group, string topic, IReadOnlyDictionary<int, long> offsets, CancellationToken cancel = default) =>
+        CommitAsync(group, offsets.ToDictionary(o => (topic, o.Key), o => o.Value), generation: -1, memberId: "", cancel);
+
+    /// <summary>Commits the next offset to read of each partition, as the member <paramref name="memberId"/> of
+    /// <paramref name="generation"/> (-1 and "" for a tool outside the group's generations).</summary>
+    internal async Task CommitAsync(string group, IReadOnlyDictionary<(string Topic, int Partition), long> offsets, int generation, string memberId,
+        CancellationToken cancel)
     {
         var request = new OffsetCommitRequest
         {
-            GroupId = group, GenerationIdOrMemberEpoch = -1, MemberId = "",
-            Topics =
-            [
-                new OffsetCommitRequest.OffsetCommitRequestTopic
-                {
-                    Name = topic,
-                    Partitions = offsets.Select(o => new OffsetCommitRequest.OffsetCommitRequestPartition { PartitionIndex = o.Key, CommittedOffset = o.Value }).ToList(),
-                },
-            ],
+            GroupId = group, GenerationIdOrMemberEpoch = generation, MemberId = memberId,
+            Topics = offsets.GroupBy(o => o.Key.Topic).Select(t => new OffsetCommitRequest.OffsetCommitRequestTopic
+            {
+                Name = t.Key,
+                Partitions = t.Select(o => new OffsetCommitRequest.OffsetCommitRequestPartition { PartitionIndex = o.Key.Partition, CommittedOffset = o.Value }).ToList(),
+            }).ToList(),
         };
         var answer = await OnCoordinatorAsync<OffsetCommitResponse>(group, request,
             r => r.Topics.SelectMany(t => t.Partitions).Select(p => p.ErrorCode).FirstOrDefault(e => e != KafkaErrors.None), cancel);
-        foreach (var p in answer.Topics.SelectMany(t => t.Partitions))
+        foreach (var t in answer.Topics)
         {
-            KafkaException.ThrowIfError($"commit group {group}'s offset on {topic}/{p.PartitionIndex}", p.ErrorCode);
+            foreach (var p in t.Partitions)
+            {
+                KafkaException.ThrowIfError($"commit group {group}'s offset on {t.Name}/{p.PartitionIndex}", p.ErrorCode);
+            }
         }
     }
 

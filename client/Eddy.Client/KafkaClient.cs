@@ -54,14 +54,14 @@ public sealed class KafkaClient : IAsyncDisposable
     public async Task<TResponse> CallAnyAsync<TResponse>(IKafkaMessage request, CancellationToken cancel = default) where TResponse : IKafkaMessage
     {
         var connection = await AnyAsync(cancel);
-        return await CallOnAsync<TResponse>(connection, request, cancel);
+        return await connection.SendAsync<TResponse>(request, cancel);
     }
 
     /// <summary>Sends to the broker <paramref name="nodeId"/>, as the last metadata placed it.</summary>
     public async Task<TResponse> CallAsync<TResponse>(int nodeId, IKafkaMessage request, CancellationToken cancel = default) where TResponse : IKafkaMessage
     {
         var connection = await ConnectionToAsync(nodeId, cancel);
-        return await CallOnAsync<TResponse>(connection, request, cancel);
+        return await connection.SendAsync<TResponse>(request, cancel);
     }
 
     /// <summary>The connection to broker <paramref name="nodeId"/>, opened when there is none or it broke.</summary>
@@ -80,9 +80,6 @@ public sealed class KafkaClient : IAsyncDisposable
             return connecting;
         }
     }
-
-    private async Task<TResponse> CallOnAsync<TResponse>(BrokerConnection connection, IKafkaMessage request, CancellationToken cancel) where TResponse : IKafkaMessage
-        => await connection.SendAsync<TResponse>(request, cancel);
 
     private async Task<BrokerConnection> AnyAsync(CancellationToken cancel)
     {

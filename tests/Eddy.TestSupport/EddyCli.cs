@@ -1,5 +1,3 @@
-using System.Diagnostics;
-
 namespace Eddy.TestSupport;
 
 /// <summary>
@@ -16,49 +14,29 @@ public sealed record EddyCli(int ExitCode, string Output, string Error, IReadOnl
 
     public override string ToString() => $"eddy exited {ExitCode}\n{Output}{Error}";
 
+    /// <summary>Runs `eddy ARGS` with no input.</summary>
+    public static Task<EddyCli> RunAsync(params string[] args) => RunAsync(null, null, args);
+
     /// <summary>Runs `eddy ARGS` with <paramref name="stdin"/> as its input.</summary>
-    public static Task<EddyCli> RunWithInputAsync(string? stdin, params string[] args) => RunAsync(stdin, new Dictionary<string, string>(), args);
+    public static Task<EddyCli> RunWithInputAsync(string? stdin, params string[] args) => RunAsync(stdin, null, args);
 
     /// <summary>Runs `eddy ARGS` with <paramref name="environment"/> added to this process's variables.</summary>
     public static Task<EddyCli> RunWithEnvironmentAsync(IReadOnlyDictionary<string, string> environment, params string[] args) => RunAsync(null, environment, args);
 
-    private static async Task<EddyCli> RunAsync(string? stdin, IReadOnlyDictionary<string, string> environment, string[] args)
+    private static async Task<EddyCli> RunAsync(string? stdin, IReadOnlyDictionary<string, string>? environment, string[] args)
     {
-        var info = new ProcessStartInfo(EddyBinary.Path) { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true };
-        foreach (var (name, value) in environment)
-        {
-            info.Environment[name] = value;
-        }
-        foreach (var a in args)
-        {
-            info.ArgumentList.Add(a);
-        }
-        using var process = Process.Start(info)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        if (stdin is not null)
-        {
-            await process.StandardInput.WriteAsync(stdin);
-        }
-        process.StandardInput.Close();
-        using var cts = new CancellationTokenSource(Timeout);
+        (int code, string output, string error) = (0, "", "");
         try
         {
-            await process.WaitForExitAsync(cts.Token);
+            (code, output, error) = await ChildProcess.RunAsync(EddyBinary.Path, stdin ?? "", environment, Timeout, args);
         }
         catch (OperationCanceledException)
         {
-            process.Kill();
-            await process.WaitForExitAsync();
-            Assert.Fail($"eddy {string.Join(' ', args)} did not finish in {Timeout}:\n{await stdout}{await stderr}");
+            Assert.Fail($"eddy {string.Join(' ', args)} did not finish in {Timeout}");
         }
-        string output = await stdout;
         string last = output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).LastOrDefault() ?? "";
         var summary = last.Split(' ', StringSplitOptions.RemoveEmptyEntries)
             .Select(pair => pair.Split('=', 2)).Where(kv => kv.Length == 2).ToDictionary(kv => kv[0], kv => kv[1]);
-        return new EddyCli(process.ExitCode, output, await stderr, summary);
+        return new EddyCli(code, output, error, summary);
     }
-
-    /// <summary>Runs `eddy ARGS` with no input.</summary>
-    public static Task<EddyCli> RunAsync(params string[] args) => RunWithInputAsync(null, args);
 }

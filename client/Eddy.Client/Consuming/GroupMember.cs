@@ -87,27 +87,8 @@ public sealed class GroupMember : IAsyncDisposable
     }
 
     /// <summary>Commits <paramref name="offsets"/> (the next offset to read, per partition) in this generation.</summary>
-    public async Task CommitAsync(IReadOnlyDictionary<(string Topic, int Partition), long> offsets, CancellationToken cancel = default)
-    {
-        var request = new OffsetCommitRequest
-        {
-            GroupId = Group, GenerationIdOrMemberEpoch = Generation, MemberId = MemberId,
-            Topics = offsets.GroupBy(o => o.Key.Topic).Select(t => new OffsetCommitRequest.OffsetCommitRequestTopic
-            {
-                Name = t.Key,
-                Partitions = t.Select(o => new OffsetCommitRequest.OffsetCommitRequestPartition { PartitionIndex = o.Key.Partition, CommittedOffset = o.Value }).ToList(),
-            }).ToList(),
-        };
-        var answer = await _admin.OnCoordinatorAsync<OffsetCommitResponse>(Group, request,
-            r => r.Topics.SelectMany(t => t.Partitions).Select(p => p.ErrorCode).FirstOrDefault(e => e != KafkaErrors.None), cancel);
-        foreach (var t in answer.Topics)
-        {
-            foreach (var p in t.Partitions)
-            {
-                KafkaException.ThrowIfError($"commit group {Group}'s offset on {t.Name}/{p.PartitionIndex}", p.ErrorCode);
-            }
-        }
-    }
+    public Task CommitAsync(IReadOnlyDictionary<(string Topic, int Partition), long> offsets, CancellationToken cancel = default) =>
+        _admin.CommitAsync(Group, offsets, Generation, MemberId, cancel);
 
     private Task<JoinGroupResponse> JoinOnceAsync(CancellationToken cancel)
     {

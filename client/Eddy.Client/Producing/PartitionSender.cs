@@ -47,7 +47,7 @@ internal sealed class PartitionSender : IAsyncDisposable
 
     /// <summary>Adds a record to the open batch, sealing it first or after when it is full.</summary>
     public void Append(long timestampMs, ReadOnlyMemory<byte>? key, ReadOnlyMemory<byte>? value,
-        IReadOnlyList<KeyValuePair<string, byte[]?>>? headers, long token, int bytes)
+        KeyValuePair<string, byte[]?>[]? headers, long token, int bytes)
     {
         bool sealedOne = false, first;
         lock (_lock)
@@ -61,9 +61,8 @@ internal sealed class PartitionSender : IAsyncDisposable
             {
                 _openedAt = Stopwatch.GetTimestamp();
             }
-            var headerSpan = headers is null ? default : headers is KeyValuePair<string, byte[]?>[] array ? array.AsSpan() : headers.ToArray().AsSpan();
             _builder.Add(timestampMs, key is { } k ? k.Span : default, value is { } v ? v.Span : default,
-                keyIsNull: key is null, valueIsNull: value is null, headers: headerSpan);
+                keyIsNull: key is null, valueIsNull: value is null, headers: headers);
             _records.Add((token, bytes));
             if (_builder.Size >= Options.BatchBytes)
             {

@@ -12,8 +12,9 @@ public sealed class Producer : IAsyncDisposable
     /// <summary>What a record costs in a batch beyond its key, value and headers (length, attributes, deltas).</summary>
     private const int RecordOverhead = 24;
 
-    private readonly Dictionary<(string Topic, int Partition), PartitionSender> _senders = new();
-    private readonly Dictionary<string, int> _partitionCounts = new();
+    // Each topic's senders by partition, made on a partition's first record: one lookup per record finds both the
+    // partition count and the sender.
+    private readonly Dictionary<string, PartitionSender?[]> _topics = new();
     private readonly Lock _lock = new();
     private readonly SemaphoreSlim _room = new(0);
     private long _buffered;
@@ -65,25 +66,30 @@ public sealed class Producer : IAsyncDisposable
     /// with <paramref name="token"/>.
     /// </summary>
     public async ValueTask ProduceAsync(string topic, int partition, ReadOnlyMemory<byte>? key, ReadOnlyMemory<byte>? value,
-        IReadOnlyList<KeyValuePair<string, byte[]?>>? headers, long timestampMs, long token, CancellationToken cancel = default)
+        KeyValuePair<string, byte[]?>[]? headers, long timestampMs, long token, CancellationToken cancel = default)
     {
-        int partitions = await PartitionCountAsync(topic, cancel);
-        if (partition >= partitions)
+        var senders = await SendersOfAsync(topic, cancel);
+        if (partition >= senders.Length)
         {
-            throw new ArgumentException($"topic {topic} has {partitions} partitions, so there is no partition {partition}");
+            throw new ArgumentException($"topic {topic} has {senders.Length} partitions, so there is no partition {partition}");
         }
         if (partition < 0)
         {
-            partition = key is { } k ? Partitioner.ForKey(k.Span, partitions) : StickyPartition(partitions);
+            partition = key is { } k ? Partitioner.ForKey(k.Span, senders.Length) : StickyPartition(senders.Length);
         }
-        int bytes = RecordOverhead + (key?.Length ?? 0) + (value?.Length ?? 0) + (headers?.Sum(h => h.Key.Length + (h.Value?.Length ?? 0) + 4) ?? 0);
+        int bytes = RecordOverhead + (key?.Length ?? 0) + (value?.Length ?? 0);
+        foreach (var (name, headerValue) in headers ?? [])
+        {
+            bytes += name.Length + (headerValue?.Length ?? 0) + 4;
+        }
         while (Interlocked.Read(ref _buffered) + bytes > Options.BufferBytes && Interlocked.Read(ref _buffered) > 0)
         {
             await _room.WaitAsync(TimeSpan.FromMilliseconds(50), cancel);
         }
         Interlocked.Add(ref _buffered, bytes);
         Interlocked.Increment(ref _outstanding);
-        SenderFor(topic, partition, partitions).Append(timestampMs, key, value, headers, token, bytes);
+        var sender = senders[partition] ?? SenderFor(topic, senders, partition);
+        sender.Append(timestampMs, key, value, headers, token, bytes);
     }
 
     /// <summary>Sends what is queued at once and waits until every record produced so far has been reported.</summary>
@@ -98,7 +104,7 @@ public sealed class Producer : IAsyncDisposable
                 return;
             }
             drained = _drained ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            senders = [.. _senders.Values];
+            senders = AllSenders();
         }
         // Outside the lock: a sender holds its own lock when it tells this producer that it sealed a batch.
         foreach (var sender in senders)
@@ -157,11 +163,13 @@ public sealed class Producer : IAsyncDisposable
         }
     }
 
-    private async ValueTask<int> PartitionCountAsync(string topic, CancellationToken cancel)
+    /// <summary>The topic's senders, one slot per partition; the first record for a topic asks the cluster how many
+    /// partitions it has (creating it where the cluster creates topics on first use).</summary>
+    private async ValueTask<PartitionSender?[]> SendersOfAsync(string topic, CancellationToken cancel)
     {
         lock (_lock)
         {
-            if (_partitionCounts.TryGetValue(topic, out int known))
+            if (_topics.TryGetValue(topic, out var known))
             {
                 return known;
             }
@@ -175,23 +183,20 @@ public sealed class Producer : IAsyncDisposable
         int count = metadata.Topic(topic).Partitions.Count;
         lock (_lock)
         {
-            _partitionCounts[topic] = count;
+            return _topics.TryGetValue(topic, out var raced) ? raced : _topics[topic] = new PartitionSender?[count];
         }
-        return count;
     }
 
-    private PartitionSender SenderFor(string topic, int partition, int partitions)
+    private PartitionSender SenderFor(string topic, PartitionSender?[] senders, int partition)
     {
         lock (_lock)
         {
-            if (!_senders.TryGetValue((topic, partition), out var sender))
-            {
-                sender = new PartitionSender(this, topic, partition, partitions);
-                _senders[(topic, partition)] = sender;
-            }
-            return sender;
+            return senders[partition] ??= new PartitionSender(this, topic, partition, senders.Length);
         }
     }
+
+    /// <summary>Every sender made so far (under the lock).</summary>
+    private List<PartitionSender> AllSenders() => [.. _topics.Values.SelectMany(s => s).OfType<PartitionSender>()];
 
     /// <summary>Flushes, then stops every sender.</summary>
     public async ValueTask DisposeAsync()
@@ -200,7 +205,7 @@ public sealed class Producer : IAsyncDisposable
         List<PartitionSender> senders;
         lock (_lock)
         {
-            senders = [.. _senders.Values];
+            senders = AllSenders();
         }
         foreach (var sender in senders)
         {

@@ -42,7 +42,7 @@ internal static class ClusterCommands
         var command = new Command("health", "Whether the cluster is healthy (the admin API's health overview); exit code 1 when it is not");
         command.Action(async (parse, cancel) =>
         {
-            using var admin = new AdminApiClient(parse.GetValue(CliOptions.AdminUrl)!);
+            var admin = new AdminApiClient(parse.GetValue(CliOptions.AdminUrl)!);
             var health = await admin.GetAsync("v1/cluster/health_overview", cancel) as JsonObject
                 ?? throw new InvalidDataException("the health overview is not a JSON object");
             foreach (var (key, value) in health)

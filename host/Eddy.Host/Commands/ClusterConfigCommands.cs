@@ -33,7 +33,7 @@ internal static class ClusterConfigCommands
         var command = new Command("get", "Print the cluster properties' values") { name };
         command.Action(async (parse, cancel) =>
         {
-            using var admin = Admin(parse);
+            var admin = Admin(parse);
             var config = await CurrentAsync(admin, cancel);
             if (parse.GetValue(name) is { } one)
             {
@@ -58,7 +58,7 @@ internal static class ClusterConfigCommands
         var command = new Command("set", "Change cluster properties in one change") { pairs, dryRun };
         command.Action(async (parse, cancel) =>
         {
-            using var admin = Admin(parse);
+            var admin = Admin(parse);
             var schema = await admin.GetAsync("v1/cluster_config/schema", cancel) as JsonObject;
             var upsert = new JsonObject();
             var remove = new JsonArray();
@@ -84,7 +84,7 @@ internal static class ClusterConfigCommands
         var command = new Command("export", "Write every cluster property's value as one JSON object") { file };
         command.Action(async (parse, cancel) =>
         {
-            using var admin = Admin(parse);
+            var admin = Admin(parse);
             string json = (await CurrentAsync(admin, cancel)).ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n";
             if (parse.GetValue(file) is { } path)
             {
@@ -106,7 +106,7 @@ internal static class ClusterConfigCommands
         var command = new Command("import", "Set every property the file gives a different value to, in one change") { file, dryRun };
         command.Action(async (parse, cancel) =>
         {
-            using var admin = Admin(parse);
+            var admin = Admin(parse);
             var wanted = Parse(await File.ReadAllTextAsync(parse.GetValue(file)!, cancel), parse.GetValue(file)!);
             return await ApplyAsync(admin, wanted, parse.GetValue(dryRun), cancel);
         });
@@ -118,7 +118,7 @@ internal static class ClusterConfigCommands
         var command = new Command("edit", "Open the cluster properties in $EDITOR (default vi) and apply what changed");
         command.Action(async (parse, cancel) =>
         {
-            using var admin = Admin(parse);
+            var admin = Admin(parse);
             var current = await CurrentAsync(admin, cancel);
             string path = System.IO.Path.Combine(System.IO.Path.GetTempPath(), $"eddy-cluster-config-{Environment.ProcessId}.json");
             await File.WriteAllTextAsync(path, current.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n", cancel);

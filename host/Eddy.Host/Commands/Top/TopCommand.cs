@@ -57,10 +57,6 @@ internal static class TopCommand
                 {
                     Console.Write(MainScreen);
                 }
-                foreach (var (_, client) in admins)
-                {
-                    client.Dispose();
-                }
             }
         });
         return command;
